@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // vitest.config.ts is a project (see vitest.shared.ts).
 export default defineConfig({
   test: {
-    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "bench/vitest.config.ts"],
+    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "bench*/vitest.config.ts"],
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],

@@ -339,7 +339,8 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   private slowRead(addr: number, size: 1 | 2 | 4, kind: AccessKind): number {
     const region = this.resolve(addr, size);
     if (region !== undefined) {
-      if (region.handler !== null) return region.handler.read(addr - region.base, size) & mask(size);
+      if (region.handler !== null)
+        return (region.handler.read(addr - region.base, size) & allOnes(size)) >>> 0;
       this.rBase = region.base;
       this.rEnd = region.end;
       this.rDelta = region.delta;
@@ -470,10 +471,6 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     this.unresolved.romWrites++;
     this.observer?.romWrite?.(addr, size, kind);
   }
-}
-
-function mask(size: 1 | 2 | 4): number {
-  return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
 }
 
 function checkAddress(addr: number): void {

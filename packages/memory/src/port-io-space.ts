@@ -121,7 +121,10 @@ export class PortIoSpace {
       return allOnes(size);
     }
     let value = 0;
-    for (let k = 0; k < size; k++) value |= this.read(port + k, 1) << (8 * k);
+    for (let k = 0; k < size; k++) {
+      const byte = port + k < PORT_COUNT ? this.read(port + k, 1) : this.unclaimedByte(port + k, false, 0xff);
+      value |= byte << (8 * k);
+    }
     return value >>> 0;
   }
 
@@ -140,7 +143,19 @@ export class PortIoSpace {
       this.observer?.unclaimed(port, size, true, v);
       return;
     }
-    for (let k = 0; k < size; k++) this.write(port + k, 1, (v >>> (8 * k)) & 0xff);
+    for (let k = 0; k < size; k++) {
+      const byte = (v >>> (8 * k)) & 0xff;
+      if (port + k < PORT_COUNT) this.write(port + k, 1, byte);
+      else this.unclaimedByte(port + k, true, byte);
+    }
+  }
+
+  /** A byte of a split access that lies above port 0xFFFF: it has no port, so it is unclaimed. */
+  private unclaimedByte(port: number, isWrite: boolean, value: number): number {
+    if (isWrite) this.unclaimed.writes++;
+    else this.unclaimed.reads++;
+    this.observer?.unclaimed(port, 1, isWrite, value);
+    return 0xff;
   }
 
   /**
