@@ -54,7 +54,10 @@ write(
   "tsup.config.ts",
   `import { defineConfig } from "tsup";\n\nexport default defineConfig({\n  entry: ["src/index.ts"],\n  format: ["esm", "cjs"],\n  dts: true,\n  sourcemap: true,\n  clean: true,\n  target: "es2022",\n  tsconfig: "tsconfig.build.json",\n});\n`,
 );
-write("vitest.config.ts", `import { turtlesProject } from "../../vitest.shared";\n\nexport default turtlesProject("${name}");\n`);
+write(
+  "vitest.config.ts",
+  `import { turtlesProject } from "../../vitest.shared";\n\nexport default turtlesProject("${name}");\n`,
+);
 write(
   "typedoc.json",
   `{\n  "$schema": "https://typedoc.org/schema.json",\n  "entryPoints": ["src/index.ts"],\n  "tsconfig": "tsconfig.build.json"\n}\n`,
