@@ -1,0 +1,11 @@
+/**
+ * `@turtles/machine`: the Turtles PC. So far this is its chipset devices — PIC, PIT, RTC/CMOS,
+ * UART, reset/A20 controls and QEMU-compatible test devices — each a self-contained module that
+ * sees only `(offset, size, value)` on its port or MMIO window, an injected {@link Clock} and
+ * injected {@link IrqLine}s. The CPU, boot loaders, run loop and CLI come later.
+ *
+ * @packageDocumentation
+ */
+export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from "./devices/clock.js";
+export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
+export { PIC_PORTS, type PicChipState, PicPair, type PicPairState } from "./devices/pic8259.js";
