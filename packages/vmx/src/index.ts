@@ -1,0 +1,60 @@
+/**
+ * `@turtles/vmx`: Intel VMX as data and functions — VMCS fields and storage, capability MSRs,
+ * VMX instruction semantics, VM-entry checks, VM-exit encoding and the nested engine that runs a
+ * guest hypervisor's guests (VMCS12 -> VMCS02, exit routing, reflection, VMCS shadowing).
+ *
+ * @packageDocumentation
+ */
+export { VmxCapabilities, VmxMsr } from "./capabilities.js";
+export {
+  ENTRY_DEFAULT1,
+  EntryCtl,
+  EXIT_DEFAULT1,
+  ExitCtl,
+  PIN_DEFAULT1,
+  PinCtl,
+  PROC_DEFAULT1,
+  Proc2Ctl,
+  ProcCtl,
+} from "./controls.js";
+export {
+  type ControlFeature,
+  DEFAULT_VMX_FEATURES,
+  type EptVpidFeature,
+  type MiscFeature,
+  type VmxFeatures,
+} from "./features.js";
+export {
+  FieldKind,
+  FieldWidth,
+  fieldIndex,
+  fieldKind,
+  fieldWidth,
+  fieldWidthBits,
+  isHighAccess,
+  makeFieldEncoding,
+} from "./field-encoding.js";
+export { highestFieldIndex, supportedFieldMap } from "./field-support.js";
+export { VmInstructionError } from "./instruction-error.js";
+export { LaunchState, VMCS_SLOT_COUNT, Vmcs, vmcsSlot } from "./vmcs.js";
+export {
+  highAlias,
+  VMCS_FIELDS,
+  VmcsField,
+  type VmcsFieldEntry,
+  type VmcsFieldName,
+} from "./vmcs-fields.js";
+export {
+  loadVmcs12,
+  renderVmcs12Layout,
+  storeVmcs12,
+  VMCS12_ABORT_OFFSET,
+  VMCS12_FIELDS_OFFSET,
+  VMCS12_LAUNCH_STATE_OFFSET,
+  VMCS12_LAYOUT_VERSION,
+  VMCS12_LAYOUT_VERSION_OFFSET,
+  VMCS12_REVISION_OFFSET,
+  VMCS12_SIZE,
+  vmcs12FieldOffset,
+} from "./vmcs12-layout.js";
+export { vmread, vmwrite } from "./vmread-vmwrite.js";
