@@ -9,3 +9,4 @@
 export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from "./devices/clock.js";
 export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
 export { PIC_PORTS, type PicChipState, PicPair, type PicPairState } from "./devices/pic8259.js";
+export { PIT_HZ, PIT_PORTS, Pit8254, type Pit8254State, type PitChannelState } from "./devices/pit8254.js";
