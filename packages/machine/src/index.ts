@@ -10,3 +10,11 @@ export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from 
 export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
 export { PIC_PORTS, type PicChipState, PicPair, type PicPairState } from "./devices/pic8259.js";
 export { PIT_HZ, PIT_PORTS, Pit8254, type Pit8254State, type PitChannelState } from "./devices/pit8254.js";
+export {
+  UART_CLOCK_HZ,
+  UART_PORTS,
+  Uart16550,
+  type Uart16550Options,
+  type Uart16550State,
+  type UartModemLines,
+} from "./devices/uart16550.js";
