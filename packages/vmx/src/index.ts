@@ -18,6 +18,29 @@ export {
   ProcCtl,
 } from "./controls.js";
 export {
+  CrAccessType,
+  EptViolationQual,
+  encodeCrAccessQualification,
+  encodeInterruptionInfo,
+  encodeIoQualification,
+  encodeMovDrQualification,
+  encodeTaskSwitchQualification,
+  encodeVmxInstructionInfo,
+  INTR_INFO_ERROR_CODE,
+  INTR_INFO_NMI_UNBLOCKING,
+  INTR_INFO_VALID,
+  InterruptionType,
+  interruptionType,
+  interruptionVector,
+  TaskSwitchSource,
+} from "./exit-info.js";
+export {
+  EXIT_REASON_ENTRY_FAILURE,
+  EXIT_REASON_LIMIT,
+  ExitReason,
+  exitReasonNames,
+} from "./exit-reason.js";
+export {
   type ControlFeature,
   DEFAULT_VMX_FEATURES,
   type EptVpidFeature,
@@ -36,6 +59,16 @@ export {
 } from "./field-encoding.js";
 export { highestFieldIndex, supportedFieldMap } from "./field-support.js";
 export { VmInstructionError } from "./instruction-error.js";
+export {
+  EXIT_TABLE,
+  type ExitRule,
+  type ExitTableEntry,
+  effectiveProc2,
+  ioBitmapIntercepts,
+  l1WantsExit,
+  msrBitmapIntercepts,
+} from "./l1-routing.js";
+export { VmExitRecord } from "./vm-exit-record.js";
 export { LaunchState, VMCS_SLOT_COUNT, Vmcs, vmcsSlot } from "./vmcs.js";
 export {
   highAlias,
