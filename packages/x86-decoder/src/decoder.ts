@@ -1,0 +1,831 @@
+import { ENTRY_FLAGS, ENTRY_OPS, MAP_ROOTS, NODES } from "./generated/tables.js";
+import { type Instruction, InvalidReason, OperandType, Prefix } from "./instruction.js";
+import { OK } from "./operand-kinds.js";
+import { Reg } from "./registers.js";
+import { Dim, EntryFlag, MapId, NodeKind } from "./table-format.js";
+
+/** Thrown internally when the bytes run out; caught in {@link Decoder.decodeOut}. */
+const OUT_OF_BYTES = -1;
+
+// Memory operand sizes in bytes by operand kind (0 = by operand size / vector length).
+const FIXED_MEM_SIZE = new Uint8Array(256);
+for (const [k, v] of [
+  ["Eb", 1],
+  ["Ew", 2],
+  ["Ewv", 2],
+  ["Ed", 4],
+  ["Eq", 8],
+  ["Mb", 1],
+  ["Mw", 2],
+  ["Md", 4],
+  ["Mq", 8],
+  ["Mt", 10],
+  ["Mdq", 16],
+  ["Mqq", 32],
+  ["Mfw", 6],
+  ["Qq", 8],
+  ["Qd", 4],
+  ["W", 16],
+  ["Wb", 1],
+  ["Ww", 2],
+  ["Wd", 4],
+  ["Wq", 8],
+  ["Wqq", 32],
+  ["Wss", 4],
+  ["Wsd", 8],
+  ["Mdq2", 16],
+  ["Wxmm", 16],
+  ["Mb16", 1],
+] as const) {
+  FIXED_MEM_SIZE[OK[k]] = v;
+}
+
+/**
+ * A streaming x86 decoder over a byte array. It fills one caller-owned {@link Instruction} per
+ * call and allocates nothing per instruction.
+ *
+ * ```ts
+ * const d = new Decoder(64, bytes, 0x1000);
+ * const ins = new Instruction();
+ * while (d.canDecode) { d.decodeOut(ins); ... }
+ * ```
+ */
+export class Decoder {
+  /** Mode: 16, 32 or 64. */
+  readonly bitness: 16 | 32 | 64;
+  /** Bytes being decoded. */
+  private data: Uint8Array;
+  /** Offset of the next instruction in the bytes. */
+  position: number;
+  /** End offset (exclusive) of the bytes to decode. */
+  end: number;
+  /** Address of the next instruction, low 32 bits. */
+  ipLo = 0;
+  /** Address of the next instruction, high 32 bits. */
+  ipHi = 0;
+
+  // Per-instruction state (fields, not locals, so helpers can share them without allocation).
+  private p = 0;
+  private limit = 0;
+  private start = 0;
+  private modrm = -1;
+  private rexR = 0;
+  private rexX = 0;
+  private rexB = 0;
+  private rexW = 0;
+  private hasRex = false;
+  private vvvv = 0;
+  private vl = 0;
+  private osz = 32;
+  private asz = 64;
+
+  /**
+   * @param bitness 16, 32 or 64
+   * @param data the bytes
+   * @param ip address of `data[offset]` (a number below 2^53; use {@link Decoder.setIp} for more)
+   * @param offset first byte to decode
+   * @param end end of the bytes to decode (exclusive)
+   */
+  constructor(bitness: 16 | 32 | 64, data: Uint8Array, ip = 0, offset = 0, end = data.length) {
+    if (bitness !== 16 && bitness !== 32 && bitness !== 64)
+      throw new RangeError("bitness must be 16, 32 or 64");
+    if (offset < 0 || end > data.length || offset > end) throw new RangeError("offset/end outside the data");
+    this.bitness = bitness;
+    this.data = data;
+    this.position = offset;
+    this.end = end;
+    this.ip = ip;
+  }
+
+  /** Address of the next instruction as a number (exact below 2^53). */
+  get ip(): number {
+    return this.ipHi * 0x100000000 + this.ipLo;
+  }
+  set ip(v: number) {
+    this.ipLo = v >>> 0;
+    this.ipHi = Math.floor(v / 0x100000000) >>> 0;
+  }
+
+  /** Sets the address of the next instruction from two 32-bit halves. */
+  setIp(lo: number, hi: number): void {
+    this.ipLo = lo >>> 0;
+    this.ipHi = hi >>> 0;
+  }
+
+  /** Decodes from other bytes, keeping the mode. */
+  reset(data: Uint8Array, ip = 0, offset = 0, end = data.length): void {
+    this.data = data;
+    this.position = offset;
+    this.end = end;
+    this.ip = ip;
+  }
+
+  /** True while bytes remain. */
+  get canDecode(): boolean {
+    return this.position < this.end;
+  }
+
+  /** Decodes the next instruction into `ins` and advances by its length. */
+  decodeOut(ins: Instruction): void {
+    const start = this.position;
+    this.start = start;
+    this.p = start;
+    this.limit = Math.min(this.end, start + 15);
+    ins.bitness = this.bitness;
+    ins.ipLo = this.ipLo;
+    ins.ipHi = this.ipHi;
+    const r = this.decodeOne(ins);
+    if (r === OUT_OF_BYTES) {
+      this.fail(ins, this.end > start + 15 ? InvalidReason.TooLong : InvalidReason.NeedMoreBytes);
+      ins.length = this.end > start + 15 ? 15 : this.end - start;
+    } else {
+      ins.length = this.p - start;
+    }
+    this.position = start + ins.length;
+    const lo = this.ipLo + ins.length;
+    this.ipLo = lo >>> 0;
+    if (lo > 0xffffffff) this.ipHi = (this.ipHi + 1) >>> 0;
+    if (this.bitness !== 64) this.ipHi = 0;
+  }
+
+  private fail(ins: Instruction, reason: InvalidReason): void {
+    ins.invalidReason = reason;
+    ins.opcode = 0;
+    ins.opCount = 0;
+  }
+
+  private byte(): number {
+    if (this.p >= this.limit) return OUT_OF_BYTES;
+    return this.data[this.p++]!;
+  }
+
+  private readModrm(): boolean {
+    if (this.modrm >= 0) return true;
+    const b = this.byte();
+    if (b < 0) return false;
+    this.modrm = b;
+    return true;
+  }
+
+  /** Returns OUT_OF_BYTES when the bytes end, else 0. */
+  private decodeOne(ins: Instruction): number {
+    const data = this.data;
+    const mode = this.bitness;
+    let prefixes = 0;
+    let seg = 0;
+    let rep = 0; // last of F2/F3
+    let rex = 0;
+    this.modrm = -1;
+    this.vvvv = 0;
+    this.vl = 0;
+    ins.invalidReason = InvalidReason.None;
+    ins.opmask = 0;
+    ins.zeroing = false;
+    ins.broadcast = false;
+    ins.vectorLength = 0;
+    ins.memSize = 0;
+    ins.memBase = 0;
+    ins.memIndex = 0;
+    ins.memDispSize = 0;
+    ins.memRipRelative = false;
+    let b: number;
+    // Legacy prefixes and REX (SDM 2.1.1, 2.2.1).
+    for (;;) {
+      if (this.p >= this.limit) return OUT_OF_BYTES;
+      b = data[this.p++]!;
+      switch (b) {
+        case 0xf0:
+          prefixes |= Prefix.Lock;
+          rex = 0;
+          continue;
+        case 0xf2:
+          prefixes |= Prefix.Repne;
+          rep = 0xf2;
+          rex = 0;
+          continue;
+        case 0xf3:
+          prefixes |= Prefix.Rep;
+          rep = 0xf3;
+          rex = 0;
+          continue;
+        case 0x66:
+          prefixes |= Prefix.OperandSize;
+          rex = 0;
+          continue;
+        case 0x67:
+          prefixes |= Prefix.AddressSize;
+          rex = 0;
+          continue;
+        case 0x26:
+        case 0x2e:
+        case 0x36:
+        case 0x3e:
+          if (mode !== 64 || (seg !== Reg.FS && seg !== Reg.GS)) seg = Reg.ES + ((b >> 3) & 3);
+          prefixes |= Prefix.Segment;
+          rex = 0;
+          continue;
+        case 0x64:
+        case 0x65:
+          seg = b === 0x64 ? Reg.FS : Reg.GS;
+          prefixes |= Prefix.Segment;
+          rex = 0;
+          continue;
+      }
+      if (mode === 64 && (b & 0xf0) === 0x40) {
+        rex = b;
+        continue;
+      }
+      break;
+    }
+    this.hasRex = rex !== 0;
+    if (rex !== 0) prefixes |= Prefix.Rex;
+    this.rexW = (rex >> 3) & 1;
+    this.rexR = (rex >> 2) & 1;
+    this.rexX = (rex >> 1) & 1;
+    this.rexB = rex & 1;
+    ins.rex = rex;
+    ins.repPrefix = rep;
+    ins.prefixes = prefixes;
+    ins.segmentPrefix = mode === 64 && seg !== Reg.FS && seg !== Reg.GS ? 0 : seg;
+    ins.segmentPrefix = seg;
+
+    // Opcode map selection.
+    let map: number = MapId.Legacy;
+    let pfx = rep === 0xf3 ? 2 : rep === 0xf2 ? 3 : prefixes & Prefix.OperandSize ? 1 : 0;
+    if (b === 0x0f) {
+      b = this.byte();
+      if (b < 0) return OUT_OF_BYTES;
+      if (b === 0x38) map = MapId.M0F38;
+      else if (b === 0x3a) map = MapId.M0F3A;
+      else map = MapId.M0F;
+      if (map !== MapId.M0F) {
+        b = this.byte();
+        if (b < 0) return OUT_OF_BYTES;
+      }
+    }
+
+    // Sizes before table selection.
+    const o66 = (prefixes & Prefix.OperandSize) !== 0;
+    let osz = mode === 64 ? (this.rexW ? 64 : o66 ? 16 : 32) : mode === 32 ? (o66 ? 16 : 32) : o66 ? 32 : 16;
+    const a67 = (prefixes & Prefix.AddressSize) !== 0;
+    const asz = mode === 64 ? (a67 ? 32 : 64) : mode === 32 ? (a67 ? 16 : 32) : a67 ? 32 : 16;
+    this.asz = asz;
+
+    // Walk the decoding tree.
+    let node = NODES[MAP_ROOTS[map]! + b]!;
+    const modeIdx = mode === 16 ? 0 : mode === 32 ? 1 : 2;
+    const oszIdx = osz === 16 ? 0 : osz === 32 ? 1 : 2;
+    const aszIdx = asz === 16 ? 0 : asz === 32 ? 1 : 2;
+    for (;;) {
+      const kind = node & 15;
+      if (kind === NodeKind.Leaf) break;
+      if (kind === NodeKind.Invalid || kind === NodeKind.InvalidModRM) {
+        if (kind === NodeKind.InvalidModRM && !this.readModrm()) return OUT_OF_BYTES;
+        this.fail(ins, InvalidReason.NoSuchOpcode);
+        return 0;
+      }
+      const base = node >>> 4;
+      let v = 0;
+      switch (kind - NodeKind.SwitchBase) {
+        case Dim.Mode:
+          v = modeIdx;
+          break;
+        case Dim.Pfx:
+          v = pfx;
+          break;
+        case Dim.RexB:
+          v = this.rexB;
+          break;
+        case Dim.W:
+          v = this.rexW;
+          break;
+        case Dim.L:
+          v = this.vl;
+          break;
+        case Dim.Mod:
+          if (!this.readModrm()) return OUT_OF_BYTES;
+          v = this.modrm >= 0xc0 ? 1 : 0;
+          break;
+        case Dim.Reg:
+          if (!this.readModrm()) return OUT_OF_BYTES;
+          v = (this.modrm >> 3) & 7;
+          break;
+        case Dim.Rm:
+          if (!this.readModrm()) return OUT_OF_BYTES;
+          v = this.modrm & 7;
+          break;
+        case Dim.Osz:
+          v = oszIdx;
+          break;
+        case Dim.Asz:
+          v = aszIdx;
+          break;
+      }
+      node = NODES[base + v]!;
+    }
+    const id = node >>> 4;
+    const flags = ENTRY_FLAGS[id]!;
+    if (flags & EntryFlag.ModRM && !this.readModrm()) return OUT_OF_BYTES;
+    if (flags & EntryFlag.Mandatory66) {
+      osz = mode === 64 ? (this.rexW ? 64 : 32) : mode === 32 ? 32 : 16;
+    }
+    if (mode === 64) {
+      if (flags & EntryFlag.F64) osz = 64;
+      else if (flags & EntryFlag.D64 && !(o66 && !this.rexW)) osz = 64;
+    }
+    this.osz = osz;
+    ins.operandSize = osz;
+    ins.addressSize = asz;
+    ins.opcode = id;
+    pfx = 0;
+    // Operands, in encoding order (immediates follow ModRM/SIB/displacement).
+    let n = 0;
+    const opsBase = id * 5;
+    for (; n < 5; n++) {
+      const k = ENTRY_OPS[opsBase + n]!;
+      if (k === 0) break;
+      if (this.operand(ins, n, k) < 0) return OUT_OF_BYTES;
+    }
+    ins.opCount = n;
+    if (prefixes & Prefix.Lock) {
+      if (!(flags & EntryFlag.Lock) || this.modrm < 0 || this.modrm >= 0xc0) {
+        this.fail(ins, InvalidReason.LockNotAllowed);
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  private gpr(num: number, size: number): number {
+    switch (size) {
+      case 8:
+        return Reg.GPR64 + num;
+      case 4:
+        return Reg.GPR32 + num;
+      case 2:
+        return Reg.GPR16 + num;
+      default:
+        return !this.hasRex && num >= 4 && num < 8 ? Reg.GPR8High + num - 4 : Reg.GPR8 + num;
+    }
+  }
+
+  private setReg(ins: Instruction, n: number, reg: number): void {
+    ins.opType[n] = OperandType.Register;
+    ins.opReg[n] = reg;
+  }
+
+  /** Reads an immediate of `size` bytes, sign-extending into immLo/immHi as `extTo` bytes. */
+  private imm(size: number): number {
+    const d = this.data;
+    if (this.p + size > this.limit) {
+      this.p = this.limit;
+      return OUT_OF_BYTES;
+    }
+    const p = this.p;
+    this.p += size;
+    switch (size) {
+      case 1:
+        return d[p]!;
+      case 2:
+        return d[p]! | (d[p + 1]! << 8);
+      default:
+        return (d[p]! | (d[p + 1]! << 8) | (d[p + 2]! << 16) | (d[p + 3]! << 24)) >>> 0;
+    }
+  }
+
+  /** Decodes operand n of kind k. Returns OUT_OF_BYTES or 0. */
+  private operand(ins: Instruction, n: number, k: number): number {
+    const modrm = this.modrm;
+    const reg = ((modrm >> 3) & 7) | (this.rexR << 3);
+    const osz = this.osz;
+    const oszBytes = osz >> 3;
+    switch (k) {
+      case OK.Gb:
+        this.setReg(ins, n, this.gpr(reg, 1));
+        return 0;
+      case OK.Gw:
+        this.setReg(ins, n, this.gpr(reg, 2));
+        return 0;
+      case OK.Gd:
+        this.setReg(ins, n, this.gpr(reg, 4));
+        return 0;
+      case OK.Gq:
+        this.setReg(ins, n, this.gpr(reg, 8));
+        return 0;
+      case OK.Gv:
+        this.setReg(ins, n, this.gpr(reg, oszBytes));
+        return 0;
+      case OK.Gy:
+        this.setReg(ins, n, this.gpr(reg, osz === 64 ? 8 : 4));
+        return 0;
+      case OK.Eb:
+        return this.rm(ins, n, 1, 1);
+      case OK.Ew:
+        return this.rm(ins, n, 2, 2);
+      case OK.Ed:
+        return this.rm(ins, n, 4, 4);
+      case OK.Eq:
+        return this.rm(ins, n, 8, 8);
+      case OK.Ev:
+        return this.rm(ins, n, oszBytes, oszBytes);
+      case OK.Ey:
+        return this.rm(ins, n, osz === 64 ? 8 : 4, osz === 64 ? 8 : 4);
+      case OK.Ewv:
+        return this.rm(ins, n, oszBytes, 2);
+      case OK.Rv:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), oszBytes));
+        return 0;
+      case OK.Ry:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), osz === 64 ? 8 : 4));
+        return 0;
+      case OK.Rd:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 4));
+        return 0;
+      case OK.Rq:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 8));
+        return 0;
+      case OK.Rcr:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), this.bitness === 64 ? 8 : 4));
+        return 0;
+      case OK.M:
+      case OK.M512:
+        return this.mem(ins, n, 0);
+      case OK.Mv:
+        return this.mem(ins, n, oszBytes);
+      case OK.My:
+        return this.mem(ins, n, osz === 64 ? 8 : 4);
+      case OK.Mp:
+        return this.mem(ins, n, oszBytes + 2);
+      case OK.Ma:
+        return this.mem(ins, n, oszBytes * 2);
+      case OK.Md2:
+        return this.mem(ins, n, oszBytes * 2);
+      case OK.Sw:
+        this.setReg(ins, n, Reg.Seg + ((modrm >> 3) & 7));
+        return 0;
+      case OK.Cd:
+        this.setReg(ins, n, Reg.CR + reg);
+        return 0;
+      case OK.Dd:
+        this.setReg(ins, n, Reg.DR + reg);
+        return 0;
+      case OK.Td:
+        this.setReg(ins, n, Reg.TR + ((modrm >> 3) & 7));
+        return 0;
+      case OK.Pq:
+      case OK.Pd:
+        this.setReg(ins, n, Reg.MM + ((modrm >> 3) & 7));
+        return 0;
+      case OK.Nq:
+        this.setReg(ins, n, Reg.MM + (modrm & 7));
+        return 0;
+      case OK.Qq:
+      case OK.Qd:
+        if (modrm >= 0xc0) {
+          this.setReg(ins, n, Reg.MM + (modrm & 7));
+          return 0;
+        }
+        return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
+      case OK.V:
+        this.setReg(ins, n, Reg.XMM + reg);
+        return 0;
+      case OK.U:
+        this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+        return 0;
+      case OK.W:
+      case OK.Wb:
+      case OK.Ww:
+      case OK.Wd:
+      case OK.Wq:
+      case OK.Wss:
+      case OK.Wsd:
+        if (modrm >= 0xc0) {
+          this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+          return 0;
+        }
+        return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
+      case OK.Ib:
+      case OK.Ib2: {
+        const v = this.imm(1);
+        if (v < 0) return OUT_OF_BYTES;
+        if (k === OK.Ib2) {
+          ins.imm2 = v;
+          ins.opType[n] = OperandType.Immediate2;
+        } else {
+          ins.immLo = v;
+          ins.immHi = 0;
+          ins.immSize = 1;
+          ins.opType[n] = OperandType.Immediate;
+        }
+        return 0;
+      }
+      case OK.Ibs: {
+        const v = this.imm(1);
+        if (v < 0) return OUT_OF_BYTES;
+        const s = (v << 24) >> 24;
+        this.setImm(ins, n, s, oszBytes);
+        return 0;
+      }
+      case OK.Iw: {
+        const v = this.imm(2);
+        if (v < 0) return OUT_OF_BYTES;
+        ins.immLo = v;
+        ins.immHi = 0;
+        ins.immSize = 2;
+        ins.opType[n] = OperandType.Immediate;
+        return 0;
+      }
+      case OK.Iz: {
+        const v = this.imm(osz === 16 ? 2 : 4);
+        if (v < 0) return OUT_OF_BYTES;
+        this.setImm(ins, n, osz === 16 ? v : v | 0, oszBytes);
+        return 0;
+      }
+      case OK.Iv: {
+        if (osz === 64) {
+          const lo = this.imm(4);
+          if (lo < 0) return OUT_OF_BYTES;
+          const hi = this.imm(4);
+          if (hi < 0) return OUT_OF_BYTES;
+          ins.immLo = lo;
+          ins.immHi = hi;
+          ins.immSize = 8;
+          ins.opType[n] = OperandType.Immediate;
+          return 0;
+        }
+        const v = this.imm(oszBytes);
+        if (v < 0) return OUT_OF_BYTES;
+        this.setImm(ins, n, v, oszBytes);
+        return 0;
+      }
+      case OK.I1:
+        ins.immLo = 1;
+        ins.immHi = 0;
+        ins.immSize = 1;
+        ins.opType[n] = OperandType.Immediate;
+        return 0;
+      case OK.Jb:
+      case OK.Jz: {
+        let rel: number;
+        if (k === OK.Jb) {
+          const v = this.imm(1);
+          if (v < 0) return OUT_OF_BYTES;
+          rel = (v << 24) >> 24;
+        } else {
+          const v = this.imm(osz === 16 ? 2 : 4);
+          if (v < 0) return OUT_OF_BYTES;
+          rel = osz === 16 ? (v << 16) >> 16 : v | 0;
+        }
+        this.branch(ins, n, rel);
+        return 0;
+      }
+      case OK.Ap: {
+        const off = this.imm(osz === 16 ? 2 : 4);
+        if (off < 0) return OUT_OF_BYTES;
+        const sel = this.imm(2);
+        if (sel < 0) return OUT_OF_BYTES;
+        ins.farOffset = off;
+        ins.farSelector = sel;
+        ins.opType[n] = OperandType.FarBranch;
+        return 0;
+      }
+      case OK.Ob:
+      case OK.Ov: {
+        const asz = this.asz;
+        const lo = this.imm(asz === 16 ? 2 : 4);
+        if (lo < 0) return OUT_OF_BYTES;
+        let hi = 0;
+        if (asz === 64) {
+          hi = this.imm(4);
+          if (hi < 0) return OUT_OF_BYTES;
+        }
+        ins.opType[n] = OperandType.Memory;
+        ins.memBase = 0;
+        ins.memIndex = 0;
+        ins.memScale = 1;
+        ins.memDisp = lo | 0;
+        ins.memDispHi = hi;
+        ins.memDispSize = asz >> 3;
+        ins.memSize = k === OK.Ob ? 1 : oszBytes;
+        ins.memSegment = ins.segmentPrefix || Reg.DS;
+        return 0;
+      }
+      case OK.AL:
+        this.setReg(ins, n, Reg.GPR8);
+        return 0;
+      case OK.CL:
+        this.setReg(ins, n, Reg.GPR8 + 1);
+        return 0;
+      case OK.AX:
+        this.setReg(ins, n, Reg.GPR16);
+        return 0;
+      case OK.DX:
+        this.setReg(ins, n, Reg.GPR16 + 2);
+        return 0;
+      case OK.eAX:
+        this.setReg(ins, n, osz === 16 ? Reg.GPR16 : Reg.GPR32);
+        return 0;
+      case OK.rAX:
+        this.setReg(ins, n, this.gpr(0, oszBytes));
+        return 0;
+      case OK.ES:
+      case OK.CS:
+      case OK.SS:
+      case OK.DS:
+      case OK.FS:
+      case OK.GS:
+        this.setReg(ins, n, Reg.ES + (k - OK.ES));
+        return 0;
+      case OK.ST0:
+        this.setReg(ins, n, Reg.ST);
+        return 0;
+      case OK.STi:
+        this.setReg(ins, n, Reg.ST + (modrm & 7));
+        return 0;
+      case OK.XMM0:
+        this.setReg(ins, n, Reg.XMM);
+        return 0;
+      case OK.Zb:
+      case OK.Zv:
+      case OK.Zq: {
+        const num = (this.data[this.p - 1]! & 7) | (this.rexB << 3);
+        this.setReg(ins, n, this.gpr(num, k === OK.Zb ? 1 : oszBytes));
+        return 0;
+      }
+      case OK.Xb:
+      case OK.Xv:
+      case OK.Yb:
+      case OK.Yv:
+      case OK.Xlat: {
+        const asz = this.asz;
+        const isY = k === OK.Yb || k === OK.Yv;
+        const num = k === OK.Xlat ? 3 : isY ? 7 : 6;
+        ins.opType[n] = OperandType.Memory;
+        ins.memBase = asz === 64 ? Reg.GPR64 + num : asz === 32 ? Reg.GPR32 + num : Reg.GPR16 + num;
+        ins.memIndex = 0;
+        ins.memScale = 1;
+        ins.memDisp = 0;
+        ins.memDispHi = 0;
+        ins.memDispSize = 0;
+        ins.memSize = k === OK.Xb || k === OK.Yb || k === OK.Xlat ? 1 : oszBytes;
+        ins.memSegment = isY ? Reg.ES : ins.segmentPrefix || Reg.DS;
+        return 0;
+      }
+      default: {
+        const fixed = FIXED_MEM_SIZE[k]!;
+        if (fixed !== 0) return this.mem(ins, n, fixed);
+        return this.mem(ins, n, 0);
+      }
+    }
+  }
+
+  private setImm(ins: Instruction, n: number, v: number, size: number): void {
+    // v is a signed 32-bit value (or an unsigned 16-bit one for 16-bit sizes).
+    ins.opType[n] = OperandType.Immediate;
+    ins.immSize = size;
+    if (size === 2) {
+      ins.immLo = v & 0xffff;
+      ins.immHi = 0;
+    } else if (size === 4) {
+      ins.immLo = v >>> 0;
+      ins.immHi = 0;
+    } else {
+      ins.immLo = v >>> 0;
+      ins.immHi = v < 0 ? 0xffffffff : 0;
+    }
+  }
+
+  private branch(ins: Instruction, n: number, rel: number): void {
+    ins.opType[n] = OperandType.NearBranch;
+    const len = this.p - this.start;
+    let lo = ins.ipLo + len + rel;
+    let hi = ins.ipHi;
+    if (lo < 0) {
+      lo += 0x100000000;
+      hi = (hi - 1) >>> 0;
+    } else if (lo > 0xffffffff) {
+      lo -= 0x100000000;
+      hi = (hi + 1) >>> 0;
+    }
+    if (this.osz === 16) {
+      lo &= 0xffff;
+      hi = 0;
+    } else if (this.osz === 32 || this.bitness !== 64) {
+      hi = 0;
+    }
+    ins.targetLo = lo >>> 0;
+    ins.targetHi = hi;
+  }
+
+  /** Register or memory from ModRM.r/m. */
+  private rm(ins: Instruction, n: number, regSize: number, memSize: number): number {
+    if (this.modrm >= 0xc0) {
+      this.setReg(ins, n, this.gpr((this.modrm & 7) | (this.rexB << 3), regSize));
+      return 0;
+    }
+    return this.mem(ins, n, memSize);
+  }
+
+  /** Memory operand from ModRM (+SIB, displacement). SDM Vol. 2 Tables 2-1..2-3. */
+  private mem(ins: Instruction, n: number, size: number): number {
+    const modrm = this.modrm;
+    const mod = modrm >> 6;
+    const rmBits = modrm & 7;
+    ins.opType[n] = OperandType.Memory;
+    ins.memSize = size;
+    ins.memScale = 1;
+    ins.memIndex = 0;
+    ins.memBase = 0;
+    ins.memDisp = 0;
+    ins.memDispHi = 0;
+    ins.memDispSize = 0;
+    ins.memRipRelative = false;
+    let ss = false;
+    if (this.asz === 16) {
+      switch (rmBits) {
+        case 0:
+          ins.memBase = Reg.GPR16 + 3;
+          ins.memIndex = Reg.GPR16 + 6;
+          break;
+        case 1:
+          ins.memBase = Reg.GPR16 + 3;
+          ins.memIndex = Reg.GPR16 + 7;
+          break;
+        case 2:
+          ins.memBase = Reg.GPR16 + 5;
+          ins.memIndex = Reg.GPR16 + 6;
+          ss = true;
+          break;
+        case 3:
+          ins.memBase = Reg.GPR16 + 5;
+          ins.memIndex = Reg.GPR16 + 7;
+          ss = true;
+          break;
+        case 4:
+          ins.memBase = Reg.GPR16 + 6;
+          break;
+        case 5:
+          ins.memBase = Reg.GPR16 + 7;
+          break;
+        case 6:
+          if (mod === 0) break;
+          ins.memBase = Reg.GPR16 + 5;
+          ss = true;
+          break;
+        default:
+          ins.memBase = Reg.GPR16 + 3;
+      }
+      if (mod === 1) {
+        const v = this.imm(1);
+        if (v < 0) return OUT_OF_BYTES;
+        ins.memDisp = (v << 24) >> 24;
+        ins.memDispSize = 1;
+      } else if (mod === 2 || (mod === 0 && rmBits === 6)) {
+        const v = this.imm(2);
+        if (v < 0) return OUT_OF_BYTES;
+        ins.memDisp = mod === 0 ? v : (v << 16) >> 16;
+        ins.memDispSize = 2;
+      }
+    } else {
+      const regBase = this.asz === 64 ? Reg.GPR64 : Reg.GPR32;
+      let baseNum = rmBits;
+      let noBase = false;
+      if (rmBits === 4) {
+        const sib = this.imm(1);
+        if (sib < 0) return OUT_OF_BYTES;
+        const idx = ((sib >> 3) & 7) | (this.rexX << 3);
+        if (idx !== 4) {
+          ins.memIndex = regBase + idx;
+          ins.memScale = 1 << (sib >> 6);
+        }
+        baseNum = sib & 7;
+        if (baseNum === 5 && mod === 0) noBase = true;
+      } else if (rmBits === 5 && mod === 0) {
+        noBase = true;
+        if (this.bitness === 64) {
+          ins.memRipRelative = true;
+          ins.memBase = this.asz === 64 ? Reg.RIP : Reg.EIP;
+        }
+      }
+      if (!noBase) {
+        const num = baseNum | (this.rexB << 3);
+        ins.memBase = regBase + num;
+        if (num === 4 || num === 5) ss = true;
+      }
+      if (mod === 1) {
+        const v = this.imm(1);
+        if (v < 0) return OUT_OF_BYTES;
+        ins.memDisp = (v << 24) >> 24;
+        ins.memDispSize = 1;
+      } else if (mod === 2 || noBase) {
+        const v = this.imm(4);
+        if (v < 0) return OUT_OF_BYTES;
+        ins.memDisp = v | 0;
+        ins.memDispSize = 4;
+      }
+      if (ins.memDisp < 0 && this.asz === 64) ins.memDispHi = 0xffffffff;
+    }
+    ins.memSegment = ins.segmentPrefix || (ss ? Reg.SS : Reg.DS);
+    return 0;
+  }
+}

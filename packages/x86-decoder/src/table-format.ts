@@ -1,0 +1,88 @@
+/**
+ * The format of the generated tables, shared by the generator and the decoder.
+ * @internal
+ */
+
+/** Dimensions a definition can be selected on, in the order the decoding tree tests them. */
+export const Dim = {
+  Mode: 0,
+  Pfx: 1,
+  RexB: 2,
+  W: 3,
+  L: 4,
+  Mod: 5,
+  Reg: 6,
+  Rm: 7,
+  Osz: 8,
+  Asz: 9,
+  Count: 10,
+} as const;
+
+/** Number of values of each dimension: mode 16/32/64, prefix none/66/F3/F2, mod mem/reg, ... */
+export const DIM_SIZES: readonly number[] = [3, 4, 2, 2, 4, 2, 8, 8, 3, 3];
+
+/** Node kinds of the decoding tree (low 4 bits of a node). */
+export const NodeKind = {
+  /** No instruction; no ModRM byte is consumed. */
+  Invalid: 0,
+  /** No instruction; a ModRM byte is consumed (if not read yet). */
+  InvalidModRM: 1,
+  /** An instruction: payload is the opcode id. */
+  Leaf: 2,
+  /** Switch on dimension (kind - SwitchBase): payload is the offset of the children. */
+  SwitchBase: 3,
+} as const;
+
+/** Opcode maps: index = map id of the tables. */
+export const MAP_NAMES = [
+  "LEGACY",
+  "0F",
+  "0F38",
+  "0F3A",
+  "0F0F",
+  "VEX.0F",
+  "VEX.0F38",
+  "VEX.0F3A",
+  "EVEX.0F",
+  "EVEX.0F38",
+  "EVEX.0F3A",
+  "EVEX.MAP5",
+  "EVEX.MAP6",
+  "XOP.8",
+  "XOP.9",
+  "XOP.A",
+] as const;
+
+/** Map ids. */
+export const MapId = {
+  Legacy: 0,
+  M0F: 1,
+  M0F38: 2,
+  M0F3A: 3,
+  M3DNow: 4,
+  Vex0F: 5,
+  Vex0F38: 6,
+  Vex0F3A: 7,
+  Evex0F: 8,
+  Evex0F38: 9,
+  Evex0F3A: 10,
+  EvexMap5: 11,
+  EvexMap6: 12,
+  Xop8: 13,
+  Xop9: 14,
+  XopA: 15,
+} as const;
+
+/** Bits of ENTRY_FLAGS. */
+export const EntryFlag = {
+  ModRM: 1 << 0,
+  Lock: 1 << 1,
+  Rep: 1 << 2,
+  Repe: 1 << 3,
+  D64: 1 << 4,
+  F64: 1 << 5,
+  ShowSize: 1 << 6,
+  Privileged: 1 << 7,
+  Mandatory66: 1 << 8,
+  MandatoryF2F3: 1 << 9,
+} as const;

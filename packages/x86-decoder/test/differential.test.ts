@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { compareStream, newStats, randomBytes, type Stats } from "./compare.js";
+import { readElfText } from "./elf.js";
+
+// Random instructions per mode: moderate in CI, raise with X86_DIFF_RANDOM=300000.
+const PER_MODE = Number(process.env.X86_DIFF_RANDOM ?? 20000);
+// Bytes of the node binary's .text to compare (X86_DIFF_TEXT to raise).
+const TEXT_BYTES = Number(process.env.X86_DIFF_TEXT ?? 512 * 1024);
+
+/** Minimum agreement levels reached so far (fractions); the test fails on a regression. */
+const FLOORS = {
+  random: { length: 0.85, validity: 0.95, mnemonic: 0.85, text: 0.83 },
+  text: { length: 0.9, validity: 0.89, mnemonic: 0.89, text: 0.89 },
+};
+
+function check(s: Stats, floor: { length: number; validity: number; mnemonic: number; text: number }): void {
+  const r = (n: number) => n / s.total;
+  expect(s.total).toBeGreaterThan(1000);
+  expect(r(s.length)).toBeGreaterThanOrEqual(floor.length);
+  expect(r(s.validity)).toBeGreaterThanOrEqual(floor.validity);
+  expect(r(s.mnemonic)).toBeGreaterThanOrEqual(floor.mnemonic);
+  expect(r(s.text)).toBeGreaterThanOrEqual(floor.text);
+}
+
+describe("differential against iced-x86", () => {
+  for (const bits of [16, 32, 64] as const) {
+    it(`random streams, ${bits}-bit`, () => {
+      const s = newStats();
+      let seed = bits * 7919;
+      while (s.total < PER_MODE) compareStream(bits, randomBytes(seed++, 32768), 0x1000, s, 1000);
+      check(s, FLOORS.random);
+    });
+  }
+
+  it("real code: .text of the node executable", (ctx) => {
+    const text = readElfText(process.execPath);
+    if (text === undefined) {
+      console.log(`no ELF .text at ${process.execPath}: real-code comparison skipped`);
+      ctx.skip();
+      return;
+    }
+    const s = newStats();
+    compareStream(text.bitness, text.bytes.subarray(0, TEXT_BYTES), text.address, s, 1000);
+    check(s, FLOORS.text);
+  });
+});
