@@ -48,7 +48,8 @@ const MAX_LEVELS = 5;
  * per translation; a walk allocates nothing.
  *
  * Linear addresses are JS numbers: an unsigned 32-bit value for 32-bit and PAE paging, the
- * canonical address held signed (upper half negative, |a| <= 2^56) for 4- and 5-level paging.
+ * canonical address held signed (upper half negative) for 4- and 5-level paging; 5-level addresses
+ * of magnitude 2^53 or more go through {@link GuestPagingWalker.walkHalves}.
  * Checking canonicality is the caller's job (a non-canonical address is #GP or #SS before paging).
  *
  * Accessed/dirty flags are set as part of a successful translation only: a walk that ends in a
@@ -108,7 +109,8 @@ export class GuestPagingWalker {
   }
 
   /**
-   * Translates `gva` for `access` ({@link GuestAccess} bits). Reads the tables from `mem`, through
+   * Translates `gva` for `access` ({@link GuestAccess} bits); `gva` must be a safe integer (see
+   * {@link GuestPagingWalker.walkHalves} for the rest of the 5-level space). Reads the tables from `mem`, through
    * `translator` when one is given (2-D walk). Returns `out.ok`; on failure `out.fault` says
    * whether it was a #PF of the guest or an EPT fault reported by the translator.
    * @throws RangeError when `gva` is outside the range the mode accepts (an emulator bug).
@@ -120,17 +122,35 @@ export class GuestPagingWalker {
     out: WalkResult,
     translator: GuestPhysicalTranslator | null = null,
   ): boolean {
+    if (this.mode <= PagingMode.Pae) {
+      if (!(gva >= 0 && gva <= 0xffff_ffff)) throw new RangeError(`linear address out of range: ${gva}`);
+    } else if (!Number.isSafeInteger(gva)) {
+      throw new RangeError(`linear address is not a safe integer: ${gva}`);
+    }
+    return this.walkHalves(mem, Math.floor(gva / TWO32) | 0, gva >>> 0, access, out, translator);
+  }
+
+  /**
+   * {@link GuestPagingWalker.walk} for a linear address given as two 32-bit halves: use it for
+   * 5-level addresses whose magnitude reaches 2^53, which a JS number cannot hold exactly. `hi` is
+   * bits 63:32 (signed or unsigned), `lo` bits 31:0; `out.faultAddress` is then `hi * 2^32 + lo`,
+   * rounded when it is not a safe integer.
+   */
+  walkHalves(
+    mem: PhysicalMemory,
+    hi: number,
+    lo: number,
+    access: GuestAccess,
+    out: WalkResult,
+    translator: GuestPhysicalTranslator | null = null,
+  ): boolean {
     out.reset();
     this.entryCount = 0;
     const mode = this.mode;
-    if (mode <= PagingMode.Pae) {
-      if (!(gva >= 0 && gva <= 0xffff_ffff)) throw new RangeError(`linear address out of range: ${gva}`);
-      if (mode === PagingMode.Bits32) return this.walk32(mem, gva, access, out, translator);
-    } else if (!(gva >= -(2 ** 56) && gva < 2 ** 56 && Number.isInteger(gva))) {
-      throw new RangeError(`linear address out of range: ${gva}`);
-    }
-    const lo = gva >>> 0;
-    const hi = Math.floor(gva / TWO32) | 0;
+    lo >>>= 0;
+    hi |= 0;
+    const gva = hi * TWO32 + lo;
+    if (mode === PagingMode.Bits32) return this.walk32(mem, lo, access, out, translator);
     const addrHiMask = this.addrHiMask;
     const rsvdHi =
       (mode === PagingMode.Pae ? 0x7fff_ffff & ~addrHiMask : 0x000f_ffff & ~addrHiMask) |

@@ -247,15 +247,23 @@ describe("5-level paging", () => {
     const { space, tables, walker, out } = setup(PagingMode.Level5);
     const gva = -(2 ** 56) + 0x1234_5000;
     tables.map(gva, 0xabc_d000, 4096);
-    tables.map(2 ** 55, 0x7000, 4096);
-    expect(walker.walk(space, gva + 0x10, 0, out)).toBe(true);
+    tables.map(2 ** 52, 0x7000, 4096);
+    expect(walker.walkHalves(space, 0xff00_0000, 0x1234_5010, 0, out)).toBe(true);
     expect(out.address).toBe(0xabc_d010);
     expect(out.references).toBe(10);
-    expect(walker.walk(space, 2 ** 55, 0, out)).toBe(true);
+    expect(walker.walk(space, 2 ** 52, 0, out)).toBe(true);
     expect(out.address).toBe(0x7000);
     walker.mode = PagingMode.Level4;
-    expect(() => walker.walk(space, 2 ** 55, 0, out)).not.toThrow();
-    expect(() => walker.walk(space, 2 ** 57, 0, out)).toThrow(RangeError);
+    expect(() => walker.walk(space, 2 ** 52, 0, out)).not.toThrow();
+    expect(() => walker.walk(space, 2 ** 57 + 1, 0, out)).toThrow(RangeError);
+    // The top of the 5-level space is beyond 2^53: it goes in as two halves.
+    walker.mode = PagingMode.Level5;
+    expect(walker.walkHalves(space, 0xff80_0000, 0x1234, 0, out)).toBe(false);
+    tables.map(-(2 ** 55) + 0x1000, 0x9000, 4096);
+    expect(walker.walkHalves(space, 0xff80_0000, 0x1234, 0, out)).toBe(true);
+    expect(out.address).toBe(0x9234);
+    expect(walker.walkHalves(space, -8388608, 0x1fff, 0, out)).toBe(true);
+    expect(out.address).toBe(0x9fff);
   });
 });
 
