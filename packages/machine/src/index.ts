@@ -7,9 +7,21 @@
  * @packageDocumentation
  */
 export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from "./devices/clock.js";
+export { DEBUG_CONSOLE_PORT, DebugConsole, type DebugConsoleState } from "./devices/debug-console.js";
+export { I8042, I8042_PORTS, type I8042State } from "./devices/i8042.js";
 export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
+export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
+export {
+  PC_TESTDEV_PORTS,
+  PcTestdev,
+  type PcTestdevOptions,
+  type PcTestdevState,
+} from "./devices/pc-testdev.js";
 export { PIC_PORTS, type PicChipState, PicPair, type PicPairState } from "./devices/pic8259.js";
 export { PIT_HZ, PIT_PORTS, Pit8254, type Pit8254State, type PitChannelState } from "./devices/pit8254.js";
+export { PORT92, Port92, type Port92State } from "./devices/port92.js";
+export { RESET_CONTROL_PORT, ResetControl, type ResetControlState } from "./devices/reset-control.js";
+export { type PlatformSignals, ResetKind } from "./devices/signals.js";
 export {
   UART_CLOCK_HZ,
   UART_PORTS,

@@ -1,0 +1,111 @@
+import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
+import { readBytewise, writeBytewise } from "./byte-ports.js";
+import type { IrqLine } from "./irq-line.js";
+
+/** The port windows of QEMU's `pc-testdev`. */
+export const PC_TESTDEV_PORTS = {
+  /** 0xE0-0xE3: a 32-bit scratch register accessed at its natural width. */
+  data: 0xe0,
+  /** 0xE4-0xE7: a 32-bit write of a physical address asks to flush that page. */
+  flushPage: 0xe4,
+  /** 0xE8-0xEB: the same scratch register, accessed one byte at a time. */
+  dataBytes: 0xe8,
+  /** 0x2000-0x2017: a byte write to 0x2000 + n sets ISA IRQ n to (value != 0). */
+  irq: 0x2000,
+  /** Number of IRQ ports. */
+  irqCount: 24,
+} as const;
+
+/** Construction options of a {@link PcTestdev}. */
+export interface PcTestdevOptions {
+  /** ISA IRQ line `n` (0-23), or undefined when not connected. */
+  irq?: (n: number) => IrqLine | undefined;
+  /** Receives the page address written to the flush port (the machine drops cached translations and code). */
+  flushPage?: (pageAddr: number) => void;
+}
+
+/** The state of a {@link PcTestdev}, as plain data. */
+export interface PcTestdevState {
+  /** The 32-bit scratch register. */
+  data: number;
+  /** Levels the device drives on IRQ 0-23 (bit n = IRQ n). */
+  irqLevels: number;
+}
+
+/**
+ * QEMU's `pc-testdev` (hw/misc/pc-testdev.c), used by kvm-unit-tests: a 32-bit scratch register
+ * at 0xE0 (read back as written, any width, at byte offset `port & 3`) and again byte-wise at
+ * 0xE8; a page-flush request at 0xE4 (32-bit writes only); and IRQ control at 0x2000 + n. The
+ * 64 KiB MMIO scratch window at 0xFF000000 is not provided yet.
+ */
+export class PcTestdev {
+  /** Ports 0xE0-0xE3. */
+  readonly dataPorts: PortIoHandler;
+  /** Ports 0xE4-0xE7. */
+  readonly flushPorts: PortIoHandler;
+  /** Ports 0xE8-0xEB. */
+  readonly dataBytePorts: PortIoHandler;
+  /** Ports 0x2000-0x2017. */
+  readonly irqPorts: PortIoHandler;
+
+  private data = 0;
+  private irqLevels = 0;
+
+  /** Creates the device; unconnected IRQs and a missing flush callback make those ports no-ops. */
+  constructor(private readonly options: PcTestdevOptions = {}) {
+    this.dataPorts = {
+      read: (offset: number, size: DeviceAccessSize) => this.readData(offset, size),
+      write: (offset: number, size: DeviceAccessSize, value: number) => this.writeData(offset, size, value),
+    };
+    this.dataBytePorts = {
+      read: (offset: number, size: DeviceAccessSize) =>
+        readBytewise((o) => this.readData(o, 1), offset, size),
+      write: (offset: number, size: DeviceAccessSize, value: number) =>
+        writeBytewise((o, v) => this.writeData(o, 1, v), offset, size, value),
+    };
+    this.flushPorts = {
+      read: () => 0xffff_ffff,
+      write: (_offset: number, size: DeviceAccessSize, value: number) => {
+        if (size === 4) this.options.flushPage?.((value & 0xffff_f000) >>> 0);
+      },
+    };
+    this.irqPorts = {
+      read: () => 0xffff_ffff,
+      write: (offset: number, size: DeviceAccessSize, value: number) => {
+        if (size === 1) this.setIrq(offset, value !== 0);
+      },
+    };
+  }
+
+  private readData(offset: number, size: DeviceAccessSize): number {
+    const shift = (offset & 3) * 8;
+    const mask = size === 4 ? 0xffff_ffff : (1 << (size * 8)) - 1;
+    return ((this.data >>> shift) & mask) >>> 0;
+  }
+
+  private writeData(offset: number, size: DeviceAccessSize, value: number): void {
+    const shift = (offset & 3) * 8;
+    const mask = size === 4 ? 0xffff_ffff : (1 << (size * 8)) - 1;
+    this.data = ((this.data & ~(mask << shift)) | ((value & mask) << shift)) >>> 0;
+  }
+
+  private setIrq(n: number, level: boolean): void {
+    if (n >= PC_TESTDEV_PORTS.irqCount) return;
+    this.irqLevels = level ? this.irqLevels | (1 << n) : this.irqLevels & ~(1 << n);
+    this.options.irq?.(n)?.set(level);
+  }
+
+  /** A plain-data snapshot. */
+  state(): PcTestdevState {
+    return { data: this.data, irqLevels: this.irqLevels };
+  }
+
+  /** Restores a snapshot taken by {@link PcTestdev.state} and drives the IRQ lines it had raised. */
+  fromState(s: PcTestdevState): void {
+    this.data = s.data >>> 0;
+    this.irqLevels = s.irqLevels & 0xff_ffff;
+    for (let n = 0; n < PC_TESTDEV_PORTS.irqCount; n++) {
+      if (this.irqLevels & (1 << n)) this.options.irq?.(n)?.set(true);
+    }
+  }
+}
