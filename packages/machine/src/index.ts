@@ -8,6 +8,15 @@
  */
 export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from "./devices/clock.js";
 export { DEBUG_CONSOLE_PORT, DebugConsole, type DebugConsoleState } from "./devices/debug-console.js";
+export {
+  FW_CFG_MAX_NAME,
+  FW_CFG_PORTS,
+  FwCfg,
+  type FwCfgFile,
+  FwCfgKey,
+  type FwCfgOptions,
+  type FwCfgState,
+} from "./devices/fw-cfg.js";
 export { I8042, I8042_PORTS, type I8042State } from "./devices/i8042.js";
 export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
 export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
