@@ -17,7 +17,15 @@ export {
   EptWalker,
 } from "./ept-walker.js";
 export { GuestAccess, GuestPagingWalker, PagingMode } from "./guest-paging.js";
+export { HostPagePool } from "./page-pool.js";
 export { loadPdptes } from "./pdpte.js";
+export {
+  InveptType,
+  ShadowEpt,
+  type ShadowEptOptions,
+  ShadowResult,
+} from "./shadow-ept.js";
+export type { ShadowStats } from "./shadow-tables.js";
 export {
   BumpAllocator,
   EptBuilder,
