@@ -30,6 +30,13 @@ export { PIC_PORTS, type PicChipState, PicPair, type PicPairState } from "./devi
 export { PIT_HZ, PIT_PORTS, Pit8254, type Pit8254State, type PitChannelState } from "./devices/pit8254.js";
 export { PORT92, Port92, type Port92State } from "./devices/port92.js";
 export { RESET_CONTROL_PORT, ResetControl, type ResetControlState } from "./devices/reset-control.js";
+export {
+  RTC_PORTS,
+  RtcCmos,
+  type RtcCmosOptions,
+  type RtcCmosState,
+  RtcRegister,
+} from "./devices/rtc-cmos.js";
 export { type PlatformSignals, ResetKind } from "./devices/signals.js";
 export {
   UART_CLOCK_HZ,
