@@ -35,7 +35,7 @@ const modes = [
   {
     mode: PagingMode.Level5,
     region: GiB,
-    slots: [-(2 ** 23), 2 ** 23 - 1],
+    slots: [-(2 ** 23) + 1, 2 ** 23 - 1],
     sizes: [4096, 2 * MiB, GiB],
     paLimit: 2 ** M,
   },
