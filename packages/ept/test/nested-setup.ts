@@ -31,11 +31,15 @@ export function nestedSetup(options: Partial<ShadowEptOptions> = {}, ept12Ad = f
   const l1Memory = new EptTranslatedMemory(host, new EptWalker());
   l1Memory.ept.setEptp(ept01.eptp());
   let shadow: ShadowEpt | undefined;
-  const l1Writes = new ObservedMemory(l1Memory, (addr, length) => shadow?.notifyL1Write(addr, length));
+  /** Set `tracking` to false to make L1's writes invisible to the shadow (then only INVEPT helps). */
+  const control = { tracking: true };
+  const l1Writes = new ObservedMemory(l1Memory, (addr, length) => {
+    if (control.tracking) shadow?.notifyL1Write(addr, length);
+  });
   const ept12 = new EptBuilder(l1Writes, new BumpAllocator(l1Writes, 0, 4 * MiB));
   const ept12Walker = new EptWalker();
   ept12Walker.setEptp(ept12.eptp(ept12Ad));
   const pool = new HostPagePool(ram, 0, 28 * MiB, 1024);
   shadow = new ShadowEpt({ pool, ept12: ept12Walker, ept01: ept01Walker, ...options });
-  return { host, ram, ept01, ept01Walker, l1Memory, l1Writes, ept12, ept12Walker, pool, shadow };
+  return { control, host, ram, ept01, ept01Walker, l1Memory, l1Writes, ept12, ept12Walker, pool, shadow };
 }
