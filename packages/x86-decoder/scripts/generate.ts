@@ -53,6 +53,7 @@ const FLOW_KINDS = [
   "iret",
   "xbegin",
   "exception",
+  "loop",
 ] as const;
 const ACCESS = ["n", "r", "w", "rw", "cr", "cw", "rcw"] as const;
 
@@ -112,15 +113,17 @@ export function parseDefs(text: string): Def[] {
     let map = 0;
     let opcodes: number[] = [];
     let modrm = false;
+    let sawMap = false;
     for (const tok of enc) {
       const s = SELECTORS[tok];
-      if (s !== undefined && opcodes.length === 0) {
+      if (s !== undefined && opcodes.length === 0 && !sawMap) {
         sel[s[0]] = (sel[s[0]] ?? 0) | s[1];
         continue;
       }
       const mi = MAP_NAMES.indexOf(tok as (typeof MAP_NAMES)[number]);
       if (mi >= 0 && opcodes.length === 0) {
         map = mi;
+        sawMap = true;
         continue;
       }
       let m = /^([0-9A-F]{2})(\+r)?$/.exec(tok);
@@ -133,10 +136,10 @@ export function parseDefs(text: string): Def[] {
         modrm = true;
         continue;
       }
-      m = /^\/([0-7])$/.exec(tok);
+      m = /^\/([0-7](\|[0-7])*)$/.exec(tok);
       if (m !== null) {
         modrm = true;
-        sel[Dim.Reg] = 1 << Number(m[1]);
+        sel[Dim.Reg] = m[1]!.split("|").reduce((acc, r) => acc | (1 << Number(r)), 0);
         continue;
       }
       m = /^#([0-9A-F]{2})$/.exec(tok);
@@ -210,6 +213,33 @@ export function parseDefs(text: string): Def[] {
         case "f64":
           def.flags |= EntryFlag.F64;
           break;
+        case "asz":
+          def.flags |= EntryFlag.AddrSize;
+          break;
+        case "bnd":
+          def.flags |= EntryFlag.Bnd;
+          break;
+        case "hle":
+          def.flags |= EntryFlag.Hle;
+          break;
+        case "xrel":
+          def.flags |= EntryFlag.XRelease;
+          break;
+        case "dup01":
+          def.flags |= EntryFlag.Dup01;
+          break;
+        case "noseg":
+          def.flags |= EntryFlag.NoSegment;
+          break;
+        case "bad":
+          def.flags |= EntryFlag.Bad;
+          break;
+        case "dsz":
+          def.flags |= EntryFlag.DataSize;
+          break;
+        case "st1":
+          def.flags |= EntryFlag.St1Short;
+          break;
         case "priv":
           def.flags |= EntryFlag.Privileged;
           break;
@@ -257,7 +287,7 @@ export function parseDefs(text: string): Def[] {
     ) {
       def.fmn = `${def.mnemonic} far`;
     }
-    def.id = nextId++;
+    def.id = mnemonic === "invalid3" ? -1 : nextId++;
     defs.push(def);
     for (const op of opcodes.slice(1)) defs.push({ ...def, opcode: op, sel: [...def.sel] });
   }
@@ -423,6 +453,7 @@ function buildTrees(defs: Def[]): { nodes: number[]; roots: number[] } {
       if (sorted.length > 1 && specificity(sorted[0]!, sorted[1]!) === 0) {
         throw new Error(`ambiguous definitions at lines ${sorted.map((d) => d.line).join(", ")}`);
       }
+      if (sorted[0]!.id < 0) return NodeKind.InvalidExtra;
       return (sorted[0]!.id << 4) | NodeKind.Leaf;
     }
     const size = DIM_SIZES[splitDim]!;
@@ -443,9 +474,8 @@ function buildTrees(defs: Def[]): { nodes: number[]; roots: number[] } {
     const slots: number[] = [];
     for (let op = 0; op < 256; op++) {
       const cands = defs.filter((d) => d.map === map && d.opcode === op);
-      // Undefined opcodes in the escape maps consume a ModRM byte; in the one-byte map they do
-      // when some form of the opcode has one.
-      const invalidModrm = map !== 0 || cands.some((c) => c.modrm);
+      // Undefined opcodes consume a ModRM byte (as iced-x86 counts their length).
+      const invalidModrm = true;
       slots.push(build(cands, dimOrder, false, invalidModrm));
     }
     roots.push(nodes.length);
@@ -480,8 +510,8 @@ function numberList(a: ArrayLike<number>, perLine = 32): string {
 /** Generates the output files from the definition text: file name -> content. */
 export function generate(text: string): Map<string, string> {
   const all = parseDefs(text);
-  computeShowSize(all);
-  const unique = all.filter((d, i) => all.findIndex((x) => x.id === d.id) === i);
+  computeShowSize(all.filter((d) => d.id > 0));
+  const unique = all.filter((d, i) => d.id > 0 && all.findIndex((x) => x.id === d.id) === i);
   const { nodes, roots } = buildTrees(all);
 
   const mnemonics = ["invalid", ...[...new Set(unique.map((d) => d.mnemonic))].sort()];

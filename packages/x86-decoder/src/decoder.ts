@@ -173,6 +173,7 @@ export class Decoder {
     const mode = this.bitness;
     let prefixes = 0;
     let seg = 0;
+    let lastSeg = 0;
     let rep = 0; // last of F2/F3
     let rex = 0;
     this.modrm = -1;
@@ -221,12 +222,14 @@ export class Decoder {
         case 0x36:
         case 0x3e:
           if (mode !== 64 || (seg !== Reg.FS && seg !== Reg.GS)) seg = Reg.ES + ((b >> 3) & 3);
+          lastSeg = b;
           prefixes |= Prefix.Segment;
           rex = 0;
           continue;
         case 0x64:
         case 0x65:
           seg = b === 0x64 ? Reg.FS : Reg.GS;
+          lastSeg = b;
           prefixes |= Prefix.Segment;
           rex = 0;
           continue;
@@ -245,8 +248,8 @@ export class Decoder {
     this.rexB = rex & 1;
     ins.rex = rex;
     ins.repPrefix = rep;
+    ins.lastSegment = lastSeg;
     ins.prefixes = prefixes;
-    ins.segmentPrefix = mode === 64 && seg !== Reg.FS && seg !== Reg.GS ? 0 : seg;
     ins.segmentPrefix = seg;
 
     // Opcode map selection.
@@ -279,8 +282,9 @@ export class Decoder {
     for (;;) {
       const kind = node & 15;
       if (kind === NodeKind.Leaf) break;
-      if (kind === NodeKind.Invalid || kind === NodeKind.InvalidModRM) {
-        if (kind === NodeKind.InvalidModRM && !this.readModrm()) return OUT_OF_BYTES;
+      if (kind <= NodeKind.InvalidExtra) {
+        if (kind !== NodeKind.Invalid && !this.readModrm()) return OUT_OF_BYTES;
+        if (kind === NodeKind.InvalidExtra && this.byte() < 0) return OUT_OF_BYTES;
         this.fail(ins, InvalidReason.NoSuchOpcode);
         return 0;
       }
@@ -347,6 +351,11 @@ export class Decoder {
       if (this.operand(ins, n, k) < 0) return OUT_OF_BYTES;
     }
     ins.opCount = n;
+    ins.modrmIsMemory = this.modrm >= 0 && this.modrm < 0xc0;
+    if (flags & EntryFlag.Bad) {
+      this.fail(ins, InvalidReason.NoSuchOpcode);
+      return 0;
+    }
     if (prefixes & Prefix.Lock) {
       if (!(flags & EntryFlag.Lock) || this.modrm < 0 || this.modrm >= 0xc0) {
         this.fail(ins, InvalidReason.LockNotAllowed);

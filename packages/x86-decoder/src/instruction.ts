@@ -132,6 +132,8 @@ export class Instruction {
   prefixes = 0;
   /** The last of F2/F3 seen (0 = none): it decides REP vs REPNE and the mandatory prefix. */
   repPrefix = 0;
+  /** The last segment-override byte seen (0x26, 0x2E, ...; 0 = none): branch hints, NOTRACK. */
+  lastSegment = 0;
   /** Segment override register id (0 = none). */
   segmentPrefix = 0;
   /** REX byte (0 = none). */
@@ -188,6 +190,9 @@ export class Instruction {
   zeroing = false;
   /** EVEX broadcast. */
   broadcast = false;
+
+  /** True when the instruction has a ModRM byte that encodes memory (mod != 11). */
+  modrmIsMemory = false;
 
   /** True when the bytes do not encode a valid instruction. */
   get invalid(): boolean {

@@ -147,6 +147,9 @@ export const OPERAND_KIND_NAMES = [
   "Gd64",
   "Mb16", // byte-sized memory accessed with 16 bytes (no size shown)
   "Wxl", // vector by L or memory of L/2 (vcvtps2pd)
+  "Edw", // 32-bit register or 16-bit memory (pinsrw, pextrw)
+  "Edb", // 32-bit register or 8-bit memory (pinsrb, pextrb)
+  "Gd64r", // 32-bit register outside 64-bit mode, 64-bit inside, from ModRM.reg (invept, vmread)
 ] as const;
 
 /** One operand kind name. */

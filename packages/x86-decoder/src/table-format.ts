@@ -29,8 +29,10 @@ export const NodeKind = {
   InvalidModRM: 1,
   /** An instruction: payload is the opcode id. */
   Leaf: 2,
+  /** No instruction; ModRM and one more byte are consumed (iced-x86's length for some x87 holes). */
+  InvalidExtra: 3,
   /** Switch on dimension (kind - SwitchBase): payload is the offset of the children. */
-  SwitchBase: 3,
+  SwitchBase: 4,
 } as const;
 
 /** Opcode maps: index = map id of the tables. */
@@ -85,4 +87,22 @@ export const EntryFlag = {
   Privileged: 1 << 7,
   Mandatory66: 1 << 8,
   MandatoryF2F3: 1 << 9,
+  /** Intel syntax shows data16/data32/data64 when the operand size is not the default. */
+  DataSize: 1 << 10,
+  /** x87: the operands are omitted when the register operand is st(1). */
+  St1Short: 1 << 11,
+  /** Intel syntax shows addr16/addr32/addr64 when the address size is not the default. */
+  AddrSize: 1 << 12,
+  /** F2 is shown as BND. */
+  Bnd: 1 << 13,
+  /** F2/F3 are XACQUIRE/XRELEASE even without LOCK (XCHG with memory). */
+  Hle: 1 << 14,
+  /** F3 is XRELEASE with a memory destination (MOV). */
+  XRelease: 1 << 15,
+  /** Operands 0 and 1 are printed once when they are the same register (IMUL r, r/m, imm). */
+  Dup01: 1 << 16,
+  /** No segment override is printed (LEA). */
+  NoSegment: 1 << 17,
+  /** Decoded in full, then invalid (e.g. MOV to CS). */
+  Bad: 1 << 18,
 } as const;

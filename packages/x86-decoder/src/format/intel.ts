@@ -1,5 +1,5 @@
 import { FORMAT_MNEMONICS } from "../generated/opcodes.js";
-import { ENTRY_FLAGS, ENTRY_FMN, ENTRY_OPS } from "../generated/tables.js";
+import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_OPS } from "../generated/tables.js";
 import { type Instruction, OperandType, Prefix } from "../instruction.js";
 import { OK } from "../operand-kinds.js";
 import { REGISTER_NAMES, Reg } from "../registers.js";
@@ -54,25 +54,21 @@ export class IntelFormatter {
     if (ins.invalidReason !== 0) return "(bad)";
     const id = ins.opcode;
     const flags = ENTRY_FLAGS[id]!;
-    let s = "";
-    const p = ins.prefixes;
-    if (p & Prefix.Lock) s += "lock ";
-    if (flags & EntryFlag.Rep && p & (Prefix.Rep | Prefix.Repne) && !(flags & EntryFlag.MandatoryF2F3)) {
-      s += p & Prefix.Repne && lastRepIsF2(ins) ? "repne " : "rep ";
-    } else if (flags & EntryFlag.Repe && p & (Prefix.Rep | Prefix.Repne)) {
-      s += lastRepIsF2(ins) ? "repne " : "repe ";
-    }
-    s += FORMAT_MNEMONICS[ENTRY_FMN[id]!]!;
+    const s = prefixText(ins, flags) + FORMAT_MNEMONICS[ENTRY_FMN[id]!]!;
     const ops = this.operands(ins, flags);
-    if (ops !== "") s += ` ${ops}`;
-    return this.o.upperCase ? s.toUpperCase() : s;
+    const t = ops === "" ? s : `${s} ${ops}`;
+    return this.o.upperCase ? t.toUpperCase() : t;
   }
-
   private operands(ins: Instruction, flags: number): string {
+    if (flags & EntryFlag.St1Short && ins.opReg[ins.opReg[0] === Reg.ST ? 1 : 0] === Reg.ST + 1) return "";
     let s = "";
+    const skip1 =
+      flags & EntryFlag.Dup01 && ins.opType[1] === OperandType.Register && ins.opReg[0] === ins.opReg[1] ? 1 : -1;
     const base = ins.opcode * 5;
-    const strSeg = (ins.prefixes & Prefix.Segment) !== 0;
+    const sp = ins.segmentPrefix;
+    const strSeg = sp !== 0 && sp !== Reg.DS && (ins.bitness !== 64 || sp === Reg.FS || sp === Reg.GS);
     for (let i = 0; i < ins.opCount; i++) {
+      if (i === skip1) continue;
       const k = ENTRY_OPS[base + i]!;
       let t: string;
       switch (ins.opType[i]) {
@@ -89,7 +85,7 @@ export class IntelFormatter {
           t = this.branch(ins, k);
           break;
         case OperandType.FarBranch:
-          t = `${formatHex(ins.farSelector, 0, 0, this.num)}:${formatHex(ins.farOffset, 0, 0, this.num)}`;
+          t = `${formatHex(ins.farOffset, 0, ins.operandSize === 16 ? 4 : 8, this.num)},${formatHex(ins.farSelector, 0, 4, this.num)}`;
           break;
         case OperandType.Memory:
           if (k === OK.Xb || k === OK.Xv || k === OK.Yb || k === OK.Yv || k === OK.Xlat) {
@@ -142,7 +138,7 @@ export class IntelFormatter {
       const n = MEM_SIZE_NAMES[ins.memSize];
       if (n !== undefined) s = `${n} ptr `;
     }
-    if (ins.segmentPrefix !== 0) s += `${REGISTER_NAMES[ins.segmentPrefix]}:`;
+    if (!(flags & EntryFlag.NoSegment) && showSegment(ins)) s += `${REGISTER_NAMES[ins.segmentPrefix]}:`;
     s += "[";
     const num = this.num;
     if (ins.memRipRelative) {
@@ -185,6 +181,59 @@ export class IntelFormatter {
   }
 }
 
-function lastRepIsF2(ins: Instruction): boolean {
-  return ins.repPrefix === 0xf2;
+/** A segment override is shown when it changes the segment (64-bit mode ignores ES/CS/SS/DS). */
+export function showSegment(ins: Instruction): boolean {
+  const seg = ins.segmentPrefix;
+  if (seg === 0) return false;
+  if (ins.bitness === 64 && seg !== Reg.FS && seg !== Reg.GS) return false;
+  return seg !== defaultSegment(ins);
+}
+
+function defaultSegment(ins: Instruction): number {
+  const b = ins.memBase;
+  if (b === 0) return Reg.DS;
+  const num = b >= Reg.GPR64 && b < Reg.ES ? b - Reg.GPR64 : b >= Reg.GPR32 ? b - Reg.GPR32 : b - Reg.GPR16;
+  if (ins.addressSize === 16) return num === 5 ? Reg.SS : Reg.DS;
+  return num === 4 || num === 5 ? Reg.SS : Reg.DS;
+}
+
+const FLOW_JCC = 5;
+
+/** Prefix keywords (lock, rep, hints, ...) in iced-x86's order. @internal */
+export function prefixText(ins: Instruction, flags: number): string {
+  const p = ins.prefixes;
+  let data = "";
+  if (flags & EntryFlag.DataSize) {
+    const def = ins.bitness === 64 && flags & (EntryFlag.D64 | EntryFlag.F64) ? 64 : ins.bitness === 16 ? 16 : 32;
+    if (ins.operandSize !== def) data = `data${ins.operandSize} `;
+  }
+  if (flags & EntryFlag.AddrSize && p & Prefix.AddressSize) data = `addr${ins.addressSize} ${data}`;
+  if ((p & (Prefix.Lock | Prefix.Rep | Prefix.Repne | Prefix.Segment)) === 0) return data;
+  let s = "";
+  const flow = ENTRY_FLOW[ins.opcode]!;
+  const rep = ins.repPrefix;
+  const mem = ins.modrmIsMemory;
+  if (rep !== 0) {
+    if (p & Prefix.Lock && flags & EntryFlag.Lock) s += rep === 0xf2 ? "xacquire " : "xrelease ";
+    else if (flags & EntryFlag.Hle && mem) s += rep === 0xf2 ? "xacquire " : "xrelease ";
+    else if (flags & EntryFlag.XRelease && mem && rep === 0xf3) s += "xrelease ";
+  }
+  if (p & Prefix.Lock) s += "lock ";
+  if (rep !== 0 && !(flags & EntryFlag.MandatoryF2F3)) {
+    if (rep === 0xf2 && flags & EntryFlag.Bnd) s += "bnd ";
+    else if (flags & EntryFlag.Rep) s += rep === 0xf2 ? "repne " : "rep ";
+    else if (flags & EntryFlag.Repe) s += rep === 0xf2 ? "repne " : "repe ";
+  }
+  if (p & Prefix.Segment && flow === FLOW_JCC && ENTRY_MNEMONIC_IS_JCC(ins)) {
+    if (ins.lastSegment === 0x2e) s += "hint-not-taken ";
+    else if (ins.lastSegment === 0x3e) s += "hint-taken ";
+  } else if (ins.lastSegment === 0x3e && (flow === 2 || flow === 7)) {
+    s += "notrack ";
+  }
+  return s + data;
+}
+
+function ENTRY_MNEMONIC_IS_JCC(ins: Instruction): boolean {
+  const m = FORMAT_MNEMONICS[ENTRY_FMN[ins.opcode]!]!;
+  return m.charCodeAt(0) === 106 && m !== "jcxz" && m !== "jecxz" && m !== "jrcxz";
 }

@@ -285,376 +285,1674 @@ export const Opcode = {
   Mov_Gv_Ev: 138,
   /** `mov Ewv,Sw` (LEGACY 8C, defs line 158). */
   Mov_Ewv_Sw: 139,
-  /** `lea Gv,M` (LEGACY 8D, defs line 159). */
-  Lea_Gv_M: 140,
-  /** `mov Sw,Ew` (LEGACY 8E, defs line 160). */
-  Mov_Sw_Ew: 141,
-  /** `pop Ev` (LEGACY 8F, defs line 161). */
-  Pop_Ev: 142,
-  /** `xchg Zv,rAX` (LEGACY 90, defs line 162). */
-  Xchg_Zv_rAX: 143,
-  /** `nop` (LEGACY 90, defs line 163). */
-  Nop: 144,
-  /** `nop Zv,rAX` (LEGACY 90, defs line 164). */
-  Nop_Zv_rAX: 145,
-  /** `nop Zv,rAX` (LEGACY 90, defs line 165). */
-  Nop_Zv_rAX_2: 146,
-  /** `nop` (LEGACY 90, defs line 166). */
-  Nop_2: 147,
-  /** `pause` (LEGACY 90, defs line 167). */
-  Pause: 148,
-  /** `cbw` (LEGACY 98, defs line 168). */
-  Cbw: 149,
-  /** `cwde` (LEGACY 98, defs line 169). */
-  Cwde: 150,
-  /** `cdqe` (LEGACY 98, defs line 170). */
-  Cdqe: 151,
-  /** `cwd` (LEGACY 99, defs line 171). */
-  Cwd: 152,
-  /** `cdq` (LEGACY 99, defs line 172). */
-  Cdq: 153,
-  /** `cqo` (LEGACY 99, defs line 173). */
-  Cqo: 154,
-  /** `call Ap` (LEGACY 9A, defs line 174). */
-  Call_Ap: 155,
-  /** `wait` (LEGACY 9B, defs line 175). */
-  Wait: 156,
-  /** `pushf` (LEGACY 9C, defs line 176). */
-  Pushf: 157,
-  /** `pushfd` (LEGACY 9C, defs line 177). */
-  Pushfd: 158,
-  /** `pushfq` (LEGACY 9C, defs line 178). */
-  Pushfq: 159,
-  /** `pushfq` (LEGACY 9C, defs line 179). */
-  Pushfq_2: 160,
-  /** `popf` (LEGACY 9D, defs line 180). */
-  Popf: 161,
-  /** `popfd` (LEGACY 9D, defs line 181). */
-  Popfd: 162,
-  /** `popfq` (LEGACY 9D, defs line 182). */
-  Popfq: 163,
-  /** `popfq` (LEGACY 9D, defs line 183). */
-  Popfq_2: 164,
-  /** `sahf` (LEGACY 9E, defs line 184). */
-  Sahf: 165,
-  /** `lahf` (LEGACY 9F, defs line 185). */
-  Lahf: 166,
-  /** `mov AL,Ob` (LEGACY A0, defs line 186). */
-  Mov_AL_Ob: 167,
-  /** `mov rAX,Ov` (LEGACY A1, defs line 187). */
-  Mov_rAX_Ov: 168,
-  /** `mov Ob,AL` (LEGACY A2, defs line 188). */
-  Mov_Ob_AL: 169,
-  /** `mov Ov,rAX` (LEGACY A3, defs line 189). */
-  Mov_Ov_rAX: 170,
-  /** `movsb Yb,Xb` (LEGACY A4, defs line 190). */
-  Movsb_Yb_Xb: 171,
-  /** `movsw Yv,Xv` (LEGACY A5, defs line 191). */
-  Movsw_Yv_Xv: 172,
-  /** `movsd Yv,Xv` (LEGACY A5, defs line 192). */
-  Movsd_Yv_Xv: 173,
-  /** `movsq Yv,Xv` (LEGACY A5, defs line 193). */
-  Movsq_Yv_Xv: 174,
-  /** `cmpsb Xb,Yb` (LEGACY A6, defs line 194). */
-  Cmpsb_Xb_Yb: 175,
-  /** `cmpsw Xv,Yv` (LEGACY A7, defs line 195). */
-  Cmpsw_Xv_Yv: 176,
-  /** `cmpsd Xv,Yv` (LEGACY A7, defs line 196). */
-  Cmpsd_Xv_Yv: 177,
-  /** `cmpsq Xv,Yv` (LEGACY A7, defs line 197). */
-  Cmpsq_Xv_Yv: 178,
-  /** `test AL,Ib` (LEGACY A8, defs line 198). */
-  Test_AL_Ib: 179,
-  /** `test rAX,Iz` (LEGACY A9, defs line 199). */
-  Test_rAX_Iz: 180,
-  /** `stosb Yb` (LEGACY AA, defs line 200). */
-  Stosb_Yb: 181,
-  /** `stosw Yv` (LEGACY AB, defs line 201). */
-  Stosw_Yv: 182,
-  /** `stosd Yv` (LEGACY AB, defs line 202). */
-  Stosd_Yv: 183,
-  /** `stosq Yv` (LEGACY AB, defs line 203). */
-  Stosq_Yv: 184,
-  /** `lodsb Xb` (LEGACY AC, defs line 204). */
-  Lodsb_Xb: 185,
-  /** `lodsw Xv` (LEGACY AD, defs line 205). */
-  Lodsw_Xv: 186,
-  /** `lodsd Xv` (LEGACY AD, defs line 206). */
-  Lodsd_Xv: 187,
-  /** `lodsq Xv` (LEGACY AD, defs line 207). */
-  Lodsq_Xv: 188,
-  /** `scasb Yb` (LEGACY AE, defs line 208). */
-  Scasb_Yb: 189,
-  /** `scasw Yv` (LEGACY AF, defs line 209). */
-  Scasw_Yv: 190,
-  /** `scasd Yv` (LEGACY AF, defs line 210). */
-  Scasd_Yv: 191,
-  /** `scasq Yv` (LEGACY AF, defs line 211). */
-  Scasq_Yv: 192,
-  /** `mov Zb,Ib` (LEGACY B0, defs line 212). */
-  Mov_Zb_Ib: 193,
-  /** `mov Zv,Iv` (LEGACY B8, defs line 213). */
-  Mov_Zv_Iv: 194,
-  /** `rol Eb,Ib` (LEGACY C0, defs line 214). */
-  Rol_Eb_Ib: 195,
-  /** `ror Eb,Ib` (LEGACY C0, defs line 215). */
-  Ror_Eb_Ib: 196,
-  /** `rcl Eb,Ib` (LEGACY C0, defs line 216). */
-  Rcl_Eb_Ib: 197,
-  /** `rcr Eb,Ib` (LEGACY C0, defs line 217). */
-  Rcr_Eb_Ib: 198,
-  /** `shl Eb,Ib` (LEGACY C0, defs line 218). */
-  Shl_Eb_Ib: 199,
-  /** `shr Eb,Ib` (LEGACY C0, defs line 219). */
-  Shr_Eb_Ib: 200,
-  /** `sal Eb,Ib` (LEGACY C0, defs line 220). */
-  Sal_Eb_Ib: 201,
-  /** `sar Eb,Ib` (LEGACY C0, defs line 221). */
-  Sar_Eb_Ib: 202,
-  /** `rol Ev,Ib` (LEGACY C1, defs line 222). */
-  Rol_Ev_Ib: 203,
-  /** `ror Ev,Ib` (LEGACY C1, defs line 223). */
-  Ror_Ev_Ib: 204,
-  /** `rcl Ev,Ib` (LEGACY C1, defs line 224). */
-  Rcl_Ev_Ib: 205,
-  /** `rcr Ev,Ib` (LEGACY C1, defs line 225). */
-  Rcr_Ev_Ib: 206,
-  /** `shl Ev,Ib` (LEGACY C1, defs line 226). */
-  Shl_Ev_Ib: 207,
-  /** `shr Ev,Ib` (LEGACY C1, defs line 227). */
-  Shr_Ev_Ib: 208,
-  /** `sal Ev,Ib` (LEGACY C1, defs line 228). */
-  Sal_Ev_Ib: 209,
-  /** `sar Ev,Ib` (LEGACY C1, defs line 229). */
-  Sar_Ev_Ib: 210,
-  /** `ret Iw` (LEGACY C2, defs line 230). */
-  Ret_Iw: 211,
-  /** `ret` (LEGACY C3, defs line 231). */
-  Ret: 212,
-  /** `les Gv,Mp` (LEGACY C4, defs line 232). */
-  Les_Gv_Mp: 213,
-  /** `lds Gv,Mp` (LEGACY C5, defs line 233). */
-  Lds_Gv_Mp: 214,
-  /** `mov Eb,Ib` (LEGACY C6, defs line 234). */
-  Mov_Eb_Ib: 215,
-  /** `xabort Ib` (LEGACY C6, defs line 235). */
-  Xabort_Ib: 216,
-  /** `mov Ev,Iz` (LEGACY C7, defs line 236). */
-  Mov_Ev_Iz: 217,
-  /** `xbegin Jz` (LEGACY C7, defs line 237). */
-  Xbegin_Jz: 218,
-  /** `enter Iw,Ib2` (LEGACY C8, defs line 238). */
-  Enter_Iw_Ib2: 219,
-  /** `leave` (LEGACY C9, defs line 239). */
-  Leave: 220,
-  /** `retf Iw` (LEGACY CA, defs line 240). */
-  Retf_Iw: 221,
-  /** `retf` (LEGACY CB, defs line 241). */
-  Retf: 222,
-  /** `int3` (LEGACY CC, defs line 242). */
-  Int3: 223,
-  /** `int Ib` (LEGACY CD, defs line 243). */
-  Int_Ib: 224,
-  /** `into` (LEGACY CE, defs line 244). */
-  Into: 225,
-  /** `iret` (LEGACY CF, defs line 245). */
-  Iret: 226,
-  /** `iretd` (LEGACY CF, defs line 246). */
-  Iretd: 227,
-  /** `iretq` (LEGACY CF, defs line 247). */
-  Iretq: 228,
-  /** `rol Eb,I1` (LEGACY D0, defs line 248). */
-  Rol_Eb_I1: 229,
-  /** `ror Eb,I1` (LEGACY D0, defs line 249). */
-  Ror_Eb_I1: 230,
-  /** `rcl Eb,I1` (LEGACY D0, defs line 250). */
-  Rcl_Eb_I1: 231,
-  /** `rcr Eb,I1` (LEGACY D0, defs line 251). */
-  Rcr_Eb_I1: 232,
-  /** `shl Eb,I1` (LEGACY D0, defs line 252). */
-  Shl_Eb_I1: 233,
-  /** `shr Eb,I1` (LEGACY D0, defs line 253). */
-  Shr_Eb_I1: 234,
-  /** `sal Eb,I1` (LEGACY D0, defs line 254). */
-  Sal_Eb_I1: 235,
-  /** `sar Eb,I1` (LEGACY D0, defs line 255). */
-  Sar_Eb_I1: 236,
-  /** `rol Ev,I1` (LEGACY D1, defs line 256). */
-  Rol_Ev_I1: 237,
-  /** `ror Ev,I1` (LEGACY D1, defs line 257). */
-  Ror_Ev_I1: 238,
-  /** `rcl Ev,I1` (LEGACY D1, defs line 258). */
-  Rcl_Ev_I1: 239,
-  /** `rcr Ev,I1` (LEGACY D1, defs line 259). */
-  Rcr_Ev_I1: 240,
-  /** `shl Ev,I1` (LEGACY D1, defs line 260). */
-  Shl_Ev_I1: 241,
-  /** `shr Ev,I1` (LEGACY D1, defs line 261). */
-  Shr_Ev_I1: 242,
-  /** `sal Ev,I1` (LEGACY D1, defs line 262). */
-  Sal_Ev_I1: 243,
-  /** `sar Ev,I1` (LEGACY D1, defs line 263). */
-  Sar_Ev_I1: 244,
-  /** `rol Eb,CL` (LEGACY D2, defs line 264). */
-  Rol_Eb_CL: 245,
-  /** `ror Eb,CL` (LEGACY D2, defs line 265). */
-  Ror_Eb_CL: 246,
-  /** `rcl Eb,CL` (LEGACY D2, defs line 266). */
-  Rcl_Eb_CL: 247,
-  /** `rcr Eb,CL` (LEGACY D2, defs line 267). */
-  Rcr_Eb_CL: 248,
-  /** `shl Eb,CL` (LEGACY D2, defs line 268). */
-  Shl_Eb_CL: 249,
-  /** `shr Eb,CL` (LEGACY D2, defs line 269). */
-  Shr_Eb_CL: 250,
-  /** `sal Eb,CL` (LEGACY D2, defs line 270). */
-  Sal_Eb_CL: 251,
-  /** `sar Eb,CL` (LEGACY D2, defs line 271). */
-  Sar_Eb_CL: 252,
-  /** `rol Ev,CL` (LEGACY D3, defs line 272). */
-  Rol_Ev_CL: 253,
-  /** `ror Ev,CL` (LEGACY D3, defs line 273). */
-  Ror_Ev_CL: 254,
-  /** `rcl Ev,CL` (LEGACY D3, defs line 274). */
-  Rcl_Ev_CL: 255,
-  /** `rcr Ev,CL` (LEGACY D3, defs line 275). */
-  Rcr_Ev_CL: 256,
-  /** `shl Ev,CL` (LEGACY D3, defs line 276). */
-  Shl_Ev_CL: 257,
-  /** `shr Ev,CL` (LEGACY D3, defs line 277). */
-  Shr_Ev_CL: 258,
-  /** `sal Ev,CL` (LEGACY D3, defs line 278). */
-  Sal_Ev_CL: 259,
-  /** `sar Ev,CL` (LEGACY D3, defs line 279). */
-  Sar_Ev_CL: 260,
-  /** `aam Ib` (LEGACY D4, defs line 280). */
-  Aam_Ib: 261,
-  /** `aad Ib` (LEGACY D5, defs line 281). */
-  Aad_Ib: 262,
-  /** `salc` (LEGACY D6, defs line 282). */
-  Salc: 263,
-  /** `xlatb Xlat` (LEGACY D7, defs line 283). */
-  Xlatb_Xlat: 264,
-  /** `loopne Jb` (LEGACY E0, defs line 284). */
-  Loopne_Jb: 265,
-  /** `loope Jb` (LEGACY E1, defs line 285). */
-  Loope_Jb: 266,
-  /** `loop Jb` (LEGACY E2, defs line 286). */
-  Loop_Jb: 267,
-  /** `jcxz Jb` (LEGACY E3, defs line 287). */
-  Jcxz_Jb: 268,
-  /** `jecxz Jb` (LEGACY E3, defs line 288). */
-  Jecxz_Jb: 269,
-  /** `jrcxz Jb` (LEGACY E3, defs line 289). */
-  Jrcxz_Jb: 270,
-  /** `in AL,Ib` (LEGACY E4, defs line 290). */
-  In_AL_Ib: 271,
-  /** `in eAX,Ib` (LEGACY E5, defs line 291). */
-  In_eAX_Ib: 272,
-  /** `out Ib,AL` (LEGACY E6, defs line 292). */
-  Out_Ib_AL: 273,
-  /** `out Ib,eAX` (LEGACY E7, defs line 293). */
-  Out_Ib_eAX: 274,
-  /** `call Jz` (LEGACY E8, defs line 294). */
-  Call_Jz: 275,
-  /** `jmp Jz` (LEGACY E9, defs line 295). */
-  Jmp_Jz: 276,
-  /** `jmp Ap` (LEGACY EA, defs line 296). */
-  Jmp_Ap: 277,
-  /** `jmp Jb` (LEGACY EB, defs line 297). */
-  Jmp_Jb: 278,
-  /** `in AL,DX` (LEGACY EC, defs line 298). */
-  In_AL_DX: 279,
-  /** `in eAX,DX` (LEGACY ED, defs line 299). */
-  In_eAX_DX: 280,
-  /** `out DX,AL` (LEGACY EE, defs line 300). */
-  Out_DX_AL: 281,
-  /** `out DX,eAX` (LEGACY EF, defs line 301). */
-  Out_DX_eAX: 282,
-  /** `int1` (LEGACY F1, defs line 302). */
-  Int1: 283,
-  /** `hlt` (LEGACY F4, defs line 303). */
-  Hlt: 284,
-  /** `cmc` (LEGACY F5, defs line 304). */
-  Cmc: 285,
-  /** `test Eb,Ib` (LEGACY F6, defs line 305). */
-  Test_Eb_Ib: 286,
-  /** `test Eb,Ib` (LEGACY F6, defs line 306). */
-  Test_Eb_Ib_2: 287,
-  /** `not Eb` (LEGACY F6, defs line 307). */
-  Not_Eb: 288,
-  /** `neg Eb` (LEGACY F6, defs line 308). */
-  Neg_Eb: 289,
-  /** `mul Eb` (LEGACY F6, defs line 309). */
-  Mul_Eb: 290,
-  /** `imul Eb` (LEGACY F6, defs line 310). */
-  Imul_Eb: 291,
-  /** `div Eb` (LEGACY F6, defs line 311). */
-  Div_Eb: 292,
-  /** `idiv Eb` (LEGACY F6, defs line 312). */
-  Idiv_Eb: 293,
-  /** `test Ev,Iz` (LEGACY F7, defs line 313). */
-  Test_Ev_Iz: 294,
-  /** `test Ev,Iz` (LEGACY F7, defs line 314). */
-  Test_Ev_Iz_2: 295,
-  /** `not Ev` (LEGACY F7, defs line 315). */
-  Not_Ev: 296,
-  /** `neg Ev` (LEGACY F7, defs line 316). */
-  Neg_Ev: 297,
-  /** `mul Ev` (LEGACY F7, defs line 317). */
-  Mul_Ev: 298,
-  /** `imul Ev` (LEGACY F7, defs line 318). */
-  Imul_Ev: 299,
-  /** `div Ev` (LEGACY F7, defs line 319). */
-  Div_Ev: 300,
-  /** `idiv Ev` (LEGACY F7, defs line 320). */
-  Idiv_Ev: 301,
-  /** `clc` (LEGACY F8, defs line 321). */
-  Clc: 302,
-  /** `stc` (LEGACY F9, defs line 322). */
-  Stc: 303,
-  /** `cli` (LEGACY FA, defs line 323). */
-  Cli: 304,
-  /** `sti` (LEGACY FB, defs line 324). */
-  Sti: 305,
-  /** `cld` (LEGACY FC, defs line 325). */
-  Cld: 306,
-  /** `std` (LEGACY FD, defs line 326). */
-  Std: 307,
-  /** `inc Eb` (LEGACY FE, defs line 327). */
-  Inc_Eb: 308,
-  /** `dec Eb` (LEGACY FE, defs line 328). */
-  Dec_Eb: 309,
-  /** `inc Ev` (LEGACY FF, defs line 329). */
-  Inc_Ev: 310,
-  /** `dec Ev` (LEGACY FF, defs line 330). */
-  Dec_Ev: 311,
-  /** `call Ev` (LEGACY FF, defs line 331). */
-  Call_Ev: 312,
-  /** `call Mp` (LEGACY FF, defs line 332). */
-  Call_Mp: 313,
-  /** `jmp Ev` (LEGACY FF, defs line 333). */
-  Jmp_Ev: 314,
-  /** `jmp Mp` (LEGACY FF, defs line 334). */
-  Jmp_Mp: 315,
-  /** `push Ev` (LEGACY FF, defs line 335). */
-  Push_Ev: 316,
+  /** `mov Ewv,Sw` (LEGACY 8C, defs line 159). */
+  Mov_Ewv_Sw_2: 140,
+  /** `lea Gv,M` (LEGACY 8D, defs line 160). */
+  Lea_Gv_M: 141,
+  /** `mov Sw,Ew` (LEGACY 8E, defs line 161). */
+  Mov_Sw_Ew: 142,
+  /** `mov Sw,Ew` (LEGACY 8E, defs line 162). */
+  Mov_Sw_Ew_2: 143,
+  /** `pop Ev` (LEGACY 8F, defs line 163). */
+  Pop_Ev: 144,
+  /** `xchg Zv,rAX` (LEGACY 90, defs line 164). */
+  Xchg_Zv_rAX: 145,
+  /** `nop` (LEGACY 90, defs line 165). */
+  Nop: 146,
+  /** `nop Zv,rAX` (LEGACY 90, defs line 166). */
+  Nop_Zv_rAX: 147,
+  /** `nop Zv,rAX` (LEGACY 90, defs line 167). */
+  Nop_Zv_rAX_2: 148,
+  /** `nop` (LEGACY 90, defs line 168). */
+  Nop_2: 149,
+  /** `nop Zv,rAX` (LEGACY 90, defs line 169). */
+  Nop_Zv_rAX_3: 150,
+  /** `pause` (LEGACY 90, defs line 170). */
+  Pause: 151,
+  /** `cbw` (LEGACY 98, defs line 171). */
+  Cbw: 152,
+  /** `cwde` (LEGACY 98, defs line 172). */
+  Cwde: 153,
+  /** `cdqe` (LEGACY 98, defs line 173). */
+  Cdqe: 154,
+  /** `cwd` (LEGACY 99, defs line 174). */
+  Cwd: 155,
+  /** `cdq` (LEGACY 99, defs line 175). */
+  Cdq: 156,
+  /** `cqo` (LEGACY 99, defs line 176). */
+  Cqo: 157,
+  /** `call Ap` (LEGACY 9A, defs line 177). */
+  Call_Ap: 158,
+  /** `wait` (LEGACY 9B, defs line 178). */
+  Wait: 159,
+  /** `pushf` (LEGACY 9C, defs line 179). */
+  Pushf: 160,
+  /** `pushfd` (LEGACY 9C, defs line 180). */
+  Pushfd: 161,
+  /** `pushfq` (LEGACY 9C, defs line 181). */
+  Pushfq: 162,
+  /** `pushfq` (LEGACY 9C, defs line 182). */
+  Pushfq_2: 163,
+  /** `popf` (LEGACY 9D, defs line 183). */
+  Popf: 164,
+  /** `popfd` (LEGACY 9D, defs line 184). */
+  Popfd: 165,
+  /** `popfq` (LEGACY 9D, defs line 185). */
+  Popfq: 166,
+  /** `popfq` (LEGACY 9D, defs line 186). */
+  Popfq_2: 167,
+  /** `sahf` (LEGACY 9E, defs line 187). */
+  Sahf: 168,
+  /** `lahf` (LEGACY 9F, defs line 188). */
+  Lahf: 169,
+  /** `mov AL,Ob` (LEGACY A0, defs line 189). */
+  Mov_AL_Ob: 170,
+  /** `mov rAX,Ov` (LEGACY A1, defs line 190). */
+  Mov_rAX_Ov: 171,
+  /** `mov Ob,AL` (LEGACY A2, defs line 191). */
+  Mov_Ob_AL: 172,
+  /** `mov Ov,rAX` (LEGACY A3, defs line 192). */
+  Mov_Ov_rAX: 173,
+  /** `movsb Yb,Xb` (LEGACY A4, defs line 193). */
+  Movsb_Yb_Xb: 174,
+  /** `movsw Yv,Xv` (LEGACY A5, defs line 194). */
+  Movsw_Yv_Xv: 175,
+  /** `movsd Yv,Xv` (LEGACY A5, defs line 195). */
+  Movsd_Yv_Xv: 176,
+  /** `movsq Yv,Xv` (LEGACY A5, defs line 196). */
+  Movsq_Yv_Xv: 177,
+  /** `cmpsb Xb,Yb` (LEGACY A6, defs line 197). */
+  Cmpsb_Xb_Yb: 178,
+  /** `cmpsw Xv,Yv` (LEGACY A7, defs line 198). */
+  Cmpsw_Xv_Yv: 179,
+  /** `cmpsd Xv,Yv` (LEGACY A7, defs line 199). */
+  Cmpsd_Xv_Yv: 180,
+  /** `cmpsq Xv,Yv` (LEGACY A7, defs line 200). */
+  Cmpsq_Xv_Yv: 181,
+  /** `test AL,Ib` (LEGACY A8, defs line 201). */
+  Test_AL_Ib: 182,
+  /** `test rAX,Iz` (LEGACY A9, defs line 202). */
+  Test_rAX_Iz: 183,
+  /** `stosb Yb` (LEGACY AA, defs line 203). */
+  Stosb_Yb: 184,
+  /** `stosw Yv` (LEGACY AB, defs line 204). */
+  Stosw_Yv: 185,
+  /** `stosd Yv` (LEGACY AB, defs line 205). */
+  Stosd_Yv: 186,
+  /** `stosq Yv` (LEGACY AB, defs line 206). */
+  Stosq_Yv: 187,
+  /** `lodsb Xb` (LEGACY AC, defs line 207). */
+  Lodsb_Xb: 188,
+  /** `lodsw Xv` (LEGACY AD, defs line 208). */
+  Lodsw_Xv: 189,
+  /** `lodsd Xv` (LEGACY AD, defs line 209). */
+  Lodsd_Xv: 190,
+  /** `lodsq Xv` (LEGACY AD, defs line 210). */
+  Lodsq_Xv: 191,
+  /** `scasb Yb` (LEGACY AE, defs line 211). */
+  Scasb_Yb: 192,
+  /** `scasw Yv` (LEGACY AF, defs line 212). */
+  Scasw_Yv: 193,
+  /** `scasd Yv` (LEGACY AF, defs line 213). */
+  Scasd_Yv: 194,
+  /** `scasq Yv` (LEGACY AF, defs line 214). */
+  Scasq_Yv: 195,
+  /** `mov Zb,Ib` (LEGACY B0, defs line 215). */
+  Mov_Zb_Ib: 196,
+  /** `mov Zv,Iv` (LEGACY B8, defs line 216). */
+  Mov_Zv_Iv: 197,
+  /** `rol Eb,Ib` (LEGACY C0, defs line 217). */
+  Rol_Eb_Ib: 198,
+  /** `ror Eb,Ib` (LEGACY C0, defs line 218). */
+  Ror_Eb_Ib: 199,
+  /** `rcl Eb,Ib` (LEGACY C0, defs line 219). */
+  Rcl_Eb_Ib: 200,
+  /** `rcr Eb,Ib` (LEGACY C0, defs line 220). */
+  Rcr_Eb_Ib: 201,
+  /** `shl Eb,Ib` (LEGACY C0, defs line 221). */
+  Shl_Eb_Ib: 202,
+  /** `shr Eb,Ib` (LEGACY C0, defs line 222). */
+  Shr_Eb_Ib: 203,
+  /** `sal Eb,Ib` (LEGACY C0, defs line 223). */
+  Sal_Eb_Ib: 204,
+  /** `sar Eb,Ib` (LEGACY C0, defs line 224). */
+  Sar_Eb_Ib: 205,
+  /** `rol Ev,Ib` (LEGACY C1, defs line 225). */
+  Rol_Ev_Ib: 206,
+  /** `ror Ev,Ib` (LEGACY C1, defs line 226). */
+  Ror_Ev_Ib: 207,
+  /** `rcl Ev,Ib` (LEGACY C1, defs line 227). */
+  Rcl_Ev_Ib: 208,
+  /** `rcr Ev,Ib` (LEGACY C1, defs line 228). */
+  Rcr_Ev_Ib: 209,
+  /** `shl Ev,Ib` (LEGACY C1, defs line 229). */
+  Shl_Ev_Ib: 210,
+  /** `shr Ev,Ib` (LEGACY C1, defs line 230). */
+  Shr_Ev_Ib: 211,
+  /** `sal Ev,Ib` (LEGACY C1, defs line 231). */
+  Sal_Ev_Ib: 212,
+  /** `sar Ev,Ib` (LEGACY C1, defs line 232). */
+  Sar_Ev_Ib: 213,
+  /** `ret Iw` (LEGACY C2, defs line 233). */
+  Ret_Iw: 214,
+  /** `ret` (LEGACY C3, defs line 234). */
+  Ret: 215,
+  /** `les Gv,Mp` (LEGACY C4, defs line 235). */
+  Les_Gv_Mp: 216,
+  /** `lds Gv,Mp` (LEGACY C5, defs line 236). */
+  Lds_Gv_Mp: 217,
+  /** `mov Eb,Ib` (LEGACY C6, defs line 237). */
+  Mov_Eb_Ib: 218,
+  /** `xabort Ib` (LEGACY C6, defs line 238). */
+  Xabort_Ib: 219,
+  /** `mov Ev,Iz` (LEGACY C7, defs line 239). */
+  Mov_Ev_Iz: 220,
+  /** `xbegin Jz` (LEGACY C7, defs line 240). */
+  Xbegin_Jz: 221,
+  /** `enter Iw,Ib2` (LEGACY C8, defs line 241). */
+  Enter_Iw_Ib2: 222,
+  /** `leave` (LEGACY C9, defs line 242). */
+  Leave: 223,
+  /** `retf Iw` (LEGACY CA, defs line 243). */
+  Retf_Iw: 224,
+  /** `retf` (LEGACY CB, defs line 244). */
+  Retf: 225,
+  /** `int3` (LEGACY CC, defs line 245). */
+  Int3: 226,
+  /** `int Ib` (LEGACY CD, defs line 246). */
+  Int_Ib: 227,
+  /** `into` (LEGACY CE, defs line 247). */
+  Into: 228,
+  /** `iret` (LEGACY CF, defs line 248). */
+  Iret: 229,
+  /** `iretd` (LEGACY CF, defs line 249). */
+  Iretd: 230,
+  /** `iretq` (LEGACY CF, defs line 250). */
+  Iretq: 231,
+  /** `rol Eb,I1` (LEGACY D0, defs line 251). */
+  Rol_Eb_I1: 232,
+  /** `ror Eb,I1` (LEGACY D0, defs line 252). */
+  Ror_Eb_I1: 233,
+  /** `rcl Eb,I1` (LEGACY D0, defs line 253). */
+  Rcl_Eb_I1: 234,
+  /** `rcr Eb,I1` (LEGACY D0, defs line 254). */
+  Rcr_Eb_I1: 235,
+  /** `shl Eb,I1` (LEGACY D0, defs line 255). */
+  Shl_Eb_I1: 236,
+  /** `shr Eb,I1` (LEGACY D0, defs line 256). */
+  Shr_Eb_I1: 237,
+  /** `sal Eb,I1` (LEGACY D0, defs line 257). */
+  Sal_Eb_I1: 238,
+  /** `sar Eb,I1` (LEGACY D0, defs line 258). */
+  Sar_Eb_I1: 239,
+  /** `rol Ev,I1` (LEGACY D1, defs line 259). */
+  Rol_Ev_I1: 240,
+  /** `ror Ev,I1` (LEGACY D1, defs line 260). */
+  Ror_Ev_I1: 241,
+  /** `rcl Ev,I1` (LEGACY D1, defs line 261). */
+  Rcl_Ev_I1: 242,
+  /** `rcr Ev,I1` (LEGACY D1, defs line 262). */
+  Rcr_Ev_I1: 243,
+  /** `shl Ev,I1` (LEGACY D1, defs line 263). */
+  Shl_Ev_I1: 244,
+  /** `shr Ev,I1` (LEGACY D1, defs line 264). */
+  Shr_Ev_I1: 245,
+  /** `sal Ev,I1` (LEGACY D1, defs line 265). */
+  Sal_Ev_I1: 246,
+  /** `sar Ev,I1` (LEGACY D1, defs line 266). */
+  Sar_Ev_I1: 247,
+  /** `rol Eb,CL` (LEGACY D2, defs line 267). */
+  Rol_Eb_CL: 248,
+  /** `ror Eb,CL` (LEGACY D2, defs line 268). */
+  Ror_Eb_CL: 249,
+  /** `rcl Eb,CL` (LEGACY D2, defs line 269). */
+  Rcl_Eb_CL: 250,
+  /** `rcr Eb,CL` (LEGACY D2, defs line 270). */
+  Rcr_Eb_CL: 251,
+  /** `shl Eb,CL` (LEGACY D2, defs line 271). */
+  Shl_Eb_CL: 252,
+  /** `shr Eb,CL` (LEGACY D2, defs line 272). */
+  Shr_Eb_CL: 253,
+  /** `sal Eb,CL` (LEGACY D2, defs line 273). */
+  Sal_Eb_CL: 254,
+  /** `sar Eb,CL` (LEGACY D2, defs line 274). */
+  Sar_Eb_CL: 255,
+  /** `rol Ev,CL` (LEGACY D3, defs line 275). */
+  Rol_Ev_CL: 256,
+  /** `ror Ev,CL` (LEGACY D3, defs line 276). */
+  Ror_Ev_CL: 257,
+  /** `rcl Ev,CL` (LEGACY D3, defs line 277). */
+  Rcl_Ev_CL: 258,
+  /** `rcr Ev,CL` (LEGACY D3, defs line 278). */
+  Rcr_Ev_CL: 259,
+  /** `shl Ev,CL` (LEGACY D3, defs line 279). */
+  Shl_Ev_CL: 260,
+  /** `shr Ev,CL` (LEGACY D3, defs line 280). */
+  Shr_Ev_CL: 261,
+  /** `sal Ev,CL` (LEGACY D3, defs line 281). */
+  Sal_Ev_CL: 262,
+  /** `sar Ev,CL` (LEGACY D3, defs line 282). */
+  Sar_Ev_CL: 263,
+  /** `aam Ib` (LEGACY D4, defs line 283). */
+  Aam_Ib: 264,
+  /** `aad Ib` (LEGACY D5, defs line 284). */
+  Aad_Ib: 265,
+  /** `salc` (LEGACY D6, defs line 285). */
+  Salc: 266,
+  /** `xlatb Xlat` (LEGACY D7, defs line 286). */
+  Xlatb_Xlat: 267,
+  /** `loopne Jb` (LEGACY E0, defs line 287). */
+  Loopne_Jb: 268,
+  /** `loope Jb` (LEGACY E1, defs line 288). */
+  Loope_Jb: 269,
+  /** `loop Jb` (LEGACY E2, defs line 289). */
+  Loop_Jb: 270,
+  /** `jcxz Jb` (LEGACY E3, defs line 290). */
+  Jcxz_Jb: 271,
+  /** `jecxz Jb` (LEGACY E3, defs line 291). */
+  Jecxz_Jb: 272,
+  /** `jrcxz Jb` (LEGACY E3, defs line 292). */
+  Jrcxz_Jb: 273,
+  /** `in AL,Ib` (LEGACY E4, defs line 293). */
+  In_AL_Ib: 274,
+  /** `in eAX,Ib` (LEGACY E5, defs line 294). */
+  In_eAX_Ib: 275,
+  /** `out Ib,AL` (LEGACY E6, defs line 295). */
+  Out_Ib_AL: 276,
+  /** `out Ib,eAX` (LEGACY E7, defs line 296). */
+  Out_Ib_eAX: 277,
+  /** `call Jz` (LEGACY E8, defs line 297). */
+  Call_Jz: 278,
+  /** `jmp Jz` (LEGACY E9, defs line 298). */
+  Jmp_Jz: 279,
+  /** `jmp Ap` (LEGACY EA, defs line 299). */
+  Jmp_Ap: 280,
+  /** `jmp Jb` (LEGACY EB, defs line 300). */
+  Jmp_Jb: 281,
+  /** `in AL,DX` (LEGACY EC, defs line 301). */
+  In_AL_DX: 282,
+  /** `in eAX,DX` (LEGACY ED, defs line 302). */
+  In_eAX_DX: 283,
+  /** `out DX,AL` (LEGACY EE, defs line 303). */
+  Out_DX_AL: 284,
+  /** `out DX,eAX` (LEGACY EF, defs line 304). */
+  Out_DX_eAX: 285,
+  /** `int1` (LEGACY F1, defs line 305). */
+  Int1: 286,
+  /** `hlt` (LEGACY F4, defs line 306). */
+  Hlt: 287,
+  /** `cmc` (LEGACY F5, defs line 307). */
+  Cmc: 288,
+  /** `test Eb,Ib` (LEGACY F6, defs line 308). */
+  Test_Eb_Ib: 289,
+  /** `test Eb,Ib` (LEGACY F6, defs line 309). */
+  Test_Eb_Ib_2: 290,
+  /** `not Eb` (LEGACY F6, defs line 310). */
+  Not_Eb: 291,
+  /** `neg Eb` (LEGACY F6, defs line 311). */
+  Neg_Eb: 292,
+  /** `mul Eb` (LEGACY F6, defs line 312). */
+  Mul_Eb: 293,
+  /** `imul Eb` (LEGACY F6, defs line 313). */
+  Imul_Eb: 294,
+  /** `div Eb` (LEGACY F6, defs line 314). */
+  Div_Eb: 295,
+  /** `idiv Eb` (LEGACY F6, defs line 315). */
+  Idiv_Eb: 296,
+  /** `test Ev,Iz` (LEGACY F7, defs line 316). */
+  Test_Ev_Iz: 297,
+  /** `test Ev,Iz` (LEGACY F7, defs line 317). */
+  Test_Ev_Iz_2: 298,
+  /** `not Ev` (LEGACY F7, defs line 318). */
+  Not_Ev: 299,
+  /** `neg Ev` (LEGACY F7, defs line 319). */
+  Neg_Ev: 300,
+  /** `mul Ev` (LEGACY F7, defs line 320). */
+  Mul_Ev: 301,
+  /** `imul Ev` (LEGACY F7, defs line 321). */
+  Imul_Ev: 302,
+  /** `div Ev` (LEGACY F7, defs line 322). */
+  Div_Ev: 303,
+  /** `idiv Ev` (LEGACY F7, defs line 323). */
+  Idiv_Ev: 304,
+  /** `clc` (LEGACY F8, defs line 324). */
+  Clc: 305,
+  /** `stc` (LEGACY F9, defs line 325). */
+  Stc: 306,
+  /** `cli` (LEGACY FA, defs line 326). */
+  Cli: 307,
+  /** `sti` (LEGACY FB, defs line 327). */
+  Sti: 308,
+  /** `cld` (LEGACY FC, defs line 328). */
+  Cld: 309,
+  /** `std` (LEGACY FD, defs line 329). */
+  Std: 310,
+  /** `inc Eb` (LEGACY FE, defs line 330). */
+  Inc_Eb: 311,
+  /** `dec Eb` (LEGACY FE, defs line 331). */
+  Dec_Eb: 312,
+  /** `inc Ev` (LEGACY FF, defs line 332). */
+  Inc_Ev: 313,
+  /** `dec Ev` (LEGACY FF, defs line 333). */
+  Dec_Ev: 314,
+  /** `call Ev` (LEGACY FF, defs line 334). */
+  Call_Ev: 315,
+  /** `call Mp` (LEGACY FF, defs line 335). */
+  Call_Mp: 316,
+  /** `jmp Ev` (LEGACY FF, defs line 336). */
+  Jmp_Ev: 317,
+  /** `jmp Mp` (LEGACY FF, defs line 337). */
+  Jmp_Mp: 318,
+  /** `push Ev` (LEGACY FF, defs line 338). */
+  Push_Ev: 319,
+  /** `sldt Ewv` (0F 00, defs line 342). */
+  Sldt_Ewv: 320,
+  /** `str Ewv` (0F 00, defs line 343). */
+  Str_Ewv: 321,
+  /** `lldt Ew` (0F 00, defs line 344). */
+  Lldt_Ew: 322,
+  /** `ltr Ew` (0F 00, defs line 345). */
+  Ltr_Ew: 323,
+  /** `verr Ew` (0F 00, defs line 346). */
+  Verr_Ew: 324,
+  /** `verw Ew` (0F 00, defs line 347). */
+  Verw_Ew: 325,
+  /** `sgdt M` (0F 01, defs line 348). */
+  Sgdt_M: 326,
+  /** `sidt M` (0F 01, defs line 349). */
+  Sidt_M: 327,
+  /** `lgdt M` (0F 01, defs line 350). */
+  Lgdt_M: 328,
+  /** `lidt M` (0F 01, defs line 351). */
+  Lidt_M: 329,
+  /** `smsw Ewv` (0F 01, defs line 352). */
+  Smsw_Ewv: 330,
+  /** `lmsw Ew` (0F 01, defs line 353). */
+  Lmsw_Ew: 331,
+  /** `invlpg M` (0F 01, defs line 354). */
+  Invlpg_M: 332,
+  /** `enclv` (0F 01, defs line 355). */
+  Enclv: 333,
+  /** `vmcall` (0F 01, defs line 356). */
+  Vmcall: 334,
+  /** `vmlaunch` (0F 01, defs line 357). */
+  Vmlaunch: 335,
+  /** `vmresume` (0F 01, defs line 358). */
+  Vmresume: 336,
+  /** `vmxoff` (0F 01, defs line 359). */
+  Vmxoff: 337,
+  /** `pconfig` (0F 01, defs line 360). */
+  Pconfig: 338,
+  /** `monitor` (0F 01, defs line 361). */
+  Monitor: 339,
+  /** `mwait` (0F 01, defs line 362). */
+  Mwait: 340,
+  /** `clac` (0F 01, defs line 363). */
+  Clac: 341,
+  /** `stac` (0F 01, defs line 364). */
+  Stac: 342,
+  /** `encls` (0F 01, defs line 365). */
+  Encls: 343,
+  /** `xgetbv` (0F 01, defs line 366). */
+  Xgetbv: 344,
+  /** `xsetbv` (0F 01, defs line 367). */
+  Xsetbv: 345,
+  /** `vmfunc` (0F 01, defs line 368). */
+  Vmfunc: 346,
+  /** `xend` (0F 01, defs line 369). */
+  Xend: 347,
+  /** `xtest` (0F 01, defs line 370). */
+  Xtest: 348,
+  /** `enclu` (0F 01, defs line 371). */
+  Enclu: 349,
+  /** `vmrun` (0F 01, defs line 372). */
+  Vmrun: 350,
+  /** `vmmcall` (0F 01, defs line 373). */
+  Vmmcall: 351,
+  /** `vmload` (0F 01, defs line 374). */
+  Vmload: 352,
+  /** `vmsave` (0F 01, defs line 375). */
+  Vmsave: 353,
+  /** `stgi` (0F 01, defs line 376). */
+  Stgi: 354,
+  /** `clgi` (0F 01, defs line 377). */
+  Clgi: 355,
+  /** `skinit` (0F 01, defs line 378). */
+  Skinit: 356,
+  /** `invlpga` (0F 01, defs line 379). */
+  Invlpga: 357,
+  /** `serialize` (0F 01, defs line 380). */
+  Serialize: 358,
+  /** `rdpkru` (0F 01, defs line 381). */
+  Rdpkru: 359,
+  /** `wrpkru` (0F 01, defs line 382). */
+  Wrpkru: 360,
+  /** `swapgs` (0F 01, defs line 383). */
+  Swapgs: 361,
+  /** `rdtscp` (0F 01, defs line 384). */
+  Rdtscp: 362,
+  /** `monitorx` (0F 01, defs line 385). */
+  Monitorx: 363,
+  /** `mwaitx` (0F 01, defs line 386). */
+  Mwaitx: 364,
+  /** `clzero` (0F 01, defs line 387). */
+  Clzero: 365,
+  /** `rdpru` (0F 01, defs line 388). */
+  Rdpru: 366,
+  /** `invlpgb` (0F 01, defs line 389). */
+  Invlpgb: 367,
+  /** `tlbsync` (0F 01, defs line 390). */
+  Tlbsync: 368,
+  /** `lar Gv,Ewv` (0F 02, defs line 391). */
+  Lar_Gv_Ewv: 369,
+  /** `lsl Gv,Ewv` (0F 03, defs line 392). */
+  Lsl_Gv_Ewv: 370,
+  /** `syscall` (0F 05, defs line 393). */
+  Syscall: 371,
+  /** `clts` (0F 06, defs line 394). */
+  Clts: 372,
+  /** `sysret` (0F 07, defs line 395). */
+  Sysret: 373,
+  /** `invd` (0F 08, defs line 396). */
+  Invd: 374,
+  /** `wbinvd` (0F 09, defs line 397). */
+  Wbinvd: 375,
+  /** `ud2` (0F 0B, defs line 398). */
+  Ud2: 376,
+  /** `prefetch Mb` (0F 0D, defs line 399). */
+  Prefetch_Mb: 377,
+  /** `prefetchw Mb` (0F 0D, defs line 400). */
+  Prefetchw_Mb: 378,
+  /** `prefetchwt1 Mb` (0F 0D, defs line 401). */
+  Prefetchwt1_Mb: 379,
+  /** `prefetchw Mb` (0F 0D, defs line 402). */
+  Prefetchw_Mb_2: 380,
+  /** `reservednop Ev,Gv` (0F 0D, defs line 403). */
+  Reservednop_Ev_Gv: 381,
+  /** `femms` (0F 0E, defs line 404). */
+  Femms: 382,
+  /** `movups V,W` (0F 10, defs line 406). */
+  Movups_V_W: 383,
+  /** `movupd V,W` (0F 10, defs line 407). */
+  Movupd_V_W: 384,
+  /** `movss V,Wd` (0F 10, defs line 408). */
+  Movss_V_Wd: 385,
+  /** `movsd V,Wq` (0F 10, defs line 409). */
+  Movsd_V_Wq: 386,
+  /** `movups W,V` (0F 11, defs line 410). */
+  Movups_W_V: 387,
+  /** `movupd W,V` (0F 11, defs line 411). */
+  Movupd_W_V: 388,
+  /** `movss Wd,V` (0F 11, defs line 412). */
+  Movss_Wd_V: 389,
+  /** `movsd Wq,V` (0F 11, defs line 413). */
+  Movsd_Wq_V: 390,
+  /** `movlps V,Mq` (0F 12, defs line 414). */
+  Movlps_V_Mq: 391,
+  /** `movhlps V,U` (0F 12, defs line 415). */
+  Movhlps_V_U: 392,
+  /** `movlpd V,Mq` (0F 12, defs line 416). */
+  Movlpd_V_Mq: 393,
+  /** `movsldup V,W` (0F 12, defs line 417). */
+  Movsldup_V_W: 394,
+  /** `movddup V,Wq` (0F 12, defs line 418). */
+  Movddup_V_Wq: 395,
+  /** `movlps Mq,V` (0F 13, defs line 419). */
+  Movlps_Mq_V: 396,
+  /** `movlpd Mq,V` (0F 13, defs line 420). */
+  Movlpd_Mq_V: 397,
+  /** `unpcklps V,W` (0F 14, defs line 421). */
+  Unpcklps_V_W: 398,
+  /** `unpcklpd V,W` (0F 14, defs line 422). */
+  Unpcklpd_V_W: 399,
+  /** `unpckhps V,W` (0F 15, defs line 423). */
+  Unpckhps_V_W: 400,
+  /** `unpckhpd V,W` (0F 15, defs line 424). */
+  Unpckhpd_V_W: 401,
+  /** `movhps V,Mq` (0F 16, defs line 425). */
+  Movhps_V_Mq: 402,
+  /** `movlhps V,U` (0F 16, defs line 426). */
+  Movlhps_V_U: 403,
+  /** `movhpd V,Mq` (0F 16, defs line 427). */
+  Movhpd_V_Mq: 404,
+  /** `movshdup V,W` (0F 16, defs line 428). */
+  Movshdup_V_W: 405,
+  /** `movhps Mq,V` (0F 17, defs line 429). */
+  Movhps_Mq_V: 406,
+  /** `movhpd Mq,V` (0F 17, defs line 430). */
+  Movhpd_Mq_V: 407,
+  /** `prefetchnta Mb` (0F 18, defs line 431). */
+  Prefetchnta_Mb: 408,
+  /** `prefetcht0 Mb` (0F 18, defs line 432). */
+  Prefetcht0_Mb: 409,
+  /** `prefetcht1 Mb` (0F 18, defs line 433). */
+  Prefetcht1_Mb: 410,
+  /** `prefetcht2 Mb` (0F 18, defs line 434). */
+  Prefetcht2_Mb: 411,
+  /** `reservednop Ev,Gv` (0F 18, defs line 435). */
+  Reservednop_Ev_Gv_2: 412,
+  /** `reservednop Ev,Gv` (0F 19, defs line 436). */
+  Reservednop_Ev_Gv_3: 413,
+  /** `reservednop Ev,Gv` (0F 1A, defs line 437). */
+  Reservednop_Ev_Gv_4: 414,
+  /** `reservednop Ev,Gv` (0F 1B, defs line 438). */
+  Reservednop_Ev_Gv_5: 415,
+  /** `reservednop Ev,Gv` (0F 1C, defs line 439). */
+  Reservednop_Ev_Gv_6: 416,
+  /** `reservednop Ev,Gv` (0F 1D, defs line 440). */
+  Reservednop_Ev_Gv_7: 417,
+  /** `reservednop Ev,Gv` (0F 1E, defs line 441). */
+  Reservednop_Ev_Gv_8: 418,
+  /** `reservednop Ev,Gv` (0F 1F, defs line 442). */
+  Reservednop_Ev_Gv_9: 419,
+  /** `nop Ev` (0F 1F, defs line 443). */
+  Nop_Ev: 420,
+  /** `endbr64` (0F 1E, defs line 444). */
+  Endbr64: 421,
+  /** `endbr32` (0F 1E, defs line 445). */
+  Endbr32: 422,
+  /** `rdsspd Rd` (0F 1E, defs line 446). */
+  Rdsspd_Rd: 423,
+  /** `rdsspq Rq` (0F 1E, defs line 447). */
+  Rdsspq_Rq: 424,
+  /** `mov Rcr,Cd` (0F 20, defs line 449). */
+  Mov_Rcr_Cd: 425,
+  /** `mov Rcr,Dd` (0F 21, defs line 450). */
+  Mov_Rcr_Dd: 426,
+  /** `mov Cd,Rcr` (0F 22, defs line 451). */
+  Mov_Cd_Rcr: 427,
+  /** `mov Dd,Rcr` (0F 23, defs line 452). */
+  Mov_Dd_Rcr: 428,
+  /** `movaps V,W` (0F 28, defs line 454). */
+  Movaps_V_W: 429,
+  /** `movapd V,W` (0F 28, defs line 455). */
+  Movapd_V_W: 430,
+  /** `movaps W,V` (0F 29, defs line 456). */
+  Movaps_W_V: 431,
+  /** `movapd W,V` (0F 29, defs line 457). */
+  Movapd_W_V: 432,
+  /** `cvtpi2ps V,Qq` (0F 2A, defs line 458). */
+  Cvtpi2ps_V_Qq: 433,
+  /** `cvtpi2pd V,Qq` (0F 2A, defs line 459). */
+  Cvtpi2pd_V_Qq: 434,
+  /** `cvtsi2ss V,Ey` (0F 2A, defs line 460). */
+  Cvtsi2ss_V_Ey: 435,
+  /** `cvtsi2sd V,Ey` (0F 2A, defs line 461). */
+  Cvtsi2sd_V_Ey: 436,
+  /** `movntps Mdq,V` (0F 2B, defs line 462). */
+  Movntps_Mdq_V: 437,
+  /** `movntpd Mdq,V` (0F 2B, defs line 463). */
+  Movntpd_Mdq_V: 438,
+  /** `cvttps2pi Pq,Wq` (0F 2C, defs line 464). */
+  Cvttps2pi_Pq_Wq: 439,
+  /** `cvttpd2pi Pq,W` (0F 2C, defs line 465). */
+  Cvttpd2pi_Pq_W: 440,
+  /** `cvttss2si Gy,Wd` (0F 2C, defs line 466). */
+  Cvttss2si_Gy_Wd: 441,
+  /** `cvttsd2si Gy,Wq` (0F 2C, defs line 467). */
+  Cvttsd2si_Gy_Wq: 442,
+  /** `cvtps2pi Pq,Wq` (0F 2D, defs line 468). */
+  Cvtps2pi_Pq_Wq: 443,
+  /** `cvtpd2pi Pq,W` (0F 2D, defs line 469). */
+  Cvtpd2pi_Pq_W: 444,
+  /** `cvtss2si Gy,Wd` (0F 2D, defs line 470). */
+  Cvtss2si_Gy_Wd: 445,
+  /** `cvtsd2si Gy,Wq` (0F 2D, defs line 471). */
+  Cvtsd2si_Gy_Wq: 446,
+  /** `ucomiss V,Wd` (0F 2E, defs line 472). */
+  Ucomiss_V_Wd: 447,
+  /** `ucomisd V,Wq` (0F 2E, defs line 473). */
+  Ucomisd_V_Wq: 448,
+  /** `comiss V,Wd` (0F 2F, defs line 474). */
+  Comiss_V_Wd: 449,
+  /** `comisd V,Wq` (0F 2F, defs line 475). */
+  Comisd_V_Wq: 450,
+  /** `wrmsr` (0F 30, defs line 477). */
+  Wrmsr: 451,
+  /** `rdtsc` (0F 31, defs line 478). */
+  Rdtsc: 452,
+  /** `rdmsr` (0F 32, defs line 479). */
+  Rdmsr: 453,
+  /** `rdpmc` (0F 33, defs line 480). */
+  Rdpmc: 454,
+  /** `sysenter` (0F 34, defs line 481). */
+  Sysenter: 455,
+  /** `sysexit` (0F 35, defs line 482). */
+  Sysexit: 456,
+  /** `getsec` (0F 37, defs line 483). */
+  Getsec: 457,
+  /** `cmovo Gv,Ev` (0F 40, defs line 485). */
+  Cmovo_Gv_Ev: 458,
+  /** `cmovno Gv,Ev` (0F 41, defs line 486). */
+  Cmovno_Gv_Ev: 459,
+  /** `cmovb Gv,Ev` (0F 42, defs line 487). */
+  Cmovb_Gv_Ev: 460,
+  /** `cmovae Gv,Ev` (0F 43, defs line 488). */
+  Cmovae_Gv_Ev: 461,
+  /** `cmove Gv,Ev` (0F 44, defs line 489). */
+  Cmove_Gv_Ev: 462,
+  /** `cmovne Gv,Ev` (0F 45, defs line 490). */
+  Cmovne_Gv_Ev: 463,
+  /** `cmovbe Gv,Ev` (0F 46, defs line 491). */
+  Cmovbe_Gv_Ev: 464,
+  /** `cmova Gv,Ev` (0F 47, defs line 492). */
+  Cmova_Gv_Ev: 465,
+  /** `cmovs Gv,Ev` (0F 48, defs line 493). */
+  Cmovs_Gv_Ev: 466,
+  /** `cmovns Gv,Ev` (0F 49, defs line 494). */
+  Cmovns_Gv_Ev: 467,
+  /** `cmovp Gv,Ev` (0F 4A, defs line 495). */
+  Cmovp_Gv_Ev: 468,
+  /** `cmovnp Gv,Ev` (0F 4B, defs line 496). */
+  Cmovnp_Gv_Ev: 469,
+  /** `cmovl Gv,Ev` (0F 4C, defs line 497). */
+  Cmovl_Gv_Ev: 470,
+  /** `cmovge Gv,Ev` (0F 4D, defs line 498). */
+  Cmovge_Gv_Ev: 471,
+  /** `cmovle Gv,Ev` (0F 4E, defs line 499). */
+  Cmovle_Gv_Ev: 472,
+  /** `cmovg Gv,Ev` (0F 4F, defs line 500). */
+  Cmovg_Gv_Ev: 473,
+  /** `movmskps Gy,U` (0F 50, defs line 502). */
+  Movmskps_Gy_U: 474,
+  /** `movmskpd Gy,U` (0F 50, defs line 503). */
+  Movmskpd_Gy_U: 475,
+  /** `sqrtps V,W` (0F 51, defs line 504). */
+  Sqrtps_V_W: 476,
+  /** `sqrtpd V,W` (0F 51, defs line 505). */
+  Sqrtpd_V_W: 477,
+  /** `sqrtss V,Wd` (0F 51, defs line 506). */
+  Sqrtss_V_Wd: 478,
+  /** `sqrtsd V,Wq` (0F 51, defs line 507). */
+  Sqrtsd_V_Wq: 479,
+  /** `rsqrtps V,W` (0F 52, defs line 508). */
+  Rsqrtps_V_W: 480,
+  /** `rsqrtss V,Wd` (0F 52, defs line 509). */
+  Rsqrtss_V_Wd: 481,
+  /** `rcpps V,W` (0F 53, defs line 510). */
+  Rcpps_V_W: 482,
+  /** `rcpss V,Wd` (0F 53, defs line 511). */
+  Rcpss_V_Wd: 483,
+  /** `andps V,W` (0F 54, defs line 512). */
+  Andps_V_W: 484,
+  /** `andpd V,W` (0F 54, defs line 513). */
+  Andpd_V_W: 485,
+  /** `andnps V,W` (0F 55, defs line 514). */
+  Andnps_V_W: 486,
+  /** `andnpd V,W` (0F 55, defs line 515). */
+  Andnpd_V_W: 487,
+  /** `orps V,W` (0F 56, defs line 516). */
+  Orps_V_W: 488,
+  /** `orpd V,W` (0F 56, defs line 517). */
+  Orpd_V_W: 489,
+  /** `xorps V,W` (0F 57, defs line 518). */
+  Xorps_V_W: 490,
+  /** `xorpd V,W` (0F 57, defs line 519). */
+  Xorpd_V_W: 491,
+  /** `addps V,W` (0F 58, defs line 520). */
+  Addps_V_W: 492,
+  /** `addpd V,W` (0F 58, defs line 521). */
+  Addpd_V_W: 493,
+  /** `addss V,Wd` (0F 58, defs line 522). */
+  Addss_V_Wd: 494,
+  /** `addsd V,Wq` (0F 58, defs line 523). */
+  Addsd_V_Wq: 495,
+  /** `mulps V,W` (0F 59, defs line 524). */
+  Mulps_V_W: 496,
+  /** `mulpd V,W` (0F 59, defs line 525). */
+  Mulpd_V_W: 497,
+  /** `mulss V,Wd` (0F 59, defs line 526). */
+  Mulss_V_Wd: 498,
+  /** `mulsd V,Wq` (0F 59, defs line 527). */
+  Mulsd_V_Wq: 499,
+  /** `cvtps2pd V,Wq` (0F 5A, defs line 529). */
+  Cvtps2pd_V_Wq: 500,
+  /** `cvtpd2ps V,W` (0F 5A, defs line 530). */
+  Cvtpd2ps_V_W: 501,
+  /** `cvtss2sd V,Wd` (0F 5A, defs line 531). */
+  Cvtss2sd_V_Wd: 502,
+  /** `cvtsd2ss V,Wq` (0F 5A, defs line 532). */
+  Cvtsd2ss_V_Wq: 503,
+  /** `cvtdq2ps V,W` (0F 5B, defs line 533). */
+  Cvtdq2ps_V_W: 504,
+  /** `cvtps2dq V,W` (0F 5B, defs line 534). */
+  Cvtps2dq_V_W: 505,
+  /** `cvttps2dq V,W` (0F 5B, defs line 535). */
+  Cvttps2dq_V_W: 506,
+  /** `subps V,W` (0F 5C, defs line 537). */
+  Subps_V_W: 507,
+  /** `subpd V,W` (0F 5C, defs line 538). */
+  Subpd_V_W: 508,
+  /** `subss V,Wd` (0F 5C, defs line 539). */
+  Subss_V_Wd: 509,
+  /** `subsd V,Wq` (0F 5C, defs line 540). */
+  Subsd_V_Wq: 510,
+  /** `minps V,W` (0F 5D, defs line 541). */
+  Minps_V_W: 511,
+  /** `minpd V,W` (0F 5D, defs line 542). */
+  Minpd_V_W: 512,
+  /** `minss V,Wd` (0F 5D, defs line 543). */
+  Minss_V_Wd: 513,
+  /** `minsd V,Wq` (0F 5D, defs line 544). */
+  Minsd_V_Wq: 514,
+  /** `divps V,W` (0F 5E, defs line 545). */
+  Divps_V_W: 515,
+  /** `divpd V,W` (0F 5E, defs line 546). */
+  Divpd_V_W: 516,
+  /** `divss V,Wd` (0F 5E, defs line 547). */
+  Divss_V_Wd: 517,
+  /** `divsd V,Wq` (0F 5E, defs line 548). */
+  Divsd_V_Wq: 518,
+  /** `maxps V,W` (0F 5F, defs line 549). */
+  Maxps_V_W: 519,
+  /** `maxpd V,W` (0F 5F, defs line 550). */
+  Maxpd_V_W: 520,
+  /** `maxss V,Wd` (0F 5F, defs line 551). */
+  Maxss_V_Wd: 521,
+  /** `maxsd V,Wq` (0F 5F, defs line 552). */
+  Maxsd_V_Wq: 522,
+  /** `punpcklbw Pq,Qd` (0F 60, defs line 554). */
+  Punpcklbw_Pq_Qd: 523,
+  /** `punpcklbw V,W` (0F 60, defs line 555). */
+  Punpcklbw_V_W: 524,
+  /** `punpcklwd Pq,Qd` (0F 61, defs line 556). */
+  Punpcklwd_Pq_Qd: 525,
+  /** `punpcklwd V,W` (0F 61, defs line 557). */
+  Punpcklwd_V_W: 526,
+  /** `punpckldq Pq,Qd` (0F 62, defs line 558). */
+  Punpckldq_Pq_Qd: 527,
+  /** `punpckldq V,W` (0F 62, defs line 559). */
+  Punpckldq_V_W: 528,
+  /** `packsswb Pq,Qq` (0F 63, defs line 560). */
+  Packsswb_Pq_Qq: 529,
+  /** `packsswb V,W` (0F 63, defs line 561). */
+  Packsswb_V_W: 530,
+  /** `pcmpgtb Pq,Qq` (0F 64, defs line 562). */
+  Pcmpgtb_Pq_Qq: 531,
+  /** `pcmpgtb V,W` (0F 64, defs line 563). */
+  Pcmpgtb_V_W: 532,
+  /** `pcmpgtw Pq,Qq` (0F 65, defs line 564). */
+  Pcmpgtw_Pq_Qq: 533,
+  /** `pcmpgtw V,W` (0F 65, defs line 565). */
+  Pcmpgtw_V_W: 534,
+  /** `pcmpgtd Pq,Qq` (0F 66, defs line 566). */
+  Pcmpgtd_Pq_Qq: 535,
+  /** `pcmpgtd V,W` (0F 66, defs line 567). */
+  Pcmpgtd_V_W: 536,
+  /** `packuswb Pq,Qq` (0F 67, defs line 568). */
+  Packuswb_Pq_Qq: 537,
+  /** `packuswb V,W` (0F 67, defs line 569). */
+  Packuswb_V_W: 538,
+  /** `punpckhbw Pq,Qq` (0F 68, defs line 570). */
+  Punpckhbw_Pq_Qq: 539,
+  /** `punpckhbw V,W` (0F 68, defs line 571). */
+  Punpckhbw_V_W: 540,
+  /** `punpckhwd Pq,Qq` (0F 69, defs line 572). */
+  Punpckhwd_Pq_Qq: 541,
+  /** `punpckhwd V,W` (0F 69, defs line 573). */
+  Punpckhwd_V_W: 542,
+  /** `punpckhdq Pq,Qq` (0F 6A, defs line 574). */
+  Punpckhdq_Pq_Qq: 543,
+  /** `punpckhdq V,W` (0F 6A, defs line 575). */
+  Punpckhdq_V_W: 544,
+  /** `packssdw Pq,Qq` (0F 6B, defs line 576). */
+  Packssdw_Pq_Qq: 545,
+  /** `packssdw V,W` (0F 6B, defs line 577). */
+  Packssdw_V_W: 546,
+  /** `punpcklqdq V,W` (0F 6C, defs line 578). */
+  Punpcklqdq_V_W: 547,
+  /** `punpckhqdq V,W` (0F 6D, defs line 579). */
+  Punpckhqdq_V_W: 548,
+  /** `movd Pq,Ed` (0F 6E, defs line 580). */
+  Movd_Pq_Ed: 549,
+  /** `movq Pq,Eq` (0F 6E, defs line 581). */
+  Movq_Pq_Eq: 550,
+  /** `movd V,Ed` (0F 6E, defs line 582). */
+  Movd_V_Ed: 551,
+  /** `movq V,Eq` (0F 6E, defs line 583). */
+  Movq_V_Eq: 552,
+  /** `movq Pq,Qq` (0F 6F, defs line 584). */
+  Movq_Pq_Qq: 553,
+  /** `movdqa V,W` (0F 6F, defs line 585). */
+  Movdqa_V_W: 554,
+  /** `movdqu V,W` (0F 6F, defs line 586). */
+  Movdqu_V_W: 555,
+  /** `pshufw Pq,Qq,Ib` (0F 70, defs line 587). */
+  Pshufw_Pq_Qq_Ib: 556,
+  /** `pshufd V,W,Ib` (0F 70, defs line 588). */
+  Pshufd_V_W_Ib: 557,
+  /** `pshufhw V,W,Ib` (0F 70, defs line 589). */
+  Pshufhw_V_W_Ib: 558,
+  /** `pshuflw V,W,Ib` (0F 70, defs line 590). */
+  Pshuflw_V_W_Ib: 559,
+  /** `psrlw Nq,Ib` (0F 71, defs line 591). */
+  Psrlw_Nq_Ib: 560,
+  /** `psrlw U,Ib` (0F 71, defs line 592). */
+  Psrlw_U_Ib: 561,
+  /** `psraw Nq,Ib` (0F 71, defs line 593). */
+  Psraw_Nq_Ib: 562,
+  /** `psraw U,Ib` (0F 71, defs line 594). */
+  Psraw_U_Ib: 563,
+  /** `psllw Nq,Ib` (0F 71, defs line 595). */
+  Psllw_Nq_Ib: 564,
+  /** `psllw U,Ib` (0F 71, defs line 596). */
+  Psllw_U_Ib: 565,
+  /** `psrld Nq,Ib` (0F 72, defs line 597). */
+  Psrld_Nq_Ib: 566,
+  /** `psrld U,Ib` (0F 72, defs line 598). */
+  Psrld_U_Ib: 567,
+  /** `psrad Nq,Ib` (0F 72, defs line 599). */
+  Psrad_Nq_Ib: 568,
+  /** `psrad U,Ib` (0F 72, defs line 600). */
+  Psrad_U_Ib: 569,
+  /** `pslld Nq,Ib` (0F 72, defs line 601). */
+  Pslld_Nq_Ib: 570,
+  /** `pslld U,Ib` (0F 72, defs line 602). */
+  Pslld_U_Ib: 571,
+  /** `psrlq Nq,Ib` (0F 73, defs line 603). */
+  Psrlq_Nq_Ib: 572,
+  /** `psrlq U,Ib` (0F 73, defs line 604). */
+  Psrlq_U_Ib: 573,
+  /** `psrldq U,Ib` (0F 73, defs line 605). */
+  Psrldq_U_Ib: 574,
+  /** `psllq Nq,Ib` (0F 73, defs line 606). */
+  Psllq_Nq_Ib: 575,
+  /** `psllq U,Ib` (0F 73, defs line 607). */
+  Psllq_U_Ib: 576,
+  /** `pslldq U,Ib` (0F 73, defs line 608). */
+  Pslldq_U_Ib: 577,
+  /** `pcmpeqb Pq,Qq` (0F 74, defs line 609). */
+  Pcmpeqb_Pq_Qq: 578,
+  /** `pcmpeqb V,W` (0F 74, defs line 610). */
+  Pcmpeqb_V_W: 579,
+  /** `pcmpeqw Pq,Qq` (0F 75, defs line 611). */
+  Pcmpeqw_Pq_Qq: 580,
+  /** `pcmpeqw V,W` (0F 75, defs line 612). */
+  Pcmpeqw_V_W: 581,
+  /** `pcmpeqd Pq,Qq` (0F 76, defs line 613). */
+  Pcmpeqd_Pq_Qq: 582,
+  /** `pcmpeqd V,W` (0F 76, defs line 614). */
+  Pcmpeqd_V_W: 583,
+  /** `emms` (0F 77, defs line 615). */
+  Emms: 584,
+  /** `vmread Ed64,Gd64r` (0F 78, defs line 616). */
+  Vmread_Ed64_Gd64r: 585,
+  /** `extrq U,Ib,Ib2` (0F 78, defs line 617). */
+  Extrq_U_Ib_Ib2: 586,
+  /** `insertq V,U,Ib,Ib2` (0F 78, defs line 618). */
+  Insertq_V_U_Ib_Ib2: 587,
+  /** `vmwrite Gd64r,Ed64` (0F 79, defs line 619). */
+  Vmwrite_Gd64r_Ed64: 588,
+  /** `extrq V,U` (0F 79, defs line 620). */
+  Extrq_V_U: 589,
+  /** `insertq V,U` (0F 79, defs line 621). */
+  Insertq_V_U: 590,
+  /** `haddpd V,W` (0F 7C, defs line 622). */
+  Haddpd_V_W: 591,
+  /** `haddps V,W` (0F 7C, defs line 623). */
+  Haddps_V_W: 592,
+  /** `hsubpd V,W` (0F 7D, defs line 624). */
+  Hsubpd_V_W: 593,
+  /** `hsubps V,W` (0F 7D, defs line 625). */
+  Hsubps_V_W: 594,
+  /** `movd Ed,Pq` (0F 7E, defs line 626). */
+  Movd_Ed_Pq: 595,
+  /** `movq Eq,Pq` (0F 7E, defs line 627). */
+  Movq_Eq_Pq: 596,
+  /** `movd Ed,V` (0F 7E, defs line 628). */
+  Movd_Ed_V: 597,
+  /** `movq Eq,V` (0F 7E, defs line 629). */
+  Movq_Eq_V: 598,
+  /** `movq V,Wq` (0F 7E, defs line 630). */
+  Movq_V_Wq: 599,
+  /** `movq Qq,Pq` (0F 7F, defs line 631). */
+  Movq_Qq_Pq: 600,
+  /** `movdqa W,V` (0F 7F, defs line 632). */
+  Movdqa_W_V: 601,
+  /** `movdqu W,V` (0F 7F, defs line 633). */
+  Movdqu_W_V: 602,
+  /** `jo Jz` (0F 80, defs line 635). */
+  Jo_Jz: 603,
+  /** `jno Jz` (0F 81, defs line 636). */
+  Jno_Jz: 604,
+  /** `jb Jz` (0F 82, defs line 637). */
+  Jb_Jz: 605,
+  /** `jae Jz` (0F 83, defs line 638). */
+  Jae_Jz: 606,
+  /** `je Jz` (0F 84, defs line 639). */
+  Je_Jz: 607,
+  /** `jne Jz` (0F 85, defs line 640). */
+  Jne_Jz: 608,
+  /** `jbe Jz` (0F 86, defs line 641). */
+  Jbe_Jz: 609,
+  /** `ja Jz` (0F 87, defs line 642). */
+  Ja_Jz: 610,
+  /** `js Jz` (0F 88, defs line 643). */
+  Js_Jz: 611,
+  /** `jns Jz` (0F 89, defs line 644). */
+  Jns_Jz: 612,
+  /** `jp Jz` (0F 8A, defs line 645). */
+  Jp_Jz: 613,
+  /** `jnp Jz` (0F 8B, defs line 646). */
+  Jnp_Jz: 614,
+  /** `jl Jz` (0F 8C, defs line 647). */
+  Jl_Jz: 615,
+  /** `jge Jz` (0F 8D, defs line 648). */
+  Jge_Jz: 616,
+  /** `jle Jz` (0F 8E, defs line 649). */
+  Jle_Jz: 617,
+  /** `jg Jz` (0F 8F, defs line 650). */
+  Jg_Jz: 618,
+  /** `seto Eb` (0F 90, defs line 651). */
+  Seto_Eb: 619,
+  /** `setno Eb` (0F 91, defs line 652). */
+  Setno_Eb: 620,
+  /** `setb Eb` (0F 92, defs line 653). */
+  Setb_Eb: 621,
+  /** `setae Eb` (0F 93, defs line 654). */
+  Setae_Eb: 622,
+  /** `sete Eb` (0F 94, defs line 655). */
+  Sete_Eb: 623,
+  /** `setne Eb` (0F 95, defs line 656). */
+  Setne_Eb: 624,
+  /** `setbe Eb` (0F 96, defs line 657). */
+  Setbe_Eb: 625,
+  /** `seta Eb` (0F 97, defs line 658). */
+  Seta_Eb: 626,
+  /** `sets Eb` (0F 98, defs line 659). */
+  Sets_Eb: 627,
+  /** `setns Eb` (0F 99, defs line 660). */
+  Setns_Eb: 628,
+  /** `setp Eb` (0F 9A, defs line 661). */
+  Setp_Eb: 629,
+  /** `setnp Eb` (0F 9B, defs line 662). */
+  Setnp_Eb: 630,
+  /** `setl Eb` (0F 9C, defs line 663). */
+  Setl_Eb: 631,
+  /** `setge Eb` (0F 9D, defs line 664). */
+  Setge_Eb: 632,
+  /** `setle Eb` (0F 9E, defs line 665). */
+  Setle_Eb: 633,
+  /** `setg Eb` (0F 9F, defs line 666). */
+  Setg_Eb: 634,
+  /** `push FS` (0F A0, defs line 667). */
+  Push_FS: 635,
+  /** `pop FS` (0F A1, defs line 668). */
+  Pop_FS: 636,
+  /** `cpuid` (0F A2, defs line 669). */
+  Cpuid: 637,
+  /** `bt Ev,Gv` (0F A3, defs line 670). */
+  Bt_Ev_Gv: 638,
+  /** `shld Ev,Gv,Ib` (0F A4, defs line 671). */
+  Shld_Ev_Gv_Ib: 639,
+  /** `shld Ev,Gv,CL` (0F A5, defs line 672). */
+  Shld_Ev_Gv_CL: 640,
+  /** `push GS` (0F A8, defs line 673). */
+  Push_GS: 641,
+  /** `pop GS` (0F A9, defs line 674). */
+  Pop_GS: 642,
+  /** `rsm` (0F AA, defs line 675). */
+  Rsm: 643,
+  /** `bts Ev,Gv` (0F AB, defs line 676). */
+  Bts_Ev_Gv: 644,
+  /** `shrd Ev,Gv,Ib` (0F AC, defs line 677). */
+  Shrd_Ev_Gv_Ib: 645,
+  /** `shrd Ev,Gv,CL` (0F AD, defs line 678). */
+  Shrd_Ev_Gv_CL: 646,
+  /** `fxsave M512` (0F AE, defs line 679). */
+  Fxsave_M512: 647,
+  /** `fxrstor M512` (0F AE, defs line 680). */
+  Fxrstor_M512: 648,
+  /** `fxsave64 M512` (0F AE, defs line 681). */
+  Fxsave64_M512: 649,
+  /** `fxrstor64 M512` (0F AE, defs line 682). */
+  Fxrstor64_M512: 650,
+  /** `ldmxcsr Md` (0F AE, defs line 683). */
+  Ldmxcsr_Md: 651,
+  /** `stmxcsr Md` (0F AE, defs line 684). */
+  Stmxcsr_Md: 652,
+  /** `xsave M512` (0F AE, defs line 685). */
+  Xsave_M512: 653,
+  /** `xrstor M512` (0F AE, defs line 686). */
+  Xrstor_M512: 654,
+  /** `xsaveopt M512` (0F AE, defs line 687). */
+  Xsaveopt_M512: 655,
+  /** `xsave64 M512` (0F AE, defs line 688). */
+  Xsave64_M512: 656,
+  /** `xrstor64 M512` (0F AE, defs line 689). */
+  Xrstor64_M512: 657,
+  /** `xsaveopt64 M512` (0F AE, defs line 690). */
+  Xsaveopt64_M512: 658,
+  /** `clflush Mb` (0F AE, defs line 691). */
+  Clflush_Mb: 659,
+  /** `clwb Mb` (0F AE, defs line 692). */
+  Clwb_Mb: 660,
+  /** `clflushopt Mb` (0F AE, defs line 693). */
+  Clflushopt_Mb: 661,
+  /** `lfence` (0F AE, defs line 694). */
+  Lfence: 662,
+  /** `mfence` (0F AE, defs line 695). */
+  Mfence: 663,
+  /** `sfence` (0F AE, defs line 696). */
+  Sfence: 664,
+  /** `rdfsbase Ry` (0F AE, defs line 697). */
+  Rdfsbase_Ry: 665,
+  /** `rdgsbase Ry` (0F AE, defs line 698). */
+  Rdgsbase_Ry: 666,
+  /** `wrfsbase Ry` (0F AE, defs line 699). */
+  Wrfsbase_Ry: 667,
+  /** `wrgsbase Ry` (0F AE, defs line 700). */
+  Wrgsbase_Ry: 668,
+  /** `ptwrite Ey` (0F AE, defs line 701). */
+  Ptwrite_Ey: 669,
+  /** `incsspd Rd` (0F AE, defs line 702). */
+  Incsspd_Rd: 670,
+  /** `incsspq Rq` (0F AE, defs line 703). */
+  Incsspq_Rq: 671,
+  /** `umonitor Rv` (0F AE, defs line 704). */
+  Umonitor_Rv: 672,
+  /** `tpause Rd` (0F AE, defs line 705). */
+  Tpause_Rd: 673,
+  /** `umwait Rd` (0F AE, defs line 706). */
+  Umwait_Rd: 674,
+  /** `imul Gv,Ev` (0F AF, defs line 707). */
+  Imul_Gv_Ev: 675,
+  /** `cmpxchg Eb,Gb` (0F B0, defs line 708). */
+  Cmpxchg_Eb_Gb: 676,
+  /** `cmpxchg Ev,Gv` (0F B1, defs line 709). */
+  Cmpxchg_Ev_Gv: 677,
+  /** `lss Gv,Mp` (0F B2, defs line 710). */
+  Lss_Gv_Mp: 678,
+  /** `btr Ev,Gv` (0F B3, defs line 711). */
+  Btr_Ev_Gv: 679,
+  /** `lfs Gv,Mp` (0F B4, defs line 712). */
+  Lfs_Gv_Mp: 680,
+  /** `lgs Gv,Mp` (0F B5, defs line 713). */
+  Lgs_Gv_Mp: 681,
+  /** `movzx Gv,Eb` (0F B6, defs line 714). */
+  Movzx_Gv_Eb: 682,
+  /** `movzx Gv,Ew` (0F B7, defs line 715). */
+  Movzx_Gv_Ew: 683,
+  /** `popcnt Gv,Ev` (0F B8, defs line 716). */
+  Popcnt_Gv_Ev: 684,
+  /** `ud1 Gv,Ev` (0F B9, defs line 717). */
+  Ud1_Gv_Ev: 685,
+  /** `bt Ev,Ib` (0F BA, defs line 718). */
+  Bt_Ev_Ib: 686,
+  /** `bts Ev,Ib` (0F BA, defs line 719). */
+  Bts_Ev_Ib: 687,
+  /** `btr Ev,Ib` (0F BA, defs line 720). */
+  Btr_Ev_Ib: 688,
+  /** `btc Ev,Ib` (0F BA, defs line 721). */
+  Btc_Ev_Ib: 689,
+  /** `btc Ev,Gv` (0F BB, defs line 722). */
+  Btc_Ev_Gv: 690,
+  /** `bsf Gv,Ev` (0F BC, defs line 723). */
+  Bsf_Gv_Ev: 691,
+  /** `tzcnt Gv,Ev` (0F BC, defs line 724). */
+  Tzcnt_Gv_Ev: 692,
+  /** `bsr Gv,Ev` (0F BD, defs line 725). */
+  Bsr_Gv_Ev: 693,
+  /** `lzcnt Gv,Ev` (0F BD, defs line 726). */
+  Lzcnt_Gv_Ev: 694,
+  /** `movsx Gv,Eb` (0F BE, defs line 727). */
+  Movsx_Gv_Eb: 695,
+  /** `movsx Gv,Ew` (0F BF, defs line 728). */
+  Movsx_Gv_Ew: 696,
+  /** `xadd Eb,Gb` (0F C0, defs line 729). */
+  Xadd_Eb_Gb: 697,
+  /** `xadd Ev,Gv` (0F C1, defs line 730). */
+  Xadd_Ev_Gv: 698,
+  /** `cmpps V,W,Ib` (0F C2, defs line 731). */
+  Cmpps_V_W_Ib: 699,
+  /** `cmppd V,W,Ib` (0F C2, defs line 732). */
+  Cmppd_V_W_Ib: 700,
+  /** `cmpss V,Wd,Ib` (0F C2, defs line 733). */
+  Cmpss_V_Wd_Ib: 701,
+  /** `cmpsd V,Wq,Ib` (0F C2, defs line 734). */
+  Cmpsd_V_Wq_Ib: 702,
+  /** `movnti My,Gy` (0F C3, defs line 735). */
+  Movnti_My_Gy: 703,
+  /** `pinsrw Pq,Edw,Ib` (0F C4, defs line 736). */
+  Pinsrw_Pq_Edw_Ib: 704,
+  /** `pinsrw V,Edw,Ib` (0F C4, defs line 737). */
+  Pinsrw_V_Edw_Ib: 705,
+  /** `pextrw Gd,Nq,Ib` (0F C5, defs line 738). */
+  Pextrw_Gd_Nq_Ib: 706,
+  /** `pextrw Gd,U,Ib` (0F C5, defs line 739). */
+  Pextrw_Gd_U_Ib: 707,
+  /** `shufps V,W,Ib` (0F C6, defs line 740). */
+  Shufps_V_W_Ib: 708,
+  /** `shufpd V,W,Ib` (0F C6, defs line 741). */
+  Shufpd_V_W_Ib: 709,
+  /** `cmpxchg8b Mq` (0F C7, defs line 742). */
+  Cmpxchg8b_Mq: 710,
+  /** `cmpxchg16b Mdq` (0F C7, defs line 743). */
+  Cmpxchg16b_Mdq: 711,
+  /** `xrstors M512` (0F C7, defs line 744). */
+  Xrstors_M512: 712,
+  /** `xrstors64 M512` (0F C7, defs line 745). */
+  Xrstors64_M512: 713,
+  /** `xsavec M512` (0F C7, defs line 746). */
+  Xsavec_M512: 714,
+  /** `xsavec64 M512` (0F C7, defs line 747). */
+  Xsavec64_M512: 715,
+  /** `xsaves M512` (0F C7, defs line 748). */
+  Xsaves_M512: 716,
+  /** `xsaves64 M512` (0F C7, defs line 749). */
+  Xsaves64_M512: 717,
+  /** `vmptrld Mq` (0F C7, defs line 750). */
+  Vmptrld_Mq: 718,
+  /** `vmclear Mq` (0F C7, defs line 751). */
+  Vmclear_Mq: 719,
+  /** `vmxon Mq` (0F C7, defs line 752). */
+  Vmxon_Mq: 720,
+  /** `vmptrst Mq` (0F C7, defs line 753). */
+  Vmptrst_Mq: 721,
+  /** `rdrand Rv` (0F C7, defs line 754). */
+  Rdrand_Rv: 722,
+  /** `rdseed Rv` (0F C7, defs line 755). */
+  Rdseed_Rv: 723,
+  /** `rdpid Rcr` (0F C7, defs line 756). */
+  Rdpid_Rcr: 724,
+  /** `bswap Zv` (0F C8, defs line 757). */
+  Bswap_Zv: 725,
+  /** `addsubpd V,W` (0F D0, defs line 759). */
+  Addsubpd_V_W: 726,
+  /** `addsubps V,W` (0F D0, defs line 760). */
+  Addsubps_V_W: 727,
+  /** `psrlw Pq,Qq` (0F D1, defs line 761). */
+  Psrlw_Pq_Qq: 728,
+  /** `psrlw V,W` (0F D1, defs line 762). */
+  Psrlw_V_W: 729,
+  /** `psrld Pq,Qq` (0F D2, defs line 763). */
+  Psrld_Pq_Qq: 730,
+  /** `psrld V,W` (0F D2, defs line 764). */
+  Psrld_V_W: 731,
+  /** `psrlq Pq,Qq` (0F D3, defs line 765). */
+  Psrlq_Pq_Qq: 732,
+  /** `psrlq V,W` (0F D3, defs line 766). */
+  Psrlq_V_W: 733,
+  /** `paddq Pq,Qq` (0F D4, defs line 767). */
+  Paddq_Pq_Qq: 734,
+  /** `paddq V,W` (0F D4, defs line 768). */
+  Paddq_V_W: 735,
+  /** `pmullw Pq,Qq` (0F D5, defs line 769). */
+  Pmullw_Pq_Qq: 736,
+  /** `pmullw V,W` (0F D5, defs line 770). */
+  Pmullw_V_W: 737,
+  /** `movq Wq,V` (0F D6, defs line 771). */
+  Movq_Wq_V: 738,
+  /** `movq2dq V,Nq` (0F D6, defs line 772). */
+  Movq2dq_V_Nq: 739,
+  /** `movdq2q Pq,U` (0F D6, defs line 773). */
+  Movdq2q_Pq_U: 740,
+  /** `pmovmskb Gy,Nq` (0F D7, defs line 774). */
+  Pmovmskb_Gy_Nq: 741,
+  /** `pmovmskb Gy,U` (0F D7, defs line 775). */
+  Pmovmskb_Gy_U: 742,
+  /** `psubusb Pq,Qq` (0F D8, defs line 776). */
+  Psubusb_Pq_Qq: 743,
+  /** `psubusb V,W` (0F D8, defs line 777). */
+  Psubusb_V_W: 744,
+  /** `psubusw Pq,Qq` (0F D9, defs line 778). */
+  Psubusw_Pq_Qq: 745,
+  /** `psubusw V,W` (0F D9, defs line 779). */
+  Psubusw_V_W: 746,
+  /** `pminub Pq,Qq` (0F DA, defs line 780). */
+  Pminub_Pq_Qq: 747,
+  /** `pminub V,W` (0F DA, defs line 781). */
+  Pminub_V_W: 748,
+  /** `pand Pq,Qq` (0F DB, defs line 782). */
+  Pand_Pq_Qq: 749,
+  /** `pand V,W` (0F DB, defs line 783). */
+  Pand_V_W: 750,
+  /** `paddusb Pq,Qq` (0F DC, defs line 784). */
+  Paddusb_Pq_Qq: 751,
+  /** `paddusb V,W` (0F DC, defs line 785). */
+  Paddusb_V_W: 752,
+  /** `paddusw Pq,Qq` (0F DD, defs line 786). */
+  Paddusw_Pq_Qq: 753,
+  /** `paddusw V,W` (0F DD, defs line 787). */
+  Paddusw_V_W: 754,
+  /** `pmaxub Pq,Qq` (0F DE, defs line 788). */
+  Pmaxub_Pq_Qq: 755,
+  /** `pmaxub V,W` (0F DE, defs line 789). */
+  Pmaxub_V_W: 756,
+  /** `pandn Pq,Qq` (0F DF, defs line 790). */
+  Pandn_Pq_Qq: 757,
+  /** `pandn V,W` (0F DF, defs line 791). */
+  Pandn_V_W: 758,
+  /** `pavgb Pq,Qq` (0F E0, defs line 792). */
+  Pavgb_Pq_Qq: 759,
+  /** `pavgb V,W` (0F E0, defs line 793). */
+  Pavgb_V_W: 760,
+  /** `psraw Pq,Qq` (0F E1, defs line 794). */
+  Psraw_Pq_Qq: 761,
+  /** `psraw V,W` (0F E1, defs line 795). */
+  Psraw_V_W: 762,
+  /** `psrad Pq,Qq` (0F E2, defs line 796). */
+  Psrad_Pq_Qq: 763,
+  /** `psrad V,W` (0F E2, defs line 797). */
+  Psrad_V_W: 764,
+  /** `pavgw Pq,Qq` (0F E3, defs line 798). */
+  Pavgw_Pq_Qq: 765,
+  /** `pavgw V,W` (0F E3, defs line 799). */
+  Pavgw_V_W: 766,
+  /** `pmulhuw Pq,Qq` (0F E4, defs line 800). */
+  Pmulhuw_Pq_Qq: 767,
+  /** `pmulhuw V,W` (0F E4, defs line 801). */
+  Pmulhuw_V_W: 768,
+  /** `pmulhw Pq,Qq` (0F E5, defs line 802). */
+  Pmulhw_Pq_Qq: 769,
+  /** `pmulhw V,W` (0F E5, defs line 803). */
+  Pmulhw_V_W: 770,
+  /** `cvttpd2dq V,W` (0F E6, defs line 804). */
+  Cvttpd2dq_V_W: 771,
+  /** `cvtdq2pd V,Wq` (0F E6, defs line 805). */
+  Cvtdq2pd_V_Wq: 772,
+  /** `cvtpd2dq V,W` (0F E6, defs line 806). */
+  Cvtpd2dq_V_W: 773,
+  /** `movntq Mq,Pq` (0F E7, defs line 807). */
+  Movntq_Mq_Pq: 774,
+  /** `movntdq Mdq,V` (0F E7, defs line 808). */
+  Movntdq_Mdq_V: 775,
+  /** `psubsb Pq,Qq` (0F E8, defs line 809). */
+  Psubsb_Pq_Qq: 776,
+  /** `psubsb V,W` (0F E8, defs line 810). */
+  Psubsb_V_W: 777,
+  /** `psubsw Pq,Qq` (0F E9, defs line 811). */
+  Psubsw_Pq_Qq: 778,
+  /** `psubsw V,W` (0F E9, defs line 812). */
+  Psubsw_V_W: 779,
+  /** `pminsw Pq,Qq` (0F EA, defs line 813). */
+  Pminsw_Pq_Qq: 780,
+  /** `pminsw V,W` (0F EA, defs line 814). */
+  Pminsw_V_W: 781,
+  /** `por Pq,Qq` (0F EB, defs line 815). */
+  Por_Pq_Qq: 782,
+  /** `por V,W` (0F EB, defs line 816). */
+  Por_V_W: 783,
+  /** `paddsb Pq,Qq` (0F EC, defs line 817). */
+  Paddsb_Pq_Qq: 784,
+  /** `paddsb V,W` (0F EC, defs line 818). */
+  Paddsb_V_W: 785,
+  /** `paddsw Pq,Qq` (0F ED, defs line 819). */
+  Paddsw_Pq_Qq: 786,
+  /** `paddsw V,W` (0F ED, defs line 820). */
+  Paddsw_V_W: 787,
+  /** `pmaxsw Pq,Qq` (0F EE, defs line 821). */
+  Pmaxsw_Pq_Qq: 788,
+  /** `pmaxsw V,W` (0F EE, defs line 822). */
+  Pmaxsw_V_W: 789,
+  /** `pxor Pq,Qq` (0F EF, defs line 823). */
+  Pxor_Pq_Qq: 790,
+  /** `pxor V,W` (0F EF, defs line 824). */
+  Pxor_V_W: 791,
+  /** `lddqu V,Mdq` (0F F0, defs line 825). */
+  Lddqu_V_Mdq: 792,
+  /** `psllw Pq,Qq` (0F F1, defs line 826). */
+  Psllw_Pq_Qq: 793,
+  /** `psllw V,W` (0F F1, defs line 827). */
+  Psllw_V_W: 794,
+  /** `pslld Pq,Qq` (0F F2, defs line 828). */
+  Pslld_Pq_Qq: 795,
+  /** `pslld V,W` (0F F2, defs line 829). */
+  Pslld_V_W: 796,
+  /** `psllq Pq,Qq` (0F F3, defs line 830). */
+  Psllq_Pq_Qq: 797,
+  /** `psllq V,W` (0F F3, defs line 831). */
+  Psllq_V_W: 798,
+  /** `pmuludq Pq,Qq` (0F F4, defs line 832). */
+  Pmuludq_Pq_Qq: 799,
+  /** `pmuludq V,W` (0F F4, defs line 833). */
+  Pmuludq_V_W: 800,
+  /** `pmaddwd Pq,Qq` (0F F5, defs line 834). */
+  Pmaddwd_Pq_Qq: 801,
+  /** `pmaddwd V,W` (0F F5, defs line 835). */
+  Pmaddwd_V_W: 802,
+  /** `psadbw Pq,Qq` (0F F6, defs line 836). */
+  Psadbw_Pq_Qq: 803,
+  /** `psadbw V,W` (0F F6, defs line 837). */
+  Psadbw_V_W: 804,
+  /** `maskmovq Pq,Nq` (0F F7, defs line 838). */
+  Maskmovq_Pq_Nq: 805,
+  /** `maskmovdqu V,U` (0F F7, defs line 839). */
+  Maskmovdqu_V_U: 806,
+  /** `psubb Pq,Qq` (0F F8, defs line 840). */
+  Psubb_Pq_Qq: 807,
+  /** `psubb V,W` (0F F8, defs line 841). */
+  Psubb_V_W: 808,
+  /** `psubw Pq,Qq` (0F F9, defs line 842). */
+  Psubw_Pq_Qq: 809,
+  /** `psubw V,W` (0F F9, defs line 843). */
+  Psubw_V_W: 810,
+  /** `psubd Pq,Qq` (0F FA, defs line 844). */
+  Psubd_Pq_Qq: 811,
+  /** `psubd V,W` (0F FA, defs line 845). */
+  Psubd_V_W: 812,
+  /** `psubq Pq,Qq` (0F FB, defs line 846). */
+  Psubq_Pq_Qq: 813,
+  /** `psubq V,W` (0F FB, defs line 847). */
+  Psubq_V_W: 814,
+  /** `paddb Pq,Qq` (0F FC, defs line 848). */
+  Paddb_Pq_Qq: 815,
+  /** `paddb V,W` (0F FC, defs line 849). */
+  Paddb_V_W: 816,
+  /** `paddw Pq,Qq` (0F FD, defs line 850). */
+  Paddw_Pq_Qq: 817,
+  /** `paddw V,W` (0F FD, defs line 851). */
+  Paddw_V_W: 818,
+  /** `paddd Pq,Qq` (0F FE, defs line 852). */
+  Paddd_Pq_Qq: 819,
+  /** `paddd V,W` (0F FE, defs line 853). */
+  Paddd_V_W: 820,
+  /** `ud0 Gd,Ed` (0F FF, defs line 854). */
+  Ud0_Gd_Ed: 821,
+  /** `fadd ST0,Md` (LEGACY D8, defs line 858). */
+  Fadd_ST0_Md: 822,
+  /** `fadd ST0,STi` (LEGACY D8, defs line 859). */
+  Fadd_ST0_STi: 823,
+  /** `fadd ST0,Mq` (LEGACY DC, defs line 860). */
+  Fadd_ST0_Mq: 824,
+  /** `fiadd ST0,Md` (LEGACY DA, defs line 861). */
+  Fiadd_ST0_Md: 825,
+  /** `fiadd ST0,Mw` (LEGACY DE, defs line 862). */
+  Fiadd_ST0_Mw: 826,
+  /** `fmul ST0,Md` (LEGACY D8, defs line 863). */
+  Fmul_ST0_Md: 827,
+  /** `fmul ST0,STi` (LEGACY D8, defs line 864). */
+  Fmul_ST0_STi: 828,
+  /** `fmul ST0,Mq` (LEGACY DC, defs line 865). */
+  Fmul_ST0_Mq: 829,
+  /** `fimul ST0,Md` (LEGACY DA, defs line 866). */
+  Fimul_ST0_Md: 830,
+  /** `fimul ST0,Mw` (LEGACY DE, defs line 867). */
+  Fimul_ST0_Mw: 831,
+  /** `fcom ST0,Md` (LEGACY D8, defs line 868). */
+  Fcom_ST0_Md: 832,
+  /** `fcom ST0,STi` (LEGACY D8, defs line 869). */
+  Fcom_ST0_STi: 833,
+  /** `fcom ST0,Mq` (LEGACY DC, defs line 870). */
+  Fcom_ST0_Mq: 834,
+  /** `ficom ST0,Md` (LEGACY DA, defs line 871). */
+  Ficom_ST0_Md: 835,
+  /** `ficom ST0,Mw` (LEGACY DE, defs line 872). */
+  Ficom_ST0_Mw: 836,
+  /** `fcomp ST0,Md` (LEGACY D8, defs line 873). */
+  Fcomp_ST0_Md: 837,
+  /** `fcomp ST0,STi` (LEGACY D8, defs line 874). */
+  Fcomp_ST0_STi: 838,
+  /** `fcomp ST0,Mq` (LEGACY DC, defs line 875). */
+  Fcomp_ST0_Mq: 839,
+  /** `ficomp ST0,Md` (LEGACY DA, defs line 876). */
+  Ficomp_ST0_Md: 840,
+  /** `ficomp ST0,Mw` (LEGACY DE, defs line 877). */
+  Ficomp_ST0_Mw: 841,
+  /** `fsub ST0,Md` (LEGACY D8, defs line 878). */
+  Fsub_ST0_Md: 842,
+  /** `fsub ST0,STi` (LEGACY D8, defs line 879). */
+  Fsub_ST0_STi: 843,
+  /** `fsub ST0,Mq` (LEGACY DC, defs line 880). */
+  Fsub_ST0_Mq: 844,
+  /** `fisub ST0,Md` (LEGACY DA, defs line 881). */
+  Fisub_ST0_Md: 845,
+  /** `fisub ST0,Mw` (LEGACY DE, defs line 882). */
+  Fisub_ST0_Mw: 846,
+  /** `fsubr ST0,Md` (LEGACY D8, defs line 883). */
+  Fsubr_ST0_Md: 847,
+  /** `fsubr ST0,STi` (LEGACY D8, defs line 884). */
+  Fsubr_ST0_STi: 848,
+  /** `fsubr ST0,Mq` (LEGACY DC, defs line 885). */
+  Fsubr_ST0_Mq: 849,
+  /** `fisubr ST0,Md` (LEGACY DA, defs line 886). */
+  Fisubr_ST0_Md: 850,
+  /** `fisubr ST0,Mw` (LEGACY DE, defs line 887). */
+  Fisubr_ST0_Mw: 851,
+  /** `fdiv ST0,Md` (LEGACY D8, defs line 888). */
+  Fdiv_ST0_Md: 852,
+  /** `fdiv ST0,STi` (LEGACY D8, defs line 889). */
+  Fdiv_ST0_STi: 853,
+  /** `fdiv ST0,Mq` (LEGACY DC, defs line 890). */
+  Fdiv_ST0_Mq: 854,
+  /** `fidiv ST0,Md` (LEGACY DA, defs line 891). */
+  Fidiv_ST0_Md: 855,
+  /** `fidiv ST0,Mw` (LEGACY DE, defs line 892). */
+  Fidiv_ST0_Mw: 856,
+  /** `fdivr ST0,Md` (LEGACY D8, defs line 893). */
+  Fdivr_ST0_Md: 857,
+  /** `fdivr ST0,STi` (LEGACY D8, defs line 894). */
+  Fdivr_ST0_STi: 858,
+  /** `fdivr ST0,Mq` (LEGACY DC, defs line 895). */
+  Fdivr_ST0_Mq: 859,
+  /** `fidivr ST0,Md` (LEGACY DA, defs line 896). */
+  Fidivr_ST0_Md: 860,
+  /** `fidivr ST0,Mw` (LEGACY DE, defs line 897). */
+  Fidivr_ST0_Mw: 861,
+  /** `fadd STi,ST0` (LEGACY DC, defs line 898). */
+  Fadd_STi_ST0: 862,
+  /** `fmul STi,ST0` (LEGACY DC, defs line 899). */
+  Fmul_STi_ST0: 863,
+  /** `fcom ST0,STi` (LEGACY DC, defs line 900). */
+  Fcom_ST0_STi_2: 864,
+  /** `fcomp ST0,STi` (LEGACY DC, defs line 901). */
+  Fcomp_ST0_STi_2: 865,
+  /** `fsubr STi,ST0` (LEGACY DC, defs line 902). */
+  Fsubr_STi_ST0: 866,
+  /** `fsub STi,ST0` (LEGACY DC, defs line 903). */
+  Fsub_STi_ST0: 867,
+  /** `fdivr STi,ST0` (LEGACY DC, defs line 904). */
+  Fdivr_STi_ST0: 868,
+  /** `fdiv STi,ST0` (LEGACY DC, defs line 905). */
+  Fdiv_STi_ST0: 869,
+  /** `faddp STi,ST0` (LEGACY DE, defs line 906). */
+  Faddp_STi_ST0: 870,
+  /** `fmulp STi,ST0` (LEGACY DE, defs line 907). */
+  Fmulp_STi_ST0: 871,
+  /** `fcomp ST0,STi` (LEGACY DE, defs line 908). */
+  Fcomp_ST0_STi_3: 872,
+  /** `fsubrp STi,ST0` (LEGACY DE, defs line 909). */
+  Fsubrp_STi_ST0: 873,
+  /** `fsubp STi,ST0` (LEGACY DE, defs line 910). */
+  Fsubp_STi_ST0: 874,
+  /** `fdivrp STi,ST0` (LEGACY DE, defs line 911). */
+  Fdivrp_STi_ST0: 875,
+  /** `fdivp STi,ST0` (LEGACY DE, defs line 912). */
+  Fdivp_STi_ST0: 876,
+  /** `fcompp` (LEGACY DE, defs line 913). */
+  Fcompp: 877,
+  /** `fld ST0,Md` (LEGACY D9, defs line 914). */
+  Fld_ST0_Md: 878,
+  /** `fst Md,ST0` (LEGACY D9, defs line 915). */
+  Fst_Md_ST0: 879,
+  /** `fstp Md,ST0` (LEGACY D9, defs line 916). */
+  Fstp_Md_ST0: 880,
+  /** `fldenv M` (LEGACY D9, defs line 917). */
+  Fldenv_M: 881,
+  /** `fldcw Mw` (LEGACY D9, defs line 918). */
+  Fldcw_Mw: 882,
+  /** `fnstenv M` (LEGACY D9, defs line 919). */
+  Fnstenv_M: 883,
+  /** `fnstcw Mw` (LEGACY D9, defs line 920). */
+  Fnstcw_Mw: 884,
+  /** `fld ST0,STi` (LEGACY D9, defs line 921). */
+  Fld_ST0_STi: 885,
+  /** `fxch ST0,STi` (LEGACY D9, defs line 922). */
+  Fxch_ST0_STi: 886,
+  /** `fnop` (LEGACY D9, defs line 923). */
+  Fnop: 887,
+  /** `fstpnce STi,ST0` (LEGACY D9, defs line 924). */
+  Fstpnce_STi_ST0: 888,
+  /** `fchs` (LEGACY D9, defs line 925). */
+  Fchs: 889,
+  /** `fabs` (LEGACY D9, defs line 926). */
+  Fabs: 890,
+  /** `ftst` (LEGACY D9, defs line 927). */
+  Ftst: 891,
+  /** `fxam` (LEGACY D9, defs line 928). */
+  Fxam: 892,
+  /** `fld1` (LEGACY D9, defs line 929). */
+  Fld1: 893,
+  /** `fldl2t` (LEGACY D9, defs line 930). */
+  Fldl2t: 894,
+  /** `fldl2e` (LEGACY D9, defs line 931). */
+  Fldl2e: 895,
+  /** `fldpi` (LEGACY D9, defs line 932). */
+  Fldpi: 896,
+  /** `fldlg2` (LEGACY D9, defs line 933). */
+  Fldlg2: 897,
+  /** `fldln2` (LEGACY D9, defs line 934). */
+  Fldln2: 898,
+  /** `fldz` (LEGACY D9, defs line 935). */
+  Fldz: 899,
+  /** `f2xm1` (LEGACY D9, defs line 936). */
+  F2xm1: 900,
+  /** `fyl2x` (LEGACY D9, defs line 937). */
+  Fyl2x: 901,
+  /** `fptan` (LEGACY D9, defs line 938). */
+  Fptan: 902,
+  /** `fpatan` (LEGACY D9, defs line 939). */
+  Fpatan: 903,
+  /** `fxtract` (LEGACY D9, defs line 940). */
+  Fxtract: 904,
+  /** `fprem1` (LEGACY D9, defs line 941). */
+  Fprem1: 905,
+  /** `fdecstp` (LEGACY D9, defs line 942). */
+  Fdecstp: 906,
+  /** `fincstp` (LEGACY D9, defs line 943). */
+  Fincstp: 907,
+  /** `fprem` (LEGACY D9, defs line 944). */
+  Fprem: 908,
+  /** `fyl2xp1` (LEGACY D9, defs line 945). */
+  Fyl2xp1: 909,
+  /** `fsqrt` (LEGACY D9, defs line 946). */
+  Fsqrt: 910,
+  /** `fsincos` (LEGACY D9, defs line 947). */
+  Fsincos: 911,
+  /** `frndint` (LEGACY D9, defs line 948). */
+  Frndint: 912,
+  /** `fscale` (LEGACY D9, defs line 949). */
+  Fscale: 913,
+  /** `fsin` (LEGACY D9, defs line 950). */
+  Fsin: 914,
+  /** `fcos` (LEGACY D9, defs line 951). */
+  Fcos: 915,
+  /** `fcmovb ST0,STi` (LEGACY DA, defs line 952). */
+  Fcmovb_ST0_STi: 916,
+  /** `fcmove ST0,STi` (LEGACY DA, defs line 953). */
+  Fcmove_ST0_STi: 917,
+  /** `fcmovbe ST0,STi` (LEGACY DA, defs line 954). */
+  Fcmovbe_ST0_STi: 918,
+  /** `fcmovu ST0,STi` (LEGACY DA, defs line 955). */
+  Fcmovu_ST0_STi: 919,
+  /** `fucompp` (LEGACY DA, defs line 956). */
+  Fucompp: 920,
+  /** `fild ST0,Md` (LEGACY DB, defs line 957). */
+  Fild_ST0_Md: 921,
+  /** `fisttp Md,ST0` (LEGACY DB, defs line 958). */
+  Fisttp_Md_ST0: 922,
+  /** `fist Md,ST0` (LEGACY DB, defs line 959). */
+  Fist_Md_ST0: 923,
+  /** `fistp Md,ST0` (LEGACY DB, defs line 960). */
+  Fistp_Md_ST0: 924,
+  /** `fld ST0,Mt` (LEGACY DB, defs line 961). */
+  Fld_ST0_Mt: 925,
+  /** `fstp Mt,ST0` (LEGACY DB, defs line 962). */
+  Fstp_Mt_ST0: 926,
+  /** `fcmovnb ST0,STi` (LEGACY DB, defs line 963). */
+  Fcmovnb_ST0_STi: 927,
+  /** `fcmovne ST0,STi` (LEGACY DB, defs line 964). */
+  Fcmovne_ST0_STi: 928,
+  /** `fcmovnbe ST0,STi` (LEGACY DB, defs line 965). */
+  Fcmovnbe_ST0_STi: 929,
+  /** `fcmovnu ST0,STi` (LEGACY DB, defs line 966). */
+  Fcmovnu_ST0_STi: 930,
+  /** `fneni` (LEGACY DB, defs line 967). */
+  Fneni: 931,
+  /** `fndisi` (LEGACY DB, defs line 968). */
+  Fndisi: 932,
+  /** `fnclex` (LEGACY DB, defs line 969). */
+  Fnclex: 933,
+  /** `fnsetpm` (LEGACY DB, defs line 970). */
+  Fnsetpm: 934,
+  /** `fninit` (LEGACY DB, defs line 971). */
+  Fninit: 935,
+  /** `fucomi ST0,STi` (LEGACY DB, defs line 972). */
+  Fucomi_ST0_STi: 936,
+  /** `fcomi ST0,STi` (LEGACY DB, defs line 973). */
+  Fcomi_ST0_STi: 937,
+  /** `fld ST0,Mq` (LEGACY DD, defs line 974). */
+  Fld_ST0_Mq: 938,
+  /** `fisttp Mq,ST0` (LEGACY DD, defs line 975). */
+  Fisttp_Mq_ST0: 939,
+  /** `fst Mq,ST0` (LEGACY DD, defs line 976). */
+  Fst_Mq_ST0: 940,
+  /** `fstp Mq,ST0` (LEGACY DD, defs line 977). */
+  Fstp_Mq_ST0: 941,
+  /** `frstor M` (LEGACY DD, defs line 978). */
+  Frstor_M: 942,
+  /** `fnsave M` (LEGACY DD, defs line 979). */
+  Fnsave_M: 943,
+  /** `fnstsw Mw` (LEGACY DD, defs line 980). */
+  Fnstsw_Mw: 944,
+  /** `ffree STi` (LEGACY DD, defs line 981). */
+  Ffree_STi: 945,
+  /** `fxch ST0,STi` (LEGACY DD, defs line 982). */
+  Fxch_ST0_STi_2: 946,
+  /** `fst STi,ST0` (LEGACY DD, defs line 983). */
+  Fst_STi_ST0: 947,
+  /** `fstp STi,ST0` (LEGACY DD, defs line 984). */
+  Fstp_STi_ST0: 948,
+  /** `fucom ST0,STi` (LEGACY DD, defs line 985). */
+  Fucom_ST0_STi: 949,
+  /** `fucomp ST0,STi` (LEGACY DD, defs line 986). */
+  Fucomp_ST0_STi: 950,
+  /** `fild ST0,Mw` (LEGACY DF, defs line 987). */
+  Fild_ST0_Mw: 951,
+  /** `fisttp Mw,ST0` (LEGACY DF, defs line 988). */
+  Fisttp_Mw_ST0: 952,
+  /** `fist Mw,ST0` (LEGACY DF, defs line 989). */
+  Fist_Mw_ST0: 953,
+  /** `fistp Mw,ST0` (LEGACY DF, defs line 990). */
+  Fistp_Mw_ST0: 954,
+  /** `fbld ST0,Mt` (LEGACY DF, defs line 991). */
+  Fbld_ST0_Mt: 955,
+  /** `fild ST0,Mq` (LEGACY DF, defs line 992). */
+  Fild_ST0_Mq: 956,
+  /** `fbstp Mt,ST0` (LEGACY DF, defs line 993). */
+  Fbstp_Mt_ST0: 957,
+  /** `fistp Mq,ST0` (LEGACY DF, defs line 994). */
+  Fistp_Mq_ST0: 958,
+  /** `ffreep STi` (LEGACY DF, defs line 995). */
+  Ffreep_STi: 959,
+  /** `fxch ST0,STi` (LEGACY DF, defs line 996). */
+  Fxch_ST0_STi_3: 960,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 997). */
+  Fstp_STi_ST0_2: 961,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 998). */
+  Fstp_STi_ST0_3: 962,
+  /** `fnstsw AX` (LEGACY DF, defs line 999). */
+  Fnstsw_AX: 963,
+  /** `fucomip ST0,STi` (LEGACY DF, defs line 1000). */
+  Fucomip_ST0_STi: 964,
+  /** `fcomip ST0,STi` (LEGACY DF, defs line 1001). */
+  Fcomip_ST0_STi: 965,
 } as const;
 
 /** Number of opcode identifiers (including {@link Opcode.INVALID}). */
-export const OPCODE_COUNT = 317;
+export const OPCODE_COUNT = 966;
 
 /** Opcode identifier names, indexed by value. */
-export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ed","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Lea_Gv_M","Mov_Sw_Ew","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev"];
+export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ed","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun","Vmmcall","Vmload","Vmsave","Stgi","Clgi","Skinit","Invlpga","Serialize","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero","Rdpru","Invlpgb","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Invd","Wbinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Getsec","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gy_U","Movmskpd_Gy_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gy_Nq","Pmovmskb_Gy_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gd_Ed","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_M","Fldcw_Mw","Fnstenv_M","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_M","Fnsave_M","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi"];
 
 /** Mnemonics (lower case, iced-x86 names), indexed by mnemonic id. */
-export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aam","aas","adc","add","and","arpl","bound","call","cbw","cdq","cdqe","clc","cld","cli","cmc","cmp","cmpsb","cmpsd","cmpsq","cmpsw","cqo","cwd","cwde","daa","das","dec","div","enter","hlt","idiv","imul","in","inc","insb","insd","insw","int","int1","int3","into","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","lahf","lds","lea","leave","les","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","mov","movsb","movsd","movsq","movsw","movsxd","mul","neg","nop","not","or","out","outsb","outsd","outsw","pause","pop","popa","popad","popf","popfd","popfq","push","pusha","pushad","pushf","pushfd","pushfq","rcl","rcr","ret","retf","rol","ror","sahf","sal","salc","sar","sbb","scasb","scasd","scasq","scasw","shl","shr","stc","std","sti","stosb","stosd","stosq","stosw","sub","test","wait","xabort","xbegin","xchg","xlatb","xor"];
+export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aam","aas","adc","add","addpd","addps","addsd","addss","addsubpd","addsubps","and","andnpd","andnps","andpd","andps","arpl","bound","bsf","bsr","bswap","bt","btc","btr","bts","call","cbw","cdq","cdqe","clac","clc","cld","clflush","clflushopt","clgi","cli","clts","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmppd","cmpps","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpxchg","cmpxchg16b","cmpxchg8b","comisd","comiss","cpuid","cqo","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","emms","encls","enclu","enclv","endbr32","endbr64","enter","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertq","insw","int","int1","int3","into","invd","invlpg","invlpga","invlpgb","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","mov","movapd","movaps","movd","movddup","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movnti","movntpd","movntps","movntq","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mul","mulpd","mulps","mulsd","mulss","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","packssdw","packsswb","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","pand","pandn","pause","pavgb","pavgw","pcmpeqb","pcmpeqd","pcmpeqw","pcmpgtb","pcmpgtd","pcmpgtw","pconfig","pextrw","pinsrw","pmaddwd","pmaxsw","pmaxub","pminsw","pminub","pmovmskb","pmulhuw","pmulhw","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufd","pshufhw","pshuflw","pshufw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","sfence","sgdt","shl","shld","shr","shrd","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysret","test","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","umonitor","umwait","unpckhpd","unpckhps","unpcklpd","unpcklps","verr","verw","vmcall","vmclear","vmfunc","vmlaunch","vmload","vmmcall","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmwrite","vmxoff","vmxon","wait","wbinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","xabort","xadd","xbegin","xchg","xend","xgetbv","xlatb","xor","xorpd","xorps","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xtest"];
 
 /** Mnemonic text as formatted (e.g. `fwait` for `wait`), indexed by format id. */
-export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sal","sar","ret","les","lds","xabort","xbegin","enter","leave","retf","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std"];
+export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","invd","wbinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","getsec","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmpps","cmppd","cmpss","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip"];
 
 /** CPUID feature names, indexed by feature id (0 = none). */
-export const CPUID_FEATURES: readonly string[] = ["","INTEL186","INTEL286","INTEL386","INTEL8086","PAUSE","RTM","X64"];
+export const CPUID_FEATURES: readonly string[] = ["","3DNOW","BMI1","CET_IBT","CET_SS","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPXCHG16B","CPUID","CX8","ENCLV","FPU","FSGSBASE","FXSR","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","LZCNT","MMX","MONITOR","MONITORX","MSR","MULTIBYTENOP","PAUSE","PCONFIG","PKU","POPCNT","PREFETCHW","PREFETCHWT1","PTWRITE","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SVM","SYSCALL","TSC","VMX","WAITPKG","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
 
 /** Control-flow kinds, indexed by flow id. */
-export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception"];
+export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception","loop"];
