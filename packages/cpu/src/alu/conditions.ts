@@ -1,0 +1,60 @@
+/** Condition codes of Jcc, SETcc and CMOVcc (SDM vol. 1, Appendix B), evaluated from lazy flags. */
+import type { LazyFlags } from "../state/lazy-flags.js";
+
+/** The 16 condition codes, numbered as in the opcode's low nibble (Jcc 0x70+cc, SETcc 0x0F 0x90+cc). */
+export const Cond = {
+  O: 0,
+  NO: 1,
+  B: 2,
+  AE: 3,
+  E: 4,
+  NE: 5,
+  BE: 6,
+  A: 7,
+  S: 8,
+  NS: 9,
+  P: 10,
+  NP: 11,
+  L: 12,
+  GE: 13,
+  LE: 14,
+  G: 15,
+} as const;
+
+/** One of the {@link Cond} codes (0-15). */
+export type Cond = (typeof Cond)[keyof typeof Cond];
+
+/**
+ * True when condition `cc` holds: even codes test a flag expression, odd codes its negation.
+ * Only the flags the condition needs are computed.
+ */
+export function condition(f: LazyFlags, cc: number): boolean {
+  let v: number;
+  switch (cc >>> 1) {
+    case 0:
+      v = f.of();
+      break;
+    case 1:
+      v = f.cf();
+      break;
+    case 2:
+      v = f.zf();
+      break;
+    case 3:
+      v = f.cf() | f.zf();
+      break;
+    case 4:
+      v = f.sf();
+      break;
+    case 5:
+      v = f.pf();
+      break;
+    case 6:
+      v = f.sf() ^ f.of();
+      break;
+    default:
+      v = (f.sf() ^ f.of()) | f.zf();
+      break;
+  }
+  return (v ^ (cc & 1)) === 1;
+}

@@ -1,0 +1,70 @@
+/**
+ * `@turtles/cpu`: the x86-64 processor of the Turtles machine. This release holds the
+ * architectural register state (with lazily computed flags and JSON-safe snapshots) and the
+ * semantics of the general-purpose integer instructions, verified against the host CPU.
+ * Decoding, the run loop, modes, paging, exceptions and VMX non-root execution come later.
+ *
+ * @packageDocumentation
+ */
+export {
+  adc,
+  add,
+  and,
+  cmp,
+  cmpxchg,
+  dec,
+  inc,
+  neg,
+  not,
+  or,
+  sbb,
+  sub,
+  test,
+  xadd,
+  xor,
+} from "./alu/arith.js";
+export { aaa, aad, aam, aas, daa, das } from "./alu/bcd.js";
+export {
+  adcx,
+  adox,
+  andn,
+  BitOp,
+  bextr,
+  bitTest,
+  blsi,
+  blsmsk,
+  blsr,
+  bsf,
+  bsr,
+  byteSwap,
+  bzhi,
+  lzcnt,
+  pdep,
+  pext,
+  popcnt,
+  tzcnt,
+} from "./alu/bits.js";
+export { Cond, condition } from "./alu/conditions.js";
+export { cbw, cwd } from "./alu/convert.js";
+export { crc32 } from "./alu/crc32.js";
+export { div, idiv, imul, mul, mulx, NO_FAULT, VECTOR_DE } from "./alu/muldiv.js";
+export { rcl, rcr, rol, ror, rorx, sar, sarx, shl, shld, shlx, shr, shrd, shrx } from "./alu/shift.js";
+export {
+  RESULT_UNDEFINED,
+  UNDEFINED_FLAGS,
+  type UndefinedFlagsRule,
+  undefinedFlags,
+} from "./alu/undefined-flags.js";
+export { CpuState, DescriptorTableRegister } from "./state/cpu-state.js";
+export { FLAG_OP_COUNT, FlagOp, LazyFlags } from "./state/lazy-flags.js";
+export { type OperandSize, signBit, sizeMask } from "./state/operand-size.js";
+export { CONTROL_REGISTERS, Gpr, Seg } from "./state/registers.js";
+export { ARITH_FLAGS, RFLAGS_DEFINED, Rflags } from "./state/rflags.js";
+export {
+  type CpuStateSnapshot,
+  type FlagsSnapshot,
+  restore,
+  type SegmentSnapshot,
+  snapshot,
+  type TableRegisterSnapshot,
+} from "./state/snapshot.js";
