@@ -6,6 +6,13 @@
  *
  * @packageDocumentation
  */
+
+export {
+  ACPI_PM_TIMER_HZ,
+  AcpiPmTimer,
+  type AcpiPmTimerOptions,
+  type AcpiPmTimerState,
+} from "./devices/acpi-pm-timer.js";
 export { type Clock, ManualClock, nsToTicks, type TimedDevice, ticksToNs } from "./devices/clock.js";
 export { DEBUG_CONSOLE_PORT, DebugConsole, type DebugConsoleState } from "./devices/debug-console.js";
 export {
@@ -18,6 +25,13 @@ export {
   type FwCfgState,
 } from "./devices/fw-cfg.js";
 export { I8042, I8042_PORTS, type I8042State } from "./devices/i8042.js";
+export {
+  type InterruptMessageSink,
+  IOAPIC_MMIO,
+  IOAPIC_PINS,
+  IoApic,
+  type IoApicState,
+} from "./devices/ioapic.js";
 export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
 export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
 export {
