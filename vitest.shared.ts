@@ -9,7 +9,7 @@ export function turtlesProject(name: string) {
     ssr: { resolve: { conditions: ["@turtles/source"] } },
     test: {
       name,
-      include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+      include: ["src/**/*.test.ts", "test/**/*.test.ts", "*.test.ts", "workloads/**/*.test.ts"],
       environment: "node",
     },
   });

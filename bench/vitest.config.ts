@@ -1,0 +1,3 @@
+import { turtlesProject } from "../vitest.shared";
+
+export default turtlesProject("bench");
