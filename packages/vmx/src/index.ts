@@ -58,7 +58,25 @@ export {
   makeFieldEncoding,
 } from "./field-encoding.js";
 export { highestFieldIndex, supportedFieldMap } from "./field-support.js";
+export { GUEST_FIELD_RULES } from "./guest-fields.js";
 export { VmInstructionError } from "./instruction-error.js";
+export {
+  eptpSwitch,
+  invept,
+  invvpid,
+  VMX_INSTRUCTION_EXIT_REASON,
+  type VmEntryTarget,
+  vmcall,
+  vmclear,
+  vmfunc,
+  vmlaunch,
+  vmptrld,
+  vmptrst,
+  vmread as vmreadInstruction,
+  vmwrite as vmwriteInstruction,
+  vmxoff,
+  vmxon,
+} from "./instructions.js";
 export {
   EXIT_TABLE,
   type ExitRule,
@@ -68,6 +86,36 @@ export {
   l1WantsExit,
   msrBitmapIntercepts,
 } from "./l1-routing.js";
+export { loadMsrArea, msrLoadForbidden, storeMsrArea } from "./msr-area.js";
+export { CpuMode, type VmxProcessor } from "./processor.js";
+export { type GuestStateAccess, type MsrAccess, VmcsGuestView } from "./state-access.js";
+export {
+  loadGuestState,
+  performVmEntry,
+  recordEntryFailure,
+  VmEntryOutcome,
+} from "./vm-entry.js";
+export {
+  ActivityState,
+  checkVmEntry,
+  ENTRY_CHECKS,
+  type EntryCheck,
+  type EntryCheckContext,
+  type EntryCheckResult,
+  EntryFailureQual,
+  EntryStage,
+  Interruptibility,
+  isCanonical,
+  isValidEptp,
+} from "./vm-entry-checks.js";
+export {
+  loadHostState,
+  performVmExit,
+  recordExit,
+  saveGuestState,
+  type VmExitTargets,
+  VmxAbort,
+} from "./vm-exit.js";
 export { VmExitRecord } from "./vm-exit-record.js";
 export { LaunchState, VMCS_SLOT_COUNT, Vmcs, vmcsSlot } from "./vmcs.js";
 export {
@@ -77,6 +125,7 @@ export {
   type VmcsFieldEntry,
   type VmcsFieldName,
 } from "./vmcs-fields.js";
+export { fillLongModeVmcs, type LongModeVmcsOptions } from "./vmcs-templates.js";
 export {
   loadVmcs12,
   renderVmcs12Layout,
@@ -91,3 +140,5 @@ export {
   vmcs12FieldOffset,
 } from "./vmcs12-layout.js";
 export { vmread, vmwrite } from "./vmread-vmwrite.js";
+export { INVALID_VMCS_POINTER, VmxOperation, VmxState } from "./vmx-state.js";
+export { VmxStatus } from "./vmx-status.js";

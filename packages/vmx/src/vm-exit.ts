@@ -1,0 +1,169 @@
+import type { PhysicalMemory } from "@turtles/memory";
+import { EntryCtl, ExitCtl } from "./controls.js";
+import { GUEST_FIELD_RULES } from "./guest-fields.js";
+import { loadMsrArea, storeMsrArea } from "./msr-area.js";
+import type { GuestStateAccess, MsrAccess } from "./state-access.js";
+import type { VmExitRecord } from "./vm-exit-record.js";
+import type { Vmcs } from "./vmcs.js";
+import { VmcsField as F } from "./vmcs-fields.js";
+
+// VM exits (Intel SDM vol. 3, chapter 28): record the exit, save guest state, store MSRs, load
+// host state, load MSRs.
+
+/** VMX-abort indicators (SDM 28.7). */
+export const VmxAbort = {
+  /** No abort. */
+  None: 0,
+  /** Failure saving guest MSRs. */
+  SaveGuestMsrs: 1,
+  /** Host checksum failure. */
+  HostChecksum: 2,
+  /** The current VMCS has been corrupted. */
+  CorruptedVmcs: 3,
+  /** Failure loading host MSRs. */
+  LoadHostMsrs: 4,
+  /** Machine-check event during VM exit. */
+  MachineCheck: 5,
+} as const;
+
+/** Writes the VM-exit information fields of `vmcs` from `exit` (SDM 28.2) and invalidates event injection. */
+export function recordExit(vmcs: Vmcs, exit: VmExitRecord): void {
+  vmcs.set(F.VM_EXIT_REASON, (exit.reason & 0xffff) | (exit.reasonFlags & 0xffff_0000));
+  vmcs.set(F.EXIT_QUALIFICATION, exit.qualLo, exit.qualHi);
+  vmcs.set(F.GUEST_LINEAR_ADDRESS, exit.linearLo, exit.linearHi);
+  vmcs.setNumber(F.GUEST_PHYSICAL_ADDRESS, exit.guestPhysical);
+  vmcs.set(F.VM_EXIT_INSTRUCTION_LEN, exit.instructionLength);
+  vmcs.set(F.VM_EXIT_INSTRUCTION_INFO, exit.instructionInfo);
+  vmcs.set(F.VM_EXIT_INTR_INFO, exit.interruptionInfo);
+  vmcs.set(F.VM_EXIT_INTR_ERROR_CODE, exit.interruptionErrorCode);
+  vmcs.set(F.IDT_VECTORING_INFO, exit.idtVectoringInfo);
+  vmcs.set(F.IDT_VECTORING_ERROR_CODE, exit.idtVectoringErrorCode);
+  // SDM 28.2: the valid bit of the VM-entry interruption-information field is cleared.
+  vmcs.set(F.VM_ENTRY_INTR_INFO, vmcs.get32(F.VM_ENTRY_INTR_INFO) & 0x7fff_ffff);
+}
+
+const tmp = new Uint32Array(2);
+
+/**
+ * Saves the processor state of `src` into the guest-state area of `vmcs` (SDM 28.3), field by
+ * field as the VM-exit controls say, and stores EFER.LMA into the "IA-32e mode guest" control.
+ */
+export function saveGuestState(vmcs: Vmcs, src: GuestStateAccess): void {
+  for (const rule of GUEST_FIELD_RULES) {
+    if (!rule.save(vmcs)) continue;
+    src.readState(rule.encoding, tmp);
+    vmcs.set(rule.encoding, tmp[0]!, tmp[1]!);
+  }
+  src.readState(F.GUEST_IA32_EFER, tmp);
+  const lma = (tmp[0]! & (1 << 10)) !== 0;
+  const entry = vmcs.get32(F.VM_ENTRY_CONTROLS);
+  vmcs.set(F.VM_ENTRY_CONTROLS, lma ? entry | EntryCtl.Ia32eModeGuest : entry & ~EntryCtl.Ia32eModeGuest);
+}
+
+/** Access rights the host state gets on VM exit (SDM 28.5.2). */
+const AR_CODE64 = 0xa09b;
+const AR_CODE32 = 0xc09b;
+const AR_DATA = 0xc093;
+const AR_TSS = 0x8b;
+const AR_UNUSABLE = 0x1_0000;
+
+/**
+ * Loads the host-state area of `vmcs` into `dst` (SDM 28.5): control registers, debug
+ * registers, MSRs named by the exit controls, segment registers with the fixed attributes the
+ * SDM gives them, descriptor tables, RIP, RSP and RFLAGS = 2.
+ */
+export function loadHostState(vmcs: Vmcs, dst: GuestStateAccess): void {
+  const exitCtl = vmcs.get32(F.VM_EXIT_CONTROLS);
+  const long = (exitCtl & ExitCtl.HostAddrSpaceSize) !== 0;
+  const w = (guest: number, host: number) => dst.writeState(guest, vmcs.get32(host), vmcs.getHi(host));
+  w(F.GUEST_CR0, F.HOST_CR0);
+  w(F.GUEST_CR3, F.HOST_CR3);
+  w(F.GUEST_CR4, F.HOST_CR4);
+  dst.writeState(F.GUEST_DR7, 0x400, 0);
+  dst.writeState(F.GUEST_IA32_DEBUGCTL, 0, 0);
+  dst.writeState(F.GUEST_SYSENTER_CS, vmcs.get32(F.HOST_IA32_SYSENTER_CS), 0);
+  w(F.GUEST_SYSENTER_ESP, F.HOST_IA32_SYSENTER_ESP);
+  w(F.GUEST_SYSENTER_EIP, F.HOST_IA32_SYSENTER_EIP);
+  if ((exitCtl & ExitCtl.LoadPerfGlobalCtrl) !== 0)
+    w(F.GUEST_IA32_PERF_GLOBAL_CTRL, F.HOST_IA32_PERF_GLOBAL_CTRL);
+  if ((exitCtl & ExitCtl.LoadPat) !== 0) w(F.GUEST_IA32_PAT, F.HOST_IA32_PAT);
+  if ((exitCtl & ExitCtl.LoadEfer) !== 0) {
+    w(F.GUEST_IA32_EFER, F.HOST_IA32_EFER);
+  } else {
+    dst.readState(F.GUEST_IA32_EFER, tmp);
+    const lmaLme = (1 << 10) | (1 << 8);
+    dst.writeState(F.GUEST_IA32_EFER, long ? tmp[0]! | lmaLme : tmp[0]! & ~lmaLme, tmp[1]!);
+  }
+  // segment registers
+  const seg = (i: number, hostSel: number, baseLo: number, baseHi: number, ar: number, lim: number) => {
+    dst.writeState(F.GUEST_ES_SELECTOR + 2 * i, vmcs.get32(hostSel), 0);
+    dst.writeState(F.GUEST_ES_BASE + 2 * i, baseLo, baseHi);
+    dst.writeState(F.GUEST_ES_LIMIT + 2 * i, lim, 0);
+    dst.writeState(F.GUEST_ES_AR_BYTES + 2 * i, ar, 0);
+  };
+  const data = (i: number, hostSel: number, baseField: number) => {
+    const usable = vmcs.get32(hostSel) !== 0;
+    const bl = baseField < 0 ? 0 : vmcs.get32(baseField);
+    const bh = baseField < 0 ? 0 : vmcs.getHi(baseField);
+    seg(i, hostSel, bl, bh, usable ? AR_DATA : AR_UNUSABLE, 0xffff_ffff);
+  };
+  data(0, F.HOST_ES_SELECTOR, -1);
+  seg(1, F.HOST_CS_SELECTOR, 0, 0, long ? AR_CODE64 : AR_CODE32, 0xffff_ffff);
+  data(2, F.HOST_SS_SELECTOR, -1);
+  data(3, F.HOST_DS_SELECTOR, -1);
+  data(4, F.HOST_FS_SELECTOR, F.HOST_FS_BASE);
+  data(5, F.HOST_GS_SELECTOR, F.HOST_GS_BASE);
+  dst.writeState(F.GUEST_LDTR_SELECTOR, 0, 0);
+  dst.writeState(F.GUEST_LDTR_AR_BYTES, AR_UNUSABLE, 0);
+  seg(7, F.HOST_TR_SELECTOR, vmcs.get32(F.HOST_TR_BASE), vmcs.getHi(F.HOST_TR_BASE), AR_TSS, 0x67);
+  w(F.GUEST_GDTR_BASE, F.HOST_GDTR_BASE);
+  w(F.GUEST_IDTR_BASE, F.HOST_IDTR_BASE);
+  dst.writeState(F.GUEST_GDTR_LIMIT, 0xffff, 0);
+  dst.writeState(F.GUEST_IDTR_LIMIT, 0xffff, 0);
+  w(F.GUEST_RIP, F.HOST_RIP);
+  w(F.GUEST_RSP, F.HOST_RSP);
+  dst.writeState(F.GUEST_RFLAGS, 2, 0);
+  dst.writeState(F.GUEST_ACTIVITY_STATE, 0, 0);
+  dst.writeState(F.GUEST_INTERRUPTIBILITY_INFO, 0, 0);
+  dst.writeState(F.GUEST_PENDING_DBG_EXCEPTIONS, 0, 0);
+}
+
+/** The places a full VM exit reads and writes. */
+export interface VmExitTargets {
+  /** The processor whose guest exits (its state is saved, then the host state loaded into it). */
+  readonly cpu: GuestStateAccess;
+  /** MSRs of the guest (MSR-store area). */
+  readonly guestMsrs: MsrAccess;
+  /** MSRs of the host (MSR-load area). */
+  readonly hostMsrs: MsrAccess;
+  /** Memory holding the MSR areas. */
+  readonly mem: PhysicalMemory;
+}
+
+/**
+ * A complete VM exit from the guest running under `vmcs` (SDM 28.1-28.6). Returns the VMX-abort
+ * indicator ({@link VmxAbort.None} on success); on an abort the indicator is also written to
+ * `vmcs.abortIndicator` and the processor must shut down.
+ */
+export function performVmExit(vmcs: Vmcs, exit: VmExitRecord, t: VmExitTargets): number {
+  recordExit(vmcs, exit);
+  saveGuestState(vmcs, t.cpu);
+  const storeCount = vmcs.get32(F.VM_EXIT_MSR_STORE_COUNT);
+  if (
+    storeCount !== 0 &&
+    storeMsrArea(t.mem, vmcs.getNumber(F.EXIT_MSR_STORE_ADDR), storeCount, t.guestMsrs) !== 0
+  ) {
+    vmcs.abortIndicator = VmxAbort.SaveGuestMsrs;
+    return VmxAbort.SaveGuestMsrs;
+  }
+  loadHostState(vmcs, t.cpu);
+  const loadCount = vmcs.get32(F.VM_EXIT_MSR_LOAD_COUNT);
+  if (
+    loadCount !== 0 &&
+    loadMsrArea(t.mem, vmcs.getNumber(F.EXIT_MSR_LOAD_ADDR), loadCount, t.hostMsrs, false) !== 0
+  ) {
+    vmcs.abortIndicator = VmxAbort.LoadHostMsrs;
+    return VmxAbort.LoadHostMsrs;
+  }
+  return VmxAbort.None;
+}
