@@ -1,5 +1,5 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise } from "./byte-ports.js";
+import type { PortIoHandler } from "@turtles/memory";
+import { bytewiseHandler } from "./byte-ports.js";
 import type { IrqLine } from "./irq-line.js";
 import { type PlatformSignals, ResetKind } from "./signals.js";
 
@@ -71,20 +71,14 @@ export class I8042 {
     private readonly signals: PlatformSignals = {},
     private readonly irq1?: IrqLine,
   ) {
-    this.dataPorts = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => (o === 0 ? this.readData() : 0xff), offset, size),
-      write: (offset: number, _size: DeviceAccessSize, value: number) => {
-        if (offset === 0) this.writeData(value & 0xff);
-      },
-    };
-    this.commandPorts = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => (o === 0 ? this.readStatus() : 0xff), offset, size),
-      write: (offset: number, _size: DeviceAccessSize, value: number) => {
-        if (offset === 0) this.writeCommand(value & 0xff);
-      },
-    };
+    this.dataPorts = bytewiseHandler(
+      (o) => (o === 0 ? this.readData() : 0xff),
+      (o, v) => (o === 0 ? this.writeData(v) : undefined),
+    );
+    this.commandPorts = bytewiseHandler(
+      (o) => (o === 0 ? this.readStatus() : 0xff),
+      (o, v) => (o === 0 ? this.writeCommand(v) : undefined),
+    );
   }
 
   /** Whether this controller's output port enables A20. */

@@ -1,5 +1,5 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise, writeBytewise } from "./byte-ports.js";
+import { bytewiseHandler } from "./byte-ports.js";
 import type { IrqLine } from "./irq-line.js";
 
 /** The port windows of QEMU's `pc-testdev`. */
@@ -57,12 +57,10 @@ export class PcTestdev {
       read: (offset: number, size: DeviceAccessSize) => this.readData(offset, size),
       write: (offset: number, size: DeviceAccessSize, value: number) => this.writeData(offset, size, value),
     };
-    this.dataBytePorts = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => this.readData(o, 1), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => this.writeData(o, 1, v), offset, size, value),
-    };
+    this.dataBytePorts = bytewiseHandler(
+      (o) => this.readData(o, 1),
+      (o, v) => this.writeData(o, 1, v),
+    );
     this.flushPorts = {
       read: () => 0xffff_ffff,
       write: (_offset: number, size: DeviceAccessSize, value: number) => {

@@ -1,5 +1,5 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise, writeBytewise } from "./byte-ports.js";
+import type { PortIoHandler } from "@turtles/memory";
+import { bytewiseHandler } from "./byte-ports.js";
 import type { InterruptAcknowledge, IrqLine } from "./irq-line.js";
 
 /** Conventional I/O ports of the PC's two 8259A PICs and their edge/level control registers. */
@@ -314,20 +314,17 @@ export class PicPair implements InterruptAcknowledge {
     // IRQ0-2 (timer, keyboard, cascade) and IRQ8, IRQ13 are always edge-triggered.
     this.master = new Pic8259Chip(true, 0xf8, update);
     this.slave = new Pic8259Chip(false, 0xde, update);
-    const chipPorts = (chip: Pic8259Chip): PortIoHandler => ({
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => (o < 2 ? chip.readPort(o) : 0xff), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => (o < 2 ? chip.writePort(o, v) : undefined), offset, size, value),
-    });
+    const chipPorts = (chip: Pic8259Chip): PortIoHandler =>
+      bytewiseHandler(
+        (o) => (o < 2 ? chip.readPort(o) : 0xff),
+        (o, v) => (o < 2 ? chip.writePort(o, v) : undefined),
+      );
     this.masterPorts = chipPorts(this.master);
     this.slavePorts = chipPorts(this.slave);
-    this.elcrPorts = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => (o === 0 ? this.master.elcr : o === 1 ? this.slave.elcr : 0xff), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => this.writeElcr(o, v), offset, size, value),
-    };
+    this.elcrPorts = bytewiseHandler(
+      (o) => (o === 0 ? this.master.elcr : o === 1 ? this.slave.elcr : 0xff),
+      (o, v) => this.writeElcr(o, v),
+    );
     for (let n = 0; n < 16; n++) this.lines.push({ set: (level: boolean) => this.setIrq(n, level) });
   }
 

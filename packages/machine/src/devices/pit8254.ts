@@ -1,5 +1,5 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise, writeBytewise } from "./byte-ports.js";
+import type { PortIoHandler } from "@turtles/memory";
+import { bytewiseHandler } from "./byte-ports.js";
 import { type Clock, nsToTicks, type TimedDevice, ticksToNs } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
 
@@ -361,17 +361,14 @@ export class Pit8254 implements TimedDevice {
     private readonly irq0?: IrqLine,
   ) {
     this.lastSyncTick = this.now();
-    this.ports = {
-      read: (offset: number, size: DeviceAccessSize) => readBytewise((o) => this.readPort(o), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => this.writePort(o, v), offset, size, value),
-    };
-    this.portBPorts = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => (o === 0 ? this.readPortB() : 0xff), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => (o === 0 ? this.writePortB(v) : undefined), offset, size, value),
-    };
+    this.ports = bytewiseHandler(
+      (o) => this.readPort(o),
+      (o, v) => this.writePort(o, v),
+    );
+    this.portBPorts = bytewiseHandler(
+      (o) => (o === 0 ? this.readPortB() : 0xff),
+      (o, v) => (o === 0 ? this.writePortB(v) : undefined),
+    );
   }
 
   private now(): number {

@@ -1,5 +1,5 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise, writeBytewise } from "./byte-ports.js";
+import type { PortIoHandler } from "@turtles/memory";
+import { bytewiseHandler } from "./byte-ports.js";
 import { type Clock, nsToTicks, type TimedDevice, ticksToNs } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
 
@@ -148,11 +148,10 @@ export class RtcCmos implements TimedDevice {
     this.cmos[RtcRegister.B] = REG_B_24H;
     this.cmos[RtcRegister.D] = 0x80;
     this.encodeTime();
-    this.ports = {
-      read: (offset: number, size: DeviceAccessSize) => readBytewise((o) => this.readPort(o), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => this.writePort(o, v), offset, size, value),
-    };
+    this.ports = bytewiseHandler(
+      (o) => this.readPort(o),
+      (o, v) => this.writePort(o, v),
+    );
   }
 
   /** Whether the index port's bit 7 disables NMIs. */

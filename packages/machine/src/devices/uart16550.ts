@@ -1,5 +1,5 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
-import { readBytewise, writeBytewise } from "./byte-ports.js";
+import type { PortIoHandler } from "@turtles/memory";
+import { bytewiseHandler } from "./byte-ports.js";
 import type { Clock, TimedDevice } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
 
@@ -131,12 +131,10 @@ export class Uart16550 implements TimedDevice {
     this.irq = options.irq;
     this.sink = options.sink;
     this.lastRxActivityNs = this.clock.nowNs();
-    this.ports = {
-      read: (offset: number, size: DeviceAccessSize) =>
-        readBytewise((o) => this.readRegister(o), offset, size),
-      write: (offset: number, size: DeviceAccessSize, value: number) =>
-        writeBytewise((o, v) => this.writeRegister(o, v), offset, size, value),
-    };
+    this.ports = bytewiseHandler(
+      (o) => this.readRegister(o),
+      (o, v) => this.writeRegister(o, v),
+    );
   }
 
   /**
