@@ -88,6 +88,8 @@ export class GuestPagingWalker {
   readonly entryLevels = new Uint8Array(MAX_LEVELS);
   /** How many entries of {@link GuestPagingWalker.entryAddresses} the last walk filled. */
   entryCount = 0;
+  /** Low 32 bits of the leaf entry of the last successful walk, as left in memory (A/D included). */
+  leafEntryLo = 0;
 
   private maxPhys = 52;
   private addrHiMask = 0xfffff;
@@ -376,6 +378,7 @@ export class GuestPagingWalker {
     for (let i = 0; i < n; i++) {
       const old = this.entryLows[i]!;
       const want = (old | 0x20 | (isWrite && i === n - 1 ? 0x40 : 0)) >>> 0;
+      if (i === n - 1) this.leafEntryLo = want;
       if (want === old) continue;
       let addr = this.hostAddresses[i]!;
       if (translator !== null) {
