@@ -32,7 +32,13 @@ export {
   IoApic,
   type IoApicState,
 } from "./devices/ioapic.js";
-export { type InterruptAcknowledge, type IrqLine, noIrqLine } from "./devices/irq-line.js";
+export {
+  fanOut,
+  type InterruptAcknowledge,
+  type IrqLine,
+  noIrqLine,
+  SharedIrqLine,
+} from "./devices/irq-line.js";
 export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
 export {
   PC_TESTDEV_PORTS,

@@ -202,6 +202,57 @@ describe("Pit8254", () => {
     expect(s.rises()).toBe(2); // terminal count (OUT stays high into mode 2), end of the period
   });
 
+  it("matches a clock-by-clock model of the counting element in modes 0, 2, 3 and 4 (property)", () => {
+    // The datasheet's counting element, stepped one CLK at a time from the count write.
+    function model(mode: number, n: number, ticks: number): { out: boolean[]; ce: number[] } {
+      let ce = n;
+      let out = mode !== 0;
+      const outs: boolean[] = [];
+      const ces: number[] = [];
+      for (let d = 0; d < ticks; d++) {
+        if (d > 0) {
+          if (mode === 0 || mode === 4) {
+            ce = (ce - 1) & 0xffff;
+            if (mode === 0 && ce === 0) out = true;
+          } else if (mode === 2) {
+            ce = ce === 1 ? n : ce - 1;
+          } else {
+            // Mode 3: odd counts lose 1 first in the high half and 3 in the low half.
+            const first = ce === n;
+            ce -= first && n % 2 === 1 ? (out ? 1 : 3) : 2;
+            if (ce <= 0) {
+              out = !out;
+              ce = n;
+            }
+          }
+        }
+        if (mode === 2) out = ce !== 1;
+        if (mode === 4) out = !(d === n);
+        outs.push(out);
+        ces.push(ce);
+      }
+      return { out: outs, ce: ces };
+    }
+    fc.assert(
+      fc.property(fc.constantFrom(0, 2, 3, 4), fc.integer({ min: 2, max: 200 }), (mode, n) => {
+        const s = setup();
+        s.w(3, 0x30 | (mode << 1));
+        s.w(0, n & 0xff);
+        s.w(0, n >> 8);
+        const want = model(mode, n, 3 * n + 2);
+        for (let d = 0; d < want.out.length; d++) {
+          s.at(d);
+          expect(s.pit.out(0)).toBe(want.out[d]);
+          if (mode !== 3 || n % 2 === 0) {
+            s.w(3, 0x00);
+            expect(s.r(0) | (s.r(0) << 8)).toBe(want.ce[d]);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it("state()/fromState() round-trips (property)", () => {
     type Op =
       | { k: "w"; port: number; v: number }

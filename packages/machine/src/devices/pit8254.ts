@@ -325,7 +325,24 @@ class PitChannel implements PitChannelState {
   }
 
   fromState(s: PitChannelState): void {
-    Object.assign(this, s);
+    this.mode = s.mode;
+    this.bcd = s.bcd;
+    this.access = s.access;
+    this.count = s.count;
+    this.loaded = s.loaded;
+    this.counting = s.counting;
+    this.running = s.running;
+    this.acc = s.acc;
+    this.runStart = s.runStart;
+    this.gate = s.gate;
+    this.nullCount = s.nullCount;
+    this.writeHigh = s.writeHigh;
+    this.writeLow = s.writeLow;
+    this.readHigh = s.readHigh;
+    this.latchBytes = s.latchBytes;
+    this.latchValue = s.latchValue;
+    this.statusLatched = s.statusLatched;
+    this.statusValue = s.statusValue;
   }
 }
 
@@ -485,6 +502,11 @@ export class Pit8254 implements TimedDevice {
   /** Restores a snapshot taken by {@link Pit8254.state} and drives IRQ0 to its level. */
   fromState(s: Pit8254State): void {
     if (s.channels.length !== 3) throw new RangeError("Pit8254.fromState: expected 3 channels");
+    for (const c of s.channels) {
+      if (!Number.isInteger(c.mode) || c.mode < 0 || c.mode > 5 || c.access < 1 || c.access > 3) {
+        throw new RangeError("Pit8254.fromState: bad channel mode or access");
+      }
+    }
     for (let n = 0; n < 3; n++) this.channels[n]!.fromState(s.channels[n]!);
     this.lastSyncTick = s.lastSyncTick;
     this.irqLevel = s.irqLevel;

@@ -123,6 +123,22 @@ describe("Uart16550", () => {
     expect(s.uart.receive([1])).toBe(0); // the line is disconnected in loopback
   });
 
+  it("gates the interrupt with MCR.OUT2 when asked to, as PC boards do", () => {
+    let irq = false;
+    const uart = new Uart16550({
+      clock: new ManualClock(),
+      irq: { set: (l) => (irq = l) },
+      irqNeedsOut2: true,
+    });
+    uart.ports.write(IER, 1, 0x02);
+    expect(irq).toBe(false);
+    expect(uart.ports.read(IIR, 1)).toBe(0x02); // the interrupt is pending, only the pin is gated
+    uart.ports.write(IER, 1, 0x00);
+    uart.ports.write(IER, 1, 0x02);
+    uart.ports.write(MCR, 1, 0x08);
+    expect(irq).toBe(true);
+  });
+
   it("state()/fromState() round-trips (property)", () => {
     type Op =
       | { k: "w"; o: number; v: number }

@@ -57,6 +57,11 @@ export interface Uart16550Options {
   irq?: IrqLine;
   /** Receives every transmitted byte (not called in loopback mode). */
   sink?: (byte: number) => void;
+  /**
+   * Gate the interrupt output with MCR.OUT2, as PC serial boards wire it (default false, as
+   * QEMU's UART: the interrupt reaches the line whatever OUT2 says).
+   */
+  irqNeedsOut2?: boolean;
 }
 
 /** The state of a {@link Uart16550}, as plain data. */
@@ -124,12 +129,14 @@ export class Uart16550 implements TimedDevice {
   private readonly clock: Clock;
   private readonly irq: IrqLine | undefined;
   private readonly sink: ((byte: number) => void) | undefined;
+  private readonly irqNeedsOut2: boolean;
 
   /** Creates a UART in its reset state (divisor 12, 8N1 line settings left to the guest). */
   constructor(options: Uart16550Options) {
     this.clock = options.clock;
     this.irq = options.irq;
     this.sink = options.sink;
+    this.irqNeedsOut2 = options.irqNeedsOut2 ?? false;
     this.lastRxActivityNs = this.clock.nowNs();
     this.ports = bytewiseHandler(
       (o) => this.readRegister(o),
@@ -239,7 +246,8 @@ export class Uart16550 implements TimedDevice {
   }
 
   private update(): void {
-    const level = this.pendingInterrupt() !== IIR_NONE;
+    const gated = this.irqNeedsOut2 && (this.mcr & 0x08) === 0;
+    const level = !gated && this.pendingInterrupt() !== IIR_NONE;
     if (level !== this.irqLevel) {
       this.irqLevel = level;
       this.irq?.set(level);
