@@ -26,7 +26,7 @@ describe("oracle fixtures", () => {
 describe.each(FAMILIES)("%s agrees with the host CPU", (family) => {
   const forms = existsSync(fixturePath(family)) ? readFixture(fixturePath(family)) : [];
   it.each(forms.map((f) => [f.name, f] as const))("%s", (_name, form) => {
-    const report = replayForm(form, family === "arith" || family === "unary");
+    const report = replayForm(form, true);
     expect(report.mismatches).toEqual([]);
     expect(report.agree + report.undefinedResult).toBe(report.cases);
   });

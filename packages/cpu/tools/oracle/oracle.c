@@ -133,7 +133,7 @@ static const Family FAMILIES[] = {
   {"cond", COND, {0}},
 };
 
-static char cpu_flags[8192];
+static char cpu_flags[8200];
 static void read_cpu_flags(void) {
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[8192];
@@ -224,7 +224,33 @@ static void put64(FILE *f, uint64_t v) {
   put32(f, (uint32_t)(v >> 32));
 }
 
+/* Can this process run 32-bit code (kernel IA-32 emulation)? Probe once with DAA. */
+static int compat_mode_works(void) {
+  static Case k;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_fault;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGSEGV, &sa, &old);
+  sigaction(SIGBUS, &sa, NULL);
+  int ok = 0;
+  if (sigsetjmp(jb, 1) == 0) {
+    k.a = 0x0f;
+    k.fin = 0x202;
+    run_daa(&k);
+    ok = k.r == 0x15;
+  }
+  sigaction(SIGSEGV, &old, NULL);
+  signal(SIGBUS, SIG_DFL);
+  return ok;
+}
+
 static int run_family(const Family *fam, const char *outdir) {
+  if (fam->forms == BCD && !compat_mode_works()) {
+    fprintf(stderr, "oracle: skipping family %s: cannot run 32-bit code (no IA-32 emulation?)\n", fam->name);
+    return 0;
+  }
   for (int i = 0; fam->features[i]; i++) {
     if (!has_flag(fam->features[i])) {
       fprintf(stderr, "oracle: skipping family %s: host CPU lacks '%s'\n", fam->name, fam->features[i]);
