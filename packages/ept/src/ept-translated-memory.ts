@@ -50,25 +50,25 @@ export class EptTranslatedMemory implements PhysicalMemory {
     return this.result.address;
   }
 
-  /** @inheritDoc PhysicalMemory.read8 */
+  /** Reads one byte through the EPT. */
   read8(addr: number, kind: AccessKind): number {
     const a = this.map(addr, kind);
     return a < 0 ? 0xff : this.host.read8(a, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.read16 */
+  /** Reads a 16-bit value through the EPT. */
   read16(addr: number, kind: AccessKind): number {
     const a = this.map(addr, kind);
     return a < 0 ? 0xffff : this.host.read16(a, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.read32 */
+  /** Reads a 32-bit value through the EPT. */
   read32(addr: number, kind: AccessKind): number {
     const a = this.map(addr, kind);
     return a < 0 ? 0xffff_ffff : this.host.read32(a, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.read64 */
+  /** Reads a 64-bit value (lo, hi into `out`) through the EPT. */
   read64(addr: number, kind: AccessKind, out: Uint32Array, index: number): void {
     const a = this.map(addr, kind);
     if (a < 0) {
@@ -79,31 +79,31 @@ export class EptTranslatedMemory implements PhysicalMemory {
     this.host.read64(a, kind, out, index);
   }
 
-  /** @inheritDoc PhysicalMemory.write8 */
+  /** Writes one byte through the EPT. */
   write8(addr: number, value: number, kind: AccessKind): void {
     const a = this.mapWrite(addr);
     if (a >= 0) this.host.write8(a, value, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.write16 */
+  /** Writes a 16-bit value through the EPT. */
   write16(addr: number, value: number, kind: AccessKind): void {
     const a = this.mapWrite(addr);
     if (a >= 0) this.host.write16(a, value, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.write32 */
+  /** Writes a 32-bit value through the EPT. */
   write32(addr: number, value: number, kind: AccessKind): void {
     const a = this.mapWrite(addr);
     if (a >= 0) this.host.write32(a, value, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.write64 */
+  /** Writes the 64-bit value `hi:lo` through the EPT. */
   write64(addr: number, lo: number, hi: number, kind: AccessKind): void {
     const a = this.mapWrite(addr);
     if (a >= 0) this.host.write64(a, lo, hi, kind);
   }
 
-  /** @inheritDoc PhysicalMemory.readBytes */
+  /** Reads bytes through the EPT, page by page. */
   readBytes(addr: number, dest: Uint8Array, kind: AccessKind): void {
     let done = 0;
     while (done < dest.length) {
@@ -117,7 +117,7 @@ export class EptTranslatedMemory implements PhysicalMemory {
     }
   }
 
-  /** @inheritDoc PhysicalMemory.writeBytes */
+  /** Writes bytes through the EPT, page by page. */
   writeBytes(addr: number, src: Uint8Array, kind: AccessKind): void {
     let done = 0;
     while (done < src.length) {
