@@ -55,6 +55,21 @@ export {
   type UndefinedFlagsRule,
   undefinedFlags,
 } from "./alu/undefined-flags.js";
+export {
+  Combination,
+  combineExceptions,
+  DOUBLE_FAULT_TABLE,
+  deliversErrorCode,
+  EventType,
+} from "./exceptions/events.js";
+export {
+  ExceptionClass,
+  ExceptionKind,
+  exceptionClass,
+  VECTORS,
+  Vector,
+  type VectorInfo,
+} from "./exceptions/vectors.js";
 export { CpuState, DescriptorTableRegister } from "./state/cpu-state.js";
 export { FLAG_OP_COUNT, FlagOp, LazyFlags } from "./state/lazy-flags.js";
 export { type OperandSize, signBit, sizeMask } from "./state/operand-size.js";

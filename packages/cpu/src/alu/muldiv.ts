@@ -4,6 +4,8 @@
  * destination), `out[2..3]` = high half (AH/DX/EDX/RDX). Quotients: `out[0..1]` = quotient,
  * `out[2..3]` = remainder. DIV/IDIV return {@link NO_FAULT} or the #DE vector instead of throwing.
  */
+
+import { Vector } from "../exceptions/vectors.js";
 import type { CpuState } from "../state/cpu-state.js";
 import { type OperandSize, sizeMask } from "../state/operand-size.js";
 import { Rflags } from "../state/rflags.js";
@@ -14,7 +16,7 @@ import { divU128, ltU64, mulU32, mulU64, W } from "./wide.js";
 export const NO_FAULT = -1;
 
 /** Vector of the divide error, #DE (SDM vol. 3, 6.15). */
-export const VECTOR_DE = 0;
+export const VECTOR_DE: number = Vector.DE;
 
 function signExtend(size: 8 | 16, v: number): number {
   const sh = 32 - size;
