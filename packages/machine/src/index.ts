@@ -19,6 +19,7 @@ export {
   FW_CFG_MAX_NAME,
   FW_CFG_PORTS,
   FwCfg,
+  FwCfgDmaControl,
   type FwCfgFile,
   FwCfgKey,
   type FwCfgOptions,

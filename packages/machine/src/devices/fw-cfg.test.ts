@@ -1,8 +1,8 @@
-import { PortIoSpace } from "@turtles/memory";
+import { AccessKind, createRamSpace, IdentityDma, PortIoSpace } from "@turtles/memory";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkRoundTrip } from "../../test/round-trip.js";
-import { FW_CFG_PORTS, FwCfg, FwCfgKey, type FwCfgState } from "./fw-cfg.js";
+import { FwCfgDmaControl as Ctl, FW_CFG_PORTS, FwCfg, FwCfgKey, type FwCfgState } from "./fw-cfg.js";
 
 function wire(dev: FwCfg) {
   const io = new PortIoSpace();
@@ -69,6 +69,57 @@ describe("FwCfg", () => {
     dev.setItem(0x8003, new Uint8Array([9]));
     select(0x8003);
     expect(bytes(1)).toEqual([9]);
+  });
+
+  it("runs DMA transfers: select + read, skip, zero fill past the end, write refused", () => {
+    const { space } = createRamSpace(1 << 20);
+    const dev = new FwCfg({ ...options, dma: new IdentityDma(space) });
+    dev.addFile("etc/e820", new Uint8Array([1, 2, 3, 4, 5]));
+    const io = new PortIoSpace();
+    io.register(FW_CFG_PORTS.selector, 2, dev);
+    io.register(FW_CFG_PORTS.dma, 8, dev.dmaPorts);
+    const be32 = (v: number) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+    /** What a guest driver does: build the access structure, write its address, read control back. */
+    const transfer = (control: number, length: number, target: number): number => {
+      const desc = new DataView(new ArrayBuffer(16));
+      desc.setUint32(0, control);
+      desc.setUint32(4, length);
+      desc.setUint32(12, target);
+      space.writeBytes(0x1000, new Uint8Array(desc.buffer), AccessKind.Write);
+      io.write(FW_CFG_PORTS.dma, 4, be32(0));
+      io.write(FW_CFG_PORTS.dma + 4, 4, be32(0x1000) >>> 0);
+      const back = new Uint8Array(4);
+      space.readBytes(0x1000, back, AccessKind.Read);
+      return new DataView(back.buffer).getUint32(0);
+    };
+    const bytes = (at: number, n: number) => {
+      const out = new Uint8Array(n);
+      space.readBytes(at, out, AccessKind.Read);
+      return Array.from(out);
+    };
+    expect(io.read(FW_CFG_PORTS.dma, 4)).toBe(0x554d4551); // "QEMU" in port order
+    expect(io.read(FW_CFG_PORTS.dma + 4, 4)).toBe(0x47464320); // " CFG"
+    expect(transfer((FwCfgKey.Id << 16) | Ctl.Select | Ctl.Read, 4, 0x2000)).toBe(0);
+    expect(bytes(0x2000, 4)).toEqual([3, 0, 0, 0]); // traditional + DMA
+    expect(transfer((FwCfgKey.FileDir << 16) | Ctl.Select | Ctl.Skip, 4, 0)).toBe(0);
+    expect(transfer(Ctl.Read, 8, 0x3000)).toBe(0);
+    expect(bytes(0x3000, 8)).toEqual([0, 0, 0, 5, 0, 0x20, 0, 0]); // size 5, select 0x20
+    space.writeBytes(0x4000, new Uint8Array(8).fill(0xee), AccessKind.Write);
+    expect(transfer((0x20 << 16) | Ctl.Select | Ctl.Read, 8, 0x4000)).toBe(0);
+    expect(bytes(0x4000, 8)).toEqual([1, 2, 3, 4, 5, 0, 0, 0]);
+    expect(transfer((0x20 << 16) | Ctl.Select | Ctl.Write, 1, 0x4000)).toBe(Ctl.Error);
+    // Traditional reads continue from the DMA offset.
+    transfer((0x20 << 16) | Ctl.Select | Ctl.Skip, 2, 0);
+    expect(io.read(FW_CFG_PORTS.data, 1)).toBe(3);
+    io.write(FW_CFG_PORTS.selector, 2, 0x20);
+    expect(io.read(FW_CFG_PORTS.data, 1)).toBe(1);
+  });
+
+  it("offers no DMA without a DmaSpace", () => {
+    const dev = new FwCfg(options);
+    const { select, bytes } = wire(dev);
+    select(FwCfgKey.Id);
+    expect(bytes(4)).toEqual([1, 0, 0, 0]);
   });
 
   it("state()/fromState() round-trips (property)", () => {

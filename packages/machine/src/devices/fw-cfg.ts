@@ -1,4 +1,10 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
+import {
+  type DeviceAccessSize,
+  type DmaSpace,
+  DmaStatus,
+  PHYSICAL_ADDRESS_LIMIT,
+  type PortIoHandler,
+} from "@turtles/memory";
 
 /** The fw_cfg I/O ports on x86: the 16-bit selector at 0x510 and the byte-wide data port at 0x511. */
 export const FW_CFG_PORTS = {
@@ -6,7 +12,27 @@ export const FW_CFG_PORTS = {
   selector: 0x510,
   /** Data (read, byte). */
   data: 0x511,
+  /** DMA address register, 8 ports (big-endian high half at 0x514, low half at 0x518). */
+  dma: 0x514,
 } as const;
+
+/** Bits of the DMA access structure's control field. */
+export const FwCfgDmaControl = {
+  /** Set by the device when the transfer failed. */
+  Error: 0x01,
+  /** Read the selected item into guest memory. */
+  Read: 0x02,
+  /** Advance the item offset without transferring. */
+  Skip: 0x04,
+  /** Select the item in bits 31-16 first. */
+  Select: 0x08,
+  /** Write guest memory into the item (not supported: every item is read-only). */
+  Write: 0x10,
+} as const;
+
+/** "QEMU CFG": what the DMA address register reads as, byte by byte. */
+const DMA_SIGNATURE = [0x51, 0x45, 0x4d, 0x55, 0x20, 0x43, 0x46, 0x47];
+const ZERO_CHUNK = new Uint8Array(4096);
 
 /**
  * Selector keys of the well-known fw_cfg items (QEMU docs/specs/fw_cfg.rst and
@@ -55,6 +81,11 @@ export interface FwCfgOptions {
   cmdline?: string;
   /** 16-byte UUID (zeros by default). */
   uuid?: Uint8Array;
+  /**
+   * The device's bus-master view of memory. With it the DMA interface is offered (FW_CFG_ID
+   * bit 1) at {@link FW_CFG_PORTS}.dma through {@link FwCfg.dmaPorts}; without it, it is not.
+   */
+  dma?: DmaSpace;
 }
 
 /** One file of the fw_cfg directory. */
@@ -73,12 +104,15 @@ export interface FwCfgState {
   selector: number;
   /** The offset of the next data byte in the selected item. */
   offset: number;
+  /** The high half of the DMA address last written. */
+  dmaAddressHigh: number;
 }
 
 /**
- * QEMU's firmware configuration device (fw_cfg), traditional I/O interface: write a key to the
- * selector port, then read the item's bytes one at a time from the data port (past the end,
- * reads return 0). Offers the signature, ID (traditional interface only, no DMA), UUID, RAM
+ * QEMU's firmware configuration device (fw_cfg): write a key to the selector port, then read the
+ * item's bytes one at a time from the data port (past the end, reads return 0) — or, when given
+ * a `DmaSpace`, through the DMA interface (read, skip and select; writes fail: every item
+ * is read-only). Offers the signature, ID (traditional interface only, no DMA), UUID, RAM
  * size, CPU counts, the kernel command line, arbitrary items and named files listed in the
  * directory at key 0x19 (a big-endian count, then 64-byte entries: size, select, reserved,
  * 56-byte name), sorted by name with keys from 0x20 in that order.
@@ -87,15 +121,33 @@ export interface FwCfgState {
  * selector and offset, and is restored into a device built with the same items.
  */
 export class FwCfg implements PortIoHandler {
+  /**
+   * Ports 0x514-0x51B: the DMA interface (reads "QEMU CFG"; a 32-bit big-endian write of the low
+   * address half at 0x518 runs the transfer described at that address).
+   */
+  readonly dmaPorts: PortIoHandler;
+
   private readonly items = new Map<number, Uint8Array>();
   private files: { name: string; data: Uint8Array }[] = [];
   private selector = 0;
   private offset = 0;
+  private dmaAddressHigh = 0;
+  private readonly dma: DmaSpace | undefined;
 
   /** Creates the device with its standard items. */
   constructor(options: FwCfgOptions) {
+    this.dma = options.dma;
+    this.dmaPorts = {
+      read: (offset: number, size: DeviceAccessSize) => {
+        let v = 0;
+        for (let k = 0; k < size; k++) v |= (DMA_SIGNATURE[offset + k] ?? 0) << (8 * k);
+        return v >>> 0;
+      },
+      write: (offset: number, size: DeviceAccessSize, value: number) =>
+        this.writeDmaAddress(offset, size, value),
+    };
     this.setItem(FwCfgKey.Signature, ascii("QEMU"));
-    this.setItem(FwCfgKey.Id, le(1, 4));
+    this.setItem(FwCfgKey.Id, le(this.dma === undefined ? 1 : 3, 4));
     this.setItem(FwCfgKey.Uuid, options.uuid?.slice(0, 16) ?? new Uint8Array(16));
     this.setItem(FwCfgKey.RamSize, le(options.ramSize, 8));
     this.setItem(FwCfgKey.NoGraphic, le(0, 2));
@@ -182,16 +234,70 @@ export class FwCfg implements PortIoHandler {
     return item[this.offset++]!;
   }
 
-  /** A plain-data snapshot (selector and offset). */
+  private writeDmaAddress(offset: number, size: DeviceAccessSize, value: number): void {
+    if (size !== 4 || this.dma === undefined) return;
+    // The register is big-endian: the guest's OUTL carries the bytes in memory order.
+    const half = bswap32(value);
+    if (offset === 0) this.dmaAddressHigh = half;
+    else if (offset === 4) this.runDma(this.dma, this.dmaAddressHigh * 0x1_0000_0000 + half);
+  }
+
+  /** Runs the transfer described by the access structure at `addr` (QEMU docs/specs/fw_cfg.rst, "DMA interface"). */
+  private runDma(dma: DmaSpace, addr: number): void {
+    if (addr + 16 > PHYSICAL_ADDRESS_LIMIT) return; // no memory there to read the structure from
+    const desc = new Uint8Array(16);
+    const view = new DataView(desc.buffer);
+    let error = dma.read(addr, desc) !== DmaStatus.Ok;
+    if (!error) {
+      const control = view.getUint32(0);
+      let length = view.getUint32(4);
+      let target = view.getUint32(8) * 0x1_0000_0000 + view.getUint32(12);
+      if (control & FwCfgDmaControl.Select) {
+        this.selector = control >>> 16;
+        this.offset = 0;
+      }
+      if (control & FwCfgDmaControl.Write) {
+        error = true;
+      } else if (control & (FwCfgDmaControl.Read | FwCfgDmaControl.Skip)) {
+        const reading = (control & FwCfgDmaControl.Read) !== 0;
+        if (reading && target + length > PHYSICAL_ADDRESS_LIMIT) error = true;
+        const item = this.items.get(this.selector & ~0x4000);
+        while (!error && length > 0) {
+          let n: number;
+          if (item === undefined || this.offset >= item.length) {
+            // Past the item: a read fills with zeros.
+            n = Math.min(length, ZERO_CHUNK.length);
+            if (reading) error = dma.write(target, ZERO_CHUNK.subarray(0, n)) !== DmaStatus.Ok;
+          } else {
+            n = Math.min(length, item.length - this.offset);
+            if (reading)
+              error = dma.write(target, item.subarray(this.offset, this.offset + n)) !== DmaStatus.Ok;
+            this.offset += n;
+          }
+          target += n;
+          length -= n;
+        }
+      }
+    }
+    view.setUint32(0, error ? FwCfgDmaControl.Error : 0);
+    dma.write(addr, desc.subarray(0, 4));
+  }
+
+  /** A plain-data snapshot (selector, offset, DMA address high half). */
   state(): FwCfgState {
-    return { selector: this.selector, offset: this.offset };
+    return { selector: this.selector, offset: this.offset, dmaAddressHigh: this.dmaAddressHigh };
   }
 
   /** Restores a snapshot taken by {@link FwCfg.state}. */
   fromState(s: FwCfgState): void {
     this.selector = s.selector & 0xffff;
     this.offset = s.offset;
+    this.dmaAddressHigh = s.dmaAddressHigh >>> 0;
   }
+}
+
+function bswap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
 function ascii(s: string): Uint8Array {
