@@ -3,6 +3,8 @@
  * running node binary. Usage (from the repo root):
  *   node --import tsx packages/x86-decoder/scripts/agreement.ts [randomInstructionsPerMode] [textBytes]
  */
+
+import { allowed } from "../test/allow-list.js";
 import { compareStream, newStats, randomBytes, type Stats } from "../test/compare.js";
 import { readElfText } from "../test/elf.js";
 
@@ -16,7 +18,7 @@ function pct(n: number, d: number): string {
 
 function report(name: string, s: Stats): void {
   console.log(
-    `${name.padEnd(18)} n=${String(s.total).padStart(8)}  length ${pct(s.length, s.total)}  validity ${pct(s.validity, s.total)}  mnemonic ${pct(s.mnemonic, s.total)}  text ${pct(s.text, s.total)}`,
+    `${name.padEnd(18)} n=${String(s.total).padStart(8)}  length ${pct(s.length, s.total)}  validity ${pct(s.validity, s.total)}  mnemonic ${pct(s.mnemonic, s.total)}  text ${pct(s.text, s.total)}  (allow-listed ${s.allowed})`,
   );
 }
 
@@ -25,7 +27,7 @@ for (const bits of [16, 32, 64] as const) {
   const s = newStats();
   // Random bytes give about 1 instruction per 3.5 bytes.
   let seed = bits * 1000;
-  while (s.total < perMode) compareStream(bits, randomBytes(seed++, 65536), 0x1000, s, 100000);
+  while (s.total < perMode) compareStream(bits, randomBytes(seed++, 65536), 0x1000, s, 100000, allowed);
   report(`random ${bits}-bit`, s);
   all.push(s);
 }
@@ -35,7 +37,7 @@ if (text === undefined) {
 } else {
   const s = newStats();
   const bytes = text.bytes.subarray(0, Math.min(text.bytes.length, textLimit));
-  compareStream(text.bitness, bytes, text.address, s, 100000);
+  compareStream(text.bitness, bytes, text.address, s, 100000, allowed);
   report(`node .text ${(bytes.length / 1048576).toFixed(1)}MB`, s);
   all.push(s);
 }

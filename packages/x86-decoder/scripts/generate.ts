@@ -120,8 +120,22 @@ export function parseDefs(text: string): Def[] {
         sel[s[0]] = (sel[s[0]] ?? 0) | s[1];
         continue;
       }
+      const cm =
+        /^(VEX|EVEX|XOP)\.(128|256|512|L0|L1|L2|LIG|LZ)\.(NP|66|F3|F2)\.(0F|0F38|0F3A|MAP5|MAP6|8|9|A)\.(W0|W1|WIG)$/.exec(
+          tok,
+        );
+      if (cm !== null && opcodes.length === 0) {
+        map = MAP_NAMES.indexOf(`${cm[1]}.${cm[4]}` as (typeof MAP_NAMES)[number]);
+        if (map < 0) throw new Error(`line ${ln + 1}: unknown map in ${tok}`);
+        sawMap = true;
+        const l = { "128": 1, L0: 1, LZ: 1, "256": 2, L1: 2, "512": 4, L2: 4, LIG: undefined }[cm[2]!];
+        if (l !== undefined) sel[Dim.L] = l;
+        sel[Dim.Pfx] = { NP: 1, "66": 2, F3: 4, F2: 8 }[cm[3]!];
+        if (cm[5] !== "WIG") sel[Dim.W] = cm[5] === "W0" ? 1 : 2;
+        continue;
+      }
       const mi = MAP_NAMES.indexOf(tok as (typeof MAP_NAMES)[number]);
-      if (mi >= 0 && opcodes.length === 0) {
+      if (mi >= 0 && opcodes.length === 0 && !sawMap) {
         map = mi;
         sawMap = true;
         continue;
@@ -172,7 +186,8 @@ export function parseDefs(text: string): Def[] {
       if (!(o in OK)) throw new Error(`line ${ln + 1}: unknown operand kind ${o}`);
     }
     let flags = modrm ? EntryFlag.ModRM : 0;
-    if (sel[Dim.Pfx] !== undefined) {
+    if (ops.some((o) => /^(H|By$|KH$)/.test(o))) flags |= EntryFlag.UsesVvvv;
+    if (sel[Dim.Pfx] !== undefined && map < 5) {
       if (sel[Dim.Pfx] === 2) flags |= EntryFlag.Mandatory66;
       if (sel[Dim.Pfx] === 4 || sel[Dim.Pfx] === 8) flags |= EntryFlag.MandatoryF2F3;
     }
@@ -234,6 +249,9 @@ export function parseDefs(text: string): Def[] {
         case "bad":
           def.flags |= EntryFlag.Bad;
           break;
+        case "cc":
+          def.flags |= EntryFlag.CmpPredicate;
+          break;
         case "dsz":
           def.flags |= EntryFlag.DataSize;
           break;
@@ -287,7 +305,7 @@ export function parseDefs(text: string): Def[] {
     ) {
       def.fmn = `${def.mnemonic} far`;
     }
-    def.id = mnemonic === "invalid3" ? -1 : nextId++;
+    def.id = mnemonic === "invalid3" ? -1 : mnemonic === "invalid0" ? -2 : nextId++;
     defs.push(def);
     for (const op of opcodes.slice(1)) defs.push({ ...def, opcode: op, sel: [...def.sel] });
   }
@@ -408,6 +426,7 @@ function computeShowSize(defs: Def[]): void {
       const mc = memClass(d.ops[mi]!);
       // Sized by the operand size and no register operand carries that size.
       if ((mc === "v" || mc === "y") && !d.ops.some((o) => /^(G|Z|rAX|eAX|R)/.test(o))) show = true;
+      if ((mc === "Wx" || mc === "Mx") && !d.ops.some((o) => /^(Vx|Hx|Ux)$/.test(o))) show = true;
       for (const other of byMnemonic.get(d.fmn) ?? []) {
         if (other.id === d.id || other.ops.length !== d.ops.length) continue;
         if (!other.ops.every((o, i) => shape(o) === shape(d.ops[i]!))) continue;
@@ -426,7 +445,7 @@ function computeShowSize(defs: Def[]): void {
 function buildTrees(defs: Def[]): { nodes: number[]; roots: number[] } {
   const nodes: number[] = [];
   const roots: number[] = [];
-  const dimOrder = [Dim.Mode, Dim.Pfx, Dim.RexB, Dim.W, Dim.L, Dim.Mod, Dim.Reg, Dim.Rm, Dim.Osz, Dim.Asz];
+  const dimOrder = [Dim.Pfx, Dim.Mode, Dim.RexB, Dim.W, Dim.L, Dim.Mod, Dim.Reg, Dim.Rm, Dim.Osz, Dim.Asz];
   const full = (dim: number) => (1 << DIM_SIZES[dim]!) - 1;
   const constrained = (d: Def, dim: number) => d.sel[dim] !== undefined && d.sel[dim] !== full(dim);
 
@@ -453,7 +472,8 @@ function buildTrees(defs: Def[]): { nodes: number[]; roots: number[] } {
       if (sorted.length > 1 && specificity(sorted[0]!, sorted[1]!) === 0) {
         throw new Error(`ambiguous definitions at lines ${sorted.map((d) => d.line).join(", ")}`);
       }
-      if (sorted[0]!.id < 0) return NodeKind.InvalidExtra;
+      if (sorted[0]!.id === -1) return NodeKind.InvalidExtra;
+      if (sorted[0]!.id === -2) return modrmRead ? NodeKind.InvalidModRM : NodeKind.Invalid;
       return (sorted[0]!.id << 4) | NodeKind.Leaf;
     }
     const size = DIM_SIZES[splitDim]!;

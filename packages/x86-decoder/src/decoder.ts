@@ -75,6 +75,10 @@ export class Decoder {
   private rexW = 0;
   private hasRex = false;
   private vvvv = 0;
+  /** An operand field holds a value that no register has (e.g. CR5). */
+  private badOperand = false;
+  /** 0 = legacy, 1 = VEX, 2 = EVEX, 3 = XOP. */
+  private vex = 0;
   private vl = 0;
   private osz = 32;
   private asz = 64;
@@ -178,6 +182,7 @@ export class Decoder {
     let rex = 0;
     this.modrm = -1;
     this.vvvv = 0;
+    this.badOperand = false;
     this.vl = 0;
     ins.invalidReason = InvalidReason.None;
     ins.opmask = 0;
@@ -255,9 +260,95 @@ export class Decoder {
     // Opcode map selection.
     let map: number = MapId.Legacy;
     let pfx = rep === 0xf3 ? 2 : rep === 0xf2 ? 3 : prefixes & Prefix.OperandSize ? 1 : 0;
-    if (b === 0x0f) {
+    let vexBad = false; // a VEX/EVEX/XOP rule is broken: decode in full, then invalid
+    this.vex = 0;
+    if ((b === 0xc4 || b === 0xc5 || b === 0x62 || b === 0x8f) && this.p < this.limit) {
+      const b1 = data[this.p]!;
+      let kind = 0;
+      if (b === 0x8f) kind = (b1 & 0x1f) >= 8 ? 3 : 0;
+      else if (mode === 64 || b1 >= 0xc0) kind = b === 0x62 ? 2 : 1;
+      if (kind !== 0) {
+        // SDM 2.3.5 (VEX), 2.7 (EVEX); AMD APM Vol. 3 1.8 (XOP).
+        if (prefixes & (Prefix.Lock | Prefix.Rep | Prefix.Repne | Prefix.OperandSize) || rex !== 0)
+          vexBad = true;
+        this.p++;
+        let b2 = 0;
+        let mmmmm = 1;
+        let pp = 0;
+        if (b === 0xc5) {
+          this.rexR = (~b1 >> 7) & 1;
+          this.rexX = 0;
+          this.rexB = 0;
+          this.rexW = 0;
+          b2 = b1;
+        } else {
+          b2 = this.byte();
+          if (b2 < 0) return OUT_OF_BYTES;
+          this.rexR = (~b1 >> 7) & 1;
+          this.rexX = (~b1 >> 6) & 1;
+          this.rexB = (~b1 >> 5) & 1;
+          this.rexW = b2 >> 7;
+          mmmmm = kind === 2 ? b1 & 7 : b1 & 0x1f;
+        }
+        this.vvvv = (~b2 >> 3) & 15;
+        pp = b2 & 3;
+        if (kind === 2) {
+          // EVEX: P0 = R X B R' 0 m m m, P1 = W vvvv 1 pp, P2 = z L'L b V' aaa
+          const b3 = this.byte();
+          if (b3 < 0) return OUT_OF_BYTES;
+          this.rexR |= ((~b1 >> 4) & 1) << 1;
+          if (b1 & 0x08 || !(b2 & 0x04)) vexBad = true;
+          this.vl = (b3 >> 5) & 3;
+          this.vvvv |= ((~b3 >> 3) & 1) << 4;
+          ins.zeroing = (b3 & 0x80) !== 0;
+          ins.broadcast = (b3 & 0x10) !== 0;
+          ins.opmask = b3 & 7;
+          map =
+            mmmmm === 1
+              ? MapId.Evex0F
+              : mmmmm === 2
+                ? MapId.Evex0F38
+                : mmmmm === 3
+                  ? MapId.Evex0F3A
+                  : mmmmm === 5
+                    ? MapId.EvexMap5
+                    : mmmmm === 6
+                      ? MapId.EvexMap6
+                      : -1;
+          prefixes |= Prefix.Evex;
+        } else {
+          this.vl = (b2 >> 2) & 1;
+          if (kind === 1) {
+            map = mmmmm === 1 ? MapId.Vex0F : mmmmm === 2 ? MapId.Vex0F38 : mmmmm === 3 ? MapId.Vex0F3A : -1;
+            prefixes |= Prefix.Vex;
+          } else {
+            map = mmmmm === 8 ? MapId.Xop8 : mmmmm === 9 ? MapId.Xop9 : mmmmm === 10 ? MapId.XopA : -1;
+            prefixes |= Prefix.Xop;
+          }
+        }
+        if (mode !== 64) {
+          this.rexR = 0;
+          this.rexX = 0;
+          this.rexB = 0;
+          this.vvvv &= 7;
+        }
+        this.vex = kind;
+        ins.prefixes = prefixes;
+        pfx = pp;
+        b = this.byte();
+        if (b < 0) return OUT_OF_BYTES;
+        if (map < 0) {
+          // Unknown map: iced-x86 counts the ModRM byte for EVEX, and for VEX map 0.
+          if ((kind === 2 || (kind === 1 && mmmmm === 0)) && !this.readModrm()) return OUT_OF_BYTES;
+          this.fail(ins, InvalidReason.NoSuchOpcode);
+          return 0;
+        }
+      }
+    }
+    if (this.vex === 0 && b === 0x0f) {
       b = this.byte();
       if (b < 0) return OUT_OF_BYTES;
+      if (b === 0x0f) return this.decode3DNow(ins, prefixes);
       if (b === 0x38) map = MapId.M0F38;
       else if (b === 0x3a) map = MapId.M0F3A;
       else map = MapId.M0F;
@@ -269,7 +360,24 @@ export class Decoder {
 
     // Sizes before table selection.
     const o66 = (prefixes & Prefix.OperandSize) !== 0;
-    let osz = mode === 64 ? (this.rexW ? 64 : o66 ? 16 : 32) : mode === 32 ? (o66 ? 16 : 32) : o66 ? 32 : 16;
+    let osz =
+      this.vex !== 0
+        ? mode === 64 && this.rexW
+          ? 64
+          : 32
+        : mode === 64
+          ? this.rexW
+            ? 64
+            : o66
+              ? 16
+              : 32
+          : mode === 32
+            ? o66
+              ? 16
+              : 32
+            : o66
+              ? 32
+              : 16;
     const a67 = (prefixes & Prefix.AddressSize) !== 0;
     const asz = mode === 64 ? (a67 ? 32 : 64) : mode === 32 ? (a67 ? 16 : 32) : a67 ? 32 : 16;
     this.asz = asz;
@@ -330,7 +438,7 @@ export class Decoder {
     const id = node >>> 4;
     const flags = ENTRY_FLAGS[id]!;
     if (flags & EntryFlag.ModRM && !this.readModrm()) return OUT_OF_BYTES;
-    if (flags & EntryFlag.Mandatory66) {
+    if (flags & EntryFlag.Mandatory66 && this.vex === 0) {
       osz = mode === 64 ? (this.rexW ? 64 : 32) : mode === 32 ? 32 : 16;
     }
     if (mode === 64) {
@@ -352,7 +460,8 @@ export class Decoder {
     }
     ins.opCount = n;
     ins.modrmIsMemory = this.modrm >= 0 && this.modrm < 0xc0;
-    if (flags & EntryFlag.Bad) {
+    if (this.vex !== 0 && !(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) vexBad = true;
+    if (flags & EntryFlag.Bad || vexBad || this.badOperand) {
       this.fail(ins, InvalidReason.NoSuchOpcode);
       return 0;
     }
@@ -362,6 +471,29 @@ export class Decoder {
         return 0;
       }
     }
+    return 0;
+  }
+
+  /** 3DNow! (0F 0F /r ib): the opcode is the byte after the operands (AMD APM Vol. 3 A.3). */
+  private decode3DNow(ins: Instruction, prefixes: number): number {
+    if (!this.readModrm()) return OUT_OF_BYTES;
+    this.osz = 32;
+    ins.operandSize = 32;
+    ins.addressSize = this.asz;
+    // Operands first (they precede the opcode byte), with a placeholder entry.
+    ins.opType[0] = OperandType.Register;
+    ins.opReg[0] = Reg.MM + ((this.modrm >> 3) & 7);
+    if (this.operand(ins, 1, OK.Qq) < 0) return OUT_OF_BYTES;
+    const op = this.byte();
+    if (op < 0) return OUT_OF_BYTES;
+    const node = NODES[MAP_ROOTS[MapId.M3DNow]! + op]!;
+    if ((node & 15) !== NodeKind.Leaf || prefixes & Prefix.Lock) {
+      this.fail(ins, InvalidReason.NoSuchOpcode);
+      return 0;
+    }
+    ins.opcode = node >>> 4;
+    ins.opCount = 2;
+    ins.modrmIsMemory = this.modrm < 0xc0;
     return 0;
   }
 
@@ -461,6 +593,10 @@ export class Decoder {
         return this.mem(ins, n, 0);
       case OK.Mv:
         return this.mem(ins, n, oszBytes);
+      case OK.Menv:
+        return this.mem(ins, n, osz === 16 ? 14 : 28);
+      case OK.Mstate:
+        return this.mem(ins, n, osz === 16 ? 94 : 108);
       case OK.My:
         return this.mem(ins, n, osz === 64 ? 8 : 4);
       case OK.Mp:
@@ -473,9 +609,12 @@ export class Decoder {
         this.setReg(ins, n, Reg.Seg + ((modrm >> 3) & 7));
         return 0;
       case OK.Cd:
+        // Only CR0, CR2, CR3, CR4 and CR8 exist (SDM Vol. 2 MOV-Move to/from Control Registers).
+        if (reg !== 0 && reg !== 2 && reg !== 3 && reg !== 4 && reg !== 8) this.badOperand = true;
         this.setReg(ins, n, Reg.CR + reg);
         return 0;
       case OK.Dd:
+        if (reg > 7) this.badOperand = true;
         this.setReg(ins, n, Reg.DR + reg);
         return 0;
       case OK.Td:
@@ -513,6 +652,88 @@ export class Decoder {
           return 0;
         }
         return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
+      case OK.Vx:
+        this.setReg(ins, n, this.vecBase(this.vl) + reg);
+        return 0;
+      case OK.Vqq:
+        this.setReg(ins, n, Reg.YMM + reg);
+        return 0;
+      case OK.Vh:
+        this.setReg(ins, n, this.vecBase(this.vl - 1) + reg);
+        return 0;
+      case OK.Vxmm:
+        this.setReg(ins, n, Reg.XMM + reg);
+        return 0;
+      case OK.H:
+      case OK.Hxmm:
+        this.setReg(ins, n, Reg.XMM + this.vvvv);
+        return 0;
+      case OK.Hx:
+        this.setReg(ins, n, this.vecBase(this.vl) + this.vvvv);
+        return 0;
+      case OK.By:
+        this.setReg(ins, n, this.gpr(this.vvvv, osz === 64 ? 8 : 4));
+        return 0;
+      case OK.Ux:
+        this.setReg(
+          ins,
+          n,
+          this.vecBase(this.vl) +
+            ((modrm & 7) | (this.rexB << 3) | ((this.rexX << 4) & (this.vex === 2 ? 16 : 0))),
+        );
+        return 0;
+      case OK.Uxmm:
+        this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+        return 0;
+      case OK.Wx:
+        return this.vecRm(ins, n, this.vecBase(this.vl), 16 << this.vl);
+      case OK.Wqq:
+        return this.vecRm(ins, n, Reg.YMM, 32);
+      case OK.Wxmm:
+        return this.vecRm(ins, n, Reg.XMM, 16);
+      case OK.Wh:
+        return this.vecRm(ins, n, this.vecBase(this.vl - 1), 8 << this.vl);
+      case OK.Wq4:
+        return this.vecRm(ins, n, Reg.XMM, 4 << this.vl);
+      case OK.Wo8:
+        return this.vecRm(ins, n, Reg.XMM, 2 << this.vl);
+      case OK.Mx:
+        return this.mem(ins, n, 16 << this.vl);
+      case OK.Edw:
+      case OK.Edb:
+        if (modrm >= 0xc0) {
+          this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 4));
+          return 0;
+        }
+        return this.mem(ins, n, k === OK.Edw ? 2 : 1);
+      case OK.Ed64:
+        return this.rm(ins, n, this.bitness === 64 ? 8 : 4, this.bitness === 64 ? 8 : 4);
+      case OK.Gd64r:
+        this.setReg(ins, n, this.gpr(reg, this.bitness === 64 ? 8 : 4));
+        return 0;
+      case OK.KR:
+        if (this.rexR !== 0) this.badOperand = true;
+        this.setReg(ins, n, Reg.K + ((modrm >> 3) & 7));
+        return 0;
+      case OK.KU:
+        this.setReg(ins, n, Reg.K + (modrm & 7));
+        return 0;
+      case OK.KH:
+        if (this.vvvv > 7) this.badOperand = true;
+        this.setReg(ins, n, Reg.K + (this.vvvv & 7));
+        return 0;
+      case OK.KM:
+        if (modrm >= 0xc0) {
+          this.setReg(ins, n, Reg.K + (modrm & 7));
+          return 0;
+        }
+        return this.mem(ins, n, 0);
+      case OK.Ibx: {
+        const v = this.imm(1);
+        if (v < 0) return OUT_OF_BYTES;
+        this.setReg(ins, n, this.vecBase(this.vl) + ((v >> 4) & (this.bitness === 64 ? 15 : 7)));
+        return 0;
+      }
       case OK.Ib:
       case OK.Ib2: {
         const v = this.imm(1);
@@ -686,6 +907,20 @@ export class Decoder {
         return this.mem(ins, n, 0);
       }
     }
+  }
+
+  private vecBase(l: number): number {
+    return l <= 0 ? Reg.XMM : l === 1 ? Reg.YMM : Reg.ZMM;
+  }
+
+  /** Vector register (from r/m) or memory of `size` bytes. */
+  private vecRm(ins: Instruction, n: number, regBase: number, size: number): number {
+    if (this.modrm >= 0xc0) {
+      const x = this.vex === 2 ? (this.rexX << 4) & 16 : 0;
+      this.setReg(ins, n, regBase + ((this.modrm & 7) | (this.rexB << 3) | x));
+      return 0;
+    }
+    return this.mem(ins, n, size);
   }
 
   private setImm(ins: Instruction, n: number, v: number, size: number): void {

@@ -150,6 +150,8 @@ export const OPERAND_KIND_NAMES = [
   "Edw", // 32-bit register or 16-bit memory (pinsrw, pextrw)
   "Edb", // 32-bit register or 8-bit memory (pinsrb, pextrb)
   "Gd64r", // 32-bit register outside 64-bit mode, 64-bit inside, from ModRM.reg (invept, vmread)
+  "Menv", // x87 environment: 14 or 28 bytes by operand size
+  "Mstate", // x87 state: 94 or 108 bytes by operand size
 ] as const;
 
 /** One operand kind name. */

@@ -105,4 +105,8 @@ export const EntryFlag = {
   NoSegment: 1 << 17,
   /** Decoded in full, then invalid (e.g. MOV to CS). */
   Bad: 1 << 18,
+  /** An operand comes from VEX.vvvv (else vvvv must be 1111b). */
+  UsesVvvv: 1 << 19,
+  /** The last immediate selects a comparison predicate shown in the mnemonic. */
+  CmpPredicate: 1 << 20,
 } as const;

@@ -18,12 +18,14 @@ export interface Stats {
   validity: number;
   mnemonic: number;
   text: number;
+  /** Disagreements explained by the allow-list (counted as agreement above). */
+  allowed: number;
   mismatches: Mismatch[];
 }
 
 /** An empty Stats. */
 export function newStats(): Stats {
-  return { total: 0, length: 0, validity: 0, mnemonic: 0, text: 0, mismatches: [] };
+  return { total: 0, length: 0, validity: 0, mnemonic: 0, text: 0, allowed: 0, mismatches: [] };
 }
 
 /** Deterministic PRNG (mulberry32). */
@@ -70,7 +72,10 @@ export function compareStream(
   let ti = 0;
   let tpos = 0;
   const note = (m: Mismatch) => {
-    if (allow?.(m)) return true;
+    if (allow?.(m)) {
+      stats.allowed++;
+      return true;
+    }
     if (stats.mismatches.length < maxMismatches) stats.mismatches.push(m);
     return false;
   };

@@ -1,5 +1,5 @@
-import { FORMAT_MNEMONICS } from "../generated/opcodes.js";
-import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_OPS } from "../generated/tables.js";
+import { FORMAT_MNEMONICS, MNEMONICS } from "../generated/opcodes.js";
+import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_MNEMONIC, ENTRY_OPS } from "../generated/tables.js";
 import { type Instruction, OperandType, Prefix } from "../instruction.js";
 import { OK } from "../operand-kinds.js";
 import { REGISTER_NAMES, Reg } from "../registers.js";
@@ -17,6 +17,13 @@ const MEM_SIZE_NAMES: Record<number, string> = {
   16: "xmmword",
   32: "ymmword",
   64: "zmmword",
+};
+
+const X87_AREA: Record<number, string> = {
+  14: "fpuenv14",
+  28: "fpuenv28",
+  94: "fpustate94",
+  108: "fpustate108",
 };
 
 /** Adds a signed 32-bit delta to an unsigned 64-bit value in halves; writes into out[0..1]. */
@@ -54,20 +61,33 @@ export class IntelFormatter {
     if (ins.invalidReason !== 0) return "(bad)";
     const id = ins.opcode;
     const flags = ENTRY_FLAGS[id]!;
-    const s = prefixText(ins, flags) + FORMAT_MNEMONICS[ENTRY_FMN[id]!]!;
-    const ops = this.operands(ins, flags);
+    let mn = FORMAT_MNEMONICS[ENTRY_FMN[id]!]!;
+    let count = ins.opCount;
+    if (flags & EntryFlag.CmpPredicate) {
+      const cc = predicateName(mn, ins.immLo);
+      if (cc !== undefined) {
+        mn = mn.replace("{}", cc);
+        count--;
+      } else {
+        mn = MNEMONICS[ENTRY_MNEMONIC[id]!]!;
+      }
+    }
+    const s = prefixText(ins, flags) + mn;
+    const ops = this.operands(ins, flags, count);
     const t = ops === "" ? s : `${s} ${ops}`;
     return this.o.upperCase ? t.toUpperCase() : t;
   }
-  private operands(ins: Instruction, flags: number): string {
+  private operands(ins: Instruction, flags: number, count: number): string {
     if (flags & EntryFlag.St1Short && ins.opReg[ins.opReg[0] === Reg.ST ? 1 : 0] === Reg.ST + 1) return "";
     let s = "";
     const skip1 =
-      flags & EntryFlag.Dup01 && ins.opType[1] === OperandType.Register && ins.opReg[0] === ins.opReg[1] ? 1 : -1;
+      flags & EntryFlag.Dup01 && ins.opType[1] === OperandType.Register && ins.opReg[0] === ins.opReg[1]
+        ? 1
+        : -1;
     const base = ins.opcode * 5;
     const sp = ins.segmentPrefix;
     const strSeg = sp !== 0 && sp !== Reg.DS && (ins.bitness !== 64 || sp === Reg.FS || sp === Reg.GS);
-    for (let i = 0; i < ins.opCount; i++) {
+    for (let i = 0; i < count; i++) {
       if (i === skip1) continue;
       const k = ENTRY_OPS[base + i]!;
       let t: string;
@@ -107,7 +127,17 @@ export class IntelFormatter {
   }
 
   private branch(ins: Instruction, k: number): string {
-    const digits = ins.operandSize === 16 ? 4 : ins.bitness === 64 && ins.operandSize === 64 ? 16 : 8;
+    const flow = ENTRY_FLOW[ins.opcode]!;
+    const digits =
+      flow === FLOW_XBEGIN
+        ? ins.bitness === 64
+          ? 16
+          : 8
+        : ins.operandSize === 16
+          ? 4
+          : ins.bitness === 64 && ins.operandSize === 64
+            ? 16
+            : 8;
     const name = this.o.resolver?.(ins.targetLo, ins.targetHi, ins.targetHi * 0x100000000 + ins.targetLo);
     const target = name ?? formatHex(ins.targetLo, ins.targetHi, digits, this.num);
     const fmn = FORMAT_MNEMONICS[ENTRY_FMN[ins.opcode]!]!;
@@ -137,6 +167,9 @@ export class IntelFormatter {
     if (flags & EntryFlag.ShowSize) {
       const n = MEM_SIZE_NAMES[ins.memSize];
       if (n !== undefined) s = `${n} ptr `;
+    } else if (ins.memSize >= 14 && ins.memSize !== 16 && ins.memSize !== 32 && ins.memSize !== 64) {
+      // x87 environment/state: the size is shown when the operand size is not the default.
+      if ((ins.bitness === 16) !== (ins.operandSize === 16)) s = `${X87_AREA[ins.memSize]} ptr `;
     }
     if (!(flags & EntryFlag.NoSegment) && showSegment(ins)) s += `${REGISTER_NAMES[ins.segmentPrefix]}:`;
     s += "[";
@@ -159,7 +192,7 @@ export class IntelFormatter {
     if (ins.memIndex !== 0) {
       if (any) s += "+";
       s += REGISTER_NAMES[ins.memIndex];
-      if (ins.memScale !== 1) s += `*${ins.memScale}`;
+      if (ins.memScale !== 1 || !any) s += `*${ins.memScale}`;
       any = true;
     }
     if (!any) {
@@ -181,6 +214,21 @@ export class IntelFormatter {
   }
 }
 
+const SSE_CC = ["eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"];
+// biome-ignore format: a table
+const AVX_CC = [
+  "eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord", "eq_uq", "nge", "ngt", "false", "neq_oq", "ge", "gt", "true",
+  "eq_os", "lt_oq", "le_oq", "unord_s", "neq_us", "nlt_uq", "nle_uq", "ord_s", "eq_us", "nge_uq", "ngt_uq", "false_os",
+  "neq_os", "ge_oq", "gt_oq", "true_us",
+];
+const CLMUL_CC: Record<number, string> = { 0: "lqlq", 1: "hqlq", 16: "lqhq", 17: "hqhq" };
+
+/** The pseudo-op name part for a predicate immediate, or undefined to print the immediate. */
+function predicateName(fmn: string, imm: number): string | undefined {
+  if (fmn.includes("pclmul")) return CLMUL_CC[imm];
+  return (fmn.charCodeAt(0) === 118 ? AVX_CC : SSE_CC)[imm];
+}
+
 /** A segment override is shown when it changes the segment (64-bit mode ignores ES/CS/SS/DS). */
 export function showSegment(ins: Instruction): boolean {
   const seg = ins.segmentPrefix;
@@ -198,19 +246,27 @@ function defaultSegment(ins: Instruction): number {
 }
 
 const FLOW_JCC = 5;
+const FLOW_XBEGIN = 14;
 
 /** Prefix keywords (lock, rep, hints, ...) in iced-x86's order. @internal */
 export function prefixText(ins: Instruction, flags: number): string {
   const p = ins.prefixes;
   let data = "";
   if (flags & EntryFlag.DataSize) {
-    const def = ins.bitness === 64 && flags & (EntryFlag.D64 | EntryFlag.F64) ? 64 : ins.bitness === 16 ? 16 : 32;
+    const def =
+      ins.bitness === 64 && flags & (EntryFlag.D64 | EntryFlag.F64) ? 64 : ins.bitness === 16 ? 16 : 32;
     if (ins.operandSize !== def) data = `data${ins.operandSize} `;
   }
   if (flags & EntryFlag.AddrSize && p & Prefix.AddressSize) data = `addr${ins.addressSize} ${data}`;
   if ((p & (Prefix.Lock | Prefix.Rep | Prefix.Repne | Prefix.Segment)) === 0) return data;
   let s = "";
   const flow = ENTRY_FLOW[ins.opcode]!;
+  if (p & Prefix.Segment && flow === FLOW_JCC && ENTRY_MNEMONIC_IS_JCC(ins)) {
+    if (ins.segmentPrefix === Reg.CS) s += "hint-not-taken ";
+    else if (ins.segmentPrefix === Reg.DS) s += "hint-taken ";
+  } else if (ins.segmentPrefix === Reg.DS && (flow === 2 || flow === 7)) {
+    s += "notrack ";
+  }
   const rep = ins.repPrefix;
   const mem = ins.modrmIsMemory;
   if (rep !== 0) {
@@ -224,13 +280,7 @@ export function prefixText(ins: Instruction, flags: number): string {
     else if (flags & EntryFlag.Rep) s += rep === 0xf2 ? "repne " : "rep ";
     else if (flags & EntryFlag.Repe) s += rep === 0xf2 ? "repne " : "repe ";
   }
-  if (p & Prefix.Segment && flow === FLOW_JCC && ENTRY_MNEMONIC_IS_JCC(ins)) {
-    if (ins.lastSegment === 0x2e) s += "hint-not-taken ";
-    else if (ins.lastSegment === 0x3e) s += "hint-taken ";
-  } else if (ins.lastSegment === 0x3e && (flow === 2 || flow === 7)) {
-    s += "notrack ";
-  }
-  return s + data;
+  return data + s;
 }
 
 function ENTRY_MNEMONIC_IS_JCC(ins: Instruction): boolean {

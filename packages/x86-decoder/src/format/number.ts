@@ -22,7 +22,7 @@ export interface NumberStyle {
 
 /** Formats an unsigned value (halves) as hex in the given style. */
 export function formatHex(lo: number, hi: number, minDigits: number, style: NumberStyle): string {
-  if (style.smallDecimal && hi === 0 && lo >>> 0 < 10 && minDigits <= 1) return String(lo >>> 0);
+  if (style.smallDecimal && hi === 0 && lo >>> 0 < 10) return String(lo >>> 0);
   const d = hexDigits(lo, hi, minDigits, style.upperHex);
   if (style.suffix) {
     const c = d.charCodeAt(0);

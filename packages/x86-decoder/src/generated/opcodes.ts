@@ -767,1192 +767,2506 @@ export const Opcode = {
   Prefetchwt1_Mb: 379,
   /** `prefetchw Mb` (0F 0D, defs line 402). */
   Prefetchw_Mb_2: 380,
-  /** `reservednop Ev,Gv` (0F 0D, defs line 403). */
-  Reservednop_Ev_Gv: 381,
-  /** `femms` (0F 0E, defs line 404). */
-  Femms: 382,
-  /** `movups V,W` (0F 10, defs line 406). */
-  Movups_V_W: 383,
-  /** `movupd V,W` (0F 10, defs line 407). */
-  Movupd_V_W: 384,
-  /** `movss V,Wd` (0F 10, defs line 408). */
-  Movss_V_Wd: 385,
-  /** `movsd V,Wq` (0F 10, defs line 409). */
-  Movsd_V_Wq: 386,
-  /** `movups W,V` (0F 11, defs line 410). */
-  Movups_W_V: 387,
-  /** `movupd W,V` (0F 11, defs line 411). */
-  Movupd_W_V: 388,
-  /** `movss Wd,V` (0F 11, defs line 412). */
-  Movss_Wd_V: 389,
-  /** `movsd Wq,V` (0F 11, defs line 413). */
-  Movsd_Wq_V: 390,
-  /** `movlps V,Mq` (0F 12, defs line 414). */
-  Movlps_V_Mq: 391,
-  /** `movhlps V,U` (0F 12, defs line 415). */
-  Movhlps_V_U: 392,
-  /** `movlpd V,Mq` (0F 12, defs line 416). */
-  Movlpd_V_Mq: 393,
-  /** `movsldup V,W` (0F 12, defs line 417). */
-  Movsldup_V_W: 394,
-  /** `movddup V,Wq` (0F 12, defs line 418). */
-  Movddup_V_Wq: 395,
-  /** `movlps Mq,V` (0F 13, defs line 419). */
-  Movlps_Mq_V: 396,
-  /** `movlpd Mq,V` (0F 13, defs line 420). */
-  Movlpd_Mq_V: 397,
-  /** `unpcklps V,W` (0F 14, defs line 421). */
-  Unpcklps_V_W: 398,
-  /** `unpcklpd V,W` (0F 14, defs line 422). */
-  Unpcklpd_V_W: 399,
-  /** `unpckhps V,W` (0F 15, defs line 423). */
-  Unpckhps_V_W: 400,
-  /** `unpckhpd V,W` (0F 15, defs line 424). */
-  Unpckhpd_V_W: 401,
-  /** `movhps V,Mq` (0F 16, defs line 425). */
-  Movhps_V_Mq: 402,
-  /** `movlhps V,U` (0F 16, defs line 426). */
-  Movlhps_V_U: 403,
-  /** `movhpd V,Mq` (0F 16, defs line 427). */
-  Movhpd_V_Mq: 404,
-  /** `movshdup V,W` (0F 16, defs line 428). */
-  Movshdup_V_W: 405,
-  /** `movhps Mq,V` (0F 17, defs line 429). */
-  Movhps_Mq_V: 406,
-  /** `movhpd Mq,V` (0F 17, defs line 430). */
-  Movhpd_Mq_V: 407,
-  /** `prefetchnta Mb` (0F 18, defs line 431). */
-  Prefetchnta_Mb: 408,
-  /** `prefetcht0 Mb` (0F 18, defs line 432). */
-  Prefetcht0_Mb: 409,
-  /** `prefetcht1 Mb` (0F 18, defs line 433). */
-  Prefetcht1_Mb: 410,
-  /** `prefetcht2 Mb` (0F 18, defs line 434). */
-  Prefetcht2_Mb: 411,
-  /** `reservednop Ev,Gv` (0F 18, defs line 435). */
-  Reservednop_Ev_Gv_2: 412,
-  /** `reservednop Ev,Gv` (0F 19, defs line 436). */
-  Reservednop_Ev_Gv_3: 413,
-  /** `reservednop Ev,Gv` (0F 1A, defs line 437). */
-  Reservednop_Ev_Gv_4: 414,
-  /** `reservednop Ev,Gv` (0F 1B, defs line 438). */
-  Reservednop_Ev_Gv_5: 415,
-  /** `reservednop Ev,Gv` (0F 1C, defs line 439). */
-  Reservednop_Ev_Gv_6: 416,
-  /** `reservednop Ev,Gv` (0F 1D, defs line 440). */
-  Reservednop_Ev_Gv_7: 417,
-  /** `reservednop Ev,Gv` (0F 1E, defs line 441). */
-  Reservednop_Ev_Gv_8: 418,
-  /** `reservednop Ev,Gv` (0F 1F, defs line 442). */
-  Reservednop_Ev_Gv_9: 419,
-  /** `nop Ev` (0F 1F, defs line 443). */
-  Nop_Ev: 420,
-  /** `endbr64` (0F 1E, defs line 444). */
-  Endbr64: 421,
-  /** `endbr32` (0F 1E, defs line 445). */
-  Endbr32: 422,
-  /** `rdsspd Rd` (0F 1E, defs line 446). */
-  Rdsspd_Rd: 423,
-  /** `rdsspq Rq` (0F 1E, defs line 447). */
-  Rdsspq_Rq: 424,
-  /** `mov Rcr,Cd` (0F 20, defs line 449). */
-  Mov_Rcr_Cd: 425,
-  /** `mov Rcr,Dd` (0F 21, defs line 450). */
-  Mov_Rcr_Dd: 426,
-  /** `mov Cd,Rcr` (0F 22, defs line 451). */
-  Mov_Cd_Rcr: 427,
-  /** `mov Dd,Rcr` (0F 23, defs line 452). */
-  Mov_Dd_Rcr: 428,
-  /** `movaps V,W` (0F 28, defs line 454). */
-  Movaps_V_W: 429,
-  /** `movapd V,W` (0F 28, defs line 455). */
-  Movapd_V_W: 430,
-  /** `movaps W,V` (0F 29, defs line 456). */
-  Movaps_W_V: 431,
-  /** `movapd W,V` (0F 29, defs line 457). */
-  Movapd_W_V: 432,
-  /** `cvtpi2ps V,Qq` (0F 2A, defs line 458). */
-  Cvtpi2ps_V_Qq: 433,
-  /** `cvtpi2pd V,Qq` (0F 2A, defs line 459). */
-  Cvtpi2pd_V_Qq: 434,
-  /** `cvtsi2ss V,Ey` (0F 2A, defs line 460). */
-  Cvtsi2ss_V_Ey: 435,
-  /** `cvtsi2sd V,Ey` (0F 2A, defs line 461). */
-  Cvtsi2sd_V_Ey: 436,
-  /** `movntps Mdq,V` (0F 2B, defs line 462). */
-  Movntps_Mdq_V: 437,
-  /** `movntpd Mdq,V` (0F 2B, defs line 463). */
-  Movntpd_Mdq_V: 438,
-  /** `cvttps2pi Pq,Wq` (0F 2C, defs line 464). */
-  Cvttps2pi_Pq_Wq: 439,
-  /** `cvttpd2pi Pq,W` (0F 2C, defs line 465). */
-  Cvttpd2pi_Pq_W: 440,
-  /** `cvttss2si Gy,Wd` (0F 2C, defs line 466). */
-  Cvttss2si_Gy_Wd: 441,
-  /** `cvttsd2si Gy,Wq` (0F 2C, defs line 467). */
-  Cvttsd2si_Gy_Wq: 442,
-  /** `cvtps2pi Pq,Wq` (0F 2D, defs line 468). */
-  Cvtps2pi_Pq_Wq: 443,
-  /** `cvtpd2pi Pq,W` (0F 2D, defs line 469). */
-  Cvtpd2pi_Pq_W: 444,
-  /** `cvtss2si Gy,Wd` (0F 2D, defs line 470). */
-  Cvtss2si_Gy_Wd: 445,
-  /** `cvtsd2si Gy,Wq` (0F 2D, defs line 471). */
-  Cvtsd2si_Gy_Wq: 446,
-  /** `ucomiss V,Wd` (0F 2E, defs line 472). */
-  Ucomiss_V_Wd: 447,
-  /** `ucomisd V,Wq` (0F 2E, defs line 473). */
-  Ucomisd_V_Wq: 448,
-  /** `comiss V,Wd` (0F 2F, defs line 474). */
-  Comiss_V_Wd: 449,
-  /** `comisd V,Wq` (0F 2F, defs line 475). */
-  Comisd_V_Wq: 450,
-  /** `wrmsr` (0F 30, defs line 477). */
-  Wrmsr: 451,
-  /** `rdtsc` (0F 31, defs line 478). */
-  Rdtsc: 452,
-  /** `rdmsr` (0F 32, defs line 479). */
-  Rdmsr: 453,
-  /** `rdpmc` (0F 33, defs line 480). */
-  Rdpmc: 454,
-  /** `sysenter` (0F 34, defs line 481). */
-  Sysenter: 455,
-  /** `sysexit` (0F 35, defs line 482). */
-  Sysexit: 456,
-  /** `getsec` (0F 37, defs line 483). */
-  Getsec: 457,
-  /** `cmovo Gv,Ev` (0F 40, defs line 485). */
-  Cmovo_Gv_Ev: 458,
-  /** `cmovno Gv,Ev` (0F 41, defs line 486). */
-  Cmovno_Gv_Ev: 459,
-  /** `cmovb Gv,Ev` (0F 42, defs line 487). */
-  Cmovb_Gv_Ev: 460,
-  /** `cmovae Gv,Ev` (0F 43, defs line 488). */
-  Cmovae_Gv_Ev: 461,
-  /** `cmove Gv,Ev` (0F 44, defs line 489). */
-  Cmove_Gv_Ev: 462,
-  /** `cmovne Gv,Ev` (0F 45, defs line 490). */
-  Cmovne_Gv_Ev: 463,
-  /** `cmovbe Gv,Ev` (0F 46, defs line 491). */
-  Cmovbe_Gv_Ev: 464,
-  /** `cmova Gv,Ev` (0F 47, defs line 492). */
-  Cmova_Gv_Ev: 465,
-  /** `cmovs Gv,Ev` (0F 48, defs line 493). */
-  Cmovs_Gv_Ev: 466,
-  /** `cmovns Gv,Ev` (0F 49, defs line 494). */
-  Cmovns_Gv_Ev: 467,
-  /** `cmovp Gv,Ev` (0F 4A, defs line 495). */
-  Cmovp_Gv_Ev: 468,
-  /** `cmovnp Gv,Ev` (0F 4B, defs line 496). */
-  Cmovnp_Gv_Ev: 469,
-  /** `cmovl Gv,Ev` (0F 4C, defs line 497). */
-  Cmovl_Gv_Ev: 470,
-  /** `cmovge Gv,Ev` (0F 4D, defs line 498). */
-  Cmovge_Gv_Ev: 471,
-  /** `cmovle Gv,Ev` (0F 4E, defs line 499). */
-  Cmovle_Gv_Ev: 472,
-  /** `cmovg Gv,Ev` (0F 4F, defs line 500). */
-  Cmovg_Gv_Ev: 473,
-  /** `movmskps Gy,U` (0F 50, defs line 502). */
-  Movmskps_Gy_U: 474,
-  /** `movmskpd Gy,U` (0F 50, defs line 503). */
-  Movmskpd_Gy_U: 475,
-  /** `sqrtps V,W` (0F 51, defs line 504). */
-  Sqrtps_V_W: 476,
-  /** `sqrtpd V,W` (0F 51, defs line 505). */
-  Sqrtpd_V_W: 477,
-  /** `sqrtss V,Wd` (0F 51, defs line 506). */
-  Sqrtss_V_Wd: 478,
-  /** `sqrtsd V,Wq` (0F 51, defs line 507). */
-  Sqrtsd_V_Wq: 479,
-  /** `rsqrtps V,W` (0F 52, defs line 508). */
-  Rsqrtps_V_W: 480,
-  /** `rsqrtss V,Wd` (0F 52, defs line 509). */
-  Rsqrtss_V_Wd: 481,
-  /** `rcpps V,W` (0F 53, defs line 510). */
-  Rcpps_V_W: 482,
-  /** `rcpss V,Wd` (0F 53, defs line 511). */
-  Rcpss_V_Wd: 483,
-  /** `andps V,W` (0F 54, defs line 512). */
-  Andps_V_W: 484,
-  /** `andpd V,W` (0F 54, defs line 513). */
-  Andpd_V_W: 485,
-  /** `andnps V,W` (0F 55, defs line 514). */
-  Andnps_V_W: 486,
-  /** `andnpd V,W` (0F 55, defs line 515). */
-  Andnpd_V_W: 487,
-  /** `orps V,W` (0F 56, defs line 516). */
-  Orps_V_W: 488,
-  /** `orpd V,W` (0F 56, defs line 517). */
-  Orpd_V_W: 489,
-  /** `xorps V,W` (0F 57, defs line 518). */
-  Xorps_V_W: 490,
-  /** `xorpd V,W` (0F 57, defs line 519). */
-  Xorpd_V_W: 491,
-  /** `addps V,W` (0F 58, defs line 520). */
-  Addps_V_W: 492,
-  /** `addpd V,W` (0F 58, defs line 521). */
-  Addpd_V_W: 493,
-  /** `addss V,Wd` (0F 58, defs line 522). */
-  Addss_V_Wd: 494,
-  /** `addsd V,Wq` (0F 58, defs line 523). */
-  Addsd_V_Wq: 495,
-  /** `mulps V,W` (0F 59, defs line 524). */
-  Mulps_V_W: 496,
-  /** `mulpd V,W` (0F 59, defs line 525). */
-  Mulpd_V_W: 497,
-  /** `mulss V,Wd` (0F 59, defs line 526). */
-  Mulss_V_Wd: 498,
-  /** `mulsd V,Wq` (0F 59, defs line 527). */
-  Mulsd_V_Wq: 499,
-  /** `cvtps2pd V,Wq` (0F 5A, defs line 529). */
-  Cvtps2pd_V_Wq: 500,
-  /** `cvtpd2ps V,W` (0F 5A, defs line 530). */
-  Cvtpd2ps_V_W: 501,
-  /** `cvtss2sd V,Wd` (0F 5A, defs line 531). */
-  Cvtss2sd_V_Wd: 502,
-  /** `cvtsd2ss V,Wq` (0F 5A, defs line 532). */
-  Cvtsd2ss_V_Wq: 503,
-  /** `cvtdq2ps V,W` (0F 5B, defs line 533). */
-  Cvtdq2ps_V_W: 504,
-  /** `cvtps2dq V,W` (0F 5B, defs line 534). */
-  Cvtps2dq_V_W: 505,
-  /** `cvttps2dq V,W` (0F 5B, defs line 535). */
-  Cvttps2dq_V_W: 506,
-  /** `subps V,W` (0F 5C, defs line 537). */
-  Subps_V_W: 507,
-  /** `subpd V,W` (0F 5C, defs line 538). */
-  Subpd_V_W: 508,
-  /** `subss V,Wd` (0F 5C, defs line 539). */
-  Subss_V_Wd: 509,
-  /** `subsd V,Wq` (0F 5C, defs line 540). */
-  Subsd_V_Wq: 510,
-  /** `minps V,W` (0F 5D, defs line 541). */
-  Minps_V_W: 511,
-  /** `minpd V,W` (0F 5D, defs line 542). */
-  Minpd_V_W: 512,
-  /** `minss V,Wd` (0F 5D, defs line 543). */
-  Minss_V_Wd: 513,
-  /** `minsd V,Wq` (0F 5D, defs line 544). */
-  Minsd_V_Wq: 514,
-  /** `divps V,W` (0F 5E, defs line 545). */
-  Divps_V_W: 515,
-  /** `divpd V,W` (0F 5E, defs line 546). */
-  Divpd_V_W: 516,
-  /** `divss V,Wd` (0F 5E, defs line 547). */
-  Divss_V_Wd: 517,
-  /** `divsd V,Wq` (0F 5E, defs line 548). */
-  Divsd_V_Wq: 518,
-  /** `maxps V,W` (0F 5F, defs line 549). */
-  Maxps_V_W: 519,
-  /** `maxpd V,W` (0F 5F, defs line 550). */
-  Maxpd_V_W: 520,
-  /** `maxss V,Wd` (0F 5F, defs line 551). */
-  Maxss_V_Wd: 521,
-  /** `maxsd V,Wq` (0F 5F, defs line 552). */
-  Maxsd_V_Wq: 522,
-  /** `punpcklbw Pq,Qd` (0F 60, defs line 554). */
-  Punpcklbw_Pq_Qd: 523,
-  /** `punpcklbw V,W` (0F 60, defs line 555). */
-  Punpcklbw_V_W: 524,
-  /** `punpcklwd Pq,Qd` (0F 61, defs line 556). */
-  Punpcklwd_Pq_Qd: 525,
-  /** `punpcklwd V,W` (0F 61, defs line 557). */
-  Punpcklwd_V_W: 526,
-  /** `punpckldq Pq,Qd` (0F 62, defs line 558). */
-  Punpckldq_Pq_Qd: 527,
-  /** `punpckldq V,W` (0F 62, defs line 559). */
-  Punpckldq_V_W: 528,
-  /** `packsswb Pq,Qq` (0F 63, defs line 560). */
-  Packsswb_Pq_Qq: 529,
-  /** `packsswb V,W` (0F 63, defs line 561). */
-  Packsswb_V_W: 530,
-  /** `pcmpgtb Pq,Qq` (0F 64, defs line 562). */
-  Pcmpgtb_Pq_Qq: 531,
-  /** `pcmpgtb V,W` (0F 64, defs line 563). */
-  Pcmpgtb_V_W: 532,
-  /** `pcmpgtw Pq,Qq` (0F 65, defs line 564). */
-  Pcmpgtw_Pq_Qq: 533,
-  /** `pcmpgtw V,W` (0F 65, defs line 565). */
-  Pcmpgtw_V_W: 534,
-  /** `pcmpgtd Pq,Qq` (0F 66, defs line 566). */
-  Pcmpgtd_Pq_Qq: 535,
-  /** `pcmpgtd V,W` (0F 66, defs line 567). */
-  Pcmpgtd_V_W: 536,
-  /** `packuswb Pq,Qq` (0F 67, defs line 568). */
-  Packuswb_Pq_Qq: 537,
-  /** `packuswb V,W` (0F 67, defs line 569). */
-  Packuswb_V_W: 538,
-  /** `punpckhbw Pq,Qq` (0F 68, defs line 570). */
-  Punpckhbw_Pq_Qq: 539,
-  /** `punpckhbw V,W` (0F 68, defs line 571). */
-  Punpckhbw_V_W: 540,
-  /** `punpckhwd Pq,Qq` (0F 69, defs line 572). */
-  Punpckhwd_Pq_Qq: 541,
-  /** `punpckhwd V,W` (0F 69, defs line 573). */
-  Punpckhwd_V_W: 542,
-  /** `punpckhdq Pq,Qq` (0F 6A, defs line 574). */
-  Punpckhdq_Pq_Qq: 543,
-  /** `punpckhdq V,W` (0F 6A, defs line 575). */
-  Punpckhdq_V_W: 544,
-  /** `packssdw Pq,Qq` (0F 6B, defs line 576). */
-  Packssdw_Pq_Qq: 545,
-  /** `packssdw V,W` (0F 6B, defs line 577). */
-  Packssdw_V_W: 546,
-  /** `punpcklqdq V,W` (0F 6C, defs line 578). */
-  Punpcklqdq_V_W: 547,
-  /** `punpckhqdq V,W` (0F 6D, defs line 579). */
-  Punpckhqdq_V_W: 548,
-  /** `movd Pq,Ed` (0F 6E, defs line 580). */
-  Movd_Pq_Ed: 549,
-  /** `movq Pq,Eq` (0F 6E, defs line 581). */
-  Movq_Pq_Eq: 550,
-  /** `movd V,Ed` (0F 6E, defs line 582). */
-  Movd_V_Ed: 551,
-  /** `movq V,Eq` (0F 6E, defs line 583). */
-  Movq_V_Eq: 552,
-  /** `movq Pq,Qq` (0F 6F, defs line 584). */
-  Movq_Pq_Qq: 553,
-  /** `movdqa V,W` (0F 6F, defs line 585). */
-  Movdqa_V_W: 554,
-  /** `movdqu V,W` (0F 6F, defs line 586). */
-  Movdqu_V_W: 555,
-  /** `pshufw Pq,Qq,Ib` (0F 70, defs line 587). */
-  Pshufw_Pq_Qq_Ib: 556,
-  /** `pshufd V,W,Ib` (0F 70, defs line 588). */
-  Pshufd_V_W_Ib: 557,
-  /** `pshufhw V,W,Ib` (0F 70, defs line 589). */
-  Pshufhw_V_W_Ib: 558,
-  /** `pshuflw V,W,Ib` (0F 70, defs line 590). */
-  Pshuflw_V_W_Ib: 559,
-  /** `psrlw Nq,Ib` (0F 71, defs line 591). */
-  Psrlw_Nq_Ib: 560,
-  /** `psrlw U,Ib` (0F 71, defs line 592). */
-  Psrlw_U_Ib: 561,
-  /** `psraw Nq,Ib` (0F 71, defs line 593). */
-  Psraw_Nq_Ib: 562,
-  /** `psraw U,Ib` (0F 71, defs line 594). */
-  Psraw_U_Ib: 563,
-  /** `psllw Nq,Ib` (0F 71, defs line 595). */
-  Psllw_Nq_Ib: 564,
-  /** `psllw U,Ib` (0F 71, defs line 596). */
-  Psllw_U_Ib: 565,
-  /** `psrld Nq,Ib` (0F 72, defs line 597). */
-  Psrld_Nq_Ib: 566,
-  /** `psrld U,Ib` (0F 72, defs line 598). */
-  Psrld_U_Ib: 567,
-  /** `psrad Nq,Ib` (0F 72, defs line 599). */
-  Psrad_Nq_Ib: 568,
-  /** `psrad U,Ib` (0F 72, defs line 600). */
-  Psrad_U_Ib: 569,
-  /** `pslld Nq,Ib` (0F 72, defs line 601). */
-  Pslld_Nq_Ib: 570,
-  /** `pslld U,Ib` (0F 72, defs line 602). */
-  Pslld_U_Ib: 571,
-  /** `psrlq Nq,Ib` (0F 73, defs line 603). */
-  Psrlq_Nq_Ib: 572,
-  /** `psrlq U,Ib` (0F 73, defs line 604). */
-  Psrlq_U_Ib: 573,
-  /** `psrldq U,Ib` (0F 73, defs line 605). */
-  Psrldq_U_Ib: 574,
-  /** `psllq Nq,Ib` (0F 73, defs line 606). */
-  Psllq_Nq_Ib: 575,
-  /** `psllq U,Ib` (0F 73, defs line 607). */
-  Psllq_U_Ib: 576,
-  /** `pslldq U,Ib` (0F 73, defs line 608). */
-  Pslldq_U_Ib: 577,
-  /** `pcmpeqb Pq,Qq` (0F 74, defs line 609). */
-  Pcmpeqb_Pq_Qq: 578,
-  /** `pcmpeqb V,W` (0F 74, defs line 610). */
-  Pcmpeqb_V_W: 579,
-  /** `pcmpeqw Pq,Qq` (0F 75, defs line 611). */
-  Pcmpeqw_Pq_Qq: 580,
-  /** `pcmpeqw V,W` (0F 75, defs line 612). */
-  Pcmpeqw_V_W: 581,
-  /** `pcmpeqd Pq,Qq` (0F 76, defs line 613). */
-  Pcmpeqd_Pq_Qq: 582,
-  /** `pcmpeqd V,W` (0F 76, defs line 614). */
-  Pcmpeqd_V_W: 583,
-  /** `emms` (0F 77, defs line 615). */
-  Emms: 584,
-  /** `vmread Ed64,Gd64r` (0F 78, defs line 616). */
-  Vmread_Ed64_Gd64r: 585,
-  /** `extrq U,Ib,Ib2` (0F 78, defs line 617). */
-  Extrq_U_Ib_Ib2: 586,
-  /** `insertq V,U,Ib,Ib2` (0F 78, defs line 618). */
-  Insertq_V_U_Ib_Ib2: 587,
-  /** `vmwrite Gd64r,Ed64` (0F 79, defs line 619). */
-  Vmwrite_Gd64r_Ed64: 588,
-  /** `extrq V,U` (0F 79, defs line 620). */
-  Extrq_V_U: 589,
-  /** `insertq V,U` (0F 79, defs line 621). */
-  Insertq_V_U: 590,
-  /** `haddpd V,W` (0F 7C, defs line 622). */
-  Haddpd_V_W: 591,
-  /** `haddps V,W` (0F 7C, defs line 623). */
-  Haddps_V_W: 592,
-  /** `hsubpd V,W` (0F 7D, defs line 624). */
-  Hsubpd_V_W: 593,
-  /** `hsubps V,W` (0F 7D, defs line 625). */
-  Hsubps_V_W: 594,
-  /** `movd Ed,Pq` (0F 7E, defs line 626). */
-  Movd_Ed_Pq: 595,
-  /** `movq Eq,Pq` (0F 7E, defs line 627). */
-  Movq_Eq_Pq: 596,
-  /** `movd Ed,V` (0F 7E, defs line 628). */
-  Movd_Ed_V: 597,
-  /** `movq Eq,V` (0F 7E, defs line 629). */
-  Movq_Eq_V: 598,
-  /** `movq V,Wq` (0F 7E, defs line 630). */
-  Movq_V_Wq: 599,
-  /** `movq Qq,Pq` (0F 7F, defs line 631). */
-  Movq_Qq_Pq: 600,
-  /** `movdqa W,V` (0F 7F, defs line 632). */
-  Movdqa_W_V: 601,
-  /** `movdqu W,V` (0F 7F, defs line 633). */
-  Movdqu_W_V: 602,
-  /** `jo Jz` (0F 80, defs line 635). */
-  Jo_Jz: 603,
-  /** `jno Jz` (0F 81, defs line 636). */
-  Jno_Jz: 604,
-  /** `jb Jz` (0F 82, defs line 637). */
-  Jb_Jz: 605,
-  /** `jae Jz` (0F 83, defs line 638). */
-  Jae_Jz: 606,
-  /** `je Jz` (0F 84, defs line 639). */
-  Je_Jz: 607,
-  /** `jne Jz` (0F 85, defs line 640). */
-  Jne_Jz: 608,
-  /** `jbe Jz` (0F 86, defs line 641). */
-  Jbe_Jz: 609,
-  /** `ja Jz` (0F 87, defs line 642). */
-  Ja_Jz: 610,
-  /** `js Jz` (0F 88, defs line 643). */
-  Js_Jz: 611,
-  /** `jns Jz` (0F 89, defs line 644). */
-  Jns_Jz: 612,
-  /** `jp Jz` (0F 8A, defs line 645). */
-  Jp_Jz: 613,
-  /** `jnp Jz` (0F 8B, defs line 646). */
-  Jnp_Jz: 614,
-  /** `jl Jz` (0F 8C, defs line 647). */
-  Jl_Jz: 615,
-  /** `jge Jz` (0F 8D, defs line 648). */
-  Jge_Jz: 616,
-  /** `jle Jz` (0F 8E, defs line 649). */
-  Jle_Jz: 617,
-  /** `jg Jz` (0F 8F, defs line 650). */
-  Jg_Jz: 618,
-  /** `seto Eb` (0F 90, defs line 651). */
-  Seto_Eb: 619,
-  /** `setno Eb` (0F 91, defs line 652). */
-  Setno_Eb: 620,
-  /** `setb Eb` (0F 92, defs line 653). */
-  Setb_Eb: 621,
-  /** `setae Eb` (0F 93, defs line 654). */
-  Setae_Eb: 622,
-  /** `sete Eb` (0F 94, defs line 655). */
-  Sete_Eb: 623,
-  /** `setne Eb` (0F 95, defs line 656). */
-  Setne_Eb: 624,
-  /** `setbe Eb` (0F 96, defs line 657). */
-  Setbe_Eb: 625,
-  /** `seta Eb` (0F 97, defs line 658). */
-  Seta_Eb: 626,
-  /** `sets Eb` (0F 98, defs line 659). */
-  Sets_Eb: 627,
-  /** `setns Eb` (0F 99, defs line 660). */
-  Setns_Eb: 628,
-  /** `setp Eb` (0F 9A, defs line 661). */
-  Setp_Eb: 629,
-  /** `setnp Eb` (0F 9B, defs line 662). */
-  Setnp_Eb: 630,
-  /** `setl Eb` (0F 9C, defs line 663). */
-  Setl_Eb: 631,
-  /** `setge Eb` (0F 9D, defs line 664). */
-  Setge_Eb: 632,
-  /** `setle Eb` (0F 9E, defs line 665). */
-  Setle_Eb: 633,
-  /** `setg Eb` (0F 9F, defs line 666). */
-  Setg_Eb: 634,
-  /** `push FS` (0F A0, defs line 667). */
-  Push_FS: 635,
-  /** `pop FS` (0F A1, defs line 668). */
-  Pop_FS: 636,
-  /** `cpuid` (0F A2, defs line 669). */
-  Cpuid: 637,
-  /** `bt Ev,Gv` (0F A3, defs line 670). */
-  Bt_Ev_Gv: 638,
-  /** `shld Ev,Gv,Ib` (0F A4, defs line 671). */
-  Shld_Ev_Gv_Ib: 639,
-  /** `shld Ev,Gv,CL` (0F A5, defs line 672). */
-  Shld_Ev_Gv_CL: 640,
-  /** `push GS` (0F A8, defs line 673). */
-  Push_GS: 641,
-  /** `pop GS` (0F A9, defs line 674). */
-  Pop_GS: 642,
-  /** `rsm` (0F AA, defs line 675). */
-  Rsm: 643,
-  /** `bts Ev,Gv` (0F AB, defs line 676). */
-  Bts_Ev_Gv: 644,
-  /** `shrd Ev,Gv,Ib` (0F AC, defs line 677). */
-  Shrd_Ev_Gv_Ib: 645,
-  /** `shrd Ev,Gv,CL` (0F AD, defs line 678). */
-  Shrd_Ev_Gv_CL: 646,
-  /** `fxsave M512` (0F AE, defs line 679). */
-  Fxsave_M512: 647,
-  /** `fxrstor M512` (0F AE, defs line 680). */
-  Fxrstor_M512: 648,
-  /** `fxsave64 M512` (0F AE, defs line 681). */
-  Fxsave64_M512: 649,
-  /** `fxrstor64 M512` (0F AE, defs line 682). */
-  Fxrstor64_M512: 650,
-  /** `ldmxcsr Md` (0F AE, defs line 683). */
-  Ldmxcsr_Md: 651,
-  /** `stmxcsr Md` (0F AE, defs line 684). */
-  Stmxcsr_Md: 652,
-  /** `xsave M512` (0F AE, defs line 685). */
-  Xsave_M512: 653,
-  /** `xrstor M512` (0F AE, defs line 686). */
-  Xrstor_M512: 654,
-  /** `xsaveopt M512` (0F AE, defs line 687). */
-  Xsaveopt_M512: 655,
-  /** `xsave64 M512` (0F AE, defs line 688). */
-  Xsave64_M512: 656,
-  /** `xrstor64 M512` (0F AE, defs line 689). */
-  Xrstor64_M512: 657,
-  /** `xsaveopt64 M512` (0F AE, defs line 690). */
-  Xsaveopt64_M512: 658,
-  /** `clflush Mb` (0F AE, defs line 691). */
-  Clflush_Mb: 659,
-  /** `clwb Mb` (0F AE, defs line 692). */
-  Clwb_Mb: 660,
-  /** `clflushopt Mb` (0F AE, defs line 693). */
-  Clflushopt_Mb: 661,
-  /** `lfence` (0F AE, defs line 694). */
-  Lfence: 662,
-  /** `mfence` (0F AE, defs line 695). */
-  Mfence: 663,
-  /** `sfence` (0F AE, defs line 696). */
-  Sfence: 664,
-  /** `rdfsbase Ry` (0F AE, defs line 697). */
-  Rdfsbase_Ry: 665,
-  /** `rdgsbase Ry` (0F AE, defs line 698). */
-  Rdgsbase_Ry: 666,
-  /** `wrfsbase Ry` (0F AE, defs line 699). */
-  Wrfsbase_Ry: 667,
-  /** `wrgsbase Ry` (0F AE, defs line 700). */
-  Wrgsbase_Ry: 668,
-  /** `ptwrite Ey` (0F AE, defs line 701). */
-  Ptwrite_Ey: 669,
-  /** `incsspd Rd` (0F AE, defs line 702). */
-  Incsspd_Rd: 670,
-  /** `incsspq Rq` (0F AE, defs line 703). */
-  Incsspq_Rq: 671,
-  /** `umonitor Rv` (0F AE, defs line 704). */
-  Umonitor_Rv: 672,
-  /** `tpause Rd` (0F AE, defs line 705). */
-  Tpause_Rd: 673,
-  /** `umwait Rd` (0F AE, defs line 706). */
-  Umwait_Rd: 674,
-  /** `imul Gv,Ev` (0F AF, defs line 707). */
-  Imul_Gv_Ev: 675,
-  /** `cmpxchg Eb,Gb` (0F B0, defs line 708). */
-  Cmpxchg_Eb_Gb: 676,
-  /** `cmpxchg Ev,Gv` (0F B1, defs line 709). */
-  Cmpxchg_Ev_Gv: 677,
-  /** `lss Gv,Mp` (0F B2, defs line 710). */
-  Lss_Gv_Mp: 678,
-  /** `btr Ev,Gv` (0F B3, defs line 711). */
-  Btr_Ev_Gv: 679,
-  /** `lfs Gv,Mp` (0F B4, defs line 712). */
-  Lfs_Gv_Mp: 680,
-  /** `lgs Gv,Mp` (0F B5, defs line 713). */
-  Lgs_Gv_Mp: 681,
-  /** `movzx Gv,Eb` (0F B6, defs line 714). */
-  Movzx_Gv_Eb: 682,
-  /** `movzx Gv,Ew` (0F B7, defs line 715). */
-  Movzx_Gv_Ew: 683,
-  /** `popcnt Gv,Ev` (0F B8, defs line 716). */
-  Popcnt_Gv_Ev: 684,
-  /** `ud1 Gv,Ev` (0F B9, defs line 717). */
-  Ud1_Gv_Ev: 685,
-  /** `bt Ev,Ib` (0F BA, defs line 718). */
-  Bt_Ev_Ib: 686,
-  /** `bts Ev,Ib` (0F BA, defs line 719). */
-  Bts_Ev_Ib: 687,
-  /** `btr Ev,Ib` (0F BA, defs line 720). */
-  Btr_Ev_Ib: 688,
-  /** `btc Ev,Ib` (0F BA, defs line 721). */
-  Btc_Ev_Ib: 689,
-  /** `btc Ev,Gv` (0F BB, defs line 722). */
-  Btc_Ev_Gv: 690,
-  /** `bsf Gv,Ev` (0F BC, defs line 723). */
-  Bsf_Gv_Ev: 691,
-  /** `tzcnt Gv,Ev` (0F BC, defs line 724). */
-  Tzcnt_Gv_Ev: 692,
-  /** `bsr Gv,Ev` (0F BD, defs line 725). */
-  Bsr_Gv_Ev: 693,
-  /** `lzcnt Gv,Ev` (0F BD, defs line 726). */
-  Lzcnt_Gv_Ev: 694,
-  /** `movsx Gv,Eb` (0F BE, defs line 727). */
-  Movsx_Gv_Eb: 695,
-  /** `movsx Gv,Ew` (0F BF, defs line 728). */
-  Movsx_Gv_Ew: 696,
-  /** `xadd Eb,Gb` (0F C0, defs line 729). */
-  Xadd_Eb_Gb: 697,
-  /** `xadd Ev,Gv` (0F C1, defs line 730). */
-  Xadd_Ev_Gv: 698,
-  /** `cmpps V,W,Ib` (0F C2, defs line 731). */
-  Cmpps_V_W_Ib: 699,
-  /** `cmppd V,W,Ib` (0F C2, defs line 732). */
-  Cmppd_V_W_Ib: 700,
-  /** `cmpss V,Wd,Ib` (0F C2, defs line 733). */
-  Cmpss_V_Wd_Ib: 701,
-  /** `cmpsd V,Wq,Ib` (0F C2, defs line 734). */
-  Cmpsd_V_Wq_Ib: 702,
-  /** `movnti My,Gy` (0F C3, defs line 735). */
-  Movnti_My_Gy: 703,
-  /** `pinsrw Pq,Edw,Ib` (0F C4, defs line 736). */
-  Pinsrw_Pq_Edw_Ib: 704,
-  /** `pinsrw V,Edw,Ib` (0F C4, defs line 737). */
-  Pinsrw_V_Edw_Ib: 705,
-  /** `pextrw Gd,Nq,Ib` (0F C5, defs line 738). */
-  Pextrw_Gd_Nq_Ib: 706,
-  /** `pextrw Gd,U,Ib` (0F C5, defs line 739). */
-  Pextrw_Gd_U_Ib: 707,
-  /** `shufps V,W,Ib` (0F C6, defs line 740). */
-  Shufps_V_W_Ib: 708,
-  /** `shufpd V,W,Ib` (0F C6, defs line 741). */
-  Shufpd_V_W_Ib: 709,
-  /** `cmpxchg8b Mq` (0F C7, defs line 742). */
-  Cmpxchg8b_Mq: 710,
-  /** `cmpxchg16b Mdq` (0F C7, defs line 743). */
-  Cmpxchg16b_Mdq: 711,
-  /** `xrstors M512` (0F C7, defs line 744). */
-  Xrstors_M512: 712,
-  /** `xrstors64 M512` (0F C7, defs line 745). */
-  Xrstors64_M512: 713,
-  /** `xsavec M512` (0F C7, defs line 746). */
-  Xsavec_M512: 714,
-  /** `xsavec64 M512` (0F C7, defs line 747). */
-  Xsavec64_M512: 715,
-  /** `xsaves M512` (0F C7, defs line 748). */
-  Xsaves_M512: 716,
-  /** `xsaves64 M512` (0F C7, defs line 749). */
-  Xsaves64_M512: 717,
-  /** `vmptrld Mq` (0F C7, defs line 750). */
-  Vmptrld_Mq: 718,
-  /** `vmclear Mq` (0F C7, defs line 751). */
-  Vmclear_Mq: 719,
-  /** `vmxon Mq` (0F C7, defs line 752). */
-  Vmxon_Mq: 720,
-  /** `vmptrst Mq` (0F C7, defs line 753). */
-  Vmptrst_Mq: 721,
-  /** `rdrand Rv` (0F C7, defs line 754). */
-  Rdrand_Rv: 722,
-  /** `rdseed Rv` (0F C7, defs line 755). */
-  Rdseed_Rv: 723,
-  /** `rdpid Rcr` (0F C7, defs line 756). */
-  Rdpid_Rcr: 724,
-  /** `bswap Zv` (0F C8, defs line 757). */
-  Bswap_Zv: 725,
-  /** `addsubpd V,W` (0F D0, defs line 759). */
-  Addsubpd_V_W: 726,
-  /** `addsubps V,W` (0F D0, defs line 760). */
-  Addsubps_V_W: 727,
-  /** `psrlw Pq,Qq` (0F D1, defs line 761). */
-  Psrlw_Pq_Qq: 728,
-  /** `psrlw V,W` (0F D1, defs line 762). */
-  Psrlw_V_W: 729,
-  /** `psrld Pq,Qq` (0F D2, defs line 763). */
-  Psrld_Pq_Qq: 730,
-  /** `psrld V,W` (0F D2, defs line 764). */
-  Psrld_V_W: 731,
-  /** `psrlq Pq,Qq` (0F D3, defs line 765). */
-  Psrlq_Pq_Qq: 732,
-  /** `psrlq V,W` (0F D3, defs line 766). */
-  Psrlq_V_W: 733,
-  /** `paddq Pq,Qq` (0F D4, defs line 767). */
-  Paddq_Pq_Qq: 734,
-  /** `paddq V,W` (0F D4, defs line 768). */
-  Paddq_V_W: 735,
-  /** `pmullw Pq,Qq` (0F D5, defs line 769). */
-  Pmullw_Pq_Qq: 736,
-  /** `pmullw V,W` (0F D5, defs line 770). */
-  Pmullw_V_W: 737,
-  /** `movq Wq,V` (0F D6, defs line 771). */
-  Movq_Wq_V: 738,
-  /** `movq2dq V,Nq` (0F D6, defs line 772). */
-  Movq2dq_V_Nq: 739,
-  /** `movdq2q Pq,U` (0F D6, defs line 773). */
-  Movdq2q_Pq_U: 740,
-  /** `pmovmskb Gy,Nq` (0F D7, defs line 774). */
-  Pmovmskb_Gy_Nq: 741,
-  /** `pmovmskb Gy,U` (0F D7, defs line 775). */
-  Pmovmskb_Gy_U: 742,
-  /** `psubusb Pq,Qq` (0F D8, defs line 776). */
-  Psubusb_Pq_Qq: 743,
-  /** `psubusb V,W` (0F D8, defs line 777). */
-  Psubusb_V_W: 744,
-  /** `psubusw Pq,Qq` (0F D9, defs line 778). */
-  Psubusw_Pq_Qq: 745,
-  /** `psubusw V,W` (0F D9, defs line 779). */
-  Psubusw_V_W: 746,
-  /** `pminub Pq,Qq` (0F DA, defs line 780). */
-  Pminub_Pq_Qq: 747,
-  /** `pminub V,W` (0F DA, defs line 781). */
-  Pminub_V_W: 748,
-  /** `pand Pq,Qq` (0F DB, defs line 782). */
-  Pand_Pq_Qq: 749,
-  /** `pand V,W` (0F DB, defs line 783). */
-  Pand_V_W: 750,
-  /** `paddusb Pq,Qq` (0F DC, defs line 784). */
-  Paddusb_Pq_Qq: 751,
-  /** `paddusb V,W` (0F DC, defs line 785). */
-  Paddusb_V_W: 752,
-  /** `paddusw Pq,Qq` (0F DD, defs line 786). */
-  Paddusw_Pq_Qq: 753,
-  /** `paddusw V,W` (0F DD, defs line 787). */
-  Paddusw_V_W: 754,
-  /** `pmaxub Pq,Qq` (0F DE, defs line 788). */
-  Pmaxub_Pq_Qq: 755,
-  /** `pmaxub V,W` (0F DE, defs line 789). */
-  Pmaxub_V_W: 756,
-  /** `pandn Pq,Qq` (0F DF, defs line 790). */
-  Pandn_Pq_Qq: 757,
-  /** `pandn V,W` (0F DF, defs line 791). */
-  Pandn_V_W: 758,
-  /** `pavgb Pq,Qq` (0F E0, defs line 792). */
-  Pavgb_Pq_Qq: 759,
-  /** `pavgb V,W` (0F E0, defs line 793). */
-  Pavgb_V_W: 760,
-  /** `psraw Pq,Qq` (0F E1, defs line 794). */
-  Psraw_Pq_Qq: 761,
-  /** `psraw V,W` (0F E1, defs line 795). */
-  Psraw_V_W: 762,
-  /** `psrad Pq,Qq` (0F E2, defs line 796). */
-  Psrad_Pq_Qq: 763,
-  /** `psrad V,W` (0F E2, defs line 797). */
-  Psrad_V_W: 764,
-  /** `pavgw Pq,Qq` (0F E3, defs line 798). */
-  Pavgw_Pq_Qq: 765,
-  /** `pavgw V,W` (0F E3, defs line 799). */
-  Pavgw_V_W: 766,
-  /** `pmulhuw Pq,Qq` (0F E4, defs line 800). */
-  Pmulhuw_Pq_Qq: 767,
-  /** `pmulhuw V,W` (0F E4, defs line 801). */
-  Pmulhuw_V_W: 768,
-  /** `pmulhw Pq,Qq` (0F E5, defs line 802). */
-  Pmulhw_Pq_Qq: 769,
-  /** `pmulhw V,W` (0F E5, defs line 803). */
-  Pmulhw_V_W: 770,
-  /** `cvttpd2dq V,W` (0F E6, defs line 804). */
-  Cvttpd2dq_V_W: 771,
-  /** `cvtdq2pd V,Wq` (0F E6, defs line 805). */
-  Cvtdq2pd_V_Wq: 772,
-  /** `cvtpd2dq V,W` (0F E6, defs line 806). */
-  Cvtpd2dq_V_W: 773,
-  /** `movntq Mq,Pq` (0F E7, defs line 807). */
-  Movntq_Mq_Pq: 774,
-  /** `movntdq Mdq,V` (0F E7, defs line 808). */
-  Movntdq_Mdq_V: 775,
-  /** `psubsb Pq,Qq` (0F E8, defs line 809). */
-  Psubsb_Pq_Qq: 776,
-  /** `psubsb V,W` (0F E8, defs line 810). */
-  Psubsb_V_W: 777,
-  /** `psubsw Pq,Qq` (0F E9, defs line 811). */
-  Psubsw_Pq_Qq: 778,
-  /** `psubsw V,W` (0F E9, defs line 812). */
-  Psubsw_V_W: 779,
-  /** `pminsw Pq,Qq` (0F EA, defs line 813). */
-  Pminsw_Pq_Qq: 780,
-  /** `pminsw V,W` (0F EA, defs line 814). */
-  Pminsw_V_W: 781,
-  /** `por Pq,Qq` (0F EB, defs line 815). */
-  Por_Pq_Qq: 782,
-  /** `por V,W` (0F EB, defs line 816). */
-  Por_V_W: 783,
-  /** `paddsb Pq,Qq` (0F EC, defs line 817). */
-  Paddsb_Pq_Qq: 784,
-  /** `paddsb V,W` (0F EC, defs line 818). */
-  Paddsb_V_W: 785,
-  /** `paddsw Pq,Qq` (0F ED, defs line 819). */
-  Paddsw_Pq_Qq: 786,
-  /** `paddsw V,W` (0F ED, defs line 820). */
-  Paddsw_V_W: 787,
-  /** `pmaxsw Pq,Qq` (0F EE, defs line 821). */
-  Pmaxsw_Pq_Qq: 788,
-  /** `pmaxsw V,W` (0F EE, defs line 822). */
-  Pmaxsw_V_W: 789,
-  /** `pxor Pq,Qq` (0F EF, defs line 823). */
-  Pxor_Pq_Qq: 790,
-  /** `pxor V,W` (0F EF, defs line 824). */
-  Pxor_V_W: 791,
-  /** `lddqu V,Mdq` (0F F0, defs line 825). */
-  Lddqu_V_Mdq: 792,
-  /** `psllw Pq,Qq` (0F F1, defs line 826). */
-  Psllw_Pq_Qq: 793,
-  /** `psllw V,W` (0F F1, defs line 827). */
-  Psllw_V_W: 794,
-  /** `pslld Pq,Qq` (0F F2, defs line 828). */
-  Pslld_Pq_Qq: 795,
-  /** `pslld V,W` (0F F2, defs line 829). */
-  Pslld_V_W: 796,
-  /** `psllq Pq,Qq` (0F F3, defs line 830). */
-  Psllq_Pq_Qq: 797,
-  /** `psllq V,W` (0F F3, defs line 831). */
-  Psllq_V_W: 798,
-  /** `pmuludq Pq,Qq` (0F F4, defs line 832). */
-  Pmuludq_Pq_Qq: 799,
-  /** `pmuludq V,W` (0F F4, defs line 833). */
-  Pmuludq_V_W: 800,
-  /** `pmaddwd Pq,Qq` (0F F5, defs line 834). */
-  Pmaddwd_Pq_Qq: 801,
-  /** `pmaddwd V,W` (0F F5, defs line 835). */
-  Pmaddwd_V_W: 802,
-  /** `psadbw Pq,Qq` (0F F6, defs line 836). */
-  Psadbw_Pq_Qq: 803,
-  /** `psadbw V,W` (0F F6, defs line 837). */
-  Psadbw_V_W: 804,
-  /** `maskmovq Pq,Nq` (0F F7, defs line 838). */
-  Maskmovq_Pq_Nq: 805,
-  /** `maskmovdqu V,U` (0F F7, defs line 839). */
-  Maskmovdqu_V_U: 806,
-  /** `psubb Pq,Qq` (0F F8, defs line 840). */
-  Psubb_Pq_Qq: 807,
-  /** `psubb V,W` (0F F8, defs line 841). */
-  Psubb_V_W: 808,
-  /** `psubw Pq,Qq` (0F F9, defs line 842). */
-  Psubw_Pq_Qq: 809,
-  /** `psubw V,W` (0F F9, defs line 843). */
-  Psubw_V_W: 810,
-  /** `psubd Pq,Qq` (0F FA, defs line 844). */
-  Psubd_Pq_Qq: 811,
-  /** `psubd V,W` (0F FA, defs line 845). */
-  Psubd_V_W: 812,
-  /** `psubq Pq,Qq` (0F FB, defs line 846). */
-  Psubq_Pq_Qq: 813,
-  /** `psubq V,W` (0F FB, defs line 847). */
-  Psubq_V_W: 814,
-  /** `paddb Pq,Qq` (0F FC, defs line 848). */
-  Paddb_Pq_Qq: 815,
-  /** `paddb V,W` (0F FC, defs line 849). */
-  Paddb_V_W: 816,
-  /** `paddw Pq,Qq` (0F FD, defs line 850). */
-  Paddw_Pq_Qq: 817,
-  /** `paddw V,W` (0F FD, defs line 851). */
-  Paddw_V_W: 818,
-  /** `paddd Pq,Qq` (0F FE, defs line 852). */
-  Paddd_Pq_Qq: 819,
-  /** `paddd V,W` (0F FE, defs line 853). */
-  Paddd_V_W: 820,
-  /** `ud0 Gd,Ed` (0F FF, defs line 854). */
-  Ud0_Gd_Ed: 821,
-  /** `fadd ST0,Md` (LEGACY D8, defs line 858). */
-  Fadd_ST0_Md: 822,
-  /** `fadd ST0,STi` (LEGACY D8, defs line 859). */
-  Fadd_ST0_STi: 823,
-  /** `fadd ST0,Mq` (LEGACY DC, defs line 860). */
-  Fadd_ST0_Mq: 824,
-  /** `fiadd ST0,Md` (LEGACY DA, defs line 861). */
-  Fiadd_ST0_Md: 825,
-  /** `fiadd ST0,Mw` (LEGACY DE, defs line 862). */
-  Fiadd_ST0_Mw: 826,
-  /** `fmul ST0,Md` (LEGACY D8, defs line 863). */
-  Fmul_ST0_Md: 827,
-  /** `fmul ST0,STi` (LEGACY D8, defs line 864). */
-  Fmul_ST0_STi: 828,
-  /** `fmul ST0,Mq` (LEGACY DC, defs line 865). */
-  Fmul_ST0_Mq: 829,
-  /** `fimul ST0,Md` (LEGACY DA, defs line 866). */
-  Fimul_ST0_Md: 830,
-  /** `fimul ST0,Mw` (LEGACY DE, defs line 867). */
-  Fimul_ST0_Mw: 831,
-  /** `fcom ST0,Md` (LEGACY D8, defs line 868). */
-  Fcom_ST0_Md: 832,
-  /** `fcom ST0,STi` (LEGACY D8, defs line 869). */
-  Fcom_ST0_STi: 833,
-  /** `fcom ST0,Mq` (LEGACY DC, defs line 870). */
-  Fcom_ST0_Mq: 834,
-  /** `ficom ST0,Md` (LEGACY DA, defs line 871). */
-  Ficom_ST0_Md: 835,
-  /** `ficom ST0,Mw` (LEGACY DE, defs line 872). */
-  Ficom_ST0_Mw: 836,
-  /** `fcomp ST0,Md` (LEGACY D8, defs line 873). */
-  Fcomp_ST0_Md: 837,
-  /** `fcomp ST0,STi` (LEGACY D8, defs line 874). */
-  Fcomp_ST0_STi: 838,
-  /** `fcomp ST0,Mq` (LEGACY DC, defs line 875). */
-  Fcomp_ST0_Mq: 839,
-  /** `ficomp ST0,Md` (LEGACY DA, defs line 876). */
-  Ficomp_ST0_Md: 840,
-  /** `ficomp ST0,Mw` (LEGACY DE, defs line 877). */
-  Ficomp_ST0_Mw: 841,
-  /** `fsub ST0,Md` (LEGACY D8, defs line 878). */
-  Fsub_ST0_Md: 842,
-  /** `fsub ST0,STi` (LEGACY D8, defs line 879). */
-  Fsub_ST0_STi: 843,
-  /** `fsub ST0,Mq` (LEGACY DC, defs line 880). */
-  Fsub_ST0_Mq: 844,
-  /** `fisub ST0,Md` (LEGACY DA, defs line 881). */
-  Fisub_ST0_Md: 845,
-  /** `fisub ST0,Mw` (LEGACY DE, defs line 882). */
-  Fisub_ST0_Mw: 846,
-  /** `fsubr ST0,Md` (LEGACY D8, defs line 883). */
-  Fsubr_ST0_Md: 847,
-  /** `fsubr ST0,STi` (LEGACY D8, defs line 884). */
-  Fsubr_ST0_STi: 848,
-  /** `fsubr ST0,Mq` (LEGACY DC, defs line 885). */
-  Fsubr_ST0_Mq: 849,
-  /** `fisubr ST0,Md` (LEGACY DA, defs line 886). */
-  Fisubr_ST0_Md: 850,
-  /** `fisubr ST0,Mw` (LEGACY DE, defs line 887). */
-  Fisubr_ST0_Mw: 851,
-  /** `fdiv ST0,Md` (LEGACY D8, defs line 888). */
-  Fdiv_ST0_Md: 852,
-  /** `fdiv ST0,STi` (LEGACY D8, defs line 889). */
-  Fdiv_ST0_STi: 853,
-  /** `fdiv ST0,Mq` (LEGACY DC, defs line 890). */
-  Fdiv_ST0_Mq: 854,
-  /** `fidiv ST0,Md` (LEGACY DA, defs line 891). */
-  Fidiv_ST0_Md: 855,
-  /** `fidiv ST0,Mw` (LEGACY DE, defs line 892). */
-  Fidiv_ST0_Mw: 856,
-  /** `fdivr ST0,Md` (LEGACY D8, defs line 893). */
-  Fdivr_ST0_Md: 857,
-  /** `fdivr ST0,STi` (LEGACY D8, defs line 894). */
-  Fdivr_ST0_STi: 858,
-  /** `fdivr ST0,Mq` (LEGACY DC, defs line 895). */
-  Fdivr_ST0_Mq: 859,
-  /** `fidivr ST0,Md` (LEGACY DA, defs line 896). */
-  Fidivr_ST0_Md: 860,
-  /** `fidivr ST0,Mw` (LEGACY DE, defs line 897). */
-  Fidivr_ST0_Mw: 861,
-  /** `fadd STi,ST0` (LEGACY DC, defs line 898). */
-  Fadd_STi_ST0: 862,
-  /** `fmul STi,ST0` (LEGACY DC, defs line 899). */
-  Fmul_STi_ST0: 863,
-  /** `fcom ST0,STi` (LEGACY DC, defs line 900). */
-  Fcom_ST0_STi_2: 864,
-  /** `fcomp ST0,STi` (LEGACY DC, defs line 901). */
-  Fcomp_ST0_STi_2: 865,
-  /** `fsubr STi,ST0` (LEGACY DC, defs line 902). */
-  Fsubr_STi_ST0: 866,
-  /** `fsub STi,ST0` (LEGACY DC, defs line 903). */
-  Fsub_STi_ST0: 867,
-  /** `fdivr STi,ST0` (LEGACY DC, defs line 904). */
-  Fdivr_STi_ST0: 868,
-  /** `fdiv STi,ST0` (LEGACY DC, defs line 905). */
-  Fdiv_STi_ST0: 869,
-  /** `faddp STi,ST0` (LEGACY DE, defs line 906). */
-  Faddp_STi_ST0: 870,
-  /** `fmulp STi,ST0` (LEGACY DE, defs line 907). */
-  Fmulp_STi_ST0: 871,
-  /** `fcomp ST0,STi` (LEGACY DE, defs line 908). */
-  Fcomp_ST0_STi_3: 872,
-  /** `fsubrp STi,ST0` (LEGACY DE, defs line 909). */
-  Fsubrp_STi_ST0: 873,
-  /** `fsubp STi,ST0` (LEGACY DE, defs line 910). */
-  Fsubp_STi_ST0: 874,
-  /** `fdivrp STi,ST0` (LEGACY DE, defs line 911). */
-  Fdivrp_STi_ST0: 875,
-  /** `fdivp STi,ST0` (LEGACY DE, defs line 912). */
-  Fdivp_STi_ST0: 876,
-  /** `fcompp` (LEGACY DE, defs line 913). */
-  Fcompp: 877,
-  /** `fld ST0,Md` (LEGACY D9, defs line 914). */
-  Fld_ST0_Md: 878,
-  /** `fst Md,ST0` (LEGACY D9, defs line 915). */
-  Fst_Md_ST0: 879,
-  /** `fstp Md,ST0` (LEGACY D9, defs line 916). */
-  Fstp_Md_ST0: 880,
-  /** `fldenv M` (LEGACY D9, defs line 917). */
-  Fldenv_M: 881,
-  /** `fldcw Mw` (LEGACY D9, defs line 918). */
-  Fldcw_Mw: 882,
-  /** `fnstenv M` (LEGACY D9, defs line 919). */
-  Fnstenv_M: 883,
-  /** `fnstcw Mw` (LEGACY D9, defs line 920). */
-  Fnstcw_Mw: 884,
-  /** `fld ST0,STi` (LEGACY D9, defs line 921). */
-  Fld_ST0_STi: 885,
-  /** `fxch ST0,STi` (LEGACY D9, defs line 922). */
-  Fxch_ST0_STi: 886,
-  /** `fnop` (LEGACY D9, defs line 923). */
-  Fnop: 887,
-  /** `fstpnce STi,ST0` (LEGACY D9, defs line 924). */
-  Fstpnce_STi_ST0: 888,
-  /** `fchs` (LEGACY D9, defs line 925). */
-  Fchs: 889,
-  /** `fabs` (LEGACY D9, defs line 926). */
-  Fabs: 890,
-  /** `ftst` (LEGACY D9, defs line 927). */
-  Ftst: 891,
-  /** `fxam` (LEGACY D9, defs line 928). */
-  Fxam: 892,
-  /** `fld1` (LEGACY D9, defs line 929). */
-  Fld1: 893,
-  /** `fldl2t` (LEGACY D9, defs line 930). */
-  Fldl2t: 894,
-  /** `fldl2e` (LEGACY D9, defs line 931). */
-  Fldl2e: 895,
-  /** `fldpi` (LEGACY D9, defs line 932). */
-  Fldpi: 896,
-  /** `fldlg2` (LEGACY D9, defs line 933). */
-  Fldlg2: 897,
-  /** `fldln2` (LEGACY D9, defs line 934). */
-  Fldln2: 898,
-  /** `fldz` (LEGACY D9, defs line 935). */
-  Fldz: 899,
-  /** `f2xm1` (LEGACY D9, defs line 936). */
-  F2xm1: 900,
-  /** `fyl2x` (LEGACY D9, defs line 937). */
-  Fyl2x: 901,
-  /** `fptan` (LEGACY D9, defs line 938). */
-  Fptan: 902,
-  /** `fpatan` (LEGACY D9, defs line 939). */
-  Fpatan: 903,
-  /** `fxtract` (LEGACY D9, defs line 940). */
-  Fxtract: 904,
-  /** `fprem1` (LEGACY D9, defs line 941). */
-  Fprem1: 905,
-  /** `fdecstp` (LEGACY D9, defs line 942). */
-  Fdecstp: 906,
-  /** `fincstp` (LEGACY D9, defs line 943). */
-  Fincstp: 907,
-  /** `fprem` (LEGACY D9, defs line 944). */
-  Fprem: 908,
-  /** `fyl2xp1` (LEGACY D9, defs line 945). */
-  Fyl2xp1: 909,
-  /** `fsqrt` (LEGACY D9, defs line 946). */
-  Fsqrt: 910,
-  /** `fsincos` (LEGACY D9, defs line 947). */
-  Fsincos: 911,
-  /** `frndint` (LEGACY D9, defs line 948). */
-  Frndint: 912,
-  /** `fscale` (LEGACY D9, defs line 949). */
-  Fscale: 913,
-  /** `fsin` (LEGACY D9, defs line 950). */
-  Fsin: 914,
-  /** `fcos` (LEGACY D9, defs line 951). */
-  Fcos: 915,
-  /** `fcmovb ST0,STi` (LEGACY DA, defs line 952). */
-  Fcmovb_ST0_STi: 916,
-  /** `fcmove ST0,STi` (LEGACY DA, defs line 953). */
-  Fcmove_ST0_STi: 917,
-  /** `fcmovbe ST0,STi` (LEGACY DA, defs line 954). */
-  Fcmovbe_ST0_STi: 918,
-  /** `fcmovu ST0,STi` (LEGACY DA, defs line 955). */
-  Fcmovu_ST0_STi: 919,
-  /** `fucompp` (LEGACY DA, defs line 956). */
-  Fucompp: 920,
-  /** `fild ST0,Md` (LEGACY DB, defs line 957). */
-  Fild_ST0_Md: 921,
-  /** `fisttp Md,ST0` (LEGACY DB, defs line 958). */
-  Fisttp_Md_ST0: 922,
-  /** `fist Md,ST0` (LEGACY DB, defs line 959). */
-  Fist_Md_ST0: 923,
-  /** `fistp Md,ST0` (LEGACY DB, defs line 960). */
-  Fistp_Md_ST0: 924,
-  /** `fld ST0,Mt` (LEGACY DB, defs line 961). */
-  Fld_ST0_Mt: 925,
-  /** `fstp Mt,ST0` (LEGACY DB, defs line 962). */
-  Fstp_Mt_ST0: 926,
-  /** `fcmovnb ST0,STi` (LEGACY DB, defs line 963). */
-  Fcmovnb_ST0_STi: 927,
-  /** `fcmovne ST0,STi` (LEGACY DB, defs line 964). */
-  Fcmovne_ST0_STi: 928,
-  /** `fcmovnbe ST0,STi` (LEGACY DB, defs line 965). */
-  Fcmovnbe_ST0_STi: 929,
-  /** `fcmovnu ST0,STi` (LEGACY DB, defs line 966). */
-  Fcmovnu_ST0_STi: 930,
-  /** `fneni` (LEGACY DB, defs line 967). */
-  Fneni: 931,
-  /** `fndisi` (LEGACY DB, defs line 968). */
-  Fndisi: 932,
-  /** `fnclex` (LEGACY DB, defs line 969). */
-  Fnclex: 933,
-  /** `fnsetpm` (LEGACY DB, defs line 970). */
-  Fnsetpm: 934,
-  /** `fninit` (LEGACY DB, defs line 971). */
-  Fninit: 935,
-  /** `fucomi ST0,STi` (LEGACY DB, defs line 972). */
-  Fucomi_ST0_STi: 936,
-  /** `fcomi ST0,STi` (LEGACY DB, defs line 973). */
-  Fcomi_ST0_STi: 937,
-  /** `fld ST0,Mq` (LEGACY DD, defs line 974). */
-  Fld_ST0_Mq: 938,
-  /** `fisttp Mq,ST0` (LEGACY DD, defs line 975). */
-  Fisttp_Mq_ST0: 939,
-  /** `fst Mq,ST0` (LEGACY DD, defs line 976). */
-  Fst_Mq_ST0: 940,
-  /** `fstp Mq,ST0` (LEGACY DD, defs line 977). */
-  Fstp_Mq_ST0: 941,
-  /** `frstor M` (LEGACY DD, defs line 978). */
-  Frstor_M: 942,
-  /** `fnsave M` (LEGACY DD, defs line 979). */
-  Fnsave_M: 943,
-  /** `fnstsw Mw` (LEGACY DD, defs line 980). */
-  Fnstsw_Mw: 944,
-  /** `ffree STi` (LEGACY DD, defs line 981). */
-  Ffree_STi: 945,
-  /** `fxch ST0,STi` (LEGACY DD, defs line 982). */
-  Fxch_ST0_STi_2: 946,
-  /** `fst STi,ST0` (LEGACY DD, defs line 983). */
-  Fst_STi_ST0: 947,
-  /** `fstp STi,ST0` (LEGACY DD, defs line 984). */
-  Fstp_STi_ST0: 948,
-  /** `fucom ST0,STi` (LEGACY DD, defs line 985). */
-  Fucom_ST0_STi: 949,
-  /** `fucomp ST0,STi` (LEGACY DD, defs line 986). */
-  Fucomp_ST0_STi: 950,
-  /** `fild ST0,Mw` (LEGACY DF, defs line 987). */
-  Fild_ST0_Mw: 951,
-  /** `fisttp Mw,ST0` (LEGACY DF, defs line 988). */
-  Fisttp_Mw_ST0: 952,
-  /** `fist Mw,ST0` (LEGACY DF, defs line 989). */
-  Fist_Mw_ST0: 953,
-  /** `fistp Mw,ST0` (LEGACY DF, defs line 990). */
-  Fistp_Mw_ST0: 954,
-  /** `fbld ST0,Mt` (LEGACY DF, defs line 991). */
-  Fbld_ST0_Mt: 955,
-  /** `fild ST0,Mq` (LEGACY DF, defs line 992). */
-  Fild_ST0_Mq: 956,
-  /** `fbstp Mt,ST0` (LEGACY DF, defs line 993). */
-  Fbstp_Mt_ST0: 957,
-  /** `fistp Mq,ST0` (LEGACY DF, defs line 994). */
-  Fistp_Mq_ST0: 958,
-  /** `ffreep STi` (LEGACY DF, defs line 995). */
-  Ffreep_STi: 959,
-  /** `fxch ST0,STi` (LEGACY DF, defs line 996). */
-  Fxch_ST0_STi_3: 960,
-  /** `fstp STi,ST0` (LEGACY DF, defs line 997). */
-  Fstp_STi_ST0_2: 961,
-  /** `fstp STi,ST0` (LEGACY DF, defs line 998). */
-  Fstp_STi_ST0_3: 962,
-  /** `fnstsw AX` (LEGACY DF, defs line 999). */
-  Fnstsw_AX: 963,
-  /** `fucomip ST0,STi` (LEGACY DF, defs line 1000). */
-  Fucomip_ST0_STi: 964,
-  /** `fcomip ST0,STi` (LEGACY DF, defs line 1001). */
-  Fcomip_ST0_STi: 965,
+  /** `prefetch Mb` (0F 0D, defs line 403). */
+  Prefetch_Mb_2: 381,
+  /** `reservednop Ev,Gv` (0F 0D, defs line 404). */
+  Reservednop_Ev_Gv: 382,
+  /** `femms` (0F 0E, defs line 405). */
+  Femms: 383,
+  /** `movups V,W` (0F 10, defs line 407). */
+  Movups_V_W: 384,
+  /** `movupd V,W` (0F 10, defs line 408). */
+  Movupd_V_W: 385,
+  /** `movss V,Wd` (0F 10, defs line 409). */
+  Movss_V_Wd: 386,
+  /** `movsd V,Wq` (0F 10, defs line 410). */
+  Movsd_V_Wq: 387,
+  /** `movups W,V` (0F 11, defs line 411). */
+  Movups_W_V: 388,
+  /** `movupd W,V` (0F 11, defs line 412). */
+  Movupd_W_V: 389,
+  /** `movss Wd,V` (0F 11, defs line 413). */
+  Movss_Wd_V: 390,
+  /** `movsd Wq,V` (0F 11, defs line 414). */
+  Movsd_Wq_V: 391,
+  /** `movlps V,Mq` (0F 12, defs line 415). */
+  Movlps_V_Mq: 392,
+  /** `movhlps V,U` (0F 12, defs line 416). */
+  Movhlps_V_U: 393,
+  /** `movlpd V,Mq` (0F 12, defs line 417). */
+  Movlpd_V_Mq: 394,
+  /** `movsldup V,W` (0F 12, defs line 418). */
+  Movsldup_V_W: 395,
+  /** `movddup V,Wq` (0F 12, defs line 419). */
+  Movddup_V_Wq: 396,
+  /** `movlps Mq,V` (0F 13, defs line 420). */
+  Movlps_Mq_V: 397,
+  /** `movlpd Mq,V` (0F 13, defs line 421). */
+  Movlpd_Mq_V: 398,
+  /** `unpcklps V,W` (0F 14, defs line 422). */
+  Unpcklps_V_W: 399,
+  /** `unpcklpd V,W` (0F 14, defs line 423). */
+  Unpcklpd_V_W: 400,
+  /** `unpckhps V,W` (0F 15, defs line 424). */
+  Unpckhps_V_W: 401,
+  /** `unpckhpd V,W` (0F 15, defs line 425). */
+  Unpckhpd_V_W: 402,
+  /** `movhps V,Mq` (0F 16, defs line 426). */
+  Movhps_V_Mq: 403,
+  /** `movlhps V,U` (0F 16, defs line 427). */
+  Movlhps_V_U: 404,
+  /** `movhpd V,Mq` (0F 16, defs line 428). */
+  Movhpd_V_Mq: 405,
+  /** `movshdup V,W` (0F 16, defs line 429). */
+  Movshdup_V_W: 406,
+  /** `movhps Mq,V` (0F 17, defs line 430). */
+  Movhps_Mq_V: 407,
+  /** `movhpd Mq,V` (0F 17, defs line 431). */
+  Movhpd_Mq_V: 408,
+  /** `prefetchnta Mb` (0F 18, defs line 432). */
+  Prefetchnta_Mb: 409,
+  /** `prefetcht0 Mb` (0F 18, defs line 433). */
+  Prefetcht0_Mb: 410,
+  /** `prefetcht1 Mb` (0F 18, defs line 434). */
+  Prefetcht1_Mb: 411,
+  /** `prefetcht2 Mb` (0F 18, defs line 435). */
+  Prefetcht2_Mb: 412,
+  /** `cldemote Mb` (0F 1C, defs line 436). */
+  Cldemote_Mb: 413,
+  /** `prefetchit1 Mb` (0F 18, defs line 437). */
+  Prefetchit1_Mb: 414,
+  /** `prefetchit0 Mb` (0F 18, defs line 438). */
+  Prefetchit0_Mb: 415,
+  /** `reservednop Ev,Gv` (0F 18, defs line 439). */
+  Reservednop_Ev_Gv_2: 416,
+  /** `reservednop Ev,Gv` (0F 19, defs line 440). */
+  Reservednop_Ev_Gv_3: 417,
+  /** `reservednop Ev,Gv` (0F 1A, defs line 441). */
+  Reservednop_Ev_Gv_4: 418,
+  /** `reservednop Ev,Gv` (0F 1B, defs line 442). */
+  Reservednop_Ev_Gv_5: 419,
+  /** `reservednop Ev,Gv` (0F 1C, defs line 443). */
+  Reservednop_Ev_Gv_6: 420,
+  /** `reservednop Ev,Gv` (0F 1D, defs line 444). */
+  Reservednop_Ev_Gv_7: 421,
+  /** `reservednop Ev,Gv` (0F 1E, defs line 445). */
+  Reservednop_Ev_Gv_8: 422,
+  /** `reservednop Ev,Gv` (0F 1F, defs line 446). */
+  Reservednop_Ev_Gv_9: 423,
+  /** `nop Ev` (0F 1F, defs line 447). */
+  Nop_Ev: 424,
+  /** `endbr64` (0F 1E, defs line 448). */
+  Endbr64: 425,
+  /** `endbr32` (0F 1E, defs line 449). */
+  Endbr32: 426,
+  /** `rdsspd Rd` (0F 1E, defs line 450). */
+  Rdsspd_Rd: 427,
+  /** `rdsspq Rq` (0F 1E, defs line 451). */
+  Rdsspq_Rq: 428,
+  /** `mov Rcr,Cd` (0F 20, defs line 453). */
+  Mov_Rcr_Cd: 429,
+  /** `mov Rcr,Dd` (0F 21, defs line 454). */
+  Mov_Rcr_Dd: 430,
+  /** `mov Cd,Rcr` (0F 22, defs line 455). */
+  Mov_Cd_Rcr: 431,
+  /** `mov Dd,Rcr` (0F 23, defs line 456). */
+  Mov_Dd_Rcr: 432,
+  /** `movaps V,W` (0F 28, defs line 458). */
+  Movaps_V_W: 433,
+  /** `movapd V,W` (0F 28, defs line 459). */
+  Movapd_V_W: 434,
+  /** `movaps W,V` (0F 29, defs line 460). */
+  Movaps_W_V: 435,
+  /** `movapd W,V` (0F 29, defs line 461). */
+  Movapd_W_V: 436,
+  /** `cvtpi2ps V,Qq` (0F 2A, defs line 462). */
+  Cvtpi2ps_V_Qq: 437,
+  /** `cvtpi2pd V,Qq` (0F 2A, defs line 463). */
+  Cvtpi2pd_V_Qq: 438,
+  /** `cvtsi2ss V,Ey` (0F 2A, defs line 464). */
+  Cvtsi2ss_V_Ey: 439,
+  /** `cvtsi2sd V,Ey` (0F 2A, defs line 465). */
+  Cvtsi2sd_V_Ey: 440,
+  /** `movntps Mdq,V` (0F 2B, defs line 466). */
+  Movntps_Mdq_V: 441,
+  /** `movntpd Mdq,V` (0F 2B, defs line 467). */
+  Movntpd_Mdq_V: 442,
+  /** `cvttps2pi Pq,Wq` (0F 2C, defs line 468). */
+  Cvttps2pi_Pq_Wq: 443,
+  /** `cvttpd2pi Pq,W` (0F 2C, defs line 469). */
+  Cvttpd2pi_Pq_W: 444,
+  /** `cvttss2si Gy,Wd` (0F 2C, defs line 470). */
+  Cvttss2si_Gy_Wd: 445,
+  /** `cvttsd2si Gy,Wq` (0F 2C, defs line 471). */
+  Cvttsd2si_Gy_Wq: 446,
+  /** `cvtps2pi Pq,Wq` (0F 2D, defs line 472). */
+  Cvtps2pi_Pq_Wq: 447,
+  /** `cvtpd2pi Pq,W` (0F 2D, defs line 473). */
+  Cvtpd2pi_Pq_W: 448,
+  /** `cvtss2si Gy,Wd` (0F 2D, defs line 474). */
+  Cvtss2si_Gy_Wd: 449,
+  /** `cvtsd2si Gy,Wq` (0F 2D, defs line 475). */
+  Cvtsd2si_Gy_Wq: 450,
+  /** `ucomiss V,Wd` (0F 2E, defs line 476). */
+  Ucomiss_V_Wd: 451,
+  /** `ucomisd V,Wq` (0F 2E, defs line 477). */
+  Ucomisd_V_Wq: 452,
+  /** `comiss V,Wd` (0F 2F, defs line 478). */
+  Comiss_V_Wd: 453,
+  /** `comisd V,Wq` (0F 2F, defs line 479). */
+  Comisd_V_Wq: 454,
+  /** `wrmsr` (0F 30, defs line 481). */
+  Wrmsr: 455,
+  /** `rdtsc` (0F 31, defs line 482). */
+  Rdtsc: 456,
+  /** `rdmsr` (0F 32, defs line 483). */
+  Rdmsr: 457,
+  /** `rdpmc` (0F 33, defs line 484). */
+  Rdpmc: 458,
+  /** `sysenter` (0F 34, defs line 485). */
+  Sysenter: 459,
+  /** `sysexit` (0F 35, defs line 486). */
+  Sysexit: 460,
+  /** `getsec` (0F 37, defs line 487). */
+  Getsec: 461,
+  /** `cmovo Gv,Ev` (0F 40, defs line 489). */
+  Cmovo_Gv_Ev: 462,
+  /** `cmovno Gv,Ev` (0F 41, defs line 490). */
+  Cmovno_Gv_Ev: 463,
+  /** `cmovb Gv,Ev` (0F 42, defs line 491). */
+  Cmovb_Gv_Ev: 464,
+  /** `cmovae Gv,Ev` (0F 43, defs line 492). */
+  Cmovae_Gv_Ev: 465,
+  /** `cmove Gv,Ev` (0F 44, defs line 493). */
+  Cmove_Gv_Ev: 466,
+  /** `cmovne Gv,Ev` (0F 45, defs line 494). */
+  Cmovne_Gv_Ev: 467,
+  /** `cmovbe Gv,Ev` (0F 46, defs line 495). */
+  Cmovbe_Gv_Ev: 468,
+  /** `cmova Gv,Ev` (0F 47, defs line 496). */
+  Cmova_Gv_Ev: 469,
+  /** `cmovs Gv,Ev` (0F 48, defs line 497). */
+  Cmovs_Gv_Ev: 470,
+  /** `cmovns Gv,Ev` (0F 49, defs line 498). */
+  Cmovns_Gv_Ev: 471,
+  /** `cmovp Gv,Ev` (0F 4A, defs line 499). */
+  Cmovp_Gv_Ev: 472,
+  /** `cmovnp Gv,Ev` (0F 4B, defs line 500). */
+  Cmovnp_Gv_Ev: 473,
+  /** `cmovl Gv,Ev` (0F 4C, defs line 501). */
+  Cmovl_Gv_Ev: 474,
+  /** `cmovge Gv,Ev` (0F 4D, defs line 502). */
+  Cmovge_Gv_Ev: 475,
+  /** `cmovle Gv,Ev` (0F 4E, defs line 503). */
+  Cmovle_Gv_Ev: 476,
+  /** `cmovg Gv,Ev` (0F 4F, defs line 504). */
+  Cmovg_Gv_Ev: 477,
+  /** `movmskps Gy,U` (0F 50, defs line 506). */
+  Movmskps_Gy_U: 478,
+  /** `movmskpd Gy,U` (0F 50, defs line 507). */
+  Movmskpd_Gy_U: 479,
+  /** `sqrtps V,W` (0F 51, defs line 508). */
+  Sqrtps_V_W: 480,
+  /** `sqrtpd V,W` (0F 51, defs line 509). */
+  Sqrtpd_V_W: 481,
+  /** `sqrtss V,Wd` (0F 51, defs line 510). */
+  Sqrtss_V_Wd: 482,
+  /** `sqrtsd V,Wq` (0F 51, defs line 511). */
+  Sqrtsd_V_Wq: 483,
+  /** `rsqrtps V,W` (0F 52, defs line 512). */
+  Rsqrtps_V_W: 484,
+  /** `rsqrtss V,Wd` (0F 52, defs line 513). */
+  Rsqrtss_V_Wd: 485,
+  /** `rcpps V,W` (0F 53, defs line 514). */
+  Rcpps_V_W: 486,
+  /** `rcpss V,Wd` (0F 53, defs line 515). */
+  Rcpss_V_Wd: 487,
+  /** `andps V,W` (0F 54, defs line 516). */
+  Andps_V_W: 488,
+  /** `andpd V,W` (0F 54, defs line 517). */
+  Andpd_V_W: 489,
+  /** `andnps V,W` (0F 55, defs line 518). */
+  Andnps_V_W: 490,
+  /** `andnpd V,W` (0F 55, defs line 519). */
+  Andnpd_V_W: 491,
+  /** `orps V,W` (0F 56, defs line 520). */
+  Orps_V_W: 492,
+  /** `orpd V,W` (0F 56, defs line 521). */
+  Orpd_V_W: 493,
+  /** `xorps V,W` (0F 57, defs line 522). */
+  Xorps_V_W: 494,
+  /** `xorpd V,W` (0F 57, defs line 523). */
+  Xorpd_V_W: 495,
+  /** `addps V,W` (0F 58, defs line 524). */
+  Addps_V_W: 496,
+  /** `addpd V,W` (0F 58, defs line 525). */
+  Addpd_V_W: 497,
+  /** `addss V,Wd` (0F 58, defs line 526). */
+  Addss_V_Wd: 498,
+  /** `addsd V,Wq` (0F 58, defs line 527). */
+  Addsd_V_Wq: 499,
+  /** `mulps V,W` (0F 59, defs line 528). */
+  Mulps_V_W: 500,
+  /** `mulpd V,W` (0F 59, defs line 529). */
+  Mulpd_V_W: 501,
+  /** `mulss V,Wd` (0F 59, defs line 530). */
+  Mulss_V_Wd: 502,
+  /** `mulsd V,Wq` (0F 59, defs line 531). */
+  Mulsd_V_Wq: 503,
+  /** `cvtps2pd V,Wq` (0F 5A, defs line 533). */
+  Cvtps2pd_V_Wq: 504,
+  /** `cvtpd2ps V,W` (0F 5A, defs line 534). */
+  Cvtpd2ps_V_W: 505,
+  /** `cvtss2sd V,Wd` (0F 5A, defs line 535). */
+  Cvtss2sd_V_Wd: 506,
+  /** `cvtsd2ss V,Wq` (0F 5A, defs line 536). */
+  Cvtsd2ss_V_Wq: 507,
+  /** `cvtdq2ps V,W` (0F 5B, defs line 537). */
+  Cvtdq2ps_V_W: 508,
+  /** `cvtps2dq V,W` (0F 5B, defs line 538). */
+  Cvtps2dq_V_W: 509,
+  /** `cvttps2dq V,W` (0F 5B, defs line 539). */
+  Cvttps2dq_V_W: 510,
+  /** `subps V,W` (0F 5C, defs line 541). */
+  Subps_V_W: 511,
+  /** `subpd V,W` (0F 5C, defs line 542). */
+  Subpd_V_W: 512,
+  /** `subss V,Wd` (0F 5C, defs line 543). */
+  Subss_V_Wd: 513,
+  /** `subsd V,Wq` (0F 5C, defs line 544). */
+  Subsd_V_Wq: 514,
+  /** `minps V,W` (0F 5D, defs line 545). */
+  Minps_V_W: 515,
+  /** `minpd V,W` (0F 5D, defs line 546). */
+  Minpd_V_W: 516,
+  /** `minss V,Wd` (0F 5D, defs line 547). */
+  Minss_V_Wd: 517,
+  /** `minsd V,Wq` (0F 5D, defs line 548). */
+  Minsd_V_Wq: 518,
+  /** `divps V,W` (0F 5E, defs line 549). */
+  Divps_V_W: 519,
+  /** `divpd V,W` (0F 5E, defs line 550). */
+  Divpd_V_W: 520,
+  /** `divss V,Wd` (0F 5E, defs line 551). */
+  Divss_V_Wd: 521,
+  /** `divsd V,Wq` (0F 5E, defs line 552). */
+  Divsd_V_Wq: 522,
+  /** `maxps V,W` (0F 5F, defs line 553). */
+  Maxps_V_W: 523,
+  /** `maxpd V,W` (0F 5F, defs line 554). */
+  Maxpd_V_W: 524,
+  /** `maxss V,Wd` (0F 5F, defs line 555). */
+  Maxss_V_Wd: 525,
+  /** `maxsd V,Wq` (0F 5F, defs line 556). */
+  Maxsd_V_Wq: 526,
+  /** `punpcklbw Pq,Qd` (0F 60, defs line 558). */
+  Punpcklbw_Pq_Qd: 527,
+  /** `punpcklbw V,W` (0F 60, defs line 559). */
+  Punpcklbw_V_W: 528,
+  /** `punpcklwd Pq,Qd` (0F 61, defs line 560). */
+  Punpcklwd_Pq_Qd: 529,
+  /** `punpcklwd V,W` (0F 61, defs line 561). */
+  Punpcklwd_V_W: 530,
+  /** `punpckldq Pq,Qd` (0F 62, defs line 562). */
+  Punpckldq_Pq_Qd: 531,
+  /** `punpckldq V,W` (0F 62, defs line 563). */
+  Punpckldq_V_W: 532,
+  /** `packsswb Pq,Qq` (0F 63, defs line 564). */
+  Packsswb_Pq_Qq: 533,
+  /** `packsswb V,W` (0F 63, defs line 565). */
+  Packsswb_V_W: 534,
+  /** `pcmpgtb Pq,Qq` (0F 64, defs line 566). */
+  Pcmpgtb_Pq_Qq: 535,
+  /** `pcmpgtb V,W` (0F 64, defs line 567). */
+  Pcmpgtb_V_W: 536,
+  /** `pcmpgtw Pq,Qq` (0F 65, defs line 568). */
+  Pcmpgtw_Pq_Qq: 537,
+  /** `pcmpgtw V,W` (0F 65, defs line 569). */
+  Pcmpgtw_V_W: 538,
+  /** `pcmpgtd Pq,Qq` (0F 66, defs line 570). */
+  Pcmpgtd_Pq_Qq: 539,
+  /** `pcmpgtd V,W` (0F 66, defs line 571). */
+  Pcmpgtd_V_W: 540,
+  /** `packuswb Pq,Qq` (0F 67, defs line 572). */
+  Packuswb_Pq_Qq: 541,
+  /** `packuswb V,W` (0F 67, defs line 573). */
+  Packuswb_V_W: 542,
+  /** `punpckhbw Pq,Qq` (0F 68, defs line 574). */
+  Punpckhbw_Pq_Qq: 543,
+  /** `punpckhbw V,W` (0F 68, defs line 575). */
+  Punpckhbw_V_W: 544,
+  /** `punpckhwd Pq,Qq` (0F 69, defs line 576). */
+  Punpckhwd_Pq_Qq: 545,
+  /** `punpckhwd V,W` (0F 69, defs line 577). */
+  Punpckhwd_V_W: 546,
+  /** `punpckhdq Pq,Qq` (0F 6A, defs line 578). */
+  Punpckhdq_Pq_Qq: 547,
+  /** `punpckhdq V,W` (0F 6A, defs line 579). */
+  Punpckhdq_V_W: 548,
+  /** `packssdw Pq,Qq` (0F 6B, defs line 580). */
+  Packssdw_Pq_Qq: 549,
+  /** `packssdw V,W` (0F 6B, defs line 581). */
+  Packssdw_V_W: 550,
+  /** `punpcklqdq V,W` (0F 6C, defs line 582). */
+  Punpcklqdq_V_W: 551,
+  /** `punpckhqdq V,W` (0F 6D, defs line 583). */
+  Punpckhqdq_V_W: 552,
+  /** `movd Pq,Ed` (0F 6E, defs line 584). */
+  Movd_Pq_Ed: 553,
+  /** `movq Pq,Eq` (0F 6E, defs line 585). */
+  Movq_Pq_Eq: 554,
+  /** `movd V,Ed` (0F 6E, defs line 586). */
+  Movd_V_Ed: 555,
+  /** `movq V,Eq` (0F 6E, defs line 587). */
+  Movq_V_Eq: 556,
+  /** `movq Pq,Qq` (0F 6F, defs line 588). */
+  Movq_Pq_Qq: 557,
+  /** `movdqa V,W` (0F 6F, defs line 589). */
+  Movdqa_V_W: 558,
+  /** `movdqu V,W` (0F 6F, defs line 590). */
+  Movdqu_V_W: 559,
+  /** `pshufw Pq,Qq,Ib` (0F 70, defs line 591). */
+  Pshufw_Pq_Qq_Ib: 560,
+  /** `pshufd V,W,Ib` (0F 70, defs line 592). */
+  Pshufd_V_W_Ib: 561,
+  /** `pshufhw V,W,Ib` (0F 70, defs line 593). */
+  Pshufhw_V_W_Ib: 562,
+  /** `pshuflw V,W,Ib` (0F 70, defs line 594). */
+  Pshuflw_V_W_Ib: 563,
+  /** `psrlw Nq,Ib` (0F 71, defs line 595). */
+  Psrlw_Nq_Ib: 564,
+  /** `psrlw U,Ib` (0F 71, defs line 596). */
+  Psrlw_U_Ib: 565,
+  /** `psraw Nq,Ib` (0F 71, defs line 597). */
+  Psraw_Nq_Ib: 566,
+  /** `psraw U,Ib` (0F 71, defs line 598). */
+  Psraw_U_Ib: 567,
+  /** `psllw Nq,Ib` (0F 71, defs line 599). */
+  Psllw_Nq_Ib: 568,
+  /** `psllw U,Ib` (0F 71, defs line 600). */
+  Psllw_U_Ib: 569,
+  /** `psrld Nq,Ib` (0F 72, defs line 601). */
+  Psrld_Nq_Ib: 570,
+  /** `psrld U,Ib` (0F 72, defs line 602). */
+  Psrld_U_Ib: 571,
+  /** `psrad Nq,Ib` (0F 72, defs line 603). */
+  Psrad_Nq_Ib: 572,
+  /** `psrad U,Ib` (0F 72, defs line 604). */
+  Psrad_U_Ib: 573,
+  /** `pslld Nq,Ib` (0F 72, defs line 605). */
+  Pslld_Nq_Ib: 574,
+  /** `pslld U,Ib` (0F 72, defs line 606). */
+  Pslld_U_Ib: 575,
+  /** `psrlq Nq,Ib` (0F 73, defs line 607). */
+  Psrlq_Nq_Ib: 576,
+  /** `psrlq U,Ib` (0F 73, defs line 608). */
+  Psrlq_U_Ib: 577,
+  /** `psrldq U,Ib` (0F 73, defs line 609). */
+  Psrldq_U_Ib: 578,
+  /** `psllq Nq,Ib` (0F 73, defs line 610). */
+  Psllq_Nq_Ib: 579,
+  /** `psllq U,Ib` (0F 73, defs line 611). */
+  Psllq_U_Ib: 580,
+  /** `pslldq U,Ib` (0F 73, defs line 612). */
+  Pslldq_U_Ib: 581,
+  /** `pcmpeqb Pq,Qq` (0F 74, defs line 613). */
+  Pcmpeqb_Pq_Qq: 582,
+  /** `pcmpeqb V,W` (0F 74, defs line 614). */
+  Pcmpeqb_V_W: 583,
+  /** `pcmpeqw Pq,Qq` (0F 75, defs line 615). */
+  Pcmpeqw_Pq_Qq: 584,
+  /** `pcmpeqw V,W` (0F 75, defs line 616). */
+  Pcmpeqw_V_W: 585,
+  /** `pcmpeqd Pq,Qq` (0F 76, defs line 617). */
+  Pcmpeqd_Pq_Qq: 586,
+  /** `pcmpeqd V,W` (0F 76, defs line 618). */
+  Pcmpeqd_V_W: 587,
+  /** `emms` (0F 77, defs line 619). */
+  Emms: 588,
+  /** `vmread Ed64,Gd64r` (0F 78, defs line 620). */
+  Vmread_Ed64_Gd64r: 589,
+  /** `extrq U,Ib,Ib2` (0F 78, defs line 621). */
+  Extrq_U_Ib_Ib2: 590,
+  /** `insertq V,U,Ib,Ib2` (0F 78, defs line 622). */
+  Insertq_V_U_Ib_Ib2: 591,
+  /** `vmwrite Gd64r,Ed64` (0F 79, defs line 623). */
+  Vmwrite_Gd64r_Ed64: 592,
+  /** `extrq V,U` (0F 79, defs line 624). */
+  Extrq_V_U: 593,
+  /** `insertq V,U` (0F 79, defs line 625). */
+  Insertq_V_U: 594,
+  /** `haddpd V,W` (0F 7C, defs line 626). */
+  Haddpd_V_W: 595,
+  /** `haddps V,W` (0F 7C, defs line 627). */
+  Haddps_V_W: 596,
+  /** `hsubpd V,W` (0F 7D, defs line 628). */
+  Hsubpd_V_W: 597,
+  /** `hsubps V,W` (0F 7D, defs line 629). */
+  Hsubps_V_W: 598,
+  /** `movd Ed,Pq` (0F 7E, defs line 630). */
+  Movd_Ed_Pq: 599,
+  /** `movq Eq,Pq` (0F 7E, defs line 631). */
+  Movq_Eq_Pq: 600,
+  /** `movd Ed,V` (0F 7E, defs line 632). */
+  Movd_Ed_V: 601,
+  /** `movq Eq,V` (0F 7E, defs line 633). */
+  Movq_Eq_V: 602,
+  /** `movq V,Wq` (0F 7E, defs line 634). */
+  Movq_V_Wq: 603,
+  /** `movq Qq,Pq` (0F 7F, defs line 635). */
+  Movq_Qq_Pq: 604,
+  /** `movdqa W,V` (0F 7F, defs line 636). */
+  Movdqa_W_V: 605,
+  /** `movdqu W,V` (0F 7F, defs line 637). */
+  Movdqu_W_V: 606,
+  /** `jo Jz` (0F 80, defs line 639). */
+  Jo_Jz: 607,
+  /** `jno Jz` (0F 81, defs line 640). */
+  Jno_Jz: 608,
+  /** `jb Jz` (0F 82, defs line 641). */
+  Jb_Jz: 609,
+  /** `jae Jz` (0F 83, defs line 642). */
+  Jae_Jz: 610,
+  /** `je Jz` (0F 84, defs line 643). */
+  Je_Jz: 611,
+  /** `jne Jz` (0F 85, defs line 644). */
+  Jne_Jz: 612,
+  /** `jbe Jz` (0F 86, defs line 645). */
+  Jbe_Jz: 613,
+  /** `ja Jz` (0F 87, defs line 646). */
+  Ja_Jz: 614,
+  /** `js Jz` (0F 88, defs line 647). */
+  Js_Jz: 615,
+  /** `jns Jz` (0F 89, defs line 648). */
+  Jns_Jz: 616,
+  /** `jp Jz` (0F 8A, defs line 649). */
+  Jp_Jz: 617,
+  /** `jnp Jz` (0F 8B, defs line 650). */
+  Jnp_Jz: 618,
+  /** `jl Jz` (0F 8C, defs line 651). */
+  Jl_Jz: 619,
+  /** `jge Jz` (0F 8D, defs line 652). */
+  Jge_Jz: 620,
+  /** `jle Jz` (0F 8E, defs line 653). */
+  Jle_Jz: 621,
+  /** `jg Jz` (0F 8F, defs line 654). */
+  Jg_Jz: 622,
+  /** `seto Eb` (0F 90, defs line 655). */
+  Seto_Eb: 623,
+  /** `setno Eb` (0F 91, defs line 656). */
+  Setno_Eb: 624,
+  /** `setb Eb` (0F 92, defs line 657). */
+  Setb_Eb: 625,
+  /** `setae Eb` (0F 93, defs line 658). */
+  Setae_Eb: 626,
+  /** `sete Eb` (0F 94, defs line 659). */
+  Sete_Eb: 627,
+  /** `setne Eb` (0F 95, defs line 660). */
+  Setne_Eb: 628,
+  /** `setbe Eb` (0F 96, defs line 661). */
+  Setbe_Eb: 629,
+  /** `seta Eb` (0F 97, defs line 662). */
+  Seta_Eb: 630,
+  /** `sets Eb` (0F 98, defs line 663). */
+  Sets_Eb: 631,
+  /** `setns Eb` (0F 99, defs line 664). */
+  Setns_Eb: 632,
+  /** `setp Eb` (0F 9A, defs line 665). */
+  Setp_Eb: 633,
+  /** `setnp Eb` (0F 9B, defs line 666). */
+  Setnp_Eb: 634,
+  /** `setl Eb` (0F 9C, defs line 667). */
+  Setl_Eb: 635,
+  /** `setge Eb` (0F 9D, defs line 668). */
+  Setge_Eb: 636,
+  /** `setle Eb` (0F 9E, defs line 669). */
+  Setle_Eb: 637,
+  /** `setg Eb` (0F 9F, defs line 670). */
+  Setg_Eb: 638,
+  /** `push FS` (0F A0, defs line 671). */
+  Push_FS: 639,
+  /** `pop FS` (0F A1, defs line 672). */
+  Pop_FS: 640,
+  /** `cpuid` (0F A2, defs line 673). */
+  Cpuid: 641,
+  /** `bt Ev,Gv` (0F A3, defs line 674). */
+  Bt_Ev_Gv: 642,
+  /** `shld Ev,Gv,Ib` (0F A4, defs line 675). */
+  Shld_Ev_Gv_Ib: 643,
+  /** `shld Ev,Gv,CL` (0F A5, defs line 676). */
+  Shld_Ev_Gv_CL: 644,
+  /** `push GS` (0F A8, defs line 677). */
+  Push_GS: 645,
+  /** `pop GS` (0F A9, defs line 678). */
+  Pop_GS: 646,
+  /** `rsm` (0F AA, defs line 679). */
+  Rsm: 647,
+  /** `bts Ev,Gv` (0F AB, defs line 680). */
+  Bts_Ev_Gv: 648,
+  /** `shrd Ev,Gv,Ib` (0F AC, defs line 681). */
+  Shrd_Ev_Gv_Ib: 649,
+  /** `shrd Ev,Gv,CL` (0F AD, defs line 682). */
+  Shrd_Ev_Gv_CL: 650,
+  /** `fxsave M512` (0F AE, defs line 683). */
+  Fxsave_M512: 651,
+  /** `fxrstor M512` (0F AE, defs line 684). */
+  Fxrstor_M512: 652,
+  /** `fxsave64 M512` (0F AE, defs line 685). */
+  Fxsave64_M512: 653,
+  /** `fxrstor64 M512` (0F AE, defs line 686). */
+  Fxrstor64_M512: 654,
+  /** `ldmxcsr Md` (0F AE, defs line 687). */
+  Ldmxcsr_Md: 655,
+  /** `stmxcsr Md` (0F AE, defs line 688). */
+  Stmxcsr_Md: 656,
+  /** `xsave M512` (0F AE, defs line 689). */
+  Xsave_M512: 657,
+  /** `xrstor M512` (0F AE, defs line 690). */
+  Xrstor_M512: 658,
+  /** `xsaveopt M512` (0F AE, defs line 691). */
+  Xsaveopt_M512: 659,
+  /** `xsave64 M512` (0F AE, defs line 692). */
+  Xsave64_M512: 660,
+  /** `xrstor64 M512` (0F AE, defs line 693). */
+  Xrstor64_M512: 661,
+  /** `xsaveopt64 M512` (0F AE, defs line 694). */
+  Xsaveopt64_M512: 662,
+  /** `clflush Mb` (0F AE, defs line 695). */
+  Clflush_Mb: 663,
+  /** `clwb Mb` (0F AE, defs line 696). */
+  Clwb_Mb: 664,
+  /** `clflushopt Mb` (0F AE, defs line 697). */
+  Clflushopt_Mb: 665,
+  /** `lfence` (0F AE, defs line 698). */
+  Lfence: 666,
+  /** `mfence` (0F AE, defs line 699). */
+  Mfence: 667,
+  /** `sfence` (0F AE, defs line 700). */
+  Sfence: 668,
+  /** `rdfsbase Ry` (0F AE, defs line 701). */
+  Rdfsbase_Ry: 669,
+  /** `rdgsbase Ry` (0F AE, defs line 702). */
+  Rdgsbase_Ry: 670,
+  /** `wrfsbase Ry` (0F AE, defs line 703). */
+  Wrfsbase_Ry: 671,
+  /** `wrgsbase Ry` (0F AE, defs line 704). */
+  Wrgsbase_Ry: 672,
+  /** `ptwrite Ey` (0F AE, defs line 705). */
+  Ptwrite_Ey: 673,
+  /** `incsspd Rd` (0F AE, defs line 706). */
+  Incsspd_Rd: 674,
+  /** `incsspq Rq` (0F AE, defs line 707). */
+  Incsspq_Rq: 675,
+  /** `umonitor Rv` (0F AE, defs line 708). */
+  Umonitor_Rv: 676,
+  /** `tpause Rd` (0F AE, defs line 709). */
+  Tpause_Rd: 677,
+  /** `umwait Rd` (0F AE, defs line 710). */
+  Umwait_Rd: 678,
+  /** `imul Gv,Ev` (0F AF, defs line 711). */
+  Imul_Gv_Ev: 679,
+  /** `cmpxchg Eb,Gb` (0F B0, defs line 712). */
+  Cmpxchg_Eb_Gb: 680,
+  /** `cmpxchg Ev,Gv` (0F B1, defs line 713). */
+  Cmpxchg_Ev_Gv: 681,
+  /** `lss Gv,Mp` (0F B2, defs line 714). */
+  Lss_Gv_Mp: 682,
+  /** `btr Ev,Gv` (0F B3, defs line 715). */
+  Btr_Ev_Gv: 683,
+  /** `lfs Gv,Mp` (0F B4, defs line 716). */
+  Lfs_Gv_Mp: 684,
+  /** `lgs Gv,Mp` (0F B5, defs line 717). */
+  Lgs_Gv_Mp: 685,
+  /** `movzx Gv,Eb` (0F B6, defs line 718). */
+  Movzx_Gv_Eb: 686,
+  /** `movzx Gv,Ew` (0F B7, defs line 719). */
+  Movzx_Gv_Ew: 687,
+  /** `popcnt Gv,Ev` (0F B8, defs line 720). */
+  Popcnt_Gv_Ev: 688,
+  /** `ud1 Gv,Ev` (0F B9, defs line 721). */
+  Ud1_Gv_Ev: 689,
+  /** `bt Ev,Ib` (0F BA, defs line 722). */
+  Bt_Ev_Ib: 690,
+  /** `bts Ev,Ib` (0F BA, defs line 723). */
+  Bts_Ev_Ib: 691,
+  /** `btr Ev,Ib` (0F BA, defs line 724). */
+  Btr_Ev_Ib: 692,
+  /** `btc Ev,Ib` (0F BA, defs line 725). */
+  Btc_Ev_Ib: 693,
+  /** `btc Ev,Gv` (0F BB, defs line 726). */
+  Btc_Ev_Gv: 694,
+  /** `bsf Gv,Ev` (0F BC, defs line 727). */
+  Bsf_Gv_Ev: 695,
+  /** `tzcnt Gv,Ev` (0F BC, defs line 728). */
+  Tzcnt_Gv_Ev: 696,
+  /** `bsr Gv,Ev` (0F BD, defs line 729). */
+  Bsr_Gv_Ev: 697,
+  /** `lzcnt Gv,Ev` (0F BD, defs line 730). */
+  Lzcnt_Gv_Ev: 698,
+  /** `movsx Gv,Eb` (0F BE, defs line 731). */
+  Movsx_Gv_Eb: 699,
+  /** `movsx Gv,Ew` (0F BF, defs line 732). */
+  Movsx_Gv_Ew: 700,
+  /** `xadd Eb,Gb` (0F C0, defs line 733). */
+  Xadd_Eb_Gb: 701,
+  /** `xadd Ev,Gv` (0F C1, defs line 734). */
+  Xadd_Ev_Gv: 702,
+  /** `cmpps V,W,Ib` (0F C2, defs line 735). */
+  Cmpps_V_W_Ib: 703,
+  /** `cmppd V,W,Ib` (0F C2, defs line 736). */
+  Cmppd_V_W_Ib: 704,
+  /** `cmpss V,Wd,Ib` (0F C2, defs line 737). */
+  Cmpss_V_Wd_Ib: 705,
+  /** `cmpsd V,Wq,Ib` (0F C2, defs line 738). */
+  Cmpsd_V_Wq_Ib: 706,
+  /** `movnti My,Gy` (0F C3, defs line 739). */
+  Movnti_My_Gy: 707,
+  /** `pinsrw Pq,Edw,Ib` (0F C4, defs line 740). */
+  Pinsrw_Pq_Edw_Ib: 708,
+  /** `pinsrw V,Edw,Ib` (0F C4, defs line 741). */
+  Pinsrw_V_Edw_Ib: 709,
+  /** `pextrw Gd,Nq,Ib` (0F C5, defs line 742). */
+  Pextrw_Gd_Nq_Ib: 710,
+  /** `pextrw Gd,U,Ib` (0F C5, defs line 743). */
+  Pextrw_Gd_U_Ib: 711,
+  /** `shufps V,W,Ib` (0F C6, defs line 744). */
+  Shufps_V_W_Ib: 712,
+  /** `shufpd V,W,Ib` (0F C6, defs line 745). */
+  Shufpd_V_W_Ib: 713,
+  /** `cmpxchg8b Mq` (0F C7, defs line 746). */
+  Cmpxchg8b_Mq: 714,
+  /** `cmpxchg16b Mdq` (0F C7, defs line 747). */
+  Cmpxchg16b_Mdq: 715,
+  /** `xrstors M512` (0F C7, defs line 748). */
+  Xrstors_M512: 716,
+  /** `xrstors64 M512` (0F C7, defs line 749). */
+  Xrstors64_M512: 717,
+  /** `xsavec M512` (0F C7, defs line 750). */
+  Xsavec_M512: 718,
+  /** `xsavec64 M512` (0F C7, defs line 751). */
+  Xsavec64_M512: 719,
+  /** `xsaves M512` (0F C7, defs line 752). */
+  Xsaves_M512: 720,
+  /** `xsaves64 M512` (0F C7, defs line 753). */
+  Xsaves64_M512: 721,
+  /** `vmptrld Mq` (0F C7, defs line 754). */
+  Vmptrld_Mq: 722,
+  /** `vmclear Mq` (0F C7, defs line 755). */
+  Vmclear_Mq: 723,
+  /** `vmxon Mq` (0F C7, defs line 756). */
+  Vmxon_Mq: 724,
+  /** `vmptrst Mq` (0F C7, defs line 757). */
+  Vmptrst_Mq: 725,
+  /** `rdrand Rv` (0F C7, defs line 758). */
+  Rdrand_Rv: 726,
+  /** `rdseed Rv` (0F C7, defs line 759). */
+  Rdseed_Rv: 727,
+  /** `rdpid Rcr` (0F C7, defs line 760). */
+  Rdpid_Rcr: 728,
+  /** `bswap Zv` (0F C8, defs line 761). */
+  Bswap_Zv: 729,
+  /** `addsubpd V,W` (0F D0, defs line 763). */
+  Addsubpd_V_W: 730,
+  /** `addsubps V,W` (0F D0, defs line 764). */
+  Addsubps_V_W: 731,
+  /** `psrlw Pq,Qq` (0F D1, defs line 765). */
+  Psrlw_Pq_Qq: 732,
+  /** `psrlw V,W` (0F D1, defs line 766). */
+  Psrlw_V_W: 733,
+  /** `psrld Pq,Qq` (0F D2, defs line 767). */
+  Psrld_Pq_Qq: 734,
+  /** `psrld V,W` (0F D2, defs line 768). */
+  Psrld_V_W: 735,
+  /** `psrlq Pq,Qq` (0F D3, defs line 769). */
+  Psrlq_Pq_Qq: 736,
+  /** `psrlq V,W` (0F D3, defs line 770). */
+  Psrlq_V_W: 737,
+  /** `paddq Pq,Qq` (0F D4, defs line 771). */
+  Paddq_Pq_Qq: 738,
+  /** `paddq V,W` (0F D4, defs line 772). */
+  Paddq_V_W: 739,
+  /** `pmullw Pq,Qq` (0F D5, defs line 773). */
+  Pmullw_Pq_Qq: 740,
+  /** `pmullw V,W` (0F D5, defs line 774). */
+  Pmullw_V_W: 741,
+  /** `movq Wq,V` (0F D6, defs line 775). */
+  Movq_Wq_V: 742,
+  /** `movq2dq V,Nq` (0F D6, defs line 776). */
+  Movq2dq_V_Nq: 743,
+  /** `movdq2q Pq,U` (0F D6, defs line 777). */
+  Movdq2q_Pq_U: 744,
+  /** `pmovmskb Gy,Nq` (0F D7, defs line 778). */
+  Pmovmskb_Gy_Nq: 745,
+  /** `pmovmskb Gy,U` (0F D7, defs line 779). */
+  Pmovmskb_Gy_U: 746,
+  /** `psubusb Pq,Qq` (0F D8, defs line 780). */
+  Psubusb_Pq_Qq: 747,
+  /** `psubusb V,W` (0F D8, defs line 781). */
+  Psubusb_V_W: 748,
+  /** `psubusw Pq,Qq` (0F D9, defs line 782). */
+  Psubusw_Pq_Qq: 749,
+  /** `psubusw V,W` (0F D9, defs line 783). */
+  Psubusw_V_W: 750,
+  /** `pminub Pq,Qq` (0F DA, defs line 784). */
+  Pminub_Pq_Qq: 751,
+  /** `pminub V,W` (0F DA, defs line 785). */
+  Pminub_V_W: 752,
+  /** `pand Pq,Qq` (0F DB, defs line 786). */
+  Pand_Pq_Qq: 753,
+  /** `pand V,W` (0F DB, defs line 787). */
+  Pand_V_W: 754,
+  /** `paddusb Pq,Qq` (0F DC, defs line 788). */
+  Paddusb_Pq_Qq: 755,
+  /** `paddusb V,W` (0F DC, defs line 789). */
+  Paddusb_V_W: 756,
+  /** `paddusw Pq,Qq` (0F DD, defs line 790). */
+  Paddusw_Pq_Qq: 757,
+  /** `paddusw V,W` (0F DD, defs line 791). */
+  Paddusw_V_W: 758,
+  /** `pmaxub Pq,Qq` (0F DE, defs line 792). */
+  Pmaxub_Pq_Qq: 759,
+  /** `pmaxub V,W` (0F DE, defs line 793). */
+  Pmaxub_V_W: 760,
+  /** `pandn Pq,Qq` (0F DF, defs line 794). */
+  Pandn_Pq_Qq: 761,
+  /** `pandn V,W` (0F DF, defs line 795). */
+  Pandn_V_W: 762,
+  /** `pavgb Pq,Qq` (0F E0, defs line 796). */
+  Pavgb_Pq_Qq: 763,
+  /** `pavgb V,W` (0F E0, defs line 797). */
+  Pavgb_V_W: 764,
+  /** `psraw Pq,Qq` (0F E1, defs line 798). */
+  Psraw_Pq_Qq: 765,
+  /** `psraw V,W` (0F E1, defs line 799). */
+  Psraw_V_W: 766,
+  /** `psrad Pq,Qq` (0F E2, defs line 800). */
+  Psrad_Pq_Qq: 767,
+  /** `psrad V,W` (0F E2, defs line 801). */
+  Psrad_V_W: 768,
+  /** `pavgw Pq,Qq` (0F E3, defs line 802). */
+  Pavgw_Pq_Qq: 769,
+  /** `pavgw V,W` (0F E3, defs line 803). */
+  Pavgw_V_W: 770,
+  /** `pmulhuw Pq,Qq` (0F E4, defs line 804). */
+  Pmulhuw_Pq_Qq: 771,
+  /** `pmulhuw V,W` (0F E4, defs line 805). */
+  Pmulhuw_V_W: 772,
+  /** `pmulhw Pq,Qq` (0F E5, defs line 806). */
+  Pmulhw_Pq_Qq: 773,
+  /** `pmulhw V,W` (0F E5, defs line 807). */
+  Pmulhw_V_W: 774,
+  /** `cvttpd2dq V,W` (0F E6, defs line 808). */
+  Cvttpd2dq_V_W: 775,
+  /** `cvtdq2pd V,Wq` (0F E6, defs line 809). */
+  Cvtdq2pd_V_Wq: 776,
+  /** `cvtpd2dq V,W` (0F E6, defs line 810). */
+  Cvtpd2dq_V_W: 777,
+  /** `movntq Mq,Pq` (0F E7, defs line 811). */
+  Movntq_Mq_Pq: 778,
+  /** `movntdq Mdq,V` (0F E7, defs line 812). */
+  Movntdq_Mdq_V: 779,
+  /** `psubsb Pq,Qq` (0F E8, defs line 813). */
+  Psubsb_Pq_Qq: 780,
+  /** `psubsb V,W` (0F E8, defs line 814). */
+  Psubsb_V_W: 781,
+  /** `psubsw Pq,Qq` (0F E9, defs line 815). */
+  Psubsw_Pq_Qq: 782,
+  /** `psubsw V,W` (0F E9, defs line 816). */
+  Psubsw_V_W: 783,
+  /** `pminsw Pq,Qq` (0F EA, defs line 817). */
+  Pminsw_Pq_Qq: 784,
+  /** `pminsw V,W` (0F EA, defs line 818). */
+  Pminsw_V_W: 785,
+  /** `por Pq,Qq` (0F EB, defs line 819). */
+  Por_Pq_Qq: 786,
+  /** `por V,W` (0F EB, defs line 820). */
+  Por_V_W: 787,
+  /** `paddsb Pq,Qq` (0F EC, defs line 821). */
+  Paddsb_Pq_Qq: 788,
+  /** `paddsb V,W` (0F EC, defs line 822). */
+  Paddsb_V_W: 789,
+  /** `paddsw Pq,Qq` (0F ED, defs line 823). */
+  Paddsw_Pq_Qq: 790,
+  /** `paddsw V,W` (0F ED, defs line 824). */
+  Paddsw_V_W: 791,
+  /** `pmaxsw Pq,Qq` (0F EE, defs line 825). */
+  Pmaxsw_Pq_Qq: 792,
+  /** `pmaxsw V,W` (0F EE, defs line 826). */
+  Pmaxsw_V_W: 793,
+  /** `pxor Pq,Qq` (0F EF, defs line 827). */
+  Pxor_Pq_Qq: 794,
+  /** `pxor V,W` (0F EF, defs line 828). */
+  Pxor_V_W: 795,
+  /** `lddqu V,Mdq` (0F F0, defs line 829). */
+  Lddqu_V_Mdq: 796,
+  /** `psllw Pq,Qq` (0F F1, defs line 830). */
+  Psllw_Pq_Qq: 797,
+  /** `psllw V,W` (0F F1, defs line 831). */
+  Psllw_V_W: 798,
+  /** `pslld Pq,Qq` (0F F2, defs line 832). */
+  Pslld_Pq_Qq: 799,
+  /** `pslld V,W` (0F F2, defs line 833). */
+  Pslld_V_W: 800,
+  /** `psllq Pq,Qq` (0F F3, defs line 834). */
+  Psllq_Pq_Qq: 801,
+  /** `psllq V,W` (0F F3, defs line 835). */
+  Psllq_V_W: 802,
+  /** `pmuludq Pq,Qq` (0F F4, defs line 836). */
+  Pmuludq_Pq_Qq: 803,
+  /** `pmuludq V,W` (0F F4, defs line 837). */
+  Pmuludq_V_W: 804,
+  /** `pmaddwd Pq,Qq` (0F F5, defs line 838). */
+  Pmaddwd_Pq_Qq: 805,
+  /** `pmaddwd V,W` (0F F5, defs line 839). */
+  Pmaddwd_V_W: 806,
+  /** `psadbw Pq,Qq` (0F F6, defs line 840). */
+  Psadbw_Pq_Qq: 807,
+  /** `psadbw V,W` (0F F6, defs line 841). */
+  Psadbw_V_W: 808,
+  /** `maskmovq Pq,Nq` (0F F7, defs line 842). */
+  Maskmovq_Pq_Nq: 809,
+  /** `maskmovdqu V,U` (0F F7, defs line 843). */
+  Maskmovdqu_V_U: 810,
+  /** `psubb Pq,Qq` (0F F8, defs line 844). */
+  Psubb_Pq_Qq: 811,
+  /** `psubb V,W` (0F F8, defs line 845). */
+  Psubb_V_W: 812,
+  /** `psubw Pq,Qq` (0F F9, defs line 846). */
+  Psubw_Pq_Qq: 813,
+  /** `psubw V,W` (0F F9, defs line 847). */
+  Psubw_V_W: 814,
+  /** `psubd Pq,Qq` (0F FA, defs line 848). */
+  Psubd_Pq_Qq: 815,
+  /** `psubd V,W` (0F FA, defs line 849). */
+  Psubd_V_W: 816,
+  /** `psubq Pq,Qq` (0F FB, defs line 850). */
+  Psubq_Pq_Qq: 817,
+  /** `psubq V,W` (0F FB, defs line 851). */
+  Psubq_V_W: 818,
+  /** `paddb Pq,Qq` (0F FC, defs line 852). */
+  Paddb_Pq_Qq: 819,
+  /** `paddb V,W` (0F FC, defs line 853). */
+  Paddb_V_W: 820,
+  /** `paddw Pq,Qq` (0F FD, defs line 854). */
+  Paddw_Pq_Qq: 821,
+  /** `paddw V,W` (0F FD, defs line 855). */
+  Paddw_V_W: 822,
+  /** `paddd Pq,Qq` (0F FE, defs line 856). */
+  Paddd_Pq_Qq: 823,
+  /** `paddd V,W` (0F FE, defs line 857). */
+  Paddd_V_W: 824,
+  /** `ud0 Gv,Ev` (0F FF, defs line 858). */
+  Ud0_Gv_Ev: 825,
+  /** `fadd ST0,Md` (LEGACY D8, defs line 862). */
+  Fadd_ST0_Md: 826,
+  /** `fadd ST0,STi` (LEGACY D8, defs line 863). */
+  Fadd_ST0_STi: 827,
+  /** `fadd ST0,Mq` (LEGACY DC, defs line 864). */
+  Fadd_ST0_Mq: 828,
+  /** `fiadd ST0,Md` (LEGACY DA, defs line 865). */
+  Fiadd_ST0_Md: 829,
+  /** `fiadd ST0,Mw` (LEGACY DE, defs line 866). */
+  Fiadd_ST0_Mw: 830,
+  /** `fmul ST0,Md` (LEGACY D8, defs line 867). */
+  Fmul_ST0_Md: 831,
+  /** `fmul ST0,STi` (LEGACY D8, defs line 868). */
+  Fmul_ST0_STi: 832,
+  /** `fmul ST0,Mq` (LEGACY DC, defs line 869). */
+  Fmul_ST0_Mq: 833,
+  /** `fimul ST0,Md` (LEGACY DA, defs line 870). */
+  Fimul_ST0_Md: 834,
+  /** `fimul ST0,Mw` (LEGACY DE, defs line 871). */
+  Fimul_ST0_Mw: 835,
+  /** `fcom ST0,Md` (LEGACY D8, defs line 872). */
+  Fcom_ST0_Md: 836,
+  /** `fcom ST0,STi` (LEGACY D8, defs line 873). */
+  Fcom_ST0_STi: 837,
+  /** `fcom ST0,Mq` (LEGACY DC, defs line 874). */
+  Fcom_ST0_Mq: 838,
+  /** `ficom ST0,Md` (LEGACY DA, defs line 875). */
+  Ficom_ST0_Md: 839,
+  /** `ficom ST0,Mw` (LEGACY DE, defs line 876). */
+  Ficom_ST0_Mw: 840,
+  /** `fcomp ST0,Md` (LEGACY D8, defs line 877). */
+  Fcomp_ST0_Md: 841,
+  /** `fcomp ST0,STi` (LEGACY D8, defs line 878). */
+  Fcomp_ST0_STi: 842,
+  /** `fcomp ST0,Mq` (LEGACY DC, defs line 879). */
+  Fcomp_ST0_Mq: 843,
+  /** `ficomp ST0,Md` (LEGACY DA, defs line 880). */
+  Ficomp_ST0_Md: 844,
+  /** `ficomp ST0,Mw` (LEGACY DE, defs line 881). */
+  Ficomp_ST0_Mw: 845,
+  /** `fsub ST0,Md` (LEGACY D8, defs line 882). */
+  Fsub_ST0_Md: 846,
+  /** `fsub ST0,STi` (LEGACY D8, defs line 883). */
+  Fsub_ST0_STi: 847,
+  /** `fsub ST0,Mq` (LEGACY DC, defs line 884). */
+  Fsub_ST0_Mq: 848,
+  /** `fisub ST0,Md` (LEGACY DA, defs line 885). */
+  Fisub_ST0_Md: 849,
+  /** `fisub ST0,Mw` (LEGACY DE, defs line 886). */
+  Fisub_ST0_Mw: 850,
+  /** `fsubr ST0,Md` (LEGACY D8, defs line 887). */
+  Fsubr_ST0_Md: 851,
+  /** `fsubr ST0,STi` (LEGACY D8, defs line 888). */
+  Fsubr_ST0_STi: 852,
+  /** `fsubr ST0,Mq` (LEGACY DC, defs line 889). */
+  Fsubr_ST0_Mq: 853,
+  /** `fisubr ST0,Md` (LEGACY DA, defs line 890). */
+  Fisubr_ST0_Md: 854,
+  /** `fisubr ST0,Mw` (LEGACY DE, defs line 891). */
+  Fisubr_ST0_Mw: 855,
+  /** `fdiv ST0,Md` (LEGACY D8, defs line 892). */
+  Fdiv_ST0_Md: 856,
+  /** `fdiv ST0,STi` (LEGACY D8, defs line 893). */
+  Fdiv_ST0_STi: 857,
+  /** `fdiv ST0,Mq` (LEGACY DC, defs line 894). */
+  Fdiv_ST0_Mq: 858,
+  /** `fidiv ST0,Md` (LEGACY DA, defs line 895). */
+  Fidiv_ST0_Md: 859,
+  /** `fidiv ST0,Mw` (LEGACY DE, defs line 896). */
+  Fidiv_ST0_Mw: 860,
+  /** `fdivr ST0,Md` (LEGACY D8, defs line 897). */
+  Fdivr_ST0_Md: 861,
+  /** `fdivr ST0,STi` (LEGACY D8, defs line 898). */
+  Fdivr_ST0_STi: 862,
+  /** `fdivr ST0,Mq` (LEGACY DC, defs line 899). */
+  Fdivr_ST0_Mq: 863,
+  /** `fidivr ST0,Md` (LEGACY DA, defs line 900). */
+  Fidivr_ST0_Md: 864,
+  /** `fidivr ST0,Mw` (LEGACY DE, defs line 901). */
+  Fidivr_ST0_Mw: 865,
+  /** `fadd STi,ST0` (LEGACY DC, defs line 902). */
+  Fadd_STi_ST0: 866,
+  /** `fmul STi,ST0` (LEGACY DC, defs line 903). */
+  Fmul_STi_ST0: 867,
+  /** `fcom ST0,STi` (LEGACY DC, defs line 904). */
+  Fcom_ST0_STi_2: 868,
+  /** `fcomp ST0,STi` (LEGACY DC, defs line 905). */
+  Fcomp_ST0_STi_2: 869,
+  /** `fsubr STi,ST0` (LEGACY DC, defs line 906). */
+  Fsubr_STi_ST0: 870,
+  /** `fsub STi,ST0` (LEGACY DC, defs line 907). */
+  Fsub_STi_ST0: 871,
+  /** `fdivr STi,ST0` (LEGACY DC, defs line 908). */
+  Fdivr_STi_ST0: 872,
+  /** `fdiv STi,ST0` (LEGACY DC, defs line 909). */
+  Fdiv_STi_ST0: 873,
+  /** `faddp STi,ST0` (LEGACY DE, defs line 910). */
+  Faddp_STi_ST0: 874,
+  /** `fmulp STi,ST0` (LEGACY DE, defs line 911). */
+  Fmulp_STi_ST0: 875,
+  /** `fcomp ST0,STi` (LEGACY DE, defs line 912). */
+  Fcomp_ST0_STi_3: 876,
+  /** `fsubrp STi,ST0` (LEGACY DE, defs line 913). */
+  Fsubrp_STi_ST0: 877,
+  /** `fsubp STi,ST0` (LEGACY DE, defs line 914). */
+  Fsubp_STi_ST0: 878,
+  /** `fdivrp STi,ST0` (LEGACY DE, defs line 915). */
+  Fdivrp_STi_ST0: 879,
+  /** `fdivp STi,ST0` (LEGACY DE, defs line 916). */
+  Fdivp_STi_ST0: 880,
+  /** `fcompp` (LEGACY DE, defs line 917). */
+  Fcompp: 881,
+  /** `fld ST0,Md` (LEGACY D9, defs line 918). */
+  Fld_ST0_Md: 882,
+  /** `fst Md,ST0` (LEGACY D9, defs line 919). */
+  Fst_Md_ST0: 883,
+  /** `fstp Md,ST0` (LEGACY D9, defs line 920). */
+  Fstp_Md_ST0: 884,
+  /** `fldenv Menv` (LEGACY D9, defs line 921). */
+  Fldenv_Menv: 885,
+  /** `fldcw Mw` (LEGACY D9, defs line 922). */
+  Fldcw_Mw: 886,
+  /** `fnstenv Menv` (LEGACY D9, defs line 923). */
+  Fnstenv_Menv: 887,
+  /** `fnstcw Mw` (LEGACY D9, defs line 924). */
+  Fnstcw_Mw: 888,
+  /** `fld ST0,STi` (LEGACY D9, defs line 925). */
+  Fld_ST0_STi: 889,
+  /** `fxch ST0,STi` (LEGACY D9, defs line 926). */
+  Fxch_ST0_STi: 890,
+  /** `fnop` (LEGACY D9, defs line 927). */
+  Fnop: 891,
+  /** `fstpnce STi,ST0` (LEGACY D9, defs line 928). */
+  Fstpnce_STi_ST0: 892,
+  /** `fchs` (LEGACY D9, defs line 929). */
+  Fchs: 893,
+  /** `fabs` (LEGACY D9, defs line 930). */
+  Fabs: 894,
+  /** `ftst` (LEGACY D9, defs line 931). */
+  Ftst: 895,
+  /** `fxam` (LEGACY D9, defs line 932). */
+  Fxam: 896,
+  /** `fld1` (LEGACY D9, defs line 933). */
+  Fld1: 897,
+  /** `fldl2t` (LEGACY D9, defs line 934). */
+  Fldl2t: 898,
+  /** `fldl2e` (LEGACY D9, defs line 935). */
+  Fldl2e: 899,
+  /** `fldpi` (LEGACY D9, defs line 936). */
+  Fldpi: 900,
+  /** `fldlg2` (LEGACY D9, defs line 937). */
+  Fldlg2: 901,
+  /** `fldln2` (LEGACY D9, defs line 938). */
+  Fldln2: 902,
+  /** `fldz` (LEGACY D9, defs line 939). */
+  Fldz: 903,
+  /** `f2xm1` (LEGACY D9, defs line 940). */
+  F2xm1: 904,
+  /** `fyl2x` (LEGACY D9, defs line 941). */
+  Fyl2x: 905,
+  /** `fptan` (LEGACY D9, defs line 942). */
+  Fptan: 906,
+  /** `fpatan` (LEGACY D9, defs line 943). */
+  Fpatan: 907,
+  /** `fxtract` (LEGACY D9, defs line 944). */
+  Fxtract: 908,
+  /** `fprem1` (LEGACY D9, defs line 945). */
+  Fprem1: 909,
+  /** `fdecstp` (LEGACY D9, defs line 946). */
+  Fdecstp: 910,
+  /** `fincstp` (LEGACY D9, defs line 947). */
+  Fincstp: 911,
+  /** `fprem` (LEGACY D9, defs line 948). */
+  Fprem: 912,
+  /** `fyl2xp1` (LEGACY D9, defs line 949). */
+  Fyl2xp1: 913,
+  /** `fsqrt` (LEGACY D9, defs line 950). */
+  Fsqrt: 914,
+  /** `fsincos` (LEGACY D9, defs line 951). */
+  Fsincos: 915,
+  /** `frndint` (LEGACY D9, defs line 952). */
+  Frndint: 916,
+  /** `fscale` (LEGACY D9, defs line 953). */
+  Fscale: 917,
+  /** `fsin` (LEGACY D9, defs line 954). */
+  Fsin: 918,
+  /** `fcos` (LEGACY D9, defs line 955). */
+  Fcos: 919,
+  /** `fcmovb ST0,STi` (LEGACY DA, defs line 956). */
+  Fcmovb_ST0_STi: 920,
+  /** `fcmove ST0,STi` (LEGACY DA, defs line 957). */
+  Fcmove_ST0_STi: 921,
+  /** `fcmovbe ST0,STi` (LEGACY DA, defs line 958). */
+  Fcmovbe_ST0_STi: 922,
+  /** `fcmovu ST0,STi` (LEGACY DA, defs line 959). */
+  Fcmovu_ST0_STi: 923,
+  /** `fucompp` (LEGACY DA, defs line 960). */
+  Fucompp: 924,
+  /** `fild ST0,Md` (LEGACY DB, defs line 961). */
+  Fild_ST0_Md: 925,
+  /** `fisttp Md,ST0` (LEGACY DB, defs line 962). */
+  Fisttp_Md_ST0: 926,
+  /** `fist Md,ST0` (LEGACY DB, defs line 963). */
+  Fist_Md_ST0: 927,
+  /** `fistp Md,ST0` (LEGACY DB, defs line 964). */
+  Fistp_Md_ST0: 928,
+  /** `fld ST0,Mt` (LEGACY DB, defs line 965). */
+  Fld_ST0_Mt: 929,
+  /** `fstp Mt,ST0` (LEGACY DB, defs line 966). */
+  Fstp_Mt_ST0: 930,
+  /** `fcmovnb ST0,STi` (LEGACY DB, defs line 967). */
+  Fcmovnb_ST0_STi: 931,
+  /** `fcmovne ST0,STi` (LEGACY DB, defs line 968). */
+  Fcmovne_ST0_STi: 932,
+  /** `fcmovnbe ST0,STi` (LEGACY DB, defs line 969). */
+  Fcmovnbe_ST0_STi: 933,
+  /** `fcmovnu ST0,STi` (LEGACY DB, defs line 970). */
+  Fcmovnu_ST0_STi: 934,
+  /** `fneni` (LEGACY DB, defs line 971). */
+  Fneni: 935,
+  /** `fndisi` (LEGACY DB, defs line 972). */
+  Fndisi: 936,
+  /** `fnclex` (LEGACY DB, defs line 973). */
+  Fnclex: 937,
+  /** `fnsetpm` (LEGACY DB, defs line 974). */
+  Fnsetpm: 938,
+  /** `fninit` (LEGACY DB, defs line 975). */
+  Fninit: 939,
+  /** `fucomi ST0,STi` (LEGACY DB, defs line 976). */
+  Fucomi_ST0_STi: 940,
+  /** `fcomi ST0,STi` (LEGACY DB, defs line 977). */
+  Fcomi_ST0_STi: 941,
+  /** `fld ST0,Mq` (LEGACY DD, defs line 978). */
+  Fld_ST0_Mq: 942,
+  /** `fisttp Mq,ST0` (LEGACY DD, defs line 979). */
+  Fisttp_Mq_ST0: 943,
+  /** `fst Mq,ST0` (LEGACY DD, defs line 980). */
+  Fst_Mq_ST0: 944,
+  /** `fstp Mq,ST0` (LEGACY DD, defs line 981). */
+  Fstp_Mq_ST0: 945,
+  /** `frstor Mstate` (LEGACY DD, defs line 982). */
+  Frstor_Mstate: 946,
+  /** `fnsave Mstate` (LEGACY DD, defs line 983). */
+  Fnsave_Mstate: 947,
+  /** `fnstsw Mw` (LEGACY DD, defs line 984). */
+  Fnstsw_Mw: 948,
+  /** `ffree STi` (LEGACY DD, defs line 985). */
+  Ffree_STi: 949,
+  /** `fxch ST0,STi` (LEGACY DD, defs line 986). */
+  Fxch_ST0_STi_2: 950,
+  /** `fst STi,ST0` (LEGACY DD, defs line 987). */
+  Fst_STi_ST0: 951,
+  /** `fstp STi,ST0` (LEGACY DD, defs line 988). */
+  Fstp_STi_ST0: 952,
+  /** `fucom ST0,STi` (LEGACY DD, defs line 989). */
+  Fucom_ST0_STi: 953,
+  /** `fucomp ST0,STi` (LEGACY DD, defs line 990). */
+  Fucomp_ST0_STi: 954,
+  /** `fild ST0,Mw` (LEGACY DF, defs line 991). */
+  Fild_ST0_Mw: 955,
+  /** `fisttp Mw,ST0` (LEGACY DF, defs line 992). */
+  Fisttp_Mw_ST0: 956,
+  /** `fist Mw,ST0` (LEGACY DF, defs line 993). */
+  Fist_Mw_ST0: 957,
+  /** `fistp Mw,ST0` (LEGACY DF, defs line 994). */
+  Fistp_Mw_ST0: 958,
+  /** `fbld ST0,Mt` (LEGACY DF, defs line 995). */
+  Fbld_ST0_Mt: 959,
+  /** `fild ST0,Mq` (LEGACY DF, defs line 996). */
+  Fild_ST0_Mq: 960,
+  /** `fbstp Mt,ST0` (LEGACY DF, defs line 997). */
+  Fbstp_Mt_ST0: 961,
+  /** `fistp Mq,ST0` (LEGACY DF, defs line 998). */
+  Fistp_Mq_ST0: 962,
+  /** `ffreep STi` (LEGACY DF, defs line 999). */
+  Ffreep_STi: 963,
+  /** `fxch ST0,STi` (LEGACY DF, defs line 1000). */
+  Fxch_ST0_STi_3: 964,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 1001). */
+  Fstp_STi_ST0_2: 965,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 1002). */
+  Fstp_STi_ST0_3: 966,
+  /** `fnstsw AX` (LEGACY DF, defs line 1003). */
+  Fnstsw_AX: 967,
+  /** `fucomip ST0,STi` (LEGACY DF, defs line 1004). */
+  Fucomip_ST0_STi: 968,
+  /** `fcomip ST0,STi` (LEGACY DF, defs line 1005). */
+  Fcomip_ST0_STi: 969,
+  /** `vsqrtps Vx,Wx` (VEX.0F 51, defs line 1037). */
+  Vsqrtps_Vx_Wx: 970,
+  /** `vsqrtpd Vx,Wx` (VEX.0F 51, defs line 1038). */
+  Vsqrtpd_Vx_Wx: 971,
+  /** `vsqrtss V,H,Wd` (VEX.0F 51, defs line 1039). */
+  Vsqrtss_V_H_Wd: 972,
+  /** `vsqrtsd V,H,Wq` (VEX.0F 51, defs line 1040). */
+  Vsqrtsd_V_H_Wq: 973,
+  /** `vaddps Vx,Hx,Wx` (VEX.0F 58, defs line 1041). */
+  Vaddps_Vx_Hx_Wx: 974,
+  /** `vaddpd Vx,Hx,Wx` (VEX.0F 58, defs line 1042). */
+  Vaddpd_Vx_Hx_Wx: 975,
+  /** `vaddss V,H,Wd` (VEX.0F 58, defs line 1043). */
+  Vaddss_V_H_Wd: 976,
+  /** `vaddsd V,H,Wq` (VEX.0F 58, defs line 1044). */
+  Vaddsd_V_H_Wq: 977,
+  /** `vmulps Vx,Hx,Wx` (VEX.0F 59, defs line 1045). */
+  Vmulps_Vx_Hx_Wx: 978,
+  /** `vmulpd Vx,Hx,Wx` (VEX.0F 59, defs line 1046). */
+  Vmulpd_Vx_Hx_Wx: 979,
+  /** `vmulss V,H,Wd` (VEX.0F 59, defs line 1047). */
+  Vmulss_V_H_Wd: 980,
+  /** `vmulsd V,H,Wq` (VEX.0F 59, defs line 1048). */
+  Vmulsd_V_H_Wq: 981,
+  /** `vsubps Vx,Hx,Wx` (VEX.0F 5C, defs line 1049). */
+  Vsubps_Vx_Hx_Wx: 982,
+  /** `vsubpd Vx,Hx,Wx` (VEX.0F 5C, defs line 1050). */
+  Vsubpd_Vx_Hx_Wx: 983,
+  /** `vsubss V,H,Wd` (VEX.0F 5C, defs line 1051). */
+  Vsubss_V_H_Wd: 984,
+  /** `vsubsd V,H,Wq` (VEX.0F 5C, defs line 1052). */
+  Vsubsd_V_H_Wq: 985,
+  /** `vminps Vx,Hx,Wx` (VEX.0F 5D, defs line 1053). */
+  Vminps_Vx_Hx_Wx: 986,
+  /** `vminpd Vx,Hx,Wx` (VEX.0F 5D, defs line 1054). */
+  Vminpd_Vx_Hx_Wx: 987,
+  /** `vminss V,H,Wd` (VEX.0F 5D, defs line 1055). */
+  Vminss_V_H_Wd: 988,
+  /** `vminsd V,H,Wq` (VEX.0F 5D, defs line 1056). */
+  Vminsd_V_H_Wq: 989,
+  /** `vdivps Vx,Hx,Wx` (VEX.0F 5E, defs line 1057). */
+  Vdivps_Vx_Hx_Wx: 990,
+  /** `vdivpd Vx,Hx,Wx` (VEX.0F 5E, defs line 1058). */
+  Vdivpd_Vx_Hx_Wx: 991,
+  /** `vdivss V,H,Wd` (VEX.0F 5E, defs line 1059). */
+  Vdivss_V_H_Wd: 992,
+  /** `vdivsd V,H,Wq` (VEX.0F 5E, defs line 1060). */
+  Vdivsd_V_H_Wq: 993,
+  /** `vmaxps Vx,Hx,Wx` (VEX.0F 5F, defs line 1061). */
+  Vmaxps_Vx_Hx_Wx: 994,
+  /** `vmaxpd Vx,Hx,Wx` (VEX.0F 5F, defs line 1062). */
+  Vmaxpd_Vx_Hx_Wx: 995,
+  /** `vmaxss V,H,Wd` (VEX.0F 5F, defs line 1063). */
+  Vmaxss_V_H_Wd: 996,
+  /** `vmaxsd V,H,Wq` (VEX.0F 5F, defs line 1064). */
+  Vmaxsd_V_H_Wq: 997,
+  /** `vandps Vx,Hx,Wx` (VEX.0F 54, defs line 1065). */
+  Vandps_Vx_Hx_Wx: 998,
+  /** `vandpd Vx,Hx,Wx` (VEX.0F 54, defs line 1066). */
+  Vandpd_Vx_Hx_Wx: 999,
+  /** `vandnps Vx,Hx,Wx` (VEX.0F 55, defs line 1067). */
+  Vandnps_Vx_Hx_Wx: 1000,
+  /** `vandnpd Vx,Hx,Wx` (VEX.0F 55, defs line 1068). */
+  Vandnpd_Vx_Hx_Wx: 1001,
+  /** `vorps Vx,Hx,Wx` (VEX.0F 56, defs line 1069). */
+  Vorps_Vx_Hx_Wx: 1002,
+  /** `vorpd Vx,Hx,Wx` (VEX.0F 56, defs line 1070). */
+  Vorpd_Vx_Hx_Wx: 1003,
+  /** `vxorps Vx,Hx,Wx` (VEX.0F 57, defs line 1071). */
+  Vxorps_Vx_Hx_Wx: 1004,
+  /** `vxorpd Vx,Hx,Wx` (VEX.0F 57, defs line 1072). */
+  Vxorpd_Vx_Hx_Wx: 1005,
+  /** `vunpcklps Vx,Hx,Wx` (VEX.0F 14, defs line 1073). */
+  Vunpcklps_Vx_Hx_Wx: 1006,
+  /** `vunpcklpd Vx,Hx,Wx` (VEX.0F 14, defs line 1074). */
+  Vunpcklpd_Vx_Hx_Wx: 1007,
+  /** `vunpckhps Vx,Hx,Wx` (VEX.0F 15, defs line 1075). */
+  Vunpckhps_Vx_Hx_Wx: 1008,
+  /** `vunpckhpd Vx,Hx,Wx` (VEX.0F 15, defs line 1076). */
+  Vunpckhpd_Vx_Hx_Wx: 1009,
+  /** `vmovups Vx,Wx` (VEX.0F 10, defs line 1077). */
+  Vmovups_Vx_Wx: 1010,
+  /** `vmovupd Vx,Wx` (VEX.0F 10, defs line 1078). */
+  Vmovupd_Vx_Wx: 1011,
+  /** `vmovss V,Md` (VEX.0F 10, defs line 1079). */
+  Vmovss_V_Md: 1012,
+  /** `vmovss V,H,U` (VEX.0F 10, defs line 1080). */
+  Vmovss_V_H_U: 1013,
+  /** `vmovsd V,Mq` (VEX.0F 10, defs line 1081). */
+  Vmovsd_V_Mq: 1014,
+  /** `vmovsd V,H,U` (VEX.0F 10, defs line 1082). */
+  Vmovsd_V_H_U: 1015,
+  /** `vmovups Wx,Vx` (VEX.0F 11, defs line 1083). */
+  Vmovups_Wx_Vx: 1016,
+  /** `vmovupd Wx,Vx` (VEX.0F 11, defs line 1084). */
+  Vmovupd_Wx_Vx: 1017,
+  /** `vmovss Md,V` (VEX.0F 11, defs line 1085). */
+  Vmovss_Md_V: 1018,
+  /** `vmovss U,H,V` (VEX.0F 11, defs line 1086). */
+  Vmovss_U_H_V: 1019,
+  /** `vmovsd Mq,V` (VEX.0F 11, defs line 1087). */
+  Vmovsd_Mq_V: 1020,
+  /** `vmovsd U,H,V` (VEX.0F 11, defs line 1088). */
+  Vmovsd_U_H_V: 1021,
+  /** `vmovlps V,H,Mq` (VEX.0F 12, defs line 1089). */
+  Vmovlps_V_H_Mq: 1022,
+  /** `vmovhlps V,H,U` (VEX.0F 12, defs line 1090). */
+  Vmovhlps_V_H_U: 1023,
+  /** `vmovlpd V,H,Mq` (VEX.0F 12, defs line 1091). */
+  Vmovlpd_V_H_Mq: 1024,
+  /** `vmovsldup Vx,Wx` (VEX.0F 12, defs line 1092). */
+  Vmovsldup_Vx_Wx: 1025,
+  /** `vmovddup V,Wq` (VEX.0F 12, defs line 1093). */
+  Vmovddup_V_Wq: 1026,
+  /** `vmovddup Vx,Wx` (VEX.0F 12, defs line 1094). */
+  Vmovddup_Vx_Wx: 1027,
+  /** `vmovlps Mq,V` (VEX.0F 13, defs line 1095). */
+  Vmovlps_Mq_V: 1028,
+  /** `vmovlpd Mq,V` (VEX.0F 13, defs line 1096). */
+  Vmovlpd_Mq_V: 1029,
+  /** `vmovhps V,H,Mq` (VEX.0F 16, defs line 1097). */
+  Vmovhps_V_H_Mq: 1030,
+  /** `vmovlhps V,H,U` (VEX.0F 16, defs line 1098). */
+  Vmovlhps_V_H_U: 1031,
+  /** `vmovhpd V,H,Mq` (VEX.0F 16, defs line 1099). */
+  Vmovhpd_V_H_Mq: 1032,
+  /** `vmovshdup Vx,Wx` (VEX.0F 16, defs line 1100). */
+  Vmovshdup_Vx_Wx: 1033,
+  /** `vmovhps Mq,V` (VEX.0F 17, defs line 1101). */
+  Vmovhps_Mq_V: 1034,
+  /** `vmovhpd Mq,V` (VEX.0F 17, defs line 1102). */
+  Vmovhpd_Mq_V: 1035,
+  /** `vmovaps Vx,Wx` (VEX.0F 28, defs line 1103). */
+  Vmovaps_Vx_Wx: 1036,
+  /** `vmovapd Vx,Wx` (VEX.0F 28, defs line 1104). */
+  Vmovapd_Vx_Wx: 1037,
+  /** `vmovaps Wx,Vx` (VEX.0F 29, defs line 1105). */
+  Vmovaps_Wx_Vx: 1038,
+  /** `vmovapd Wx,Vx` (VEX.0F 29, defs line 1106). */
+  Vmovapd_Wx_Vx: 1039,
+  /** `vcvtsi2ss V,H,Ey` (VEX.0F 2A, defs line 1107). */
+  Vcvtsi2ss_V_H_Ey: 1040,
+  /** `vcvtsi2sd V,H,Ey` (VEX.0F 2A, defs line 1108). */
+  Vcvtsi2sd_V_H_Ey: 1041,
+  /** `vmovntps Mx,Vx` (VEX.0F 2B, defs line 1109). */
+  Vmovntps_Mx_Vx: 1042,
+  /** `vmovntpd Mx,Vx` (VEX.0F 2B, defs line 1110). */
+  Vmovntpd_Mx_Vx: 1043,
+  /** `vcvttss2si Gy,Wd` (VEX.0F 2C, defs line 1111). */
+  Vcvttss2si_Gy_Wd: 1044,
+  /** `vcvttsd2si Gy,Wq` (VEX.0F 2C, defs line 1112). */
+  Vcvttsd2si_Gy_Wq: 1045,
+  /** `vcvtss2si Gy,Wd` (VEX.0F 2D, defs line 1113). */
+  Vcvtss2si_Gy_Wd: 1046,
+  /** `vcvtsd2si Gy,Wq` (VEX.0F 2D, defs line 1114). */
+  Vcvtsd2si_Gy_Wq: 1047,
+  /** `vucomiss V,Wd` (VEX.0F 2E, defs line 1115). */
+  Vucomiss_V_Wd: 1048,
+  /** `vucomisd V,Wq` (VEX.0F 2E, defs line 1116). */
+  Vucomisd_V_Wq: 1049,
+  /** `vcomiss V,Wd` (VEX.0F 2F, defs line 1117). */
+  Vcomiss_V_Wd: 1050,
+  /** `vcomisd V,Wq` (VEX.0F 2F, defs line 1118). */
+  Vcomisd_V_Wq: 1051,
+  /** `vmovmskps Gy,Ux` (VEX.0F 50, defs line 1119). */
+  Vmovmskps_Gy_Ux: 1052,
+  /** `vmovmskpd Gy,Ux` (VEX.0F 50, defs line 1120). */
+  Vmovmskpd_Gy_Ux: 1053,
+  /** `vrsqrtps Vx,Wx` (VEX.0F 52, defs line 1121). */
+  Vrsqrtps_Vx_Wx: 1054,
+  /** `vrsqrtss V,H,Wd` (VEX.0F 52, defs line 1122). */
+  Vrsqrtss_V_H_Wd: 1055,
+  /** `vrcpps Vx,Wx` (VEX.0F 53, defs line 1123). */
+  Vrcpps_Vx_Wx: 1056,
+  /** `vrcpss V,H,Wd` (VEX.0F 53, defs line 1124). */
+  Vrcpss_V_H_Wd: 1057,
+  /** `vcvtps2pd Vx,Wh` (VEX.0F 5A, defs line 1125). */
+  Vcvtps2pd_Vx_Wh: 1058,
+  /** `vcvtpd2ps Vxmm,Wx` (VEX.0F 5A, defs line 1126). */
+  Vcvtpd2ps_Vxmm_Wx: 1059,
+  /** `vcvtss2sd V,H,Wd` (VEX.0F 5A, defs line 1127). */
+  Vcvtss2sd_V_H_Wd: 1060,
+  /** `vcvtsd2ss V,H,Wq` (VEX.0F 5A, defs line 1128). */
+  Vcvtsd2ss_V_H_Wq: 1061,
+  /** `vcvtdq2ps Vx,Wx` (VEX.0F 5B, defs line 1129). */
+  Vcvtdq2ps_Vx_Wx: 1062,
+  /** `vcvtps2dq Vx,Wx` (VEX.0F 5B, defs line 1130). */
+  Vcvtps2dq_Vx_Wx: 1063,
+  /** `vcvttps2dq Vx,Wx` (VEX.0F 5B, defs line 1131). */
+  Vcvttps2dq_Vx_Wx: 1064,
+  /** `vpunpcklbw Vx,Hx,Wx` (VEX.0F 60, defs line 1133). */
+  Vpunpcklbw_Vx_Hx_Wx: 1065,
+  /** `vpunpcklwd Vx,Hx,Wx` (VEX.0F 61, defs line 1134). */
+  Vpunpcklwd_Vx_Hx_Wx: 1066,
+  /** `vpunpckldq Vx,Hx,Wx` (VEX.0F 62, defs line 1135). */
+  Vpunpckldq_Vx_Hx_Wx: 1067,
+  /** `vpacksswb Vx,Hx,Wx` (VEX.0F 63, defs line 1136). */
+  Vpacksswb_Vx_Hx_Wx: 1068,
+  /** `vpcmpgtb Vx,Hx,Wx` (VEX.0F 64, defs line 1137). */
+  Vpcmpgtb_Vx_Hx_Wx: 1069,
+  /** `vpcmpgtw Vx,Hx,Wx` (VEX.0F 65, defs line 1138). */
+  Vpcmpgtw_Vx_Hx_Wx: 1070,
+  /** `vpcmpgtd Vx,Hx,Wx` (VEX.0F 66, defs line 1139). */
+  Vpcmpgtd_Vx_Hx_Wx: 1071,
+  /** `vpackuswb Vx,Hx,Wx` (VEX.0F 67, defs line 1140). */
+  Vpackuswb_Vx_Hx_Wx: 1072,
+  /** `vpunpckhbw Vx,Hx,Wx` (VEX.0F 68, defs line 1141). */
+  Vpunpckhbw_Vx_Hx_Wx: 1073,
+  /** `vpunpckhwd Vx,Hx,Wx` (VEX.0F 69, defs line 1142). */
+  Vpunpckhwd_Vx_Hx_Wx: 1074,
+  /** `vpunpckhdq Vx,Hx,Wx` (VEX.0F 6A, defs line 1143). */
+  Vpunpckhdq_Vx_Hx_Wx: 1075,
+  /** `vpackssdw Vx,Hx,Wx` (VEX.0F 6B, defs line 1144). */
+  Vpackssdw_Vx_Hx_Wx: 1076,
+  /** `vpunpcklqdq Vx,Hx,Wx` (VEX.0F 6C, defs line 1145). */
+  Vpunpcklqdq_Vx_Hx_Wx: 1077,
+  /** `vpunpckhqdq Vx,Hx,Wx` (VEX.0F 6D, defs line 1146). */
+  Vpunpckhqdq_Vx_Hx_Wx: 1078,
+  /** `vpcmpeqb Vx,Hx,Wx` (VEX.0F 74, defs line 1147). */
+  Vpcmpeqb_Vx_Hx_Wx: 1079,
+  /** `vpcmpeqw Vx,Hx,Wx` (VEX.0F 75, defs line 1148). */
+  Vpcmpeqw_Vx_Hx_Wx: 1080,
+  /** `vpcmpeqd Vx,Hx,Wx` (VEX.0F 76, defs line 1149). */
+  Vpcmpeqd_Vx_Hx_Wx: 1081,
+  /** `vpaddq Vx,Hx,Wx` (VEX.0F D4, defs line 1150). */
+  Vpaddq_Vx_Hx_Wx: 1082,
+  /** `vpmullw Vx,Hx,Wx` (VEX.0F D5, defs line 1151). */
+  Vpmullw_Vx_Hx_Wx: 1083,
+  /** `vpsubusb Vx,Hx,Wx` (VEX.0F D8, defs line 1152). */
+  Vpsubusb_Vx_Hx_Wx: 1084,
+  /** `vpsubusw Vx,Hx,Wx` (VEX.0F D9, defs line 1153). */
+  Vpsubusw_Vx_Hx_Wx: 1085,
+  /** `vpminub Vx,Hx,Wx` (VEX.0F DA, defs line 1154). */
+  Vpminub_Vx_Hx_Wx: 1086,
+  /** `vpand Vx,Hx,Wx` (VEX.0F DB, defs line 1155). */
+  Vpand_Vx_Hx_Wx: 1087,
+  /** `vpaddusb Vx,Hx,Wx` (VEX.0F DC, defs line 1156). */
+  Vpaddusb_Vx_Hx_Wx: 1088,
+  /** `vpaddusw Vx,Hx,Wx` (VEX.0F DD, defs line 1157). */
+  Vpaddusw_Vx_Hx_Wx: 1089,
+  /** `vpmaxub Vx,Hx,Wx` (VEX.0F DE, defs line 1158). */
+  Vpmaxub_Vx_Hx_Wx: 1090,
+  /** `vpandn Vx,Hx,Wx` (VEX.0F DF, defs line 1159). */
+  Vpandn_Vx_Hx_Wx: 1091,
+  /** `vpavgb Vx,Hx,Wx` (VEX.0F E0, defs line 1160). */
+  Vpavgb_Vx_Hx_Wx: 1092,
+  /** `vpavgw Vx,Hx,Wx` (VEX.0F E3, defs line 1161). */
+  Vpavgw_Vx_Hx_Wx: 1093,
+  /** `vpmulhuw Vx,Hx,Wx` (VEX.0F E4, defs line 1162). */
+  Vpmulhuw_Vx_Hx_Wx: 1094,
+  /** `vpmulhw Vx,Hx,Wx` (VEX.0F E5, defs line 1163). */
+  Vpmulhw_Vx_Hx_Wx: 1095,
+  /** `vpsubsb Vx,Hx,Wx` (VEX.0F E8, defs line 1164). */
+  Vpsubsb_Vx_Hx_Wx: 1096,
+  /** `vpsubsw Vx,Hx,Wx` (VEX.0F E9, defs line 1165). */
+  Vpsubsw_Vx_Hx_Wx: 1097,
+  /** `vpminsw Vx,Hx,Wx` (VEX.0F EA, defs line 1166). */
+  Vpminsw_Vx_Hx_Wx: 1098,
+  /** `vpor Vx,Hx,Wx` (VEX.0F EB, defs line 1167). */
+  Vpor_Vx_Hx_Wx: 1099,
+  /** `vpaddsb Vx,Hx,Wx` (VEX.0F EC, defs line 1168). */
+  Vpaddsb_Vx_Hx_Wx: 1100,
+  /** `vpaddsw Vx,Hx,Wx` (VEX.0F ED, defs line 1169). */
+  Vpaddsw_Vx_Hx_Wx: 1101,
+  /** `vpmaxsw Vx,Hx,Wx` (VEX.0F EE, defs line 1170). */
+  Vpmaxsw_Vx_Hx_Wx: 1102,
+  /** `vpxor Vx,Hx,Wx` (VEX.0F EF, defs line 1171). */
+  Vpxor_Vx_Hx_Wx: 1103,
+  /** `vpmuludq Vx,Hx,Wx` (VEX.0F F4, defs line 1172). */
+  Vpmuludq_Vx_Hx_Wx: 1104,
+  /** `vpmaddwd Vx,Hx,Wx` (VEX.0F F5, defs line 1173). */
+  Vpmaddwd_Vx_Hx_Wx: 1105,
+  /** `vpsadbw Vx,Hx,Wx` (VEX.0F F6, defs line 1174). */
+  Vpsadbw_Vx_Hx_Wx: 1106,
+  /** `vpsubb Vx,Hx,Wx` (VEX.0F F8, defs line 1175). */
+  Vpsubb_Vx_Hx_Wx: 1107,
+  /** `vpsubw Vx,Hx,Wx` (VEX.0F F9, defs line 1176). */
+  Vpsubw_Vx_Hx_Wx: 1108,
+  /** `vpsubd Vx,Hx,Wx` (VEX.0F FA, defs line 1177). */
+  Vpsubd_Vx_Hx_Wx: 1109,
+  /** `vpsubq Vx,Hx,Wx` (VEX.0F FB, defs line 1178). */
+  Vpsubq_Vx_Hx_Wx: 1110,
+  /** `vpaddb Vx,Hx,Wx` (VEX.0F FC, defs line 1179). */
+  Vpaddb_Vx_Hx_Wx: 1111,
+  /** `vpaddw Vx,Hx,Wx` (VEX.0F FD, defs line 1180). */
+  Vpaddw_Vx_Hx_Wx: 1112,
+  /** `vpaddd Vx,Hx,Wx` (VEX.0F FE, defs line 1181). */
+  Vpaddd_Vx_Hx_Wx: 1113,
+  /** `vpsrlw Vx,Hx,W` (VEX.0F D1, defs line 1182). */
+  Vpsrlw_Vx_Hx_W: 1114,
+  /** `vpsrld Vx,Hx,W` (VEX.0F D2, defs line 1183). */
+  Vpsrld_Vx_Hx_W: 1115,
+  /** `vpsrlq Vx,Hx,W` (VEX.0F D3, defs line 1184). */
+  Vpsrlq_Vx_Hx_W: 1116,
+  /** `vpsraw Vx,Hx,W` (VEX.0F E1, defs line 1185). */
+  Vpsraw_Vx_Hx_W: 1117,
+  /** `vpsrad Vx,Hx,W` (VEX.0F E2, defs line 1186). */
+  Vpsrad_Vx_Hx_W: 1118,
+  /** `vpsllw Vx,Hx,W` (VEX.0F F1, defs line 1187). */
+  Vpsllw_Vx_Hx_W: 1119,
+  /** `vpslld Vx,Hx,W` (VEX.0F F2, defs line 1188). */
+  Vpslld_Vx_Hx_W: 1120,
+  /** `vpsllq Vx,Hx,W` (VEX.0F F3, defs line 1189). */
+  Vpsllq_Vx_Hx_W: 1121,
+  /** `vmovd V,Ed` (VEX.0F 6E, defs line 1190). */
+  Vmovd_V_Ed: 1122,
+  /** `vmovq V,Eq` (VEX.0F 6E, defs line 1191). */
+  Vmovq_V_Eq: 1123,
+  /** `vmovdqa Vx,Wx` (VEX.0F 6F, defs line 1192). */
+  Vmovdqa_Vx_Wx: 1124,
+  /** `vmovdqu Vx,Wx` (VEX.0F 6F, defs line 1193). */
+  Vmovdqu_Vx_Wx: 1125,
+  /** `vpshufd Vx,Wx,Ib` (VEX.0F 70, defs line 1194). */
+  Vpshufd_Vx_Wx_Ib: 1126,
+  /** `vpshufhw Vx,Wx,Ib` (VEX.0F 70, defs line 1195). */
+  Vpshufhw_Vx_Wx_Ib: 1127,
+  /** `vpshuflw Vx,Wx,Ib` (VEX.0F 70, defs line 1196). */
+  Vpshuflw_Vx_Wx_Ib: 1128,
+  /** `vpsrlw Hx,Ux,Ib` (VEX.0F 71, defs line 1197). */
+  Vpsrlw_Hx_Ux_Ib: 1129,
+  /** `vpsraw Hx,Ux,Ib` (VEX.0F 71, defs line 1198). */
+  Vpsraw_Hx_Ux_Ib: 1130,
+  /** `vpsllw Hx,Ux,Ib` (VEX.0F 71, defs line 1199). */
+  Vpsllw_Hx_Ux_Ib: 1131,
+  /** `vpsrld Hx,Ux,Ib` (VEX.0F 72, defs line 1200). */
+  Vpsrld_Hx_Ux_Ib: 1132,
+  /** `vpsrad Hx,Ux,Ib` (VEX.0F 72, defs line 1201). */
+  Vpsrad_Hx_Ux_Ib: 1133,
+  /** `vpslld Hx,Ux,Ib` (VEX.0F 72, defs line 1202). */
+  Vpslld_Hx_Ux_Ib: 1134,
+  /** `vpsrlq Hx,Ux,Ib` (VEX.0F 73, defs line 1203). */
+  Vpsrlq_Hx_Ux_Ib: 1135,
+  /** `vpsrldq Hx,Ux,Ib` (VEX.0F 73, defs line 1204). */
+  Vpsrldq_Hx_Ux_Ib: 1136,
+  /** `vpsllq Hx,Ux,Ib` (VEX.0F 73, defs line 1205). */
+  Vpsllq_Hx_Ux_Ib: 1137,
+  /** `vpslldq Hx,Ux,Ib` (VEX.0F 73, defs line 1206). */
+  Vpslldq_Hx_Ux_Ib: 1138,
+  /** `vzeroupper` (VEX.0F 77, defs line 1207). */
+  Vzeroupper: 1139,
+  /** `vzeroall` (VEX.0F 77, defs line 1208). */
+  Vzeroall: 1140,
+  /** `vhaddpd Vx,Hx,Wx` (VEX.0F 7C, defs line 1213). */
+  Vhaddpd_Vx_Hx_Wx: 1141,
+  /** `vhaddps Vx,Hx,Wx` (VEX.0F 7C, defs line 1214). */
+  Vhaddps_Vx_Hx_Wx: 1142,
+  /** `vhsubpd Vx,Hx,Wx` (VEX.0F 7D, defs line 1215). */
+  Vhsubpd_Vx_Hx_Wx: 1143,
+  /** `vhsubps Vx,Hx,Wx` (VEX.0F 7D, defs line 1216). */
+  Vhsubps_Vx_Hx_Wx: 1144,
+  /** `vmovd Ed,V` (VEX.0F 7E, defs line 1217). */
+  Vmovd_Ed_V: 1145,
+  /** `vmovq Eq,V` (VEX.0F 7E, defs line 1218). */
+  Vmovq_Eq_V: 1146,
+  /** `vmovq V,Wq` (VEX.0F 7E, defs line 1219). */
+  Vmovq_V_Wq: 1147,
+  /** `vmovdqa Wx,Vx` (VEX.0F 7F, defs line 1220). */
+  Vmovdqa_Wx_Vx: 1148,
+  /** `vmovdqu Wx,Vx` (VEX.0F 7F, defs line 1221). */
+  Vmovdqu_Wx_Vx: 1149,
+  /** `vcmpps Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1222). */
+  Vcmpps_Vx_Hx_Wx_Ib: 1150,
+  /** `vcmppd Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1223). */
+  Vcmppd_Vx_Hx_Wx_Ib: 1151,
+  /** `vcmpss V,H,Wd,Ib` (VEX.0F C2, defs line 1224). */
+  Vcmpss_V_H_Wd_Ib: 1152,
+  /** `vcmpsd V,H,Wq,Ib` (VEX.0F C2, defs line 1225). */
+  Vcmpsd_V_H_Wq_Ib: 1153,
+  /** `vpinsrw V,H,Edw,Ib` (VEX.0F C4, defs line 1226). */
+  Vpinsrw_V_H_Edw_Ib: 1154,
+  /** `vpextrw Gd,U,Ib` (VEX.0F C5, defs line 1227). */
+  Vpextrw_Gd_U_Ib: 1155,
+  /** `vshufps Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1228). */
+  Vshufps_Vx_Hx_Wx_Ib: 1156,
+  /** `vshufpd Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1229). */
+  Vshufpd_Vx_Hx_Wx_Ib: 1157,
+  /** `vaddsubpd Vx,Hx,Wx` (VEX.0F D0, defs line 1230). */
+  Vaddsubpd_Vx_Hx_Wx: 1158,
+  /** `vaddsubps Vx,Hx,Wx` (VEX.0F D0, defs line 1231). */
+  Vaddsubps_Vx_Hx_Wx: 1159,
+  /** `vmovq Wq,V` (VEX.0F D6, defs line 1232). */
+  Vmovq_Wq_V: 1160,
+  /** `vpmovmskb Gy,Ux` (VEX.0F D7, defs line 1233). */
+  Vpmovmskb_Gy_Ux: 1161,
+  /** `vcvttpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1234). */
+  Vcvttpd2dq_Vxmm_Wx: 1162,
+  /** `vcvtdq2pd Vx,Wh` (VEX.0F E6, defs line 1235). */
+  Vcvtdq2pd_Vx_Wh: 1163,
+  /** `vcvtpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1236). */
+  Vcvtpd2dq_Vxmm_Wx: 1164,
+  /** `vmovntdq Mx,Vx` (VEX.0F E7, defs line 1237). */
+  Vmovntdq_Mx_Vx: 1165,
+  /** `vlddqu Vx,Mx` (VEX.0F F0, defs line 1238). */
+  Vlddqu_Vx_Mx: 1166,
+  /** `vmaskmovdqu V,U` (VEX.0F F7, defs line 1239). */
+  Vmaskmovdqu_V_U: 1167,
+  /** `vpshufb Vx,Hx,Wx` (VEX.0F38 00, defs line 1242). */
+  Vpshufb_Vx_Hx_Wx: 1168,
+  /** `vphaddw Vx,Hx,Wx` (VEX.0F38 01, defs line 1243). */
+  Vphaddw_Vx_Hx_Wx: 1169,
+  /** `vphaddd Vx,Hx,Wx` (VEX.0F38 02, defs line 1244). */
+  Vphaddd_Vx_Hx_Wx: 1170,
+  /** `vphaddsw Vx,Hx,Wx` (VEX.0F38 03, defs line 1245). */
+  Vphaddsw_Vx_Hx_Wx: 1171,
+  /** `vpmaddubsw Vx,Hx,Wx` (VEX.0F38 04, defs line 1246). */
+  Vpmaddubsw_Vx_Hx_Wx: 1172,
+  /** `vphsubw Vx,Hx,Wx` (VEX.0F38 05, defs line 1247). */
+  Vphsubw_Vx_Hx_Wx: 1173,
+  /** `vphsubd Vx,Hx,Wx` (VEX.0F38 06, defs line 1248). */
+  Vphsubd_Vx_Hx_Wx: 1174,
+  /** `vphsubsw Vx,Hx,Wx` (VEX.0F38 07, defs line 1249). */
+  Vphsubsw_Vx_Hx_Wx: 1175,
+  /** `vpsignb Vx,Hx,Wx` (VEX.0F38 08, defs line 1250). */
+  Vpsignb_Vx_Hx_Wx: 1176,
+  /** `vpsignw Vx,Hx,Wx` (VEX.0F38 09, defs line 1251). */
+  Vpsignw_Vx_Hx_Wx: 1177,
+  /** `vpsignd Vx,Hx,Wx` (VEX.0F38 0A, defs line 1252). */
+  Vpsignd_Vx_Hx_Wx: 1178,
+  /** `vpmulhrsw Vx,Hx,Wx` (VEX.0F38 0B, defs line 1253). */
+  Vpmulhrsw_Vx_Hx_Wx: 1179,
+  /** `vpmuldq Vx,Hx,Wx` (VEX.0F38 28, defs line 1254). */
+  Vpmuldq_Vx_Hx_Wx: 1180,
+  /** `vpcmpeqq Vx,Hx,Wx` (VEX.0F38 29, defs line 1255). */
+  Vpcmpeqq_Vx_Hx_Wx: 1181,
+  /** `vpackusdw Vx,Hx,Wx` (VEX.0F38 2B, defs line 1256). */
+  Vpackusdw_Vx_Hx_Wx: 1182,
+  /** `vpcmpgtq Vx,Hx,Wx` (VEX.0F38 37, defs line 1257). */
+  Vpcmpgtq_Vx_Hx_Wx: 1183,
+  /** `vpminsb Vx,Hx,Wx` (VEX.0F38 38, defs line 1258). */
+  Vpminsb_Vx_Hx_Wx: 1184,
+  /** `vpminsd Vx,Hx,Wx` (VEX.0F38 39, defs line 1259). */
+  Vpminsd_Vx_Hx_Wx: 1185,
+  /** `vpminuw Vx,Hx,Wx` (VEX.0F38 3A, defs line 1260). */
+  Vpminuw_Vx_Hx_Wx: 1186,
+  /** `vpminud Vx,Hx,Wx` (VEX.0F38 3B, defs line 1261). */
+  Vpminud_Vx_Hx_Wx: 1187,
+  /** `vpmaxsb Vx,Hx,Wx` (VEX.0F38 3C, defs line 1262). */
+  Vpmaxsb_Vx_Hx_Wx: 1188,
+  /** `vpmaxsd Vx,Hx,Wx` (VEX.0F38 3D, defs line 1263). */
+  Vpmaxsd_Vx_Hx_Wx: 1189,
+  /** `vpmaxuw Vx,Hx,Wx` (VEX.0F38 3E, defs line 1264). */
+  Vpmaxuw_Vx_Hx_Wx: 1190,
+  /** `vpmaxud Vx,Hx,Wx` (VEX.0F38 3F, defs line 1265). */
+  Vpmaxud_Vx_Hx_Wx: 1191,
+  /** `vpmulld Vx,Hx,Wx` (VEX.0F38 40, defs line 1266). */
+  Vpmulld_Vx_Hx_Wx: 1192,
+  /** `vpabsb Vx,Wx` (VEX.0F38 1C, defs line 1267). */
+  Vpabsb_Vx_Wx: 1193,
+  /** `vpabsw Vx,Wx` (VEX.0F38 1D, defs line 1268). */
+  Vpabsw_Vx_Wx: 1194,
+  /** `vpabsd Vx,Wx` (VEX.0F38 1E, defs line 1269). */
+  Vpabsd_Vx_Wx: 1195,
+  /** `vpermilps Vx,Hx,Wx` (VEX.0F38 0C, defs line 1270). */
+  Vpermilps_Vx_Hx_Wx: 1196,
+  /** `vpermilpd Vx,Hx,Wx` (VEX.0F38 0D, defs line 1271). */
+  Vpermilpd_Vx_Hx_Wx: 1197,
+  /** `vtestps Vx,Wx` (VEX.0F38 0E, defs line 1272). */
+  Vtestps_Vx_Wx: 1198,
+  /** `vtestpd Vx,Wx` (VEX.0F38 0F, defs line 1273). */
+  Vtestpd_Vx_Wx: 1199,
+  /** `vcvtph2ps Vx,Wh` (VEX.0F38 13, defs line 1274). */
+  Vcvtph2ps_Vx_Wh: 1200,
+  /** `vpermps Vx,Hx,Wx` (VEX.0F38 16, defs line 1275). */
+  Vpermps_Vx_Hx_Wx: 1201,
+  /** `vptest Vx,Wx` (VEX.0F38 17, defs line 1276). */
+  Vptest_Vx_Wx: 1202,
+  /** `vbroadcastss Vx,Wd` (VEX.0F38 18, defs line 1277). */
+  Vbroadcastss_Vx_Wd: 1203,
+  /** `vbroadcastsd Vx,Wq` (VEX.0F38 19, defs line 1278). */
+  Vbroadcastsd_Vx_Wq: 1204,
+  /** `vbroadcastf128 Vx,Mdq` (VEX.0F38 1A, defs line 1279). */
+  Vbroadcastf128_Vx_Mdq: 1205,
+  /** `vpmovsxbw Vx,Wh` (VEX.0F38 20, defs line 1280). */
+  Vpmovsxbw_Vx_Wh: 1206,
+  /** `vpmovzxbw Vx,Wh` (VEX.0F38 30, defs line 1281). */
+  Vpmovzxbw_Vx_Wh: 1207,
+  /** `vpmovsxbd Vx,Wq4` (VEX.0F38 21, defs line 1282). */
+  Vpmovsxbd_Vx_Wq4: 1208,
+  /** `vpmovzxbd Vx,Wq4` (VEX.0F38 31, defs line 1283). */
+  Vpmovzxbd_Vx_Wq4: 1209,
+  /** `vpmovsxbq Vx,Wo8` (VEX.0F38 22, defs line 1284). */
+  Vpmovsxbq_Vx_Wo8: 1210,
+  /** `vpmovzxbq Vx,Wo8` (VEX.0F38 32, defs line 1285). */
+  Vpmovzxbq_Vx_Wo8: 1211,
+  /** `vpmovsxwd Vx,Wh` (VEX.0F38 23, defs line 1286). */
+  Vpmovsxwd_Vx_Wh: 1212,
+  /** `vpmovzxwd Vx,Wh` (VEX.0F38 33, defs line 1287). */
+  Vpmovzxwd_Vx_Wh: 1213,
+  /** `vpmovsxwq Vx,Wq4` (VEX.0F38 24, defs line 1288). */
+  Vpmovsxwq_Vx_Wq4: 1214,
+  /** `vpmovzxwq Vx,Wq4` (VEX.0F38 34, defs line 1289). */
+  Vpmovzxwq_Vx_Wq4: 1215,
+  /** `vpmovsxdq Vx,Wh` (VEX.0F38 25, defs line 1290). */
+  Vpmovsxdq_Vx_Wh: 1216,
+  /** `vpmovzxdq Vx,Wh` (VEX.0F38 35, defs line 1291). */
+  Vpmovzxdq_Vx_Wh: 1217,
+  /** `vmovntdqa Vx,Mx` (VEX.0F38 2A, defs line 1292). */
+  Vmovntdqa_Vx_Mx: 1218,
+  /** `vmaskmovps Vx,Hx,Mx` (VEX.0F38 2C, defs line 1293). */
+  Vmaskmovps_Vx_Hx_Mx: 1219,
+  /** `vmaskmovpd Vx,Hx,Mx` (VEX.0F38 2D, defs line 1294). */
+  Vmaskmovpd_Vx_Hx_Mx: 1220,
+  /** `vmaskmovps Mx,Hx,Vx` (VEX.0F38 2E, defs line 1295). */
+  Vmaskmovps_Mx_Hx_Vx: 1221,
+  /** `vmaskmovpd Mx,Hx,Vx` (VEX.0F38 2F, defs line 1296). */
+  Vmaskmovpd_Mx_Hx_Vx: 1222,
+  /** `vpermd Vx,Hx,Wx` (VEX.0F38 36, defs line 1297). */
+  Vpermd_Vx_Hx_Wx: 1223,
+  /** `vphminposuw V,W` (VEX.0F38 41, defs line 1298). */
+  Vphminposuw_V_W: 1224,
+  /** `vpsrlvd Vx,Hx,Wx` (VEX.0F38 45, defs line 1299). */
+  Vpsrlvd_Vx_Hx_Wx: 1225,
+  /** `vpsrlvq Vx,Hx,Wx` (VEX.0F38 45, defs line 1300). */
+  Vpsrlvq_Vx_Hx_Wx: 1226,
+  /** `vpsravd Vx,Hx,Wx` (VEX.0F38 46, defs line 1301). */
+  Vpsravd_Vx_Hx_Wx: 1227,
+  /** `vpsllvd Vx,Hx,Wx` (VEX.0F38 47, defs line 1302). */
+  Vpsllvd_Vx_Hx_Wx: 1228,
+  /** `vpsllvq Vx,Hx,Wx` (VEX.0F38 47, defs line 1303). */
+  Vpsllvq_Vx_Hx_Wx: 1229,
+  /** `vpbroadcastd Vx,Wd` (VEX.0F38 58, defs line 1304). */
+  Vpbroadcastd_Vx_Wd: 1230,
+  /** `vpbroadcastq Vx,Wq` (VEX.0F38 59, defs line 1305). */
+  Vpbroadcastq_Vx_Wq: 1231,
+  /** `vbroadcasti128 Vx,Mdq` (VEX.0F38 5A, defs line 1306). */
+  Vbroadcasti128_Vx_Mdq: 1232,
+  /** `vpbroadcastb Vx,Wb` (VEX.0F38 78, defs line 1307). */
+  Vpbroadcastb_Vx_Wb: 1233,
+  /** `vpbroadcastw Vx,Ww` (VEX.0F38 79, defs line 1308). */
+  Vpbroadcastw_Vx_Ww: 1234,
+  /** `vpmaskmovd Vx,Hx,Mx` (VEX.0F38 8C, defs line 1309). */
+  Vpmaskmovd_Vx_Hx_Mx: 1235,
+  /** `vpmaskmovq Vx,Hx,Mx` (VEX.0F38 8C, defs line 1310). */
+  Vpmaskmovq_Vx_Hx_Mx: 1236,
+  /** `vpmaskmovd Mx,Hx,Vx` (VEX.0F38 8E, defs line 1311). */
+  Vpmaskmovd_Mx_Hx_Vx: 1237,
+  /** `vpmaskmovq Mx,Hx,Vx` (VEX.0F38 8E, defs line 1312). */
+  Vpmaskmovq_Mx_Hx_Vx: 1238,
+  /** `vfmaddsub132ps Vx,Hx,Wx` (VEX.0F38 96, defs line 1314). */
+  Vfmaddsub132ps_Vx_Hx_Wx: 1239,
+  /** `vfmaddsub132pd Vx,Hx,Wx` (VEX.0F38 96, defs line 1315). */
+  Vfmaddsub132pd_Vx_Hx_Wx: 1240,
+  /** `vfmsubadd132ps Vx,Hx,Wx` (VEX.0F38 97, defs line 1316). */
+  Vfmsubadd132ps_Vx_Hx_Wx: 1241,
+  /** `vfmsubadd132pd Vx,Hx,Wx` (VEX.0F38 97, defs line 1317). */
+  Vfmsubadd132pd_Vx_Hx_Wx: 1242,
+  /** `vfmadd132ps Vx,Hx,Wx` (VEX.0F38 98, defs line 1318). */
+  Vfmadd132ps_Vx_Hx_Wx: 1243,
+  /** `vfmadd132pd Vx,Hx,Wx` (VEX.0F38 98, defs line 1319). */
+  Vfmadd132pd_Vx_Hx_Wx: 1244,
+  /** `vfmadd132ss V,H,Wd` (VEX.0F38 99, defs line 1320). */
+  Vfmadd132ss_V_H_Wd: 1245,
+  /** `vfmadd132sd V,H,Wq` (VEX.0F38 99, defs line 1321). */
+  Vfmadd132sd_V_H_Wq: 1246,
+  /** `vfmsub132ps Vx,Hx,Wx` (VEX.0F38 9A, defs line 1322). */
+  Vfmsub132ps_Vx_Hx_Wx: 1247,
+  /** `vfmsub132pd Vx,Hx,Wx` (VEX.0F38 9A, defs line 1323). */
+  Vfmsub132pd_Vx_Hx_Wx: 1248,
+  /** `vfmsub132ss V,H,Wd` (VEX.0F38 9B, defs line 1324). */
+  Vfmsub132ss_V_H_Wd: 1249,
+  /** `vfmsub132sd V,H,Wq` (VEX.0F38 9B, defs line 1325). */
+  Vfmsub132sd_V_H_Wq: 1250,
+  /** `vfnmadd132ps Vx,Hx,Wx` (VEX.0F38 9C, defs line 1326). */
+  Vfnmadd132ps_Vx_Hx_Wx: 1251,
+  /** `vfnmadd132pd Vx,Hx,Wx` (VEX.0F38 9C, defs line 1327). */
+  Vfnmadd132pd_Vx_Hx_Wx: 1252,
+  /** `vfnmadd132ss V,H,Wd` (VEX.0F38 9D, defs line 1328). */
+  Vfnmadd132ss_V_H_Wd: 1253,
+  /** `vfnmadd132sd V,H,Wq` (VEX.0F38 9D, defs line 1329). */
+  Vfnmadd132sd_V_H_Wq: 1254,
+  /** `vfnmsub132ps Vx,Hx,Wx` (VEX.0F38 9E, defs line 1330). */
+  Vfnmsub132ps_Vx_Hx_Wx: 1255,
+  /** `vfnmsub132pd Vx,Hx,Wx` (VEX.0F38 9E, defs line 1331). */
+  Vfnmsub132pd_Vx_Hx_Wx: 1256,
+  /** `vfnmsub132ss V,H,Wd` (VEX.0F38 9F, defs line 1332). */
+  Vfnmsub132ss_V_H_Wd: 1257,
+  /** `vfnmsub132sd V,H,Wq` (VEX.0F38 9F, defs line 1333). */
+  Vfnmsub132sd_V_H_Wq: 1258,
+  /** `vfmaddsub213ps Vx,Hx,Wx` (VEX.0F38 A6, defs line 1334). */
+  Vfmaddsub213ps_Vx_Hx_Wx: 1259,
+  /** `vfmaddsub213pd Vx,Hx,Wx` (VEX.0F38 A6, defs line 1335). */
+  Vfmaddsub213pd_Vx_Hx_Wx: 1260,
+  /** `vfmsubadd213ps Vx,Hx,Wx` (VEX.0F38 A7, defs line 1336). */
+  Vfmsubadd213ps_Vx_Hx_Wx: 1261,
+  /** `vfmsubadd213pd Vx,Hx,Wx` (VEX.0F38 A7, defs line 1337). */
+  Vfmsubadd213pd_Vx_Hx_Wx: 1262,
+  /** `vfmadd213ps Vx,Hx,Wx` (VEX.0F38 A8, defs line 1338). */
+  Vfmadd213ps_Vx_Hx_Wx: 1263,
+  /** `vfmadd213pd Vx,Hx,Wx` (VEX.0F38 A8, defs line 1339). */
+  Vfmadd213pd_Vx_Hx_Wx: 1264,
+  /** `vfmadd213ss V,H,Wd` (VEX.0F38 A9, defs line 1340). */
+  Vfmadd213ss_V_H_Wd: 1265,
+  /** `vfmadd213sd V,H,Wq` (VEX.0F38 A9, defs line 1341). */
+  Vfmadd213sd_V_H_Wq: 1266,
+  /** `vfmsub213ps Vx,Hx,Wx` (VEX.0F38 AA, defs line 1342). */
+  Vfmsub213ps_Vx_Hx_Wx: 1267,
+  /** `vfmsub213pd Vx,Hx,Wx` (VEX.0F38 AA, defs line 1343). */
+  Vfmsub213pd_Vx_Hx_Wx: 1268,
+  /** `vfmsub213ss V,H,Wd` (VEX.0F38 AB, defs line 1344). */
+  Vfmsub213ss_V_H_Wd: 1269,
+  /** `vfmsub213sd V,H,Wq` (VEX.0F38 AB, defs line 1345). */
+  Vfmsub213sd_V_H_Wq: 1270,
+  /** `vfnmadd213ps Vx,Hx,Wx` (VEX.0F38 AC, defs line 1346). */
+  Vfnmadd213ps_Vx_Hx_Wx: 1271,
+  /** `vfnmadd213pd Vx,Hx,Wx` (VEX.0F38 AC, defs line 1347). */
+  Vfnmadd213pd_Vx_Hx_Wx: 1272,
+  /** `vfnmadd213ss V,H,Wd` (VEX.0F38 AD, defs line 1348). */
+  Vfnmadd213ss_V_H_Wd: 1273,
+  /** `vfnmadd213sd V,H,Wq` (VEX.0F38 AD, defs line 1349). */
+  Vfnmadd213sd_V_H_Wq: 1274,
+  /** `vfnmsub213ps Vx,Hx,Wx` (VEX.0F38 AE, defs line 1350). */
+  Vfnmsub213ps_Vx_Hx_Wx: 1275,
+  /** `vfnmsub213pd Vx,Hx,Wx` (VEX.0F38 AE, defs line 1351). */
+  Vfnmsub213pd_Vx_Hx_Wx: 1276,
+  /** `vfnmsub213ss V,H,Wd` (VEX.0F38 AF, defs line 1352). */
+  Vfnmsub213ss_V_H_Wd: 1277,
+  /** `vfnmsub213sd V,H,Wq` (VEX.0F38 AF, defs line 1353). */
+  Vfnmsub213sd_V_H_Wq: 1278,
+  /** `vfmaddsub231ps Vx,Hx,Wx` (VEX.0F38 B6, defs line 1354). */
+  Vfmaddsub231ps_Vx_Hx_Wx: 1279,
+  /** `vfmaddsub231pd Vx,Hx,Wx` (VEX.0F38 B6, defs line 1355). */
+  Vfmaddsub231pd_Vx_Hx_Wx: 1280,
+  /** `vfmsubadd231ps Vx,Hx,Wx` (VEX.0F38 B7, defs line 1356). */
+  Vfmsubadd231ps_Vx_Hx_Wx: 1281,
+  /** `vfmsubadd231pd Vx,Hx,Wx` (VEX.0F38 B7, defs line 1357). */
+  Vfmsubadd231pd_Vx_Hx_Wx: 1282,
+  /** `vfmadd231ps Vx,Hx,Wx` (VEX.0F38 B8, defs line 1358). */
+  Vfmadd231ps_Vx_Hx_Wx: 1283,
+  /** `vfmadd231pd Vx,Hx,Wx` (VEX.0F38 B8, defs line 1359). */
+  Vfmadd231pd_Vx_Hx_Wx: 1284,
+  /** `vfmadd231ss V,H,Wd` (VEX.0F38 B9, defs line 1360). */
+  Vfmadd231ss_V_H_Wd: 1285,
+  /** `vfmadd231sd V,H,Wq` (VEX.0F38 B9, defs line 1361). */
+  Vfmadd231sd_V_H_Wq: 1286,
+  /** `vfmsub231ps Vx,Hx,Wx` (VEX.0F38 BA, defs line 1362). */
+  Vfmsub231ps_Vx_Hx_Wx: 1287,
+  /** `vfmsub231pd Vx,Hx,Wx` (VEX.0F38 BA, defs line 1363). */
+  Vfmsub231pd_Vx_Hx_Wx: 1288,
+  /** `vfmsub231ss V,H,Wd` (VEX.0F38 BB, defs line 1364). */
+  Vfmsub231ss_V_H_Wd: 1289,
+  /** `vfmsub231sd V,H,Wq` (VEX.0F38 BB, defs line 1365). */
+  Vfmsub231sd_V_H_Wq: 1290,
+  /** `vfnmadd231ps Vx,Hx,Wx` (VEX.0F38 BC, defs line 1366). */
+  Vfnmadd231ps_Vx_Hx_Wx: 1291,
+  /** `vfnmadd231pd Vx,Hx,Wx` (VEX.0F38 BC, defs line 1367). */
+  Vfnmadd231pd_Vx_Hx_Wx: 1292,
+  /** `vfnmadd231ss V,H,Wd` (VEX.0F38 BD, defs line 1368). */
+  Vfnmadd231ss_V_H_Wd: 1293,
+  /** `vfnmadd231sd V,H,Wq` (VEX.0F38 BD, defs line 1369). */
+  Vfnmadd231sd_V_H_Wq: 1294,
+  /** `vfnmsub231ps Vx,Hx,Wx` (VEX.0F38 BE, defs line 1370). */
+  Vfnmsub231ps_Vx_Hx_Wx: 1295,
+  /** `vfnmsub231pd Vx,Hx,Wx` (VEX.0F38 BE, defs line 1371). */
+  Vfnmsub231pd_Vx_Hx_Wx: 1296,
+  /** `vfnmsub231ss V,H,Wd` (VEX.0F38 BF, defs line 1372). */
+  Vfnmsub231ss_V_H_Wd: 1297,
+  /** `vfnmsub231sd V,H,Wq` (VEX.0F38 BF, defs line 1373). */
+  Vfnmsub231sd_V_H_Wq: 1298,
+  /** `vaesimc V,W` (VEX.0F38 DB, defs line 1375). */
+  Vaesimc_V_W: 1299,
+  /** `vaesenc Vx,Hx,Wx` (VEX.0F38 DC, defs line 1376). */
+  Vaesenc_Vx_Hx_Wx: 1300,
+  /** `vaesenclast Vx,Hx,Wx` (VEX.0F38 DD, defs line 1377). */
+  Vaesenclast_Vx_Hx_Wx: 1301,
+  /** `vaesdec Vx,Hx,Wx` (VEX.0F38 DE, defs line 1378). */
+  Vaesdec_Vx_Hx_Wx: 1302,
+  /** `vaesdeclast Vx,Hx,Wx` (VEX.0F38 DF, defs line 1379). */
+  Vaesdeclast_Vx_Hx_Wx: 1303,
+  /** `vgf2p8mulb Vx,Hx,Wx` (VEX.0F38 CF, defs line 1380). */
+  Vgf2p8mulb_Vx_Hx_Wx: 1304,
+  /** `andn Gy,By,Ey` (VEX.0F38 F2, defs line 1382). */
+  Andn_Gy_By_Ey: 1305,
+  /** `blsr By,Ey` (VEX.0F38 F3, defs line 1383). */
+  Blsr_By_Ey: 1306,
+  /** `blsmsk By,Ey` (VEX.0F38 F3, defs line 1384). */
+  Blsmsk_By_Ey: 1307,
+  /** `blsi By,Ey` (VEX.0F38 F3, defs line 1385). */
+  Blsi_By_Ey: 1308,
+  /** `bzhi Gy,Ey,By` (VEX.0F38 F5, defs line 1386). */
+  Bzhi_Gy_Ey_By: 1309,
+  /** `pext Gy,By,Ey` (VEX.0F38 F5, defs line 1387). */
+  Pext_Gy_By_Ey: 1310,
+  /** `pdep Gy,By,Ey` (VEX.0F38 F5, defs line 1388). */
+  Pdep_Gy_By_Ey: 1311,
+  /** `mulx Gy,By,Ey` (VEX.0F38 F6, defs line 1389). */
+  Mulx_Gy_By_Ey: 1312,
+  /** `bextr Gy,Ey,By` (VEX.0F38 F7, defs line 1390). */
+  Bextr_Gy_Ey_By: 1313,
+  /** `shlx Gy,Ey,By` (VEX.0F38 F7, defs line 1391). */
+  Shlx_Gy_Ey_By: 1314,
+  /** `sarx Gy,Ey,By` (VEX.0F38 F7, defs line 1392). */
+  Sarx_Gy_Ey_By: 1315,
+  /** `shrx Gy,Ey,By` (VEX.0F38 F7, defs line 1393). */
+  Shrx_Gy_Ey_By: 1316,
+  /** `vpermq Vx,Wx,Ib` (VEX.0F3A 00, defs line 1397). */
+  Vpermq_Vx_Wx_Ib: 1317,
+  /** `vpermpd Vx,Wx,Ib` (VEX.0F3A 01, defs line 1398). */
+  Vpermpd_Vx_Wx_Ib: 1318,
+  /** `vpblendd Vx,Hx,Wx,Ib` (VEX.0F3A 02, defs line 1399). */
+  Vpblendd_Vx_Hx_Wx_Ib: 1319,
+  /** `vpermilps Vx,Wx,Ib` (VEX.0F3A 04, defs line 1400). */
+  Vpermilps_Vx_Wx_Ib: 1320,
+  /** `vpermilpd Vx,Wx,Ib` (VEX.0F3A 05, defs line 1401). */
+  Vpermilpd_Vx_Wx_Ib: 1321,
+  /** `vperm2f128 Vx,Hx,Wx,Ib` (VEX.0F3A 06, defs line 1402). */
+  Vperm2f128_Vx_Hx_Wx_Ib: 1322,
+  /** `vroundps Vx,Wx,Ib` (VEX.0F3A 08, defs line 1403). */
+  Vroundps_Vx_Wx_Ib: 1323,
+  /** `vroundpd Vx,Wx,Ib` (VEX.0F3A 09, defs line 1404). */
+  Vroundpd_Vx_Wx_Ib: 1324,
+  /** `vroundss V,H,Wd,Ib` (VEX.0F3A 0A, defs line 1405). */
+  Vroundss_V_H_Wd_Ib: 1325,
+  /** `vroundsd V,H,Wq,Ib` (VEX.0F3A 0B, defs line 1406). */
+  Vroundsd_V_H_Wq_Ib: 1326,
+  /** `vblendps Vx,Hx,Wx,Ib` (VEX.0F3A 0C, defs line 1407). */
+  Vblendps_Vx_Hx_Wx_Ib: 1327,
+  /** `vblendpd Vx,Hx,Wx,Ib` (VEX.0F3A 0D, defs line 1408). */
+  Vblendpd_Vx_Hx_Wx_Ib: 1328,
+  /** `vpblendw Vx,Hx,Wx,Ib` (VEX.0F3A 0E, defs line 1409). */
+  Vpblendw_Vx_Hx_Wx_Ib: 1329,
+  /** `vpalignr Vx,Hx,Wx,Ib` (VEX.0F3A 0F, defs line 1410). */
+  Vpalignr_Vx_Hx_Wx_Ib: 1330,
+  /** `vpextrb Edb,V,Ib` (VEX.0F3A 14, defs line 1411). */
+  Vpextrb_Edb_V_Ib: 1331,
+  /** `vpextrw Edw,V,Ib` (VEX.0F3A 15, defs line 1412). */
+  Vpextrw_Edw_V_Ib: 1332,
+  /** `vpextrd Ed,V,Ib` (VEX.0F3A 16, defs line 1413). */
+  Vpextrd_Ed_V_Ib: 1333,
+  /** `vpextrq Eq,V,Ib` (VEX.0F3A 16, defs line 1414). */
+  Vpextrq_Eq_V_Ib: 1334,
+  /** `vextractps Ed,V,Ib` (VEX.0F3A 17, defs line 1415). */
+  Vextractps_Ed_V_Ib: 1335,
+  /** `vinsertf128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 18, defs line 1416). */
+  Vinsertf128_Vx_Hx_Wxmm_Ib: 1336,
+  /** `vextractf128 Wxmm,Vx,Ib` (VEX.0F3A 19, defs line 1417). */
+  Vextractf128_Wxmm_Vx_Ib: 1337,
+  /** `vcvtps2ph Wh,Vx,Ib` (VEX.0F3A 1D, defs line 1418). */
+  Vcvtps2ph_Wh_Vx_Ib: 1338,
+  /** `vpinsrb V,H,Edb,Ib` (VEX.0F3A 20, defs line 1419). */
+  Vpinsrb_V_H_Edb_Ib: 1339,
+  /** `vinsertps V,H,Wd,Ib` (VEX.0F3A 21, defs line 1420). */
+  Vinsertps_V_H_Wd_Ib: 1340,
+  /** `vpinsrd V,H,Ed,Ib` (VEX.0F3A 22, defs line 1421). */
+  Vpinsrd_V_H_Ed_Ib: 1341,
+  /** `vpinsrq V,H,Eq,Ib` (VEX.0F3A 22, defs line 1422). */
+  Vpinsrq_V_H_Eq_Ib: 1342,
+  /** `vinserti128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 38, defs line 1423). */
+  Vinserti128_Vx_Hx_Wxmm_Ib: 1343,
+  /** `vextracti128 Wxmm,Vx,Ib` (VEX.0F3A 39, defs line 1424). */
+  Vextracti128_Wxmm_Vx_Ib: 1344,
+  /** `vdpps Vx,Hx,Wx,Ib` (VEX.0F3A 40, defs line 1425). */
+  Vdpps_Vx_Hx_Wx_Ib: 1345,
+  /** `vdppd V,H,W,Ib` (VEX.0F3A 41, defs line 1426). */
+  Vdppd_V_H_W_Ib: 1346,
+  /** `vmpsadbw Vx,Hx,Wx,Ib` (VEX.0F3A 42, defs line 1427). */
+  Vmpsadbw_Vx_Hx_Wx_Ib: 1347,
+  /** `vpclmulqdq Vx,Hx,Wx,Ib` (VEX.0F3A 44, defs line 1428). */
+  Vpclmulqdq_Vx_Hx_Wx_Ib: 1348,
+  /** `vperm2i128 Vx,Hx,Wx,Ib` (VEX.0F3A 46, defs line 1429). */
+  Vperm2i128_Vx_Hx_Wx_Ib: 1349,
+  /** `vblendvps Vx,Hx,Wx,Ibx` (VEX.0F3A 4A, defs line 1430). */
+  Vblendvps_Vx_Hx_Wx_Ibx: 1350,
+  /** `vblendvpd Vx,Hx,Wx,Ibx` (VEX.0F3A 4B, defs line 1431). */
+  Vblendvpd_Vx_Hx_Wx_Ibx: 1351,
+  /** `vpblendvb Vx,Hx,Wx,Ibx` (VEX.0F3A 4C, defs line 1432). */
+  Vpblendvb_Vx_Hx_Wx_Ibx: 1352,
+  /** `vpcmpestrm V,W,Ib` (VEX.0F3A 60, defs line 1433). */
+  Vpcmpestrm_V_W_Ib: 1353,
+  /** `vpcmpestri V,W,Ib` (VEX.0F3A 61, defs line 1434). */
+  Vpcmpestri_V_W_Ib: 1354,
+  /** `vpcmpistrm V,W,Ib` (VEX.0F3A 62, defs line 1435). */
+  Vpcmpistrm_V_W_Ib: 1355,
+  /** `vpcmpistri V,W,Ib` (VEX.0F3A 63, defs line 1436). */
+  Vpcmpistri_V_W_Ib: 1356,
+  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (VEX.0F3A CE, defs line 1437). */
+  Vgf2p8affineqb_Vx_Hx_Wx_Ib: 1357,
+  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (VEX.0F3A CF, defs line 1438). */
+  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib: 1358,
+  /** `vaeskeygenassist V,W,Ib` (VEX.0F3A DF, defs line 1439). */
+  Vaeskeygenassist_V_W_Ib: 1359,
+  /** `rorx Gy,Ey,Ib` (VEX.0F3A F0, defs line 1440). */
+  Rorx_Gy_Ey_Ib: 1360,
+  /** `pi2fw Pq,Qq` (0F0F 0C, defs line 1444). */
+  Pi2fw_Pq_Qq: 1361,
+  /** `pi2fd Pq,Qq` (0F0F 0D, defs line 1445). */
+  Pi2fd_Pq_Qq: 1362,
+  /** `pf2iw Pq,Qq` (0F0F 1C, defs line 1446). */
+  Pf2iw_Pq_Qq: 1363,
+  /** `pf2id Pq,Qq` (0F0F 1D, defs line 1447). */
+  Pf2id_Pq_Qq: 1364,
+  /** `pfnacc Pq,Qq` (0F0F 8A, defs line 1448). */
+  Pfnacc_Pq_Qq: 1365,
+  /** `pfpnacc Pq,Qq` (0F0F 8E, defs line 1449). */
+  Pfpnacc_Pq_Qq: 1366,
+  /** `pfcmpge Pq,Qq` (0F0F 90, defs line 1450). */
+  Pfcmpge_Pq_Qq: 1367,
+  /** `pfmin Pq,Qq` (0F0F 94, defs line 1451). */
+  Pfmin_Pq_Qq: 1368,
+  /** `pfrcp Pq,Qq` (0F0F 96, defs line 1452). */
+  Pfrcp_Pq_Qq: 1369,
+  /** `pfrsqrt Pq,Qq` (0F0F 97, defs line 1453). */
+  Pfrsqrt_Pq_Qq: 1370,
+  /** `pfsub Pq,Qq` (0F0F 9A, defs line 1454). */
+  Pfsub_Pq_Qq: 1371,
+  /** `pfadd Pq,Qq` (0F0F 9E, defs line 1455). */
+  Pfadd_Pq_Qq: 1372,
+  /** `pfcmpgt Pq,Qq` (0F0F A0, defs line 1456). */
+  Pfcmpgt_Pq_Qq: 1373,
+  /** `pfmax Pq,Qq` (0F0F A4, defs line 1457). */
+  Pfmax_Pq_Qq: 1374,
+  /** `pfrcpit1 Pq,Qq` (0F0F A6, defs line 1458). */
+  Pfrcpit1_Pq_Qq: 1375,
+  /** `pfrsqit1 Pq,Qq` (0F0F A7, defs line 1459). */
+  Pfrsqit1_Pq_Qq: 1376,
+  /** `pfsubr Pq,Qq` (0F0F AA, defs line 1460). */
+  Pfsubr_Pq_Qq: 1377,
+  /** `pfacc Pq,Qq` (0F0F AE, defs line 1461). */
+  Pfacc_Pq_Qq: 1378,
+  /** `pfcmpeq Pq,Qq` (0F0F B0, defs line 1462). */
+  Pfcmpeq_Pq_Qq: 1379,
+  /** `pfmul Pq,Qq` (0F0F B4, defs line 1463). */
+  Pfmul_Pq_Qq: 1380,
+  /** `pfrcpit2 Pq,Qq` (0F0F B6, defs line 1464). */
+  Pfrcpit2_Pq_Qq: 1381,
+  /** `pmulhrw Pq,Qq` (0F0F B7, defs line 1465). */
+  Pmulhrw_Pq_Qq: 1382,
+  /** `pswapd Pq,Qq` (0F0F BB, defs line 1466). */
+  Pswapd_Pq_Qq: 1383,
+  /** `pavgusb Pq,Qq` (0F0F BF, defs line 1467). */
+  Pavgusb_Pq_Qq: 1384,
+  /** `pshufb Pq,Qq` (0F38 00, defs line 1471). */
+  Pshufb_Pq_Qq: 1385,
+  /** `pshufb V,W` (0F38 00, defs line 1472). */
+  Pshufb_V_W: 1386,
+  /** `phaddw Pq,Qq` (0F38 01, defs line 1473). */
+  Phaddw_Pq_Qq: 1387,
+  /** `phaddw V,W` (0F38 01, defs line 1474). */
+  Phaddw_V_W: 1388,
+  /** `phaddd Pq,Qq` (0F38 02, defs line 1475). */
+  Phaddd_Pq_Qq: 1389,
+  /** `phaddd V,W` (0F38 02, defs line 1476). */
+  Phaddd_V_W: 1390,
+  /** `phaddsw Pq,Qq` (0F38 03, defs line 1477). */
+  Phaddsw_Pq_Qq: 1391,
+  /** `phaddsw V,W` (0F38 03, defs line 1478). */
+  Phaddsw_V_W: 1392,
+  /** `pmaddubsw Pq,Qq` (0F38 04, defs line 1479). */
+  Pmaddubsw_Pq_Qq: 1393,
+  /** `pmaddubsw V,W` (0F38 04, defs line 1480). */
+  Pmaddubsw_V_W: 1394,
+  /** `phsubw Pq,Qq` (0F38 05, defs line 1481). */
+  Phsubw_Pq_Qq: 1395,
+  /** `phsubw V,W` (0F38 05, defs line 1482). */
+  Phsubw_V_W: 1396,
+  /** `phsubd Pq,Qq` (0F38 06, defs line 1483). */
+  Phsubd_Pq_Qq: 1397,
+  /** `phsubd V,W` (0F38 06, defs line 1484). */
+  Phsubd_V_W: 1398,
+  /** `phsubsw Pq,Qq` (0F38 07, defs line 1485). */
+  Phsubsw_Pq_Qq: 1399,
+  /** `phsubsw V,W` (0F38 07, defs line 1486). */
+  Phsubsw_V_W: 1400,
+  /** `psignb Pq,Qq` (0F38 08, defs line 1487). */
+  Psignb_Pq_Qq: 1401,
+  /** `psignb V,W` (0F38 08, defs line 1488). */
+  Psignb_V_W: 1402,
+  /** `psignw Pq,Qq` (0F38 09, defs line 1489). */
+  Psignw_Pq_Qq: 1403,
+  /** `psignw V,W` (0F38 09, defs line 1490). */
+  Psignw_V_W: 1404,
+  /** `psignd Pq,Qq` (0F38 0A, defs line 1491). */
+  Psignd_Pq_Qq: 1405,
+  /** `psignd V,W` (0F38 0A, defs line 1492). */
+  Psignd_V_W: 1406,
+  /** `pmulhrsw Pq,Qq` (0F38 0B, defs line 1493). */
+  Pmulhrsw_Pq_Qq: 1407,
+  /** `pmulhrsw V,W` (0F38 0B, defs line 1494). */
+  Pmulhrsw_V_W: 1408,
+  /** `pabsb Pq,Qq` (0F38 1C, defs line 1495). */
+  Pabsb_Pq_Qq: 1409,
+  /** `pabsb V,W` (0F38 1C, defs line 1496). */
+  Pabsb_V_W: 1410,
+  /** `pabsw Pq,Qq` (0F38 1D, defs line 1497). */
+  Pabsw_Pq_Qq: 1411,
+  /** `pabsw V,W` (0F38 1D, defs line 1498). */
+  Pabsw_V_W: 1412,
+  /** `pabsd Pq,Qq` (0F38 1E, defs line 1499). */
+  Pabsd_Pq_Qq: 1413,
+  /** `pabsd V,W` (0F38 1E, defs line 1500). */
+  Pabsd_V_W: 1414,
+  /** `pblendvb V,W,XMM0` (0F38 10, defs line 1502). */
+  Pblendvb_V_W_XMM0: 1415,
+  /** `blendvps V,W,XMM0` (0F38 14, defs line 1503). */
+  Blendvps_V_W_XMM0: 1416,
+  /** `blendvpd V,W,XMM0` (0F38 15, defs line 1504). */
+  Blendvpd_V_W_XMM0: 1417,
+  /** `ptest V,W` (0F38 17, defs line 1505). */
+  Ptest_V_W: 1418,
+  /** `pmovsxbw V,Wq` (0F38 20, defs line 1506). */
+  Pmovsxbw_V_Wq: 1419,
+  /** `pmovzxbw V,Wq` (0F38 30, defs line 1507). */
+  Pmovzxbw_V_Wq: 1420,
+  /** `pmovsxbd V,Wd` (0F38 21, defs line 1508). */
+  Pmovsxbd_V_Wd: 1421,
+  /** `pmovzxbd V,Wd` (0F38 31, defs line 1509). */
+  Pmovzxbd_V_Wd: 1422,
+  /** `pmovsxbq V,Ww` (0F38 22, defs line 1510). */
+  Pmovsxbq_V_Ww: 1423,
+  /** `pmovzxbq V,Ww` (0F38 32, defs line 1511). */
+  Pmovzxbq_V_Ww: 1424,
+  /** `pmovsxwd V,Wq` (0F38 23, defs line 1512). */
+  Pmovsxwd_V_Wq: 1425,
+  /** `pmovzxwd V,Wq` (0F38 33, defs line 1513). */
+  Pmovzxwd_V_Wq: 1426,
+  /** `pmovsxwq V,Wd` (0F38 24, defs line 1514). */
+  Pmovsxwq_V_Wd: 1427,
+  /** `pmovzxwq V,Wd` (0F38 34, defs line 1515). */
+  Pmovzxwq_V_Wd: 1428,
+  /** `pmovsxdq V,Wq` (0F38 25, defs line 1516). */
+  Pmovsxdq_V_Wq: 1429,
+  /** `pmovzxdq V,Wq` (0F38 35, defs line 1517). */
+  Pmovzxdq_V_Wq: 1430,
+  /** `pmuldq V,W` (0F38 28, defs line 1518). */
+  Pmuldq_V_W: 1431,
+  /** `pcmpeqq V,W` (0F38 29, defs line 1519). */
+  Pcmpeqq_V_W: 1432,
+  /** `packusdw V,W` (0F38 2B, defs line 1520). */
+  Packusdw_V_W: 1433,
+  /** `pminsb V,W` (0F38 38, defs line 1521). */
+  Pminsb_V_W: 1434,
+  /** `pminsd V,W` (0F38 39, defs line 1522). */
+  Pminsd_V_W: 1435,
+  /** `pminuw V,W` (0F38 3A, defs line 1523). */
+  Pminuw_V_W: 1436,
+  /** `pminud V,W` (0F38 3B, defs line 1524). */
+  Pminud_V_W: 1437,
+  /** `pmaxsb V,W` (0F38 3C, defs line 1525). */
+  Pmaxsb_V_W: 1438,
+  /** `pmaxsd V,W` (0F38 3D, defs line 1526). */
+  Pmaxsd_V_W: 1439,
+  /** `pmaxuw V,W` (0F38 3E, defs line 1527). */
+  Pmaxuw_V_W: 1440,
+  /** `pmaxud V,W` (0F38 3F, defs line 1528). */
+  Pmaxud_V_W: 1441,
+  /** `pmulld V,W` (0F38 40, defs line 1529). */
+  Pmulld_V_W: 1442,
+  /** `pcmpgtq V,W` (0F38 37, defs line 1530). */
+  Pcmpgtq_V_W: 1443,
+  /** `movntdqa V,Mdq` (0F38 2A, defs line 1531). */
+  Movntdqa_V_Mdq: 1444,
+  /** `phminposuw V,W` (0F38 41, defs line 1532). */
+  Phminposuw_V_W: 1445,
+  /** `invept Gd64r,Mdq` (0F38 80, defs line 1533). */
+  Invept_Gd64r_Mdq: 1446,
+  /** `invvpid Gd64r,Mdq` (0F38 81, defs line 1534). */
+  Invvpid_Gd64r_Mdq: 1447,
+  /** `invpcid Gd64r,Mdq` (0F38 82, defs line 1535). */
+  Invpcid_Gd64r_Mdq: 1448,
+  /** `sha1nexte V,W` (0F38 C8, defs line 1536). */
+  Sha1nexte_V_W: 1449,
+  /** `sha1msg1 V,W` (0F38 C9, defs line 1537). */
+  Sha1msg1_V_W: 1450,
+  /** `sha1msg2 V,W` (0F38 CA, defs line 1538). */
+  Sha1msg2_V_W: 1451,
+  /** `sha256rnds2 V,W,XMM0` (0F38 CB, defs line 1539). */
+  Sha256rnds2_V_W_XMM0: 1452,
+  /** `sha256msg1 V,W` (0F38 CC, defs line 1540). */
+  Sha256msg1_V_W: 1453,
+  /** `sha256msg2 V,W` (0F38 CD, defs line 1541). */
+  Sha256msg2_V_W: 1454,
+  /** `gf2p8mulb V,W` (0F38 CF, defs line 1542). */
+  Gf2p8mulb_V_W: 1455,
+  /** `aesimc V,W` (0F38 DB, defs line 1543). */
+  Aesimc_V_W: 1456,
+  /** `aesenc V,W` (0F38 DC, defs line 1544). */
+  Aesenc_V_W: 1457,
+  /** `aesenclast V,W` (0F38 DD, defs line 1545). */
+  Aesenclast_V_W: 1458,
+  /** `aesdec V,W` (0F38 DE, defs line 1546). */
+  Aesdec_V_W: 1459,
+  /** `aesdeclast V,W` (0F38 DF, defs line 1547). */
+  Aesdeclast_V_W: 1460,
+  /** `movbe Gv,Mv` (0F38 F0, defs line 1548). */
+  Movbe_Gv_Mv: 1461,
+  /** `movbe Mv,Gv` (0F38 F1, defs line 1549). */
+  Movbe_Mv_Gv: 1462,
+  /** `movbe Gv,Mv` (0F38 F0, defs line 1550). */
+  Movbe_Gv_Mv_2: 1463,
+  /** `movbe Mv,Gv` (0F38 F1, defs line 1551). */
+  Movbe_Mv_Gv_2: 1464,
+  /** `crc32 Gy,Eb` (0F38 F0, defs line 1552). */
+  Crc32_Gy_Eb: 1465,
+  /** `crc32 Gy,Ev` (0F38 F1, defs line 1553). */
+  Crc32_Gy_Ev: 1466,
+  /** `crc32 Gy,Ev` (0F38 F1, defs line 1554). */
+  Crc32_Gy_Ev_2: 1467,
+  /** `adcx Gy,Ey` (0F38 F6, defs line 1555). */
+  Adcx_Gy_Ey: 1468,
+  /** `adox Gy,Ey` (0F38 F6, defs line 1556). */
+  Adox_Gy_Ey: 1469,
+  /** `movdiri My,Gy` (0F38 F9, defs line 1557). */
+  Movdiri_My_Gy: 1470,
+  /** `movdir64b Gd64r,M` (0F38 F8, defs line 1558). */
+  Movdir64b_Gd64r_M: 1471,
+  /** `enqcmd Gd64r,M` (0F38 F8, defs line 1559). */
+  Enqcmd_Gd64r_M: 1472,
+  /** `enqcmds Gd64r,M` (0F38 F8, defs line 1560). */
+  Enqcmds_Gd64r_M: 1473,
+  /** `palignr Pq,Qq,Ib` (0F3A 0F, defs line 1564). */
+  Palignr_Pq_Qq_Ib: 1474,
+  /** `palignr V,W,Ib` (0F3A 0F, defs line 1565). */
+  Palignr_V_W_Ib: 1475,
+  /** `roundps V,W,Ib` (0F3A 08, defs line 1566). */
+  Roundps_V_W_Ib: 1476,
+  /** `roundpd V,W,Ib` (0F3A 09, defs line 1567). */
+  Roundpd_V_W_Ib: 1477,
+  /** `roundss V,Wd,Ib` (0F3A 0A, defs line 1568). */
+  Roundss_V_Wd_Ib: 1478,
+  /** `roundsd V,Wq,Ib` (0F3A 0B, defs line 1569). */
+  Roundsd_V_Wq_Ib: 1479,
+  /** `blendps V,W,Ib` (0F3A 0C, defs line 1570). */
+  Blendps_V_W_Ib: 1480,
+  /** `blendpd V,W,Ib` (0F3A 0D, defs line 1571). */
+  Blendpd_V_W_Ib: 1481,
+  /** `pblendw V,W,Ib` (0F3A 0E, defs line 1572). */
+  Pblendw_V_W_Ib: 1482,
+  /** `pextrb Edb,V,Ib` (0F3A 14, defs line 1573). */
+  Pextrb_Edb_V_Ib: 1483,
+  /** `pextrw Edw,V,Ib` (0F3A 15, defs line 1574). */
+  Pextrw_Edw_V_Ib: 1484,
+  /** `pextrd Ed,V,Ib` (0F3A 16, defs line 1575). */
+  Pextrd_Ed_V_Ib: 1485,
+  /** `pextrq Eq,V,Ib` (0F3A 16, defs line 1576). */
+  Pextrq_Eq_V_Ib: 1486,
+  /** `extractps Ed,V,Ib` (0F3A 17, defs line 1577). */
+  Extractps_Ed_V_Ib: 1487,
+  /** `pinsrb V,Edb,Ib` (0F3A 20, defs line 1578). */
+  Pinsrb_V_Edb_Ib: 1488,
+  /** `insertps V,Wd,Ib` (0F3A 21, defs line 1579). */
+  Insertps_V_Wd_Ib: 1489,
+  /** `pinsrd V,Ed,Ib` (0F3A 22, defs line 1580). */
+  Pinsrd_V_Ed_Ib: 1490,
+  /** `pinsrq V,Eq,Ib` (0F3A 22, defs line 1581). */
+  Pinsrq_V_Eq_Ib: 1491,
+  /** `dpps V,W,Ib` (0F3A 40, defs line 1582). */
+  Dpps_V_W_Ib: 1492,
+  /** `dppd V,W,Ib` (0F3A 41, defs line 1583). */
+  Dppd_V_W_Ib: 1493,
+  /** `mpsadbw V,W,Ib` (0F3A 42, defs line 1584). */
+  Mpsadbw_V_W_Ib: 1494,
+  /** `pclmulqdq V,W,Ib` (0F3A 44, defs line 1585). */
+  Pclmulqdq_V_W_Ib: 1495,
+  /** `pcmpestrm V,W,Ib` (0F3A 60, defs line 1586). */
+  Pcmpestrm_V_W_Ib: 1496,
+  /** `pcmpestri V,W,Ib` (0F3A 61, defs line 1587). */
+  Pcmpestri_V_W_Ib: 1497,
+  /** `pcmpistrm V,W,Ib` (0F3A 62, defs line 1588). */
+  Pcmpistrm_V_W_Ib: 1498,
+  /** `pcmpistri V,W,Ib` (0F3A 63, defs line 1589). */
+  Pcmpistri_V_W_Ib: 1499,
+  /** `sha1rnds4 V,W,Ib` (0F3A CC, defs line 1590). */
+  Sha1rnds4_V_W_Ib: 1500,
+  /** `gf2p8affineqb V,W,Ib` (0F3A CE, defs line 1591). */
+  Gf2p8affineqb_V_W_Ib: 1501,
+  /** `gf2p8affineinvqb V,W,Ib` (0F3A CF, defs line 1592). */
+  Gf2p8affineinvqb_V_W_Ib: 1502,
+  /** `aeskeygenassist V,W,Ib` (0F3A DF, defs line 1593). */
+  Aeskeygenassist_V_W_Ib: 1503,
+  /** `vfmaddsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 5C, defs line 1597). */
+  Vfmaddsubps_Vx_Hx_Wx_Ibx: 1504,
+  /** `vfmaddsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 5C, defs line 1598). */
+  Vfmaddsubps_Vx_Hx_Ibx_Wx: 1505,
+  /** `vfmaddsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5D, defs line 1599). */
+  Vfmaddsubpd_Vx_Hx_Wx_Ibx: 1506,
+  /** `vfmaddsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5D, defs line 1600). */
+  Vfmaddsubpd_Vx_Hx_Ibx_Wx: 1507,
+  /** `vfmsubaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 5E, defs line 1601). */
+  Vfmsubaddps_Vx_Hx_Wx_Ibx: 1508,
+  /** `vfmsubaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 5E, defs line 1602). */
+  Vfmsubaddps_Vx_Hx_Ibx_Wx: 1509,
+  /** `vfmsubaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5F, defs line 1603). */
+  Vfmsubaddpd_Vx_Hx_Wx_Ibx: 1510,
+  /** `vfmsubaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5F, defs line 1604). */
+  Vfmsubaddpd_Vx_Hx_Ibx_Wx: 1511,
+  /** `vfmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 68, defs line 1605). */
+  Vfmaddps_Vx_Hx_Wx_Ibx: 1512,
+  /** `vfmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 68, defs line 1606). */
+  Vfmaddps_Vx_Hx_Ibx_Wx: 1513,
+  /** `vfmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 69, defs line 1607). */
+  Vfmaddpd_Vx_Hx_Wx_Ibx: 1514,
+  /** `vfmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 69, defs line 1608). */
+  Vfmaddpd_Vx_Hx_Ibx_Wx: 1515,
+  /** `vfmaddss V,H,Wd,Ibx` (VEX.0F3A 6A, defs line 1609). */
+  Vfmaddss_V_H_Wd_Ibx: 1516,
+  /** `vfmaddss V,H,Ibx,Wd` (VEX.0F3A 6A, defs line 1610). */
+  Vfmaddss_V_H_Ibx_Wd: 1517,
+  /** `vfmaddsd V,H,Wq,Ibx` (VEX.0F3A 6B, defs line 1611). */
+  Vfmaddsd_V_H_Wq_Ibx: 1518,
+  /** `vfmaddsd V,H,Ibx,Wq` (VEX.0F3A 6B, defs line 1612). */
+  Vfmaddsd_V_H_Ibx_Wq: 1519,
+  /** `vfmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 6C, defs line 1613). */
+  Vfmsubps_Vx_Hx_Wx_Ibx: 1520,
+  /** `vfmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 6C, defs line 1614). */
+  Vfmsubps_Vx_Hx_Ibx_Wx: 1521,
+  /** `vfmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 6D, defs line 1615). */
+  Vfmsubpd_Vx_Hx_Wx_Ibx: 1522,
+  /** `vfmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 6D, defs line 1616). */
+  Vfmsubpd_Vx_Hx_Ibx_Wx: 1523,
+  /** `vfmsubss V,H,Wd,Ibx` (VEX.0F3A 6E, defs line 1617). */
+  Vfmsubss_V_H_Wd_Ibx: 1524,
+  /** `vfmsubss V,H,Ibx,Wd` (VEX.0F3A 6E, defs line 1618). */
+  Vfmsubss_V_H_Ibx_Wd: 1525,
+  /** `vfmsubsd V,H,Wq,Ibx` (VEX.0F3A 6F, defs line 1619). */
+  Vfmsubsd_V_H_Wq_Ibx: 1526,
+  /** `vfmsubsd V,H,Ibx,Wq` (VEX.0F3A 6F, defs line 1620). */
+  Vfmsubsd_V_H_Ibx_Wq: 1527,
+  /** `vfnmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 78, defs line 1621). */
+  Vfnmaddps_Vx_Hx_Wx_Ibx: 1528,
+  /** `vfnmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 78, defs line 1622). */
+  Vfnmaddps_Vx_Hx_Ibx_Wx: 1529,
+  /** `vfnmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 79, defs line 1623). */
+  Vfnmaddpd_Vx_Hx_Wx_Ibx: 1530,
+  /** `vfnmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 79, defs line 1624). */
+  Vfnmaddpd_Vx_Hx_Ibx_Wx: 1531,
+  /** `vfnmaddss V,H,Wd,Ibx` (VEX.0F3A 7A, defs line 1625). */
+  Vfnmaddss_V_H_Wd_Ibx: 1532,
+  /** `vfnmaddss V,H,Ibx,Wd` (VEX.0F3A 7A, defs line 1626). */
+  Vfnmaddss_V_H_Ibx_Wd: 1533,
+  /** `vfnmaddsd V,H,Wq,Ibx` (VEX.0F3A 7B, defs line 1627). */
+  Vfnmaddsd_V_H_Wq_Ibx: 1534,
+  /** `vfnmaddsd V,H,Ibx,Wq` (VEX.0F3A 7B, defs line 1628). */
+  Vfnmaddsd_V_H_Ibx_Wq: 1535,
+  /** `vfnmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 7C, defs line 1629). */
+  Vfnmsubps_Vx_Hx_Wx_Ibx: 1536,
+  /** `vfnmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 7C, defs line 1630). */
+  Vfnmsubps_Vx_Hx_Ibx_Wx: 1537,
+  /** `vfnmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 7D, defs line 1631). */
+  Vfnmsubpd_Vx_Hx_Wx_Ibx: 1538,
+  /** `vfnmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 7D, defs line 1632). */
+  Vfnmsubpd_Vx_Hx_Ibx_Wx: 1539,
+  /** `vfnmsubss V,H,Wd,Ibx` (VEX.0F3A 7E, defs line 1633). */
+  Vfnmsubss_V_H_Wd_Ibx: 1540,
+  /** `vfnmsubss V,H,Ibx,Wd` (VEX.0F3A 7E, defs line 1634). */
+  Vfnmsubss_V_H_Ibx_Wd: 1541,
+  /** `vfnmsubsd V,H,Wq,Ibx` (VEX.0F3A 7F, defs line 1635). */
+  Vfnmsubsd_V_H_Wq_Ibx: 1542,
+  /** `vfnmsubsd V,H,Ibx,Wq` (VEX.0F3A 7F, defs line 1636). */
+  Vfnmsubsd_V_H_Ibx_Wq: 1543,
+  /** `kandw KR,KH,KU` (VEX.0F 41, defs line 1640). */
+  Kandw_KR_KH_KU: 1544,
+  /** `kandq KR,KH,KU` (VEX.0F 41, defs line 1641). */
+  Kandq_KR_KH_KU: 1545,
+  /** `kandb KR,KH,KU` (VEX.0F 41, defs line 1642). */
+  Kandb_KR_KH_KU: 1546,
+  /** `kandd KR,KH,KU` (VEX.0F 41, defs line 1643). */
+  Kandd_KR_KH_KU: 1547,
+  /** `kandnw KR,KH,KU` (VEX.0F 42, defs line 1644). */
+  Kandnw_KR_KH_KU: 1548,
+  /** `kandnq KR,KH,KU` (VEX.0F 42, defs line 1645). */
+  Kandnq_KR_KH_KU: 1549,
+  /** `kandnb KR,KH,KU` (VEX.0F 42, defs line 1646). */
+  Kandnb_KR_KH_KU: 1550,
+  /** `kandnd KR,KH,KU` (VEX.0F 42, defs line 1647). */
+  Kandnd_KR_KH_KU: 1551,
+  /** `korw KR,KH,KU` (VEX.0F 45, defs line 1648). */
+  Korw_KR_KH_KU: 1552,
+  /** `korq KR,KH,KU` (VEX.0F 45, defs line 1649). */
+  Korq_KR_KH_KU: 1553,
+  /** `korb KR,KH,KU` (VEX.0F 45, defs line 1650). */
+  Korb_KR_KH_KU: 1554,
+  /** `kord KR,KH,KU` (VEX.0F 45, defs line 1651). */
+  Kord_KR_KH_KU: 1555,
+  /** `kxnorw KR,KH,KU` (VEX.0F 46, defs line 1652). */
+  Kxnorw_KR_KH_KU: 1556,
+  /** `kxnorq KR,KH,KU` (VEX.0F 46, defs line 1653). */
+  Kxnorq_KR_KH_KU: 1557,
+  /** `kxnorb KR,KH,KU` (VEX.0F 46, defs line 1654). */
+  Kxnorb_KR_KH_KU: 1558,
+  /** `kxnord KR,KH,KU` (VEX.0F 46, defs line 1655). */
+  Kxnord_KR_KH_KU: 1559,
+  /** `kxorw KR,KH,KU` (VEX.0F 47, defs line 1656). */
+  Kxorw_KR_KH_KU: 1560,
+  /** `kxorq KR,KH,KU` (VEX.0F 47, defs line 1657). */
+  Kxorq_KR_KH_KU: 1561,
+  /** `kxorb KR,KH,KU` (VEX.0F 47, defs line 1658). */
+  Kxorb_KR_KH_KU: 1562,
+  /** `kxord KR,KH,KU` (VEX.0F 47, defs line 1659). */
+  Kxord_KR_KH_KU: 1563,
+  /** `kaddw KR,KH,KU` (VEX.0F 4A, defs line 1660). */
+  Kaddw_KR_KH_KU: 1564,
+  /** `kaddq KR,KH,KU` (VEX.0F 4A, defs line 1661). */
+  Kaddq_KR_KH_KU: 1565,
+  /** `kaddb KR,KH,KU` (VEX.0F 4A, defs line 1662). */
+  Kaddb_KR_KH_KU: 1566,
+  /** `kaddd KR,KH,KU` (VEX.0F 4A, defs line 1663). */
+  Kaddd_KR_KH_KU: 1567,
+  /** `kunpckbw KR,KH,KU` (VEX.0F 4B, defs line 1664). */
+  Kunpckbw_KR_KH_KU: 1568,
+  /** `kunpckwd KR,KH,KU` (VEX.0F 4B, defs line 1665). */
+  Kunpckwd_KR_KH_KU: 1569,
+  /** `kunpckdq KR,KH,KU` (VEX.0F 4B, defs line 1666). */
+  Kunpckdq_KR_KH_KU: 1570,
+  /** `knotw KR,KU` (VEX.0F 44, defs line 1667). */
+  Knotw_KR_KU: 1571,
+  /** `kmovw KR,KM` (VEX.0F 90, defs line 1668). */
+  Kmovw_KR_KM: 1572,
+  /** `kmovw M,KR` (VEX.0F 91, defs line 1669). */
+  Kmovw_M_KR: 1573,
+  /** `kortestw KR,KU` (VEX.0F 98, defs line 1670). */
+  Kortestw_KR_KU: 1574,
+  /** `ktestw KR,KU` (VEX.0F 99, defs line 1671). */
+  Ktestw_KR_KU: 1575,
+  /** `knotq KR,KU` (VEX.0F 44, defs line 1672). */
+  Knotq_KR_KU: 1576,
+  /** `kmovq KR,KM` (VEX.0F 90, defs line 1673). */
+  Kmovq_KR_KM: 1577,
+  /** `kmovq M,KR` (VEX.0F 91, defs line 1674). */
+  Kmovq_M_KR: 1578,
+  /** `kortestq KR,KU` (VEX.0F 98, defs line 1675). */
+  Kortestq_KR_KU: 1579,
+  /** `ktestq KR,KU` (VEX.0F 99, defs line 1676). */
+  Ktestq_KR_KU: 1580,
+  /** `knotb KR,KU` (VEX.0F 44, defs line 1677). */
+  Knotb_KR_KU: 1581,
+  /** `kmovb KR,KM` (VEX.0F 90, defs line 1678). */
+  Kmovb_KR_KM: 1582,
+  /** `kmovb M,KR` (VEX.0F 91, defs line 1679). */
+  Kmovb_M_KR: 1583,
+  /** `kortestb KR,KU` (VEX.0F 98, defs line 1680). */
+  Kortestb_KR_KU: 1584,
+  /** `ktestb KR,KU` (VEX.0F 99, defs line 1681). */
+  Ktestb_KR_KU: 1585,
+  /** `knotd KR,KU` (VEX.0F 44, defs line 1682). */
+  Knotd_KR_KU: 1586,
+  /** `kmovd KR,KM` (VEX.0F 90, defs line 1683). */
+  Kmovd_KR_KM: 1587,
+  /** `kmovd M,KR` (VEX.0F 91, defs line 1684). */
+  Kmovd_M_KR: 1588,
+  /** `kortestd KR,KU` (VEX.0F 98, defs line 1685). */
+  Kortestd_KR_KU: 1589,
+  /** `ktestd KR,KU` (VEX.0F 99, defs line 1686). */
+  Ktestd_KR_KU: 1590,
+  /** `kmovw KR,Rd` (VEX.0F 92, defs line 1687). */
+  Kmovw_KR_Rd: 1591,
+  /** `kmovw Gd,KU` (VEX.0F 93, defs line 1688). */
+  Kmovw_Gd_KU: 1592,
+  /** `kmovb KR,Rd` (VEX.0F 92, defs line 1689). */
+  Kmovb_KR_Rd: 1593,
+  /** `kmovb Gd,KU` (VEX.0F 93, defs line 1690). */
+  Kmovb_Gd_KU: 1594,
+  /** `kmovd KR,Rd` (VEX.0F 92, defs line 1691). */
+  Kmovd_KR_Rd: 1595,
+  /** `kmovd Gd,KU` (VEX.0F 93, defs line 1692). */
+  Kmovd_Gd_KU: 1596,
+  /** `kmovq KR,Rq` (VEX.0F 92, defs line 1693). */
+  Kmovq_KR_Rq: 1597,
+  /** `kmovq Gq,KU` (VEX.0F 93, defs line 1694). */
+  Kmovq_Gq_KU: 1598,
+  /** `kshiftrb KR,KU,Ib` (VEX.0F3A 30, defs line 1695). */
+  Kshiftrb_KR_KU_Ib: 1599,
+  /** `kshiftrw KR,KU,Ib` (VEX.0F3A 30, defs line 1696). */
+  Kshiftrw_KR_KU_Ib: 1600,
+  /** `kshiftrd KR,KU,Ib` (VEX.0F3A 31, defs line 1697). */
+  Kshiftrd_KR_KU_Ib: 1601,
+  /** `kshiftrq KR,KU,Ib` (VEX.0F3A 31, defs line 1698). */
+  Kshiftrq_KR_KU_Ib: 1602,
+  /** `kshiftlb KR,KU,Ib` (VEX.0F3A 32, defs line 1699). */
+  Kshiftlb_KR_KU_Ib: 1603,
+  /** `kshiftlw KR,KU,Ib` (VEX.0F3A 32, defs line 1700). */
+  Kshiftlw_KR_KU_Ib: 1604,
+  /** `kshiftld KR,KU,Ib` (VEX.0F3A 33, defs line 1701). */
+  Kshiftld_KR_KU_Ib: 1605,
+  /** `kshiftlq KR,KU,Ib` (VEX.0F3A 33, defs line 1702). */
+  Kshiftlq_KR_KU_Ib: 1606,
+  /** `cmpoxadd My,Gy,By` (VEX.0F38 E0, defs line 1706). */
+  Cmpoxadd_My_Gy_By: 1607,
+  /** `cmpnoxadd My,Gy,By` (VEX.0F38 E1, defs line 1707). */
+  Cmpnoxadd_My_Gy_By: 1608,
+  /** `cmpbxadd My,Gy,By` (VEX.0F38 E2, defs line 1708). */
+  Cmpbxadd_My_Gy_By: 1609,
+  /** `cmpnbxadd My,Gy,By` (VEX.0F38 E3, defs line 1709). */
+  Cmpnbxadd_My_Gy_By: 1610,
+  /** `cmpzxadd My,Gy,By` (VEX.0F38 E4, defs line 1710). */
+  Cmpzxadd_My_Gy_By: 1611,
+  /** `cmpnzxadd My,Gy,By` (VEX.0F38 E5, defs line 1711). */
+  Cmpnzxadd_My_Gy_By: 1612,
+  /** `cmpbexadd My,Gy,By` (VEX.0F38 E6, defs line 1712). */
+  Cmpbexadd_My_Gy_By: 1613,
+  /** `cmpnbexadd My,Gy,By` (VEX.0F38 E7, defs line 1713). */
+  Cmpnbexadd_My_Gy_By: 1614,
+  /** `cmpsxadd My,Gy,By` (VEX.0F38 E8, defs line 1714). */
+  Cmpsxadd_My_Gy_By: 1615,
+  /** `cmpnsxadd My,Gy,By` (VEX.0F38 E9, defs line 1715). */
+  Cmpnsxadd_My_Gy_By: 1616,
+  /** `cmppxadd My,Gy,By` (VEX.0F38 EA, defs line 1716). */
+  Cmppxadd_My_Gy_By: 1617,
+  /** `cmpnpxadd My,Gy,By` (VEX.0F38 EB, defs line 1717). */
+  Cmpnpxadd_My_Gy_By: 1618,
+  /** `cmplxadd My,Gy,By` (VEX.0F38 EC, defs line 1718). */
+  Cmplxadd_My_Gy_By: 1619,
+  /** `cmpnlxadd My,Gy,By` (VEX.0F38 ED, defs line 1719). */
+  Cmpnlxadd_My_Gy_By: 1620,
+  /** `cmplexadd My,Gy,By` (VEX.0F38 EE, defs line 1720). */
+  Cmplexadd_My_Gy_By: 1621,
+  /** `cmpnlexadd My,Gy,By` (VEX.0F38 EF, defs line 1721). */
+  Cmpnlexadd_My_Gy_By: 1622,
 } as const;
 
 /** Number of opcode identifiers (including {@link Opcode.INVALID}). */
-export const OPCODE_COUNT = 966;
+export const OPCODE_COUNT = 1623;
 
 /** Opcode identifier names, indexed by value. */
-export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ed","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun","Vmmcall","Vmload","Vmsave","Stgi","Clgi","Skinit","Invlpga","Serialize","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero","Rdpru","Invlpgb","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Invd","Wbinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Getsec","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gy_U","Movmskpd_Gy_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gy_Nq","Pmovmskb_Gy_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gd_Ed","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_M","Fldcw_Mw","Fnstenv_M","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_M","Fnsave_M","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi"];
+export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ed","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun","Vmmcall","Vmload","Vmsave","Stgi","Clgi","Skinit","Invlpga","Serialize","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero","Rdpru","Invlpgb","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Invd","Wbinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Getsec","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gy_U","Movmskpd_Gy_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gy_Nq","Pmovmskb_Gy_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gy_Ux","Vmovmskpd_Gy_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gy_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W_XMM0","Blendvps_V_W_XMM0","Blendvpd_V_W_XMM0","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W_XMM0","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Movbe_Gv_Mv_2","Movbe_Mv_Gv_2","Crc32_Gy_Eb","Crc32_Gy_Ev","Crc32_Gy_Ev_2","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Gd64r_M","Enqcmd_Gd64r_M","Enqcmds_Gd64r_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibx","Vfmaddss_V_H_Ibx_Wd","Vfmaddsd_V_H_Wq_Ibx","Vfmaddsd_V_H_Ibx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibx","Vfmsubss_V_H_Ibx_Wd","Vfmsubsd_V_H_Wq_Ibx","Vfmsubsd_V_H_Ibx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibx","Vfnmaddss_V_H_Ibx_Wd","Vfnmaddsd_V_H_Wq_Ibx","Vfnmaddsd_V_H_Ibx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibx","Vfnmsubss_V_H_Ibx_Wd","Vfnmsubsd_V_H_Wq_Ibx","Vfnmsubsd_V_H_Ibx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By"];
 
 /** Mnemonics (lower case, iced-x86 names), indexed by mnemonic id. */
-export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aam","aas","adc","add","addpd","addps","addsd","addss","addsubpd","addsubps","and","andnpd","andnps","andpd","andps","arpl","bound","bsf","bsr","bswap","bt","btc","btr","bts","call","cbw","cdq","cdqe","clac","clc","cld","clflush","clflushopt","clgi","cli","clts","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmppd","cmpps","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpxchg","cmpxchg16b","cmpxchg8b","comisd","comiss","cpuid","cqo","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","emms","encls","enclu","enclv","endbr32","endbr64","enter","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertq","insw","int","int1","int3","into","invd","invlpg","invlpga","invlpgb","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","mov","movapd","movaps","movd","movddup","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movnti","movntpd","movntps","movntq","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mul","mulpd","mulps","mulsd","mulss","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","packssdw","packsswb","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","pand","pandn","pause","pavgb","pavgw","pcmpeqb","pcmpeqd","pcmpeqw","pcmpgtb","pcmpgtd","pcmpgtw","pconfig","pextrw","pinsrw","pmaddwd","pmaxsw","pmaxub","pminsw","pminub","pmovmskb","pmulhuw","pmulhw","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufd","pshufhw","pshuflw","pshufw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","sfence","sgdt","shl","shld","shr","shrd","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysret","test","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","umonitor","umwait","unpckhpd","unpckhps","unpcklpd","unpcklps","verr","verw","vmcall","vmclear","vmfunc","vmlaunch","vmload","vmmcall","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmwrite","vmxoff","vmxon","wait","wbinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","xabort","xadd","xbegin","xchg","xend","xgetbv","xlatb","xor","xorpd","xorps","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xtest"];
+export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aam","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdeclast","aesenc","aesenclast","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","arpl","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestrm","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysret","test","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","umonitor","umwait","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","vandnpd","vandnps","vandpd","vandps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcasti128","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtsd2si","vcvtsd2ss","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvttpd2dq","vcvttps2dq","vcvttsd2si","vcvttss2si","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vextractf128","vextracti128","vextractps","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinserti128","vinsertps","vlddqu","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqu","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandn","vpavgb","vpavgw","vpblendd","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestrm","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vperm2f128","vperm2i128","vpermd","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpextrb","vpextrd","vpextrq","vpextrw","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsw","vpmaxub","vpmaxud","vpmaxuw","vpminsb","vpminsd","vpminsw","vpminub","vpminud","vpminuw","vpmovmskb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullw","vpmuludq","vpor","vpsadbw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllw","vpsrad","vpsravd","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vptest","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vrcpps","vrcpss","vroundpd","vroundps","vroundsd","vroundss","vrsqrtps","vrsqrtss","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","xabort","xadd","xbegin","xchg","xend","xgetbv","xlatb","xor","xorpd","xorps","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xtest"];
 
 /** Mnemonic text as formatted (e.g. `fwait` for `wait`), indexed by format id. */
-export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","invd","wbinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","getsec","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmpps","cmppd","cmpss","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip"];
+export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","invd","wbinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","getsec","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestri","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestri","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpnbxadd","cmpzxadd","cmpnzxadd","cmpbexadd","cmpnbexadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpnlxadd","cmplexadd","cmpnlexadd"];
 
 /** CPUID feature names, indexed by feature id (0 = none). */
-export const CPUID_FEATURES: readonly string[] = ["","3DNOW","BMI1","CET_IBT","CET_SS","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPXCHG16B","CPUID","CX8","ENCLV","FPU","FSGSBASE","FXSR","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","LZCNT","MMX","MONITOR","MONITORX","MSR","MULTIBYTENOP","PAUSE","PCONFIG","PKU","POPCNT","PREFETCHW","PREFETCHWT1","PTWRITE","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SVM","SYSCALL","TSC","VMX","WAITPKG","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
+export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512F","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","VMX","WAITPKG","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
 
 /** Control-flow kinds, indexed by flow id. */
 export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception","loop"];
