@@ -208,7 +208,14 @@ static void gen_case(const Form *fm, Case *k, int i) {
       break;
     case G_BCD: k->a = rnd() % 3 == 0 ? edge(16) & 0xffff : rnd() & 0xffff; break;
     case G_AAMD: k->a = rnd() & 0xffff; k->c = rnd(); break;
-    case G_FLAGS: k->fin = (rnd() & ARITH_FLAGS) | 0x202; break;
+    case G_FLAGS: {
+      /* The first 64 cases enumerate every combination of CF, PF, AF, ZF, SF, OF. */
+      static const int pos[6] = {0, 2, 4, 6, 7, 11};
+      uint64_t f = 0, bits = (uint64_t)i;
+      for (int j = 0; j < 6; j++) f |= ((bits >> j) & 1) << pos[j];
+      k->fin = (i < 64 ? f : rnd() & ARITH_FLAGS) | 0x202;
+      break;
+    }
   }
   if (fm->run == run_crc328 || fm->run == run_crc3216 || fm->run == run_crc3232) {
     k->a = val(32);
