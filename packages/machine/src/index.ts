@@ -42,6 +42,7 @@ export {
 } from "./devices/irq-line.js";
 export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
 export {
+  PC_TESTDEV_MMIO,
   PC_TESTDEV_PORTS,
   PcTestdev,
   type PcTestdevOptions,

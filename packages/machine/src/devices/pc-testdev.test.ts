@@ -1,8 +1,8 @@
-import { PortIoSpace } from "@turtles/memory";
+import { AccessKind, PhysicalAddressSpace, PortIoSpace } from "@turtles/memory";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkRoundTrip } from "../../test/round-trip.js";
-import { PC_TESTDEV_PORTS, PcTestdev, type PcTestdevState } from "./pc-testdev.js";
+import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev, type PcTestdevState } from "./pc-testdev.js";
 
 function wire() {
   const irqs: [number, boolean][] = [];
@@ -50,10 +50,25 @@ describe("PcTestdev", () => {
     expect(flushed).toEqual([0x0012_3000]);
   });
 
+  it("keeps 64 KiB of scratch memory at 0xFF000000", () => {
+    const dev = new PcTestdev();
+    const space = new PhysicalAddressSpace();
+    space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, dev.mmio, "pc-testdev");
+    space.write32(0xff00_1000, 0xcafe_f00d, AccessKind.Write);
+    expect(space.read8(0xff00_1001, AccessKind.Read)).toBe(0xf0);
+    expect(space.read16(0xff00_1002, AccessKind.Read)).toBe(0xcafe);
+    space.write8(0xff00_ffff, 0x7e, AccessKind.Write);
+    expect(space.read8(0xff00_ffff, AccessKind.Read)).toBe(0x7e);
+    const restored = new PcTestdev();
+    restored.fromState(JSON.parse(JSON.stringify(dev.state())));
+    expect(restored.mmio.read(0x1000, 4)).toBe(0xcafe_f00d);
+    expect(restored.mmio.read(0xffff, 1)).toBe(0x7e);
+  });
+
   it("state()/fromState() round-trips (property)", () => {
     type Op = { port: number; size: 1 | 2 | 4; v: number; read: boolean };
     const op = fc.record({
-      port: fc.constantFrom(0xe0, 0xe1, 0xe2, 0xe3, 0xe8, 0xea, 0x2000, 0x2003, 0x2009),
+      port: fc.constantFrom(0xe0, 0xe1, 0xe2, 0xe3, 0xe8, 0xea, 0x2000, 0x2003, 0x2009, -0x10, -0xfffc),
       size: fc.constantFrom(1 as const, 2 as const, 4 as const),
       v: fc.integer({ min: 0, max: 0xffff_ffff }),
       read: fc.boolean(),
@@ -70,7 +85,14 @@ describe("PcTestdev", () => {
         nowNs: () => start,
         state: () => dev.state(),
         fromState: (s) => dev.fromState(s),
-        apply: (o) => (o.read ? log.push(io.read(o.port, o.size)) : io.write(o.port, o.size, o.v)),
+        apply(o) {
+          // Negative "ports" stand for offsets in the MMIO window.
+          if (o.port < 0) {
+            if (o.read) log.push(dev.mmio.read(-o.port, o.size));
+            else dev.mmio.write(-o.port, o.size, o.v);
+          } else if (o.read) log.push(io.read(o.port, o.size));
+          else io.write(o.port, o.size, o.v);
+        },
       };
     }, op);
   });

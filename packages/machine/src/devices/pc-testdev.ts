@@ -1,4 +1,4 @@
-import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
+import type { DeviceAccessSize, MmioHandler, PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import type { IrqLine } from "./irq-line.js";
 
@@ -16,6 +16,14 @@ export const PC_TESTDEV_PORTS = {
   irqCount: 24,
 } as const;
 
+/** The MMIO scratch window of QEMU's `pc-testdev`. */
+export const PC_TESTDEV_MMIO = {
+  /** Physical base address. */
+  base: 0xff00_0000,
+  /** Size in bytes (64 KiB). */
+  size: 0x1_0000,
+} as const;
+
 /** Construction options of a {@link PcTestdev}. */
 export interface PcTestdevOptions {
   /** ISA IRQ line `n` (0-23), or undefined when not connected. */
@@ -30,13 +38,15 @@ export interface PcTestdevState {
   data: number;
   /** Levels the device drives on IRQ 0-23 (bit n = IRQ n). */
   irqLevels: number;
+  /** The MMIO scratch window as hex, without its trailing zero bytes. */
+  iomem: string;
 }
 
 /**
  * QEMU's `pc-testdev` (hw/misc/pc-testdev.c), used by kvm-unit-tests: a 32-bit scratch register
  * at 0xE0 (read back as written, any width, at byte offset `port & 3`) and again byte-wise at
- * 0xE8; a page-flush request at 0xE4 (32-bit writes only); and IRQ control at 0x2000 + n. The
- * 64 KiB MMIO scratch window at 0xFF000000 is not provided yet.
+ * 0xE8; a page-flush request at 0xE4 (32-bit writes only); IRQ control at 0x2000 + n; and a
+ * 64 KiB scratch memory at 0xFF000000 ({@link PcTestdev.mmio}, little-endian at any width).
  */
 export class PcTestdev {
   /** Ports 0xE0-0xE3. */
@@ -47,9 +57,12 @@ export class PcTestdev {
   readonly dataBytePorts: PortIoHandler;
   /** Ports 0x2000-0x2017. */
   readonly irqPorts: PortIoHandler;
+  /** The 64 KiB scratch window for {@link PC_TESTDEV_MMIO}. */
+  readonly mmio: MmioHandler;
 
   private data = 0;
   private irqLevels = 0;
+  private readonly iomem = new Uint8Array(PC_TESTDEV_MMIO.size);
 
   /** Creates the device; unconnected IRQs and a missing flush callback make those ports no-ops. */
   constructor(private readonly options: PcTestdevOptions = {}) {
@@ -65,6 +78,18 @@ export class PcTestdev {
       read: () => 0xffff_ffff,
       write: (_offset: number, size: DeviceAccessSize, value: number) => {
         if (size === 4) this.options.flushPage?.((value & 0xffff_f000) >>> 0);
+      },
+    };
+    this.mmio = {
+      read: (offset: number, size: DeviceAccessSize) => {
+        let v = 0;
+        for (let k = 0; k < size; k++) v |= (this.iomem[offset + k] ?? 0) << (8 * k);
+        return v >>> 0;
+      },
+      write: (offset: number, size: DeviceAccessSize, value: number) => {
+        for (let k = 0; k < size && offset + k < PC_TESTDEV_MMIO.size; k++) {
+          this.iomem[offset + k] = (value >>> (8 * k)) & 0xff;
+        }
       },
     };
     this.irqPorts = {
@@ -95,13 +120,23 @@ export class PcTestdev {
 
   /** A plain-data snapshot. */
   state(): PcTestdevState {
-    return { data: this.data, irqLevels: this.irqLevels };
+    let end = this.iomem.length;
+    while (end > 0 && this.iomem[end - 1] === 0) end--;
+    let iomem = "";
+    for (let i = 0; i < end; i++) iomem += this.iomem[i]!.toString(16).padStart(2, "0");
+    return { data: this.data, irqLevels: this.irqLevels, iomem };
   }
 
   /** Restores a snapshot taken by {@link PcTestdev.state} and drives the IRQ lines it had raised. */
   fromState(s: PcTestdevState): void {
     this.data = s.data >>> 0;
     this.irqLevels = s.irqLevels & 0xff_ffff;
+    if (s.iomem.length > 2 * PC_TESTDEV_MMIO.size || !/^(?:[0-9a-f]{2})*$/.test(s.iomem)) {
+      throw new RangeError("PcTestdev.fromState: iomem must be hex of at most 64 KiB");
+    }
+    this.iomem.fill(0);
+    for (let i = 0; i < s.iomem.length / 2; i++)
+      this.iomem[i] = Number.parseInt(s.iomem.slice(2 * i, 2 * i + 2), 16);
     for (let n = 0; n < PC_TESTDEV_PORTS.irqCount; n++) {
       if (this.irqLevels & (1 << n)) this.options.irq?.(n)?.set(true);
     }
