@@ -163,15 +163,15 @@ export class LazyFlags {
 
   /** The six arithmetic flags as RFLAGS bits. */
   arith(): number {
-    if (this.op === FlagOp.Known) return this.bits & ARITH_FLAGS;
-    return (
-      this.cf() |
-      (this.pf() << 2) |
-      (this.af() << 4) |
-      (this.zf() << 6) |
-      (this.sf() << 7) |
-      (this.of() << 11)
-    );
+    const op = this.op;
+    if (op === FlagOp.Known) return this.bits & ARITH_FLAGS;
+    const rLo = this.rLo;
+    const size = this.size;
+    const sign = size === 64 ? this.rHi >>> 31 : (rLo >>> (size - 1)) & 1;
+    let bits = (rLo === 0 && this.rHi === 0 ? Rflags.ZF : 0) | (sign << 7) | (evenParity8(rLo & 0xff) << 2);
+    if (op === FlagOp.Logic) return bits;
+    bits |= (this.aLo ^ this.bLo ^ rLo) & Rflags.AF;
+    return bits | this.cf() | (this.of() << 11);
   }
 
   /** The low 32 bits of RFLAGS (the high 32 are reserved and zero). */
