@@ -20,7 +20,7 @@ export interface RoundTripSubject<S, Op> {
 export function checkRoundTrip<S, Op>(
   make: (startNs: number) => RoundTripSubject<S, Op>,
   op: fc.Arbitrary<Op>,
-  numRuns = 150,
+  numRuns = Number(process.env.ROUNDTRIP_RUNS ?? 150),
 ): void {
   fc.assert(
     fc.property(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 60 }), (before, after) => {

@@ -16,6 +16,8 @@ export const PC_TESTDEV_PORTS = {
   irqCount: 24,
 } as const;
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** The MMIO scratch window of QEMU's `pc-testdev`. */
 export const PC_TESTDEV_MMIO = {
   /** Physical base address. */
@@ -38,8 +40,8 @@ export interface PcTestdevState {
   data: number;
   /** Levels the device drives on IRQ 0-23 (bit n = IRQ n). */
   irqLevels: number;
-  /** The MMIO scratch window as hex, without its trailing zero bytes. */
-  iomem: string;
+  /** The non-zero parts of the MMIO scratch window: [offset, hex bytes] pairs, ascending. */
+  iomem: [number, string][];
 }
 
 /**
@@ -120,10 +122,18 @@ export class PcTestdev {
 
   /** A plain-data snapshot. */
   state(): PcTestdevState {
-    let end = this.iomem.length;
-    while (end > 0 && this.iomem[end - 1] === 0) end--;
-    let iomem = "";
-    for (let i = 0; i < end; i++) iomem += this.iomem[i]!.toString(16).padStart(2, "0");
+    const iomem: [number, string][] = [];
+    const mem = this.iomem;
+    for (let i = 0; i < mem.length; ) {
+      if (mem[i] === 0) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let hex = "";
+      while (i < mem.length && mem[i] !== 0) hex += HEX[mem[i++]!]!;
+      iomem.push([start, hex]);
+    }
     return { data: this.data, irqLevels: this.irqLevels, iomem };
   }
 
@@ -131,12 +141,19 @@ export class PcTestdev {
   fromState(s: PcTestdevState): void {
     this.data = s.data >>> 0;
     this.irqLevels = s.irqLevels & 0xff_ffff;
-    if (s.iomem.length > 2 * PC_TESTDEV_MMIO.size || !/^(?:[0-9a-f]{2})*$/.test(s.iomem)) {
-      throw new RangeError("PcTestdev.fromState: iomem must be hex of at most 64 KiB");
-    }
     this.iomem.fill(0);
-    for (let i = 0; i < s.iomem.length / 2; i++)
-      this.iomem[i] = Number.parseInt(s.iomem.slice(2 * i, 2 * i + 2), 16);
+    for (const [offset, hex] of s.iomem) {
+      if (
+        !Number.isInteger(offset) ||
+        offset < 0 ||
+        offset + hex.length / 2 > PC_TESTDEV_MMIO.size ||
+        !/^(?:[0-9a-f]{2})*$/.test(hex)
+      ) {
+        throw new RangeError("PcTestdev.fromState: bad iomem run");
+      }
+      for (let i = 0; i < hex.length / 2; i++)
+        this.iomem[offset + i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    }
     for (let n = 0; n < PC_TESTDEV_PORTS.irqCount; n++) {
       if (this.irqLevels & (1 << n)) this.options.irq?.(n)?.set(true);
     }
