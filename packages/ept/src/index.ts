@@ -25,6 +25,7 @@ export {
   type ShadowEptOptions,
   ShadowResult,
 } from "./shadow-ept.js";
+export { ShadowEptCache, type ShadowEptCacheOptions } from "./shadow-ept-cache.js";
 export { ShadowPageTable, type ShadowPageTableOptions } from "./shadow-page-table.js";
 export type { ShadowStats } from "./shadow-tables.js";
 export {

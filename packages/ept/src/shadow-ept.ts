@@ -215,6 +215,11 @@ export class ShadowEpt {
     this.core.reset();
   }
 
+  /** Drops everything and returns every page, root included, to the pool (the object is then unusable). */
+  destroy(): void {
+    this.core.destroy();
+  }
+
   /**
    * Reports a write by L1 to `[l1pa, l1pa + length)`: drops exactly the EPT02 leaves derived from
    * an EPT12 entry in that range. Returns how many were dropped.

@@ -197,6 +197,13 @@ export class ShadowTables {
     this.dropTableContents(this.root, this.levels);
   }
 
+  /** Drops everything and returns the root to the pool; the structure is unusable afterwards. */
+  destroy(): void {
+    this.reset();
+    this.tables.delete(this.root);
+    this.pool.free(this.root);
+  }
+
   dropLeaf(ea: number): void {
     this.pool.set(ea, 0, 0);
     const deps = this.leafDeps.get(ea);
