@@ -87,7 +87,23 @@ export {
   msrBitmapIntercepts,
 } from "./l1-routing.js";
 export { loadMsrArea, msrLoadForbidden, storeMsrArea } from "./msr-area.js";
+export { NestedCounters } from "./nested-counters.js";
+export {
+  EptFaultOutcome,
+  L2ExitRoute,
+  type NestedHost,
+  NestedVmx,
+  type ShadowEpt,
+} from "./nested-engine.js";
 export { CpuMode, type VmxProcessor } from "./processor.js";
+export {
+  initShadowVmcs,
+  SHADOW_READ_FIELDS,
+  SHADOW_WRITE_FIELDS,
+  type ShadowVmcsPages,
+  syncFromShadow,
+  syncToShadow,
+} from "./shadow-vmcs.js";
 export { type GuestStateAccess, type MsrAccess, VmcsGuestView } from "./state-access.js";
 export {
   loadGuestState,
@@ -126,6 +142,12 @@ export {
   type VmcsFieldName,
 } from "./vmcs-fields.js";
 export { fillLongModeVmcs, type LongModeVmcsOptions } from "./vmcs-templates.js";
+export {
+  controlsChanged,
+  copyEventInjection,
+  type MergeContext,
+  mergeVmcs02Controls,
+} from "./vmcs02-merge.js";
 export {
   loadVmcs12,
   renderVmcs12Layout,

@@ -43,6 +43,8 @@ export class VmExitRecord {
   crValueLo = 0;
   /** Source value of a MOV to CR0/CR3/CR4/CR8, high half. */
   crValueHi = 0;
+  /** VMREAD/VMWRITE exits: the field-encoding operand (bits 31:0 of its register). */
+  vmcsEncoding = 0;
   /**
    * For EPT violations and misconfigurations in a nested run: true when the fault lies in L1's
    * EPT12 (it becomes L1's exit), false when it is a miss of L0's shadow EPT02 or of EPT01.
@@ -70,6 +72,7 @@ export class VmExitRecord {
     this.edx = 0;
     this.crValueLo = 0;
     this.crValueHi = 0;
+    this.vmcsEncoding = 0;
     this.inEpt12 = false;
   }
 }

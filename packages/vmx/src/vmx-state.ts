@@ -48,8 +48,11 @@ export class VmxState {
   vmxonPointer = INVALID_VMCS_POINTER;
   /** Physical address of the current VMCS, or {@link INVALID_VMCS_POINTER}. */
   currentPointer = INVALID_VMCS_POINTER;
-  /** Cached copy of the current VMCS (meaningful only while `currentPointer` is valid). */
-  readonly current = new Vmcs();
+  /**
+   * Cached copy of the current VMCS (meaningful only while `currentPointer` is valid). A nested
+   * engine may swap the object (VMCS01 <-> VMCS02) to switch the "hardware" VMCS.
+   */
+  current = new Vmcs();
 
   /** VMREAD instructions served from a shadow VMCS without a VM exit. */
   shadowReads = 0;

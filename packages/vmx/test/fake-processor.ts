@@ -29,8 +29,8 @@ export class FakeCpu implements VmxProcessor, GuestStateAccess, MsrAccess {
   readonly state = new Map<number, [number, number]>();
   readonly invalidations: string[] = [];
 
-  constructor(memSize = 0x10_0000) {
-    this.memory = createRamSpace(memSize).space;
+  constructor(memory: PhysicalAddressSpace | number = 0x10_0000) {
+    this.memory = typeof memory === "number" ? createRamSpace(memory).space : memory;
   }
   mode(): CpuMode {
     return this.cpuMode;

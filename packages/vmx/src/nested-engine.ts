@@ -1,0 +1,563 @@
+import type { PhysicalMemory } from "@turtles/memory";
+import type { VmxCapabilities } from "./capabilities.js";
+import { PinCtl, Proc2Ctl, ProcCtl } from "./controls.js";
+import { InterruptionType, interruptionType, interruptionVector } from "./exit-info.js";
+import { EXIT_REASON_LIMIT, ExitReason } from "./exit-reason.js";
+import { FieldKind, fieldKind } from "./field-encoding.js";
+import { VmInstructionError } from "./instruction-error.js";
+import {
+  eptpSwitch,
+  invept,
+  invvpid,
+  vmclear,
+  vmlaunch,
+  vmptrld,
+  vmptrst,
+  vmread,
+  vmwrite,
+  vmxoff,
+  vmxon,
+} from "./instructions.js";
+import { effectiveProc2, l1WantsExit } from "./l1-routing.js";
+import { loadMsrArea, storeMsrArea } from "./msr-area.js";
+import { NestedCounters } from "./nested-counters.js";
+import type { VmxProcessor } from "./processor.js";
+import {
+  initShadowVmcs,
+  SHADOW_READ_FIELDS,
+  type ShadowVmcsPages,
+  syncFromShadow,
+  syncToShadow,
+} from "./shadow-vmcs.js";
+import { type MsrAccess, VmcsGuestView } from "./state-access.js";
+import type { EntryCheckResult } from "./vm-entry-checks.js";
+import { loadHostState, recordExit, saveGuestState, VmxAbort } from "./vm-exit.js";
+import type { VmExitRecord } from "./vm-exit-record.js";
+import { LaunchState, Vmcs } from "./vmcs.js";
+import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
+import { controlsChanged, copyEventInjection, mergeVmcs02Controls } from "./vmcs02-merge.js";
+import { vmcs12FieldOffset } from "./vmcs12-layout.js";
+import { VmxOperation, VmxState } from "./vmx-state.js";
+import { VmxStatus } from "./vmx-status.js";
+
+/** What L0 did with an EPT violation or misconfiguration of L2 (see {@link ShadowEpt}). */
+export const EptFaultOutcome = {
+  /** L0 filled the shadow EPT02 (from EPT12 x EPT01): resume L2. */
+  FilledByL0: 0,
+  /** The translation is missing or forbidden in L1's EPT12: an EPT violation for L1. */
+  Ept12Violation: 1,
+  /** EPT12 is misconfigured: an EPT misconfiguration for L1. */
+  Ept12Misconfig: 2,
+  /** The L1-physical address is not RAM (a device L0 emulates): L0 handles the access. */
+  L0Emulation: 3,
+} as const;
+/** One of the {@link EptFaultOutcome} values. */
+export type EptFaultOutcome = (typeof EptFaultOutcome)[keyof typeof EptFaultOutcome];
+
+/**
+ * The small piece of multi-dimensional paging the engine needs (implemented by `@turtles/ept`'s
+ * shadow EPT, or by a test fake): EPT02 pointers, EPT02 faults, and L1's INVEPT.
+ */
+export interface ShadowEpt {
+  /** The host EPT pointer of the shadow EPT02 that compresses EPT12 (`eptp12`) with EPT01. */
+  ept02Pointer(eptp12Lo: number, eptp12Hi: number, out: Uint32Array): void;
+  /**
+   * Resolves an EPT violation/misconfiguration of L2 at `l2pa` (qualification `qualLo`).
+   * `usesEpt12` is false when L1 runs L2 without EPT (L2-physical = L1-physical).
+   */
+  resolveL2Fault(l2pa: number, qualLo: number, usesEpt12: boolean): EptFaultOutcome;
+  /** L1 executed INVEPT (type 1: one EPTP12; type 2: all): drop what depends on it. */
+  invalidate(type: number, eptp12Lo: number, eptp12Hi: number): void;
+}
+
+/** What L0's machine provides to the nested engine. */
+export interface NestedHost {
+  /** Host-physical memory (L0's scratch pages, VMCS01's bitmaps). */
+  readonly hostMem: PhysicalMemory;
+  /** L1-physical memory (VMCS12 regions, L1's bitmaps and MSR areas). */
+  readonly l1mem: PhysicalMemory;
+  /** Translates an L1-physical address to host-physical (-1 when not RAM). */
+  l1paToHpa(l1pa: number): number;
+  /** Shadow EPT02 management. */
+  readonly ept: ShadowEpt;
+  /** L1's MSRs (VMCS12's VM-exit MSR-load area). */
+  readonly l1Msrs: MsrAccess;
+  /** L2's MSRs (VMCS12's VM-entry MSR-load and VM-exit MSR-store areas). */
+  readonly l2Msrs: MsrAccess;
+  /** Host pages L0 owns for the engine (4 KiB each). */
+  readonly pages: ShadowVmcsPages & {
+    readonly ioBitmapA: number;
+    readonly ioBitmapB: number;
+    readonly msrBitmap: number;
+  };
+  /** VPID for L2 (0: none). */
+  readonly vpid02: number;
+  /** Offer L1 exit-less VMREAD/VMWRITE through VMCS shadowing in VMCS01 (default true). */
+  readonly shadowing?: boolean;
+  /** L0's own reasons to keep an L2 exit (assigned devices, debugging); consulted last. */
+  l0Wants?(exit: VmExitRecord): boolean;
+}
+
+/** Where an L2 exit went. */
+export const L2ExitRoute = {
+  /** L0 handled it (or must now handle it, e.g. an external interrupt); resume L2 on VMCS02. */
+  HandledInL0: 0,
+  /** Reflected: VMCS12 holds the exit, VMCS01 holds L1's host state; resume L1 on VMCS01. */
+  ReflectedToL1: 1,
+  /** Reflecting failed in the MSR areas: L1 suffered a VMX abort and must shut down. */
+  L1Abort: 2,
+  /** A VMREAD/VMWRITE of L2 that L1's VMCS shadowing serves: call {@link NestedVmx.l2ShadowAccess}. */
+  ServeFromL1Shadow: 3,
+} as const;
+/** One of the {@link L2ExitRoute} values. */
+export type L2ExitRoute = (typeof L2ExitRoute)[keyof typeof L2ExitRoute];
+
+type L0Rule = (e: NestedVmx, exit: VmExitRecord) => boolean;
+
+/** Why L0 keeps an exit of L2 before L1's controls are even consulted (KVM's l0_wants_exit). */
+const L0_RULES: (L0Rule | undefined)[] = new Array(EXIT_REASON_LIMIT).fill(undefined);
+L0_RULES[ExitReason.ExceptionOrNmi] = (_e, x) =>
+  interruptionType(x.interruptionInfo) === InterruptionType.Nmi ||
+  interruptionVector(x.interruptionInfo) === 18;
+L0_RULES[ExitReason.ExternalInterrupt] = () => true;
+L0_RULES[ExitReason.EptViolation] = (e, x) => e.resolveEptFault(x);
+L0_RULES[ExitReason.EptMisconfig] = (e, x) => e.resolveEptFault(x);
+L0_RULES[ExitReason.PreemptionTimer] = (e) =>
+  (e.vmcs12.get32(F.PIN_BASED_VM_EXEC_CONTROL) & PinCtl.PreemptionTimer) === 0;
+L0_RULES[ExitReason.PmlFull] = () => true;
+L0_RULES[ExitReason.Vmfunc] = (e, x) => e.emulateL2Vmfunc(x);
+
+const GUEST_FIELDS: readonly number[] = VMCS_FIELDS.filter(
+  (f) => fieldKind(f.encoding) === FieldKind.Guest,
+).map((f) => f.encoding);
+const SHADOW_READ_SET = new Set(SHADOW_READ_FIELDS);
+
+/**
+ * The nested engine of L0 (ARCHITECTURE.md, "Levels" and "Data flow of one L2 exit"): it emulates
+ * L1's VMX instructions against VMCS12, builds VMCS02 from VMCS01 and VMCS12, routes every L2
+ * exit (L0's intercepts first, then VMCS12's table), reflects exits to L1, and offers L1 VMCS
+ * shadowing so most of its VMREAD/VMWRITEs never exit.
+ *
+ * The "hardware" is a {@link VmxState}: the engine switches `hw.current` between VMCS01 (L1 runs)
+ * and VMCS02 (L2 runs), as L0 does with VMPTRLD on silicon.
+ */
+export class NestedVmx {
+  /** L1's VMX state: VMXON, current VMCS12 (cached), launch states — what L1 believes. */
+  readonly l1: VmxState;
+  /** The hardware's VMX state (its current VMCS is VMCS01 or VMCS02). */
+  readonly hw: VmxState;
+  /** L0's VMCS for L1. */
+  readonly vmcs01: Vmcs;
+  /** The VMCS the hardware runs L2 on. */
+  readonly vmcs02 = new Vmcs();
+  /** What crossed each step. */
+  readonly counters = new NestedCounters();
+  /** Result of the last VM-entry checks on VMCS12 (which check failed, if any). */
+  readonly entryResult: EntryCheckResult = { failed: null, error: VmInstructionError.None };
+  private readonly host: NestedHost;
+  private readonly view01: VmcsGuestView;
+  private readonly view02: VmcsGuestView;
+  private readonly lastMerged = new Vmcs();
+  private merged = false;
+  private shadowActive = false;
+  private readonly l1proc: ForwardingProcessor;
+  private readonly l2view: VmxState;
+  private readonly eptScratch = new Uint32Array(2);
+
+  /**
+   * @param caps what L1 is offered (and what the hardware implements).
+   * @param hw the hardware's VMX state; its current VMCS at this point is VMCS01.
+   * @param host what L0's machine provides.
+   */
+  constructor(caps: VmxCapabilities, hw: VmxState, host: NestedHost) {
+    this.l1 = new VmxState(caps);
+    this.hw = hw;
+    this.vmcs01 = hw.current;
+    this.host = host;
+    this.view01 = new VmcsGuestView(this.vmcs01);
+    this.view02 = new VmcsGuestView(this.vmcs02);
+    this.l1proc = new ForwardingProcessor(host.ept);
+    this.l2view = new VmxState(caps);
+    this.l2view.operation = VmxOperation.NonRoot;
+    this.vmcs02.revisionId = caps.revisionId;
+    if (host.shadowing !== false && (caps.proc2May1 & Proc2Ctl.VmcsShadowing) !== 0) {
+      initShadowVmcs(host.hostMem, host.pages, caps, this.lastMerged);
+    }
+  }
+
+  /** The cached VMCS12 (L1's current VMCS). */
+  get vmcs12(): Vmcs {
+    return this.l1.current;
+  }
+
+  // --- L1's VMX instructions (each one an exit of L1 under VMCS01) ----------------------------
+
+  /** L1 executed VMXON. */
+  vmxon(proc: VmxProcessor): VmxStatus {
+    this.count(ExitReason.Vmxon);
+    return vmxon(this.l1, proc);
+  }
+
+  /** L1 executed VMXOFF. */
+  vmxoff(proc: VmxProcessor): VmxStatus {
+    this.count(ExitReason.Vmxoff);
+    this.pullShadow();
+    const r = vmxoff(this.l1, proc);
+    this.updateShadowing();
+    return r;
+  }
+
+  /** L1 executed VMCLEAR. */
+  vmclear(proc: VmxProcessor): VmxStatus {
+    this.count(ExitReason.Vmclear);
+    this.pullShadow();
+    const r = vmclear(this.l1, proc);
+    this.updateShadowing();
+    return r;
+  }
+
+  /** L1 executed VMPTRLD. */
+  vmptrld(proc: VmxProcessor): VmxStatus {
+    this.count(ExitReason.Vmptrld);
+    this.pullShadow();
+    const before = this.l1.currentPointer;
+    const r = vmptrld(this.l1, proc);
+    if (this.l1.currentPointer !== before) this.merged = false;
+    this.updateShadowing();
+    return r;
+  }
+
+  /** L1 executed VMPTRST. */
+  vmptrst(proc: VmxProcessor): VmxStatus {
+    this.count(ExitReason.Vmptrst);
+    return vmptrst(this.l1, proc);
+  }
+
+  /** L1 executed a VMREAD that exited (a field outside the shadowed set, or no shadowing). */
+  vmread(proc: VmxProcessor, encLo: number, encHi: number): VmxStatus {
+    this.count(ExitReason.Vmread);
+    this.counters.emulatedVmreads++;
+    this.pullShadow();
+    return vmread(this.l1, proc, encLo, encHi);
+  }
+
+  /** L1 executed a VMWRITE that exited. */
+  vmwrite(
+    proc: VmxProcessor,
+    encLo: number,
+    encHi: number,
+    fromMemory: boolean,
+    lo: number,
+    hi: number,
+  ): VmxStatus {
+    this.count(ExitReason.Vmwrite);
+    this.counters.emulatedVmwrites++;
+    this.pullShadow();
+    const r = vmwrite(this.l1, proc, encLo, encHi, fromMemory, lo, hi);
+    if (r === VmxStatus.Succeed && this.shadowActive) {
+      const full = encLo & ~1;
+      if (SHADOW_READ_SET.has(full)) {
+        this.host.hostMem.write64(
+          this.host.pages.shadowVmcs + vmcs12FieldOffset(full),
+          this.vmcs12.get32(full),
+          this.vmcs12.getHi(full),
+          1,
+        );
+      }
+    }
+    return r;
+  }
+
+  /** L1 executed INVEPT: invalidates the shadow EPT02 that depends on it. */
+  invept(proc: VmxProcessor, typeLo: number, typeHi: number): VmxStatus {
+    this.count(ExitReason.Invept);
+    this.l1proc.target = proc;
+    return invept(this.l1, this.l1proc, typeLo, typeHi);
+  }
+
+  /** L1 executed INVVPID (VPID02 is L0's: the processor's invalidation applies). */
+  invvpid(proc: VmxProcessor, typeLo: number, typeHi: number): VmxStatus {
+    this.count(ExitReason.Invvpid);
+    return invvpid(this.l1, proc, typeLo, typeHi);
+  }
+
+  /**
+   * L1 executed VMLAUNCH (`launch`) or VMRESUME. On {@link VmxStatus.EnterGuest} the hardware's
+   * current VMCS is VMCS02: run L2. On {@link VmxStatus.EntryFailed} VMCS12 holds the failure and
+   * VMCS01 L1's host state: resume L1. Other results are L1's instruction outcome.
+   */
+  vmlaunch(proc: VmxProcessor, launch: boolean): VmxStatus {
+    this.count(launch ? ExitReason.Vmlaunch : ExitReason.Vmresume);
+    this.pullShadow();
+    // the processor state at VM entry is L1's: VMCS02's guest area starts from VMCS01's
+    for (const enc of GUEST_FIELDS) this.vmcs02.set(enc, this.vmcs01.get32(enc), this.vmcs01.getHi(enc));
+    const v12 = this.vmcs12;
+    const launchBefore = v12.launchState;
+    const r = vmlaunch(
+      this.l1,
+      proc,
+      launch,
+      { cpu: this.view02, guestMsrs: this.host.l2Msrs },
+      this.entryResult,
+    );
+    if (r === VmxStatus.EntryFailed) {
+      this.loadL1Host();
+      this.pushShadow();
+      return r;
+    }
+    if (r !== VmxStatus.EnterGuest) return r;
+    if (!this.merged || controlsChanged(v12, this.lastMerged)) {
+      const err = mergeVmcs02Controls(this.vmcs02, this.vmcs01, v12, {
+        caps: this.l1.caps,
+        hostMem: this.host.hostMem,
+        l1mem: this.host.l1mem,
+        l1paToHpa: (a) => this.host.l1paToHpa(a),
+        pages: this.host.pages,
+        vpid02: this.host.vpid02,
+        ept02Pointer: (lo, hi, out) => this.host.ept.ept02Pointer(lo, hi, out),
+      });
+      if (err !== VmInstructionError.None) {
+        this.l1.operation = VmxOperation.Root;
+        v12.launchState = launchBefore;
+        v12.set(F.VM_INSTRUCTION_ERROR, err);
+        proc.setVmxFlags(false, true);
+        return VmxStatus.FailValid;
+      }
+      this.lastMerged.copyFrom(v12);
+      this.merged = true;
+      this.counters.fullMerges++;
+    } else {
+      this.counters.partialRefreshes++;
+    }
+    copyEventInjection(this.vmcs02, v12);
+    this.hw.current = this.vmcs02;
+    return r;
+  }
+
+  // --- L2 exits ---------------------------------------------------------------------------------
+
+  /**
+   * Routes one exit of L2 (the hardware just left VMCS02, whose guest area holds L2's state):
+   * L0's own reasons first, then VMCS12's exit table; reflects to L1 when L1 wants it.
+   */
+  routeL2Exit(exit: VmExitRecord): L2ExitRoute {
+    const r = exit.reason;
+    if (r < EXIT_REASON_LIMIT) this.counters.l2ExitsByReason[r]!++;
+    if (this.l0WantsExit(exit)) {
+      this.counters.handledInL0++;
+      return L2ExitRoute.HandledInL0;
+    }
+    if ((r === ExitReason.Vmread || r === ExitReason.Vmwrite) && this.l1ShadowServes(exit)) {
+      this.counters.handledInL0++;
+      return L2ExitRoute.ServeFromL1Shadow;
+    }
+    if (l1WantsExit(this.vmcs12, exit, this.host.l1mem)) return this.reflectToL1(exit);
+    this.counters.handledInL0++;
+    return L2ExitRoute.HandledInL0;
+  }
+
+  /** L0's own intercepts (KVM's `nested_vmx_l0_wants_exit`), by exit reason, then the host's. */
+  l0WantsExit(exit: VmExitRecord): boolean {
+    const rule = exit.reason < EXIT_REASON_LIMIT ? L0_RULES[exit.reason] : undefined;
+    if (rule?.(this, exit)) return true;
+    return this.host.l0Wants?.(exit) ?? false;
+  }
+
+  /** Asks the shadow EPT about an EPT exit of L2; marks EPT12 faults for L1. True when L0 keeps it. */
+  resolveEptFault(exit: VmExitRecord): boolean {
+    const usesEpt12 = (effectiveProc2(this.vmcs12) & Proc2Ctl.Ept) !== 0;
+    const outcome = this.host.ept.resolveL2Fault(exit.guestPhysical, exit.qualLo, usesEpt12);
+    if (outcome === EptFaultOutcome.FilledByL0 || outcome === EptFaultOutcome.L0Emulation) return true;
+    exit.inEpt12 = true;
+    exit.reason =
+      outcome === EptFaultOutcome.Ept12Misconfig ? ExitReason.EptMisconfig : ExitReason.EptViolation;
+    return false;
+  }
+
+  /** EPTP switching requested by L2 (VMFUNC 0 in VMCS12's terms): done by L0 when it is valid. */
+  emulateL2Vmfunc(exit: VmExitRecord): boolean {
+    const v12 = this.vmcs12;
+    if ((effectiveProc2(v12) & Proc2Ctl.Vmfunc) === 0 || exit.eax !== 0) return false;
+    if ((v12.get32(F.VM_FUNCTION_CONTROLS) & 1) === 0) return false;
+    if (!eptpSwitch(this.l1, v12, this.host.l1mem, exit.ecx)) return false;
+    this.host.ept.ept02Pointer(v12.get32(F.EPT_POINTER), v12.getHi(F.EPT_POINTER), this.eptScratch);
+    this.vmcs02.set(F.EPT_POINTER, this.eptScratch[0]!, this.eptScratch[1]!);
+    this.lastMerged.set(F.EPT_POINTER, v12.get32(F.EPT_POINTER), v12.getHi(F.EPT_POINTER));
+    return true;
+  }
+
+  private l1ShadowServes(exit: VmExitRecord): boolean {
+    // VMCS shadowing offered to L1: L2's VMREAD/VMWRITE is served from L1's shadow VMCS when
+    // VMCS12 enables shadowing and its bitmap lets the field through (SDM 25.10).
+    const v12 = this.vmcs12;
+    if ((effectiveProc2(v12) & Proc2Ctl.VmcsShadowing) === 0) return false;
+    const enc = exit.vmcsEncoding >>> 0;
+    if (enc >>> 15 !== 0) return false;
+    const bitmap = v12.getNumber(exit.reason === ExitReason.Vmread ? F.VMREAD_BITMAP : F.VMWRITE_BITMAP);
+    return ((this.host.l1mem.read8(bitmap + (enc >>> 3), 0) >>> (enc & 7)) & 1) === 0;
+  }
+
+  /**
+   * Serves an L2 VMREAD (`write` false) or VMWRITE from L1's shadow VMCS (after the route
+   * {@link L2ExitRoute.ServeFromL1Shadow}); `l2proc` is L2's processor with L1-physical memory.
+   */
+  l2ShadowAccess(
+    l2proc: VmxProcessor,
+    write: boolean,
+    encLo: number,
+    encHi: number,
+    fromMemory: boolean,
+    lo: number,
+    hi: number,
+  ): VmxStatus {
+    this.counters.l2ShadowAccesses++;
+    this.l2view.current = this.vmcs12;
+    return write
+      ? vmwrite(this.l2view, l2proc, encLo, encHi, fromMemory, lo, hi)
+      : vmread(this.l2view, l2proc, encLo, encHi);
+  }
+
+  /**
+   * Reflects an L2 exit to L1 (SDM chapter 28 as L1 sees it): writes the exit into VMCS12, syncs
+   * L2's state from VMCS02 into VMCS12, stores L2's MSRs, loads L1's host state from VMCS12 into
+   * VMCS01, loads L1's MSRs, and switches the hardware to VMCS01.
+   */
+  reflectToL1(exit: VmExitRecord): L2ExitRoute {
+    const v12 = this.vmcs12;
+    this.counters.reflected++;
+    if (exit.reason < EXIT_REASON_LIMIT) this.counters.reflectedByReason[exit.reason]!++;
+    recordExit(v12, exit);
+    saveGuestState(v12, this.view02);
+    this.l1.operation = VmxOperation.Root;
+    this.hw.current = this.vmcs01;
+    const n = v12.get32(F.VM_EXIT_MSR_STORE_COUNT);
+    if (
+      n !== 0 &&
+      storeMsrArea(this.host.l1mem, v12.getNumber(F.EXIT_MSR_STORE_ADDR), n, this.host.l2Msrs) !== 0
+    ) {
+      v12.abortIndicator = VmxAbort.SaveGuestMsrs;
+      return L2ExitRoute.L1Abort;
+    }
+    if (!this.loadL1Host()) return L2ExitRoute.L1Abort;
+    this.pushShadow();
+    return L2ExitRoute.ReflectedToL1;
+  }
+
+  /** Loads VMCS12's host state into VMCS01 and its VM-exit MSR-load area into L1's MSRs. */
+  private loadL1Host(): boolean {
+    const v12 = this.vmcs12;
+    loadHostState(v12, this.view01);
+    const n = v12.get32(F.VM_EXIT_MSR_LOAD_COUNT);
+    if (
+      n !== 0 &&
+      loadMsrArea(this.host.l1mem, v12.getNumber(F.EXIT_MSR_LOAD_ADDR), n, this.host.l1Msrs, false) !== 0
+    ) {
+      v12.abortIndicator = VmxAbort.LoadHostMsrs;
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts an exit of L1 handled by the machine itself (e.g. CPUID of L1), for the per-level figures. */
+  countL1Exit(reason: number): void {
+    this.count(reason);
+  }
+
+  // --- VMCS shadowing for L1 ------------------------------------------------------------------
+
+  /** True while VMCS01 lets L1 VMREAD/VMWRITE the shadowed VMCS12 fields without exits. */
+  get shadowingActive(): boolean {
+    return this.shadowActive;
+  }
+
+  private updateShadowing(): void {
+    const want =
+      this.host.shadowing !== false &&
+      (this.l1.caps.proc2May1 & Proc2Ctl.VmcsShadowing) !== 0 &&
+      this.l1.operation !== VmxOperation.Off &&
+      this.l1.hasCurrent;
+    const v = this.vmcs01;
+    const proc = v.get32(F.CPU_BASED_VM_EXEC_CONTROL);
+    const p2 = v.get32(F.SECONDARY_VM_EXEC_CONTROL);
+    if (want) {
+      v.set(F.CPU_BASED_VM_EXEC_CONTROL, proc | ProcCtl.SecondaryControls);
+      v.set(F.SECONDARY_VM_EXEC_CONTROL, p2 | Proc2Ctl.VmcsShadowing);
+      v.setNumber(F.VMCS_LINK_POINTER, this.host.pages.shadowVmcs);
+      v.setNumber(F.VMREAD_BITMAP, this.host.pages.vmreadBitmap);
+      v.setNumber(F.VMWRITE_BITMAP, this.host.pages.vmwriteBitmap);
+      this.shadowActive = true;
+      this.pushShadow();
+    } else {
+      v.set(F.SECONDARY_VM_EXEC_CONTROL, p2 & ~Proc2Ctl.VmcsShadowing);
+      v.set(F.VMCS_LINK_POINTER, 0xffff_ffff, 0xffff_ffff);
+      this.shadowActive = false;
+    }
+  }
+
+  private pullShadow(): void {
+    if (this.shadowActive && this.l1.hasCurrent) {
+      syncFromShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12);
+    }
+  }
+
+  private pushShadow(): void {
+    if (this.shadowActive && this.l1.hasCurrent) {
+      syncToShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12);
+    }
+  }
+
+  private count(reason: number): void {
+    this.counters.l1ExitsByReason[reason]!++;
+  }
+
+  /** True when VMCS12 is the current VMCS and has been launched. */
+  get l2Launched(): boolean {
+    return this.l1.hasCurrent && this.vmcs12.launchState === LaunchState.Launched;
+  }
+}
+
+/** Forwards a VmxProcessor, except that INVEPT goes to the shadow EPT (one object, reused). */
+class ForwardingProcessor implements VmxProcessor {
+  target!: VmxProcessor;
+  private readonly ept: ShadowEpt;
+  constructor(ept: ShadowEpt) {
+    this.ept = ept;
+  }
+  get memory(): PhysicalMemory {
+    return this.target.memory;
+  }
+  mode() {
+    return this.target.mode();
+  }
+  cpl(): number {
+    return this.target.cpl();
+  }
+  cr0(): number {
+    return this.target.cr0();
+  }
+  cr4(): number {
+    return this.target.cr4();
+  }
+  readMsr(index: number, out: Uint32Array): boolean {
+    return this.target.readMsr(index, out);
+  }
+  blockedByMovSs(): boolean {
+    return this.target.blockedByMovSs();
+  }
+  setVmxFlags(cf: boolean, zf: boolean): void {
+    this.target.setVmxFlags(cf, zf);
+  }
+  readOperand(out: Uint32Array, words: 1 | 2 | 4): boolean {
+    return this.target.readOperand(out, words);
+  }
+  writeOperand(lo: number, hi: number): boolean {
+    return this.target.writeOperand(lo, hi);
+  }
+  invalidateEpt(type: number, lo: number, hi: number): void {
+    this.ept.invalidate(type, lo, hi);
+    this.target.invalidateEpt(type, lo, hi);
+  }
+  invalidateVpid(type: number, vpid: number, lo: number, hi: number): void {
+    this.target.invalidateVpid(type, vpid, lo, hi);
+  }
+}
