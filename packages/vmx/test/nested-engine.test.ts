@@ -250,10 +250,20 @@ describe("routing L2 exits", () => {
     launch(env);
     const pf = encodeInterruptionInfo(14, InterruptionType.HardwareException, true);
     expect(
-      env.engine.routeL2Exit(l2exit(0, (e) => ((e.interruptionInfo = pf), (e.interruptionErrorCode = 0)))),
+      env.engine.routeL2Exit(
+        l2exit(0, (e) => {
+          e.interruptionInfo = pf;
+          e.interruptionErrorCode = 0;
+        }),
+      ),
     ).toBe(L2ExitRoute.HandledInL0);
     expect(
-      env.engine.routeL2Exit(l2exit(0, (e) => ((e.interruptionInfo = pf), (e.interruptionErrorCode = 1)))),
+      env.engine.routeL2Exit(
+        l2exit(0, (e) => {
+          e.interruptionInfo = pf;
+          e.interruptionErrorCode = 1;
+        }),
+      ),
     ).toBe(L2ExitRoute.ReflectedToL1);
   });
 });
@@ -285,7 +295,10 @@ describe("reflection and the way back", () => {
             if (fieldKind(encoding) === FieldKind.Guest)
               cpu.state.set(encoding, [v02.get32(encoding), v02.getHi(encoding)]);
           }
-          const e = l2exit(reason, (x) => ((x.instructionLength = len), (x.ecx = 0x10)));
+          const e = l2exit(reason, (x) => {
+            x.instructionLength = len;
+            x.ecx = 0x10;
+          });
           performVmExit(expected, e, { cpu, guestMsrs: cpu, hostMsrs: cpu, mem: env.space });
           expect(engine.routeL2Exit(e)).toBe(L2ExitRoute.ReflectedToL1);
           expect(engine.vmcs12.data).toEqual(expected.data);
@@ -366,14 +379,24 @@ describe("reflection and the way back", () => {
     engine.vmwrite(l1cpu, F.EPTP_LIST_ADDRESS, 0, false, 0x8_0000, 0);
     space.write64(0x8_0000 + 8, 0x9_001e, 0, 1);
     expect(engine.vmlaunch(l1cpu, false)).toBe(S.EnterGuest);
-    expect(engine.routeL2Exit(l2exit(ExitReason.Vmfunc, (e) => ((e.eax = 0), (e.ecx = 1))))).toBe(
-      L2ExitRoute.HandledInL0,
-    );
+    expect(
+      engine.routeL2Exit(
+        l2exit(ExitReason.Vmfunc, (e) => {
+          e.eax = 0;
+          e.ecx = 1;
+        }),
+      ),
+    ).toBe(L2ExitRoute.HandledInL0);
     expect(engine.vmcs12.get32(F.EPT_POINTER)).toBe(0x9_001e);
     expect(engine.vmcs02.get32(F.EPT_POINTER)).toBe(0x80_001e);
-    expect(engine.routeL2Exit(l2exit(ExitReason.Vmfunc, (e) => ((e.eax = 0), (e.ecx = 2))))).toBe(
-      L2ExitRoute.ReflectedToL1,
-    );
+    expect(
+      engine.routeL2Exit(
+        l2exit(ExitReason.Vmfunc, (e) => {
+          e.eax = 0;
+          e.ecx = 2;
+        }),
+      ),
+    ).toBe(L2ExitRoute.ReflectedToL1);
   });
 
   it("L2's VMREAD is served from L1's shadow VMCS when VMCS12 offers shadowing", () => {
