@@ -20,6 +20,7 @@ export const FAMILIES = [
   "bcd",
   "convert",
   "cond",
+  "chain",
 ] as const;
 
 /** Directory of the committed fixtures. */

@@ -264,6 +264,81 @@ R.set("setcc", (s, _n, _c, o) => {
   o.rLo = mask;
 });
 
+// Chains (see tools/oracle/runners.h): the same instruction sequences, flags kept lazily
+// between steps exactly as a dispatcher would.
+type Reg = "a" | "b" | "c";
+function chain(steps: readonly (readonly [string, Reg, Reg?, number?])[]): Runner {
+  return (s, size, c, o) => {
+    const lo = { a: c.aLo, b: c.bLo, c: c.cLo };
+    const hi = { a: c.aHi, b: c.bHi, c: c.cHi };
+    for (const [op, x, y, imm] of steps) {
+      // [op, dst, src] for two-operand forms (dst = dst op src); [op, dst, undefined, imm] for counts.
+      const binaries: Record<string, Binary> = {
+        add: cpu.add,
+        adc: cpu.adc,
+        sub: cpu.sub,
+        sbb: cpu.sbb,
+        and: cpu.and,
+        xor: cpu.xor,
+        cmp: cpu.cmp,
+        test: cpu.test,
+      };
+      const counts: Record<string, Counted> = { rcl: cpu.rcl, rcr: cpu.rcr, rol: cpu.rol, shr: cpu.shr };
+      const unaries: Record<string, Unary> = { inc: cpu.inc, dec: cpu.dec, neg: cpu.neg };
+      if (op === "btc") cpu.bitTest(s, size, cpu.BitOp.Complement, lo[x], hi[x], imm!);
+      else if (y !== undefined) binaries[op]!(s, size, lo[x], hi[x], lo[y], hi[y]);
+      else if (imm !== undefined) counts[op]!(s, size, lo[x], hi[x], imm);
+      else unaries[op]!(s, size, lo[x], hi[x]);
+      if (op !== "cmp" && op !== "test") {
+        lo[x] = s.out[0]!;
+        hi[x] = s.out[1]!;
+      }
+    }
+    o.rLo = lo.a;
+    o.rHi = hi.a;
+    o.dLo = lo.c;
+    o.dHi = hi.c;
+  };
+}
+const CHAINS = {
+  chain1_: chain([
+    ["add", "a", "b"],
+    ["adc", "c", "a"],
+    ["inc", "b"],
+    ["sbb", "a", "c"],
+    ["dec", "c"],
+    ["adc", "c", "b"],
+  ]),
+  chain2_: chain([
+    ["sub", "a", "b"],
+    ["rcl", "c", undefined, 1],
+    ["neg", "b"],
+    ["adc", "a", "b"],
+    ["dec", "a"],
+    ["rcr", "c", undefined, 3],
+    ["sbb", "c", "b"],
+  ]),
+  chain3_: chain([
+    ["and", "a", "b"],
+    ["adc", "a", "c"],
+    ["xor", "c", "b"],
+    ["inc", "c"],
+    ["adc", "a", "a"],
+    ["cmp", "c", "a"],
+    ["sbb", "c", "a"],
+  ]),
+  chain4_: chain([
+    ["test", "a", "b"],
+    ["btc", "a", undefined, 7],
+    ["sbb", "b", "c"],
+    ["rol", "b", undefined, 1],
+    ["adc", "a", "b"],
+    ["shr", "c", undefined, 1],
+    ["adc", "c", "b"],
+  ]),
+};
+for (const [prefix, run] of Object.entries(CHAINS)) bySize(prefix, VEX, run, R);
+
 /** The SDM mnemonic of a form name (for the undefined-flags table): `imul3_16` → `imul`. */
 export function mnemonicOf(name: string, size: number): string {
   let m = size !== 0 && name.endsWith(String(size)) ? name.slice(0, -String(size).length) : name;

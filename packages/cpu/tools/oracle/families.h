@@ -22,6 +22,7 @@ SIZES2(MK_BIN, adcx) SIZES2(MK_BIN, adox)
 SIZES2(MK_BSWAP, bswap) SIZES3(MK_MOVBE, movbe)
 SIZES4(MK_CMPXCHG, cmpxchg) SIZES4(MK_XADD, xadd)
 SIZES4(MK_CRC, crc32)
+SIZES2(MK_CHAIN, CHAIN1) SIZES2(MK_CHAIN, CHAIN2) SIZES2(MK_CHAIN, CHAIN3) SIZES2(MK_CHAIN, CHAIN4)
 MK_CONV(cbw, "cbtw") MK_CONV(cwde, "cwtl") MK_CONV(cdqe, "cltq")
 MK_CONV(cwd, "cwtd") MK_CONV(cdq, "cltd") MK_CONV(cqo, "cqto")
 
@@ -44,6 +45,7 @@ enum Gen {
   G_BCD,     /* a = AX, flags */
   G_AAMD,    /* a = AX, c selects the immediate */
   G_FLAGS,   /* flags only */
+  G_ABC,     /* a, b, c of the operand size */
 };
 
 typedef struct {
@@ -91,4 +93,9 @@ static const Form CONVERT[] = {{"cbw", 16, run_cbw, G_AB}, {"cwde", 32, run_cwde
   {"cdqe", 64, run_cdqe, G_AB}, {"cwd", 16, run_cwd, G_AB}, {"cdq", 32, run_cdq, G_AB},
   {"cqo", 64, run_cqo, G_AB}, {0, 0, 0, 0}};
 static const Form COND[] = {{"setcc", 0, run_setcc, G_FLAGS}, {0, 0, 0, 0}};
+static const Form CHAIN[] = {
+  {"chain1_32", 32, run_CHAIN1_32, G_ABC}, {"chain1_64", 64, run_CHAIN1_64, G_ABC},
+  {"chain2_32", 32, run_CHAIN2_32, G_ABC}, {"chain2_64", 64, run_CHAIN2_64, G_ABC},
+  {"chain3_32", 32, run_CHAIN3_32, G_ABC}, {"chain3_64", 64, run_CHAIN3_64, G_ABC},
+  {"chain4_32", 32, run_CHAIN4_32, G_ABC}, {"chain4_64", 64, run_CHAIN4_64, G_ABC}, {0, 0, 0, 0}};
 /* BCD forms run in compatibility mode (see compat32.S); their runners live in oracle.c. */

@@ -131,6 +131,7 @@ static const Family FAMILIES[] = {
   {"bcd", BCD, {0}},
   {"convert", CONVERT, {0}},
   {"cond", COND, {0}},
+  {"chain", CHAIN, {0}},
 };
 
 static char cpu_flags[8200];
@@ -208,6 +209,7 @@ static void gen_case(const Form *fm, Case *k, int i) {
       break;
     case G_BCD: k->a = rnd() % 3 == 0 ? edge(16) & 0xffff : rnd() & 0xffff; break;
     case G_AAMD: k->a = rnd() & 0xffff; k->c = rnd(); break;
+    case G_ABC: k->a = val(n); k->b = val(n); k->c = val(n); break;
     case G_FLAGS: {
       /* The first 64 cases enumerate every combination of CF, PF, AF, ZF, SF, OF. */
       static const int pos[6] = {0, 2, 4, 6, 7, 11};

@@ -258,3 +258,27 @@ static void run_setcc(Case *k) {
   k->r = mask;
   k->fout = k->fin;
 }
+
+/* Chains: short sequences whose flags flow from one instruction to the next (carry into ADC/SBB/
+ * RCL, CF kept across INC/DEC), to test lazily kept flags across instructions. Inputs a, b, c;
+ * r = a, d = c at the end. OP2(op, x, y) is AT&T "op x, y": y = y op x. */
+#define OP2(op, sfx, M, x, y) #op sfx " %" M "[" #x "], %" M "[" #y "]\n\t"
+#define OP1(op, sfx, M, x) #op sfx " %" M "[" #x "]\n\t"
+#define OPI(op, sfx, M, imm, x) #op sfx " $" #imm ", %" M "[" #x "]\n\t"
+#define CHAIN1(S, M) OP2(add, S, M, b, a) OP2(adc, S, M, a, c) OP1(inc, S, M, b) OP2(sbb, S, M, c, a) \
+  OP1(dec, S, M, c) OP2(adc, S, M, b, c)
+#define CHAIN2(S, M) OP2(sub, S, M, b, a) OPI(rcl, S, M, 1, c) OP1(neg, S, M, b) OP2(adc, S, M, b, a) \
+  OP1(dec, S, M, a) OPI(rcr, S, M, 3, c) OP2(sbb, S, M, b, c)
+#define CHAIN3(S, M) OP2(and, S, M, b, a) OP2(adc, S, M, c, a) OP2(xor, S, M, b, c) OP1(inc, S, M, c) \
+  OP2(adc, S, M, a, a) OP2(cmp, S, M, a, c) OP2(sbb, S, M, a, c)
+#define CHAIN4(S, M) OP2(test, S, M, b, a) OPI(btc, S, M, 7, a) OP2(sbb, S, M, c, b) OPI(rol, S, M, 1, b) \
+  OP2(adc, S, M, b, a) OPI(shr, S, M, 1, c) OP2(adc, S, M, b, c)
+#define MK_CHAIN(chain, n, sfx, M)                                                               \
+  static void run_##chain##_##n(Case *k) {                                                       \
+    uint64_t a = k->a, b = k->b, c = k->c, f = k->fin;                                           \
+    __asm__ volatile(PRE chain(sfx, M) "pushfq\n\tpop %[f]"                                      \
+                     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [f] "+r"(f) : : "cc", "memory");   \
+    k->r = a;                                                                                    \
+    k->d = c;                                                                                    \
+    k->fout = f;                                                                                 \
+  }
