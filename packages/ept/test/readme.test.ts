@@ -124,14 +124,11 @@ it("README: a shadow EPT02 from L0's point of view", () => {
 });
 
 it("README shows exactly the examples above", () => {
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  // Compared modulo formatting: the formatter lays out README code blocks at another indent.
+  const squash = (text: string) => text.replace(/\s+/g, "").replace(/,(?=[)\]}])/g, "");
+  const readme = squash(readFileSync(new URL("../README.md", import.meta.url), "utf8"));
   const self = readFileSync(new URL("./readme.test.ts", import.meta.url), "utf8");
-  const bodies = [...self.matchAll(/it\("README: [^"]*", \(\) => \{\n([\s\S]*?)\n\}\);/g)].map((m) =>
-    m[1]!
-      .split("\n")
-      .map((line) => (line.startsWith("  ") ? line.slice(2) : line))
-      .join("\n"),
-  );
+  const bodies = [...self.matchAll(/it\("README: [^"]*", \(\) => \{\n([\s\S]*?)\n\}\);/g)].map((m) => m[1]!);
   expect(bodies).toHaveLength(2);
-  for (const body of bodies) expect(readme).toContain(body);
+  for (const body of bodies) expect(readme).toContain(squash(body));
 });
