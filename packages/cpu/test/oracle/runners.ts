@@ -267,7 +267,7 @@ R.set("setcc", (s, _n, _c, o) => {
 // Chains (see tools/oracle/runners.h): the same instruction sequences, flags kept lazily
 // between steps exactly as a dispatcher would.
 type Reg = "a" | "b" | "c";
-function chain(steps: readonly (readonly [string, Reg, Reg?, number?])[]): Runner {
+function chain(steps: readonly (readonly [string, Reg, (Reg | undefined)?, number?])[]): Runner {
   return (s, size, c, o) => {
     const lo = { a: c.aLo, b: c.bLo, c: c.cLo };
     const hi = { a: c.aHi, b: c.bHi, c: c.cHi };
