@@ -14,7 +14,11 @@ export interface Clock {
  * {@link TimedDevice.nextDeadlineNs}; calling it earlier or more often is harmless.
  */
 export interface TimedDevice {
-  /** The clock time (ns) of the device's next event, or `Infinity` when none is pending. */
+  /**
+   * The clock time (ns) of the device's first event after it was last brought up to date, or
+   * `Infinity` when none is pending. Once the clock has reached it, it stays there (in the past)
+   * until {@link TimedDevice.poll} handles the event.
+   */
   nextDeadlineNs(): number;
   /** Brings the device up to the clock's current time (raising or lowering its lines). */
   poll(): void;

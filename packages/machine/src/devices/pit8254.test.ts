@@ -60,6 +60,19 @@ describe("Pit8254", () => {
     expect(s.pit.nextDeadlineNs()).toBe(ticksToNs(15, PIT_HZ));
   });
 
+  it("keeps a reached deadline (in the past) until polled", () => {
+    const s = setup();
+    s.w(3, 0x34);
+    s.w(0, 4);
+    s.w(0, 0);
+    const due = s.pit.nextDeadlineNs();
+    expect(due).toBe(ticksToNs(3, PIT_HZ));
+    s.clock.set(ticksToNs(1000, PIT_HZ));
+    expect(s.pit.nextDeadlineNs()).toBe(due);
+    s.pit.poll();
+    expect(s.pit.nextDeadlineNs()).toBe(ticksToNs(1003, PIT_HZ));
+  });
+
   it("mode 3: square wave, high ceil(N/2) and low floor(N/2)", () => {
     const s = setup();
     s.w(3, 0x36);

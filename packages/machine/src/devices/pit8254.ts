@@ -410,14 +410,17 @@ export class Pit8254 implements TimedDevice {
     this.sync();
   }
 
-  /** The clock time of counter 0's next OUT transition, or Infinity. */
+  /**
+   * The clock time of counter 0's first OUT transition after the last {@link Pit8254.poll} (or
+   * port access), or Infinity: once the clock reaches it, it stays in the past until polled.
+   */
   nextDeadlineNs(): number {
     const c = this.channels[0]!;
-    const now = this.now();
-    const d = c.elapsed(now);
+    const from = this.lastSyncTick;
+    const d = c.elapsed(from);
     const next = c.nextChange(d);
     if (next === Number.POSITIVE_INFINITY) return next;
-    return ticksToNs(now + (next - d), PIT_HZ);
+    return ticksToNs(from + (next - d), PIT_HZ);
   }
 
   /** Brings IRQ0 up to date: a rising edge of OUT0 since the last call is delivered as one pulse. */

@@ -374,7 +374,10 @@ export class RtcCmos implements TimedDevice {
     this.updateIrq();
   }
 
-  /** The clock time of the next event that would raise IRQ8, or Infinity. */
+  /**
+   * The clock time of the first event after the last {@link RtcCmos.poll} (or port access) that
+   * would raise IRQ8, or Infinity: once the clock reaches it, it stays in the past until polled.
+   */
   nextDeadlineNs(): number {
     if (!this.dividerRunning() || this.irqLevel) return Number.POSITIVE_INFINITY;
     let next = Number.POSITIVE_INFINITY;
@@ -382,8 +385,8 @@ export class RtcCmos implements TimedDevice {
     if (b & (REG_B_UIE | REG_B_AIE) && (b & REG_B_SET) === 0) next = this.secondStartNs + NS_PER_S;
     const period = this.periodTicks();
     if (b & REG_B_PIE && period !== 0) {
-      const now = this.clock.nowNs();
-      const k = Math.floor(nsToTicks(Math.max(0, now - this.dividerStartNs), DIVIDER_HZ) / period) + 1;
+      const from = this.lastSyncNs;
+      const k = Math.floor(nsToTicks(Math.max(0, from - this.dividerStartNs), DIVIDER_HZ) / period) + 1;
       next = Math.min(next, this.dividerStartNs + ticksToNs(k * period, DIVIDER_HZ));
     }
     return next;
