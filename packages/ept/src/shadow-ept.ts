@@ -185,6 +185,7 @@ export class ShadowEpt {
     linear: number,
     out: WalkResult,
   ): ShadowResult {
+    this.ept02.mbec = this.ept12.mbec;
     if (this.ept02.walk(hostMemory, l2pa, access, out, linear)) return ShadowResult.Ok;
     if (out.fault !== FaultKind.EptViolation) return ShadowResult.L0Fault;
     const result = this.fill(l1Memory, hostMemory, l2pa, access, linear, out);
