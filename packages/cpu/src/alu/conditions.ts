@@ -26,7 +26,8 @@ export type Cond = (typeof Cond)[keyof typeof Cond];
 
 /**
  * True when condition `cc` holds: even codes test a flag expression, odd codes its negation.
- * Only the flags the condition needs are computed.
+ * Only the flags the condition needs are computed. (For the dispatcher: a 32-bit CMOVcc in 64-bit
+ * mode clears the destination's upper half even when the condition is false, SDM vol. 2A CMOVcc.)
  */
 export function condition(f: LazyFlags, cc: number): boolean {
   let v: number;
