@@ -60,6 +60,7 @@ export {
   RtcRegister,
 } from "./devices/rtc-cmos.js";
 export { type PlatformSignals, ResetKind } from "./devices/signals.js";
+export type { Snapshottable } from "./devices/snapshot.js";
 export {
   UART_CLOCK_HZ,
   UART_PORTS,

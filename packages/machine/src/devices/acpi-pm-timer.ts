@@ -1,5 +1,6 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
 import { type Clock, nsToTicks } from "./clock.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The ACPI power-management timer's frequency in Hz. */
 export const ACPI_PM_TIMER_HZ = 3_579_545;
@@ -24,7 +25,7 @@ export interface AcpiPmTimerState {
  * machine registers it at PMBASE + 8 and describes it in the FADT). Its value is a pure function
  * of the clock. The overflow status bit and its SCI belong to the PM1 event block, not here.
  */
-export class AcpiPmTimer implements PortIoHandler {
+export class AcpiPmTimer implements PortIoHandler, Snapshottable<AcpiPmTimerState> {
   private readonly clock: Clock;
   private width: 24 | 32;
 

@@ -1,4 +1,5 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The Bochs/QEMU debug console port. */
 export const DEBUG_CONSOLE_PORT = 0xe9;
@@ -11,7 +12,7 @@ export type DebugConsoleState = Record<string, never>;
  * appended to the sink (a wider write is its bytes in little-endian order); a read returns the
  * readback value, 0xE9 by default, so a guest can detect the device.
  */
-export class DebugConsole implements PortIoHandler {
+export class DebugConsole implements PortIoHandler, Snapshottable<DebugConsoleState> {
   /** `sink` receives each byte written; `readback` is what reads return. */
   constructor(
     private readonly sink: (byte: number) => void,

@@ -5,6 +5,7 @@ import {
   PHYSICAL_ADDRESS_LIMIT,
   type PortIoHandler,
 } from "@turtles/memory";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The fw_cfg I/O ports on x86: the 16-bit selector at 0x510 and the byte-wide data port at 0x511. */
 export const FW_CFG_PORTS = {
@@ -120,7 +121,7 @@ export interface FwCfgState {
  * Items are configuration set up by the machine, not guest state: a snapshot holds only the
  * selector and offset, and is restored into a device built with the same items.
  */
-export class FwCfg implements PortIoHandler {
+export class FwCfg implements PortIoHandler, Snapshottable<FwCfgState> {
   /**
    * Ports 0x514-0x51B: the DMA interface (reads "QEMU CFG"; a 32-bit big-endian write of the low
    * address half at 0x518 runs the transfer described at that address).

@@ -2,6 +2,7 @@ import type { PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import type { IrqLine } from "./irq-line.js";
 import { type PlatformSignals, ResetKind } from "./signals.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The 8042 keyboard controller's ports: data (0x60) and status/command (0x64). */
 export const I8042_PORTS = {
@@ -51,7 +52,7 @@ const KEYBOARD_COMMANDS_WITH_ARGUMENT = new Set([0xed, 0xf0, 0xf3]);
  * its low bits so 0xFE requests a reset — and a keyboard that acknowledges its commands. Key
  * input is pushed by the host with {@link I8042.pushScancodes}; there is no PS/2 mouse.
  */
-export class I8042 {
+export class I8042 implements Snapshottable<I8042State> {
   /** Port 0x60 (one port). */
   readonly dataPorts: PortIoHandler;
   /** Port 0x64 (one port). */

@@ -1,5 +1,6 @@
 import type { MmioHandler } from "@turtles/memory";
 import type { IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The I/O APIC's conventional MMIO base and window size. */
 export const IOAPIC_MMIO = {
@@ -62,7 +63,7 @@ export interface IoApicState {
  * register at offset 0x40 — and are delivered again if the input is still asserted. Delivery
  * status always reads idle: messages are handed to the sink at once. Masked edges are lost.
  */
-export class IoApic implements MmioHandler {
+export class IoApic implements MmioHandler, Snapshottable<IoApicState> {
   private select = 0;
   private id = 0;
   private readonly redirection = new Array<number>(2 * IOAPIC_PINS).fill(0);

@@ -1,4 +1,5 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
+import type { Snapshottable } from "./snapshot.js";
 
 /** QEMU's `isa-debug-exit` as kvm-unit-tests configure it: `iobase=0xf4,iosize=0x4`. */
 export const ISA_DEBUG_EXIT_PORTS = {
@@ -20,7 +21,7 @@ export interface IsaDebugExitState {
  * status 0, and a test harness maps 1 (v = 0) to success by convention. Computed without
  * 32-bit overflow (`v * 2 + 1`); a process exit code keeps only its low 8 bits. Reads return 0.
  */
-export class IsaDebugExit implements PortIoHandler {
+export class IsaDebugExit implements PortIoHandler, Snapshottable<IsaDebugExitState> {
   private lastStatus: number | null = null;
 
   /** `onExit` receives each requested status; the machine stops the run when it wants to. */

@@ -1,6 +1,7 @@
 import type { DeviceAccessSize, MmioHandler, PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import type { IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The port windows of QEMU's `pc-testdev`. */
 export const PC_TESTDEV_PORTS = {
@@ -50,7 +51,7 @@ export interface PcTestdevState {
  * 0xE8; a page-flush request at 0xE4 (32-bit writes only); IRQ control at 0x2000 + n; and a
  * 64 KiB scratch memory at 0xFF000000 ({@link PcTestdev.mmio}, little-endian at any width).
  */
-export class PcTestdev {
+export class PcTestdev implements Snapshottable<PcTestdevState> {
   /** Ports 0xE0-0xE3. */
   readonly dataPorts: PortIoHandler;
   /** Ports 0xE4-0xE7. */

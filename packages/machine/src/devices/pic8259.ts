@@ -1,6 +1,7 @@
 import type { PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import type { InterruptAcknowledge, IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** Conventional I/O ports of the PC's two 8259A PICs and their edge/level control registers. */
 export const PIC_PORTS = {
@@ -294,7 +295,7 @@ class Pic8259Chip {
  * {@link PicPair.elcrPorts} at {@link PIC_PORTS}; devices drive {@link PicPair.irqLine}s; the CPU
  * uses {@link PicPair.hasInterrupt} / {@link PicPair.acknowledge}; `intr` follows the INT output.
  */
-export class PicPair implements InterruptAcknowledge {
+export class PicPair implements InterruptAcknowledge, Snapshottable<PicPairState> {
   /** Ports 0x20-0x21 (offset 0 = command, 1 = data). */
   readonly masterPorts: PortIoHandler;
   /** Ports 0xA0-0xA1 (offset 0 = command, 1 = data). */

@@ -2,6 +2,7 @@ import type { PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import { type Clock, nsToTicks, type TimedDevice, ticksToNs } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The PIT's input clock in Hz (14.31818 MHz / 12, rounded as PCs and QEMU use it). */
 export const PIT_HZ = 1_193_182;
@@ -357,7 +358,7 @@ class PitChannel implements PitChannelState {
  * than at the end of the current period; mode 3 with an odd count uses the (N+1)/2 high,
  * (N-1)/2 low split without the odd-count reload detail of the counting element.
  */
-export class Pit8254 implements TimedDevice {
+export class Pit8254 implements TimedDevice, Snapshottable<Pit8254State> {
   /** Ports 0x40-0x43: counters 0-2 and the control word register. */
   readonly ports: PortIoHandler;
   /** Port 0x61 (one port): channel 2 gate (bit 0), speaker enable (bit 1), OUT2 (bit 5). */

@@ -1,5 +1,6 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
 import { type PlatformSignals, ResetKind } from "./signals.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** System control port A. */
 export const PORT92 = 0x92;
@@ -14,7 +15,7 @@ export interface Port92State {
  * System control port A (0x92, "fast A20 and reset"): bit 1 enables address line 20; a 0-to-1
  * transition of bit 0 requests a processor reset. Reads return the register as written.
  */
-export class Port92 implements PortIoHandler {
+export class Port92 implements PortIoHandler, Snapshottable<Port92State> {
   private value = 0;
 
   /** `signals` receives the A20 level and reset requests. */

@@ -1,5 +1,6 @@
 import type { DeviceAccessSize, PortIoHandler } from "@turtles/memory";
 import { type PlatformSignals, ResetKind } from "./signals.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /**
  * The reset control register's port. It sits inside the PCI configuration window 0xCF8-0xCFF:
@@ -19,7 +20,7 @@ export interface ResetControlState {
  * otherwise soft.
  * SYS_RST and FULL_RST read back; RST_CPU reads as 0.
  */
-export class ResetControl implements PortIoHandler {
+export class ResetControl implements PortIoHandler, Snapshottable<ResetControlState> {
   private value = 0;
 
   /** `signals.reset` receives the requests. */

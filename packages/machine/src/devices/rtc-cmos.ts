@@ -2,6 +2,7 @@ import type { PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import { type Clock, nsToTicks, type TimedDevice, ticksToNs } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** The RTC's index (0x70, bit 7 = NMI disable) and data (0x71) ports. */
 export const RTC_PORTS = {
@@ -114,7 +115,7 @@ function fromBcd(v: number): number {
  * lives in CMOS byte 0x32. The update itself is instantaneous; daylight saving (DSE) and the
  * square-wave output are not modelled.
  */
-export class RtcCmos implements TimedDevice {
+export class RtcCmos implements TimedDevice, Snapshottable<RtcCmosState> {
   /** Ports 0x70-0x71. */
   readonly ports: PortIoHandler;
 

@@ -2,6 +2,7 @@ import type { PortIoHandler } from "@turtles/memory";
 import { bytewiseHandler } from "./byte-ports.js";
 import type { Clock, TimedDevice } from "./clock.js";
 import type { IrqLine } from "./irq-line.js";
+import type { Snapshottable } from "./snapshot.js";
 
 /** Conventional I/O bases (8 ports each) and IRQs of the PC's serial ports. */
 export const UART_PORTS = {
@@ -106,7 +107,7 @@ export interface Uart16550State {
  * to the sink at once and THR is empty again, so THRE and TEMT always read 1. The host pushes
  * input with {@link Uart16550.receive}.
  */
-export class Uart16550 implements TimedDevice {
+export class Uart16550 implements TimedDevice, Snapshottable<Uart16550State> {
   /** The eight registers at base + 0..7. */
   readonly ports: PortIoHandler;
 
