@@ -5,9 +5,12 @@ import type { Vmcs } from "./vmcs.js";
 import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
 
 /** When a guest-state field is loaded on VM entry and saved on VM exit (SDM 27.3.2, 28.3). */
-interface GuestFieldRule {
+export interface GuestFieldRule {
+  /** The guest-state field. */
   readonly encoding: number;
+  /** True when VM entry loads it under the controls of `v`. */
   readonly load: (v: Vmcs) => boolean;
+  /** True when VM exit saves it under the controls of `v`. */
   readonly save: (v: Vmcs) => boolean;
 }
 

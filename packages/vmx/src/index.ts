@@ -58,7 +58,7 @@ export {
   makeFieldEncoding,
 } from "./field-encoding.js";
 export { highestFieldIndex, supportedFieldMap } from "./field-support.js";
-export { GUEST_FIELD_RULES } from "./guest-fields.js";
+export { GUEST_FIELD_RULES, type GuestFieldRule } from "./guest-fields.js";
 export { VmInstructionError } from "./instruction-error.js";
 export {
   eptpSwitch,
@@ -68,6 +68,7 @@ export {
   type VmEntryTarget,
   vmcall,
   vmclear,
+  vmexit,
   vmfunc,
   vmlaunch,
   vmptrld,

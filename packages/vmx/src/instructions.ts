@@ -8,6 +8,8 @@ import { CpuMode, type VmxProcessor } from "./processor.js";
 import type { GuestStateAccess, MsrAccess } from "./state-access.js";
 import { performVmEntry, VmEntryOutcome } from "./vm-entry.js";
 import { type EntryCheckResult, isCanonical, isValidEptp } from "./vm-entry-checks.js";
+import { performVmExit, type VmExitTargets } from "./vm-exit.js";
+import type { VmExitRecord } from "./vm-exit-record.js";
 import { LaunchState, type Vmcs } from "./vmcs.js";
 import { VmcsField as F } from "./vmcs-fields.js";
 import { loadVmcs12, storeVmcs12, vmcs12FieldOffset } from "./vmcs12-layout.js";
@@ -438,3 +440,13 @@ export const VMX_INSTRUCTION_EXIT_REASON = {
   /** VMFUNC. */
   vmfunc: ExitReason.Vmfunc,
 } as const;
+
+/**
+ * A VM exit of the guest running under `s.current` (SDM chapter 28, see {@link performVmExit}),
+ * after which the processor is in VMX root operation. Returns the VMX-abort indicator (0 = none).
+ */
+export function vmexit(s: VmxState, exit: VmExitRecord, targets: VmExitTargets): number {
+  const abort = performVmExit(s.current, exit, targets);
+  s.operation = VmxOperation.Root;
+  return abort;
+}
