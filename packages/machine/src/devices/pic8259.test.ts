@@ -198,6 +198,22 @@ describe("PicPair (8259A)", () => {
     expect(pic.hasInterrupt()).toBe(false);
   });
 
+  it("special fully nested mode lets a higher-priority slave request through IR2 in service", () => {
+    for (const sfnm of [false, true]) {
+      const { pic } = setup();
+      initPc(pic, sfnm ? 0x11 : 0x01);
+      pulse(pic, 12);
+      expect(pic.acknowledge()).toBe(0x74);
+      pulse(pic, 3); // lower than IR2 on the master: blocked either way
+      expect(pic.hasInterrupt()).toBe(false);
+      pulse(pic, 9);
+      expect(pic.hasInterrupt()).toBe(sfnm);
+      if (sfnm) expect(pic.acknowledge()).toBe(0x71);
+      pulse(pic, 1); // higher than IR2: accepted either way
+      expect(pic.acknowledge()).toBe(0x09);
+    }
+  });
+
   it("ICW1 needs a fresh edge and clears masks and ISR", () => {
     const { pic } = setup();
     initPc(pic);

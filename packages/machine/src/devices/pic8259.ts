@@ -120,10 +120,13 @@ class Pic8259Chip {
     if (req === 8) return -1;
     let inService = this.isr;
     if (this.specialMask) inService &= ~this.imr;
-    // Special fully nested mode: a slave's in-service request does not block further requests
-    // from the same slave.
-    if (this.isMaster && this.specialFullyNested) inService &= ~(1 << 2);
-    return req < this.rank(inService) ? (req + this.priorityAdd) & 7 : -1;
+    const current = this.rank(inService);
+    const n = (req + this.priorityAdd) & 7;
+    if (req < current) return n;
+    // Special fully nested mode: with the cascade input in service, the master still accepts a
+    // new request on it (a higher-priority interrupt of the same slave).
+    if (req === current && n === 2 && this.isMaster && this.specialFullyNested) return n;
+    return -1;
   }
 
   /** Commits to IR `n`: sets ISR (unless auto-EOI), clears the edge request. */
