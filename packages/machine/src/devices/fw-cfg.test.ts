@@ -33,7 +33,7 @@ describe("FwCfg", () => {
   const options = { cpuCount: 2, ramSize: 0x1_2000_0000, cmdline: "console=ttyS0" };
 
   it("reads the signature, ID, CPU count, RAM size and command line", () => {
-    const { select, bytes } = wire(new FwCfg(options));
+    const { io, select, bytes } = wire(new FwCfg(options));
     select(FwCfgKey.Signature);
     expect(String.fromCharCode(...bytes(4))).toBe("QEMU");
     expect(bytes(2)).toEqual([0, 0]); // past the end
@@ -49,6 +49,10 @@ describe("FwCfg", () => {
     expect(String.fromCharCode(...bytes(14))).toBe("console=ttyS0\0");
     select(0x1234); // no such item
     expect(bytes(2)).toEqual([0, 0]);
+    select(FwCfgKey.Signature);
+    io.write(FW_CFG_PORTS.selector, 1, FwCfgKey.Id); // a byte write is a (refused) data write
+    expect(io.read(FW_CFG_PORTS.selector, 1)).toBe(0x51); // a byte read of either port reads data
+    expect(bytes(1)).toEqual([0x45]);
   });
 
   it("lists files in a big-endian, name-sorted directory whose keys read the contents", () => {

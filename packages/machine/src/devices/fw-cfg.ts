@@ -215,17 +215,18 @@ export class FwCfg implements PortIoHandler, Snapshottable<FwCfgState> {
     this.items.set(FwCfgKey.FileDir, dir);
   }
 
-  /** Port read: offset 1 is the data port; the selector port reads as 0. */
-  read(offset: number, size: DeviceAccessSize): number {
-    let v = 0;
-    for (let k = 0; k < size; k++) v |= (offset + k === 1 ? this.nextByte() : 0) << (8 * k);
-    return v >>> 0;
+  /**
+   * Port read: a byte read at either port returns the next data byte (as QEMU's combined port
+   * does); wider reads are not valid and read all-ones.
+   */
+  read(_offset: number, size: DeviceAccessSize): number {
+    return size === 1 ? this.nextByte() : size === 2 ? 0xffff : 0xffff_ffff;
   }
 
-  /** Port write: a 16-bit (or byte) write at offset 0 selects an item; data writes are ignored. */
+  /** Port write: a 16-bit write at 0x510 selects an item; byte writes are data writes, ignored. */
   write(offset: number, size: DeviceAccessSize, value: number): void {
-    if (offset !== 0) return;
-    this.selector = (size === 1 ? value & 0xff : value & 0xffff) >>> 0;
+    if (offset !== 0 || size !== 2) return;
+    this.selector = value & 0xffff;
     this.offset = 0;
   }
 
