@@ -80,6 +80,19 @@ function fromBcd(v: number): number {
   return (v & 0xf) + ((v >> 4) & 0xf) * 10 + ((v >> 8) & 0xf) * 100 + ((v >> 12) & 0xf) * 1000;
 }
 
+/**
+ * Mode 3's counting element `p` clocks into a period of `n`: it decrements by two; an odd count
+ * loses one on the first clock of the high half and three on the first clock of the low half, so
+ * OUT is high for (n + 1) / 2 clocks and low for (n - 1) / 2 (8254 datasheet, mode 3).
+ */
+function squareWaveCount(n: number, p: number): number {
+  const high = Math.ceil(n / 2);
+  if (n % 2 === 0) return p < high ? n - 2 * p : n - 2 * (p - high);
+  if (p < high) return p === 0 ? n : n + 1 - 2 * p;
+  const q = p - high;
+  return q === 0 ? n : n - 1 - 2 * q;
+}
+
 function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
 }
@@ -179,7 +192,7 @@ class PitChannel implements PitChannelState {
     } else {
       const d = this.elapsed(now);
       if (this.mode === 2) v = n - mod(d, n);
-      else if (this.mode === 3) v = n - mod(2 * mod(d, n), n);
+      else if (this.mode === 3) v = squareWaveCount(n, mod(d, n));
       else v = n - d;
     }
     return this.bcd ? toBcd(mod(v, 10000)) : mod(v, 0x10000);
@@ -355,8 +368,7 @@ class PitChannel implements PitChannelState {
  *
  * Modelling choices: a count is loaded into the counting element at the write (the datasheet's
  * extra load clock is not modelled); a new count in modes 2 and 3 takes effect at once rather
- * than at the end of the current period; mode 3 with an odd count uses the (N+1)/2 high,
- * (N-1)/2 low split without the odd-count reload detail of the counting element.
+ * than at the end of the current period.
  */
 export class Pit8254 implements TimedDevice, Snapshottable<Pit8254State> {
   /** Ports 0x40-0x43: counters 0-2 and the control word register. */
