@@ -127,9 +127,10 @@ L0_RULES[ExitReason.PreemptionTimer] = (e) =>
 L0_RULES[ExitReason.PmlFull] = () => true;
 L0_RULES[ExitReason.Vmfunc] = (e, x) => e.emulateL2Vmfunc(x);
 
-const GUEST_FIELDS: readonly number[] = VMCS_FIELDS.filter(
-  (f) => fieldKind(f.encoding) === FieldKind.Guest,
-).map((f) => f.encoding);
+/** Slots of the guest-state fields (copied VMCS01 -> VMCS02 at every entry to L2). */
+const GUEST_SLOTS = Int32Array.from(
+  VMCS_FIELDS.flatMap((f, slot) => (fieldKind(f.encoding) === FieldKind.Guest ? [slot] : [])),
+);
 const SHADOW_READ_SET = new Set(SHADOW_READ_FIELDS);
 
 /**
@@ -290,7 +291,13 @@ export class NestedVmx {
     this.count(launch ? ExitReason.Vmlaunch : ExitReason.Vmresume);
     this.pullShadow();
     // the processor state at VM entry is L1's: VMCS02's guest area starts from VMCS01's
-    for (const enc of GUEST_FIELDS) this.vmcs02.set(enc, this.vmcs01.get32(enc), this.vmcs01.getHi(enc));
+    const d01 = this.vmcs01.data;
+    const d02 = this.vmcs02.data;
+    for (let i = 0; i < GUEST_SLOTS.length; i++) {
+      const s = GUEST_SLOTS[i]! * 2;
+      d02[s] = d01[s]!;
+      d02[s + 1] = d01[s + 1]!;
+    }
     const v12 = this.vmcs12;
     const launchBefore = v12.launchState;
     const r = vmlaunch(

@@ -1,7 +1,7 @@
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import type { VmxCapabilities } from "./capabilities.js";
-import { FieldKind, fieldKind } from "./field-encoding.js";
-import type { Vmcs } from "./vmcs.js";
+import { FieldKind, FieldWidth, fieldKind, fieldWidth } from "./field-encoding.js";
+import { type Vmcs, vmcsSlot } from "./vmcs.js";
 import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
 import { storeVmcs12, vmcs12FieldOffset } from "./vmcs12-layout.js";
 
@@ -95,18 +95,33 @@ export function initShadowVmcs(
 }
 
 const tmp = new Uint32Array(2);
+const READ_SLOTS = Int32Array.from(SHADOW_READ_FIELDS, (e) => vmcsSlot(e));
+const READ_OFFSETS = Int32Array.from(SHADOW_READ_FIELDS, (e) => vmcs12FieldOffset(e));
+const WRITE_SLOTS = Int32Array.from(SHADOW_WRITE_FIELDS, (e) => vmcsSlot(e));
+const WRITE_OFFSETS = Int32Array.from(SHADOW_WRITE_FIELDS, (e) => vmcs12FieldOffset(e));
+const WRITE_LO_MASK = Uint32Array.from(SHADOW_WRITE_FIELDS, (e) =>
+  fieldWidth(e) === FieldWidth.Bits16 ? 0xffff : 0xffff_ffff,
+);
+const WRITE_HAS_HI = Uint8Array.from(SHADOW_WRITE_FIELDS, (e) =>
+  fieldWidth(e) === FieldWidth.Bits64 || fieldWidth(e) === FieldWidth.Natural ? 1 : 0,
+);
 
 /** Copies the shadowed fields of the cached VMCS12 into the shadow VMCS (before L1 runs). */
 export function syncToShadow(mem: PhysicalMemory, shadowVmcs: number, vmcs12: Vmcs): void {
-  for (const enc of SHADOW_READ_FIELDS) {
-    mem.write64(shadowVmcs + vmcs12FieldOffset(enc), vmcs12.get32(enc), vmcs12.getHi(enc), AccessKind.Write);
+  const d = vmcs12.data;
+  for (let i = 0; i < READ_SLOTS.length; i++) {
+    const s = READ_SLOTS[i]! * 2;
+    mem.write64(shadowVmcs + READ_OFFSETS[i]!, d[s]!, d[s + 1]!, AccessKind.Write);
   }
 }
 
 /** Copies the fields L1 may have written without an exit back into the cached VMCS12. */
 export function syncFromShadow(mem: PhysicalMemory, shadowVmcs: number, vmcs12: Vmcs): void {
-  for (const enc of SHADOW_WRITE_FIELDS) {
-    mem.read64(shadowVmcs + vmcs12FieldOffset(enc), AccessKind.Read, tmp, 0);
-    vmcs12.set(enc, tmp[0]!, tmp[1]!);
+  const d = vmcs12.data;
+  for (let i = 0; i < WRITE_SLOTS.length; i++) {
+    mem.read64(shadowVmcs + WRITE_OFFSETS[i]!, AccessKind.Read, tmp, 0);
+    const s = WRITE_SLOTS[i]! * 2;
+    d[s] = tmp[0]! & WRITE_LO_MASK[i]!;
+    d[s + 1] = WRITE_HAS_HI[i] === 1 ? tmp[1]! : 0;
   }
 }
