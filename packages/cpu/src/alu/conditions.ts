@@ -1,5 +1,5 @@
 /** Condition codes of Jcc, SETcc and CMOVcc (SDM vol. 1, Appendix B), evaluated from lazy flags. */
-import type { LazyFlags } from "../state/lazy-flags.js";
+import { FlagOp, type LazyFlags } from "../state/lazy-flags.js";
 
 /** The 16 condition codes, numbered as in the opcode's low nibble (Jcc 0x70+cc, SETcc 0x0F 0x90+cc). */
 export const Cond = {
@@ -30,6 +30,10 @@ export type Cond = (typeof Cond)[keyof typeof Cond];
  * mode clears the destination's upper half even when the condition is false, SDM vol. 2A CMOVcc.)
  */
 export function condition(f: LazyFlags, cc: number): boolean {
+  if (f.op === FlagOp.Sub && cc >= Cond.B) {
+    const r = compareAfterSub(f, cc);
+    if (r !== -1) return r === 1;
+  }
   let v: number;
   switch (cc >>> 1) {
     case 0:
@@ -58,4 +62,47 @@ export function condition(f: LazyFlags, cc: number): boolean {
       break;
   }
   return (v ^ (cc & 1)) === 1;
+}
+
+/**
+ * After SUB/CMP a - b the unsigned and signed conditions are plain comparisons of the operands
+ * (B: a < b unsigned; L: a < b signed; E: a == b). Returns 1/0, or -1 for conditions not handled.
+ */
+function compareAfterSub(f: LazyFlags, cc: number): number {
+  const size = f.size;
+  let below: boolean; // unsigned a < b
+  let less: boolean; // signed a < b
+  const equal = f.rLo === 0 && f.rHi === 0;
+  if (size === 64) {
+    const aHi = f.aHi;
+    const bHi = f.bHi;
+    const loBelow = f.aLo < f.bLo;
+    below = aHi < bHi || (aHi === bHi && loBelow);
+    less = (aHi | 0) < (bHi | 0) || (aHi === bHi && loBelow);
+  } else {
+    below = f.aLo < f.bLo;
+    const sh = 32 - size;
+    less = (f.aLo << sh) >> sh < (f.bLo << sh) >> sh;
+  }
+  let v: boolean;
+  switch (cc >>> 1) {
+    case 1:
+      v = below;
+      break;
+    case 2:
+      v = equal;
+      break;
+    case 3:
+      v = below || equal;
+      break;
+    case 6:
+      v = less;
+      break;
+    case 7:
+      v = less || equal;
+      break;
+    default:
+      return -1;
+  }
+  return (v ? 1 : 0) ^ (cc & 1);
 }
