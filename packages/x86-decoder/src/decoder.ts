@@ -1,11 +1,20 @@
 import { ENTRY_FLAGS, ENTRY_OPS, MAP_ROOTS, NODES } from "./generated/tables.js";
 import { type Instruction, InvalidReason, OperandType, Prefix } from "./instruction.js";
-import { OK } from "./operand-kinds.js";
+import { OK } from "./generated/operand-kind-ids.js";
 import { Reg } from "./registers.js";
 import { Dim, EntryFlag, MapId, NodeKind } from "./table-format.js";
 
-/** Thrown internally when the bytes run out; caught in {@link Decoder.decodeOut}. */
+/** Legacy prefix bytes and REX (40-4F; a prefix in 64-bit mode only). */
+const IS_PREFIX = new Uint8Array(256);
+for (const p of [0xf0, 0xf2, 0xf3, 0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) IS_PREFIX[p] = 1;
+for (let p = 0x40; p < 0x50; p++) IS_PREFIX[p] = 1;
+
+/** Returned internally when the bytes run out. */
 const OUT_OF_BYTES = -1;
+/** vexPrefix: the instruction is complete (invalid). */
+const VEX_DONE = -2;
+/** vexPrefix: not a VEX/EVEX/XOP prefix. */
+const NOT_VEX = -3;
 
 // Memory operand sizes in bytes by operand kind (0 = by operand size / vector length).
 const FIXED_MEM_SIZE = new Uint8Array(256);
@@ -79,6 +88,9 @@ export class Decoder {
   private badOperand = false;
   /** 0 = legacy, 1 = VEX, 2 = EVEX, 3 = XOP. */
   private vex = 0;
+  private vexBad = false;
+  private map = 0;
+  private pfx = 0;
   private vl = 0;
   private osz = 32;
   private asz = 64;
@@ -134,22 +146,26 @@ export class Decoder {
     const start = this.position;
     this.start = start;
     this.p = start;
-    this.limit = Math.min(this.end, start + 15);
+    const end = this.end;
+    this.limit = end < start + 15 ? end : start + 15;
     ins.bitness = this.bitness;
     ins.ipLo = this.ipLo;
     ins.ipHi = this.ipHi;
     const r = this.decodeOne(ins);
+    let len = this.p - start;
     if (r === OUT_OF_BYTES) {
-      this.fail(ins, this.end > start + 15 ? InvalidReason.TooLong : InvalidReason.NeedMoreBytes);
-      ins.length = this.end > start + 15 ? 15 : this.end - start;
-    } else {
-      ins.length = this.p - start;
+      this.fail(ins, end > start + 15 ? InvalidReason.TooLong : InvalidReason.NeedMoreBytes);
+      len = end > start + 15 ? 15 : end - start;
     }
-    this.position = start + ins.length;
-    const lo = this.ipLo + ins.length;
-    this.ipLo = lo >>> 0;
-    if (lo > 0xffffffff) this.ipHi = (this.ipHi + 1) >>> 0;
-    if (this.bitness !== 64) this.ipHi = 0;
+    ins.length = len;
+    this.position = start + len;
+    const lo = this.ipLo + len;
+    if (lo > 0xffffffff) {
+      this.ipLo = lo - 0x100000000;
+      if (this.bitness === 64) this.ipHi = (this.ipHi + 1) >>> 0;
+    } else {
+      this.ipLo = lo;
+    }
   }
 
   private fail(ins: Instruction, reason: InvalidReason): void {
@@ -185,65 +201,58 @@ export class Decoder {
     this.badOperand = false;
     this.vl = 0;
     ins.invalidReason = InvalidReason.None;
-    ins.opmask = 0;
-    ins.zeroing = false;
-    ins.broadcast = false;
-    ins.vectorLength = 0;
-    ins.memSize = 0;
-    ins.memBase = 0;
-    ins.memIndex = 0;
-    ins.memDispSize = 0;
-    ins.memRipRelative = false;
-    let b: number;
-    // Legacy prefixes and REX (SDM 2.1.1, 2.2.1).
-    for (;;) {
-      if (this.p >= this.limit) return OUT_OF_BYTES;
-      b = data[this.p++]!;
-      switch (b) {
-        case 0xf0:
-          prefixes |= Prefix.Lock;
-          rex = 0;
-          continue;
-        case 0xf2:
-          prefixes |= Prefix.Repne;
-          rep = 0xf2;
-          rex = 0;
-          continue;
-        case 0xf3:
-          prefixes |= Prefix.Rep;
-          rep = 0xf3;
-          rex = 0;
-          continue;
-        case 0x66:
-          prefixes |= Prefix.OperandSize;
-          rex = 0;
-          continue;
-        case 0x67:
-          prefixes |= Prefix.AddressSize;
-          rex = 0;
-          continue;
-        case 0x26:
-        case 0x2e:
-        case 0x36:
-        case 0x3e:
-          if (mode !== 64 || (seg !== Reg.FS && seg !== Reg.GS)) seg = Reg.ES + ((b >> 3) & 3);
-          lastSeg = b;
-          prefixes |= Prefix.Segment;
-          rex = 0;
-          continue;
-        case 0x64:
-        case 0x65:
-          seg = b === 0x64 ? Reg.FS : Reg.GS;
-          lastSeg = b;
-          prefixes |= Prefix.Segment;
-          rex = 0;
-          continue;
+    if (this.p >= this.limit) return OUT_OF_BYTES;
+    let b = data[this.p++]!;
+    // Legacy prefixes and REX (SDM 2.1.1, 2.2.1); most instructions have none.
+    if (IS_PREFIX[b] !== 0 && (mode === 64 || (b & 0xf0) !== 0x40)) {
+      for (;;) {
+        switch (b) {
+          case 0xf0:
+            prefixes |= Prefix.Lock;
+            rex = 0;
+            break;
+          case 0xf2:
+            prefixes |= Prefix.Repne;
+            rep = 0xf2;
+            rex = 0;
+            break;
+          case 0xf3:
+            prefixes |= Prefix.Rep;
+            rep = 0xf3;
+            rex = 0;
+            break;
+          case 0x66:
+            prefixes |= Prefix.OperandSize;
+            rex = 0;
+            break;
+          case 0x67:
+            prefixes |= Prefix.AddressSize;
+            rex = 0;
+            break;
+          case 0x26:
+          case 0x2e:
+          case 0x36:
+          case 0x3e:
+            if (mode !== 64 || (seg !== Reg.FS && seg !== Reg.GS)) seg = Reg.ES + ((b >> 3) & 3);
+            lastSeg = b;
+            prefixes |= Prefix.Segment;
+            rex = 0;
+            break;
+          case 0x64:
+          case 0x65:
+            seg = b === 0x64 ? Reg.FS : Reg.GS;
+            lastSeg = b;
+            prefixes |= Prefix.Segment;
+            rex = 0;
+            break;
+          default:
+            // REX (64-bit mode only; the caller checked the mode)
+            rex = b;
+        }
+        if (this.p >= this.limit) return OUT_OF_BYTES;
+        b = data[this.p++]!;
+        if (IS_PREFIX[b] === 0 || (mode !== 64 && (b & 0xf0) === 0x40)) break;
       }
-      if (mode === 64 && (b & 0xf0) === 0x40) {
-        rex = b;
-        continue;
-      }
-      break;
     }
     this.hasRex = rex !== 0;
     if (rex !== 0) prefixes |= Prefix.Rex;
@@ -260,89 +269,17 @@ export class Decoder {
     // Opcode map selection.
     let map: number = MapId.Legacy;
     let pfx = rep === 0xf3 ? 2 : rep === 0xf2 ? 3 : prefixes & Prefix.OperandSize ? 1 : 0;
-    let vexBad = false; // a VEX/EVEX/XOP rule is broken: decode in full, then invalid
+    this.vexBad = false; // a VEX/EVEX/XOP rule is broken: decode in full, then invalid
     this.vex = 0;
     if ((b === 0xc4 || b === 0xc5 || b === 0x62 || b === 0x8f) && this.p < this.limit) {
-      const b1 = data[this.p]!;
-      let kind = 0;
-      if (b === 0x8f) kind = (b1 & 0x1f) >= 8 ? 3 : 0;
-      else if (mode === 64 || b1 >= 0xc0) kind = b === 0x62 ? 2 : 1;
-      if (kind !== 0) {
-        // SDM 2.3.5 (VEX), 2.7 (EVEX); AMD APM Vol. 3 1.8 (XOP).
-        if (prefixes & (Prefix.Lock | Prefix.Rep | Prefix.Repne | Prefix.OperandSize) || rex !== 0)
-          vexBad = true;
-        this.p++;
-        let b2 = 0;
-        let mmmmm = 1;
-        let pp = 0;
-        if (b === 0xc5) {
-          this.rexR = (~b1 >> 7) & 1;
-          this.rexX = 0;
-          this.rexB = 0;
-          this.rexW = 0;
-          b2 = b1;
-        } else {
-          b2 = this.byte();
-          if (b2 < 0) return OUT_OF_BYTES;
-          this.rexR = (~b1 >> 7) & 1;
-          this.rexX = (~b1 >> 6) & 1;
-          this.rexB = (~b1 >> 5) & 1;
-          this.rexW = b2 >> 7;
-          mmmmm = kind === 2 ? b1 & 7 : b1 & 0x1f;
-        }
-        this.vvvv = (~b2 >> 3) & 15;
-        pp = b2 & 3;
-        if (kind === 2) {
-          // EVEX: P0 = R X B R' 0 m m m, P1 = W vvvv 1 pp, P2 = z L'L b V' aaa
-          const b3 = this.byte();
-          if (b3 < 0) return OUT_OF_BYTES;
-          this.rexR |= ((~b1 >> 4) & 1) << 1;
-          if (b1 & 0x08 || !(b2 & 0x04)) vexBad = true;
-          this.vl = (b3 >> 5) & 3;
-          this.vvvv |= ((~b3 >> 3) & 1) << 4;
-          ins.zeroing = (b3 & 0x80) !== 0;
-          ins.broadcast = (b3 & 0x10) !== 0;
-          ins.opmask = b3 & 7;
-          map =
-            mmmmm === 1
-              ? MapId.Evex0F
-              : mmmmm === 2
-                ? MapId.Evex0F38
-                : mmmmm === 3
-                  ? MapId.Evex0F3A
-                  : mmmmm === 5
-                    ? MapId.EvexMap5
-                    : mmmmm === 6
-                      ? MapId.EvexMap6
-                      : -1;
-          prefixes |= Prefix.Evex;
-        } else {
-          this.vl = (b2 >> 2) & 1;
-          if (kind === 1) {
-            map = mmmmm === 1 ? MapId.Vex0F : mmmmm === 2 ? MapId.Vex0F38 : mmmmm === 3 ? MapId.Vex0F3A : -1;
-            prefixes |= Prefix.Vex;
-          } else {
-            map = mmmmm === 8 ? MapId.Xop8 : mmmmm === 9 ? MapId.Xop9 : mmmmm === 10 ? MapId.XopA : -1;
-            prefixes |= Prefix.Xop;
-          }
-        }
-        if (mode !== 64) {
-          this.rexR = 0;
-          this.rexX = 0;
-          this.rexB = 0;
-          this.vvvv &= 7;
-        }
-        this.vex = kind;
-        ins.prefixes = prefixes;
-        pfx = pp;
-        b = this.byte();
-        if (b < 0) return OUT_OF_BYTES;
-        if (map < 0) {
-          // Unknown map: iced-x86 counts the ModRM byte for EVEX, and for VEX map 0.
-          if ((kind === 2 || (kind === 1 && mmmmm === 0)) && !this.readModrm()) return OUT_OF_BYTES;
-          this.fail(ins, InvalidReason.NoSuchOpcode);
-          return 0;
-        }
+      const r = this.vexPrefix(ins, b, prefixes, rex);
+      if (r === OUT_OF_BYTES) return OUT_OF_BYTES;
+      if (r === VEX_DONE) return 0;
+      if (r >= 0) {
+        b = r;
+        map = this.map;
+        pfx = this.pfx;
+        prefixes = ins.prefixes;
       }
     }
     if (this.vex === 0 && b === 0x0f) {
@@ -383,7 +320,8 @@ export class Decoder {
     this.asz = asz;
 
     // Walk the decoding tree.
-    let node = NODES[MAP_ROOTS[map]! + b]!;
+    const nodes = NODES;
+    let node = nodes[MAP_ROOTS[map]! + b]!;
     const modeIdx = mode === 16 ? 0 : mode === 32 ? 1 : 2;
     const oszIdx = osz === 16 ? 0 : osz === 32 ? 1 : 2;
     const aszIdx = asz === 16 ? 0 : asz === 32 ? 1 : 2;
@@ -399,41 +337,41 @@ export class Decoder {
       const base = node >>> 4;
       let v = 0;
       switch (kind - NodeKind.SwitchBase) {
-        case Dim.Mode:
+        case 0 /* Dim.Mode */:
           v = modeIdx;
           break;
-        case Dim.Pfx:
+        case 1 /* Dim.Pfx */:
           v = pfx;
           break;
-        case Dim.RexB:
+        case 2 /* Dim.RexB */:
           v = this.rexB;
           break;
-        case Dim.W:
+        case 3 /* Dim.W */:
           v = this.rexW;
           break;
-        case Dim.L:
+        case 4 /* Dim.L */:
           v = this.vl;
           break;
-        case Dim.Mod:
+        case 5 /* Dim.Mod */:
           if (!this.readModrm()) return OUT_OF_BYTES;
           v = this.modrm >= 0xc0 ? 1 : 0;
           break;
-        case Dim.Reg:
+        case 6 /* Dim.Reg */:
           if (!this.readModrm()) return OUT_OF_BYTES;
           v = (this.modrm >> 3) & 7;
           break;
-        case Dim.Rm:
+        case 7 /* Dim.Rm */:
           if (!this.readModrm()) return OUT_OF_BYTES;
           v = this.modrm & 7;
           break;
-        case Dim.Osz:
+        case 8 /* Dim.Osz */:
           v = oszIdx;
           break;
-        case Dim.Asz:
+        case 9 /* Dim.Asz */:
           v = aszIdx;
           break;
       }
-      node = NODES[base + v]!;
+      node = nodes[base + v]!;
     }
     const id = node >>> 4;
     const flags = ENTRY_FLAGS[id]!;
@@ -453,15 +391,16 @@ export class Decoder {
     // Operands, in encoding order (immediates follow ModRM/SIB/displacement).
     let n = 0;
     const opsBase = id * 5;
+    const entryOps = ENTRY_OPS;
     for (; n < 5; n++) {
-      const k = ENTRY_OPS[opsBase + n]!;
+      const k = entryOps[opsBase + n]!;
       if (k === 0) break;
       if (this.operand(ins, n, k) < 0) return OUT_OF_BYTES;
     }
     ins.opCount = n;
     ins.modrmIsMemory = this.modrm >= 0 && this.modrm < 0xc0;
-    if (this.vex !== 0 && !(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) vexBad = true;
-    if (flags & EntryFlag.Bad || vexBad || this.badOperand) {
+    if (this.vex !== 0 && !(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) this.vexBad = true;
+    if (flags & EntryFlag.Bad || this.vexBad || this.badOperand) {
       this.fail(ins, InvalidReason.NoSuchOpcode);
       return 0;
     }
@@ -472,6 +411,102 @@ export class Decoder {
       }
     }
     return 0;
+  }
+
+  /**
+   * VEX (C4/C5), EVEX (62) and XOP (8F) prefixes: SDM 2.3.5, 2.7; AMD APM Vol. 3 1.8. Returns the
+   * opcode byte, OUT_OF_BYTES, VEX_DONE (invalid, decoded) or NOT_VEX (the byte is LES/LDS/BOUND/POP).
+   */
+  private vexPrefix(ins: Instruction, b: number, prefixes: number, rex: number): number {
+    const data = this.data;
+    const mode = this.bitness;
+    let map = 0;
+    const b1 = data[this.p]!;
+    let kind = 0;
+    if (b === 0x8f) kind = (b1 & 0x1f) >= 8 ? 3 : 0;
+    else if (mode === 64 || b1 >= 0xc0) kind = b === 0x62 ? 2 : 1;
+    if (kind !== 0) {
+      // SDM 2.3.5 (VEX), 2.7 (EVEX); AMD APM Vol. 3 1.8 (XOP).
+      if (prefixes & (Prefix.Lock | Prefix.Rep | Prefix.Repne | Prefix.OperandSize) || rex !== 0)
+        this.vexBad = true;
+      this.p++;
+      let b2 = 0;
+      let mmmmm = 1;
+      let pp = 0;
+      if (b === 0xc5) {
+        this.rexR = (~b1 >> 7) & 1;
+        this.rexX = 0;
+        this.rexB = 0;
+        this.rexW = 0;
+        b2 = b1;
+      } else {
+        b2 = this.byte();
+        if (b2 < 0) return OUT_OF_BYTES;
+        this.rexR = (~b1 >> 7) & 1;
+        this.rexX = (~b1 >> 6) & 1;
+        this.rexB = (~b1 >> 5) & 1;
+        this.rexW = b2 >> 7;
+        mmmmm = kind === 2 ? b1 & 7 : b1 & 0x1f;
+      }
+      this.vvvv = (~b2 >> 3) & 15;
+      pp = b2 & 3;
+      if (kind === 2) {
+        // EVEX: P0 = R X B R' 0 m m m, P1 = W vvvv 1 pp, P2 = z L'L b V' aaa
+        const b3 = this.byte();
+        if (b3 < 0) return OUT_OF_BYTES;
+        this.rexR |= ((~b1 >> 4) & 1) << 1;
+        if (b1 & 0x08 || !(b2 & 0x04)) this.vexBad = true;
+        this.vl = (b3 >> 5) & 3;
+        this.vvvv |= ((~b3 >> 3) & 1) << 4;
+        ins.zeroing = (b3 & 0x80) !== 0;
+        ins.broadcast = (b3 & 0x10) !== 0;
+        ins.opmask = b3 & 7;
+        map =
+          mmmmm === 1
+            ? MapId.Evex0F
+            : mmmmm === 2
+              ? MapId.Evex0F38
+              : mmmmm === 3
+                ? MapId.Evex0F3A
+                : mmmmm === 5
+                  ? MapId.EvexMap5
+                  : mmmmm === 6
+                    ? MapId.EvexMap6
+                    : -1;
+        prefixes |= Prefix.Evex;
+      } else {
+        this.vl = (b2 >> 2) & 1;
+        if (kind === 1) {
+          map = mmmmm === 1 ? MapId.Vex0F : mmmmm === 2 ? MapId.Vex0F38 : mmmmm === 3 ? MapId.Vex0F3A : -1;
+          prefixes |= Prefix.Vex;
+        } else {
+          map = mmmmm === 8 ? MapId.Xop8 : mmmmm === 9 ? MapId.Xop9 : mmmmm === 10 ? MapId.XopA : -1;
+          prefixes |= Prefix.Xop;
+        }
+      }
+      if (mode !== 64) {
+        this.rexR = 0;
+        this.rexX = 0;
+        this.rexB = 0;
+        this.vvvv &= 7;
+      }
+      this.vex = kind;
+      ins.vectorLength = 128 << this.vl;
+      ins.prefixes = prefixes;
+      this.pfx = pp;
+      this.map = map;
+      const op = this.byte();
+      if (op < 0) return OUT_OF_BYTES;
+      if (map < 0) {
+        // Unknown map: iced-x86 counts the ModRM byte for EVEX, and for VEX map 0.
+        if ((kind === 2 || (kind === 1 && mmmmm === 0)) && !this.readModrm()) return OUT_OF_BYTES;
+        this.fail(ins, InvalidReason.NoSuchOpcode);
+        return VEX_DONE;
+      }
+      return op;
+    }
+  
+    return NOT_VEX;
   }
 
   /** 3DNow! (0F 0F /r ib): the opcode is the byte after the operands (AMD APM Vol. 3 A.3). */
@@ -534,147 +569,187 @@ export class Decoder {
     }
   }
 
-  /** Decodes operand n of kind k. Returns OUT_OF_BYTES or 0. */
+  /** Decodes operand n of kind k: the common kinds here (small, so it inlines). */
   private operand(ins: Instruction, n: number, k: number): number {
+    switch (k) {
+      case 5 /* Gv */:
+        ins.opType[n] = OperandType.Register;
+        ins.opReg[n] = this.gpr(((this.modrm >> 3) & 7) | (this.rexR << 3), this.osz >> 3);
+        return 0;
+      case 11 /* Ev */:
+        if (this.modrm >= 0xc0) {
+          ins.opType[n] = OperandType.Register;
+          ins.opReg[n] = this.gpr((this.modrm & 7) | (this.rexB << 3), this.osz >> 3);
+          return 0;
+        }
+        return this.mem(ins, n, this.osz >> 3);
+      case 1 /* Gb */:
+        ins.opType[n] = OperandType.Register;
+        ins.opReg[n] = this.gpr(((this.modrm >> 3) & 7) | (this.rexR << 3), 1);
+        return 0;
+      case 7 /* Eb */:
+        if (this.modrm >= 0xc0) {
+          ins.opType[n] = OperandType.Register;
+          ins.opReg[n] = this.gpr((this.modrm & 7) | (this.rexB << 3), 1);
+          return 0;
+        }
+        return this.mem(ins, n, 1);
+      case 19 /* M */:
+        return this.mem(ins, n, 0);
+      case 58 /* Ib */: {
+        if (this.p >= this.limit) return OUT_OF_BYTES;
+        ins.immLo = this.data[this.p++]!;
+        ins.immHi = 0;
+        ins.immSize = 1;
+        ins.opType[n] = OperandType.Immediate;
+        return 0;
+      }
+      default:
+        return this.operandRare(ins, n, k);
+    }
+  }
+
+  /** Decodes operand n of kind k. Returns OUT_OF_BYTES or 0. */
+  private operandRare(ins: Instruction, n: number, k: number): number {
     const modrm = this.modrm;
     const reg = ((modrm >> 3) & 7) | (this.rexR << 3);
     const osz = this.osz;
     const oszBytes = osz >> 3;
     switch (k) {
-      case OK.Gb:
+      case 1 /* Gb */:
         this.setReg(ins, n, this.gpr(reg, 1));
         return 0;
-      case OK.Gw:
+      case 2 /* Gw */:
         this.setReg(ins, n, this.gpr(reg, 2));
         return 0;
-      case OK.Gd:
+      case 3 /* Gd */:
         this.setReg(ins, n, this.gpr(reg, 4));
         return 0;
-      case OK.Gq:
+      case 4 /* Gq */:
         this.setReg(ins, n, this.gpr(reg, 8));
         return 0;
-      case OK.Gv:
+      case 5 /* Gv */:
         this.setReg(ins, n, this.gpr(reg, oszBytes));
         return 0;
-      case OK.Gy:
+      case 6 /* Gy */:
         this.setReg(ins, n, this.gpr(reg, osz === 64 ? 8 : 4));
         return 0;
-      case OK.Eb:
+      case 7 /* Eb */:
         return this.rm(ins, n, 1, 1);
-      case OK.Ew:
+      case 8 /* Ew */:
         return this.rm(ins, n, 2, 2);
-      case OK.Ed:
+      case 9 /* Ed */:
         return this.rm(ins, n, 4, 4);
-      case OK.Eq:
+      case 10 /* Eq */:
         return this.rm(ins, n, 8, 8);
-      case OK.Ev:
+      case 11 /* Ev */:
         return this.rm(ins, n, oszBytes, oszBytes);
-      case OK.Ey:
+      case 12 /* Ey */:
         return this.rm(ins, n, osz === 64 ? 8 : 4, osz === 64 ? 8 : 4);
-      case OK.Ewv:
+      case 13 /* Ewv */:
         return this.rm(ins, n, oszBytes, 2);
-      case OK.Rv:
+      case 14 /* Rv */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), oszBytes));
         return 0;
-      case OK.Ry:
+      case 15 /* Ry */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), osz === 64 ? 8 : 4));
         return 0;
-      case OK.Rd:
+      case 16 /* Rd */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 4));
         return 0;
-      case OK.Rq:
+      case 17 /* Rq */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 8));
         return 0;
-      case OK.Rcr:
+      case 18 /* Rcr */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), this.bitness === 64 ? 8 : 4));
         return 0;
-      case OK.M:
-      case OK.M512:
+      case 19 /* M */:
+      case 33 /* M512 */:
         return this.mem(ins, n, 0);
-      case OK.Mv:
+      case 27 /* Mv */:
         return this.mem(ins, n, oszBytes);
-      case OK.Menv:
+      case 127 /* Menv */:
         return this.mem(ins, n, osz === 16 ? 14 : 28);
-      case OK.Mstate:
+      case 128 /* Mstate */:
         return this.mem(ins, n, osz === 16 ? 94 : 108);
-      case OK.My:
+      case 28 /* My */:
         return this.mem(ins, n, osz === 64 ? 8 : 4);
-      case OK.Mp:
+      case 29 /* Mp */:
         return this.mem(ins, n, oszBytes + 2);
-      case OK.Ma:
+      case 31 /* Ma */:
         return this.mem(ins, n, oszBytes * 2);
-      case OK.Md2:
+      case 102 /* Md2 */:
         return this.mem(ins, n, oszBytes * 2);
-      case OK.Sw:
+      case 34 /* Sw */:
         this.setReg(ins, n, Reg.Seg + ((modrm >> 3) & 7));
         return 0;
-      case OK.Cd:
+      case 35 /* Cd */:
         // Only CR0, CR2, CR3, CR4 and CR8 exist (SDM Vol. 2 MOV-Move to/from Control Registers).
         if (reg !== 0 && reg !== 2 && reg !== 3 && reg !== 4 && reg !== 8) this.badOperand = true;
         this.setReg(ins, n, Reg.CR + reg);
         return 0;
-      case OK.Dd:
+      case 36 /* Dd */:
         if (reg > 7) this.badOperand = true;
         this.setReg(ins, n, Reg.DR + reg);
         return 0;
-      case OK.Td:
+      case 37 /* Td */:
         this.setReg(ins, n, Reg.TR + ((modrm >> 3) & 7));
         return 0;
-      case OK.Pq:
-      case OK.Pd:
+      case 38 /* Pq */:
+      case 42 /* Pd */:
         this.setReg(ins, n, Reg.MM + ((modrm >> 3) & 7));
         return 0;
-      case OK.Nq:
+      case 41 /* Nq */:
         this.setReg(ins, n, Reg.MM + (modrm & 7));
         return 0;
-      case OK.Qq:
-      case OK.Qd:
+      case 39 /* Qq */:
+      case 40 /* Qd */:
         if (modrm >= 0xc0) {
           this.setReg(ins, n, Reg.MM + (modrm & 7));
           return 0;
         }
         return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
-      case OK.V:
+      case 43 /* V */:
         this.setReg(ins, n, Reg.XMM + reg);
         return 0;
-      case OK.U:
+      case 53 /* U */:
         this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
         return 0;
-      case OK.W:
-      case OK.Wb:
-      case OK.Ww:
-      case OK.Wd:
-      case OK.Wq:
-      case OK.Wss:
-      case OK.Wsd:
+      case 46 /* W */:
+      case 48 /* Wb */:
+      case 49 /* Ww */:
+      case 50 /* Wd */:
+      case 51 /* Wq */:
+      case 103 /* Wss */:
+      case 104 /* Wsd */:
         if (modrm >= 0xc0) {
           this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
           return 0;
         }
         return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
-      case OK.Vx:
+      case 44 /* Vx */:
         this.setReg(ins, n, this.vecBase(this.vl) + reg);
         return 0;
-      case OK.Vqq:
+      case 45 /* Vqq */:
         this.setReg(ins, n, Reg.YMM + reg);
         return 0;
-      case OK.Vh:
+      case 107 /* Vh */:
         this.setReg(ins, n, this.vecBase(this.vl - 1) + reg);
         return 0;
-      case OK.Vxmm:
+      case 111 /* Vxmm */:
         this.setReg(ins, n, Reg.XMM + reg);
         return 0;
-      case OK.H:
-      case OK.Hxmm:
+      case 55 /* H */:
+      case 114 /* Hxmm */:
         this.setReg(ins, n, Reg.XMM + this.vvvv);
         return 0;
-      case OK.Hx:
+      case 56 /* Hx */:
         this.setReg(ins, n, this.vecBase(this.vl) + this.vvvv);
         return 0;
-      case OK.By:
+      case 57 /* By */:
         this.setReg(ins, n, this.gpr(this.vvvv, osz === 64 ? 8 : 4));
         return 0;
-      case OK.Ux:
+      case 54 /* Ux */:
         this.setReg(
           ins,
           n,
@@ -682,60 +757,60 @@ export class Decoder {
             ((modrm & 7) | (this.rexB << 3) | ((this.rexX << 4) & (this.vex === 2 ? 16 : 0))),
         );
         return 0;
-      case OK.Uxmm:
+      case 113 /* Uxmm */:
         this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
         return 0;
-      case OK.Wx:
+      case 47 /* Wx */:
         return this.vecRm(ins, n, this.vecBase(this.vl), 16 << this.vl);
-      case OK.Wqq:
+      case 52 /* Wqq */:
         return this.vecRm(ins, n, Reg.YMM, 32);
-      case OK.Wxmm:
+      case 112 /* Wxmm */:
         return this.vecRm(ins, n, Reg.XMM, 16);
-      case OK.Wh:
+      case 106 /* Wh */:
         return this.vecRm(ins, n, this.vecBase(this.vl - 1), 8 << this.vl);
-      case OK.Wq4:
+      case 109 /* Wq4 */:
         return this.vecRm(ins, n, Reg.XMM, 4 << this.vl);
-      case OK.Wo8:
+      case 110 /* Wo8 */:
         return this.vecRm(ins, n, Reg.XMM, 2 << this.vl);
-      case OK.Mx:
+      case 32 /* Mx */:
         return this.mem(ins, n, 16 << this.vl);
-      case OK.Edw:
-      case OK.Edb:
+      case 124 /* Edw */:
+      case 125 /* Edb */:
         if (modrm >= 0xc0) {
           this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), 4));
           return 0;
         }
         return this.mem(ins, n, k === OK.Edw ? 2 : 1);
-      case OK.Ed64:
+      case 120 /* Ed64 */:
         return this.rm(ins, n, this.bitness === 64 ? 8 : 4, this.bitness === 64 ? 8 : 4);
-      case OK.Gd64r:
+      case 126 /* Gd64r */:
         this.setReg(ins, n, this.gpr(reg, this.bitness === 64 ? 8 : 4));
         return 0;
-      case OK.KR:
+      case 96 /* KR */:
         if (this.rexR !== 0) this.badOperand = true;
         this.setReg(ins, n, Reg.K + ((modrm >> 3) & 7));
         return 0;
-      case OK.KU:
+      case 99 /* KU */:
         this.setReg(ins, n, Reg.K + (modrm & 7));
         return 0;
-      case OK.KH:
+      case 98 /* KH */:
         if (this.vvvv > 7) this.badOperand = true;
         this.setReg(ins, n, Reg.K + (this.vvvv & 7));
         return 0;
-      case OK.KM:
+      case 97 /* KM */:
         if (modrm >= 0xc0) {
           this.setReg(ins, n, Reg.K + (modrm & 7));
           return 0;
         }
         return this.mem(ins, n, 0);
-      case OK.Ibx: {
+      case 65 /* Ibx */: {
         const v = this.imm(1);
         if (v < 0) return OUT_OF_BYTES;
         this.setReg(ins, n, this.vecBase(this.vl) + ((v >> 4) & (this.bitness === 64 ? 15 : 7)));
         return 0;
       }
-      case OK.Ib:
-      case OK.Ib2: {
+      case 58 /* Ib */:
+      case 63 /* Ib2 */: {
         const v = this.imm(1);
         if (v < 0) return OUT_OF_BYTES;
         if (k === OK.Ib2) {
@@ -749,14 +824,14 @@ export class Decoder {
         }
         return 0;
       }
-      case OK.Ibs: {
+      case 59 /* Ibs */: {
         const v = this.imm(1);
         if (v < 0) return OUT_OF_BYTES;
         const s = (v << 24) >> 24;
         this.setImm(ins, n, s, oszBytes);
         return 0;
       }
-      case OK.Iw: {
+      case 60 /* Iw */: {
         const v = this.imm(2);
         if (v < 0) return OUT_OF_BYTES;
         ins.immLo = v;
@@ -765,13 +840,13 @@ export class Decoder {
         ins.opType[n] = OperandType.Immediate;
         return 0;
       }
-      case OK.Iz: {
+      case 61 /* Iz */: {
         const v = this.imm(osz === 16 ? 2 : 4);
         if (v < 0) return OUT_OF_BYTES;
         this.setImm(ins, n, osz === 16 ? v : v | 0, oszBytes);
         return 0;
       }
-      case OK.Iv: {
+      case 62 /* Iv */: {
         if (osz === 64) {
           const lo = this.imm(4);
           if (lo < 0) return OUT_OF_BYTES;
@@ -788,14 +863,14 @@ export class Decoder {
         this.setImm(ins, n, v, oszBytes);
         return 0;
       }
-      case OK.I1:
+      case 64 /* I1 */:
         ins.immLo = 1;
         ins.immHi = 0;
         ins.immSize = 1;
         ins.opType[n] = OperandType.Immediate;
         return 0;
-      case OK.Jb:
-      case OK.Jz: {
+      case 66 /* Jb */:
+      case 67 /* Jz */: {
         let rel: number;
         if (k === OK.Jb) {
           const v = this.imm(1);
@@ -809,7 +884,7 @@ export class Decoder {
         this.branch(ins, n, rel);
         return 0;
       }
-      case OK.Ap: {
+      case 68 /* Ap */: {
         const off = this.imm(osz === 16 ? 2 : 4);
         if (off < 0) return OUT_OF_BYTES;
         const sel = this.imm(2);
@@ -819,8 +894,8 @@ export class Decoder {
         ins.opType[n] = OperandType.FarBranch;
         return 0;
       }
-      case OK.Ob:
-      case OK.Ov: {
+      case 69 /* Ob */:
+      case 70 /* Ov */: {
         const asz = this.asz;
         const lo = this.imm(asz === 16 ? 2 : 4);
         if (lo < 0) return OUT_OF_BYTES;
@@ -837,56 +912,57 @@ export class Decoder {
         ins.memDispHi = hi;
         ins.memDispSize = asz >> 3;
         ins.memSize = k === OK.Ob ? 1 : oszBytes;
+        ins.memRipRelative = false;
         ins.memSegment = ins.segmentPrefix || Reg.DS;
         return 0;
       }
-      case OK.AL:
+      case 71 /* AL */:
         this.setReg(ins, n, Reg.GPR8);
         return 0;
-      case OK.CL:
+      case 72 /* CL */:
         this.setReg(ins, n, Reg.GPR8 + 1);
         return 0;
-      case OK.AX:
+      case 73 /* AX */:
         this.setReg(ins, n, Reg.GPR16);
         return 0;
-      case OK.DX:
+      case 74 /* DX */:
         this.setReg(ins, n, Reg.GPR16 + 2);
         return 0;
-      case OK.eAX:
+      case 75 /* eAX */:
         this.setReg(ins, n, osz === 16 ? Reg.GPR16 : Reg.GPR32);
         return 0;
-      case OK.rAX:
+      case 76 /* rAX */:
         this.setReg(ins, n, this.gpr(0, oszBytes));
         return 0;
-      case OK.ES:
-      case OK.CS:
-      case OK.SS:
-      case OK.DS:
-      case OK.FS:
-      case OK.GS:
+      case 77 /* ES */:
+      case 78 /* CS */:
+      case 79 /* SS */:
+      case 80 /* DS */:
+      case 81 /* FS */:
+      case 82 /* GS */:
         this.setReg(ins, n, Reg.ES + (k - OK.ES));
         return 0;
-      case OK.ST0:
+      case 83 /* ST0 */:
         this.setReg(ins, n, Reg.ST);
         return 0;
-      case OK.STi:
+      case 84 /* STi */:
         this.setReg(ins, n, Reg.ST + (modrm & 7));
         return 0;
-      case OK.XMM0:
+      case 85 /* XMM0 */:
         this.setReg(ins, n, Reg.XMM);
         return 0;
-      case OK.Zb:
-      case OK.Zv:
-      case OK.Zq: {
+      case 86 /* Zb */:
+      case 87 /* Zv */:
+      case 88 /* Zq */: {
         const num = (this.data[this.p - 1]! & 7) | (this.rexB << 3);
         this.setReg(ins, n, this.gpr(num, k === OK.Zb ? 1 : oszBytes));
         return 0;
       }
-      case OK.Xb:
-      case OK.Xv:
-      case OK.Yb:
-      case OK.Yv:
-      case OK.Xlat: {
+      case 89 /* Xb */:
+      case 90 /* Xv */:
+      case 91 /* Yb */:
+      case 92 /* Yv */:
+      case 93 /* Xlat */: {
         const asz = this.asz;
         const isY = k === OK.Yb || k === OK.Yv;
         const num = k === OK.Xlat ? 3 : isY ? 7 : 6;
@@ -898,6 +974,7 @@ export class Decoder {
         ins.memDispHi = 0;
         ins.memDispSize = 0;
         ins.memSize = k === OK.Xb || k === OK.Yb || k === OK.Xlat ? 1 : oszBytes;
+        ins.memRipRelative = false;
         ins.memSegment = isY ? Reg.ES : ins.segmentPrefix || Reg.DS;
         return 0;
       }

@@ -16,3 +16,4 @@ export {
 } from "./generated/opcodes.js";
 export { Access, Instruction, InvalidReason, OperandType, Prefix, RFlag } from "./instruction.js";
 export { gprSize, REGISTER_COUNT, REGISTER_NAMES, Reg } from "./registers.js";
+export { AttFormatter } from "./format/att.js";

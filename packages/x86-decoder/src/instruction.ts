@@ -138,7 +138,7 @@ export class Instruction {
   segmentPrefix = 0;
   /** REX byte (0 = none). */
   rex = 0;
-  /** Vector length in bits for VEX/EVEX (128, 256, 512), else 0. */
+  /** Vector length in bits (128, 256, 512); meaningful only with VEX/EVEX/XOP prefixes. */
   vectorLength = 0;
   /** Address of the instruction, low 32 bits. */
   ipLo = 0;
@@ -184,11 +184,11 @@ export class Instruction {
   farSelector = 0;
   /** Far pointer offset. */
   farOffset = 0;
-  /** EVEX opmask register number (0 = none). */
+  /** EVEX opmask register number (0 = none); meaningful only with {@link Prefix.Evex}. */
   opmask = 0;
-  /** EVEX zeroing-masking. */
+  /** EVEX zeroing-masking; meaningful only with {@link Prefix.Evex}. */
   zeroing = false;
-  /** EVEX broadcast. */
+  /** EVEX broadcast; meaningful only with {@link Prefix.Evex}. */
   broadcast = false;
 
   /** True when the instruction has a ModRM byte that encodes memory (mod != 11). */

@@ -157,7 +157,3 @@ export const OPERAND_KIND_NAMES = [
 /** One operand kind name. */
 export type OperandKindName = (typeof OPERAND_KIND_NAMES)[number];
 
-/** Operand kind numbers by name. */
-export const OK = Object.fromEntries(OPERAND_KIND_NAMES.map((n, i) => [n, i])) as {
-  readonly [K in OperandKindName]: number;
-};

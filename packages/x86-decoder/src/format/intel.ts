@@ -1,7 +1,7 @@
 import { FORMAT_MNEMONICS, MNEMONICS } from "../generated/opcodes.js";
 import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_MNEMONIC, ENTRY_OPS } from "../generated/tables.js";
 import { type Instruction, OperandType, Prefix } from "../instruction.js";
-import { OK } from "../operand-kinds.js";
+import { OK } from "../generated/operand-kind-ids.js";
 import { REGISTER_NAMES, Reg } from "../registers.js";
 import { EntryFlag } from "../table-format.js";
 import { formatHex, type NumberStyle } from "./number.js";
