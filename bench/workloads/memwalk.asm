@@ -3,7 +3,7 @@
 ; 4 instructions per touch; `iterations` is the number of rounds.
 %define WORKLOAD_NAME "memwalk"
 %define MODE 64
-%define DEFAULT_ITERATIONS 40
+%define DEFAULT_ITERATIONS 200
 %define INSNS_PER_ITERATION (16384 * 4 + 5)
 %include "boot.inc"
 

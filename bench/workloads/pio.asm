@@ -2,7 +2,7 @@
 ; scratch register (COM1 + 7). Two port accesses and 7 instructions per iteration.
 %define WORKLOAD_NAME "pio"
 %define MODE 64
-%define DEFAULT_ITERATIONS 2000000
+%define DEFAULT_ITERATIONS 10000000
 %define INSNS_PER_ITERATION 7
 %include "boot.inc"
 
