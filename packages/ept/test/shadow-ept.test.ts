@@ -155,4 +155,15 @@ describe("shadow EPT02", () => {
     expect(out.permissions).toBe(RWX);
     expect(s.l1Memory.read32(pte, 0) & 0x300).toBe(0x300);
   });
+
+  it("builds a 5-level EPT02 when asked", () => {
+    const s = nestedSetup({ levels: 5 });
+    s.ept12.map(0x1000, 0x10_1000, 4096, RWX);
+    const out = new WalkResult();
+    expect(s.shadow.translate(s.l1Memory, s.host, 0x1008, EptAccess.Read, 0, out)).toBe(ShadowResult.Ok);
+    expect(s.shadow.ept02.levels).toBe(5);
+    expect(out.references).toBe(5);
+    expect(out.address).toBe(L1_TABLES_HPA + 0x10_1008);
+    expect(s.shadow.stats().tablePages).toBe(5);
+  });
 });
