@@ -2,13 +2,16 @@
 // interrupt-acknowledge loop standing in for the CPU.
 import {
   fanOut,
+  I8042,
   IoApic,
   ManualClock,
   PIC_PORTS,
   PicPair,
   Pit8254,
+  Port92,
   RTC_PORTS,
   RtcCmos,
+  SharedIrqLine,
   type TimedDevice,
 } from "@turtles/machine";
 import { PortIoSpace } from "@turtles/memory";
@@ -87,5 +90,20 @@ describe("chipset wiring", () => {
     c.runUntil(100_000_000, () => c.io.write(0x20, 1, 0x20));
     expect(c.apicMessages.length).toBe(1 + Math.floor((0.1 * 1_193_182) / 4096));
     expect(new Set(c.apicMessages)).toEqual(new Set([0x30]));
+  });
+
+  it("gates A20 with the OR of port 0x92 and the 8042 output port", () => {
+    const a20: boolean[] = [];
+    const gate = new SharedIrqLine({ set: (on) => a20.push(on) });
+    const fast = gate.output();
+    const kbc = gate.output();
+    const port92 = new Port92({ a20: (on) => fast.set(on) });
+    const i8042 = new I8042({ a20: (on) => kbc.set(on) });
+    kbc.set(i8042.a20); // the 8042 starts with A20 on
+    port92.write(0, 1, 0x02);
+    i8042.commandPorts.write(0, 1, 0xdd); // 8042 A20 off: port 0x92 still holds it on
+    port92.write(0, 1, 0x00);
+    i8042.commandPorts.write(0, 1, 0xdf);
+    expect(a20).toEqual([true, false, true]);
   });
 });

@@ -19,6 +19,9 @@ export type ResetKind = (typeof ResetKind)[keyof typeof ResetKind];
 export interface PlatformSignals {
   /** A reset is requested. */
   reset?(kind: ResetKind): void;
-  /** This device's A20 output changed (true = address line 20 enabled). */
+  /**
+   * This device's A20 output changed (true = address line 20 enabled). The machine ORs the
+   * sources, e.g. each one driving an output of a `SharedIrqLine` whose target gates A20.
+   */
   a20?(enabled: boolean): void;
 }
