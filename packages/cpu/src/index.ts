@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+
+export { adcx, adox } from "./alu/adx.js";
 export {
   adc,
   add,
@@ -24,31 +26,18 @@ export {
   xor,
 } from "./alu/arith.js";
 export { aaa, aad, aam, aas, daa, das } from "./alu/bcd.js";
-export {
-  adcx,
-  adox,
-  andn,
-  BitOp,
-  bextr,
-  bitTest,
-  blsi,
-  blsmsk,
-  blsr,
-  bsf,
-  bsr,
-  byteSwap,
-  bzhi,
-  lzcnt,
-  pdep,
-  pext,
-  popcnt,
-  tzcnt,
-} from "./alu/bits.js";
+export { bsf, bsr, lzcnt, popcnt, tzcnt } from "./alu/bit-count.js";
+export { BitOp, bitTest } from "./alu/bit-test.js";
+export { andn, bextr, blsi, blsmsk, blsr, bzhi, pdep, pext } from "./alu/bmi.js";
+export { rorx, sarx, shlx, shrx } from "./alu/bmi2-shift.js";
+export { byteSwap } from "./alu/byte-swap.js";
 export { Cond, condition } from "./alu/conditions.js";
 export { cbw, cwd } from "./alu/convert.js";
 export { crc32 } from "./alu/crc32.js";
+export { shld, shrd } from "./alu/double-shift.js";
 export { div, idiv, imul, mul, mulx, NO_FAULT, VECTOR_DE } from "./alu/muldiv.js";
-export { rcl, rcr, rol, ror, rorx, sar, sarx, shl, shld, shlx, shr, shrd, shrx } from "./alu/shift.js";
+export { rcl, rcr, rol, ror } from "./alu/rotate.js";
+export { sar, shl, shr } from "./alu/shift.js";
 export {
   RESULT_UNDEFINED,
   UNDEFINED_FLAGS,

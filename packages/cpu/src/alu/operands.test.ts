@@ -5,10 +5,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuState } from "../state/cpu-state.js";
 import type { OperandSize } from "../state/operand-size.js";
+import { adcx, adox } from "./adx.js";
 import { adc, add, and, cmp, dec, inc, neg, not, or, sbb, sub, test, xor } from "./arith.js";
-import { adcx, adox, andn, blsi, blsmsk, blsr, byteSwap, lzcnt, pdep, pext, popcnt, tzcnt } from "./bits.js";
+import { lzcnt, popcnt, tzcnt } from "./bit-count.js";
+import { andn, blsi, blsmsk, blsr, pdep, pext } from "./bmi.js";
+import { byteSwap } from "./byte-swap.js";
 import { imul, mul } from "./muldiv.js";
-import { rcl, rcr, rol, ror, sar, shl, shr } from "./shift.js";
+import { rcl, rcr, rol, ror } from "./rotate.js";
+import { sar, shl, shr } from "./shift.js";
 
 type Bin = (s: CpuState, size: OperandSize, aLo: number, aHi: number, bLo: number, bHi: number) => void;
 type Un = (s: CpuState, size: OperandSize, aLo: number, aHi: number) => void;
