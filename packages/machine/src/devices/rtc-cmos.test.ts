@@ -75,6 +75,16 @@ describe("RtcCmos (MC146818)", () => {
     expect(s.time()).toEqual([0x99, 0x12, 0x31, 0x06, 0x12, 0x34, 0x57, 0x19]);
   });
 
+  it("keeps a century of 0 as written (years 0-99 are not 1900-1999)", () => {
+    const s = setup();
+    s.write(R.B, 0x82);
+    s.write(R.Century, 0x00);
+    s.write(R.Year, 0x50);
+    s.write(R.B, 0x02);
+    s.clock.set(2 * S);
+    expect([s.read(R.Century), s.read(R.Year)]).toEqual([0x00, 0x50]);
+  });
+
   it("sets UIP only in the 244 us before an update, and never with SET or a stopped divider", () => {
     const s = setup();
     s.clock.set(S - 244_001);

@@ -229,14 +229,11 @@ export class RtcCmos implements TimedDevice, Snapshottable<RtcCmosState> {
     if (this.regB & REG_B_24H) hour = this.dec(hourByte);
     else hour = (this.dec(hourByte & 0x7f) % 12) + (hourByte & 0x80 ? 12 : 0);
     const year = this.dec(c[RtcRegister.Century]!) * 100 + this.dec(c[RtcRegister.Year]!);
-    const ms = Date.UTC(
-      year,
-      this.dec(c[RtcRegister.Month]!) - 1,
-      this.dec(c[RtcRegister.DayOfMonth]!),
-      hour,
-      this.dec(c[RtcRegister.Minutes]!),
-      this.dec(c[RtcRegister.Seconds]!),
-    );
+    // Pure calendar arithmetic (no host time); setUTCFullYear keeps years 0-99 as written.
+    const date = new Date(0);
+    date.setUTCFullYear(year, this.dec(c[RtcRegister.Month]!) - 1, this.dec(c[RtcRegister.DayOfMonth]!));
+    date.setUTCHours(hour, this.dec(c[RtcRegister.Minutes]!), this.dec(c[RtcRegister.Seconds]!), 0);
+    const ms = date.getTime();
     if (Number.isFinite(ms)) this.seconds = Math.floor(ms / 1000);
   }
 
