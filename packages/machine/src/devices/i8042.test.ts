@@ -65,8 +65,11 @@ describe("I8042", () => {
     s.data(0x00);
     expect([s.read(), s.read(), s.read()]).toEqual([0xfa, 0xfa, 0x02]);
     expect(s.status() & 1).toBe(0);
-    s.kbc.pushScancodes([0x1e, 0x9e]);
+    expect(s.kbc.pushScancodes([0x1e, 0x9e])).toBe(2);
     expect([s.read(), s.read()]).toEqual([0x1e, 0x9e]);
+    expect(s.kbc.pushScancodes(new Array(20).fill(0x1e))).toBe(16);
+    for (let i = 0; i < 10; i++) s.data(0xff); // a guest that never reads: the buffer stays bounded
+    expect(s.kbc.state().output.length).toBe(16);
   });
 
   it("state()/fromState() round-trips (property)", () => {

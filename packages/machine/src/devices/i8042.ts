@@ -42,6 +42,9 @@ export interface I8042State {
   irqLevel: boolean;
 }
 
+/** Bytes the controller and keyboard hold for the guest before further ones are lost. */
+const OUTPUT_LIMIT = 16;
+
 /** Keyboard commands that take one argument byte (LEDs, scan-code set, typematic rate). */
 const KEYBOARD_COMMANDS_WITH_ARGUMENT = new Set([0xed, 0xf0, 0xf3]);
 
@@ -87,11 +90,18 @@ export class I8042 implements Snapshottable<I8042State> {
     return (this.outputPort & OUT_A20) !== 0;
   }
 
-  /** Host input: scan codes from the keyboard, delivered while the keyboard is enabled. */
-  pushScancodes(codes: ArrayLike<number>): void {
-    if (this.commandByte & 0x10) return; // keyboard interface disabled
-    for (let i = 0; i < codes.length; i++) this.output.push(codes[i]! & 0xff);
+  /**
+   * Host input: scan codes from the keyboard, delivered while the keyboard is enabled. The
+   * keyboard buffers 16 bytes; codes beyond that are lost. Returns the number accepted.
+   */
+  pushScancodes(codes: ArrayLike<number>): number {
+    if (this.commandByte & 0x10) return 0; // keyboard interface disabled
+    let accepted = 0;
+    for (let i = 0; i < codes.length && this.output.length < OUTPUT_LIMIT; i++, accepted++) {
+      this.output.push(codes[i]! & 0xff);
+    }
     this.update();
+    return accepted;
   }
 
   private readStatus(): number {
@@ -105,7 +115,8 @@ export class I8042 implements Snapshottable<I8042State> {
   }
 
   private reply(...bytes: number[]): void {
-    this.output.push(...bytes);
+    // Bounded like the keyboard's buffer, so a guest that never reads cannot grow it.
+    for (const b of bytes) if (this.output.length < OUTPUT_LIMIT) this.output.push(b);
   }
 
   private writeCommand(cmd: number): void {
@@ -242,6 +253,7 @@ export class I8042 implements Snapshottable<I8042State> {
     this.ram = s.ram.map((b) => b & 0xff);
     this.outputPort = s.outputPort & 0xff;
     this.status = s.status & (STAT_SYS | STAT_CMD);
+    if (s.output.length > OUTPUT_LIMIT) throw new RangeError("I8042.fromState: output over 16 bytes");
     this.output = s.output.map((b) => b & 0xff);
     this.pendingCommand = s.pendingCommand & 0xff;
     this.pendingKeyboardCommand = s.pendingKeyboardCommand & 0xff;
