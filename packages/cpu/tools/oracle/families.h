@@ -46,6 +46,8 @@ enum Gen {
   G_AAMD,    /* a = AX, c selects the immediate */
   G_FLAGS,   /* flags only */
   G_ABC,     /* a, b, c of the operand size */
+  G_BCD_ALL, /* every AL x CF x AF (case i), random AH */
+  G_AAM_ALL, /* every AL x immediate (case i), random AH */
 };
 
 typedef struct {
@@ -53,6 +55,7 @@ typedef struct {
   int size;
   RunFn run;
   enum Gen gen;
+  int cases; /* 0: the default count */
 } Form;
 
 #define F4(op, g) {#op "8", 8, run_##op##8, g}, {#op "16", 16, run_##op##16, g}, \
