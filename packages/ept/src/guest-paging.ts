@@ -398,6 +398,9 @@ export class GuestPagingWalker {
     out.pageSize = size;
     out.level = leafLevel;
     out.protectionKey = pk;
+    const leafLo = this.entryLows[n - 1]!;
+    out.global = (leafLo & 0x100) !== 0;
+    out.patIndex = ((leafLo >>> (leafLevel === 1 ? 5 : 10)) & 4) | ((leafLo >>> 3) & 3);
     out.permissions =
       Permission.Read |
       (rw !== 0 ? Permission.Write : 0) |

@@ -62,6 +62,10 @@ export class WalkResult {
   permissions = 0;
   /** Guest 4/5-level paging: the protection key of the page (bits 62:59 of the leaf). */
   protectionKey = 0;
+  /** Guest paging: the global flag (G, bit 8) of the leaf; it only matters when CR4.PGE = 1. */
+  global = false;
+  /** Guest paging: the leaf's PAT index, PAT:PCD:PWT (PAT is bit 7 of a PTE, bit 12 of a large-page leaf). */
+  patIndex = 0;
   /** EPT: memory type of the leaf (bits 5:3), or -1 when no EPT leaf was reached. */
   memoryType = -1;
   /** EPT: the ignore-PAT bit (bit 6) of the leaf. */
@@ -92,6 +96,8 @@ export class WalkResult {
     this.level = 0;
     this.permissions = 0;
     this.protectionKey = 0;
+    this.global = false;
+    this.patIndex = 0;
     this.memoryType = -1;
     this.ignorePat = false;
     this.errorCode = 0;
@@ -112,6 +118,8 @@ export class WalkResult {
     this.level = from.level;
     this.permissions = from.permissions;
     this.protectionKey = from.protectionKey;
+    this.global = from.global;
+    this.patIndex = from.patIndex;
     this.memoryType = from.memoryType;
     this.ignorePat = from.ignorePat;
     this.errorCode = from.errorCode;

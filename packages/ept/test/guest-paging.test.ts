@@ -135,6 +135,24 @@ describe("4-level paging", () => {
   });
 });
 
+describe("leaf attributes", () => {
+  it("reports G and the PAT index (PAT bit 7 in a PTE, bit 12 in a large leaf)", () => {
+    const { space, tables, walker, out } = setup(PagingMode.Level4);
+    tables.map(0x1000, 0x5000, 4096);
+    tables.map(4 * MiB, 4 * MiB, 2 * MiB);
+    const pte = tables.entryAddress(0x1000, 1);
+    space.write32(pte, space.read32(pte, 0) | 0x100 | 0x80 | 0x08, 0);
+    walker.walk(space, 0x1000, 0, out);
+    expect(out.global).toBe(true);
+    expect(out.patIndex).toBe(0b101);
+    const pde = tables.entryAddress(4 * MiB, 2);
+    space.write32(pde, space.read32(pde, 0) | 0x1000 | 0x10, 0);
+    walker.walk(space, 4 * MiB, 0, out);
+    expect(out.global).toBe(false);
+    expect(out.patIndex).toBe(0b110);
+  });
+});
+
 describe("access rights (SDM 4.6)", () => {
   function rights(attrs: { writable?: boolean; user?: boolean; executeDisable?: boolean }) {
     const s = setup(PagingMode.Level4);
