@@ -24,6 +24,14 @@ const rows = [
   }),
 ];
 
+// The same writes once the region has a watched page (elsewhere): each write also tests a flag.
+space.watchPage((1 << 20) - 4096, () => {});
+rows.push(
+  measure("RAM write32, region has a watched page", N, () => {
+    for (let i = 0; i < N; i++) space.write32((i * 4) & (mask >> 1), i, AccessKind.Write);
+  }),
+);
+
 let reg = 0;
 space.mapMmio(0xfee00000, 0x1000, {
   read: (offset) => reg + offset,

@@ -21,7 +21,7 @@ export {
   type RegionKind,
   type UnresolvedAccessCounts,
 } from "./physical-address-space.js";
-export type { AccessObserver, MmioHandler, PhysicalMemory } from "./physical-memory.js";
+export type { AccessObserver, MmioHandler, PhysicalMemory, WriteListener } from "./physical-memory.js";
 export {
   PORT_COUNT,
   type PortIoHandler,

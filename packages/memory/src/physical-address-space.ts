@@ -1,5 +1,5 @@
 import { type AccessKind, allOnes, PHYSICAL_ADDRESS_LIMIT } from "./access.js";
-import type { AccessObserver, MmioHandler, PhysicalMemory } from "./physical-memory.js";
+import type { AccessObserver, MmioHandler, PhysicalMemory, WriteListener } from "./physical-memory.js";
 import { Ram } from "./ram.js";
 
 /** The kinds of region a {@link PhysicalAddressSpace} maps. Everything else is unmapped. */
@@ -48,7 +48,16 @@ interface Region {
   readonly bytes: Uint8Array;
   readonly delta: number;
   readonly handler: MmioHandler | null;
+  /** Page number (address / 4096, rounded down) of `base`: index 0 of `watchBits`. */
+  readonly page0: number;
+  /** For RAM with watched pages: one flag per page of the region; `null` when none is watched. */
+  watchBits: Uint8Array | null;
+  /** How many of the region's pages are watched. */
+  watchCount: number;
 }
+
+/** The granule of write watching. */
+const PAGE = 4096;
 
 const EMPTY = new Ram(1);
 const NO_VIEW = EMPTY.view;
@@ -95,6 +104,10 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   private wEnd = 0;
   private wDelta = 0;
   private wView: DataView = NO_VIEW;
+  // Watched-page flags of the cached write region (null: none watched there, the common case).
+  private wBits: Uint8Array | null = null;
+  private wPage0 = 0;
+  private readonly watches = new Map<number, WriteListener[]>();
 
   /** Incremented by every map and unmap, so callers that cache direct RAM views can tell when to drop them. */
   get mapVersion(): number {
@@ -180,6 +193,53 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Write watching
+
+  /**
+   * Calls `listener` after every write — by any path: scalar, byte range, DMA — that changes a
+   * RAM byte of the 4 KiB page containing `addr`, so that caches derived from guest memory
+   * (decoded instructions, shadow page tables, a shadow EPT built from EPT12) can drop what the
+   * write made stale. A listener added twice is called twice. Writes through {@link ramView}
+   * are not seen: that view is for reading and for loaders.
+   *
+   * Cost: writes to a RAM region with no watched page pay one extra field test; writes to a
+   * region with watched pages also test the page's flag.
+   */
+  watchPage(addr: number, listener: WriteListener): void {
+    checkAddress(addr);
+    const page = Math.floor(addr / PAGE);
+    const list = this.watches.get(page);
+    if (list !== undefined) {
+      list.push(listener);
+      return;
+    }
+    this.watches.set(page, [listener]);
+    this.setWatchFlags(page, 1);
+  }
+
+  /**
+   * Removes one registration of `listener` for the page containing `addr`.
+   * @throws RangeError when `listener` does not watch that page.
+   */
+  unwatchPage(addr: number, listener: WriteListener): void {
+    const page = Math.floor(addr / PAGE);
+    const list = this.watches.get(page);
+    const at = list === undefined ? -1 : list.indexOf(listener);
+    if (list === undefined || at < 0) {
+      throw new RangeError(`unwatchPage: the listener does not watch page ${hex(page * PAGE)}`);
+    }
+    list.splice(at, 1);
+    if (list.length > 0) return;
+    this.watches.delete(page);
+    this.setWatchFlags(page, 0);
+  }
+
+  /** The number of distinct watched pages. */
+  get watchedPageCount(): number {
+    return this.watches.size;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Scalar accesses: a cached fast path, then the general one.
 
   /** @inheritDoc PhysicalMemory.read8 */
@@ -225,6 +285,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   write8(addr: number, value: number, kind: AccessKind): void {
     if (addr >= this.wBase && addr < this.wEnd) {
       this.wView.setUint8(addr + this.wDelta, value);
+      if (this.wBits !== null) this.cachedWritten(addr, 1, kind);
       return;
     }
     this.slowWrite(addr, 1, value & 0xff, kind);
@@ -234,6 +295,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   write16(addr: number, value: number, kind: AccessKind): void {
     if (addr >= this.wBase && addr + 2 <= this.wEnd) {
       this.wView.setUint16(addr + this.wDelta, value, true);
+      if (this.wBits !== null) this.cachedWritten(addr, 2, kind);
       return;
     }
     this.slowWrite(addr, 2, value & 0xffff, kind);
@@ -243,6 +305,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
   write32(addr: number, value: number, kind: AccessKind): void {
     if (addr >= this.wBase && addr + 4 <= this.wEnd) {
       this.wView.setUint32(addr + this.wDelta, value, true);
+      if (this.wBits !== null) this.cachedWritten(addr, 4, kind);
       return;
     }
     this.slowWrite(addr, 4, value >>> 0, kind);
@@ -254,6 +317,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
       const at = addr + this.wDelta;
       this.wView.setUint32(at, lo, true);
       this.wView.setUint32(at + 4, hi, true);
+      if (this.wBits !== null) this.cachedWritten(addr, 8, kind);
       return;
     }
     const region = this.resolve(addr, 8);
@@ -263,6 +327,14 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     }
     if (region !== undefined && region.kind === "rom") {
       this.reportRomWrite(addr, 8, kind);
+      return;
+    }
+    if (region !== undefined && region.kind === "ram") {
+      this.cacheForWrites(region);
+      const at = addr + region.delta;
+      region.view.setUint32(at, lo, true);
+      region.view.setUint32(at + 4, hi, true);
+      if (region.watchBits !== null) this.notifyWatchers(addr, 8, kind);
       return;
     }
     this.write32(addr, lo, kind);
@@ -316,6 +388,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
         const n = Math.min(region.end - at, length - done);
         if (region.kind === "ram") {
           region.bytes.set(src.subarray(done, done + n), at + region.delta);
+          if (region.watchBits !== null) this.notifyWatchers(at, n, kind);
         } else if (region.kind === "rom") {
           this.reportRomWrite(at, n, kind);
         } else {
@@ -335,6 +408,40 @@ export class PhysicalAddressSpace implements PhysicalMemory {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
+
+  private cacheForWrites(region: Region): void {
+    this.wBase = region.base;
+    this.wEnd = region.end;
+    this.wDelta = region.delta;
+    this.wView = region.view;
+    this.wBits = region.watchBits;
+    this.wPage0 = region.page0;
+  }
+
+  /** After a write through the write cache to a region with watched pages. */
+  private cachedWritten(addr: number, size: number, kind: AccessKind): void {
+    const bits = this.wBits!;
+    const first = Math.floor(addr / PAGE) - this.wPage0;
+    const last = Math.floor((addr + size - 1) / PAGE) - this.wPage0;
+    if (bits[first] !== 0 || bits[last] !== 0) this.notifyWatchers(addr, size, kind);
+  }
+
+  private notifyWatchers(addr: number, size: number, kind: AccessKind): void {
+    const last = Math.floor((addr + size - 1) / PAGE);
+    for (let page = Math.floor(addr / PAGE); page <= last; page++) {
+      const list = this.watches.get(page);
+      if (list === undefined) continue;
+      // A listener may unwatch while being notified: iterate over a copy (only on this rare path).
+      for (const listener of list.slice()) listener(addr, size, kind);
+    }
+  }
+
+  private setWatchFlags(page: number, flag: 0 | 1): void {
+    for (const region of this.regionList) if (region.kind === "ram") setWatchFlag(region, page, flag);
+    // Drop the write cache so that the next write picks up the region's new flags.
+    this.wBase = this.wEnd = 0;
+    this.wBits = null;
+  }
 
   private slowRead(addr: number, size: 1 | 2 | 4, kind: AccessKind): number {
     const region = this.resolve(addr, size);
@@ -366,14 +473,12 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     const region = this.resolve(addr, size);
     if (region !== undefined) {
       if (region.kind === "ram") {
-        this.wBase = region.base;
-        this.wEnd = region.end;
-        this.wDelta = region.delta;
-        this.wView = region.view;
+        this.cacheForWrites(region);
         const at = addr + region.delta;
         if (size === 1) region.view.setUint8(at, value);
         else if (size === 2) region.view.setUint16(at, value, true);
         else region.view.setUint32(at, value, true);
+        if (region.watchBits !== null) this.notifyWatchers(addr, size, kind);
       } else if (region.kind === "rom") {
         this.reportRomWrite(addr, size, kind);
       } else {
@@ -450,8 +555,21 @@ export class PhysicalAddressSpace implements PhysicalMemory {
         `map ${name} at ${hex(base)}-${hex(base + size - 1)}: overlaps ${before.name} at ${hex(before.base)}-${hex(before.end - 1)}`,
       );
     }
-    const region: Region = { base, end: base + size, kind, name, view, bytes, delta: offset - base, handler };
+    const region: Region = {
+      base,
+      end: base + size,
+      kind,
+      name,
+      view,
+      bytes,
+      delta: offset - base,
+      handler,
+      page0: Math.floor(base / PAGE),
+      watchBits: null,
+      watchCount: 0,
+    };
     this.regionList.splice(i + 1, 0, region);
+    if (kind === "ram") for (const page of this.watches.keys()) setWatchFlag(region, page, 1);
     this.changed();
   }
 
@@ -459,6 +577,7 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     this.changes++;
     this.rBase = this.rEnd = this.wBase = this.wEnd = 0;
     this.rView = this.wView = NO_VIEW;
+    this.wBits = null;
   }
 
   private reportUnmapped(addr: number, size: number, kind: AccessKind, isWrite: boolean): void {
@@ -471,6 +590,20 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     this.unresolved.romWrites++;
     this.observer?.romWrite?.(addr, size, kind);
   }
+}
+
+/** Sets or clears the watched flag of `page` in `region`, if the page overlaps it. */
+function setWatchFlag(region: Region, page: number, flag: 0 | 1): void {
+  const index = page - region.page0;
+  if (page * PAGE >= region.end || (page + 1) * PAGE <= region.base) return;
+  if (region.watchBits === null) {
+    if (flag === 0) return;
+    region.watchBits = new Uint8Array(Math.floor((region.end - 1) / PAGE) - region.page0 + 1);
+  }
+  if (region.watchBits[index] === flag) return;
+  region.watchBits[index] = flag;
+  region.watchCount += flag === 1 ? 1 : -1;
+  if (region.watchCount === 0) region.watchBits = null;
 }
 
 function checkAddress(addr: number): void {

@@ -56,3 +56,9 @@ export interface AccessObserver {
   /** A write to a ROM region, which was dropped. */
   romWrite?(addr: number, size: number, kind: AccessKind): void;
 }
+
+/**
+ * Receives a write to a watched page, after the bytes have changed: the write's first address,
+ * its size in bytes and its kind. Called once per watched page the write touches.
+ */
+export type WriteListener = (addr: number, size: number, kind: AccessKind) => void;
