@@ -267,7 +267,7 @@ R.set("setcc", (s, _n, _c, o) => {
 // Chains (see tools/oracle/runners.h): the same instruction sequences, flags kept lazily
 // between steps exactly as a dispatcher would.
 type Reg = "a" | "b" | "c";
-function chain(steps: readonly (readonly [string, Reg, (Reg | undefined)?, number?])[]): Runner {
+function chain(steps: readonly (readonly [string, Reg, (Reg | undefined)?, (number | "cl")?])[]): Runner {
   return (s, size, c, o) => {
     const lo = { a: c.aLo, b: c.bLo, c: c.cLo };
     const hi = { a: c.aHi, b: c.bHi, c: c.cHi };
@@ -283,11 +283,18 @@ function chain(steps: readonly (readonly [string, Reg, (Reg | undefined)?, numbe
         cmp: cpu.cmp,
         test: cpu.test,
       };
-      const counts: Record<string, Counted> = { rcl: cpu.rcl, rcr: cpu.rcr, rol: cpu.rol, shr: cpu.shr };
+      const counts: Record<string, Counted> = {
+        rcl: cpu.rcl,
+        rcr: cpu.rcr,
+        rol: cpu.rol,
+        shr: cpu.shr,
+        shl: cpu.shl,
+      };
       const unaries: Record<string, Unary> = { inc: cpu.inc, dec: cpu.dec, neg: cpu.neg };
-      if (op === "btc") cpu.bitTest(s, size, cpu.BitOp.Complement, lo[x], hi[x], imm!);
+      const n = imm === "cl" ? lo.b & 0xff : imm;
+      if (op === "btc") cpu.bitTest(s, size, cpu.BitOp.Complement, lo[x], hi[x], n!);
       else if (y !== undefined) binaries[op]!(s, size, lo[x], hi[x], lo[y], hi[y]);
-      else if (imm !== undefined) counts[op]!(s, size, lo[x], hi[x], imm);
+      else if (n !== undefined) counts[op]!(s, size, lo[x], hi[x], n);
       else unaries[op]!(s, size, lo[x], hi[x]);
       if (op !== "cmp" && op !== "test") {
         lo[x] = s.out[0]!;
@@ -337,6 +344,16 @@ const CHAINS = {
     ["adc", "c", "b"],
   ]),
 };
+const CHAIN5 = chain([
+  ["add", "a", "b"],
+  ["shl", "c", undefined, "cl"],
+  ["adc", "c", "a"],
+  ["rcr", "a", undefined, "cl"],
+  ["sbb", "a", "c"],
+  ["rol", "c", undefined, "cl"],
+  ["adc", "c", "a"],
+]);
+bySize("chain5_", VEX, CHAIN5, R);
 for (const [prefix, run] of Object.entries(CHAINS)) bySize(prefix, VEX, run, R);
 
 /** The SDM mnemonic of a form name (for the undefined-flags table): `imul3_16` → `imul`. */

@@ -23,6 +23,7 @@ SIZES2(MK_BSWAP, bswap) SIZES3(MK_MOVBE, movbe)
 SIZES4(MK_CMPXCHG, cmpxchg) SIZES4(MK_XADD, xadd)
 SIZES4(MK_CRC, crc32)
 SIZES2(MK_CHAIN, CHAIN1) SIZES2(MK_CHAIN, CHAIN2) SIZES2(MK_CHAIN, CHAIN3) SIZES2(MK_CHAIN, CHAIN4)
+SIZES2(MK_CHAIN_CL, CHAIN5)
 MK_CONV(cbw, "cbtw") MK_CONV(cwde, "cwtl") MK_CONV(cdqe, "cltq")
 MK_CONV(cwd, "cwtd") MK_CONV(cdq, "cltd") MK_CONV(cqo, "cqto")
 
@@ -100,5 +101,6 @@ static const Form CHAIN[] = {
   {"chain1_32", 32, run_CHAIN1_32, G_ABC}, {"chain1_64", 64, run_CHAIN1_64, G_ABC},
   {"chain2_32", 32, run_CHAIN2_32, G_ABC}, {"chain2_64", 64, run_CHAIN2_64, G_ABC},
   {"chain3_32", 32, run_CHAIN3_32, G_ABC}, {"chain3_64", 64, run_CHAIN3_64, G_ABC},
-  {"chain4_32", 32, run_CHAIN4_32, G_ABC}, {"chain4_64", 64, run_CHAIN4_64, G_ABC}, {0, 0, 0, 0}};
+  {"chain4_32", 32, run_CHAIN4_32, G_ABC}, {"chain4_64", 64, run_CHAIN4_64, G_ABC},
+  {"chain5_32", 32, run_CHAIN5_32, G_ABC}, {"chain5_64", 64, run_CHAIN5_64, G_ABC}, {0, 0, 0, 0}};
 /* BCD forms run in compatibility mode (see compat32.S); their runners live in oracle.c. */

@@ -273,6 +273,19 @@ static void run_setcc(Case *k) {
   OP2(adc, S, M, a, a) OP2(cmp, S, M, a, c) OP2(sbb, S, M, a, c)
 #define CHAIN4(S, M) OP2(test, S, M, b, a) OPI(btc, S, M, 7, a) OP2(sbb, S, M, c, b) OPI(rol, S, M, 1, b) \
   OP2(adc, S, M, b, a) OPI(shr, S, M, 1, c) OP2(adc, S, M, b, c)
+/* CHAIN5 shifts and rotates by CL = the low byte of b, often 0 (flags must then pass through). */
+#define OPC(op, sfx, M, x) #op sfx " %%cl, %" M "[" #x "]\n\t"
+#define CHAIN5(S, M) OP2(add, S, M, b, a) OPC(shl, S, M, c) OP2(adc, S, M, a, c) OPC(rcr, S, M, a) \
+  OP2(sbb, S, M, c, a) OPC(rol, S, M, c) OP2(adc, S, M, a, c)
+#define MK_CHAIN_CL(chain, n, sfx, M)                                                            \
+  static void run_##chain##_##n(Case *k) {                                                       \
+    uint64_t a = k->a, b = k->b, c = k->c, f = k->fin;                                           \
+    __asm__ volatile(PRE chain(sfx, M) "pushfq\n\tpop %[f]"                                      \
+                     : [a] "+r"(a), [b] "+c"(b), [c] "+r"(c), [f] "+r"(f) : : "cc", "memory");   \
+    k->r = a;                                                                                    \
+    k->d = c;                                                                                    \
+    k->fout = f;                                                                                 \
+  }
 #define MK_CHAIN(chain, n, sfx, M)                                                               \
   static void run_##chain##_##n(Case *k) {                                                       \
     uint64_t a = k->a, b = k->b, c = k->c, f = k->fin;                                           \
