@@ -300,7 +300,9 @@ export interface VmEntryTarget {
 /**
  * VMLAUNCH (`launch` = true) and VMRESUME (SDM "VMLAUNCH/VMRESUME—Launch/Resume Virtual
  * Machine"): instruction checks, then VM entry (SDM chapter 27) into `target`. On
- * {@link VmxStatus.EnterGuest} the processor is in VMX non-root operation.
+ * {@link VmxStatus.EnterGuest} the processor is in VMX non-root operation. Pass
+ * `controlsAndHostUnchanged` only when the current VMCS's control and host-state fields are those
+ * of a VMCS that already passed the checks (see {@link checkVmEntry}).
  */
 export function vmlaunch(
   s: VmxState,
@@ -308,6 +310,7 @@ export function vmlaunch(
   launch: boolean,
   target: VmEntryTarget,
   result: EntryCheckResult,
+  controlsAndHostUnchanged = false,
 ): VmxStatus {
   const p = prologue(s, cpu);
   if (p >= 0) return p as VmxStatus;
@@ -325,7 +328,14 @@ export function vmlaunch(
   ctx.mem = cpu.memory;
   const mode = cpu.mode();
   ctx.hostLongMode = mode === CpuMode.Long64 || mode === CpuMode.Compatibility;
-  const outcome = performVmEntry(ctx, result, target.cpu, target.guestMsrs, cpu.memory);
+  const outcome = performVmEntry(
+    ctx,
+    result,
+    target.cpu,
+    target.guestMsrs,
+    cpu.memory,
+    controlsAndHostUnchanged,
+  );
   if (outcome === VmEntryOutcome.FailValid) return vmfail(s, cpu, result.error);
   if (outcome === VmEntryOutcome.Failed) return VmxStatus.EntryFailed;
   if (launch) s.current.launchState = LaunchState.Launched;

@@ -35,7 +35,12 @@ import { loadHostState, recordExit, saveGuestState, VmxAbort } from "./vm-exit.j
 import type { VmExitRecord } from "./vm-exit-record.js";
 import { LaunchState, Vmcs } from "./vmcs.js";
 import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
-import { controlsChanged, copyEventInjection, mergeVmcs02Controls } from "./vmcs02-merge.js";
+import {
+  controlsChanged,
+  copyEventInjection,
+  type MergeContext,
+  mergeVmcs02Controls,
+} from "./vmcs02-merge.js";
 import { vmcs12FieldOffset } from "./vmcs12-layout.js";
 import { VmxOperation, VmxState } from "./vmx-state.js";
 import { VmxStatus } from "./vmx-status.js";
@@ -164,6 +169,7 @@ export class NestedVmx {
   private readonly l1proc: ForwardingProcessor;
   private readonly l2view: VmxState;
   private readonly eptScratch = new Uint32Array(2);
+  private readonly mergeContext: MergeContext;
 
   /**
    * @param caps what L1 is offered (and what the hardware implements).
@@ -181,6 +187,15 @@ export class NestedVmx {
     this.l2view = new VmxState(caps);
     this.l2view.operation = VmxOperation.NonRoot;
     this.vmcs02.revisionId = caps.revisionId;
+    this.mergeContext = {
+      caps,
+      hostMem: host.hostMem,
+      l1mem: host.l1mem,
+      l1paToHpa: (a) => host.l1paToHpa(a),
+      pages: host.pages,
+      vpid02: host.vpid02,
+      ept02Pointer: (lo, hi, out) => host.ept.ept02Pointer(lo, hi, out),
+    };
     if (host.shadowing !== false && (caps.proc2May1 & Proc2Ctl.VmcsShadowing) !== 0) {
       initShadowVmcs(host.hostMem, host.pages, caps, this.lastMerged);
     }
@@ -300,12 +315,15 @@ export class NestedVmx {
     }
     const v12 = this.vmcs12;
     const launchBefore = v12.launchState;
+    // VMCS12's controls and host state as at the last merge: skip their re-merge and re-check
+    const unchanged = this.merged && this.l1.hasCurrent && !controlsChanged(v12, this.lastMerged);
     const r = vmlaunch(
       this.l1,
       proc,
       launch,
       { cpu: this.view02, guestMsrs: this.host.l2Msrs },
       this.entryResult,
+      unchanged,
     );
     if (r === VmxStatus.EntryFailed) {
       this.loadL1Host();
@@ -313,16 +331,8 @@ export class NestedVmx {
       return r;
     }
     if (r !== VmxStatus.EnterGuest) return r;
-    if (!this.merged || controlsChanged(v12, this.lastMerged)) {
-      const err = mergeVmcs02Controls(this.vmcs02, this.vmcs01, v12, {
-        caps: this.l1.caps,
-        hostMem: this.host.hostMem,
-        l1mem: this.host.l1mem,
-        l1paToHpa: (a) => this.host.l1paToHpa(a),
-        pages: this.host.pages,
-        vpid02: this.host.vpid02,
-        ept02Pointer: (lo, hi, out) => this.host.ept.ept02Pointer(lo, hi, out),
-      });
+    if (!unchanged) {
+      const err = mergeVmcs02Controls(this.vmcs02, this.vmcs01, v12, this.mergeContext);
       if (err !== VmInstructionError.None) {
         this.l1.operation = VmxOperation.Root;
         v12.launchState = launchBefore;
@@ -352,6 +362,7 @@ export class NestedVmx {
     if (r < EXIT_REASON_LIMIT) this.counters.l2ExitsByReason[r]!++;
     if (this.l0WantsExit(exit)) {
       this.counters.handledInL0++;
+      this.reinjectIdtVectoring(exit);
       return L2ExitRoute.HandledInL0;
     }
     if ((r === ExitReason.Vmread || r === ExitReason.Vmwrite) && this.l1ShadowServes(exit)) {
@@ -360,7 +371,20 @@ export class NestedVmx {
     }
     if (l1WantsExit(this.vmcs12, exit, this.host.l1mem)) return this.reflectToL1(exit);
     this.counters.handledInL0++;
+    this.reinjectIdtVectoring(exit);
     return L2ExitRoute.HandledInL0;
+  }
+
+  /**
+   * An exit L0 handles may have interrupted the delivery of an event to L2 (IDT-vectoring
+   * information valid, SDM 28.2.4): L0 re-injects it through VMCS02 before resuming L2.
+   */
+  private reinjectIdtVectoring(exit: VmExitRecord): void {
+    const info = exit.idtVectoringInfo;
+    if (info >>> 31 === 0) return;
+    this.vmcs02.set(F.VM_ENTRY_INTR_INFO, (info & 0x8000_0fff) >>> 0);
+    this.vmcs02.set(F.VM_ENTRY_EXCEPTION_ERROR_CODE, exit.idtVectoringErrorCode);
+    this.vmcs02.set(F.VM_ENTRY_INSTRUCTION_LEN, exit.instructionLength);
   }
 
   /** L0's own intercepts (KVM's `nested_vmx_l0_wants_exit`), by exit reason, then the host's. */
@@ -434,7 +458,13 @@ export class NestedVmx {
     this.counters.reflected++;
     if (exit.reason < EXIT_REASON_LIMIT) this.counters.reflectedByReason[exit.reason]!++;
     recordExit(v12, exit);
+    const cr0Lo = v12.get32(F.GUEST_CR0);
+    const cr0Hi = v12.getHi(F.GUEST_CR0);
+    const cr4Lo = v12.get32(F.GUEST_CR4);
+    const cr4Hi = v12.getHi(F.GUEST_CR4);
     saveGuestState(v12, this.view02);
+    this.composeCr(F.GUEST_CR0, F.CR0_GUEST_HOST_MASK, F.CR0_READ_SHADOW, cr0Lo, cr0Hi);
+    this.composeCr(F.GUEST_CR4, F.CR4_GUEST_HOST_MASK, F.CR4_READ_SHADOW, cr4Lo, cr4Hi);
     this.l1.operation = VmxOperation.Root;
     this.hw.current = this.vmcs01;
     const n = v12.get32(F.VM_EXIT_MSR_STORE_COUNT);
@@ -448,6 +478,23 @@ export class NestedVmx {
     if (!this.loadL1Host()) return L2ExitRoute.L1Abort;
     this.pushShadow();
     return L2ExitRoute.ReflectedToL1;
+  }
+
+  /**
+   * CR0/CR4 as L1 must see them in VMCS12: bits L1 owns keep VMCS12's value, bits only L0 owns
+   * come from VMCS02's read shadow (what L2 believes), the rest from the hardware value.
+   */
+  private composeCr(guest: number, mask: number, shadow: number, oldLo: number, oldHi: number): void {
+    const v12 = this.vmcs12;
+    const m01lo = this.vmcs01.get32(mask);
+    const m01hi = this.vmcs01.getHi(mask);
+    const m12lo = v12.get32(mask);
+    const m12hi = v12.getHi(mask);
+    const lo =
+      (v12.get32(guest) & ~(m01lo | m12lo)) | (oldLo & m12lo) | (this.vmcs02.get32(shadow) & m01lo & ~m12lo);
+    const hi =
+      (v12.getHi(guest) & ~(m01hi | m12hi)) | (oldHi & m12hi) | (this.vmcs02.getHi(shadow) & m01hi & ~m12hi);
+    v12.set(guest, lo >>> 0, hi >>> 0);
   }
 
   /** Loads VMCS12's host state into VMCS01 and its VM-exit MSR-load area into L1's MSRs. */

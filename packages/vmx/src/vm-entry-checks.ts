@@ -56,6 +56,11 @@ export interface EntryCheck {
   readonly qualification: number;
   /** True when the VMCS passes the check. */
   readonly passes: (c: EntryCheckContext) => boolean;
+  /**
+   * A control/host check whose outcome can change while the control and host fields stay the
+   * same (it reads memory, the processor's mode, or the event-injection or guest fields).
+   */
+  readonly alwaysRecheck: boolean;
 }
 
 // --- helpers ----------------------------------------------------------------------------------
@@ -194,7 +199,20 @@ const check = (
   stage: EntryStage,
   passes: (c: EntryCheckContext) => boolean,
   qualification: number = EntryFailureQual.Default,
-): EntryCheck => ({ id, sdm, stage, qualification, passes });
+): EntryCheck => ({ id, sdm, stage, qualification, passes, alwaysRecheck: RECHECK.has(id) });
+
+/** Control/host checks that read more than the control and host-state fields. */
+const RECHECK = new Set([
+  "ctl.tpr-threshold-vtpr",
+  "ctl.entry.intr-type",
+  "ctl.entry.intr-vector",
+  "ctl.entry.intr-error-code",
+  "ctl.entry.intr-reserved",
+  "ctl.entry.error-code-reserved",
+  "ctl.entry.instruction-length",
+  "host.legacy-mode-no-ia32e",
+  "host.long-mode-host-size",
+]);
 
 function segmentChecks(): EntryCheck[] {
   const out: EntryCheck[] = [];
@@ -990,10 +1008,17 @@ export interface EntryCheckResult {
 /**
  * Runs every VM-entry check in order and reports the first failure: controls -> VMfailValid(7),
  * host state -> VMfailValid(8), guest state -> exit reason 33 with the check's qualification.
- * `out` is reused (no allocation).
+ * `out` is reused (no allocation). With `controlsAndHostUnchanged` (the caller knows the control
+ * and host-state fields are those of a VMCS that passed before), only the guest-state checks and
+ * the control/host checks marked {@link EntryCheck.alwaysRecheck} run — same result, less work.
  */
-export function checkVmEntry(ctx: EntryCheckContext, out: EntryCheckResult): EntryCheckResult {
+export function checkVmEntry(
+  ctx: EntryCheckContext,
+  out: EntryCheckResult,
+  controlsAndHostUnchanged = false,
+): EntryCheckResult {
   for (const chk of ENTRY_CHECKS) {
+    if (controlsAndHostUnchanged && chk.stage !== EntryStage.Guest && !chk.alwaysRecheck) continue;
     if (!chk.passes(ctx)) {
       out.failed = chk;
       out.error =

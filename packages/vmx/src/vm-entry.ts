@@ -46,7 +46,8 @@ export function recordEntryFailure(vmcs: Vmcs, reason: number, qualification: nu
 /**
  * The checks and loads of VM entry after the instruction-level checks of VMLAUNCH/VMRESUME
  * (SDM 27.2-27.4): controls and host state, guest state, then the guest state is loaded into
- * `dst` and the VM-entry MSR-load area into `guestMsrs`.
+ * `dst` and the VM-entry MSR-load area into `guestMsrs`. `controlsAndHostUnchanged`: see
+ * {@link checkVmEntry}.
  */
 export function performVmEntry(
   ctx: EntryCheckContext,
@@ -54,8 +55,9 @@ export function performVmEntry(
   dst: GuestStateAccess,
   guestMsrs: MsrAccess,
   mem: PhysicalMemory,
+  controlsAndHostUnchanged = false,
 ): VmEntryOutcome {
-  checkVmEntry(ctx, result);
+  checkVmEntry(ctx, result, controlsAndHostUnchanged);
   if (result.failed !== null) {
     if (result.error !== 0) return VmEntryOutcome.FailValid;
     recordEntryFailure(ctx.vmcs, ExitReason.EntryFailGuestState, result.failed.qualification);

@@ -67,6 +67,40 @@ const AR_DATA = 0xc093;
 const AR_TSS = 0x8b;
 const AR_UNUSABLE = 0x1_0000;
 
+function hostToGuest(vmcs: Vmcs, dst: GuestStateAccess, guest: number, host: number): void {
+  dst.writeState(guest, vmcs.get32(host), vmcs.getHi(host));
+}
+
+function loadSegment(
+  vmcs: Vmcs,
+  dst: GuestStateAccess,
+  seg: number,
+  hostSel: number,
+  baseLo: number,
+  baseHi: number,
+  ar: number,
+  limit: number,
+): void {
+  dst.writeState(F.GUEST_ES_SELECTOR + 2 * seg, vmcs.get32(hostSel), 0);
+  dst.writeState(F.GUEST_ES_BASE + 2 * seg, baseLo, baseHi);
+  dst.writeState(F.GUEST_ES_LIMIT + 2 * seg, limit, 0);
+  dst.writeState(F.GUEST_ES_AR_BYTES + 2 * seg, ar, 0);
+}
+
+/** A data segment: usable with flat attributes unless its selector is 0 (SDM 28.5.2). */
+function loadDataSegment(
+  vmcs: Vmcs,
+  dst: GuestStateAccess,
+  seg: number,
+  hostSel: number,
+  baseField: number,
+): void {
+  const usable = vmcs.get32(hostSel) !== 0;
+  const bl = baseField < 0 ? 0 : vmcs.get32(baseField);
+  const bh = baseField < 0 ? 0 : vmcs.getHi(baseField);
+  loadSegment(vmcs, dst, seg, hostSel, bl, bh, usable ? AR_DATA : AR_UNUSABLE, 0xffff_ffff);
+}
+
 /**
  * Loads the host-state area of `vmcs` into `dst` (SDM 28.5): control registers, debug
  * registers, MSRs named by the exit controls, segment registers with the fixed attributes the
@@ -75,53 +109,49 @@ const AR_UNUSABLE = 0x1_0000;
 export function loadHostState(vmcs: Vmcs, dst: GuestStateAccess): void {
   const exitCtl = vmcs.get32(F.VM_EXIT_CONTROLS);
   const long = (exitCtl & ExitCtl.HostAddrSpaceSize) !== 0;
-  const w = (guest: number, host: number) => dst.writeState(guest, vmcs.get32(host), vmcs.getHi(host));
-  w(F.GUEST_CR0, F.HOST_CR0);
-  w(F.GUEST_CR3, F.HOST_CR3);
-  w(F.GUEST_CR4, F.HOST_CR4);
+  hostToGuest(vmcs, dst, F.GUEST_CR0, F.HOST_CR0);
+  hostToGuest(vmcs, dst, F.GUEST_CR3, F.HOST_CR3);
+  hostToGuest(vmcs, dst, F.GUEST_CR4, F.HOST_CR4);
   dst.writeState(F.GUEST_DR7, 0x400, 0);
   dst.writeState(F.GUEST_IA32_DEBUGCTL, 0, 0);
   dst.writeState(F.GUEST_SYSENTER_CS, vmcs.get32(F.HOST_IA32_SYSENTER_CS), 0);
-  w(F.GUEST_SYSENTER_ESP, F.HOST_IA32_SYSENTER_ESP);
-  w(F.GUEST_SYSENTER_EIP, F.HOST_IA32_SYSENTER_EIP);
-  if ((exitCtl & ExitCtl.LoadPerfGlobalCtrl) !== 0)
-    w(F.GUEST_IA32_PERF_GLOBAL_CTRL, F.HOST_IA32_PERF_GLOBAL_CTRL);
-  if ((exitCtl & ExitCtl.LoadPat) !== 0) w(F.GUEST_IA32_PAT, F.HOST_IA32_PAT);
+  hostToGuest(vmcs, dst, F.GUEST_SYSENTER_ESP, F.HOST_IA32_SYSENTER_ESP);
+  hostToGuest(vmcs, dst, F.GUEST_SYSENTER_EIP, F.HOST_IA32_SYSENTER_EIP);
+  if ((exitCtl & ExitCtl.LoadPerfGlobalCtrl) !== 0) {
+    hostToGuest(vmcs, dst, F.GUEST_IA32_PERF_GLOBAL_CTRL, F.HOST_IA32_PERF_GLOBAL_CTRL);
+  }
+  if ((exitCtl & ExitCtl.LoadPat) !== 0) hostToGuest(vmcs, dst, F.GUEST_IA32_PAT, F.HOST_IA32_PAT);
   if ((exitCtl & ExitCtl.LoadEfer) !== 0) {
-    w(F.GUEST_IA32_EFER, F.HOST_IA32_EFER);
+    hostToGuest(vmcs, dst, F.GUEST_IA32_EFER, F.HOST_IA32_EFER);
   } else {
     dst.readState(F.GUEST_IA32_EFER, tmp);
     const lmaLme = (1 << 10) | (1 << 8);
     dst.writeState(F.GUEST_IA32_EFER, long ? tmp[0]! | lmaLme : tmp[0]! & ~lmaLme, tmp[1]!);
   }
-  // segment registers
-  const seg = (i: number, hostSel: number, baseLo: number, baseHi: number, ar: number, lim: number) => {
-    dst.writeState(F.GUEST_ES_SELECTOR + 2 * i, vmcs.get32(hostSel), 0);
-    dst.writeState(F.GUEST_ES_BASE + 2 * i, baseLo, baseHi);
-    dst.writeState(F.GUEST_ES_LIMIT + 2 * i, lim, 0);
-    dst.writeState(F.GUEST_ES_AR_BYTES + 2 * i, ar, 0);
-  };
-  const data = (i: number, hostSel: number, baseField: number) => {
-    const usable = vmcs.get32(hostSel) !== 0;
-    const bl = baseField < 0 ? 0 : vmcs.get32(baseField);
-    const bh = baseField < 0 ? 0 : vmcs.getHi(baseField);
-    seg(i, hostSel, bl, bh, usable ? AR_DATA : AR_UNUSABLE, 0xffff_ffff);
-  };
-  data(0, F.HOST_ES_SELECTOR, -1);
-  seg(1, F.HOST_CS_SELECTOR, 0, 0, long ? AR_CODE64 : AR_CODE32, 0xffff_ffff);
-  data(2, F.HOST_SS_SELECTOR, -1);
-  data(3, F.HOST_DS_SELECTOR, -1);
-  data(4, F.HOST_FS_SELECTOR, F.HOST_FS_BASE);
-  data(5, F.HOST_GS_SELECTOR, F.HOST_GS_BASE);
+  loadDataSegment(vmcs, dst, 0, F.HOST_ES_SELECTOR, -1);
+  loadSegment(vmcs, dst, 1, F.HOST_CS_SELECTOR, 0, 0, long ? AR_CODE64 : AR_CODE32, 0xffff_ffff);
+  loadDataSegment(vmcs, dst, 2, F.HOST_SS_SELECTOR, -1);
+  loadDataSegment(vmcs, dst, 3, F.HOST_DS_SELECTOR, -1);
+  loadDataSegment(vmcs, dst, 4, F.HOST_FS_SELECTOR, F.HOST_FS_BASE);
+  loadDataSegment(vmcs, dst, 5, F.HOST_GS_SELECTOR, F.HOST_GS_BASE);
   dst.writeState(F.GUEST_LDTR_SELECTOR, 0, 0);
   dst.writeState(F.GUEST_LDTR_AR_BYTES, AR_UNUSABLE, 0);
-  seg(7, F.HOST_TR_SELECTOR, vmcs.get32(F.HOST_TR_BASE), vmcs.getHi(F.HOST_TR_BASE), AR_TSS, 0x67);
-  w(F.GUEST_GDTR_BASE, F.HOST_GDTR_BASE);
-  w(F.GUEST_IDTR_BASE, F.HOST_IDTR_BASE);
+  loadSegment(
+    vmcs,
+    dst,
+    7,
+    F.HOST_TR_SELECTOR,
+    vmcs.get32(F.HOST_TR_BASE),
+    vmcs.getHi(F.HOST_TR_BASE),
+    AR_TSS,
+    0x67,
+  );
+  hostToGuest(vmcs, dst, F.GUEST_GDTR_BASE, F.HOST_GDTR_BASE);
+  hostToGuest(vmcs, dst, F.GUEST_IDTR_BASE, F.HOST_IDTR_BASE);
   dst.writeState(F.GUEST_GDTR_LIMIT, 0xffff, 0);
   dst.writeState(F.GUEST_IDTR_LIMIT, 0xffff, 0);
-  w(F.GUEST_RIP, F.HOST_RIP);
-  w(F.GUEST_RSP, F.HOST_RSP);
+  hostToGuest(vmcs, dst, F.GUEST_RIP, F.HOST_RIP);
+  hostToGuest(vmcs, dst, F.GUEST_RSP, F.HOST_RSP);
   dst.writeState(F.GUEST_RFLAGS, 2, 0);
   dst.writeState(F.GUEST_ACTIVITY_STATE, 0, 0);
   dst.writeState(F.GUEST_INTERRUPTIBILITY_INFO, 0, 0);

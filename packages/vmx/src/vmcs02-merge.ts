@@ -270,15 +270,23 @@ export function copyEventInjection(vmcs02: Vmcs, vmcs12: Vmcs): void {
   copyField(vmcs02, vmcs12, F.VM_ENTRY_INSTRUCTION_LEN);
 }
 
-/** Slots of VMCS12 whose change requires a full merge: every control field. */
-const CONTROL_SLOTS: readonly number[] = VMCS_FIELDS.flatMap((f, slot) =>
-  fieldKind(f.encoding) === FieldKind.Control && f.encoding !== F.VM_ENTRY_INTR_INFO ? [slot] : [],
-).concat(
+/**
+ * Slots of VMCS12 whose change requires a full merge and a full run of the control/host entry
+ * checks: every control field except event injection, and every host-state field.
+ */
+const CONTROL_SLOTS: readonly number[] = VMCS_FIELDS.flatMap((f, slot) => {
+  const k = fieldKind(f.encoding);
+  const injection =
+    f.encoding === F.VM_ENTRY_INTR_INFO ||
+    f.encoding === F.VM_ENTRY_EXCEPTION_ERROR_CODE ||
+    f.encoding === F.VM_ENTRY_INSTRUCTION_LEN;
+  return (k === FieldKind.Control && !injection) || k === FieldKind.Host ? [slot] : [];
+}).concat(
   // read shadows depend on guest CR0/CR4 too
   [F.GUEST_CR0, F.GUEST_CR4].map((enc) => VMCS_FIELDS.findIndex((f) => f.encoding === enc)),
 );
 
-/** True when any control field of `now` differs from `then` (the VMCS12 of the last merge). */
+/** True when any control or host-state field of `now` differs from `then` (the VMCS12 of the last merge). */
 export function controlsChanged(now: Vmcs, then: Vmcs): boolean {
   const a = now.data;
   const b = then.data;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   CpuMode,
@@ -5,6 +6,8 @@ import {
   VmInstructionError as E,
   type EntryCheckResult,
   VmcsField as F,
+  FieldKind,
+  fieldKind,
   fillLongModeVmcs,
   INVALID_VMCS_POINTER,
   invept,
@@ -15,6 +18,7 @@ import {
   ProcCtl,
   VmxStatus as S,
   storeVmcs12,
+  VMCS_FIELDS,
   VMCS12_LAUNCH_STATE_OFFSET,
   Vmcs,
   VmxCapabilities,
@@ -215,6 +219,41 @@ describe("VMCLEAR / VMPTRLD / VMPTRST", () => {
     expect(cpu.memory.read32(VMCS_A + vmcs12FieldOffset(F.GUEST_RSP), 0)).toBe(0xabcd);
     load(VMCS_A);
     expect(s.current.get32(F.GUEST_RSP)).toBe(0xabcd);
+  });
+
+  it("VMWRITEs survive VMCLEAR and VMPTRLD (property, through the instructions)", () => {
+    enterRoot();
+    const supported = VMCS_FIELDS.filter(
+      (f) => caps.isFieldSupported(f.encoding) && fieldKind(f.encoding) !== FieldKind.ExitInfo,
+    );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...supported),
+            fc.integer({ min: 0, max: 0xffff_ffff }),
+            fc.integer({ min: 0, max: 0xffff_ffff }),
+          ),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (writes) => {
+          load(VMCS_A);
+          for (const [f, lo, hi] of writes)
+            expect(vmwrite(s, cpu, f.encoding, 0, false, lo, hi)).toBe(S.Succeed);
+          const before = Array.from(s.current.data);
+          cpu.pointer(VMCS_A);
+          expect(vmclear(s, cpu)).toBe(S.Succeed);
+          load(VMCS_B); // another VMCS in between
+          load(VMCS_A);
+          for (const [f] of writes) {
+            expect(vmread(s, cpu, f.encoding, 0)).toBe(S.Succeed);
+            const slot = VMCS_FIELDS.indexOf(f);
+            expect(cpu.written).toEqual([before[2 * slot], before[2 * slot + 1]]);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("VMPTRST stores the current-VMCS pointer (all ones when there is none)", () => {

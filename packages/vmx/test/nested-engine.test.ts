@@ -426,4 +426,34 @@ describe("reflection and the way back", () => {
       L2ExitRoute.ReflectedToL1,
     );
   });
+
+  it("an event interrupted by an exit L0 handles is re-injected into L2 through VMCS02", () => {
+    const env = setup();
+    launch(env);
+    const info = encodeInterruptionInfo(14, InterruptionType.HardwareException, true);
+    const route = env.engine.routeL2Exit(
+      l2exit(ExitReason.EptViolation, (e) => {
+        e.idtVectoringInfo = info;
+        e.idtVectoringErrorCode = 6;
+      }),
+    );
+    expect(route).toBe(L2ExitRoute.HandledInL0);
+    expect(env.engine.vmcs02.get32(F.VM_ENTRY_INTR_INFO)).toBe(info);
+    expect(env.engine.vmcs02.get32(F.VM_ENTRY_EXCEPTION_ERROR_CODE)).toBe(6);
+  });
+
+  it("CR0 bits only L0 owns reach VMCS12 as L2 sees them (VMCS02's read shadow)", () => {
+    const env = setup();
+    env.v01.set(F.CR0_GUEST_HOST_MASK, 1 << 16); // L0 owns CR0.WP
+    launch(env);
+    const { engine } = env;
+    const v02 = engine.vmcs02;
+    // L2 cleared WP; L0 emulated that write: the hardware keeps WP = 1, the read shadow shows 0
+    v02.set(F.GUEST_CR0, v02.get32(F.GUEST_CR0) | (1 << 16));
+    v02.set(F.CR0_READ_SHADOW, v02.get32(F.CR0_READ_SHADOW) & ~(1 << 16));
+    engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+    expect(engine.vmcs12.get32(F.GUEST_CR0) & (1 << 16)).toBe(0);
+    expect((engine.vmcs12.get32(F.GUEST_CR0) & 0x8000_0001) >>> 0).toBe(0x8000_0001); // PG, PE from the hardware
+    expect(engine.vmcs12.get32(F.GUEST_CR0) & 8).toBe(8); // TS: L1 owns it, VMCS12 keeps its value
+  });
 });

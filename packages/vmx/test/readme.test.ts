@@ -92,4 +92,4 @@ it("README example: a minimal abstract processor drives VMXON, VMLAUNCH, an exit
   expect(guestRip).toEqual([0x40_0000, 0]);
   expect(hostRip).toEqual([0x10_0000, 0]);
   expect(result).toEqual([ExitReason.Hlt, 0]);
-});
+}, 30_000);
