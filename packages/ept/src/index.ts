@@ -27,6 +27,7 @@ export {
 } from "./shadow-ept.js";
 export { ShadowEptCache, type ShadowEptCacheOptions } from "./shadow-ept-cache.js";
 export { ShadowPageTable, type ShadowPageTableOptions } from "./shadow-page-table.js";
+export { ShadowPageTableCache, type ShadowPageTableCacheOptions } from "./shadow-page-table-cache.js";
 export type { ShadowStats } from "./shadow-tables.js";
 export {
   BumpAllocator,

@@ -47,8 +47,9 @@ export class ShadowPageTable {
    * root and the guest's WP/SMEP/SMAP/PKE (copied by {@link ShadowPageTable.translate}).
    */
   readonly hardware = new GuestPagingWalker();
+  /** The guest paging state this shadow follows (the walker given in the options). */
+  readonly guest: GuestPagingWalker;
   private readonly core: ShadowTables;
-  private readonly guest: GuestPagingWalker;
   private readonly physical: EptWalker | null;
   private readonly rGuest = new WalkResult();
   private readonly rHost = new WalkResult();
@@ -187,6 +188,11 @@ export class ShadowPageTable {
       dropped += this.core.dropGroup(`${size}:${Math.floor(gva / size)}`);
     }
     return dropped;
+  }
+
+  /** Drops everything and returns every page, root included, to the pool (the object is then unusable). */
+  destroy(): void {
+    this.core.destroy();
   }
 
   /** A guest write to CR3 (or a paging-mode change): drops the whole shadow. */
