@@ -1,8 +1,8 @@
+import { OK } from "./generated/operand-kind-ids.js";
 import { ENTRY_FLAGS, ENTRY_OPS, MAP_ROOTS, NODES } from "./generated/tables.js";
 import { type Instruction, InvalidReason, OperandType, Prefix } from "./instruction.js";
-import { OK } from "./generated/operand-kind-ids.js";
 import { Reg } from "./registers.js";
-import { Dim, EntryFlag, MapId, NodeKind } from "./table-format.js";
+import { EntryFlag, MapId, NodeKind } from "./table-format.js";
 
 /** Legacy prefix bytes and REX (40-4F; a prefix in 64-bit mode only). */
 const IS_PREFIX = new Uint8Array(256);
@@ -84,6 +84,8 @@ export class Decoder {
   private rexW = 0;
   private hasRex = false;
   private vvvv = 0;
+  /** Vector-SIB memory operand: register base of the index (0 = ordinary SIB). */
+  private vsib = 0;
   /** An operand field holds a value that no register has (e.g. CR5). */
   private badOperand = false;
   /** 0 = legacy, 1 = VEX, 2 = EVEX, 3 = XOP. */
@@ -147,7 +149,7 @@ export class Decoder {
     this.start = start;
     this.p = start;
     const end = this.end;
-    this.limit = end < start + 15 ? end : start + 15;
+    this.limit = Math.min(end, start + 15);
     ins.bitness = this.bitness;
     ins.ipLo = this.ipLo;
     ins.ipHi = this.ipHi;
@@ -330,7 +332,10 @@ export class Decoder {
       if (kind === NodeKind.Leaf) break;
       if (kind <= NodeKind.InvalidExtra) {
         if (kind !== NodeKind.Invalid && !this.readModrm()) return OUT_OF_BYTES;
-        if (kind === NodeKind.InvalidExtra && this.byte() < 0) return OUT_OF_BYTES;
+        if (kind === NodeKind.InvalidExtra) {
+          // iced-x86 reads the immediate bytes of some undefined forms: payload = their count.
+          for (let i = node >>> 4; i > 0; i--) if (this.byte() < 0) return OUT_OF_BYTES;
+        }
         this.fail(ins, InvalidReason.NoSuchOpcode);
         return 0;
       }
@@ -505,7 +510,7 @@ export class Decoder {
       }
       return op;
     }
-  
+
     return NOT_VEX;
   }
 
@@ -596,14 +601,15 @@ export class Decoder {
         return this.mem(ins, n, 1);
       case 19 /* M */:
         return this.mem(ins, n, 0);
-      case 58 /* Ib */: {
-        if (this.p >= this.limit) return OUT_OF_BYTES;
-        ins.immLo = this.data[this.p++]!;
-        ins.immHi = 0;
-        ins.immSize = 1;
-        ins.opType[n] = OperandType.Immediate;
-        return 0;
-      }
+      case 58 /* Ib */:
+        {
+          if (this.p >= this.limit) return OUT_OF_BYTES;
+          ins.immLo = this.data[this.p++]!;
+          ins.immHi = 0;
+          ins.immSize = 1;
+          ins.opType[n] = OperandType.Immediate;
+          return 0;
+        }
       default:
         return this.operandRare(ins, n, k);
     }
@@ -803,66 +809,101 @@ export class Decoder {
           return 0;
         }
         return this.mem(ins, n, 0);
-      case 65 /* Ibx */: {
-        const v = this.imm(1);
-        if (v < 0) return OUT_OF_BYTES;
-        this.setReg(ins, n, this.vecBase(this.vl) + ((v >> 4) & (this.bitness === 64 ? 15 : 7)));
+      case 116 /* VSIBx */:
+      case 117 /* VSIBy */:
+        {
+          this.vsib = k === 116 ? Reg.XMM : this.vecBase(this.vl);
+          const r = this.mem(ins, n, 0);
+          this.vsib = 0;
+          return r;
+        }
+      case 129 /* aAX */:
+        this.setReg(ins, n, this.gpr(0, this.asz >> 3));
         return 0;
-      }
+      case 134 /* Ga */:
+        this.setReg(ins, n, this.gpr(reg, this.asz >> 3));
+        return 0;
+      case 130 /* EAX */:
+        this.setReg(ins, n, Reg.GPR32);
+        return 0;
+      case 131 /* ECX */:
+        this.setReg(ins, n, Reg.GPR32 + 1);
+        return 0;
+      case 132 /* Ezv */:
+        return this.rm(ins, n, osz === 16 ? 2 : 4, osz === 16 ? 2 : 4);
+      case 133 /* Ibrx */:
+        {
+          const v = this.imm(1);
+          if (v < 0) return OUT_OF_BYTES;
+          this.setReg(ins, n, Reg.XMM + ((v >> 4) & (this.bitness === 64 ? 15 : 7)));
+          return 0;
+        }
+      case 65 /* Ibx */:
+        {
+          const v = this.imm(1);
+          if (v < 0) return OUT_OF_BYTES;
+          this.setReg(ins, n, this.vecBase(this.vl) + ((v >> 4) & (this.bitness === 64 ? 15 : 7)));
+          return 0;
+        }
       case 58 /* Ib */:
-      case 63 /* Ib2 */: {
-        const v = this.imm(1);
-        if (v < 0) return OUT_OF_BYTES;
-        if (k === OK.Ib2) {
-          ins.imm2 = v;
-          ins.opType[n] = OperandType.Immediate2;
-        } else {
+      case 63 /* Ib2 */:
+        {
+          const v = this.imm(1);
+          if (v < 0) return OUT_OF_BYTES;
+          if (k === OK.Ib2) {
+            ins.imm2 = v;
+            ins.opType[n] = OperandType.Immediate2;
+          } else {
+            ins.immLo = v;
+            ins.immHi = 0;
+            ins.immSize = 1;
+            ins.opType[n] = OperandType.Immediate;
+          }
+          return 0;
+        }
+      case 59 /* Ibs */:
+        {
+          const v = this.imm(1);
+          if (v < 0) return OUT_OF_BYTES;
+          const s = (v << 24) >> 24;
+          this.setImm(ins, n, s, oszBytes);
+          return 0;
+        }
+      case 60 /* Iw */:
+        {
+          const v = this.imm(2);
+          if (v < 0) return OUT_OF_BYTES;
           ins.immLo = v;
           ins.immHi = 0;
-          ins.immSize = 1;
-          ins.opType[n] = OperandType.Immediate;
-        }
-        return 0;
-      }
-      case 59 /* Ibs */: {
-        const v = this.imm(1);
-        if (v < 0) return OUT_OF_BYTES;
-        const s = (v << 24) >> 24;
-        this.setImm(ins, n, s, oszBytes);
-        return 0;
-      }
-      case 60 /* Iw */: {
-        const v = this.imm(2);
-        if (v < 0) return OUT_OF_BYTES;
-        ins.immLo = v;
-        ins.immHi = 0;
-        ins.immSize = 2;
-        ins.opType[n] = OperandType.Immediate;
-        return 0;
-      }
-      case 61 /* Iz */: {
-        const v = this.imm(osz === 16 ? 2 : 4);
-        if (v < 0) return OUT_OF_BYTES;
-        this.setImm(ins, n, osz === 16 ? v : v | 0, oszBytes);
-        return 0;
-      }
-      case 62 /* Iv */: {
-        if (osz === 64) {
-          const lo = this.imm(4);
-          if (lo < 0) return OUT_OF_BYTES;
-          const hi = this.imm(4);
-          if (hi < 0) return OUT_OF_BYTES;
-          ins.immLo = lo;
-          ins.immHi = hi;
-          ins.immSize = 8;
+          ins.immSize = 2;
           ins.opType[n] = OperandType.Immediate;
           return 0;
         }
-        const v = this.imm(oszBytes);
-        if (v < 0) return OUT_OF_BYTES;
-        this.setImm(ins, n, v, oszBytes);
-        return 0;
-      }
+      case 61 /* Iz */:
+        {
+          const v = this.imm(osz === 16 ? 2 : 4);
+          if (v < 0) return OUT_OF_BYTES;
+          this.setImm(ins, n, osz === 16 ? v : v | 0, oszBytes);
+          return 0;
+        }
+      case 62 /* Iv */:
+        {
+          if (osz === 64) {
+            const lo = this.imm(4);
+            if (lo < 0) return OUT_OF_BYTES;
+            const hi = this.imm(4);
+            if (hi < 0) return OUT_OF_BYTES;
+            ins.immLo = lo;
+            ins.immHi = hi;
+            ins.immSize = 8;
+            ins.opType[n] = OperandType.Immediate;
+            return 0;
+          }
+          const v = this.imm(oszBytes);
+          if (v < 0) return OUT_OF_BYTES;
+          this.setImm(ins, n, v, oszBytes);
+          return 0;
+        }
       case 64 /* I1 */:
         ins.immLo = 1;
         ins.immHi = 0;
@@ -870,52 +911,55 @@ export class Decoder {
         ins.opType[n] = OperandType.Immediate;
         return 0;
       case 66 /* Jb */:
-      case 67 /* Jz */: {
-        let rel: number;
-        if (k === OK.Jb) {
-          const v = this.imm(1);
-          if (v < 0) return OUT_OF_BYTES;
-          rel = (v << 24) >> 24;
-        } else {
-          const v = this.imm(osz === 16 ? 2 : 4);
-          if (v < 0) return OUT_OF_BYTES;
-          rel = osz === 16 ? (v << 16) >> 16 : v | 0;
+      case 67 /* Jz */:
+        {
+          let rel: number;
+          if (k === OK.Jb) {
+            const v = this.imm(1);
+            if (v < 0) return OUT_OF_BYTES;
+            rel = (v << 24) >> 24;
+          } else {
+            const v = this.imm(osz === 16 ? 2 : 4);
+            if (v < 0) return OUT_OF_BYTES;
+            rel = osz === 16 ? (v << 16) >> 16 : v | 0;
+          }
+          this.branch(ins, n, rel);
+          return 0;
         }
-        this.branch(ins, n, rel);
-        return 0;
-      }
-      case 68 /* Ap */: {
-        const off = this.imm(osz === 16 ? 2 : 4);
-        if (off < 0) return OUT_OF_BYTES;
-        const sel = this.imm(2);
-        if (sel < 0) return OUT_OF_BYTES;
-        ins.farOffset = off;
-        ins.farSelector = sel;
-        ins.opType[n] = OperandType.FarBranch;
-        return 0;
-      }
+      case 68 /* Ap */:
+        {
+          const off = this.imm(osz === 16 ? 2 : 4);
+          if (off < 0) return OUT_OF_BYTES;
+          const sel = this.imm(2);
+          if (sel < 0) return OUT_OF_BYTES;
+          ins.farOffset = off;
+          ins.farSelector = sel;
+          ins.opType[n] = OperandType.FarBranch;
+          return 0;
+        }
       case 69 /* Ob */:
-      case 70 /* Ov */: {
-        const asz = this.asz;
-        const lo = this.imm(asz === 16 ? 2 : 4);
-        if (lo < 0) return OUT_OF_BYTES;
-        let hi = 0;
-        if (asz === 64) {
-          hi = this.imm(4);
-          if (hi < 0) return OUT_OF_BYTES;
+      case 70 /* Ov */:
+        {
+          const asz = this.asz;
+          const lo = this.imm(asz === 16 ? 2 : 4);
+          if (lo < 0) return OUT_OF_BYTES;
+          let hi = 0;
+          if (asz === 64) {
+            hi = this.imm(4);
+            if (hi < 0) return OUT_OF_BYTES;
+          }
+          ins.opType[n] = OperandType.Memory;
+          ins.memBase = 0;
+          ins.memIndex = 0;
+          ins.memScale = 1;
+          ins.memDisp = lo | 0;
+          ins.memDispHi = hi;
+          ins.memDispSize = asz >> 3;
+          ins.memSize = k === OK.Ob ? 1 : oszBytes;
+          ins.memRipRelative = false;
+          ins.memSegment = ins.segmentPrefix || Reg.DS;
+          return 0;
         }
-        ins.opType[n] = OperandType.Memory;
-        ins.memBase = 0;
-        ins.memIndex = 0;
-        ins.memScale = 1;
-        ins.memDisp = lo | 0;
-        ins.memDispHi = hi;
-        ins.memDispSize = asz >> 3;
-        ins.memSize = k === OK.Ob ? 1 : oszBytes;
-        ins.memRipRelative = false;
-        ins.memSegment = ins.segmentPrefix || Reg.DS;
-        return 0;
-      }
       case 71 /* AL */:
         this.setReg(ins, n, Reg.GPR8);
         return 0;
@@ -953,31 +997,33 @@ export class Decoder {
         return 0;
       case 86 /* Zb */:
       case 87 /* Zv */:
-      case 88 /* Zq */: {
-        const num = (this.data[this.p - 1]! & 7) | (this.rexB << 3);
-        this.setReg(ins, n, this.gpr(num, k === OK.Zb ? 1 : oszBytes));
-        return 0;
-      }
+      case 88 /* Zq */:
+        {
+          const num = (this.data[this.p - 1]! & 7) | (this.rexB << 3);
+          this.setReg(ins, n, this.gpr(num, k === OK.Zb ? 1 : oszBytes));
+          return 0;
+        }
       case 89 /* Xb */:
       case 90 /* Xv */:
       case 91 /* Yb */:
       case 92 /* Yv */:
-      case 93 /* Xlat */: {
-        const asz = this.asz;
-        const isY = k === OK.Yb || k === OK.Yv;
-        const num = k === OK.Xlat ? 3 : isY ? 7 : 6;
-        ins.opType[n] = OperandType.Memory;
-        ins.memBase = asz === 64 ? Reg.GPR64 + num : asz === 32 ? Reg.GPR32 + num : Reg.GPR16 + num;
-        ins.memIndex = 0;
-        ins.memScale = 1;
-        ins.memDisp = 0;
-        ins.memDispHi = 0;
-        ins.memDispSize = 0;
-        ins.memSize = k === OK.Xb || k === OK.Yb || k === OK.Xlat ? 1 : oszBytes;
-        ins.memRipRelative = false;
-        ins.memSegment = isY ? Reg.ES : ins.segmentPrefix || Reg.DS;
-        return 0;
-      }
+      case 93 /* Xlat */:
+        {
+          const asz = this.asz;
+          const isY = k === OK.Yb || k === OK.Yv;
+          const num = k === OK.Xlat ? 3 : isY ? 7 : 6;
+          ins.opType[n] = OperandType.Memory;
+          ins.memBase = asz === 64 ? Reg.GPR64 + num : asz === 32 ? Reg.GPR32 + num : Reg.GPR16 + num;
+          ins.memIndex = 0;
+          ins.memScale = 1;
+          ins.memDisp = 0;
+          ins.memDispHi = 0;
+          ins.memDispSize = 0;
+          ins.memSize = k === OK.Xb || k === OK.Yb || k === OK.Xlat ? 1 : oszBytes;
+          ins.memRipRelative = false;
+          ins.memSegment = isY ? Reg.ES : ins.segmentPrefix || Reg.DS;
+          return 0;
+        }
       default: {
         const fixed = FIXED_MEM_SIZE[k]!;
         if (fixed !== 0) return this.mem(ins, n, fixed);
@@ -1115,12 +1161,18 @@ export class Decoder {
         const sib = this.imm(1);
         if (sib < 0) return OUT_OF_BYTES;
         const idx = ((sib >> 3) & 7) | (this.rexX << 3);
-        if (idx !== 4) {
+        if (this.vsib !== 0) {
+          ins.memIndex = this.vsib + idx + 0;
+          ins.memScale = 1 << (sib >> 6);
+        } else if (idx !== 4) {
           ins.memIndex = regBase + idx;
           ins.memScale = 1 << (sib >> 6);
         }
         baseNum = sib & 7;
         if (baseNum === 5 && mod === 0) noBase = true;
+      } else if (this.vsib !== 0) {
+        this.badOperand = true; // VSIB needs a SIB byte
+        if (rmBits === 5 && mod === 0) noBase = true;
       } else if (rmBits === 5 && mod === 0) {
         noBase = true;
         if (this.bitness === 64) {

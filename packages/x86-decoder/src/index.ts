@@ -4,6 +4,7 @@
  */
 export { type DecodedInstruction, type DecodeOptions, decode } from "./decode.js";
 export { Decoder } from "./decoder.js";
+export { AttFormatter } from "./format/att.js";
 export { IntelFormatter } from "./format/intel.js";
 export type { FormatterOptions, SymbolResolver } from "./format/options.js";
 export {
@@ -16,4 +17,3 @@ export {
 } from "./generated/opcodes.js";
 export { Access, Instruction, InvalidReason, OperandType, Prefix, RFlag } from "./instruction.js";
 export { gprSize, REGISTER_COUNT, REGISTER_NAMES, Reg } from "./registers.js";
-export { AttFormatter } from "./format/att.js";

@@ -139,9 +139,9 @@ export const OPERAND_KIND_NAMES = [
   "Uxmm",
   "Hxmm",
   "Ibr", // imm8 shown as is, register in [7:4]
-  "VSIBx", // vector SIB memory, index xmm
-  "VSIBy", // index ymm
-  "VSIBz", // index zmm
+  "VSIBx", // vector SIB memory, index always xmm
+  "VSIBy", // vector SIB memory, index xmm/ymm/zmm by vector length
+  "VSIBz", // (reserved)
   "Mw2", // memory word, register by operand size (for movzx/movsx? not used)
   "Ed64", // 32-bit in legacy modes, r/m64 in 64-bit mode (no REX.W needed)
   "Gd64",
@@ -152,8 +152,13 @@ export const OPERAND_KIND_NAMES = [
   "Gd64r", // 32-bit register outside 64-bit mode, 64-bit inside, from ModRM.reg (invept, vmread)
   "Menv", // x87 environment: 14 or 28 bytes by operand size
   "Mstate", // x87 state: 94 or 108 bytes by operand size
+  "aAX", // AX/EAX/RAX by address size (SVM instructions)
+  "EAX", // always eax
+  "ECX", // always ecx
+  "Ezv", // word register/memory with 16-bit operand size, else dword (MOVSXD)
+  "Ibrx", // register from imm8[7:4], always xmm (FMA4 scalar)
+  "Ga", // general register from ModRM.reg sized by the address size (MOVDIR64B, ENQCMD)
 ] as const;
 
 /** One operand kind name. */
 export type OperandKindName = (typeof OPERAND_KIND_NAMES)[number];
-

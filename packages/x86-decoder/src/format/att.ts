@@ -1,8 +1,8 @@
 import { FORMAT_MNEMONICS } from "../generated/opcodes.js";
+import { OK } from "../generated/operand-kind-ids.js";
 import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_OPS } from "../generated/tables.js";
 import { type Instruction, OperandType } from "../instruction.js";
-import { OK } from "../generated/operand-kind-ids.js";
-import { Reg, REGISTER_NAMES } from "../registers.js";
+import { REGISTER_NAMES, Reg } from "../registers.js";
 import { EntryFlag } from "../table-format.js";
 import { addToHalves, prefixText, showSegment } from "./intel.js";
 import { formatHex, type NumberStyle } from "./number.js";
@@ -60,7 +60,8 @@ export class AttFormatter {
     for (let i = ins.opCount - 1; i >= 0; i--) {
       const k = ENTRY_OPS[base + i]!;
       // GNU as leaves out the implicit st of x87 memory forms.
-      if (k === OK.ST0 && ins.opCount === 2 && (memIdx >= 0 || mn === "fld" || mn.startsWith("fst"))) continue;
+      if (k === OK.ST0 && ins.opCount === 2 && (memIdx >= 0 || mn === "fld" || mn.startsWith("fst")))
+        continue;
       parts.push(this.operand(ins, i, k, flow));
     }
     const s = prefixText(ins, flags) + mn + (parts.length > 0 ? ` ${parts.join(",")}` : "");
@@ -72,7 +73,8 @@ export class AttFormatter {
   }
 
   private operand(ins: Instruction, i: number, k: number, flow: number): string {
-    const star = flow === FLOW_CALLIND || flow === FLOW_JMPIND || flow === FLOW_CALLFARIND || flow === FLOW_JMPFARIND;
+    const star =
+      flow === FLOW_CALLIND || flow === FLOW_JMPIND || flow === FLOW_CALLFARIND || flow === FLOW_JMPFARIND;
     switch (ins.opType[i]) {
       case OperandType.Register:
         return (star ? "*" : "") + this.reg(k === OK.ST0 ? Reg.ST : ins.opReg[i]!);
@@ -100,7 +102,8 @@ export class AttFormatter {
       const asz = ins.addressSize;
       const n = k === OK.Xlat ? 3 : k === OK.Yb || k === OK.Yv ? 7 : 6;
       const r = asz === 64 ? Reg.GPR64 + n : asz === 32 ? Reg.GPR32 + n : Reg.GPR16 + n;
-      const seg = k === OK.Yb || k === OK.Yv || ins.segmentPrefix === 0 ? "" : `%${REGISTER_NAMES[ins.segmentPrefix]}:`;
+      const seg =
+        k === OK.Yb || k === OK.Yv || ins.segmentPrefix === 0 ? "" : `%${REGISTER_NAMES[ins.segmentPrefix]}:`;
       return `${seg}(${this.reg(r)})`;
     }
     let s = showSegment(ins) ? `%${REGISTER_NAMES[ins.segmentPrefix]}:` : "";

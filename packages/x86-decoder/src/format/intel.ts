@@ -1,7 +1,7 @@
 import { FORMAT_MNEMONICS, MNEMONICS } from "../generated/opcodes.js";
+import { OK } from "../generated/operand-kind-ids.js";
 import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_MNEMONIC, ENTRY_OPS } from "../generated/tables.js";
 import { type Instruction, OperandType, Prefix } from "../instruction.js";
-import { OK } from "../generated/operand-kind-ids.js";
 import { REGISTER_NAMES, Reg } from "../registers.js";
 import { EntryFlag } from "../table-format.js";
 import { formatHex, type NumberStyle } from "./number.js";
@@ -275,7 +275,7 @@ export function prefixText(ins: Instruction, flags: number): string {
     else if (flags & EntryFlag.XRelease && mem && rep === 0xf3) s += "xrelease ";
   }
   if (p & Prefix.Lock) s += "lock ";
-  if (rep !== 0 && !(flags & EntryFlag.MandatoryF2F3)) {
+  if (rep !== 0 && (!(flags & EntryFlag.MandatoryF2F3) || flags & EntryFlag.Rep)) {
     if (rep === 0xf2 && flags & EntryFlag.Bnd) s += "bnd ";
     else if (flags & EntryFlag.Rep) s += rep === 0xf2 ? "repne " : "rep ";
     else if (flags & EntryFlag.Repe) s += rep === 0xf2 ? "repne " : "repe ";

@@ -145,8 +145,8 @@ export const Opcode = {
   Bound_Gv_Ma: 68,
   /** `arpl Ew,Gw` (LEGACY 63, defs line 88). */
   Arpl_Ew_Gw: 69,
-  /** `movsxd Gv,Ed` (LEGACY 63, defs line 89). */
-  Movsxd_Gv_Ed: 70,
+  /** `movsxd Gv,Ezv` (LEGACY 63, defs line 89). */
+  Movsxd_Gv_Ezv: 70,
   /** `push Iz` (LEGACY 68, defs line 90). */
   Push_Iz: 71,
   /** `imul Gv,Ev,Iz` (LEGACY 69, defs line 91). */
@@ -705,2568 +705,2720 @@ export const Opcode = {
   Xtest: 348,
   /** `enclu` (0F 01, defs line 371). */
   Enclu: 349,
-  /** `vmrun` (0F 01, defs line 372). */
-  Vmrun: 350,
+  /** `vmrun aAX` (0F 01, defs line 372). */
+  Vmrun_aAX: 350,
   /** `vmmcall` (0F 01, defs line 373). */
   Vmmcall: 351,
-  /** `vmload` (0F 01, defs line 374). */
-  Vmload: 352,
-  /** `vmsave` (0F 01, defs line 375). */
-  Vmsave: 353,
+  /** `vmload aAX` (0F 01, defs line 374). */
+  Vmload_aAX: 352,
+  /** `vmsave aAX` (0F 01, defs line 375). */
+  Vmsave_aAX: 353,
   /** `stgi` (0F 01, defs line 376). */
   Stgi: 354,
   /** `clgi` (0F 01, defs line 377). */
   Clgi: 355,
-  /** `skinit` (0F 01, defs line 378). */
-  Skinit: 356,
-  /** `invlpga` (0F 01, defs line 379). */
-  Invlpga: 357,
+  /** `skinit EAX` (0F 01, defs line 378). */
+  Skinit_EAX: 356,
+  /** `invlpga aAX,ECX` (0F 01, defs line 379). */
+  Invlpga_aAX_ECX: 357,
   /** `serialize` (0F 01, defs line 380). */
   Serialize: 358,
-  /** `rdpkru` (0F 01, defs line 381). */
-  Rdpkru: 359,
-  /** `wrpkru` (0F 01, defs line 382). */
-  Wrpkru: 360,
-  /** `swapgs` (0F 01, defs line 383). */
-  Swapgs: 361,
-  /** `rdtscp` (0F 01, defs line 384). */
-  Rdtscp: 362,
-  /** `monitorx` (0F 01, defs line 385). */
-  Monitorx: 363,
-  /** `mwaitx` (0F 01, defs line 386). */
-  Mwaitx: 364,
-  /** `clzero` (0F 01, defs line 387). */
-  Clzero: 365,
-  /** `rdpru` (0F 01, defs line 388). */
-  Rdpru: 366,
-  /** `invlpgb` (0F 01, defs line 389). */
-  Invlpgb: 367,
-  /** `tlbsync` (0F 01, defs line 390). */
-  Tlbsync: 368,
-  /** `lar Gv,Ewv` (0F 02, defs line 391). */
-  Lar_Gv_Ewv: 369,
-  /** `lsl Gv,Ewv` (0F 03, defs line 392). */
-  Lsl_Gv_Ewv: 370,
-  /** `syscall` (0F 05, defs line 393). */
-  Syscall: 371,
-  /** `clts` (0F 06, defs line 394). */
-  Clts: 372,
-  /** `sysret` (0F 07, defs line 395). */
-  Sysret: 373,
-  /** `invd` (0F 08, defs line 396). */
-  Invd: 374,
-  /** `wbinvd` (0F 09, defs line 397). */
-  Wbinvd: 375,
-  /** `ud2` (0F 0B, defs line 398). */
-  Ud2: 376,
-  /** `prefetch Mb` (0F 0D, defs line 399). */
-  Prefetch_Mb: 377,
-  /** `prefetchw Mb` (0F 0D, defs line 400). */
-  Prefetchw_Mb: 378,
-  /** `prefetchwt1 Mb` (0F 0D, defs line 401). */
-  Prefetchwt1_Mb: 379,
-  /** `prefetchw Mb` (0F 0D, defs line 402). */
-  Prefetchw_Mb_2: 380,
-  /** `prefetch Mb` (0F 0D, defs line 403). */
-  Prefetch_Mb_2: 381,
-  /** `reservednop Ev,Gv` (0F 0D, defs line 404). */
-  Reservednop_Ev_Gv: 382,
-  /** `femms` (0F 0E, defs line 405). */
-  Femms: 383,
-  /** `movups V,W` (0F 10, defs line 407). */
-  Movups_V_W: 384,
-  /** `movupd V,W` (0F 10, defs line 408). */
-  Movupd_V_W: 385,
-  /** `movss V,Wd` (0F 10, defs line 409). */
-  Movss_V_Wd: 386,
-  /** `movsd V,Wq` (0F 10, defs line 410). */
-  Movsd_V_Wq: 387,
-  /** `movups W,V` (0F 11, defs line 411). */
-  Movups_W_V: 388,
-  /** `movupd W,V` (0F 11, defs line 412). */
-  Movupd_W_V: 389,
-  /** `movss Wd,V` (0F 11, defs line 413). */
-  Movss_Wd_V: 390,
-  /** `movsd Wq,V` (0F 11, defs line 414). */
-  Movsd_Wq_V: 391,
-  /** `movlps V,Mq` (0F 12, defs line 415). */
-  Movlps_V_Mq: 392,
-  /** `movhlps V,U` (0F 12, defs line 416). */
-  Movhlps_V_U: 393,
-  /** `movlpd V,Mq` (0F 12, defs line 417). */
-  Movlpd_V_Mq: 394,
-  /** `movsldup V,W` (0F 12, defs line 418). */
-  Movsldup_V_W: 395,
-  /** `movddup V,Wq` (0F 12, defs line 419). */
-  Movddup_V_Wq: 396,
-  /** `movlps Mq,V` (0F 13, defs line 420). */
-  Movlps_Mq_V: 397,
-  /** `movlpd Mq,V` (0F 13, defs line 421). */
-  Movlpd_Mq_V: 398,
-  /** `unpcklps V,W` (0F 14, defs line 422). */
-  Unpcklps_V_W: 399,
-  /** `unpcklpd V,W` (0F 14, defs line 423). */
-  Unpcklpd_V_W: 400,
-  /** `unpckhps V,W` (0F 15, defs line 424). */
-  Unpckhps_V_W: 401,
-  /** `unpckhpd V,W` (0F 15, defs line 425). */
-  Unpckhpd_V_W: 402,
-  /** `movhps V,Mq` (0F 16, defs line 426). */
-  Movhps_V_Mq: 403,
-  /** `movlhps V,U` (0F 16, defs line 427). */
-  Movlhps_V_U: 404,
-  /** `movhpd V,Mq` (0F 16, defs line 428). */
-  Movhpd_V_Mq: 405,
-  /** `movshdup V,W` (0F 16, defs line 429). */
-  Movshdup_V_W: 406,
-  /** `movhps Mq,V` (0F 17, defs line 430). */
-  Movhps_Mq_V: 407,
-  /** `movhpd Mq,V` (0F 17, defs line 431). */
-  Movhpd_Mq_V: 408,
-  /** `prefetchnta Mb` (0F 18, defs line 432). */
-  Prefetchnta_Mb: 409,
-  /** `prefetcht0 Mb` (0F 18, defs line 433). */
-  Prefetcht0_Mb: 410,
-  /** `prefetcht1 Mb` (0F 18, defs line 434). */
-  Prefetcht1_Mb: 411,
-  /** `prefetcht2 Mb` (0F 18, defs line 435). */
-  Prefetcht2_Mb: 412,
-  /** `cldemote Mb` (0F 1C, defs line 436). */
-  Cldemote_Mb: 413,
-  /** `prefetchit1 Mb` (0F 18, defs line 437). */
-  Prefetchit1_Mb: 414,
-  /** `prefetchit0 Mb` (0F 18, defs line 438). */
-  Prefetchit0_Mb: 415,
-  /** `reservednop Ev,Gv` (0F 18, defs line 439). */
-  Reservednop_Ev_Gv_2: 416,
-  /** `reservednop Ev,Gv` (0F 19, defs line 440). */
-  Reservednop_Ev_Gv_3: 417,
-  /** `reservednop Ev,Gv` (0F 1A, defs line 441). */
-  Reservednop_Ev_Gv_4: 418,
-  /** `reservednop Ev,Gv` (0F 1B, defs line 442). */
-  Reservednop_Ev_Gv_5: 419,
-  /** `reservednop Ev,Gv` (0F 1C, defs line 443). */
-  Reservednop_Ev_Gv_6: 420,
-  /** `reservednop Ev,Gv` (0F 1D, defs line 444). */
-  Reservednop_Ev_Gv_7: 421,
-  /** `reservednop Ev,Gv` (0F 1E, defs line 445). */
-  Reservednop_Ev_Gv_8: 422,
-  /** `reservednop Ev,Gv` (0F 1F, defs line 446). */
-  Reservednop_Ev_Gv_9: 423,
-  /** `nop Ev` (0F 1F, defs line 447). */
-  Nop_Ev: 424,
-  /** `endbr64` (0F 1E, defs line 448). */
-  Endbr64: 425,
-  /** `endbr32` (0F 1E, defs line 449). */
-  Endbr32: 426,
-  /** `rdsspd Rd` (0F 1E, defs line 450). */
-  Rdsspd_Rd: 427,
-  /** `rdsspq Rq` (0F 1E, defs line 451). */
-  Rdsspq_Rq: 428,
-  /** `mov Rcr,Cd` (0F 20, defs line 453). */
-  Mov_Rcr_Cd: 429,
-  /** `mov Rcr,Dd` (0F 21, defs line 454). */
-  Mov_Rcr_Dd: 430,
-  /** `mov Cd,Rcr` (0F 22, defs line 455). */
-  Mov_Cd_Rcr: 431,
-  /** `mov Dd,Rcr` (0F 23, defs line 456). */
-  Mov_Dd_Rcr: 432,
-  /** `movaps V,W` (0F 28, defs line 458). */
-  Movaps_V_W: 433,
-  /** `movapd V,W` (0F 28, defs line 459). */
-  Movapd_V_W: 434,
-  /** `movaps W,V` (0F 29, defs line 460). */
-  Movaps_W_V: 435,
-  /** `movapd W,V` (0F 29, defs line 461). */
-  Movapd_W_V: 436,
-  /** `cvtpi2ps V,Qq` (0F 2A, defs line 462). */
-  Cvtpi2ps_V_Qq: 437,
-  /** `cvtpi2pd V,Qq` (0F 2A, defs line 463). */
-  Cvtpi2pd_V_Qq: 438,
-  /** `cvtsi2ss V,Ey` (0F 2A, defs line 464). */
-  Cvtsi2ss_V_Ey: 439,
-  /** `cvtsi2sd V,Ey` (0F 2A, defs line 465). */
-  Cvtsi2sd_V_Ey: 440,
-  /** `movntps Mdq,V` (0F 2B, defs line 466). */
-  Movntps_Mdq_V: 441,
-  /** `movntpd Mdq,V` (0F 2B, defs line 467). */
-  Movntpd_Mdq_V: 442,
-  /** `cvttps2pi Pq,Wq` (0F 2C, defs line 468). */
-  Cvttps2pi_Pq_Wq: 443,
-  /** `cvttpd2pi Pq,W` (0F 2C, defs line 469). */
-  Cvttpd2pi_Pq_W: 444,
-  /** `cvttss2si Gy,Wd` (0F 2C, defs line 470). */
-  Cvttss2si_Gy_Wd: 445,
-  /** `cvttsd2si Gy,Wq` (0F 2C, defs line 471). */
-  Cvttsd2si_Gy_Wq: 446,
-  /** `cvtps2pi Pq,Wq` (0F 2D, defs line 472). */
-  Cvtps2pi_Pq_Wq: 447,
-  /** `cvtpd2pi Pq,W` (0F 2D, defs line 473). */
-  Cvtpd2pi_Pq_W: 448,
-  /** `cvtss2si Gy,Wd` (0F 2D, defs line 474). */
-  Cvtss2si_Gy_Wd: 449,
-  /** `cvtsd2si Gy,Wq` (0F 2D, defs line 475). */
-  Cvtsd2si_Gy_Wq: 450,
-  /** `ucomiss V,Wd` (0F 2E, defs line 476). */
-  Ucomiss_V_Wd: 451,
-  /** `ucomisd V,Wq` (0F 2E, defs line 477). */
-  Ucomisd_V_Wq: 452,
-  /** `comiss V,Wd` (0F 2F, defs line 478). */
-  Comiss_V_Wd: 453,
-  /** `comisd V,Wq` (0F 2F, defs line 479). */
-  Comisd_V_Wq: 454,
-  /** `wrmsr` (0F 30, defs line 481). */
-  Wrmsr: 455,
-  /** `rdtsc` (0F 31, defs line 482). */
-  Rdtsc: 456,
-  /** `rdmsr` (0F 32, defs line 483). */
-  Rdmsr: 457,
-  /** `rdpmc` (0F 33, defs line 484). */
-  Rdpmc: 458,
-  /** `sysenter` (0F 34, defs line 485). */
-  Sysenter: 459,
-  /** `sysexit` (0F 35, defs line 486). */
-  Sysexit: 460,
-  /** `getsec` (0F 37, defs line 487). */
-  Getsec: 461,
-  /** `cmovo Gv,Ev` (0F 40, defs line 489). */
-  Cmovo_Gv_Ev: 462,
-  /** `cmovno Gv,Ev` (0F 41, defs line 490). */
-  Cmovno_Gv_Ev: 463,
-  /** `cmovb Gv,Ev` (0F 42, defs line 491). */
-  Cmovb_Gv_Ev: 464,
-  /** `cmovae Gv,Ev` (0F 43, defs line 492). */
-  Cmovae_Gv_Ev: 465,
-  /** `cmove Gv,Ev` (0F 44, defs line 493). */
-  Cmove_Gv_Ev: 466,
-  /** `cmovne Gv,Ev` (0F 45, defs line 494). */
-  Cmovne_Gv_Ev: 467,
-  /** `cmovbe Gv,Ev` (0F 46, defs line 495). */
-  Cmovbe_Gv_Ev: 468,
-  /** `cmova Gv,Ev` (0F 47, defs line 496). */
-  Cmova_Gv_Ev: 469,
-  /** `cmovs Gv,Ev` (0F 48, defs line 497). */
-  Cmovs_Gv_Ev: 470,
-  /** `cmovns Gv,Ev` (0F 49, defs line 498). */
-  Cmovns_Gv_Ev: 471,
-  /** `cmovp Gv,Ev` (0F 4A, defs line 499). */
-  Cmovp_Gv_Ev: 472,
-  /** `cmovnp Gv,Ev` (0F 4B, defs line 500). */
-  Cmovnp_Gv_Ev: 473,
-  /** `cmovl Gv,Ev` (0F 4C, defs line 501). */
-  Cmovl_Gv_Ev: 474,
-  /** `cmovge Gv,Ev` (0F 4D, defs line 502). */
-  Cmovge_Gv_Ev: 475,
-  /** `cmovle Gv,Ev` (0F 4E, defs line 503). */
-  Cmovle_Gv_Ev: 476,
-  /** `cmovg Gv,Ev` (0F 4F, defs line 504). */
-  Cmovg_Gv_Ev: 477,
-  /** `movmskps Gy,U` (0F 50, defs line 506). */
-  Movmskps_Gy_U: 478,
-  /** `movmskpd Gy,U` (0F 50, defs line 507). */
-  Movmskpd_Gy_U: 479,
-  /** `sqrtps V,W` (0F 51, defs line 508). */
-  Sqrtps_V_W: 480,
-  /** `sqrtpd V,W` (0F 51, defs line 509). */
-  Sqrtpd_V_W: 481,
-  /** `sqrtss V,Wd` (0F 51, defs line 510). */
-  Sqrtss_V_Wd: 482,
-  /** `sqrtsd V,Wq` (0F 51, defs line 511). */
-  Sqrtsd_V_Wq: 483,
-  /** `rsqrtps V,W` (0F 52, defs line 512). */
-  Rsqrtps_V_W: 484,
-  /** `rsqrtss V,Wd` (0F 52, defs line 513). */
-  Rsqrtss_V_Wd: 485,
-  /** `rcpps V,W` (0F 53, defs line 514). */
-  Rcpps_V_W: 486,
-  /** `rcpss V,Wd` (0F 53, defs line 515). */
-  Rcpss_V_Wd: 487,
-  /** `andps V,W` (0F 54, defs line 516). */
-  Andps_V_W: 488,
-  /** `andpd V,W` (0F 54, defs line 517). */
-  Andpd_V_W: 489,
-  /** `andnps V,W` (0F 55, defs line 518). */
-  Andnps_V_W: 490,
-  /** `andnpd V,W` (0F 55, defs line 519). */
-  Andnpd_V_W: 491,
-  /** `orps V,W` (0F 56, defs line 520). */
-  Orps_V_W: 492,
-  /** `orpd V,W` (0F 56, defs line 521). */
-  Orpd_V_W: 493,
-  /** `xorps V,W` (0F 57, defs line 522). */
-  Xorps_V_W: 494,
-  /** `xorpd V,W` (0F 57, defs line 523). */
-  Xorpd_V_W: 495,
-  /** `addps V,W` (0F 58, defs line 524). */
-  Addps_V_W: 496,
-  /** `addpd V,W` (0F 58, defs line 525). */
-  Addpd_V_W: 497,
-  /** `addss V,Wd` (0F 58, defs line 526). */
-  Addss_V_Wd: 498,
-  /** `addsd V,Wq` (0F 58, defs line 527). */
-  Addsd_V_Wq: 499,
-  /** `mulps V,W` (0F 59, defs line 528). */
-  Mulps_V_W: 500,
-  /** `mulpd V,W` (0F 59, defs line 529). */
-  Mulpd_V_W: 501,
-  /** `mulss V,Wd` (0F 59, defs line 530). */
-  Mulss_V_Wd: 502,
-  /** `mulsd V,Wq` (0F 59, defs line 531). */
-  Mulsd_V_Wq: 503,
-  /** `cvtps2pd V,Wq` (0F 5A, defs line 533). */
-  Cvtps2pd_V_Wq: 504,
-  /** `cvtpd2ps V,W` (0F 5A, defs line 534). */
-  Cvtpd2ps_V_W: 505,
-  /** `cvtss2sd V,Wd` (0F 5A, defs line 535). */
-  Cvtss2sd_V_Wd: 506,
-  /** `cvtsd2ss V,Wq` (0F 5A, defs line 536). */
-  Cvtsd2ss_V_Wq: 507,
-  /** `cvtdq2ps V,W` (0F 5B, defs line 537). */
-  Cvtdq2ps_V_W: 508,
-  /** `cvtps2dq V,W` (0F 5B, defs line 538). */
-  Cvtps2dq_V_W: 509,
-  /** `cvttps2dq V,W` (0F 5B, defs line 539). */
-  Cvttps2dq_V_W: 510,
-  /** `subps V,W` (0F 5C, defs line 541). */
-  Subps_V_W: 511,
-  /** `subpd V,W` (0F 5C, defs line 542). */
-  Subpd_V_W: 512,
-  /** `subss V,Wd` (0F 5C, defs line 543). */
-  Subss_V_Wd: 513,
-  /** `subsd V,Wq` (0F 5C, defs line 544). */
-  Subsd_V_Wq: 514,
-  /** `minps V,W` (0F 5D, defs line 545). */
-  Minps_V_W: 515,
-  /** `minpd V,W` (0F 5D, defs line 546). */
-  Minpd_V_W: 516,
-  /** `minss V,Wd` (0F 5D, defs line 547). */
-  Minss_V_Wd: 517,
-  /** `minsd V,Wq` (0F 5D, defs line 548). */
-  Minsd_V_Wq: 518,
-  /** `divps V,W` (0F 5E, defs line 549). */
-  Divps_V_W: 519,
-  /** `divpd V,W` (0F 5E, defs line 550). */
-  Divpd_V_W: 520,
-  /** `divss V,Wd` (0F 5E, defs line 551). */
-  Divss_V_Wd: 521,
-  /** `divsd V,Wq` (0F 5E, defs line 552). */
-  Divsd_V_Wq: 522,
-  /** `maxps V,W` (0F 5F, defs line 553). */
-  Maxps_V_W: 523,
-  /** `maxpd V,W` (0F 5F, defs line 554). */
-  Maxpd_V_W: 524,
-  /** `maxss V,Wd` (0F 5F, defs line 555). */
-  Maxss_V_Wd: 525,
-  /** `maxsd V,Wq` (0F 5F, defs line 556). */
-  Maxsd_V_Wq: 526,
-  /** `punpcklbw Pq,Qd` (0F 60, defs line 558). */
-  Punpcklbw_Pq_Qd: 527,
-  /** `punpcklbw V,W` (0F 60, defs line 559). */
-  Punpcklbw_V_W: 528,
-  /** `punpcklwd Pq,Qd` (0F 61, defs line 560). */
-  Punpcklwd_Pq_Qd: 529,
-  /** `punpcklwd V,W` (0F 61, defs line 561). */
-  Punpcklwd_V_W: 530,
-  /** `punpckldq Pq,Qd` (0F 62, defs line 562). */
-  Punpckldq_Pq_Qd: 531,
-  /** `punpckldq V,W` (0F 62, defs line 563). */
-  Punpckldq_V_W: 532,
-  /** `packsswb Pq,Qq` (0F 63, defs line 564). */
-  Packsswb_Pq_Qq: 533,
-  /** `packsswb V,W` (0F 63, defs line 565). */
-  Packsswb_V_W: 534,
-  /** `pcmpgtb Pq,Qq` (0F 64, defs line 566). */
-  Pcmpgtb_Pq_Qq: 535,
-  /** `pcmpgtb V,W` (0F 64, defs line 567). */
-  Pcmpgtb_V_W: 536,
-  /** `pcmpgtw Pq,Qq` (0F 65, defs line 568). */
-  Pcmpgtw_Pq_Qq: 537,
-  /** `pcmpgtw V,W` (0F 65, defs line 569). */
-  Pcmpgtw_V_W: 538,
-  /** `pcmpgtd Pq,Qq` (0F 66, defs line 570). */
-  Pcmpgtd_Pq_Qq: 539,
-  /** `pcmpgtd V,W` (0F 66, defs line 571). */
-  Pcmpgtd_V_W: 540,
-  /** `packuswb Pq,Qq` (0F 67, defs line 572). */
-  Packuswb_Pq_Qq: 541,
-  /** `packuswb V,W` (0F 67, defs line 573). */
-  Packuswb_V_W: 542,
-  /** `punpckhbw Pq,Qq` (0F 68, defs line 574). */
-  Punpckhbw_Pq_Qq: 543,
-  /** `punpckhbw V,W` (0F 68, defs line 575). */
-  Punpckhbw_V_W: 544,
-  /** `punpckhwd Pq,Qq` (0F 69, defs line 576). */
-  Punpckhwd_Pq_Qq: 545,
-  /** `punpckhwd V,W` (0F 69, defs line 577). */
-  Punpckhwd_V_W: 546,
-  /** `punpckhdq Pq,Qq` (0F 6A, defs line 578). */
-  Punpckhdq_Pq_Qq: 547,
-  /** `punpckhdq V,W` (0F 6A, defs line 579). */
-  Punpckhdq_V_W: 548,
-  /** `packssdw Pq,Qq` (0F 6B, defs line 580). */
-  Packssdw_Pq_Qq: 549,
-  /** `packssdw V,W` (0F 6B, defs line 581). */
-  Packssdw_V_W: 550,
-  /** `punpcklqdq V,W` (0F 6C, defs line 582). */
-  Punpcklqdq_V_W: 551,
-  /** `punpckhqdq V,W` (0F 6D, defs line 583). */
-  Punpckhqdq_V_W: 552,
-  /** `movd Pq,Ed` (0F 6E, defs line 584). */
-  Movd_Pq_Ed: 553,
-  /** `movq Pq,Eq` (0F 6E, defs line 585). */
-  Movq_Pq_Eq: 554,
-  /** `movd V,Ed` (0F 6E, defs line 586). */
-  Movd_V_Ed: 555,
-  /** `movq V,Eq` (0F 6E, defs line 587). */
-  Movq_V_Eq: 556,
-  /** `movq Pq,Qq` (0F 6F, defs line 588). */
-  Movq_Pq_Qq: 557,
-  /** `movdqa V,W` (0F 6F, defs line 589). */
-  Movdqa_V_W: 558,
-  /** `movdqu V,W` (0F 6F, defs line 590). */
-  Movdqu_V_W: 559,
-  /** `pshufw Pq,Qq,Ib` (0F 70, defs line 591). */
-  Pshufw_Pq_Qq_Ib: 560,
-  /** `pshufd V,W,Ib` (0F 70, defs line 592). */
-  Pshufd_V_W_Ib: 561,
-  /** `pshufhw V,W,Ib` (0F 70, defs line 593). */
-  Pshufhw_V_W_Ib: 562,
-  /** `pshuflw V,W,Ib` (0F 70, defs line 594). */
-  Pshuflw_V_W_Ib: 563,
-  /** `psrlw Nq,Ib` (0F 71, defs line 595). */
-  Psrlw_Nq_Ib: 564,
-  /** `psrlw U,Ib` (0F 71, defs line 596). */
-  Psrlw_U_Ib: 565,
-  /** `psraw Nq,Ib` (0F 71, defs line 597). */
-  Psraw_Nq_Ib: 566,
-  /** `psraw U,Ib` (0F 71, defs line 598). */
-  Psraw_U_Ib: 567,
-  /** `psllw Nq,Ib` (0F 71, defs line 599). */
-  Psllw_Nq_Ib: 568,
-  /** `psllw U,Ib` (0F 71, defs line 600). */
-  Psllw_U_Ib: 569,
-  /** `psrld Nq,Ib` (0F 72, defs line 601). */
-  Psrld_Nq_Ib: 570,
-  /** `psrld U,Ib` (0F 72, defs line 602). */
-  Psrld_U_Ib: 571,
-  /** `psrad Nq,Ib` (0F 72, defs line 603). */
-  Psrad_Nq_Ib: 572,
-  /** `psrad U,Ib` (0F 72, defs line 604). */
-  Psrad_U_Ib: 573,
-  /** `pslld Nq,Ib` (0F 72, defs line 605). */
-  Pslld_Nq_Ib: 574,
-  /** `pslld U,Ib` (0F 72, defs line 606). */
-  Pslld_U_Ib: 575,
-  /** `psrlq Nq,Ib` (0F 73, defs line 607). */
-  Psrlq_Nq_Ib: 576,
-  /** `psrlq U,Ib` (0F 73, defs line 608). */
-  Psrlq_U_Ib: 577,
-  /** `psrldq U,Ib` (0F 73, defs line 609). */
-  Psrldq_U_Ib: 578,
-  /** `psllq Nq,Ib` (0F 73, defs line 610). */
-  Psllq_Nq_Ib: 579,
-  /** `psllq U,Ib` (0F 73, defs line 611). */
-  Psllq_U_Ib: 580,
-  /** `pslldq U,Ib` (0F 73, defs line 612). */
-  Pslldq_U_Ib: 581,
-  /** `pcmpeqb Pq,Qq` (0F 74, defs line 613). */
-  Pcmpeqb_Pq_Qq: 582,
-  /** `pcmpeqb V,W` (0F 74, defs line 614). */
-  Pcmpeqb_V_W: 583,
-  /** `pcmpeqw Pq,Qq` (0F 75, defs line 615). */
-  Pcmpeqw_Pq_Qq: 584,
-  /** `pcmpeqw V,W` (0F 75, defs line 616). */
-  Pcmpeqw_V_W: 585,
-  /** `pcmpeqd Pq,Qq` (0F 76, defs line 617). */
-  Pcmpeqd_Pq_Qq: 586,
-  /** `pcmpeqd V,W` (0F 76, defs line 618). */
-  Pcmpeqd_V_W: 587,
-  /** `emms` (0F 77, defs line 619). */
-  Emms: 588,
-  /** `vmread Ed64,Gd64r` (0F 78, defs line 620). */
-  Vmread_Ed64_Gd64r: 589,
-  /** `extrq U,Ib,Ib2` (0F 78, defs line 621). */
-  Extrq_U_Ib_Ib2: 590,
-  /** `insertq V,U,Ib,Ib2` (0F 78, defs line 622). */
-  Insertq_V_U_Ib_Ib2: 591,
-  /** `vmwrite Gd64r,Ed64` (0F 79, defs line 623). */
-  Vmwrite_Gd64r_Ed64: 592,
-  /** `extrq V,U` (0F 79, defs line 624). */
-  Extrq_V_U: 593,
-  /** `insertq V,U` (0F 79, defs line 625). */
-  Insertq_V_U: 594,
-  /** `haddpd V,W` (0F 7C, defs line 626). */
-  Haddpd_V_W: 595,
-  /** `haddps V,W` (0F 7C, defs line 627). */
-  Haddps_V_W: 596,
-  /** `hsubpd V,W` (0F 7D, defs line 628). */
-  Hsubpd_V_W: 597,
-  /** `hsubps V,W` (0F 7D, defs line 629). */
-  Hsubps_V_W: 598,
-  /** `movd Ed,Pq` (0F 7E, defs line 630). */
-  Movd_Ed_Pq: 599,
-  /** `movq Eq,Pq` (0F 7E, defs line 631). */
-  Movq_Eq_Pq: 600,
-  /** `movd Ed,V` (0F 7E, defs line 632). */
-  Movd_Ed_V: 601,
-  /** `movq Eq,V` (0F 7E, defs line 633). */
-  Movq_Eq_V: 602,
-  /** `movq V,Wq` (0F 7E, defs line 634). */
-  Movq_V_Wq: 603,
-  /** `movq Qq,Pq` (0F 7F, defs line 635). */
-  Movq_Qq_Pq: 604,
-  /** `movdqa W,V` (0F 7F, defs line 636). */
-  Movdqa_W_V: 605,
-  /** `movdqu W,V` (0F 7F, defs line 637). */
-  Movdqu_W_V: 606,
-  /** `jo Jz` (0F 80, defs line 639). */
-  Jo_Jz: 607,
-  /** `jno Jz` (0F 81, defs line 640). */
-  Jno_Jz: 608,
-  /** `jb Jz` (0F 82, defs line 641). */
-  Jb_Jz: 609,
-  /** `jae Jz` (0F 83, defs line 642). */
-  Jae_Jz: 610,
-  /** `je Jz` (0F 84, defs line 643). */
-  Je_Jz: 611,
-  /** `jne Jz` (0F 85, defs line 644). */
-  Jne_Jz: 612,
-  /** `jbe Jz` (0F 86, defs line 645). */
-  Jbe_Jz: 613,
-  /** `ja Jz` (0F 87, defs line 646). */
-  Ja_Jz: 614,
-  /** `js Jz` (0F 88, defs line 647). */
-  Js_Jz: 615,
-  /** `jns Jz` (0F 89, defs line 648). */
-  Jns_Jz: 616,
-  /** `jp Jz` (0F 8A, defs line 649). */
-  Jp_Jz: 617,
-  /** `jnp Jz` (0F 8B, defs line 650). */
-  Jnp_Jz: 618,
-  /** `jl Jz` (0F 8C, defs line 651). */
-  Jl_Jz: 619,
-  /** `jge Jz` (0F 8D, defs line 652). */
-  Jge_Jz: 620,
-  /** `jle Jz` (0F 8E, defs line 653). */
-  Jle_Jz: 621,
-  /** `jg Jz` (0F 8F, defs line 654). */
-  Jg_Jz: 622,
-  /** `seto Eb` (0F 90, defs line 655). */
-  Seto_Eb: 623,
-  /** `setno Eb` (0F 91, defs line 656). */
-  Setno_Eb: 624,
-  /** `setb Eb` (0F 92, defs line 657). */
-  Setb_Eb: 625,
-  /** `setae Eb` (0F 93, defs line 658). */
-  Setae_Eb: 626,
-  /** `sete Eb` (0F 94, defs line 659). */
-  Sete_Eb: 627,
-  /** `setne Eb` (0F 95, defs line 660). */
-  Setne_Eb: 628,
-  /** `setbe Eb` (0F 96, defs line 661). */
-  Setbe_Eb: 629,
-  /** `seta Eb` (0F 97, defs line 662). */
-  Seta_Eb: 630,
-  /** `sets Eb` (0F 98, defs line 663). */
-  Sets_Eb: 631,
-  /** `setns Eb` (0F 99, defs line 664). */
-  Setns_Eb: 632,
-  /** `setp Eb` (0F 9A, defs line 665). */
-  Setp_Eb: 633,
-  /** `setnp Eb` (0F 9B, defs line 666). */
-  Setnp_Eb: 634,
-  /** `setl Eb` (0F 9C, defs line 667). */
-  Setl_Eb: 635,
-  /** `setge Eb` (0F 9D, defs line 668). */
-  Setge_Eb: 636,
-  /** `setle Eb` (0F 9E, defs line 669). */
-  Setle_Eb: 637,
-  /** `setg Eb` (0F 9F, defs line 670). */
-  Setg_Eb: 638,
-  /** `push FS` (0F A0, defs line 671). */
-  Push_FS: 639,
-  /** `pop FS` (0F A1, defs line 672). */
-  Pop_FS: 640,
-  /** `cpuid` (0F A2, defs line 673). */
-  Cpuid: 641,
-  /** `bt Ev,Gv` (0F A3, defs line 674). */
-  Bt_Ev_Gv: 642,
-  /** `shld Ev,Gv,Ib` (0F A4, defs line 675). */
-  Shld_Ev_Gv_Ib: 643,
-  /** `shld Ev,Gv,CL` (0F A5, defs line 676). */
-  Shld_Ev_Gv_CL: 644,
-  /** `push GS` (0F A8, defs line 677). */
-  Push_GS: 645,
-  /** `pop GS` (0F A9, defs line 678). */
-  Pop_GS: 646,
-  /** `rsm` (0F AA, defs line 679). */
-  Rsm: 647,
-  /** `bts Ev,Gv` (0F AB, defs line 680). */
-  Bts_Ev_Gv: 648,
-  /** `shrd Ev,Gv,Ib` (0F AC, defs line 681). */
-  Shrd_Ev_Gv_Ib: 649,
-  /** `shrd Ev,Gv,CL` (0F AD, defs line 682). */
-  Shrd_Ev_Gv_CL: 650,
-  /** `fxsave M512` (0F AE, defs line 683). */
-  Fxsave_M512: 651,
-  /** `fxrstor M512` (0F AE, defs line 684). */
-  Fxrstor_M512: 652,
-  /** `fxsave64 M512` (0F AE, defs line 685). */
-  Fxsave64_M512: 653,
-  /** `fxrstor64 M512` (0F AE, defs line 686). */
-  Fxrstor64_M512: 654,
-  /** `ldmxcsr Md` (0F AE, defs line 687). */
-  Ldmxcsr_Md: 655,
-  /** `stmxcsr Md` (0F AE, defs line 688). */
-  Stmxcsr_Md: 656,
-  /** `xsave M512` (0F AE, defs line 689). */
-  Xsave_M512: 657,
-  /** `xrstor M512` (0F AE, defs line 690). */
-  Xrstor_M512: 658,
-  /** `xsaveopt M512` (0F AE, defs line 691). */
-  Xsaveopt_M512: 659,
-  /** `xsave64 M512` (0F AE, defs line 692). */
-  Xsave64_M512: 660,
-  /** `xrstor64 M512` (0F AE, defs line 693). */
-  Xrstor64_M512: 661,
-  /** `xsaveopt64 M512` (0F AE, defs line 694). */
-  Xsaveopt64_M512: 662,
-  /** `clflush Mb` (0F AE, defs line 695). */
-  Clflush_Mb: 663,
-  /** `clwb Mb` (0F AE, defs line 696). */
-  Clwb_Mb: 664,
-  /** `clflushopt Mb` (0F AE, defs line 697). */
-  Clflushopt_Mb: 665,
-  /** `lfence` (0F AE, defs line 698). */
-  Lfence: 666,
-  /** `mfence` (0F AE, defs line 699). */
-  Mfence: 667,
-  /** `sfence` (0F AE, defs line 700). */
-  Sfence: 668,
-  /** `rdfsbase Ry` (0F AE, defs line 701). */
-  Rdfsbase_Ry: 669,
-  /** `rdgsbase Ry` (0F AE, defs line 702). */
-  Rdgsbase_Ry: 670,
-  /** `wrfsbase Ry` (0F AE, defs line 703). */
-  Wrfsbase_Ry: 671,
-  /** `wrgsbase Ry` (0F AE, defs line 704). */
-  Wrgsbase_Ry: 672,
-  /** `ptwrite Ey` (0F AE, defs line 705). */
-  Ptwrite_Ey: 673,
-  /** `incsspd Rd` (0F AE, defs line 706). */
-  Incsspd_Rd: 674,
-  /** `incsspq Rq` (0F AE, defs line 707). */
-  Incsspq_Rq: 675,
-  /** `umonitor Rv` (0F AE, defs line 708). */
-  Umonitor_Rv: 676,
-  /** `tpause Rd` (0F AE, defs line 709). */
-  Tpause_Rd: 677,
-  /** `umwait Rd` (0F AE, defs line 710). */
-  Umwait_Rd: 678,
-  /** `imul Gv,Ev` (0F AF, defs line 711). */
-  Imul_Gv_Ev: 679,
-  /** `cmpxchg Eb,Gb` (0F B0, defs line 712). */
-  Cmpxchg_Eb_Gb: 680,
-  /** `cmpxchg Ev,Gv` (0F B1, defs line 713). */
-  Cmpxchg_Ev_Gv: 681,
-  /** `lss Gv,Mp` (0F B2, defs line 714). */
-  Lss_Gv_Mp: 682,
-  /** `btr Ev,Gv` (0F B3, defs line 715). */
-  Btr_Ev_Gv: 683,
-  /** `lfs Gv,Mp` (0F B4, defs line 716). */
-  Lfs_Gv_Mp: 684,
-  /** `lgs Gv,Mp` (0F B5, defs line 717). */
-  Lgs_Gv_Mp: 685,
-  /** `movzx Gv,Eb` (0F B6, defs line 718). */
-  Movzx_Gv_Eb: 686,
-  /** `movzx Gv,Ew` (0F B7, defs line 719). */
-  Movzx_Gv_Ew: 687,
-  /** `popcnt Gv,Ev` (0F B8, defs line 720). */
-  Popcnt_Gv_Ev: 688,
-  /** `ud1 Gv,Ev` (0F B9, defs line 721). */
-  Ud1_Gv_Ev: 689,
-  /** `bt Ev,Ib` (0F BA, defs line 722). */
-  Bt_Ev_Ib: 690,
-  /** `bts Ev,Ib` (0F BA, defs line 723). */
-  Bts_Ev_Ib: 691,
-  /** `btr Ev,Ib` (0F BA, defs line 724). */
-  Btr_Ev_Ib: 692,
-  /** `btc Ev,Ib` (0F BA, defs line 725). */
-  Btc_Ev_Ib: 693,
-  /** `btc Ev,Gv` (0F BB, defs line 726). */
-  Btc_Ev_Gv: 694,
-  /** `bsf Gv,Ev` (0F BC, defs line 727). */
-  Bsf_Gv_Ev: 695,
-  /** `tzcnt Gv,Ev` (0F BC, defs line 728). */
-  Tzcnt_Gv_Ev: 696,
-  /** `bsr Gv,Ev` (0F BD, defs line 729). */
-  Bsr_Gv_Ev: 697,
-  /** `lzcnt Gv,Ev` (0F BD, defs line 730). */
-  Lzcnt_Gv_Ev: 698,
-  /** `movsx Gv,Eb` (0F BE, defs line 731). */
-  Movsx_Gv_Eb: 699,
-  /** `movsx Gv,Ew` (0F BF, defs line 732). */
-  Movsx_Gv_Ew: 700,
-  /** `xadd Eb,Gb` (0F C0, defs line 733). */
-  Xadd_Eb_Gb: 701,
-  /** `xadd Ev,Gv` (0F C1, defs line 734). */
-  Xadd_Ev_Gv: 702,
-  /** `cmpps V,W,Ib` (0F C2, defs line 735). */
-  Cmpps_V_W_Ib: 703,
-  /** `cmppd V,W,Ib` (0F C2, defs line 736). */
-  Cmppd_V_W_Ib: 704,
-  /** `cmpss V,Wd,Ib` (0F C2, defs line 737). */
-  Cmpss_V_Wd_Ib: 705,
-  /** `cmpsd V,Wq,Ib` (0F C2, defs line 738). */
-  Cmpsd_V_Wq_Ib: 706,
-  /** `movnti My,Gy` (0F C3, defs line 739). */
-  Movnti_My_Gy: 707,
-  /** `pinsrw Pq,Edw,Ib` (0F C4, defs line 740). */
-  Pinsrw_Pq_Edw_Ib: 708,
-  /** `pinsrw V,Edw,Ib` (0F C4, defs line 741). */
-  Pinsrw_V_Edw_Ib: 709,
-  /** `pextrw Gd,Nq,Ib` (0F C5, defs line 742). */
-  Pextrw_Gd_Nq_Ib: 710,
-  /** `pextrw Gd,U,Ib` (0F C5, defs line 743). */
-  Pextrw_Gd_U_Ib: 711,
-  /** `shufps V,W,Ib` (0F C6, defs line 744). */
-  Shufps_V_W_Ib: 712,
-  /** `shufpd V,W,Ib` (0F C6, defs line 745). */
-  Shufpd_V_W_Ib: 713,
-  /** `cmpxchg8b Mq` (0F C7, defs line 746). */
-  Cmpxchg8b_Mq: 714,
-  /** `cmpxchg16b Mdq` (0F C7, defs line 747). */
-  Cmpxchg16b_Mdq: 715,
-  /** `xrstors M512` (0F C7, defs line 748). */
-  Xrstors_M512: 716,
-  /** `xrstors64 M512` (0F C7, defs line 749). */
-  Xrstors64_M512: 717,
-  /** `xsavec M512` (0F C7, defs line 750). */
-  Xsavec_M512: 718,
-  /** `xsavec64 M512` (0F C7, defs line 751). */
-  Xsavec64_M512: 719,
-  /** `xsaves M512` (0F C7, defs line 752). */
-  Xsaves_M512: 720,
-  /** `xsaves64 M512` (0F C7, defs line 753). */
-  Xsaves64_M512: 721,
-  /** `vmptrld Mq` (0F C7, defs line 754). */
-  Vmptrld_Mq: 722,
-  /** `vmclear Mq` (0F C7, defs line 755). */
-  Vmclear_Mq: 723,
-  /** `vmxon Mq` (0F C7, defs line 756). */
-  Vmxon_Mq: 724,
-  /** `vmptrst Mq` (0F C7, defs line 757). */
-  Vmptrst_Mq: 725,
-  /** `rdrand Rv` (0F C7, defs line 758). */
-  Rdrand_Rv: 726,
-  /** `rdseed Rv` (0F C7, defs line 759). */
-  Rdseed_Rv: 727,
-  /** `rdpid Rcr` (0F C7, defs line 760). */
-  Rdpid_Rcr: 728,
-  /** `bswap Zv` (0F C8, defs line 761). */
-  Bswap_Zv: 729,
-  /** `addsubpd V,W` (0F D0, defs line 763). */
-  Addsubpd_V_W: 730,
-  /** `addsubps V,W` (0F D0, defs line 764). */
-  Addsubps_V_W: 731,
-  /** `psrlw Pq,Qq` (0F D1, defs line 765). */
-  Psrlw_Pq_Qq: 732,
-  /** `psrlw V,W` (0F D1, defs line 766). */
-  Psrlw_V_W: 733,
-  /** `psrld Pq,Qq` (0F D2, defs line 767). */
-  Psrld_Pq_Qq: 734,
-  /** `psrld V,W` (0F D2, defs line 768). */
-  Psrld_V_W: 735,
-  /** `psrlq Pq,Qq` (0F D3, defs line 769). */
-  Psrlq_Pq_Qq: 736,
-  /** `psrlq V,W` (0F D3, defs line 770). */
-  Psrlq_V_W: 737,
-  /** `paddq Pq,Qq` (0F D4, defs line 771). */
-  Paddq_Pq_Qq: 738,
-  /** `paddq V,W` (0F D4, defs line 772). */
-  Paddq_V_W: 739,
-  /** `pmullw Pq,Qq` (0F D5, defs line 773). */
-  Pmullw_Pq_Qq: 740,
-  /** `pmullw V,W` (0F D5, defs line 774). */
-  Pmullw_V_W: 741,
-  /** `movq Wq,V` (0F D6, defs line 775). */
-  Movq_Wq_V: 742,
-  /** `movq2dq V,Nq` (0F D6, defs line 776). */
-  Movq2dq_V_Nq: 743,
-  /** `movdq2q Pq,U` (0F D6, defs line 777). */
-  Movdq2q_Pq_U: 744,
-  /** `pmovmskb Gy,Nq` (0F D7, defs line 778). */
-  Pmovmskb_Gy_Nq: 745,
-  /** `pmovmskb Gy,U` (0F D7, defs line 779). */
-  Pmovmskb_Gy_U: 746,
-  /** `psubusb Pq,Qq` (0F D8, defs line 780). */
-  Psubusb_Pq_Qq: 747,
-  /** `psubusb V,W` (0F D8, defs line 781). */
-  Psubusb_V_W: 748,
-  /** `psubusw Pq,Qq` (0F D9, defs line 782). */
-  Psubusw_Pq_Qq: 749,
-  /** `psubusw V,W` (0F D9, defs line 783). */
-  Psubusw_V_W: 750,
-  /** `pminub Pq,Qq` (0F DA, defs line 784). */
-  Pminub_Pq_Qq: 751,
-  /** `pminub V,W` (0F DA, defs line 785). */
-  Pminub_V_W: 752,
-  /** `pand Pq,Qq` (0F DB, defs line 786). */
-  Pand_Pq_Qq: 753,
-  /** `pand V,W` (0F DB, defs line 787). */
-  Pand_V_W: 754,
-  /** `paddusb Pq,Qq` (0F DC, defs line 788). */
-  Paddusb_Pq_Qq: 755,
-  /** `paddusb V,W` (0F DC, defs line 789). */
-  Paddusb_V_W: 756,
-  /** `paddusw Pq,Qq` (0F DD, defs line 790). */
-  Paddusw_Pq_Qq: 757,
-  /** `paddusw V,W` (0F DD, defs line 791). */
-  Paddusw_V_W: 758,
-  /** `pmaxub Pq,Qq` (0F DE, defs line 792). */
-  Pmaxub_Pq_Qq: 759,
-  /** `pmaxub V,W` (0F DE, defs line 793). */
-  Pmaxub_V_W: 760,
-  /** `pandn Pq,Qq` (0F DF, defs line 794). */
-  Pandn_Pq_Qq: 761,
-  /** `pandn V,W` (0F DF, defs line 795). */
-  Pandn_V_W: 762,
-  /** `pavgb Pq,Qq` (0F E0, defs line 796). */
-  Pavgb_Pq_Qq: 763,
-  /** `pavgb V,W` (0F E0, defs line 797). */
-  Pavgb_V_W: 764,
-  /** `psraw Pq,Qq` (0F E1, defs line 798). */
-  Psraw_Pq_Qq: 765,
-  /** `psraw V,W` (0F E1, defs line 799). */
-  Psraw_V_W: 766,
-  /** `psrad Pq,Qq` (0F E2, defs line 800). */
-  Psrad_Pq_Qq: 767,
-  /** `psrad V,W` (0F E2, defs line 801). */
-  Psrad_V_W: 768,
-  /** `pavgw Pq,Qq` (0F E3, defs line 802). */
-  Pavgw_Pq_Qq: 769,
-  /** `pavgw V,W` (0F E3, defs line 803). */
-  Pavgw_V_W: 770,
-  /** `pmulhuw Pq,Qq` (0F E4, defs line 804). */
-  Pmulhuw_Pq_Qq: 771,
-  /** `pmulhuw V,W` (0F E4, defs line 805). */
-  Pmulhuw_V_W: 772,
-  /** `pmulhw Pq,Qq` (0F E5, defs line 806). */
-  Pmulhw_Pq_Qq: 773,
-  /** `pmulhw V,W` (0F E5, defs line 807). */
-  Pmulhw_V_W: 774,
-  /** `cvttpd2dq V,W` (0F E6, defs line 808). */
-  Cvttpd2dq_V_W: 775,
-  /** `cvtdq2pd V,Wq` (0F E6, defs line 809). */
-  Cvtdq2pd_V_Wq: 776,
-  /** `cvtpd2dq V,W` (0F E6, defs line 810). */
-  Cvtpd2dq_V_W: 777,
-  /** `movntq Mq,Pq` (0F E7, defs line 811). */
-  Movntq_Mq_Pq: 778,
-  /** `movntdq Mdq,V` (0F E7, defs line 812). */
-  Movntdq_Mdq_V: 779,
-  /** `psubsb Pq,Qq` (0F E8, defs line 813). */
-  Psubsb_Pq_Qq: 780,
-  /** `psubsb V,W` (0F E8, defs line 814). */
-  Psubsb_V_W: 781,
-  /** `psubsw Pq,Qq` (0F E9, defs line 815). */
-  Psubsw_Pq_Qq: 782,
-  /** `psubsw V,W` (0F E9, defs line 816). */
-  Psubsw_V_W: 783,
-  /** `pminsw Pq,Qq` (0F EA, defs line 817). */
-  Pminsw_Pq_Qq: 784,
-  /** `pminsw V,W` (0F EA, defs line 818). */
-  Pminsw_V_W: 785,
-  /** `por Pq,Qq` (0F EB, defs line 819). */
-  Por_Pq_Qq: 786,
-  /** `por V,W` (0F EB, defs line 820). */
-  Por_V_W: 787,
-  /** `paddsb Pq,Qq` (0F EC, defs line 821). */
-  Paddsb_Pq_Qq: 788,
-  /** `paddsb V,W` (0F EC, defs line 822). */
-  Paddsb_V_W: 789,
-  /** `paddsw Pq,Qq` (0F ED, defs line 823). */
-  Paddsw_Pq_Qq: 790,
-  /** `paddsw V,W` (0F ED, defs line 824). */
-  Paddsw_V_W: 791,
-  /** `pmaxsw Pq,Qq` (0F EE, defs line 825). */
-  Pmaxsw_Pq_Qq: 792,
-  /** `pmaxsw V,W` (0F EE, defs line 826). */
-  Pmaxsw_V_W: 793,
-  /** `pxor Pq,Qq` (0F EF, defs line 827). */
-  Pxor_Pq_Qq: 794,
-  /** `pxor V,W` (0F EF, defs line 828). */
-  Pxor_V_W: 795,
-  /** `lddqu V,Mdq` (0F F0, defs line 829). */
-  Lddqu_V_Mdq: 796,
-  /** `psllw Pq,Qq` (0F F1, defs line 830). */
-  Psllw_Pq_Qq: 797,
-  /** `psllw V,W` (0F F1, defs line 831). */
-  Psllw_V_W: 798,
-  /** `pslld Pq,Qq` (0F F2, defs line 832). */
-  Pslld_Pq_Qq: 799,
-  /** `pslld V,W` (0F F2, defs line 833). */
-  Pslld_V_W: 800,
-  /** `psllq Pq,Qq` (0F F3, defs line 834). */
-  Psllq_Pq_Qq: 801,
-  /** `psllq V,W` (0F F3, defs line 835). */
-  Psllq_V_W: 802,
-  /** `pmuludq Pq,Qq` (0F F4, defs line 836). */
-  Pmuludq_Pq_Qq: 803,
-  /** `pmuludq V,W` (0F F4, defs line 837). */
-  Pmuludq_V_W: 804,
-  /** `pmaddwd Pq,Qq` (0F F5, defs line 838). */
-  Pmaddwd_Pq_Qq: 805,
-  /** `pmaddwd V,W` (0F F5, defs line 839). */
-  Pmaddwd_V_W: 806,
-  /** `psadbw Pq,Qq` (0F F6, defs line 840). */
-  Psadbw_Pq_Qq: 807,
-  /** `psadbw V,W` (0F F6, defs line 841). */
-  Psadbw_V_W: 808,
-  /** `maskmovq Pq,Nq` (0F F7, defs line 842). */
-  Maskmovq_Pq_Nq: 809,
-  /** `maskmovdqu V,U` (0F F7, defs line 843). */
-  Maskmovdqu_V_U: 810,
-  /** `psubb Pq,Qq` (0F F8, defs line 844). */
-  Psubb_Pq_Qq: 811,
-  /** `psubb V,W` (0F F8, defs line 845). */
-  Psubb_V_W: 812,
-  /** `psubw Pq,Qq` (0F F9, defs line 846). */
-  Psubw_Pq_Qq: 813,
-  /** `psubw V,W` (0F F9, defs line 847). */
-  Psubw_V_W: 814,
-  /** `psubd Pq,Qq` (0F FA, defs line 848). */
-  Psubd_Pq_Qq: 815,
-  /** `psubd V,W` (0F FA, defs line 849). */
-  Psubd_V_W: 816,
-  /** `psubq Pq,Qq` (0F FB, defs line 850). */
-  Psubq_Pq_Qq: 817,
-  /** `psubq V,W` (0F FB, defs line 851). */
-  Psubq_V_W: 818,
-  /** `paddb Pq,Qq` (0F FC, defs line 852). */
-  Paddb_Pq_Qq: 819,
-  /** `paddb V,W` (0F FC, defs line 853). */
-  Paddb_V_W: 820,
-  /** `paddw Pq,Qq` (0F FD, defs line 854). */
-  Paddw_Pq_Qq: 821,
-  /** `paddw V,W` (0F FD, defs line 855). */
-  Paddw_V_W: 822,
-  /** `paddd Pq,Qq` (0F FE, defs line 856). */
-  Paddd_Pq_Qq: 823,
-  /** `paddd V,W` (0F FE, defs line 857). */
-  Paddd_V_W: 824,
-  /** `ud0 Gv,Ev` (0F FF, defs line 858). */
-  Ud0_Gv_Ev: 825,
-  /** `fadd ST0,Md` (LEGACY D8, defs line 862). */
-  Fadd_ST0_Md: 826,
-  /** `fadd ST0,STi` (LEGACY D8, defs line 863). */
-  Fadd_ST0_STi: 827,
-  /** `fadd ST0,Mq` (LEGACY DC, defs line 864). */
-  Fadd_ST0_Mq: 828,
-  /** `fiadd ST0,Md` (LEGACY DA, defs line 865). */
-  Fiadd_ST0_Md: 829,
-  /** `fiadd ST0,Mw` (LEGACY DE, defs line 866). */
-  Fiadd_ST0_Mw: 830,
-  /** `fmul ST0,Md` (LEGACY D8, defs line 867). */
-  Fmul_ST0_Md: 831,
-  /** `fmul ST0,STi` (LEGACY D8, defs line 868). */
-  Fmul_ST0_STi: 832,
-  /** `fmul ST0,Mq` (LEGACY DC, defs line 869). */
-  Fmul_ST0_Mq: 833,
-  /** `fimul ST0,Md` (LEGACY DA, defs line 870). */
-  Fimul_ST0_Md: 834,
-  /** `fimul ST0,Mw` (LEGACY DE, defs line 871). */
-  Fimul_ST0_Mw: 835,
-  /** `fcom ST0,Md` (LEGACY D8, defs line 872). */
-  Fcom_ST0_Md: 836,
-  /** `fcom ST0,STi` (LEGACY D8, defs line 873). */
-  Fcom_ST0_STi: 837,
-  /** `fcom ST0,Mq` (LEGACY DC, defs line 874). */
-  Fcom_ST0_Mq: 838,
-  /** `ficom ST0,Md` (LEGACY DA, defs line 875). */
-  Ficom_ST0_Md: 839,
-  /** `ficom ST0,Mw` (LEGACY DE, defs line 876). */
-  Ficom_ST0_Mw: 840,
-  /** `fcomp ST0,Md` (LEGACY D8, defs line 877). */
-  Fcomp_ST0_Md: 841,
-  /** `fcomp ST0,STi` (LEGACY D8, defs line 878). */
-  Fcomp_ST0_STi: 842,
-  /** `fcomp ST0,Mq` (LEGACY DC, defs line 879). */
-  Fcomp_ST0_Mq: 843,
-  /** `ficomp ST0,Md` (LEGACY DA, defs line 880). */
-  Ficomp_ST0_Md: 844,
-  /** `ficomp ST0,Mw` (LEGACY DE, defs line 881). */
-  Ficomp_ST0_Mw: 845,
-  /** `fsub ST0,Md` (LEGACY D8, defs line 882). */
-  Fsub_ST0_Md: 846,
-  /** `fsub ST0,STi` (LEGACY D8, defs line 883). */
-  Fsub_ST0_STi: 847,
-  /** `fsub ST0,Mq` (LEGACY DC, defs line 884). */
-  Fsub_ST0_Mq: 848,
-  /** `fisub ST0,Md` (LEGACY DA, defs line 885). */
-  Fisub_ST0_Md: 849,
-  /** `fisub ST0,Mw` (LEGACY DE, defs line 886). */
-  Fisub_ST0_Mw: 850,
-  /** `fsubr ST0,Md` (LEGACY D8, defs line 887). */
-  Fsubr_ST0_Md: 851,
-  /** `fsubr ST0,STi` (LEGACY D8, defs line 888). */
-  Fsubr_ST0_STi: 852,
-  /** `fsubr ST0,Mq` (LEGACY DC, defs line 889). */
-  Fsubr_ST0_Mq: 853,
-  /** `fisubr ST0,Md` (LEGACY DA, defs line 890). */
-  Fisubr_ST0_Md: 854,
-  /** `fisubr ST0,Mw` (LEGACY DE, defs line 891). */
-  Fisubr_ST0_Mw: 855,
-  /** `fdiv ST0,Md` (LEGACY D8, defs line 892). */
-  Fdiv_ST0_Md: 856,
-  /** `fdiv ST0,STi` (LEGACY D8, defs line 893). */
-  Fdiv_ST0_STi: 857,
-  /** `fdiv ST0,Mq` (LEGACY DC, defs line 894). */
-  Fdiv_ST0_Mq: 858,
-  /** `fidiv ST0,Md` (LEGACY DA, defs line 895). */
-  Fidiv_ST0_Md: 859,
-  /** `fidiv ST0,Mw` (LEGACY DE, defs line 896). */
-  Fidiv_ST0_Mw: 860,
-  /** `fdivr ST0,Md` (LEGACY D8, defs line 897). */
-  Fdivr_ST0_Md: 861,
-  /** `fdivr ST0,STi` (LEGACY D8, defs line 898). */
-  Fdivr_ST0_STi: 862,
-  /** `fdivr ST0,Mq` (LEGACY DC, defs line 899). */
-  Fdivr_ST0_Mq: 863,
-  /** `fidivr ST0,Md` (LEGACY DA, defs line 900). */
-  Fidivr_ST0_Md: 864,
-  /** `fidivr ST0,Mw` (LEGACY DE, defs line 901). */
-  Fidivr_ST0_Mw: 865,
-  /** `fadd STi,ST0` (LEGACY DC, defs line 902). */
-  Fadd_STi_ST0: 866,
-  /** `fmul STi,ST0` (LEGACY DC, defs line 903). */
-  Fmul_STi_ST0: 867,
-  /** `fcom ST0,STi` (LEGACY DC, defs line 904). */
-  Fcom_ST0_STi_2: 868,
-  /** `fcomp ST0,STi` (LEGACY DC, defs line 905). */
-  Fcomp_ST0_STi_2: 869,
-  /** `fsubr STi,ST0` (LEGACY DC, defs line 906). */
-  Fsubr_STi_ST0: 870,
-  /** `fsub STi,ST0` (LEGACY DC, defs line 907). */
-  Fsub_STi_ST0: 871,
-  /** `fdivr STi,ST0` (LEGACY DC, defs line 908). */
-  Fdivr_STi_ST0: 872,
-  /** `fdiv STi,ST0` (LEGACY DC, defs line 909). */
-  Fdiv_STi_ST0: 873,
-  /** `faddp STi,ST0` (LEGACY DE, defs line 910). */
-  Faddp_STi_ST0: 874,
-  /** `fmulp STi,ST0` (LEGACY DE, defs line 911). */
-  Fmulp_STi_ST0: 875,
-  /** `fcomp ST0,STi` (LEGACY DE, defs line 912). */
-  Fcomp_ST0_STi_3: 876,
-  /** `fsubrp STi,ST0` (LEGACY DE, defs line 913). */
-  Fsubrp_STi_ST0: 877,
-  /** `fsubp STi,ST0` (LEGACY DE, defs line 914). */
-  Fsubp_STi_ST0: 878,
-  /** `fdivrp STi,ST0` (LEGACY DE, defs line 915). */
-  Fdivrp_STi_ST0: 879,
-  /** `fdivp STi,ST0` (LEGACY DE, defs line 916). */
-  Fdivp_STi_ST0: 880,
-  /** `fcompp` (LEGACY DE, defs line 917). */
-  Fcompp: 881,
-  /** `fld ST0,Md` (LEGACY D9, defs line 918). */
-  Fld_ST0_Md: 882,
-  /** `fst Md,ST0` (LEGACY D9, defs line 919). */
-  Fst_Md_ST0: 883,
-  /** `fstp Md,ST0` (LEGACY D9, defs line 920). */
-  Fstp_Md_ST0: 884,
-  /** `fldenv Menv` (LEGACY D9, defs line 921). */
-  Fldenv_Menv: 885,
-  /** `fldcw Mw` (LEGACY D9, defs line 922). */
-  Fldcw_Mw: 886,
-  /** `fnstenv Menv` (LEGACY D9, defs line 923). */
-  Fnstenv_Menv: 887,
-  /** `fnstcw Mw` (LEGACY D9, defs line 924). */
-  Fnstcw_Mw: 888,
-  /** `fld ST0,STi` (LEGACY D9, defs line 925). */
-  Fld_ST0_STi: 889,
-  /** `fxch ST0,STi` (LEGACY D9, defs line 926). */
-  Fxch_ST0_STi: 890,
-  /** `fnop` (LEGACY D9, defs line 927). */
-  Fnop: 891,
-  /** `fstpnce STi,ST0` (LEGACY D9, defs line 928). */
-  Fstpnce_STi_ST0: 892,
-  /** `fchs` (LEGACY D9, defs line 929). */
-  Fchs: 893,
-  /** `fabs` (LEGACY D9, defs line 930). */
-  Fabs: 894,
-  /** `ftst` (LEGACY D9, defs line 931). */
-  Ftst: 895,
-  /** `fxam` (LEGACY D9, defs line 932). */
-  Fxam: 896,
-  /** `fld1` (LEGACY D9, defs line 933). */
-  Fld1: 897,
-  /** `fldl2t` (LEGACY D9, defs line 934). */
-  Fldl2t: 898,
-  /** `fldl2e` (LEGACY D9, defs line 935). */
-  Fldl2e: 899,
-  /** `fldpi` (LEGACY D9, defs line 936). */
-  Fldpi: 900,
-  /** `fldlg2` (LEGACY D9, defs line 937). */
-  Fldlg2: 901,
-  /** `fldln2` (LEGACY D9, defs line 938). */
-  Fldln2: 902,
-  /** `fldz` (LEGACY D9, defs line 939). */
-  Fldz: 903,
-  /** `f2xm1` (LEGACY D9, defs line 940). */
-  F2xm1: 904,
-  /** `fyl2x` (LEGACY D9, defs line 941). */
-  Fyl2x: 905,
-  /** `fptan` (LEGACY D9, defs line 942). */
-  Fptan: 906,
-  /** `fpatan` (LEGACY D9, defs line 943). */
-  Fpatan: 907,
-  /** `fxtract` (LEGACY D9, defs line 944). */
-  Fxtract: 908,
-  /** `fprem1` (LEGACY D9, defs line 945). */
-  Fprem1: 909,
-  /** `fdecstp` (LEGACY D9, defs line 946). */
-  Fdecstp: 910,
-  /** `fincstp` (LEGACY D9, defs line 947). */
-  Fincstp: 911,
-  /** `fprem` (LEGACY D9, defs line 948). */
-  Fprem: 912,
-  /** `fyl2xp1` (LEGACY D9, defs line 949). */
-  Fyl2xp1: 913,
-  /** `fsqrt` (LEGACY D9, defs line 950). */
-  Fsqrt: 914,
-  /** `fsincos` (LEGACY D9, defs line 951). */
-  Fsincos: 915,
-  /** `frndint` (LEGACY D9, defs line 952). */
-  Frndint: 916,
-  /** `fscale` (LEGACY D9, defs line 953). */
-  Fscale: 917,
-  /** `fsin` (LEGACY D9, defs line 954). */
-  Fsin: 918,
-  /** `fcos` (LEGACY D9, defs line 955). */
-  Fcos: 919,
-  /** `fcmovb ST0,STi` (LEGACY DA, defs line 956). */
-  Fcmovb_ST0_STi: 920,
-  /** `fcmove ST0,STi` (LEGACY DA, defs line 957). */
-  Fcmove_ST0_STi: 921,
-  /** `fcmovbe ST0,STi` (LEGACY DA, defs line 958). */
-  Fcmovbe_ST0_STi: 922,
-  /** `fcmovu ST0,STi` (LEGACY DA, defs line 959). */
-  Fcmovu_ST0_STi: 923,
-  /** `fucompp` (LEGACY DA, defs line 960). */
-  Fucompp: 924,
-  /** `fild ST0,Md` (LEGACY DB, defs line 961). */
-  Fild_ST0_Md: 925,
-  /** `fisttp Md,ST0` (LEGACY DB, defs line 962). */
-  Fisttp_Md_ST0: 926,
-  /** `fist Md,ST0` (LEGACY DB, defs line 963). */
-  Fist_Md_ST0: 927,
-  /** `fistp Md,ST0` (LEGACY DB, defs line 964). */
-  Fistp_Md_ST0: 928,
-  /** `fld ST0,Mt` (LEGACY DB, defs line 965). */
-  Fld_ST0_Mt: 929,
-  /** `fstp Mt,ST0` (LEGACY DB, defs line 966). */
-  Fstp_Mt_ST0: 930,
-  /** `fcmovnb ST0,STi` (LEGACY DB, defs line 967). */
-  Fcmovnb_ST0_STi: 931,
-  /** `fcmovne ST0,STi` (LEGACY DB, defs line 968). */
-  Fcmovne_ST0_STi: 932,
-  /** `fcmovnbe ST0,STi` (LEGACY DB, defs line 969). */
-  Fcmovnbe_ST0_STi: 933,
-  /** `fcmovnu ST0,STi` (LEGACY DB, defs line 970). */
-  Fcmovnu_ST0_STi: 934,
-  /** `fneni` (LEGACY DB, defs line 971). */
-  Fneni: 935,
-  /** `fndisi` (LEGACY DB, defs line 972). */
-  Fndisi: 936,
-  /** `fnclex` (LEGACY DB, defs line 973). */
-  Fnclex: 937,
-  /** `fnsetpm` (LEGACY DB, defs line 974). */
-  Fnsetpm: 938,
-  /** `fninit` (LEGACY DB, defs line 975). */
-  Fninit: 939,
-  /** `fucomi ST0,STi` (LEGACY DB, defs line 976). */
-  Fucomi_ST0_STi: 940,
-  /** `fcomi ST0,STi` (LEGACY DB, defs line 977). */
-  Fcomi_ST0_STi: 941,
-  /** `fld ST0,Mq` (LEGACY DD, defs line 978). */
-  Fld_ST0_Mq: 942,
-  /** `fisttp Mq,ST0` (LEGACY DD, defs line 979). */
-  Fisttp_Mq_ST0: 943,
-  /** `fst Mq,ST0` (LEGACY DD, defs line 980). */
-  Fst_Mq_ST0: 944,
-  /** `fstp Mq,ST0` (LEGACY DD, defs line 981). */
-  Fstp_Mq_ST0: 945,
-  /** `frstor Mstate` (LEGACY DD, defs line 982). */
-  Frstor_Mstate: 946,
-  /** `fnsave Mstate` (LEGACY DD, defs line 983). */
-  Fnsave_Mstate: 947,
-  /** `fnstsw Mw` (LEGACY DD, defs line 984). */
-  Fnstsw_Mw: 948,
-  /** `ffree STi` (LEGACY DD, defs line 985). */
-  Ffree_STi: 949,
-  /** `fxch ST0,STi` (LEGACY DD, defs line 986). */
-  Fxch_ST0_STi_2: 950,
-  /** `fst STi,ST0` (LEGACY DD, defs line 987). */
-  Fst_STi_ST0: 951,
-  /** `fstp STi,ST0` (LEGACY DD, defs line 988). */
-  Fstp_STi_ST0: 952,
-  /** `fucom ST0,STi` (LEGACY DD, defs line 989). */
-  Fucom_ST0_STi: 953,
-  /** `fucomp ST0,STi` (LEGACY DD, defs line 990). */
-  Fucomp_ST0_STi: 954,
-  /** `fild ST0,Mw` (LEGACY DF, defs line 991). */
-  Fild_ST0_Mw: 955,
-  /** `fisttp Mw,ST0` (LEGACY DF, defs line 992). */
-  Fisttp_Mw_ST0: 956,
-  /** `fist Mw,ST0` (LEGACY DF, defs line 993). */
-  Fist_Mw_ST0: 957,
-  /** `fistp Mw,ST0` (LEGACY DF, defs line 994). */
-  Fistp_Mw_ST0: 958,
-  /** `fbld ST0,Mt` (LEGACY DF, defs line 995). */
-  Fbld_ST0_Mt: 959,
-  /** `fild ST0,Mq` (LEGACY DF, defs line 996). */
-  Fild_ST0_Mq: 960,
-  /** `fbstp Mt,ST0` (LEGACY DF, defs line 997). */
-  Fbstp_Mt_ST0: 961,
-  /** `fistp Mq,ST0` (LEGACY DF, defs line 998). */
-  Fistp_Mq_ST0: 962,
-  /** `ffreep STi` (LEGACY DF, defs line 999). */
-  Ffreep_STi: 963,
-  /** `fxch ST0,STi` (LEGACY DF, defs line 1000). */
-  Fxch_ST0_STi_3: 964,
-  /** `fstp STi,ST0` (LEGACY DF, defs line 1001). */
-  Fstp_STi_ST0_2: 965,
-  /** `fstp STi,ST0` (LEGACY DF, defs line 1002). */
-  Fstp_STi_ST0_3: 966,
-  /** `fnstsw AX` (LEGACY DF, defs line 1003). */
-  Fnstsw_AX: 967,
-  /** `fucomip ST0,STi` (LEGACY DF, defs line 1004). */
-  Fucomip_ST0_STi: 968,
-  /** `fcomip ST0,STi` (LEGACY DF, defs line 1005). */
-  Fcomip_ST0_STi: 969,
-  /** `vsqrtps Vx,Wx` (VEX.0F 51, defs line 1037). */
-  Vsqrtps_Vx_Wx: 970,
-  /** `vsqrtpd Vx,Wx` (VEX.0F 51, defs line 1038). */
-  Vsqrtpd_Vx_Wx: 971,
-  /** `vsqrtss V,H,Wd` (VEX.0F 51, defs line 1039). */
-  Vsqrtss_V_H_Wd: 972,
-  /** `vsqrtsd V,H,Wq` (VEX.0F 51, defs line 1040). */
-  Vsqrtsd_V_H_Wq: 973,
-  /** `vaddps Vx,Hx,Wx` (VEX.0F 58, defs line 1041). */
-  Vaddps_Vx_Hx_Wx: 974,
-  /** `vaddpd Vx,Hx,Wx` (VEX.0F 58, defs line 1042). */
-  Vaddpd_Vx_Hx_Wx: 975,
-  /** `vaddss V,H,Wd` (VEX.0F 58, defs line 1043). */
-  Vaddss_V_H_Wd: 976,
-  /** `vaddsd V,H,Wq` (VEX.0F 58, defs line 1044). */
-  Vaddsd_V_H_Wq: 977,
-  /** `vmulps Vx,Hx,Wx` (VEX.0F 59, defs line 1045). */
-  Vmulps_Vx_Hx_Wx: 978,
-  /** `vmulpd Vx,Hx,Wx` (VEX.0F 59, defs line 1046). */
-  Vmulpd_Vx_Hx_Wx: 979,
-  /** `vmulss V,H,Wd` (VEX.0F 59, defs line 1047). */
-  Vmulss_V_H_Wd: 980,
-  /** `vmulsd V,H,Wq` (VEX.0F 59, defs line 1048). */
-  Vmulsd_V_H_Wq: 981,
-  /** `vsubps Vx,Hx,Wx` (VEX.0F 5C, defs line 1049). */
-  Vsubps_Vx_Hx_Wx: 982,
-  /** `vsubpd Vx,Hx,Wx` (VEX.0F 5C, defs line 1050). */
-  Vsubpd_Vx_Hx_Wx: 983,
-  /** `vsubss V,H,Wd` (VEX.0F 5C, defs line 1051). */
-  Vsubss_V_H_Wd: 984,
-  /** `vsubsd V,H,Wq` (VEX.0F 5C, defs line 1052). */
-  Vsubsd_V_H_Wq: 985,
-  /** `vminps Vx,Hx,Wx` (VEX.0F 5D, defs line 1053). */
-  Vminps_Vx_Hx_Wx: 986,
-  /** `vminpd Vx,Hx,Wx` (VEX.0F 5D, defs line 1054). */
-  Vminpd_Vx_Hx_Wx: 987,
-  /** `vminss V,H,Wd` (VEX.0F 5D, defs line 1055). */
-  Vminss_V_H_Wd: 988,
-  /** `vminsd V,H,Wq` (VEX.0F 5D, defs line 1056). */
-  Vminsd_V_H_Wq: 989,
-  /** `vdivps Vx,Hx,Wx` (VEX.0F 5E, defs line 1057). */
-  Vdivps_Vx_Hx_Wx: 990,
-  /** `vdivpd Vx,Hx,Wx` (VEX.0F 5E, defs line 1058). */
-  Vdivpd_Vx_Hx_Wx: 991,
-  /** `vdivss V,H,Wd` (VEX.0F 5E, defs line 1059). */
-  Vdivss_V_H_Wd: 992,
-  /** `vdivsd V,H,Wq` (VEX.0F 5E, defs line 1060). */
-  Vdivsd_V_H_Wq: 993,
-  /** `vmaxps Vx,Hx,Wx` (VEX.0F 5F, defs line 1061). */
-  Vmaxps_Vx_Hx_Wx: 994,
-  /** `vmaxpd Vx,Hx,Wx` (VEX.0F 5F, defs line 1062). */
-  Vmaxpd_Vx_Hx_Wx: 995,
-  /** `vmaxss V,H,Wd` (VEX.0F 5F, defs line 1063). */
-  Vmaxss_V_H_Wd: 996,
-  /** `vmaxsd V,H,Wq` (VEX.0F 5F, defs line 1064). */
-  Vmaxsd_V_H_Wq: 997,
-  /** `vandps Vx,Hx,Wx` (VEX.0F 54, defs line 1065). */
-  Vandps_Vx_Hx_Wx: 998,
-  /** `vandpd Vx,Hx,Wx` (VEX.0F 54, defs line 1066). */
-  Vandpd_Vx_Hx_Wx: 999,
-  /** `vandnps Vx,Hx,Wx` (VEX.0F 55, defs line 1067). */
-  Vandnps_Vx_Hx_Wx: 1000,
-  /** `vandnpd Vx,Hx,Wx` (VEX.0F 55, defs line 1068). */
-  Vandnpd_Vx_Hx_Wx: 1001,
-  /** `vorps Vx,Hx,Wx` (VEX.0F 56, defs line 1069). */
-  Vorps_Vx_Hx_Wx: 1002,
-  /** `vorpd Vx,Hx,Wx` (VEX.0F 56, defs line 1070). */
-  Vorpd_Vx_Hx_Wx: 1003,
-  /** `vxorps Vx,Hx,Wx` (VEX.0F 57, defs line 1071). */
-  Vxorps_Vx_Hx_Wx: 1004,
-  /** `vxorpd Vx,Hx,Wx` (VEX.0F 57, defs line 1072). */
-  Vxorpd_Vx_Hx_Wx: 1005,
-  /** `vunpcklps Vx,Hx,Wx` (VEX.0F 14, defs line 1073). */
-  Vunpcklps_Vx_Hx_Wx: 1006,
-  /** `vunpcklpd Vx,Hx,Wx` (VEX.0F 14, defs line 1074). */
-  Vunpcklpd_Vx_Hx_Wx: 1007,
-  /** `vunpckhps Vx,Hx,Wx` (VEX.0F 15, defs line 1075). */
-  Vunpckhps_Vx_Hx_Wx: 1008,
-  /** `vunpckhpd Vx,Hx,Wx` (VEX.0F 15, defs line 1076). */
-  Vunpckhpd_Vx_Hx_Wx: 1009,
-  /** `vmovups Vx,Wx` (VEX.0F 10, defs line 1077). */
-  Vmovups_Vx_Wx: 1010,
-  /** `vmovupd Vx,Wx` (VEX.0F 10, defs line 1078). */
-  Vmovupd_Vx_Wx: 1011,
-  /** `vmovss V,Md` (VEX.0F 10, defs line 1079). */
-  Vmovss_V_Md: 1012,
-  /** `vmovss V,H,U` (VEX.0F 10, defs line 1080). */
-  Vmovss_V_H_U: 1013,
-  /** `vmovsd V,Mq` (VEX.0F 10, defs line 1081). */
-  Vmovsd_V_Mq: 1014,
-  /** `vmovsd V,H,U` (VEX.0F 10, defs line 1082). */
-  Vmovsd_V_H_U: 1015,
-  /** `vmovups Wx,Vx` (VEX.0F 11, defs line 1083). */
-  Vmovups_Wx_Vx: 1016,
-  /** `vmovupd Wx,Vx` (VEX.0F 11, defs line 1084). */
-  Vmovupd_Wx_Vx: 1017,
-  /** `vmovss Md,V` (VEX.0F 11, defs line 1085). */
-  Vmovss_Md_V: 1018,
-  /** `vmovss U,H,V` (VEX.0F 11, defs line 1086). */
-  Vmovss_U_H_V: 1019,
-  /** `vmovsd Mq,V` (VEX.0F 11, defs line 1087). */
-  Vmovsd_Mq_V: 1020,
-  /** `vmovsd U,H,V` (VEX.0F 11, defs line 1088). */
-  Vmovsd_U_H_V: 1021,
-  /** `vmovlps V,H,Mq` (VEX.0F 12, defs line 1089). */
-  Vmovlps_V_H_Mq: 1022,
-  /** `vmovhlps V,H,U` (VEX.0F 12, defs line 1090). */
-  Vmovhlps_V_H_U: 1023,
-  /** `vmovlpd V,H,Mq` (VEX.0F 12, defs line 1091). */
-  Vmovlpd_V_H_Mq: 1024,
-  /** `vmovsldup Vx,Wx` (VEX.0F 12, defs line 1092). */
-  Vmovsldup_Vx_Wx: 1025,
-  /** `vmovddup V,Wq` (VEX.0F 12, defs line 1093). */
-  Vmovddup_V_Wq: 1026,
-  /** `vmovddup Vx,Wx` (VEX.0F 12, defs line 1094). */
-  Vmovddup_Vx_Wx: 1027,
-  /** `vmovlps Mq,V` (VEX.0F 13, defs line 1095). */
-  Vmovlps_Mq_V: 1028,
-  /** `vmovlpd Mq,V` (VEX.0F 13, defs line 1096). */
-  Vmovlpd_Mq_V: 1029,
-  /** `vmovhps V,H,Mq` (VEX.0F 16, defs line 1097). */
-  Vmovhps_V_H_Mq: 1030,
-  /** `vmovlhps V,H,U` (VEX.0F 16, defs line 1098). */
-  Vmovlhps_V_H_U: 1031,
-  /** `vmovhpd V,H,Mq` (VEX.0F 16, defs line 1099). */
-  Vmovhpd_V_H_Mq: 1032,
-  /** `vmovshdup Vx,Wx` (VEX.0F 16, defs line 1100). */
-  Vmovshdup_Vx_Wx: 1033,
-  /** `vmovhps Mq,V` (VEX.0F 17, defs line 1101). */
-  Vmovhps_Mq_V: 1034,
-  /** `vmovhpd Mq,V` (VEX.0F 17, defs line 1102). */
-  Vmovhpd_Mq_V: 1035,
-  /** `vmovaps Vx,Wx` (VEX.0F 28, defs line 1103). */
-  Vmovaps_Vx_Wx: 1036,
-  /** `vmovapd Vx,Wx` (VEX.0F 28, defs line 1104). */
-  Vmovapd_Vx_Wx: 1037,
-  /** `vmovaps Wx,Vx` (VEX.0F 29, defs line 1105). */
-  Vmovaps_Wx_Vx: 1038,
-  /** `vmovapd Wx,Vx` (VEX.0F 29, defs line 1106). */
-  Vmovapd_Wx_Vx: 1039,
-  /** `vcvtsi2ss V,H,Ey` (VEX.0F 2A, defs line 1107). */
-  Vcvtsi2ss_V_H_Ey: 1040,
-  /** `vcvtsi2sd V,H,Ey` (VEX.0F 2A, defs line 1108). */
-  Vcvtsi2sd_V_H_Ey: 1041,
-  /** `vmovntps Mx,Vx` (VEX.0F 2B, defs line 1109). */
-  Vmovntps_Mx_Vx: 1042,
-  /** `vmovntpd Mx,Vx` (VEX.0F 2B, defs line 1110). */
-  Vmovntpd_Mx_Vx: 1043,
-  /** `vcvttss2si Gy,Wd` (VEX.0F 2C, defs line 1111). */
-  Vcvttss2si_Gy_Wd: 1044,
-  /** `vcvttsd2si Gy,Wq` (VEX.0F 2C, defs line 1112). */
-  Vcvttsd2si_Gy_Wq: 1045,
-  /** `vcvtss2si Gy,Wd` (VEX.0F 2D, defs line 1113). */
-  Vcvtss2si_Gy_Wd: 1046,
-  /** `vcvtsd2si Gy,Wq` (VEX.0F 2D, defs line 1114). */
-  Vcvtsd2si_Gy_Wq: 1047,
-  /** `vucomiss V,Wd` (VEX.0F 2E, defs line 1115). */
-  Vucomiss_V_Wd: 1048,
-  /** `vucomisd V,Wq` (VEX.0F 2E, defs line 1116). */
-  Vucomisd_V_Wq: 1049,
-  /** `vcomiss V,Wd` (VEX.0F 2F, defs line 1117). */
-  Vcomiss_V_Wd: 1050,
-  /** `vcomisd V,Wq` (VEX.0F 2F, defs line 1118). */
-  Vcomisd_V_Wq: 1051,
-  /** `vmovmskps Gy,Ux` (VEX.0F 50, defs line 1119). */
-  Vmovmskps_Gy_Ux: 1052,
-  /** `vmovmskpd Gy,Ux` (VEX.0F 50, defs line 1120). */
-  Vmovmskpd_Gy_Ux: 1053,
-  /** `vrsqrtps Vx,Wx` (VEX.0F 52, defs line 1121). */
-  Vrsqrtps_Vx_Wx: 1054,
-  /** `vrsqrtss V,H,Wd` (VEX.0F 52, defs line 1122). */
-  Vrsqrtss_V_H_Wd: 1055,
-  /** `vrcpps Vx,Wx` (VEX.0F 53, defs line 1123). */
-  Vrcpps_Vx_Wx: 1056,
-  /** `vrcpss V,H,Wd` (VEX.0F 53, defs line 1124). */
-  Vrcpss_V_H_Wd: 1057,
-  /** `vcvtps2pd Vx,Wh` (VEX.0F 5A, defs line 1125). */
-  Vcvtps2pd_Vx_Wh: 1058,
-  /** `vcvtpd2ps Vxmm,Wx` (VEX.0F 5A, defs line 1126). */
-  Vcvtpd2ps_Vxmm_Wx: 1059,
-  /** `vcvtss2sd V,H,Wd` (VEX.0F 5A, defs line 1127). */
-  Vcvtss2sd_V_H_Wd: 1060,
-  /** `vcvtsd2ss V,H,Wq` (VEX.0F 5A, defs line 1128). */
-  Vcvtsd2ss_V_H_Wq: 1061,
-  /** `vcvtdq2ps Vx,Wx` (VEX.0F 5B, defs line 1129). */
-  Vcvtdq2ps_Vx_Wx: 1062,
-  /** `vcvtps2dq Vx,Wx` (VEX.0F 5B, defs line 1130). */
-  Vcvtps2dq_Vx_Wx: 1063,
-  /** `vcvttps2dq Vx,Wx` (VEX.0F 5B, defs line 1131). */
-  Vcvttps2dq_Vx_Wx: 1064,
-  /** `vpunpcklbw Vx,Hx,Wx` (VEX.0F 60, defs line 1133). */
-  Vpunpcklbw_Vx_Hx_Wx: 1065,
-  /** `vpunpcklwd Vx,Hx,Wx` (VEX.0F 61, defs line 1134). */
-  Vpunpcklwd_Vx_Hx_Wx: 1066,
-  /** `vpunpckldq Vx,Hx,Wx` (VEX.0F 62, defs line 1135). */
-  Vpunpckldq_Vx_Hx_Wx: 1067,
-  /** `vpacksswb Vx,Hx,Wx` (VEX.0F 63, defs line 1136). */
-  Vpacksswb_Vx_Hx_Wx: 1068,
-  /** `vpcmpgtb Vx,Hx,Wx` (VEX.0F 64, defs line 1137). */
-  Vpcmpgtb_Vx_Hx_Wx: 1069,
-  /** `vpcmpgtw Vx,Hx,Wx` (VEX.0F 65, defs line 1138). */
-  Vpcmpgtw_Vx_Hx_Wx: 1070,
-  /** `vpcmpgtd Vx,Hx,Wx` (VEX.0F 66, defs line 1139). */
-  Vpcmpgtd_Vx_Hx_Wx: 1071,
-  /** `vpackuswb Vx,Hx,Wx` (VEX.0F 67, defs line 1140). */
-  Vpackuswb_Vx_Hx_Wx: 1072,
-  /** `vpunpckhbw Vx,Hx,Wx` (VEX.0F 68, defs line 1141). */
-  Vpunpckhbw_Vx_Hx_Wx: 1073,
-  /** `vpunpckhwd Vx,Hx,Wx` (VEX.0F 69, defs line 1142). */
-  Vpunpckhwd_Vx_Hx_Wx: 1074,
-  /** `vpunpckhdq Vx,Hx,Wx` (VEX.0F 6A, defs line 1143). */
-  Vpunpckhdq_Vx_Hx_Wx: 1075,
-  /** `vpackssdw Vx,Hx,Wx` (VEX.0F 6B, defs line 1144). */
-  Vpackssdw_Vx_Hx_Wx: 1076,
-  /** `vpunpcklqdq Vx,Hx,Wx` (VEX.0F 6C, defs line 1145). */
-  Vpunpcklqdq_Vx_Hx_Wx: 1077,
-  /** `vpunpckhqdq Vx,Hx,Wx` (VEX.0F 6D, defs line 1146). */
-  Vpunpckhqdq_Vx_Hx_Wx: 1078,
-  /** `vpcmpeqb Vx,Hx,Wx` (VEX.0F 74, defs line 1147). */
-  Vpcmpeqb_Vx_Hx_Wx: 1079,
-  /** `vpcmpeqw Vx,Hx,Wx` (VEX.0F 75, defs line 1148). */
-  Vpcmpeqw_Vx_Hx_Wx: 1080,
-  /** `vpcmpeqd Vx,Hx,Wx` (VEX.0F 76, defs line 1149). */
-  Vpcmpeqd_Vx_Hx_Wx: 1081,
-  /** `vpaddq Vx,Hx,Wx` (VEX.0F D4, defs line 1150). */
-  Vpaddq_Vx_Hx_Wx: 1082,
-  /** `vpmullw Vx,Hx,Wx` (VEX.0F D5, defs line 1151). */
-  Vpmullw_Vx_Hx_Wx: 1083,
-  /** `vpsubusb Vx,Hx,Wx` (VEX.0F D8, defs line 1152). */
-  Vpsubusb_Vx_Hx_Wx: 1084,
-  /** `vpsubusw Vx,Hx,Wx` (VEX.0F D9, defs line 1153). */
-  Vpsubusw_Vx_Hx_Wx: 1085,
-  /** `vpminub Vx,Hx,Wx` (VEX.0F DA, defs line 1154). */
-  Vpminub_Vx_Hx_Wx: 1086,
-  /** `vpand Vx,Hx,Wx` (VEX.0F DB, defs line 1155). */
-  Vpand_Vx_Hx_Wx: 1087,
-  /** `vpaddusb Vx,Hx,Wx` (VEX.0F DC, defs line 1156). */
-  Vpaddusb_Vx_Hx_Wx: 1088,
-  /** `vpaddusw Vx,Hx,Wx` (VEX.0F DD, defs line 1157). */
-  Vpaddusw_Vx_Hx_Wx: 1089,
-  /** `vpmaxub Vx,Hx,Wx` (VEX.0F DE, defs line 1158). */
-  Vpmaxub_Vx_Hx_Wx: 1090,
-  /** `vpandn Vx,Hx,Wx` (VEX.0F DF, defs line 1159). */
-  Vpandn_Vx_Hx_Wx: 1091,
-  /** `vpavgb Vx,Hx,Wx` (VEX.0F E0, defs line 1160). */
-  Vpavgb_Vx_Hx_Wx: 1092,
-  /** `vpavgw Vx,Hx,Wx` (VEX.0F E3, defs line 1161). */
-  Vpavgw_Vx_Hx_Wx: 1093,
-  /** `vpmulhuw Vx,Hx,Wx` (VEX.0F E4, defs line 1162). */
-  Vpmulhuw_Vx_Hx_Wx: 1094,
-  /** `vpmulhw Vx,Hx,Wx` (VEX.0F E5, defs line 1163). */
-  Vpmulhw_Vx_Hx_Wx: 1095,
-  /** `vpsubsb Vx,Hx,Wx` (VEX.0F E8, defs line 1164). */
-  Vpsubsb_Vx_Hx_Wx: 1096,
-  /** `vpsubsw Vx,Hx,Wx` (VEX.0F E9, defs line 1165). */
-  Vpsubsw_Vx_Hx_Wx: 1097,
-  /** `vpminsw Vx,Hx,Wx` (VEX.0F EA, defs line 1166). */
-  Vpminsw_Vx_Hx_Wx: 1098,
-  /** `vpor Vx,Hx,Wx` (VEX.0F EB, defs line 1167). */
-  Vpor_Vx_Hx_Wx: 1099,
-  /** `vpaddsb Vx,Hx,Wx` (VEX.0F EC, defs line 1168). */
-  Vpaddsb_Vx_Hx_Wx: 1100,
-  /** `vpaddsw Vx,Hx,Wx` (VEX.0F ED, defs line 1169). */
-  Vpaddsw_Vx_Hx_Wx: 1101,
-  /** `vpmaxsw Vx,Hx,Wx` (VEX.0F EE, defs line 1170). */
-  Vpmaxsw_Vx_Hx_Wx: 1102,
-  /** `vpxor Vx,Hx,Wx` (VEX.0F EF, defs line 1171). */
-  Vpxor_Vx_Hx_Wx: 1103,
-  /** `vpmuludq Vx,Hx,Wx` (VEX.0F F4, defs line 1172). */
-  Vpmuludq_Vx_Hx_Wx: 1104,
-  /** `vpmaddwd Vx,Hx,Wx` (VEX.0F F5, defs line 1173). */
-  Vpmaddwd_Vx_Hx_Wx: 1105,
-  /** `vpsadbw Vx,Hx,Wx` (VEX.0F F6, defs line 1174). */
-  Vpsadbw_Vx_Hx_Wx: 1106,
-  /** `vpsubb Vx,Hx,Wx` (VEX.0F F8, defs line 1175). */
-  Vpsubb_Vx_Hx_Wx: 1107,
-  /** `vpsubw Vx,Hx,Wx` (VEX.0F F9, defs line 1176). */
-  Vpsubw_Vx_Hx_Wx: 1108,
-  /** `vpsubd Vx,Hx,Wx` (VEX.0F FA, defs line 1177). */
-  Vpsubd_Vx_Hx_Wx: 1109,
-  /** `vpsubq Vx,Hx,Wx` (VEX.0F FB, defs line 1178). */
-  Vpsubq_Vx_Hx_Wx: 1110,
-  /** `vpaddb Vx,Hx,Wx` (VEX.0F FC, defs line 1179). */
-  Vpaddb_Vx_Hx_Wx: 1111,
-  /** `vpaddw Vx,Hx,Wx` (VEX.0F FD, defs line 1180). */
-  Vpaddw_Vx_Hx_Wx: 1112,
-  /** `vpaddd Vx,Hx,Wx` (VEX.0F FE, defs line 1181). */
-  Vpaddd_Vx_Hx_Wx: 1113,
-  /** `vpsrlw Vx,Hx,W` (VEX.0F D1, defs line 1182). */
-  Vpsrlw_Vx_Hx_W: 1114,
-  /** `vpsrld Vx,Hx,W` (VEX.0F D2, defs line 1183). */
-  Vpsrld_Vx_Hx_W: 1115,
-  /** `vpsrlq Vx,Hx,W` (VEX.0F D3, defs line 1184). */
-  Vpsrlq_Vx_Hx_W: 1116,
-  /** `vpsraw Vx,Hx,W` (VEX.0F E1, defs line 1185). */
-  Vpsraw_Vx_Hx_W: 1117,
-  /** `vpsrad Vx,Hx,W` (VEX.0F E2, defs line 1186). */
-  Vpsrad_Vx_Hx_W: 1118,
-  /** `vpsllw Vx,Hx,W` (VEX.0F F1, defs line 1187). */
-  Vpsllw_Vx_Hx_W: 1119,
-  /** `vpslld Vx,Hx,W` (VEX.0F F2, defs line 1188). */
-  Vpslld_Vx_Hx_W: 1120,
-  /** `vpsllq Vx,Hx,W` (VEX.0F F3, defs line 1189). */
-  Vpsllq_Vx_Hx_W: 1121,
-  /** `vmovd V,Ed` (VEX.0F 6E, defs line 1190). */
-  Vmovd_V_Ed: 1122,
-  /** `vmovq V,Eq` (VEX.0F 6E, defs line 1191). */
-  Vmovq_V_Eq: 1123,
-  /** `vmovdqa Vx,Wx` (VEX.0F 6F, defs line 1192). */
-  Vmovdqa_Vx_Wx: 1124,
-  /** `vmovdqu Vx,Wx` (VEX.0F 6F, defs line 1193). */
-  Vmovdqu_Vx_Wx: 1125,
-  /** `vpshufd Vx,Wx,Ib` (VEX.0F 70, defs line 1194). */
-  Vpshufd_Vx_Wx_Ib: 1126,
-  /** `vpshufhw Vx,Wx,Ib` (VEX.0F 70, defs line 1195). */
-  Vpshufhw_Vx_Wx_Ib: 1127,
-  /** `vpshuflw Vx,Wx,Ib` (VEX.0F 70, defs line 1196). */
-  Vpshuflw_Vx_Wx_Ib: 1128,
-  /** `vpsrlw Hx,Ux,Ib` (VEX.0F 71, defs line 1197). */
-  Vpsrlw_Hx_Ux_Ib: 1129,
-  /** `vpsraw Hx,Ux,Ib` (VEX.0F 71, defs line 1198). */
-  Vpsraw_Hx_Ux_Ib: 1130,
-  /** `vpsllw Hx,Ux,Ib` (VEX.0F 71, defs line 1199). */
-  Vpsllw_Hx_Ux_Ib: 1131,
-  /** `vpsrld Hx,Ux,Ib` (VEX.0F 72, defs line 1200). */
-  Vpsrld_Hx_Ux_Ib: 1132,
-  /** `vpsrad Hx,Ux,Ib` (VEX.0F 72, defs line 1201). */
-  Vpsrad_Hx_Ux_Ib: 1133,
-  /** `vpslld Hx,Ux,Ib` (VEX.0F 72, defs line 1202). */
-  Vpslld_Hx_Ux_Ib: 1134,
-  /** `vpsrlq Hx,Ux,Ib` (VEX.0F 73, defs line 1203). */
-  Vpsrlq_Hx_Ux_Ib: 1135,
-  /** `vpsrldq Hx,Ux,Ib` (VEX.0F 73, defs line 1204). */
-  Vpsrldq_Hx_Ux_Ib: 1136,
-  /** `vpsllq Hx,Ux,Ib` (VEX.0F 73, defs line 1205). */
-  Vpsllq_Hx_Ux_Ib: 1137,
-  /** `vpslldq Hx,Ux,Ib` (VEX.0F 73, defs line 1206). */
-  Vpslldq_Hx_Ux_Ib: 1138,
-  /** `vzeroupper` (VEX.0F 77, defs line 1207). */
-  Vzeroupper: 1139,
-  /** `vzeroall` (VEX.0F 77, defs line 1208). */
-  Vzeroall: 1140,
-  /** `vhaddpd Vx,Hx,Wx` (VEX.0F 7C, defs line 1213). */
-  Vhaddpd_Vx_Hx_Wx: 1141,
-  /** `vhaddps Vx,Hx,Wx` (VEX.0F 7C, defs line 1214). */
-  Vhaddps_Vx_Hx_Wx: 1142,
-  /** `vhsubpd Vx,Hx,Wx` (VEX.0F 7D, defs line 1215). */
-  Vhsubpd_Vx_Hx_Wx: 1143,
-  /** `vhsubps Vx,Hx,Wx` (VEX.0F 7D, defs line 1216). */
-  Vhsubps_Vx_Hx_Wx: 1144,
-  /** `vmovd Ed,V` (VEX.0F 7E, defs line 1217). */
-  Vmovd_Ed_V: 1145,
-  /** `vmovq Eq,V` (VEX.0F 7E, defs line 1218). */
-  Vmovq_Eq_V: 1146,
-  /** `vmovq V,Wq` (VEX.0F 7E, defs line 1219). */
-  Vmovq_V_Wq: 1147,
-  /** `vmovdqa Wx,Vx` (VEX.0F 7F, defs line 1220). */
-  Vmovdqa_Wx_Vx: 1148,
-  /** `vmovdqu Wx,Vx` (VEX.0F 7F, defs line 1221). */
-  Vmovdqu_Wx_Vx: 1149,
-  /** `vcmpps Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1222). */
-  Vcmpps_Vx_Hx_Wx_Ib: 1150,
-  /** `vcmppd Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1223). */
-  Vcmppd_Vx_Hx_Wx_Ib: 1151,
-  /** `vcmpss V,H,Wd,Ib` (VEX.0F C2, defs line 1224). */
-  Vcmpss_V_H_Wd_Ib: 1152,
-  /** `vcmpsd V,H,Wq,Ib` (VEX.0F C2, defs line 1225). */
-  Vcmpsd_V_H_Wq_Ib: 1153,
-  /** `vpinsrw V,H,Edw,Ib` (VEX.0F C4, defs line 1226). */
-  Vpinsrw_V_H_Edw_Ib: 1154,
-  /** `vpextrw Gd,U,Ib` (VEX.0F C5, defs line 1227). */
-  Vpextrw_Gd_U_Ib: 1155,
-  /** `vshufps Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1228). */
-  Vshufps_Vx_Hx_Wx_Ib: 1156,
-  /** `vshufpd Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1229). */
-  Vshufpd_Vx_Hx_Wx_Ib: 1157,
-  /** `vaddsubpd Vx,Hx,Wx` (VEX.0F D0, defs line 1230). */
-  Vaddsubpd_Vx_Hx_Wx: 1158,
-  /** `vaddsubps Vx,Hx,Wx` (VEX.0F D0, defs line 1231). */
-  Vaddsubps_Vx_Hx_Wx: 1159,
-  /** `vmovq Wq,V` (VEX.0F D6, defs line 1232). */
-  Vmovq_Wq_V: 1160,
-  /** `vpmovmskb Gy,Ux` (VEX.0F D7, defs line 1233). */
-  Vpmovmskb_Gy_Ux: 1161,
-  /** `vcvttpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1234). */
-  Vcvttpd2dq_Vxmm_Wx: 1162,
-  /** `vcvtdq2pd Vx,Wh` (VEX.0F E6, defs line 1235). */
-  Vcvtdq2pd_Vx_Wh: 1163,
-  /** `vcvtpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1236). */
-  Vcvtpd2dq_Vxmm_Wx: 1164,
-  /** `vmovntdq Mx,Vx` (VEX.0F E7, defs line 1237). */
-  Vmovntdq_Mx_Vx: 1165,
-  /** `vlddqu Vx,Mx` (VEX.0F F0, defs line 1238). */
-  Vlddqu_Vx_Mx: 1166,
-  /** `vmaskmovdqu V,U` (VEX.0F F7, defs line 1239). */
-  Vmaskmovdqu_V_U: 1167,
-  /** `vpshufb Vx,Hx,Wx` (VEX.0F38 00, defs line 1242). */
-  Vpshufb_Vx_Hx_Wx: 1168,
-  /** `vphaddw Vx,Hx,Wx` (VEX.0F38 01, defs line 1243). */
-  Vphaddw_Vx_Hx_Wx: 1169,
-  /** `vphaddd Vx,Hx,Wx` (VEX.0F38 02, defs line 1244). */
-  Vphaddd_Vx_Hx_Wx: 1170,
-  /** `vphaddsw Vx,Hx,Wx` (VEX.0F38 03, defs line 1245). */
-  Vphaddsw_Vx_Hx_Wx: 1171,
-  /** `vpmaddubsw Vx,Hx,Wx` (VEX.0F38 04, defs line 1246). */
-  Vpmaddubsw_Vx_Hx_Wx: 1172,
-  /** `vphsubw Vx,Hx,Wx` (VEX.0F38 05, defs line 1247). */
-  Vphsubw_Vx_Hx_Wx: 1173,
-  /** `vphsubd Vx,Hx,Wx` (VEX.0F38 06, defs line 1248). */
-  Vphsubd_Vx_Hx_Wx: 1174,
-  /** `vphsubsw Vx,Hx,Wx` (VEX.0F38 07, defs line 1249). */
-  Vphsubsw_Vx_Hx_Wx: 1175,
-  /** `vpsignb Vx,Hx,Wx` (VEX.0F38 08, defs line 1250). */
-  Vpsignb_Vx_Hx_Wx: 1176,
-  /** `vpsignw Vx,Hx,Wx` (VEX.0F38 09, defs line 1251). */
-  Vpsignw_Vx_Hx_Wx: 1177,
-  /** `vpsignd Vx,Hx,Wx` (VEX.0F38 0A, defs line 1252). */
-  Vpsignd_Vx_Hx_Wx: 1178,
-  /** `vpmulhrsw Vx,Hx,Wx` (VEX.0F38 0B, defs line 1253). */
-  Vpmulhrsw_Vx_Hx_Wx: 1179,
-  /** `vpmuldq Vx,Hx,Wx` (VEX.0F38 28, defs line 1254). */
-  Vpmuldq_Vx_Hx_Wx: 1180,
-  /** `vpcmpeqq Vx,Hx,Wx` (VEX.0F38 29, defs line 1255). */
-  Vpcmpeqq_Vx_Hx_Wx: 1181,
-  /** `vpackusdw Vx,Hx,Wx` (VEX.0F38 2B, defs line 1256). */
-  Vpackusdw_Vx_Hx_Wx: 1182,
-  /** `vpcmpgtq Vx,Hx,Wx` (VEX.0F38 37, defs line 1257). */
-  Vpcmpgtq_Vx_Hx_Wx: 1183,
-  /** `vpminsb Vx,Hx,Wx` (VEX.0F38 38, defs line 1258). */
-  Vpminsb_Vx_Hx_Wx: 1184,
-  /** `vpminsd Vx,Hx,Wx` (VEX.0F38 39, defs line 1259). */
-  Vpminsd_Vx_Hx_Wx: 1185,
-  /** `vpminuw Vx,Hx,Wx` (VEX.0F38 3A, defs line 1260). */
-  Vpminuw_Vx_Hx_Wx: 1186,
-  /** `vpminud Vx,Hx,Wx` (VEX.0F38 3B, defs line 1261). */
-  Vpminud_Vx_Hx_Wx: 1187,
-  /** `vpmaxsb Vx,Hx,Wx` (VEX.0F38 3C, defs line 1262). */
-  Vpmaxsb_Vx_Hx_Wx: 1188,
-  /** `vpmaxsd Vx,Hx,Wx` (VEX.0F38 3D, defs line 1263). */
-  Vpmaxsd_Vx_Hx_Wx: 1189,
-  /** `vpmaxuw Vx,Hx,Wx` (VEX.0F38 3E, defs line 1264). */
-  Vpmaxuw_Vx_Hx_Wx: 1190,
-  /** `vpmaxud Vx,Hx,Wx` (VEX.0F38 3F, defs line 1265). */
-  Vpmaxud_Vx_Hx_Wx: 1191,
-  /** `vpmulld Vx,Hx,Wx` (VEX.0F38 40, defs line 1266). */
-  Vpmulld_Vx_Hx_Wx: 1192,
-  /** `vpabsb Vx,Wx` (VEX.0F38 1C, defs line 1267). */
-  Vpabsb_Vx_Wx: 1193,
-  /** `vpabsw Vx,Wx` (VEX.0F38 1D, defs line 1268). */
-  Vpabsw_Vx_Wx: 1194,
-  /** `vpabsd Vx,Wx` (VEX.0F38 1E, defs line 1269). */
-  Vpabsd_Vx_Wx: 1195,
-  /** `vpermilps Vx,Hx,Wx` (VEX.0F38 0C, defs line 1270). */
-  Vpermilps_Vx_Hx_Wx: 1196,
-  /** `vpermilpd Vx,Hx,Wx` (VEX.0F38 0D, defs line 1271). */
-  Vpermilpd_Vx_Hx_Wx: 1197,
-  /** `vtestps Vx,Wx` (VEX.0F38 0E, defs line 1272). */
-  Vtestps_Vx_Wx: 1198,
-  /** `vtestpd Vx,Wx` (VEX.0F38 0F, defs line 1273). */
-  Vtestpd_Vx_Wx: 1199,
-  /** `vcvtph2ps Vx,Wh` (VEX.0F38 13, defs line 1274). */
-  Vcvtph2ps_Vx_Wh: 1200,
-  /** `vpermps Vx,Hx,Wx` (VEX.0F38 16, defs line 1275). */
-  Vpermps_Vx_Hx_Wx: 1201,
-  /** `vptest Vx,Wx` (VEX.0F38 17, defs line 1276). */
-  Vptest_Vx_Wx: 1202,
-  /** `vbroadcastss Vx,Wd` (VEX.0F38 18, defs line 1277). */
-  Vbroadcastss_Vx_Wd: 1203,
-  /** `vbroadcastsd Vx,Wq` (VEX.0F38 19, defs line 1278). */
-  Vbroadcastsd_Vx_Wq: 1204,
-  /** `vbroadcastf128 Vx,Mdq` (VEX.0F38 1A, defs line 1279). */
-  Vbroadcastf128_Vx_Mdq: 1205,
-  /** `vpmovsxbw Vx,Wh` (VEX.0F38 20, defs line 1280). */
-  Vpmovsxbw_Vx_Wh: 1206,
-  /** `vpmovzxbw Vx,Wh` (VEX.0F38 30, defs line 1281). */
-  Vpmovzxbw_Vx_Wh: 1207,
-  /** `vpmovsxbd Vx,Wq4` (VEX.0F38 21, defs line 1282). */
-  Vpmovsxbd_Vx_Wq4: 1208,
-  /** `vpmovzxbd Vx,Wq4` (VEX.0F38 31, defs line 1283). */
-  Vpmovzxbd_Vx_Wq4: 1209,
-  /** `vpmovsxbq Vx,Wo8` (VEX.0F38 22, defs line 1284). */
-  Vpmovsxbq_Vx_Wo8: 1210,
-  /** `vpmovzxbq Vx,Wo8` (VEX.0F38 32, defs line 1285). */
-  Vpmovzxbq_Vx_Wo8: 1211,
-  /** `vpmovsxwd Vx,Wh` (VEX.0F38 23, defs line 1286). */
-  Vpmovsxwd_Vx_Wh: 1212,
-  /** `vpmovzxwd Vx,Wh` (VEX.0F38 33, defs line 1287). */
-  Vpmovzxwd_Vx_Wh: 1213,
-  /** `vpmovsxwq Vx,Wq4` (VEX.0F38 24, defs line 1288). */
-  Vpmovsxwq_Vx_Wq4: 1214,
-  /** `vpmovzxwq Vx,Wq4` (VEX.0F38 34, defs line 1289). */
-  Vpmovzxwq_Vx_Wq4: 1215,
-  /** `vpmovsxdq Vx,Wh` (VEX.0F38 25, defs line 1290). */
-  Vpmovsxdq_Vx_Wh: 1216,
-  /** `vpmovzxdq Vx,Wh` (VEX.0F38 35, defs line 1291). */
-  Vpmovzxdq_Vx_Wh: 1217,
-  /** `vmovntdqa Vx,Mx` (VEX.0F38 2A, defs line 1292). */
-  Vmovntdqa_Vx_Mx: 1218,
-  /** `vmaskmovps Vx,Hx,Mx` (VEX.0F38 2C, defs line 1293). */
-  Vmaskmovps_Vx_Hx_Mx: 1219,
-  /** `vmaskmovpd Vx,Hx,Mx` (VEX.0F38 2D, defs line 1294). */
-  Vmaskmovpd_Vx_Hx_Mx: 1220,
-  /** `vmaskmovps Mx,Hx,Vx` (VEX.0F38 2E, defs line 1295). */
-  Vmaskmovps_Mx_Hx_Vx: 1221,
-  /** `vmaskmovpd Mx,Hx,Vx` (VEX.0F38 2F, defs line 1296). */
-  Vmaskmovpd_Mx_Hx_Vx: 1222,
-  /** `vpermd Vx,Hx,Wx` (VEX.0F38 36, defs line 1297). */
-  Vpermd_Vx_Hx_Wx: 1223,
-  /** `vphminposuw V,W` (VEX.0F38 41, defs line 1298). */
-  Vphminposuw_V_W: 1224,
-  /** `vpsrlvd Vx,Hx,Wx` (VEX.0F38 45, defs line 1299). */
-  Vpsrlvd_Vx_Hx_Wx: 1225,
-  /** `vpsrlvq Vx,Hx,Wx` (VEX.0F38 45, defs line 1300). */
-  Vpsrlvq_Vx_Hx_Wx: 1226,
-  /** `vpsravd Vx,Hx,Wx` (VEX.0F38 46, defs line 1301). */
-  Vpsravd_Vx_Hx_Wx: 1227,
-  /** `vpsllvd Vx,Hx,Wx` (VEX.0F38 47, defs line 1302). */
-  Vpsllvd_Vx_Hx_Wx: 1228,
-  /** `vpsllvq Vx,Hx,Wx` (VEX.0F38 47, defs line 1303). */
-  Vpsllvq_Vx_Hx_Wx: 1229,
-  /** `vpbroadcastd Vx,Wd` (VEX.0F38 58, defs line 1304). */
-  Vpbroadcastd_Vx_Wd: 1230,
-  /** `vpbroadcastq Vx,Wq` (VEX.0F38 59, defs line 1305). */
-  Vpbroadcastq_Vx_Wq: 1231,
-  /** `vbroadcasti128 Vx,Mdq` (VEX.0F38 5A, defs line 1306). */
-  Vbroadcasti128_Vx_Mdq: 1232,
-  /** `vpbroadcastb Vx,Wb` (VEX.0F38 78, defs line 1307). */
-  Vpbroadcastb_Vx_Wb: 1233,
-  /** `vpbroadcastw Vx,Ww` (VEX.0F38 79, defs line 1308). */
-  Vpbroadcastw_Vx_Ww: 1234,
-  /** `vpmaskmovd Vx,Hx,Mx` (VEX.0F38 8C, defs line 1309). */
-  Vpmaskmovd_Vx_Hx_Mx: 1235,
-  /** `vpmaskmovq Vx,Hx,Mx` (VEX.0F38 8C, defs line 1310). */
-  Vpmaskmovq_Vx_Hx_Mx: 1236,
-  /** `vpmaskmovd Mx,Hx,Vx` (VEX.0F38 8E, defs line 1311). */
-  Vpmaskmovd_Mx_Hx_Vx: 1237,
-  /** `vpmaskmovq Mx,Hx,Vx` (VEX.0F38 8E, defs line 1312). */
-  Vpmaskmovq_Mx_Hx_Vx: 1238,
-  /** `vfmaddsub132ps Vx,Hx,Wx` (VEX.0F38 96, defs line 1314). */
-  Vfmaddsub132ps_Vx_Hx_Wx: 1239,
-  /** `vfmaddsub132pd Vx,Hx,Wx` (VEX.0F38 96, defs line 1315). */
-  Vfmaddsub132pd_Vx_Hx_Wx: 1240,
-  /** `vfmsubadd132ps Vx,Hx,Wx` (VEX.0F38 97, defs line 1316). */
-  Vfmsubadd132ps_Vx_Hx_Wx: 1241,
-  /** `vfmsubadd132pd Vx,Hx,Wx` (VEX.0F38 97, defs line 1317). */
-  Vfmsubadd132pd_Vx_Hx_Wx: 1242,
-  /** `vfmadd132ps Vx,Hx,Wx` (VEX.0F38 98, defs line 1318). */
-  Vfmadd132ps_Vx_Hx_Wx: 1243,
-  /** `vfmadd132pd Vx,Hx,Wx` (VEX.0F38 98, defs line 1319). */
-  Vfmadd132pd_Vx_Hx_Wx: 1244,
-  /** `vfmadd132ss V,H,Wd` (VEX.0F38 99, defs line 1320). */
-  Vfmadd132ss_V_H_Wd: 1245,
-  /** `vfmadd132sd V,H,Wq` (VEX.0F38 99, defs line 1321). */
-  Vfmadd132sd_V_H_Wq: 1246,
-  /** `vfmsub132ps Vx,Hx,Wx` (VEX.0F38 9A, defs line 1322). */
-  Vfmsub132ps_Vx_Hx_Wx: 1247,
-  /** `vfmsub132pd Vx,Hx,Wx` (VEX.0F38 9A, defs line 1323). */
-  Vfmsub132pd_Vx_Hx_Wx: 1248,
-  /** `vfmsub132ss V,H,Wd` (VEX.0F38 9B, defs line 1324). */
-  Vfmsub132ss_V_H_Wd: 1249,
-  /** `vfmsub132sd V,H,Wq` (VEX.0F38 9B, defs line 1325). */
-  Vfmsub132sd_V_H_Wq: 1250,
-  /** `vfnmadd132ps Vx,Hx,Wx` (VEX.0F38 9C, defs line 1326). */
-  Vfnmadd132ps_Vx_Hx_Wx: 1251,
-  /** `vfnmadd132pd Vx,Hx,Wx` (VEX.0F38 9C, defs line 1327). */
-  Vfnmadd132pd_Vx_Hx_Wx: 1252,
-  /** `vfnmadd132ss V,H,Wd` (VEX.0F38 9D, defs line 1328). */
-  Vfnmadd132ss_V_H_Wd: 1253,
-  /** `vfnmadd132sd V,H,Wq` (VEX.0F38 9D, defs line 1329). */
-  Vfnmadd132sd_V_H_Wq: 1254,
-  /** `vfnmsub132ps Vx,Hx,Wx` (VEX.0F38 9E, defs line 1330). */
-  Vfnmsub132ps_Vx_Hx_Wx: 1255,
-  /** `vfnmsub132pd Vx,Hx,Wx` (VEX.0F38 9E, defs line 1331). */
-  Vfnmsub132pd_Vx_Hx_Wx: 1256,
-  /** `vfnmsub132ss V,H,Wd` (VEX.0F38 9F, defs line 1332). */
-  Vfnmsub132ss_V_H_Wd: 1257,
-  /** `vfnmsub132sd V,H,Wq` (VEX.0F38 9F, defs line 1333). */
-  Vfnmsub132sd_V_H_Wq: 1258,
-  /** `vfmaddsub213ps Vx,Hx,Wx` (VEX.0F38 A6, defs line 1334). */
-  Vfmaddsub213ps_Vx_Hx_Wx: 1259,
-  /** `vfmaddsub213pd Vx,Hx,Wx` (VEX.0F38 A6, defs line 1335). */
-  Vfmaddsub213pd_Vx_Hx_Wx: 1260,
-  /** `vfmsubadd213ps Vx,Hx,Wx` (VEX.0F38 A7, defs line 1336). */
-  Vfmsubadd213ps_Vx_Hx_Wx: 1261,
-  /** `vfmsubadd213pd Vx,Hx,Wx` (VEX.0F38 A7, defs line 1337). */
-  Vfmsubadd213pd_Vx_Hx_Wx: 1262,
-  /** `vfmadd213ps Vx,Hx,Wx` (VEX.0F38 A8, defs line 1338). */
-  Vfmadd213ps_Vx_Hx_Wx: 1263,
-  /** `vfmadd213pd Vx,Hx,Wx` (VEX.0F38 A8, defs line 1339). */
-  Vfmadd213pd_Vx_Hx_Wx: 1264,
-  /** `vfmadd213ss V,H,Wd` (VEX.0F38 A9, defs line 1340). */
-  Vfmadd213ss_V_H_Wd: 1265,
-  /** `vfmadd213sd V,H,Wq` (VEX.0F38 A9, defs line 1341). */
-  Vfmadd213sd_V_H_Wq: 1266,
-  /** `vfmsub213ps Vx,Hx,Wx` (VEX.0F38 AA, defs line 1342). */
-  Vfmsub213ps_Vx_Hx_Wx: 1267,
-  /** `vfmsub213pd Vx,Hx,Wx` (VEX.0F38 AA, defs line 1343). */
-  Vfmsub213pd_Vx_Hx_Wx: 1268,
-  /** `vfmsub213ss V,H,Wd` (VEX.0F38 AB, defs line 1344). */
-  Vfmsub213ss_V_H_Wd: 1269,
-  /** `vfmsub213sd V,H,Wq` (VEX.0F38 AB, defs line 1345). */
-  Vfmsub213sd_V_H_Wq: 1270,
-  /** `vfnmadd213ps Vx,Hx,Wx` (VEX.0F38 AC, defs line 1346). */
-  Vfnmadd213ps_Vx_Hx_Wx: 1271,
-  /** `vfnmadd213pd Vx,Hx,Wx` (VEX.0F38 AC, defs line 1347). */
-  Vfnmadd213pd_Vx_Hx_Wx: 1272,
-  /** `vfnmadd213ss V,H,Wd` (VEX.0F38 AD, defs line 1348). */
-  Vfnmadd213ss_V_H_Wd: 1273,
-  /** `vfnmadd213sd V,H,Wq` (VEX.0F38 AD, defs line 1349). */
-  Vfnmadd213sd_V_H_Wq: 1274,
-  /** `vfnmsub213ps Vx,Hx,Wx` (VEX.0F38 AE, defs line 1350). */
-  Vfnmsub213ps_Vx_Hx_Wx: 1275,
-  /** `vfnmsub213pd Vx,Hx,Wx` (VEX.0F38 AE, defs line 1351). */
-  Vfnmsub213pd_Vx_Hx_Wx: 1276,
-  /** `vfnmsub213ss V,H,Wd` (VEX.0F38 AF, defs line 1352). */
-  Vfnmsub213ss_V_H_Wd: 1277,
-  /** `vfnmsub213sd V,H,Wq` (VEX.0F38 AF, defs line 1353). */
-  Vfnmsub213sd_V_H_Wq: 1278,
-  /** `vfmaddsub231ps Vx,Hx,Wx` (VEX.0F38 B6, defs line 1354). */
-  Vfmaddsub231ps_Vx_Hx_Wx: 1279,
-  /** `vfmaddsub231pd Vx,Hx,Wx` (VEX.0F38 B6, defs line 1355). */
-  Vfmaddsub231pd_Vx_Hx_Wx: 1280,
-  /** `vfmsubadd231ps Vx,Hx,Wx` (VEX.0F38 B7, defs line 1356). */
-  Vfmsubadd231ps_Vx_Hx_Wx: 1281,
-  /** `vfmsubadd231pd Vx,Hx,Wx` (VEX.0F38 B7, defs line 1357). */
-  Vfmsubadd231pd_Vx_Hx_Wx: 1282,
-  /** `vfmadd231ps Vx,Hx,Wx` (VEX.0F38 B8, defs line 1358). */
-  Vfmadd231ps_Vx_Hx_Wx: 1283,
-  /** `vfmadd231pd Vx,Hx,Wx` (VEX.0F38 B8, defs line 1359). */
-  Vfmadd231pd_Vx_Hx_Wx: 1284,
-  /** `vfmadd231ss V,H,Wd` (VEX.0F38 B9, defs line 1360). */
-  Vfmadd231ss_V_H_Wd: 1285,
-  /** `vfmadd231sd V,H,Wq` (VEX.0F38 B9, defs line 1361). */
-  Vfmadd231sd_V_H_Wq: 1286,
-  /** `vfmsub231ps Vx,Hx,Wx` (VEX.0F38 BA, defs line 1362). */
-  Vfmsub231ps_Vx_Hx_Wx: 1287,
-  /** `vfmsub231pd Vx,Hx,Wx` (VEX.0F38 BA, defs line 1363). */
-  Vfmsub231pd_Vx_Hx_Wx: 1288,
-  /** `vfmsub231ss V,H,Wd` (VEX.0F38 BB, defs line 1364). */
-  Vfmsub231ss_V_H_Wd: 1289,
-  /** `vfmsub231sd V,H,Wq` (VEX.0F38 BB, defs line 1365). */
-  Vfmsub231sd_V_H_Wq: 1290,
-  /** `vfnmadd231ps Vx,Hx,Wx` (VEX.0F38 BC, defs line 1366). */
-  Vfnmadd231ps_Vx_Hx_Wx: 1291,
-  /** `vfnmadd231pd Vx,Hx,Wx` (VEX.0F38 BC, defs line 1367). */
-  Vfnmadd231pd_Vx_Hx_Wx: 1292,
-  /** `vfnmadd231ss V,H,Wd` (VEX.0F38 BD, defs line 1368). */
-  Vfnmadd231ss_V_H_Wd: 1293,
-  /** `vfnmadd231sd V,H,Wq` (VEX.0F38 BD, defs line 1369). */
-  Vfnmadd231sd_V_H_Wq: 1294,
-  /** `vfnmsub231ps Vx,Hx,Wx` (VEX.0F38 BE, defs line 1370). */
-  Vfnmsub231ps_Vx_Hx_Wx: 1295,
-  /** `vfnmsub231pd Vx,Hx,Wx` (VEX.0F38 BE, defs line 1371). */
-  Vfnmsub231pd_Vx_Hx_Wx: 1296,
-  /** `vfnmsub231ss V,H,Wd` (VEX.0F38 BF, defs line 1372). */
-  Vfnmsub231ss_V_H_Wd: 1297,
-  /** `vfnmsub231sd V,H,Wq` (VEX.0F38 BF, defs line 1373). */
-  Vfnmsub231sd_V_H_Wq: 1298,
-  /** `vaesimc V,W` (VEX.0F38 DB, defs line 1375). */
-  Vaesimc_V_W: 1299,
-  /** `vaesenc Vx,Hx,Wx` (VEX.0F38 DC, defs line 1376). */
-  Vaesenc_Vx_Hx_Wx: 1300,
-  /** `vaesenclast Vx,Hx,Wx` (VEX.0F38 DD, defs line 1377). */
-  Vaesenclast_Vx_Hx_Wx: 1301,
-  /** `vaesdec Vx,Hx,Wx` (VEX.0F38 DE, defs line 1378). */
-  Vaesdec_Vx_Hx_Wx: 1302,
-  /** `vaesdeclast Vx,Hx,Wx` (VEX.0F38 DF, defs line 1379). */
-  Vaesdeclast_Vx_Hx_Wx: 1303,
-  /** `vgf2p8mulb Vx,Hx,Wx` (VEX.0F38 CF, defs line 1380). */
-  Vgf2p8mulb_Vx_Hx_Wx: 1304,
-  /** `andn Gy,By,Ey` (VEX.0F38 F2, defs line 1382). */
-  Andn_Gy_By_Ey: 1305,
-  /** `blsr By,Ey` (VEX.0F38 F3, defs line 1383). */
-  Blsr_By_Ey: 1306,
-  /** `blsmsk By,Ey` (VEX.0F38 F3, defs line 1384). */
-  Blsmsk_By_Ey: 1307,
-  /** `blsi By,Ey` (VEX.0F38 F3, defs line 1385). */
-  Blsi_By_Ey: 1308,
-  /** `bzhi Gy,Ey,By` (VEX.0F38 F5, defs line 1386). */
-  Bzhi_Gy_Ey_By: 1309,
-  /** `pext Gy,By,Ey` (VEX.0F38 F5, defs line 1387). */
-  Pext_Gy_By_Ey: 1310,
-  /** `pdep Gy,By,Ey` (VEX.0F38 F5, defs line 1388). */
-  Pdep_Gy_By_Ey: 1311,
-  /** `mulx Gy,By,Ey` (VEX.0F38 F6, defs line 1389). */
-  Mulx_Gy_By_Ey: 1312,
-  /** `bextr Gy,Ey,By` (VEX.0F38 F7, defs line 1390). */
-  Bextr_Gy_Ey_By: 1313,
-  /** `shlx Gy,Ey,By` (VEX.0F38 F7, defs line 1391). */
-  Shlx_Gy_Ey_By: 1314,
-  /** `sarx Gy,Ey,By` (VEX.0F38 F7, defs line 1392). */
-  Sarx_Gy_Ey_By: 1315,
-  /** `shrx Gy,Ey,By` (VEX.0F38 F7, defs line 1393). */
-  Shrx_Gy_Ey_By: 1316,
-  /** `vpermq Vx,Wx,Ib` (VEX.0F3A 00, defs line 1397). */
-  Vpermq_Vx_Wx_Ib: 1317,
-  /** `vpermpd Vx,Wx,Ib` (VEX.0F3A 01, defs line 1398). */
-  Vpermpd_Vx_Wx_Ib: 1318,
-  /** `vpblendd Vx,Hx,Wx,Ib` (VEX.0F3A 02, defs line 1399). */
-  Vpblendd_Vx_Hx_Wx_Ib: 1319,
-  /** `vpermilps Vx,Wx,Ib` (VEX.0F3A 04, defs line 1400). */
-  Vpermilps_Vx_Wx_Ib: 1320,
-  /** `vpermilpd Vx,Wx,Ib` (VEX.0F3A 05, defs line 1401). */
-  Vpermilpd_Vx_Wx_Ib: 1321,
-  /** `vperm2f128 Vx,Hx,Wx,Ib` (VEX.0F3A 06, defs line 1402). */
-  Vperm2f128_Vx_Hx_Wx_Ib: 1322,
-  /** `vroundps Vx,Wx,Ib` (VEX.0F3A 08, defs line 1403). */
-  Vroundps_Vx_Wx_Ib: 1323,
-  /** `vroundpd Vx,Wx,Ib` (VEX.0F3A 09, defs line 1404). */
-  Vroundpd_Vx_Wx_Ib: 1324,
-  /** `vroundss V,H,Wd,Ib` (VEX.0F3A 0A, defs line 1405). */
-  Vroundss_V_H_Wd_Ib: 1325,
-  /** `vroundsd V,H,Wq,Ib` (VEX.0F3A 0B, defs line 1406). */
-  Vroundsd_V_H_Wq_Ib: 1326,
-  /** `vblendps Vx,Hx,Wx,Ib` (VEX.0F3A 0C, defs line 1407). */
-  Vblendps_Vx_Hx_Wx_Ib: 1327,
-  /** `vblendpd Vx,Hx,Wx,Ib` (VEX.0F3A 0D, defs line 1408). */
-  Vblendpd_Vx_Hx_Wx_Ib: 1328,
-  /** `vpblendw Vx,Hx,Wx,Ib` (VEX.0F3A 0E, defs line 1409). */
-  Vpblendw_Vx_Hx_Wx_Ib: 1329,
-  /** `vpalignr Vx,Hx,Wx,Ib` (VEX.0F3A 0F, defs line 1410). */
-  Vpalignr_Vx_Hx_Wx_Ib: 1330,
-  /** `vpextrb Edb,V,Ib` (VEX.0F3A 14, defs line 1411). */
-  Vpextrb_Edb_V_Ib: 1331,
-  /** `vpextrw Edw,V,Ib` (VEX.0F3A 15, defs line 1412). */
-  Vpextrw_Edw_V_Ib: 1332,
-  /** `vpextrd Ed,V,Ib` (VEX.0F3A 16, defs line 1413). */
-  Vpextrd_Ed_V_Ib: 1333,
-  /** `vpextrq Eq,V,Ib` (VEX.0F3A 16, defs line 1414). */
-  Vpextrq_Eq_V_Ib: 1334,
-  /** `vextractps Ed,V,Ib` (VEX.0F3A 17, defs line 1415). */
-  Vextractps_Ed_V_Ib: 1335,
-  /** `vinsertf128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 18, defs line 1416). */
-  Vinsertf128_Vx_Hx_Wxmm_Ib: 1336,
-  /** `vextractf128 Wxmm,Vx,Ib` (VEX.0F3A 19, defs line 1417). */
-  Vextractf128_Wxmm_Vx_Ib: 1337,
-  /** `vcvtps2ph Wh,Vx,Ib` (VEX.0F3A 1D, defs line 1418). */
-  Vcvtps2ph_Wh_Vx_Ib: 1338,
-  /** `vpinsrb V,H,Edb,Ib` (VEX.0F3A 20, defs line 1419). */
-  Vpinsrb_V_H_Edb_Ib: 1339,
-  /** `vinsertps V,H,Wd,Ib` (VEX.0F3A 21, defs line 1420). */
-  Vinsertps_V_H_Wd_Ib: 1340,
-  /** `vpinsrd V,H,Ed,Ib` (VEX.0F3A 22, defs line 1421). */
-  Vpinsrd_V_H_Ed_Ib: 1341,
-  /** `vpinsrq V,H,Eq,Ib` (VEX.0F3A 22, defs line 1422). */
-  Vpinsrq_V_H_Eq_Ib: 1342,
-  /** `vinserti128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 38, defs line 1423). */
-  Vinserti128_Vx_Hx_Wxmm_Ib: 1343,
-  /** `vextracti128 Wxmm,Vx,Ib` (VEX.0F3A 39, defs line 1424). */
-  Vextracti128_Wxmm_Vx_Ib: 1344,
-  /** `vdpps Vx,Hx,Wx,Ib` (VEX.0F3A 40, defs line 1425). */
-  Vdpps_Vx_Hx_Wx_Ib: 1345,
-  /** `vdppd V,H,W,Ib` (VEX.0F3A 41, defs line 1426). */
-  Vdppd_V_H_W_Ib: 1346,
-  /** `vmpsadbw Vx,Hx,Wx,Ib` (VEX.0F3A 42, defs line 1427). */
-  Vmpsadbw_Vx_Hx_Wx_Ib: 1347,
-  /** `vpclmulqdq Vx,Hx,Wx,Ib` (VEX.0F3A 44, defs line 1428). */
-  Vpclmulqdq_Vx_Hx_Wx_Ib: 1348,
-  /** `vperm2i128 Vx,Hx,Wx,Ib` (VEX.0F3A 46, defs line 1429). */
-  Vperm2i128_Vx_Hx_Wx_Ib: 1349,
-  /** `vblendvps Vx,Hx,Wx,Ibx` (VEX.0F3A 4A, defs line 1430). */
-  Vblendvps_Vx_Hx_Wx_Ibx: 1350,
-  /** `vblendvpd Vx,Hx,Wx,Ibx` (VEX.0F3A 4B, defs line 1431). */
-  Vblendvpd_Vx_Hx_Wx_Ibx: 1351,
-  /** `vpblendvb Vx,Hx,Wx,Ibx` (VEX.0F3A 4C, defs line 1432). */
-  Vpblendvb_Vx_Hx_Wx_Ibx: 1352,
-  /** `vpcmpestrm V,W,Ib` (VEX.0F3A 60, defs line 1433). */
-  Vpcmpestrm_V_W_Ib: 1353,
-  /** `vpcmpestri V,W,Ib` (VEX.0F3A 61, defs line 1434). */
-  Vpcmpestri_V_W_Ib: 1354,
-  /** `vpcmpistrm V,W,Ib` (VEX.0F3A 62, defs line 1435). */
-  Vpcmpistrm_V_W_Ib: 1355,
-  /** `vpcmpistri V,W,Ib` (VEX.0F3A 63, defs line 1436). */
-  Vpcmpistri_V_W_Ib: 1356,
-  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (VEX.0F3A CE, defs line 1437). */
-  Vgf2p8affineqb_Vx_Hx_Wx_Ib: 1357,
-  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (VEX.0F3A CF, defs line 1438). */
-  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib: 1358,
-  /** `vaeskeygenassist V,W,Ib` (VEX.0F3A DF, defs line 1439). */
-  Vaeskeygenassist_V_W_Ib: 1359,
-  /** `rorx Gy,Ey,Ib` (VEX.0F3A F0, defs line 1440). */
-  Rorx_Gy_Ey_Ib: 1360,
-  /** `pi2fw Pq,Qq` (0F0F 0C, defs line 1444). */
-  Pi2fw_Pq_Qq: 1361,
-  /** `pi2fd Pq,Qq` (0F0F 0D, defs line 1445). */
-  Pi2fd_Pq_Qq: 1362,
-  /** `pf2iw Pq,Qq` (0F0F 1C, defs line 1446). */
-  Pf2iw_Pq_Qq: 1363,
-  /** `pf2id Pq,Qq` (0F0F 1D, defs line 1447). */
-  Pf2id_Pq_Qq: 1364,
-  /** `pfnacc Pq,Qq` (0F0F 8A, defs line 1448). */
-  Pfnacc_Pq_Qq: 1365,
-  /** `pfpnacc Pq,Qq` (0F0F 8E, defs line 1449). */
-  Pfpnacc_Pq_Qq: 1366,
-  /** `pfcmpge Pq,Qq` (0F0F 90, defs line 1450). */
-  Pfcmpge_Pq_Qq: 1367,
-  /** `pfmin Pq,Qq` (0F0F 94, defs line 1451). */
-  Pfmin_Pq_Qq: 1368,
-  /** `pfrcp Pq,Qq` (0F0F 96, defs line 1452). */
-  Pfrcp_Pq_Qq: 1369,
-  /** `pfrsqrt Pq,Qq` (0F0F 97, defs line 1453). */
-  Pfrsqrt_Pq_Qq: 1370,
-  /** `pfsub Pq,Qq` (0F0F 9A, defs line 1454). */
-  Pfsub_Pq_Qq: 1371,
-  /** `pfadd Pq,Qq` (0F0F 9E, defs line 1455). */
-  Pfadd_Pq_Qq: 1372,
-  /** `pfcmpgt Pq,Qq` (0F0F A0, defs line 1456). */
-  Pfcmpgt_Pq_Qq: 1373,
-  /** `pfmax Pq,Qq` (0F0F A4, defs line 1457). */
-  Pfmax_Pq_Qq: 1374,
-  /** `pfrcpit1 Pq,Qq` (0F0F A6, defs line 1458). */
-  Pfrcpit1_Pq_Qq: 1375,
-  /** `pfrsqit1 Pq,Qq` (0F0F A7, defs line 1459). */
-  Pfrsqit1_Pq_Qq: 1376,
-  /** `pfsubr Pq,Qq` (0F0F AA, defs line 1460). */
-  Pfsubr_Pq_Qq: 1377,
-  /** `pfacc Pq,Qq` (0F0F AE, defs line 1461). */
-  Pfacc_Pq_Qq: 1378,
-  /** `pfcmpeq Pq,Qq` (0F0F B0, defs line 1462). */
-  Pfcmpeq_Pq_Qq: 1379,
-  /** `pfmul Pq,Qq` (0F0F B4, defs line 1463). */
-  Pfmul_Pq_Qq: 1380,
-  /** `pfrcpit2 Pq,Qq` (0F0F B6, defs line 1464). */
-  Pfrcpit2_Pq_Qq: 1381,
-  /** `pmulhrw Pq,Qq` (0F0F B7, defs line 1465). */
-  Pmulhrw_Pq_Qq: 1382,
-  /** `pswapd Pq,Qq` (0F0F BB, defs line 1466). */
-  Pswapd_Pq_Qq: 1383,
-  /** `pavgusb Pq,Qq` (0F0F BF, defs line 1467). */
-  Pavgusb_Pq_Qq: 1384,
-  /** `pshufb Pq,Qq` (0F38 00, defs line 1471). */
-  Pshufb_Pq_Qq: 1385,
-  /** `pshufb V,W` (0F38 00, defs line 1472). */
-  Pshufb_V_W: 1386,
-  /** `phaddw Pq,Qq` (0F38 01, defs line 1473). */
-  Phaddw_Pq_Qq: 1387,
-  /** `phaddw V,W` (0F38 01, defs line 1474). */
-  Phaddw_V_W: 1388,
-  /** `phaddd Pq,Qq` (0F38 02, defs line 1475). */
-  Phaddd_Pq_Qq: 1389,
-  /** `phaddd V,W` (0F38 02, defs line 1476). */
-  Phaddd_V_W: 1390,
-  /** `phaddsw Pq,Qq` (0F38 03, defs line 1477). */
-  Phaddsw_Pq_Qq: 1391,
-  /** `phaddsw V,W` (0F38 03, defs line 1478). */
-  Phaddsw_V_W: 1392,
-  /** `pmaddubsw Pq,Qq` (0F38 04, defs line 1479). */
-  Pmaddubsw_Pq_Qq: 1393,
-  /** `pmaddubsw V,W` (0F38 04, defs line 1480). */
-  Pmaddubsw_V_W: 1394,
-  /** `phsubw Pq,Qq` (0F38 05, defs line 1481). */
-  Phsubw_Pq_Qq: 1395,
-  /** `phsubw V,W` (0F38 05, defs line 1482). */
-  Phsubw_V_W: 1396,
-  /** `phsubd Pq,Qq` (0F38 06, defs line 1483). */
-  Phsubd_Pq_Qq: 1397,
-  /** `phsubd V,W` (0F38 06, defs line 1484). */
-  Phsubd_V_W: 1398,
-  /** `phsubsw Pq,Qq` (0F38 07, defs line 1485). */
-  Phsubsw_Pq_Qq: 1399,
-  /** `phsubsw V,W` (0F38 07, defs line 1486). */
-  Phsubsw_V_W: 1400,
-  /** `psignb Pq,Qq` (0F38 08, defs line 1487). */
-  Psignb_Pq_Qq: 1401,
-  /** `psignb V,W` (0F38 08, defs line 1488). */
-  Psignb_V_W: 1402,
-  /** `psignw Pq,Qq` (0F38 09, defs line 1489). */
-  Psignw_Pq_Qq: 1403,
-  /** `psignw V,W` (0F38 09, defs line 1490). */
-  Psignw_V_W: 1404,
-  /** `psignd Pq,Qq` (0F38 0A, defs line 1491). */
-  Psignd_Pq_Qq: 1405,
-  /** `psignd V,W` (0F38 0A, defs line 1492). */
-  Psignd_V_W: 1406,
-  /** `pmulhrsw Pq,Qq` (0F38 0B, defs line 1493). */
-  Pmulhrsw_Pq_Qq: 1407,
-  /** `pmulhrsw V,W` (0F38 0B, defs line 1494). */
-  Pmulhrsw_V_W: 1408,
-  /** `pabsb Pq,Qq` (0F38 1C, defs line 1495). */
-  Pabsb_Pq_Qq: 1409,
-  /** `pabsb V,W` (0F38 1C, defs line 1496). */
-  Pabsb_V_W: 1410,
-  /** `pabsw Pq,Qq` (0F38 1D, defs line 1497). */
-  Pabsw_Pq_Qq: 1411,
-  /** `pabsw V,W` (0F38 1D, defs line 1498). */
-  Pabsw_V_W: 1412,
-  /** `pabsd Pq,Qq` (0F38 1E, defs line 1499). */
-  Pabsd_Pq_Qq: 1413,
-  /** `pabsd V,W` (0F38 1E, defs line 1500). */
-  Pabsd_V_W: 1414,
-  /** `pblendvb V,W,XMM0` (0F38 10, defs line 1502). */
-  Pblendvb_V_W_XMM0: 1415,
-  /** `blendvps V,W,XMM0` (0F38 14, defs line 1503). */
-  Blendvps_V_W_XMM0: 1416,
-  /** `blendvpd V,W,XMM0` (0F38 15, defs line 1504). */
-  Blendvpd_V_W_XMM0: 1417,
-  /** `ptest V,W` (0F38 17, defs line 1505). */
-  Ptest_V_W: 1418,
-  /** `pmovsxbw V,Wq` (0F38 20, defs line 1506). */
-  Pmovsxbw_V_Wq: 1419,
-  /** `pmovzxbw V,Wq` (0F38 30, defs line 1507). */
-  Pmovzxbw_V_Wq: 1420,
-  /** `pmovsxbd V,Wd` (0F38 21, defs line 1508). */
-  Pmovsxbd_V_Wd: 1421,
-  /** `pmovzxbd V,Wd` (0F38 31, defs line 1509). */
-  Pmovzxbd_V_Wd: 1422,
-  /** `pmovsxbq V,Ww` (0F38 22, defs line 1510). */
-  Pmovsxbq_V_Ww: 1423,
-  /** `pmovzxbq V,Ww` (0F38 32, defs line 1511). */
-  Pmovzxbq_V_Ww: 1424,
-  /** `pmovsxwd V,Wq` (0F38 23, defs line 1512). */
-  Pmovsxwd_V_Wq: 1425,
-  /** `pmovzxwd V,Wq` (0F38 33, defs line 1513). */
-  Pmovzxwd_V_Wq: 1426,
-  /** `pmovsxwq V,Wd` (0F38 24, defs line 1514). */
-  Pmovsxwq_V_Wd: 1427,
-  /** `pmovzxwq V,Wd` (0F38 34, defs line 1515). */
-  Pmovzxwq_V_Wd: 1428,
-  /** `pmovsxdq V,Wq` (0F38 25, defs line 1516). */
-  Pmovsxdq_V_Wq: 1429,
-  /** `pmovzxdq V,Wq` (0F38 35, defs line 1517). */
-  Pmovzxdq_V_Wq: 1430,
-  /** `pmuldq V,W` (0F38 28, defs line 1518). */
-  Pmuldq_V_W: 1431,
-  /** `pcmpeqq V,W` (0F38 29, defs line 1519). */
-  Pcmpeqq_V_W: 1432,
-  /** `packusdw V,W` (0F38 2B, defs line 1520). */
-  Packusdw_V_W: 1433,
-  /** `pminsb V,W` (0F38 38, defs line 1521). */
-  Pminsb_V_W: 1434,
-  /** `pminsd V,W` (0F38 39, defs line 1522). */
-  Pminsd_V_W: 1435,
-  /** `pminuw V,W` (0F38 3A, defs line 1523). */
-  Pminuw_V_W: 1436,
-  /** `pminud V,W` (0F38 3B, defs line 1524). */
-  Pminud_V_W: 1437,
-  /** `pmaxsb V,W` (0F38 3C, defs line 1525). */
-  Pmaxsb_V_W: 1438,
-  /** `pmaxsd V,W` (0F38 3D, defs line 1526). */
-  Pmaxsd_V_W: 1439,
-  /** `pmaxuw V,W` (0F38 3E, defs line 1527). */
-  Pmaxuw_V_W: 1440,
-  /** `pmaxud V,W` (0F38 3F, defs line 1528). */
-  Pmaxud_V_W: 1441,
-  /** `pmulld V,W` (0F38 40, defs line 1529). */
-  Pmulld_V_W: 1442,
-  /** `pcmpgtq V,W` (0F38 37, defs line 1530). */
-  Pcmpgtq_V_W: 1443,
-  /** `movntdqa V,Mdq` (0F38 2A, defs line 1531). */
-  Movntdqa_V_Mdq: 1444,
-  /** `phminposuw V,W` (0F38 41, defs line 1532). */
-  Phminposuw_V_W: 1445,
-  /** `invept Gd64r,Mdq` (0F38 80, defs line 1533). */
-  Invept_Gd64r_Mdq: 1446,
-  /** `invvpid Gd64r,Mdq` (0F38 81, defs line 1534). */
-  Invvpid_Gd64r_Mdq: 1447,
-  /** `invpcid Gd64r,Mdq` (0F38 82, defs line 1535). */
-  Invpcid_Gd64r_Mdq: 1448,
-  /** `sha1nexte V,W` (0F38 C8, defs line 1536). */
-  Sha1nexte_V_W: 1449,
-  /** `sha1msg1 V,W` (0F38 C9, defs line 1537). */
-  Sha1msg1_V_W: 1450,
-  /** `sha1msg2 V,W` (0F38 CA, defs line 1538). */
-  Sha1msg2_V_W: 1451,
-  /** `sha256rnds2 V,W,XMM0` (0F38 CB, defs line 1539). */
-  Sha256rnds2_V_W_XMM0: 1452,
-  /** `sha256msg1 V,W` (0F38 CC, defs line 1540). */
-  Sha256msg1_V_W: 1453,
-  /** `sha256msg2 V,W` (0F38 CD, defs line 1541). */
-  Sha256msg2_V_W: 1454,
-  /** `gf2p8mulb V,W` (0F38 CF, defs line 1542). */
-  Gf2p8mulb_V_W: 1455,
-  /** `aesimc V,W` (0F38 DB, defs line 1543). */
-  Aesimc_V_W: 1456,
-  /** `aesenc V,W` (0F38 DC, defs line 1544). */
-  Aesenc_V_W: 1457,
-  /** `aesenclast V,W` (0F38 DD, defs line 1545). */
-  Aesenclast_V_W: 1458,
-  /** `aesdec V,W` (0F38 DE, defs line 1546). */
-  Aesdec_V_W: 1459,
-  /** `aesdeclast V,W` (0F38 DF, defs line 1547). */
-  Aesdeclast_V_W: 1460,
-  /** `movbe Gv,Mv` (0F38 F0, defs line 1548). */
-  Movbe_Gv_Mv: 1461,
-  /** `movbe Mv,Gv` (0F38 F1, defs line 1549). */
-  Movbe_Mv_Gv: 1462,
-  /** `movbe Gv,Mv` (0F38 F0, defs line 1550). */
-  Movbe_Gv_Mv_2: 1463,
-  /** `movbe Mv,Gv` (0F38 F1, defs line 1551). */
-  Movbe_Mv_Gv_2: 1464,
-  /** `crc32 Gy,Eb` (0F38 F0, defs line 1552). */
-  Crc32_Gy_Eb: 1465,
-  /** `crc32 Gy,Ev` (0F38 F1, defs line 1553). */
-  Crc32_Gy_Ev: 1466,
-  /** `crc32 Gy,Ev` (0F38 F1, defs line 1554). */
-  Crc32_Gy_Ev_2: 1467,
-  /** `adcx Gy,Ey` (0F38 F6, defs line 1555). */
-  Adcx_Gy_Ey: 1468,
-  /** `adox Gy,Ey` (0F38 F6, defs line 1556). */
-  Adox_Gy_Ey: 1469,
-  /** `movdiri My,Gy` (0F38 F9, defs line 1557). */
-  Movdiri_My_Gy: 1470,
-  /** `movdir64b Gd64r,M` (0F38 F8, defs line 1558). */
-  Movdir64b_Gd64r_M: 1471,
-  /** `enqcmd Gd64r,M` (0F38 F8, defs line 1559). */
-  Enqcmd_Gd64r_M: 1472,
-  /** `enqcmds Gd64r,M` (0F38 F8, defs line 1560). */
-  Enqcmds_Gd64r_M: 1473,
-  /** `palignr Pq,Qq,Ib` (0F3A 0F, defs line 1564). */
-  Palignr_Pq_Qq_Ib: 1474,
-  /** `palignr V,W,Ib` (0F3A 0F, defs line 1565). */
-  Palignr_V_W_Ib: 1475,
-  /** `roundps V,W,Ib` (0F3A 08, defs line 1566). */
-  Roundps_V_W_Ib: 1476,
-  /** `roundpd V,W,Ib` (0F3A 09, defs line 1567). */
-  Roundpd_V_W_Ib: 1477,
-  /** `roundss V,Wd,Ib` (0F3A 0A, defs line 1568). */
-  Roundss_V_Wd_Ib: 1478,
-  /** `roundsd V,Wq,Ib` (0F3A 0B, defs line 1569). */
-  Roundsd_V_Wq_Ib: 1479,
-  /** `blendps V,W,Ib` (0F3A 0C, defs line 1570). */
-  Blendps_V_W_Ib: 1480,
-  /** `blendpd V,W,Ib` (0F3A 0D, defs line 1571). */
-  Blendpd_V_W_Ib: 1481,
-  /** `pblendw V,W,Ib` (0F3A 0E, defs line 1572). */
-  Pblendw_V_W_Ib: 1482,
-  /** `pextrb Edb,V,Ib` (0F3A 14, defs line 1573). */
-  Pextrb_Edb_V_Ib: 1483,
-  /** `pextrw Edw,V,Ib` (0F3A 15, defs line 1574). */
-  Pextrw_Edw_V_Ib: 1484,
-  /** `pextrd Ed,V,Ib` (0F3A 16, defs line 1575). */
-  Pextrd_Ed_V_Ib: 1485,
-  /** `pextrq Eq,V,Ib` (0F3A 16, defs line 1576). */
-  Pextrq_Eq_V_Ib: 1486,
-  /** `extractps Ed,V,Ib` (0F3A 17, defs line 1577). */
-  Extractps_Ed_V_Ib: 1487,
-  /** `pinsrb V,Edb,Ib` (0F3A 20, defs line 1578). */
-  Pinsrb_V_Edb_Ib: 1488,
-  /** `insertps V,Wd,Ib` (0F3A 21, defs line 1579). */
-  Insertps_V_Wd_Ib: 1489,
-  /** `pinsrd V,Ed,Ib` (0F3A 22, defs line 1580). */
-  Pinsrd_V_Ed_Ib: 1490,
-  /** `pinsrq V,Eq,Ib` (0F3A 22, defs line 1581). */
-  Pinsrq_V_Eq_Ib: 1491,
-  /** `dpps V,W,Ib` (0F3A 40, defs line 1582). */
-  Dpps_V_W_Ib: 1492,
-  /** `dppd V,W,Ib` (0F3A 41, defs line 1583). */
-  Dppd_V_W_Ib: 1493,
-  /** `mpsadbw V,W,Ib` (0F3A 42, defs line 1584). */
-  Mpsadbw_V_W_Ib: 1494,
-  /** `pclmulqdq V,W,Ib` (0F3A 44, defs line 1585). */
-  Pclmulqdq_V_W_Ib: 1495,
-  /** `pcmpestrm V,W,Ib` (0F3A 60, defs line 1586). */
-  Pcmpestrm_V_W_Ib: 1496,
-  /** `pcmpestri V,W,Ib` (0F3A 61, defs line 1587). */
-  Pcmpestri_V_W_Ib: 1497,
-  /** `pcmpistrm V,W,Ib` (0F3A 62, defs line 1588). */
-  Pcmpistrm_V_W_Ib: 1498,
-  /** `pcmpistri V,W,Ib` (0F3A 63, defs line 1589). */
-  Pcmpistri_V_W_Ib: 1499,
-  /** `sha1rnds4 V,W,Ib` (0F3A CC, defs line 1590). */
-  Sha1rnds4_V_W_Ib: 1500,
-  /** `gf2p8affineqb V,W,Ib` (0F3A CE, defs line 1591). */
-  Gf2p8affineqb_V_W_Ib: 1501,
-  /** `gf2p8affineinvqb V,W,Ib` (0F3A CF, defs line 1592). */
-  Gf2p8affineinvqb_V_W_Ib: 1502,
-  /** `aeskeygenassist V,W,Ib` (0F3A DF, defs line 1593). */
-  Aeskeygenassist_V_W_Ib: 1503,
-  /** `vfmaddsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 5C, defs line 1597). */
-  Vfmaddsubps_Vx_Hx_Wx_Ibx: 1504,
-  /** `vfmaddsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 5C, defs line 1598). */
-  Vfmaddsubps_Vx_Hx_Ibx_Wx: 1505,
-  /** `vfmaddsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5D, defs line 1599). */
-  Vfmaddsubpd_Vx_Hx_Wx_Ibx: 1506,
-  /** `vfmaddsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5D, defs line 1600). */
-  Vfmaddsubpd_Vx_Hx_Ibx_Wx: 1507,
-  /** `vfmsubaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 5E, defs line 1601). */
-  Vfmsubaddps_Vx_Hx_Wx_Ibx: 1508,
-  /** `vfmsubaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 5E, defs line 1602). */
-  Vfmsubaddps_Vx_Hx_Ibx_Wx: 1509,
-  /** `vfmsubaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5F, defs line 1603). */
-  Vfmsubaddpd_Vx_Hx_Wx_Ibx: 1510,
-  /** `vfmsubaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5F, defs line 1604). */
-  Vfmsubaddpd_Vx_Hx_Ibx_Wx: 1511,
-  /** `vfmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 68, defs line 1605). */
-  Vfmaddps_Vx_Hx_Wx_Ibx: 1512,
-  /** `vfmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 68, defs line 1606). */
-  Vfmaddps_Vx_Hx_Ibx_Wx: 1513,
-  /** `vfmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 69, defs line 1607). */
-  Vfmaddpd_Vx_Hx_Wx_Ibx: 1514,
-  /** `vfmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 69, defs line 1608). */
-  Vfmaddpd_Vx_Hx_Ibx_Wx: 1515,
-  /** `vfmaddss V,H,Wd,Ibx` (VEX.0F3A 6A, defs line 1609). */
-  Vfmaddss_V_H_Wd_Ibx: 1516,
-  /** `vfmaddss V,H,Ibx,Wd` (VEX.0F3A 6A, defs line 1610). */
-  Vfmaddss_V_H_Ibx_Wd: 1517,
-  /** `vfmaddsd V,H,Wq,Ibx` (VEX.0F3A 6B, defs line 1611). */
-  Vfmaddsd_V_H_Wq_Ibx: 1518,
-  /** `vfmaddsd V,H,Ibx,Wq` (VEX.0F3A 6B, defs line 1612). */
-  Vfmaddsd_V_H_Ibx_Wq: 1519,
-  /** `vfmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 6C, defs line 1613). */
-  Vfmsubps_Vx_Hx_Wx_Ibx: 1520,
-  /** `vfmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 6C, defs line 1614). */
-  Vfmsubps_Vx_Hx_Ibx_Wx: 1521,
-  /** `vfmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 6D, defs line 1615). */
-  Vfmsubpd_Vx_Hx_Wx_Ibx: 1522,
-  /** `vfmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 6D, defs line 1616). */
-  Vfmsubpd_Vx_Hx_Ibx_Wx: 1523,
-  /** `vfmsubss V,H,Wd,Ibx` (VEX.0F3A 6E, defs line 1617). */
-  Vfmsubss_V_H_Wd_Ibx: 1524,
-  /** `vfmsubss V,H,Ibx,Wd` (VEX.0F3A 6E, defs line 1618). */
-  Vfmsubss_V_H_Ibx_Wd: 1525,
-  /** `vfmsubsd V,H,Wq,Ibx` (VEX.0F3A 6F, defs line 1619). */
-  Vfmsubsd_V_H_Wq_Ibx: 1526,
-  /** `vfmsubsd V,H,Ibx,Wq` (VEX.0F3A 6F, defs line 1620). */
-  Vfmsubsd_V_H_Ibx_Wq: 1527,
-  /** `vfnmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 78, defs line 1621). */
-  Vfnmaddps_Vx_Hx_Wx_Ibx: 1528,
-  /** `vfnmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 78, defs line 1622). */
-  Vfnmaddps_Vx_Hx_Ibx_Wx: 1529,
-  /** `vfnmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 79, defs line 1623). */
-  Vfnmaddpd_Vx_Hx_Wx_Ibx: 1530,
-  /** `vfnmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 79, defs line 1624). */
-  Vfnmaddpd_Vx_Hx_Ibx_Wx: 1531,
-  /** `vfnmaddss V,H,Wd,Ibx` (VEX.0F3A 7A, defs line 1625). */
-  Vfnmaddss_V_H_Wd_Ibx: 1532,
-  /** `vfnmaddss V,H,Ibx,Wd` (VEX.0F3A 7A, defs line 1626). */
-  Vfnmaddss_V_H_Ibx_Wd: 1533,
-  /** `vfnmaddsd V,H,Wq,Ibx` (VEX.0F3A 7B, defs line 1627). */
-  Vfnmaddsd_V_H_Wq_Ibx: 1534,
-  /** `vfnmaddsd V,H,Ibx,Wq` (VEX.0F3A 7B, defs line 1628). */
-  Vfnmaddsd_V_H_Ibx_Wq: 1535,
-  /** `vfnmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 7C, defs line 1629). */
-  Vfnmsubps_Vx_Hx_Wx_Ibx: 1536,
-  /** `vfnmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 7C, defs line 1630). */
-  Vfnmsubps_Vx_Hx_Ibx_Wx: 1537,
-  /** `vfnmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 7D, defs line 1631). */
-  Vfnmsubpd_Vx_Hx_Wx_Ibx: 1538,
-  /** `vfnmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 7D, defs line 1632). */
-  Vfnmsubpd_Vx_Hx_Ibx_Wx: 1539,
-  /** `vfnmsubss V,H,Wd,Ibx` (VEX.0F3A 7E, defs line 1633). */
-  Vfnmsubss_V_H_Wd_Ibx: 1540,
-  /** `vfnmsubss V,H,Ibx,Wd` (VEX.0F3A 7E, defs line 1634). */
-  Vfnmsubss_V_H_Ibx_Wd: 1541,
-  /** `vfnmsubsd V,H,Wq,Ibx` (VEX.0F3A 7F, defs line 1635). */
-  Vfnmsubsd_V_H_Wq_Ibx: 1542,
-  /** `vfnmsubsd V,H,Ibx,Wq` (VEX.0F3A 7F, defs line 1636). */
-  Vfnmsubsd_V_H_Ibx_Wq: 1543,
-  /** `kandw KR,KH,KU` (VEX.0F 41, defs line 1640). */
-  Kandw_KR_KH_KU: 1544,
-  /** `kandq KR,KH,KU` (VEX.0F 41, defs line 1641). */
-  Kandq_KR_KH_KU: 1545,
-  /** `kandb KR,KH,KU` (VEX.0F 41, defs line 1642). */
-  Kandb_KR_KH_KU: 1546,
-  /** `kandd KR,KH,KU` (VEX.0F 41, defs line 1643). */
-  Kandd_KR_KH_KU: 1547,
-  /** `kandnw KR,KH,KU` (VEX.0F 42, defs line 1644). */
-  Kandnw_KR_KH_KU: 1548,
-  /** `kandnq KR,KH,KU` (VEX.0F 42, defs line 1645). */
-  Kandnq_KR_KH_KU: 1549,
-  /** `kandnb KR,KH,KU` (VEX.0F 42, defs line 1646). */
-  Kandnb_KR_KH_KU: 1550,
-  /** `kandnd KR,KH,KU` (VEX.0F 42, defs line 1647). */
-  Kandnd_KR_KH_KU: 1551,
-  /** `korw KR,KH,KU` (VEX.0F 45, defs line 1648). */
-  Korw_KR_KH_KU: 1552,
-  /** `korq KR,KH,KU` (VEX.0F 45, defs line 1649). */
-  Korq_KR_KH_KU: 1553,
-  /** `korb KR,KH,KU` (VEX.0F 45, defs line 1650). */
-  Korb_KR_KH_KU: 1554,
-  /** `kord KR,KH,KU` (VEX.0F 45, defs line 1651). */
-  Kord_KR_KH_KU: 1555,
-  /** `kxnorw KR,KH,KU` (VEX.0F 46, defs line 1652). */
-  Kxnorw_KR_KH_KU: 1556,
-  /** `kxnorq KR,KH,KU` (VEX.0F 46, defs line 1653). */
-  Kxnorq_KR_KH_KU: 1557,
-  /** `kxnorb KR,KH,KU` (VEX.0F 46, defs line 1654). */
-  Kxnorb_KR_KH_KU: 1558,
-  /** `kxnord KR,KH,KU` (VEX.0F 46, defs line 1655). */
-  Kxnord_KR_KH_KU: 1559,
-  /** `kxorw KR,KH,KU` (VEX.0F 47, defs line 1656). */
-  Kxorw_KR_KH_KU: 1560,
-  /** `kxorq KR,KH,KU` (VEX.0F 47, defs line 1657). */
-  Kxorq_KR_KH_KU: 1561,
-  /** `kxorb KR,KH,KU` (VEX.0F 47, defs line 1658). */
-  Kxorb_KR_KH_KU: 1562,
-  /** `kxord KR,KH,KU` (VEX.0F 47, defs line 1659). */
-  Kxord_KR_KH_KU: 1563,
-  /** `kaddw KR,KH,KU` (VEX.0F 4A, defs line 1660). */
-  Kaddw_KR_KH_KU: 1564,
-  /** `kaddq KR,KH,KU` (VEX.0F 4A, defs line 1661). */
-  Kaddq_KR_KH_KU: 1565,
-  /** `kaddb KR,KH,KU` (VEX.0F 4A, defs line 1662). */
-  Kaddb_KR_KH_KU: 1566,
-  /** `kaddd KR,KH,KU` (VEX.0F 4A, defs line 1663). */
-  Kaddd_KR_KH_KU: 1567,
-  /** `kunpckbw KR,KH,KU` (VEX.0F 4B, defs line 1664). */
-  Kunpckbw_KR_KH_KU: 1568,
-  /** `kunpckwd KR,KH,KU` (VEX.0F 4B, defs line 1665). */
-  Kunpckwd_KR_KH_KU: 1569,
-  /** `kunpckdq KR,KH,KU` (VEX.0F 4B, defs line 1666). */
-  Kunpckdq_KR_KH_KU: 1570,
-  /** `knotw KR,KU` (VEX.0F 44, defs line 1667). */
-  Knotw_KR_KU: 1571,
-  /** `kmovw KR,KM` (VEX.0F 90, defs line 1668). */
-  Kmovw_KR_KM: 1572,
-  /** `kmovw M,KR` (VEX.0F 91, defs line 1669). */
-  Kmovw_M_KR: 1573,
-  /** `kortestw KR,KU` (VEX.0F 98, defs line 1670). */
-  Kortestw_KR_KU: 1574,
-  /** `ktestw KR,KU` (VEX.0F 99, defs line 1671). */
-  Ktestw_KR_KU: 1575,
-  /** `knotq KR,KU` (VEX.0F 44, defs line 1672). */
-  Knotq_KR_KU: 1576,
-  /** `kmovq KR,KM` (VEX.0F 90, defs line 1673). */
-  Kmovq_KR_KM: 1577,
-  /** `kmovq M,KR` (VEX.0F 91, defs line 1674). */
-  Kmovq_M_KR: 1578,
-  /** `kortestq KR,KU` (VEX.0F 98, defs line 1675). */
-  Kortestq_KR_KU: 1579,
-  /** `ktestq KR,KU` (VEX.0F 99, defs line 1676). */
-  Ktestq_KR_KU: 1580,
-  /** `knotb KR,KU` (VEX.0F 44, defs line 1677). */
-  Knotb_KR_KU: 1581,
-  /** `kmovb KR,KM` (VEX.0F 90, defs line 1678). */
-  Kmovb_KR_KM: 1582,
-  /** `kmovb M,KR` (VEX.0F 91, defs line 1679). */
-  Kmovb_M_KR: 1583,
-  /** `kortestb KR,KU` (VEX.0F 98, defs line 1680). */
-  Kortestb_KR_KU: 1584,
-  /** `ktestb KR,KU` (VEX.0F 99, defs line 1681). */
-  Ktestb_KR_KU: 1585,
-  /** `knotd KR,KU` (VEX.0F 44, defs line 1682). */
-  Knotd_KR_KU: 1586,
-  /** `kmovd KR,KM` (VEX.0F 90, defs line 1683). */
-  Kmovd_KR_KM: 1587,
-  /** `kmovd M,KR` (VEX.0F 91, defs line 1684). */
-  Kmovd_M_KR: 1588,
-  /** `kortestd KR,KU` (VEX.0F 98, defs line 1685). */
-  Kortestd_KR_KU: 1589,
-  /** `ktestd KR,KU` (VEX.0F 99, defs line 1686). */
-  Ktestd_KR_KU: 1590,
-  /** `kmovw KR,Rd` (VEX.0F 92, defs line 1687). */
-  Kmovw_KR_Rd: 1591,
-  /** `kmovw Gd,KU` (VEX.0F 93, defs line 1688). */
-  Kmovw_Gd_KU: 1592,
-  /** `kmovb KR,Rd` (VEX.0F 92, defs line 1689). */
-  Kmovb_KR_Rd: 1593,
-  /** `kmovb Gd,KU` (VEX.0F 93, defs line 1690). */
-  Kmovb_Gd_KU: 1594,
-  /** `kmovd KR,Rd` (VEX.0F 92, defs line 1691). */
-  Kmovd_KR_Rd: 1595,
-  /** `kmovd Gd,KU` (VEX.0F 93, defs line 1692). */
-  Kmovd_Gd_KU: 1596,
-  /** `kmovq KR,Rq` (VEX.0F 92, defs line 1693). */
-  Kmovq_KR_Rq: 1597,
-  /** `kmovq Gq,KU` (VEX.0F 93, defs line 1694). */
-  Kmovq_Gq_KU: 1598,
-  /** `kshiftrb KR,KU,Ib` (VEX.0F3A 30, defs line 1695). */
-  Kshiftrb_KR_KU_Ib: 1599,
-  /** `kshiftrw KR,KU,Ib` (VEX.0F3A 30, defs line 1696). */
-  Kshiftrw_KR_KU_Ib: 1600,
-  /** `kshiftrd KR,KU,Ib` (VEX.0F3A 31, defs line 1697). */
-  Kshiftrd_KR_KU_Ib: 1601,
-  /** `kshiftrq KR,KU,Ib` (VEX.0F3A 31, defs line 1698). */
-  Kshiftrq_KR_KU_Ib: 1602,
-  /** `kshiftlb KR,KU,Ib` (VEX.0F3A 32, defs line 1699). */
-  Kshiftlb_KR_KU_Ib: 1603,
-  /** `kshiftlw KR,KU,Ib` (VEX.0F3A 32, defs line 1700). */
-  Kshiftlw_KR_KU_Ib: 1604,
-  /** `kshiftld KR,KU,Ib` (VEX.0F3A 33, defs line 1701). */
-  Kshiftld_KR_KU_Ib: 1605,
-  /** `kshiftlq KR,KU,Ib` (VEX.0F3A 33, defs line 1702). */
-  Kshiftlq_KR_KU_Ib: 1606,
-  /** `cmpoxadd My,Gy,By` (VEX.0F38 E0, defs line 1706). */
-  Cmpoxadd_My_Gy_By: 1607,
-  /** `cmpnoxadd My,Gy,By` (VEX.0F38 E1, defs line 1707). */
-  Cmpnoxadd_My_Gy_By: 1608,
-  /** `cmpbxadd My,Gy,By` (VEX.0F38 E2, defs line 1708). */
-  Cmpbxadd_My_Gy_By: 1609,
-  /** `cmpnbxadd My,Gy,By` (VEX.0F38 E3, defs line 1709). */
-  Cmpnbxadd_My_Gy_By: 1610,
-  /** `cmpzxadd My,Gy,By` (VEX.0F38 E4, defs line 1710). */
-  Cmpzxadd_My_Gy_By: 1611,
-  /** `cmpnzxadd My,Gy,By` (VEX.0F38 E5, defs line 1711). */
-  Cmpnzxadd_My_Gy_By: 1612,
-  /** `cmpbexadd My,Gy,By` (VEX.0F38 E6, defs line 1712). */
-  Cmpbexadd_My_Gy_By: 1613,
-  /** `cmpnbexadd My,Gy,By` (VEX.0F38 E7, defs line 1713). */
-  Cmpnbexadd_My_Gy_By: 1614,
-  /** `cmpsxadd My,Gy,By` (VEX.0F38 E8, defs line 1714). */
-  Cmpsxadd_My_Gy_By: 1615,
-  /** `cmpnsxadd My,Gy,By` (VEX.0F38 E9, defs line 1715). */
-  Cmpnsxadd_My_Gy_By: 1616,
-  /** `cmppxadd My,Gy,By` (VEX.0F38 EA, defs line 1716). */
-  Cmppxadd_My_Gy_By: 1617,
-  /** `cmpnpxadd My,Gy,By` (VEX.0F38 EB, defs line 1717). */
-  Cmpnpxadd_My_Gy_By: 1618,
-  /** `cmplxadd My,Gy,By` (VEX.0F38 EC, defs line 1718). */
-  Cmplxadd_My_Gy_By: 1619,
-  /** `cmpnlxadd My,Gy,By` (VEX.0F38 ED, defs line 1719). */
-  Cmpnlxadd_My_Gy_By: 1620,
-  /** `cmplexadd My,Gy,By` (VEX.0F38 EE, defs line 1720). */
-  Cmplexadd_My_Gy_By: 1621,
-  /** `cmpnlexadd My,Gy,By` (VEX.0F38 EF, defs line 1721). */
-  Cmpnlexadd_My_Gy_By: 1622,
+  /** `setssbsy` (0F 01, defs line 381). */
+  Setssbsy: 359,
+  /** `xsusldtrk` (0F 01, defs line 382). */
+  Xsusldtrk: 360,
+  /** `xresldtrk` (0F 01, defs line 383). */
+  Xresldtrk: 361,
+  /** `saveprevssp` (0F 01, defs line 384). */
+  Saveprevssp: 362,
+  /** `uiret` (0F 01, defs line 385). */
+  Uiret: 363,
+  /** `testui` (0F 01, defs line 386). */
+  Testui: 364,
+  /** `clui` (0F 01, defs line 387). */
+  Clui: 365,
+  /** `stui` (0F 01, defs line 388). */
+  Stui: 366,
+  /** `rdpkru` (0F 01, defs line 389). */
+  Rdpkru: 367,
+  /** `wrpkru` (0F 01, defs line 390). */
+  Wrpkru: 368,
+  /** `swapgs` (0F 01, defs line 391). */
+  Swapgs: 369,
+  /** `rdtscp` (0F 01, defs line 392). */
+  Rdtscp: 370,
+  /** `monitorx` (0F 01, defs line 393). */
+  Monitorx: 371,
+  /** `mwaitx` (0F 01, defs line 394). */
+  Mwaitx: 372,
+  /** `clzero aAX` (0F 01, defs line 395). */
+  Clzero_aAX: 373,
+  /** `rdpru` (0F 01, defs line 396). */
+  Rdpru: 374,
+  /** `invlpgb aAX` (0F 01, defs line 397). */
+  Invlpgb_aAX: 375,
+  /** `tlbsync` (0F 01, defs line 398). */
+  Tlbsync: 376,
+  /** `lar Gv,Ewv` (0F 02, defs line 399). */
+  Lar_Gv_Ewv: 377,
+  /** `lsl Gv,Ewv` (0F 03, defs line 400). */
+  Lsl_Gv_Ewv: 378,
+  /** `syscall` (0F 05, defs line 401). */
+  Syscall: 379,
+  /** `clts` (0F 06, defs line 402). */
+  Clts: 380,
+  /** `sysret` (0F 07, defs line 403). */
+  Sysret: 381,
+  /** `sysretq` (0F 07, defs line 404). */
+  Sysretq: 382,
+  /** `invd` (0F 08, defs line 405). */
+  Invd: 383,
+  /** `wbinvd` (0F 09, defs line 406). */
+  Wbinvd: 384,
+  /** `wbnoinvd` (0F 09, defs line 407). */
+  Wbnoinvd: 385,
+  /** `ud2` (0F 0B, defs line 408). */
+  Ud2: 386,
+  /** `prefetch Mb` (0F 0D, defs line 409). */
+  Prefetch_Mb: 387,
+  /** `prefetchw Mb` (0F 0D, defs line 410). */
+  Prefetchw_Mb: 388,
+  /** `prefetchwt1 Mb` (0F 0D, defs line 411). */
+  Prefetchwt1_Mb: 389,
+  /** `prefetchw Mb` (0F 0D, defs line 412). */
+  Prefetchw_Mb_2: 390,
+  /** `prefetch Mb` (0F 0D, defs line 413). */
+  Prefetch_Mb_2: 391,
+  /** `reservednop Ev,Gv` (0F 0D, defs line 414). */
+  Reservednop_Ev_Gv: 392,
+  /** `femms` (0F 0E, defs line 415). */
+  Femms: 393,
+  /** `movups V,W` (0F 10, defs line 417). */
+  Movups_V_W: 394,
+  /** `movupd V,W` (0F 10, defs line 418). */
+  Movupd_V_W: 395,
+  /** `movss V,Wd` (0F 10, defs line 419). */
+  Movss_V_Wd: 396,
+  /** `movsd V,Wq` (0F 10, defs line 420). */
+  Movsd_V_Wq: 397,
+  /** `movups W,V` (0F 11, defs line 421). */
+  Movups_W_V: 398,
+  /** `movupd W,V` (0F 11, defs line 422). */
+  Movupd_W_V: 399,
+  /** `movss Wd,V` (0F 11, defs line 423). */
+  Movss_Wd_V: 400,
+  /** `movsd Wq,V` (0F 11, defs line 424). */
+  Movsd_Wq_V: 401,
+  /** `movlps V,Mq` (0F 12, defs line 425). */
+  Movlps_V_Mq: 402,
+  /** `movhlps V,U` (0F 12, defs line 426). */
+  Movhlps_V_U: 403,
+  /** `movlpd V,Mq` (0F 12, defs line 427). */
+  Movlpd_V_Mq: 404,
+  /** `movsldup V,W` (0F 12, defs line 428). */
+  Movsldup_V_W: 405,
+  /** `movddup V,Wq` (0F 12, defs line 429). */
+  Movddup_V_Wq: 406,
+  /** `movlps Mq,V` (0F 13, defs line 430). */
+  Movlps_Mq_V: 407,
+  /** `movlpd Mq,V` (0F 13, defs line 431). */
+  Movlpd_Mq_V: 408,
+  /** `unpcklps V,W` (0F 14, defs line 432). */
+  Unpcklps_V_W: 409,
+  /** `unpcklpd V,W` (0F 14, defs line 433). */
+  Unpcklpd_V_W: 410,
+  /** `unpckhps V,W` (0F 15, defs line 434). */
+  Unpckhps_V_W: 411,
+  /** `unpckhpd V,W` (0F 15, defs line 435). */
+  Unpckhpd_V_W: 412,
+  /** `movhps V,Mq` (0F 16, defs line 436). */
+  Movhps_V_Mq: 413,
+  /** `movlhps V,U` (0F 16, defs line 437). */
+  Movlhps_V_U: 414,
+  /** `movhpd V,Mq` (0F 16, defs line 438). */
+  Movhpd_V_Mq: 415,
+  /** `movshdup V,W` (0F 16, defs line 439). */
+  Movshdup_V_W: 416,
+  /** `movhps Mq,V` (0F 17, defs line 440). */
+  Movhps_Mq_V: 417,
+  /** `movhpd Mq,V` (0F 17, defs line 441). */
+  Movhpd_Mq_V: 418,
+  /** `prefetchnta Mb` (0F 18, defs line 442). */
+  Prefetchnta_Mb: 419,
+  /** `prefetcht0 Mb` (0F 18, defs line 443). */
+  Prefetcht0_Mb: 420,
+  /** `prefetcht1 Mb` (0F 18, defs line 444). */
+  Prefetcht1_Mb: 421,
+  /** `prefetcht2 Mb` (0F 18, defs line 445). */
+  Prefetcht2_Mb: 422,
+  /** `cldemote Mb` (0F 1C, defs line 446). */
+  Cldemote_Mb: 423,
+  /** `prefetchit1 Mb` (0F 18, defs line 447). */
+  Prefetchit1_Mb: 424,
+  /** `prefetchit0 Mb` (0F 18, defs line 448). */
+  Prefetchit0_Mb: 425,
+  /** `reservednop Ev,Gv` (0F 18, defs line 449). */
+  Reservednop_Ev_Gv_2: 426,
+  /** `reservednop Ev,Gv` (0F 19, defs line 450). */
+  Reservednop_Ev_Gv_3: 427,
+  /** `reservednop Ev,Gv` (0F 1A, defs line 451). */
+  Reservednop_Ev_Gv_4: 428,
+  /** `reservednop Ev,Gv` (0F 1B, defs line 452). */
+  Reservednop_Ev_Gv_5: 429,
+  /** `reservednop Ev,Gv` (0F 1C, defs line 453). */
+  Reservednop_Ev_Gv_6: 430,
+  /** `reservednop Ev,Gv` (0F 1D, defs line 454). */
+  Reservednop_Ev_Gv_7: 431,
+  /** `reservednop Ev,Gv` (0F 1E, defs line 455). */
+  Reservednop_Ev_Gv_8: 432,
+  /** `reservednop Ev,Gv` (0F 1F, defs line 456). */
+  Reservednop_Ev_Gv_9: 433,
+  /** `nop Ev` (0F 1F, defs line 457). */
+  Nop_Ev: 434,
+  /** `endbr64` (0F 1E, defs line 458). */
+  Endbr64: 435,
+  /** `endbr32` (0F 1E, defs line 459). */
+  Endbr32: 436,
+  /** `rdsspd Rd` (0F 1E, defs line 460). */
+  Rdsspd_Rd: 437,
+  /** `rdsspq Rq` (0F 1E, defs line 461). */
+  Rdsspq_Rq: 438,
+  /** `mov Rcr,Cd` (0F 20, defs line 463). */
+  Mov_Rcr_Cd: 439,
+  /** `mov Rcr,Dd` (0F 21, defs line 464). */
+  Mov_Rcr_Dd: 440,
+  /** `mov Cd,Rcr` (0F 22, defs line 465). */
+  Mov_Cd_Rcr: 441,
+  /** `mov Dd,Rcr` (0F 23, defs line 466). */
+  Mov_Dd_Rcr: 442,
+  /** `movaps V,W` (0F 28, defs line 468). */
+  Movaps_V_W: 443,
+  /** `movapd V,W` (0F 28, defs line 469). */
+  Movapd_V_W: 444,
+  /** `movaps W,V` (0F 29, defs line 470). */
+  Movaps_W_V: 445,
+  /** `movapd W,V` (0F 29, defs line 471). */
+  Movapd_W_V: 446,
+  /** `cvtpi2ps V,Qq` (0F 2A, defs line 472). */
+  Cvtpi2ps_V_Qq: 447,
+  /** `cvtpi2pd V,Qq` (0F 2A, defs line 473). */
+  Cvtpi2pd_V_Qq: 448,
+  /** `cvtsi2ss V,Ey` (0F 2A, defs line 474). */
+  Cvtsi2ss_V_Ey: 449,
+  /** `cvtsi2sd V,Ey` (0F 2A, defs line 475). */
+  Cvtsi2sd_V_Ey: 450,
+  /** `movntps Mdq,V` (0F 2B, defs line 476). */
+  Movntps_Mdq_V: 451,
+  /** `movntss Md,V` (0F 2B, defs line 477). */
+  Movntss_Md_V: 452,
+  /** `movntsd Mq,V` (0F 2B, defs line 478). */
+  Movntsd_Mq_V: 453,
+  /** `movntpd Mdq,V` (0F 2B, defs line 479). */
+  Movntpd_Mdq_V: 454,
+  /** `cvttps2pi Pq,Wq` (0F 2C, defs line 480). */
+  Cvttps2pi_Pq_Wq: 455,
+  /** `cvttpd2pi Pq,W` (0F 2C, defs line 481). */
+  Cvttpd2pi_Pq_W: 456,
+  /** `cvttss2si Gy,Wd` (0F 2C, defs line 482). */
+  Cvttss2si_Gy_Wd: 457,
+  /** `cvttsd2si Gy,Wq` (0F 2C, defs line 483). */
+  Cvttsd2si_Gy_Wq: 458,
+  /** `cvtps2pi Pq,Wq` (0F 2D, defs line 484). */
+  Cvtps2pi_Pq_Wq: 459,
+  /** `cvtpd2pi Pq,W` (0F 2D, defs line 485). */
+  Cvtpd2pi_Pq_W: 460,
+  /** `cvtss2si Gy,Wd` (0F 2D, defs line 486). */
+  Cvtss2si_Gy_Wd: 461,
+  /** `cvtsd2si Gy,Wq` (0F 2D, defs line 487). */
+  Cvtsd2si_Gy_Wq: 462,
+  /** `ucomiss V,Wd` (0F 2E, defs line 488). */
+  Ucomiss_V_Wd: 463,
+  /** `ucomisd V,Wq` (0F 2E, defs line 489). */
+  Ucomisd_V_Wq: 464,
+  /** `comiss V,Wd` (0F 2F, defs line 490). */
+  Comiss_V_Wd: 465,
+  /** `comisd V,Wq` (0F 2F, defs line 491). */
+  Comisd_V_Wq: 466,
+  /** `wrmsr` (0F 30, defs line 493). */
+  Wrmsr: 467,
+  /** `rdtsc` (0F 31, defs line 494). */
+  Rdtsc: 468,
+  /** `rdmsr` (0F 32, defs line 495). */
+  Rdmsr: 469,
+  /** `rdpmc` (0F 33, defs line 496). */
+  Rdpmc: 470,
+  /** `sysenter` (0F 34, defs line 497). */
+  Sysenter: 471,
+  /** `sysexit` (0F 35, defs line 498). */
+  Sysexit: 472,
+  /** `sysexitq` (0F 35, defs line 499). */
+  Sysexitq: 473,
+  /** `getsec` (0F 37, defs line 500). */
+  Getsec: 474,
+  /** `getsecq` (0F 37, defs line 504). */
+  Getsecq: 475,
+  /** `cmovo Gv,Ev` (0F 40, defs line 506). */
+  Cmovo_Gv_Ev: 476,
+  /** `cmovno Gv,Ev` (0F 41, defs line 507). */
+  Cmovno_Gv_Ev: 477,
+  /** `cmovb Gv,Ev` (0F 42, defs line 508). */
+  Cmovb_Gv_Ev: 478,
+  /** `cmovae Gv,Ev` (0F 43, defs line 509). */
+  Cmovae_Gv_Ev: 479,
+  /** `cmove Gv,Ev` (0F 44, defs line 510). */
+  Cmove_Gv_Ev: 480,
+  /** `cmovne Gv,Ev` (0F 45, defs line 511). */
+  Cmovne_Gv_Ev: 481,
+  /** `cmovbe Gv,Ev` (0F 46, defs line 512). */
+  Cmovbe_Gv_Ev: 482,
+  /** `cmova Gv,Ev` (0F 47, defs line 513). */
+  Cmova_Gv_Ev: 483,
+  /** `cmovs Gv,Ev` (0F 48, defs line 514). */
+  Cmovs_Gv_Ev: 484,
+  /** `cmovns Gv,Ev` (0F 49, defs line 515). */
+  Cmovns_Gv_Ev: 485,
+  /** `cmovp Gv,Ev` (0F 4A, defs line 516). */
+  Cmovp_Gv_Ev: 486,
+  /** `cmovnp Gv,Ev` (0F 4B, defs line 517). */
+  Cmovnp_Gv_Ev: 487,
+  /** `cmovl Gv,Ev` (0F 4C, defs line 518). */
+  Cmovl_Gv_Ev: 488,
+  /** `cmovge Gv,Ev` (0F 4D, defs line 519). */
+  Cmovge_Gv_Ev: 489,
+  /** `cmovle Gv,Ev` (0F 4E, defs line 520). */
+  Cmovle_Gv_Ev: 490,
+  /** `cmovg Gv,Ev` (0F 4F, defs line 521). */
+  Cmovg_Gv_Ev: 491,
+  /** `movmskps Gd,U` (0F 50, defs line 523). */
+  Movmskps_Gd_U: 492,
+  /** `movmskpd Gd,U` (0F 50, defs line 524). */
+  Movmskpd_Gd_U: 493,
+  /** `sqrtps V,W` (0F 51, defs line 525). */
+  Sqrtps_V_W: 494,
+  /** `sqrtpd V,W` (0F 51, defs line 526). */
+  Sqrtpd_V_W: 495,
+  /** `sqrtss V,Wd` (0F 51, defs line 527). */
+  Sqrtss_V_Wd: 496,
+  /** `sqrtsd V,Wq` (0F 51, defs line 528). */
+  Sqrtsd_V_Wq: 497,
+  /** `rsqrtps V,W` (0F 52, defs line 529). */
+  Rsqrtps_V_W: 498,
+  /** `rsqrtss V,Wd` (0F 52, defs line 530). */
+  Rsqrtss_V_Wd: 499,
+  /** `rcpps V,W` (0F 53, defs line 531). */
+  Rcpps_V_W: 500,
+  /** `rcpss V,Wd` (0F 53, defs line 532). */
+  Rcpss_V_Wd: 501,
+  /** `andps V,W` (0F 54, defs line 533). */
+  Andps_V_W: 502,
+  /** `andpd V,W` (0F 54, defs line 534). */
+  Andpd_V_W: 503,
+  /** `andnps V,W` (0F 55, defs line 535). */
+  Andnps_V_W: 504,
+  /** `andnpd V,W` (0F 55, defs line 536). */
+  Andnpd_V_W: 505,
+  /** `orps V,W` (0F 56, defs line 537). */
+  Orps_V_W: 506,
+  /** `orpd V,W` (0F 56, defs line 538). */
+  Orpd_V_W: 507,
+  /** `xorps V,W` (0F 57, defs line 539). */
+  Xorps_V_W: 508,
+  /** `xorpd V,W` (0F 57, defs line 540). */
+  Xorpd_V_W: 509,
+  /** `addps V,W` (0F 58, defs line 541). */
+  Addps_V_W: 510,
+  /** `addpd V,W` (0F 58, defs line 542). */
+  Addpd_V_W: 511,
+  /** `addss V,Wd` (0F 58, defs line 543). */
+  Addss_V_Wd: 512,
+  /** `addsd V,Wq` (0F 58, defs line 544). */
+  Addsd_V_Wq: 513,
+  /** `mulps V,W` (0F 59, defs line 545). */
+  Mulps_V_W: 514,
+  /** `mulpd V,W` (0F 59, defs line 546). */
+  Mulpd_V_W: 515,
+  /** `mulss V,Wd` (0F 59, defs line 547). */
+  Mulss_V_Wd: 516,
+  /** `mulsd V,Wq` (0F 59, defs line 548). */
+  Mulsd_V_Wq: 517,
+  /** `cvtps2pd V,Wq` (0F 5A, defs line 550). */
+  Cvtps2pd_V_Wq: 518,
+  /** `cvtpd2ps V,W` (0F 5A, defs line 551). */
+  Cvtpd2ps_V_W: 519,
+  /** `cvtss2sd V,Wd` (0F 5A, defs line 552). */
+  Cvtss2sd_V_Wd: 520,
+  /** `cvtsd2ss V,Wq` (0F 5A, defs line 553). */
+  Cvtsd2ss_V_Wq: 521,
+  /** `cvtdq2ps V,W` (0F 5B, defs line 554). */
+  Cvtdq2ps_V_W: 522,
+  /** `cvtps2dq V,W` (0F 5B, defs line 555). */
+  Cvtps2dq_V_W: 523,
+  /** `cvttps2dq V,W` (0F 5B, defs line 556). */
+  Cvttps2dq_V_W: 524,
+  /** `subps V,W` (0F 5C, defs line 558). */
+  Subps_V_W: 525,
+  /** `subpd V,W` (0F 5C, defs line 559). */
+  Subpd_V_W: 526,
+  /** `subss V,Wd` (0F 5C, defs line 560). */
+  Subss_V_Wd: 527,
+  /** `subsd V,Wq` (0F 5C, defs line 561). */
+  Subsd_V_Wq: 528,
+  /** `minps V,W` (0F 5D, defs line 562). */
+  Minps_V_W: 529,
+  /** `minpd V,W` (0F 5D, defs line 563). */
+  Minpd_V_W: 530,
+  /** `minss V,Wd` (0F 5D, defs line 564). */
+  Minss_V_Wd: 531,
+  /** `minsd V,Wq` (0F 5D, defs line 565). */
+  Minsd_V_Wq: 532,
+  /** `divps V,W` (0F 5E, defs line 566). */
+  Divps_V_W: 533,
+  /** `divpd V,W` (0F 5E, defs line 567). */
+  Divpd_V_W: 534,
+  /** `divss V,Wd` (0F 5E, defs line 568). */
+  Divss_V_Wd: 535,
+  /** `divsd V,Wq` (0F 5E, defs line 569). */
+  Divsd_V_Wq: 536,
+  /** `maxps V,W` (0F 5F, defs line 570). */
+  Maxps_V_W: 537,
+  /** `maxpd V,W` (0F 5F, defs line 571). */
+  Maxpd_V_W: 538,
+  /** `maxss V,Wd` (0F 5F, defs line 572). */
+  Maxss_V_Wd: 539,
+  /** `maxsd V,Wq` (0F 5F, defs line 573). */
+  Maxsd_V_Wq: 540,
+  /** `punpcklbw Pq,Qd` (0F 60, defs line 575). */
+  Punpcklbw_Pq_Qd: 541,
+  /** `punpcklbw V,W` (0F 60, defs line 576). */
+  Punpcklbw_V_W: 542,
+  /** `punpcklwd Pq,Qd` (0F 61, defs line 577). */
+  Punpcklwd_Pq_Qd: 543,
+  /** `punpcklwd V,W` (0F 61, defs line 578). */
+  Punpcklwd_V_W: 544,
+  /** `punpckldq Pq,Qd` (0F 62, defs line 579). */
+  Punpckldq_Pq_Qd: 545,
+  /** `punpckldq V,W` (0F 62, defs line 580). */
+  Punpckldq_V_W: 546,
+  /** `packsswb Pq,Qq` (0F 63, defs line 581). */
+  Packsswb_Pq_Qq: 547,
+  /** `packsswb V,W` (0F 63, defs line 582). */
+  Packsswb_V_W: 548,
+  /** `pcmpgtb Pq,Qq` (0F 64, defs line 583). */
+  Pcmpgtb_Pq_Qq: 549,
+  /** `pcmpgtb V,W` (0F 64, defs line 584). */
+  Pcmpgtb_V_W: 550,
+  /** `pcmpgtw Pq,Qq` (0F 65, defs line 585). */
+  Pcmpgtw_Pq_Qq: 551,
+  /** `pcmpgtw V,W` (0F 65, defs line 586). */
+  Pcmpgtw_V_W: 552,
+  /** `pcmpgtd Pq,Qq` (0F 66, defs line 587). */
+  Pcmpgtd_Pq_Qq: 553,
+  /** `pcmpgtd V,W` (0F 66, defs line 588). */
+  Pcmpgtd_V_W: 554,
+  /** `packuswb Pq,Qq` (0F 67, defs line 589). */
+  Packuswb_Pq_Qq: 555,
+  /** `packuswb V,W` (0F 67, defs line 590). */
+  Packuswb_V_W: 556,
+  /** `punpckhbw Pq,Qq` (0F 68, defs line 591). */
+  Punpckhbw_Pq_Qq: 557,
+  /** `punpckhbw V,W` (0F 68, defs line 592). */
+  Punpckhbw_V_W: 558,
+  /** `punpckhwd Pq,Qq` (0F 69, defs line 593). */
+  Punpckhwd_Pq_Qq: 559,
+  /** `punpckhwd V,W` (0F 69, defs line 594). */
+  Punpckhwd_V_W: 560,
+  /** `punpckhdq Pq,Qq` (0F 6A, defs line 595). */
+  Punpckhdq_Pq_Qq: 561,
+  /** `punpckhdq V,W` (0F 6A, defs line 596). */
+  Punpckhdq_V_W: 562,
+  /** `packssdw Pq,Qq` (0F 6B, defs line 597). */
+  Packssdw_Pq_Qq: 563,
+  /** `packssdw V,W` (0F 6B, defs line 598). */
+  Packssdw_V_W: 564,
+  /** `punpcklqdq V,W` (0F 6C, defs line 599). */
+  Punpcklqdq_V_W: 565,
+  /** `punpckhqdq V,W` (0F 6D, defs line 600). */
+  Punpckhqdq_V_W: 566,
+  /** `movd Pq,Ed` (0F 6E, defs line 601). */
+  Movd_Pq_Ed: 567,
+  /** `movq Pq,Eq` (0F 6E, defs line 602). */
+  Movq_Pq_Eq: 568,
+  /** `movd V,Ed` (0F 6E, defs line 603). */
+  Movd_V_Ed: 569,
+  /** `movq V,Eq` (0F 6E, defs line 604). */
+  Movq_V_Eq: 570,
+  /** `movq Pq,Qq` (0F 6F, defs line 605). */
+  Movq_Pq_Qq: 571,
+  /** `movdqa V,W` (0F 6F, defs line 606). */
+  Movdqa_V_W: 572,
+  /** `movdqu V,W` (0F 6F, defs line 607). */
+  Movdqu_V_W: 573,
+  /** `pshufw Pq,Qq,Ib` (0F 70, defs line 608). */
+  Pshufw_Pq_Qq_Ib: 574,
+  /** `pshufd V,W,Ib` (0F 70, defs line 609). */
+  Pshufd_V_W_Ib: 575,
+  /** `pshufhw V,W,Ib` (0F 70, defs line 610). */
+  Pshufhw_V_W_Ib: 576,
+  /** `pshuflw V,W,Ib` (0F 70, defs line 611). */
+  Pshuflw_V_W_Ib: 577,
+  /** `psrlw Nq,Ib` (0F 71, defs line 612). */
+  Psrlw_Nq_Ib: 578,
+  /** `psrlw U,Ib` (0F 71, defs line 613). */
+  Psrlw_U_Ib: 579,
+  /** `psraw Nq,Ib` (0F 71, defs line 614). */
+  Psraw_Nq_Ib: 580,
+  /** `psraw U,Ib` (0F 71, defs line 615). */
+  Psraw_U_Ib: 581,
+  /** `psllw Nq,Ib` (0F 71, defs line 616). */
+  Psllw_Nq_Ib: 582,
+  /** `psllw U,Ib` (0F 71, defs line 617). */
+  Psllw_U_Ib: 583,
+  /** `psrld Nq,Ib` (0F 72, defs line 618). */
+  Psrld_Nq_Ib: 584,
+  /** `psrld U,Ib` (0F 72, defs line 619). */
+  Psrld_U_Ib: 585,
+  /** `psrad Nq,Ib` (0F 72, defs line 620). */
+  Psrad_Nq_Ib: 586,
+  /** `psrad U,Ib` (0F 72, defs line 621). */
+  Psrad_U_Ib: 587,
+  /** `pslld Nq,Ib` (0F 72, defs line 622). */
+  Pslld_Nq_Ib: 588,
+  /** `pslld U,Ib` (0F 72, defs line 623). */
+  Pslld_U_Ib: 589,
+  /** `psrlq Nq,Ib` (0F 73, defs line 624). */
+  Psrlq_Nq_Ib: 590,
+  /** `psrlq U,Ib` (0F 73, defs line 625). */
+  Psrlq_U_Ib: 591,
+  /** `psrldq U,Ib` (0F 73, defs line 626). */
+  Psrldq_U_Ib: 592,
+  /** `psllq Nq,Ib` (0F 73, defs line 627). */
+  Psllq_Nq_Ib: 593,
+  /** `psllq U,Ib` (0F 73, defs line 628). */
+  Psllq_U_Ib: 594,
+  /** `pslldq U,Ib` (0F 73, defs line 629). */
+  Pslldq_U_Ib: 595,
+  /** `pcmpeqb Pq,Qq` (0F 74, defs line 630). */
+  Pcmpeqb_Pq_Qq: 596,
+  /** `pcmpeqb V,W` (0F 74, defs line 631). */
+  Pcmpeqb_V_W: 597,
+  /** `pcmpeqw Pq,Qq` (0F 75, defs line 632). */
+  Pcmpeqw_Pq_Qq: 598,
+  /** `pcmpeqw V,W` (0F 75, defs line 633). */
+  Pcmpeqw_V_W: 599,
+  /** `pcmpeqd Pq,Qq` (0F 76, defs line 634). */
+  Pcmpeqd_Pq_Qq: 600,
+  /** `pcmpeqd V,W` (0F 76, defs line 635). */
+  Pcmpeqd_V_W: 601,
+  /** `emms` (0F 77, defs line 636). */
+  Emms: 602,
+  /** `vmread Ed64,Gd64r` (0F 78, defs line 640). */
+  Vmread_Ed64_Gd64r: 603,
+  /** `extrq U,Ib,Ib2` (0F 78, defs line 641). */
+  Extrq_U_Ib_Ib2: 604,
+  /** `insertq V,U,Ib,Ib2` (0F 78, defs line 644). */
+  Insertq_V_U_Ib_Ib2: 605,
+  /** `vmwrite Gd64r,Ed64` (0F 79, defs line 645). */
+  Vmwrite_Gd64r_Ed64: 606,
+  /** `extrq V,U` (0F 79, defs line 646). */
+  Extrq_V_U: 607,
+  /** `insertq V,U` (0F 79, defs line 647). */
+  Insertq_V_U: 608,
+  /** `haddpd V,W` (0F 7C, defs line 648). */
+  Haddpd_V_W: 609,
+  /** `haddps V,W` (0F 7C, defs line 649). */
+  Haddps_V_W: 610,
+  /** `hsubpd V,W` (0F 7D, defs line 650). */
+  Hsubpd_V_W: 611,
+  /** `hsubps V,W` (0F 7D, defs line 651). */
+  Hsubps_V_W: 612,
+  /** `movd Ed,Pq` (0F 7E, defs line 652). */
+  Movd_Ed_Pq: 613,
+  /** `movq Eq,Pq` (0F 7E, defs line 653). */
+  Movq_Eq_Pq: 614,
+  /** `movd Ed,V` (0F 7E, defs line 654). */
+  Movd_Ed_V: 615,
+  /** `movq Eq,V` (0F 7E, defs line 655). */
+  Movq_Eq_V: 616,
+  /** `movq V,Wq` (0F 7E, defs line 656). */
+  Movq_V_Wq: 617,
+  /** `movq Qq,Pq` (0F 7F, defs line 657). */
+  Movq_Qq_Pq: 618,
+  /** `movdqa W,V` (0F 7F, defs line 658). */
+  Movdqa_W_V: 619,
+  /** `movdqu W,V` (0F 7F, defs line 659). */
+  Movdqu_W_V: 620,
+  /** `jo Jz` (0F 80, defs line 661). */
+  Jo_Jz: 621,
+  /** `jno Jz` (0F 81, defs line 662). */
+  Jno_Jz: 622,
+  /** `jb Jz` (0F 82, defs line 663). */
+  Jb_Jz: 623,
+  /** `jae Jz` (0F 83, defs line 664). */
+  Jae_Jz: 624,
+  /** `je Jz` (0F 84, defs line 665). */
+  Je_Jz: 625,
+  /** `jne Jz` (0F 85, defs line 666). */
+  Jne_Jz: 626,
+  /** `jbe Jz` (0F 86, defs line 667). */
+  Jbe_Jz: 627,
+  /** `ja Jz` (0F 87, defs line 668). */
+  Ja_Jz: 628,
+  /** `js Jz` (0F 88, defs line 669). */
+  Js_Jz: 629,
+  /** `jns Jz` (0F 89, defs line 670). */
+  Jns_Jz: 630,
+  /** `jp Jz` (0F 8A, defs line 671). */
+  Jp_Jz: 631,
+  /** `jnp Jz` (0F 8B, defs line 672). */
+  Jnp_Jz: 632,
+  /** `jl Jz` (0F 8C, defs line 673). */
+  Jl_Jz: 633,
+  /** `jge Jz` (0F 8D, defs line 674). */
+  Jge_Jz: 634,
+  /** `jle Jz` (0F 8E, defs line 675). */
+  Jle_Jz: 635,
+  /** `jg Jz` (0F 8F, defs line 676). */
+  Jg_Jz: 636,
+  /** `seto Eb` (0F 90, defs line 677). */
+  Seto_Eb: 637,
+  /** `setno Eb` (0F 91, defs line 678). */
+  Setno_Eb: 638,
+  /** `setb Eb` (0F 92, defs line 679). */
+  Setb_Eb: 639,
+  /** `setae Eb` (0F 93, defs line 680). */
+  Setae_Eb: 640,
+  /** `sete Eb` (0F 94, defs line 681). */
+  Sete_Eb: 641,
+  /** `setne Eb` (0F 95, defs line 682). */
+  Setne_Eb: 642,
+  /** `setbe Eb` (0F 96, defs line 683). */
+  Setbe_Eb: 643,
+  /** `seta Eb` (0F 97, defs line 684). */
+  Seta_Eb: 644,
+  /** `sets Eb` (0F 98, defs line 685). */
+  Sets_Eb: 645,
+  /** `setns Eb` (0F 99, defs line 686). */
+  Setns_Eb: 646,
+  /** `setp Eb` (0F 9A, defs line 687). */
+  Setp_Eb: 647,
+  /** `setnp Eb` (0F 9B, defs line 688). */
+  Setnp_Eb: 648,
+  /** `setl Eb` (0F 9C, defs line 689). */
+  Setl_Eb: 649,
+  /** `setge Eb` (0F 9D, defs line 690). */
+  Setge_Eb: 650,
+  /** `setle Eb` (0F 9E, defs line 691). */
+  Setle_Eb: 651,
+  /** `setg Eb` (0F 9F, defs line 692). */
+  Setg_Eb: 652,
+  /** `push FS` (0F A0, defs line 693). */
+  Push_FS: 653,
+  /** `pop FS` (0F A1, defs line 694). */
+  Pop_FS: 654,
+  /** `cpuid` (0F A2, defs line 695). */
+  Cpuid: 655,
+  /** `bt Ev,Gv` (0F A3, defs line 696). */
+  Bt_Ev_Gv: 656,
+  /** `shld Ev,Gv,Ib` (0F A4, defs line 697). */
+  Shld_Ev_Gv_Ib: 657,
+  /** `shld Ev,Gv,CL` (0F A5, defs line 698). */
+  Shld_Ev_Gv_CL: 658,
+  /** `push GS` (0F A8, defs line 699). */
+  Push_GS: 659,
+  /** `pop GS` (0F A9, defs line 700). */
+  Pop_GS: 660,
+  /** `rsm` (0F AA, defs line 701). */
+  Rsm: 661,
+  /** `bts Ev,Gv` (0F AB, defs line 702). */
+  Bts_Ev_Gv: 662,
+  /** `shrd Ev,Gv,Ib` (0F AC, defs line 703). */
+  Shrd_Ev_Gv_Ib: 663,
+  /** `shrd Ev,Gv,CL` (0F AD, defs line 704). */
+  Shrd_Ev_Gv_CL: 664,
+  /** `fxsave M512` (0F AE, defs line 705). */
+  Fxsave_M512: 665,
+  /** `fxrstor M512` (0F AE, defs line 706). */
+  Fxrstor_M512: 666,
+  /** `fxsave64 M512` (0F AE, defs line 707). */
+  Fxsave64_M512: 667,
+  /** `fxrstor64 M512` (0F AE, defs line 708). */
+  Fxrstor64_M512: 668,
+  /** `ldmxcsr Md` (0F AE, defs line 709). */
+  Ldmxcsr_Md: 669,
+  /** `stmxcsr Md` (0F AE, defs line 710). */
+  Stmxcsr_Md: 670,
+  /** `xsave M512` (0F AE, defs line 711). */
+  Xsave_M512: 671,
+  /** `xrstor M512` (0F AE, defs line 712). */
+  Xrstor_M512: 672,
+  /** `xsaveopt M512` (0F AE, defs line 713). */
+  Xsaveopt_M512: 673,
+  /** `xsave64 M512` (0F AE, defs line 714). */
+  Xsave64_M512: 674,
+  /** `xrstor64 M512` (0F AE, defs line 715). */
+  Xrstor64_M512: 675,
+  /** `xsaveopt64 M512` (0F AE, defs line 716). */
+  Xsaveopt64_M512: 676,
+  /** `clflush Mb` (0F AE, defs line 717). */
+  Clflush_Mb: 677,
+  /** `clwb Mb` (0F AE, defs line 718). */
+  Clwb_Mb: 678,
+  /** `clflushopt Mb` (0F AE, defs line 719). */
+  Clflushopt_Mb: 679,
+  /** `lfence` (0F AE, defs line 720). */
+  Lfence: 680,
+  /** `mfence` (0F AE, defs line 721). */
+  Mfence: 681,
+  /** `sfence` (0F AE, defs line 722). */
+  Sfence: 682,
+  /** `rdfsbase Ry` (0F AE, defs line 723). */
+  Rdfsbase_Ry: 683,
+  /** `rdgsbase Ry` (0F AE, defs line 724). */
+  Rdgsbase_Ry: 684,
+  /** `wrfsbase Ry` (0F AE, defs line 725). */
+  Wrfsbase_Ry: 685,
+  /** `wrgsbase Ry` (0F AE, defs line 726). */
+  Wrgsbase_Ry: 686,
+  /** `ptwrite Ey` (0F AE, defs line 727). */
+  Ptwrite_Ey: 687,
+  /** `incsspd Rd` (0F AE, defs line 728). */
+  Incsspd_Rd: 688,
+  /** `incsspq Rq` (0F AE, defs line 729). */
+  Incsspq_Rq: 689,
+  /** `umonitor Rv` (0F AE, defs line 730). */
+  Umonitor_Rv: 690,
+  /** `tpause Rd` (0F AE, defs line 731). */
+  Tpause_Rd: 691,
+  /** `umwait Rd` (0F AE, defs line 732). */
+  Umwait_Rd: 692,
+  /** `imul Gv,Ev` (0F AF, defs line 733). */
+  Imul_Gv_Ev: 693,
+  /** `cmpxchg Eb,Gb` (0F B0, defs line 734). */
+  Cmpxchg_Eb_Gb: 694,
+  /** `cmpxchg Ev,Gv` (0F B1, defs line 735). */
+  Cmpxchg_Ev_Gv: 695,
+  /** `lss Gv,Mp` (0F B2, defs line 736). */
+  Lss_Gv_Mp: 696,
+  /** `btr Ev,Gv` (0F B3, defs line 737). */
+  Btr_Ev_Gv: 697,
+  /** `lfs Gv,Mp` (0F B4, defs line 738). */
+  Lfs_Gv_Mp: 698,
+  /** `lgs Gv,Mp` (0F B5, defs line 739). */
+  Lgs_Gv_Mp: 699,
+  /** `movzx Gv,Eb` (0F B6, defs line 740). */
+  Movzx_Gv_Eb: 700,
+  /** `movzx Gv,Ew` (0F B7, defs line 741). */
+  Movzx_Gv_Ew: 701,
+  /** `popcnt Gv,Ev` (0F B8, defs line 742). */
+  Popcnt_Gv_Ev: 702,
+  /** `ud1 Gv,Ev` (0F B9, defs line 743). */
+  Ud1_Gv_Ev: 703,
+  /** `bt Ev,Ib` (0F BA, defs line 744). */
+  Bt_Ev_Ib: 704,
+  /** `bts Ev,Ib` (0F BA, defs line 745). */
+  Bts_Ev_Ib: 705,
+  /** `btr Ev,Ib` (0F BA, defs line 746). */
+  Btr_Ev_Ib: 706,
+  /** `btc Ev,Ib` (0F BA, defs line 747). */
+  Btc_Ev_Ib: 707,
+  /** `btc Ev,Gv` (0F BB, defs line 748). */
+  Btc_Ev_Gv: 708,
+  /** `bsf Gv,Ev` (0F BC, defs line 749). */
+  Bsf_Gv_Ev: 709,
+  /** `tzcnt Gv,Ev` (0F BC, defs line 750). */
+  Tzcnt_Gv_Ev: 710,
+  /** `bsr Gv,Ev` (0F BD, defs line 751). */
+  Bsr_Gv_Ev: 711,
+  /** `lzcnt Gv,Ev` (0F BD, defs line 752). */
+  Lzcnt_Gv_Ev: 712,
+  /** `movsx Gv,Eb` (0F BE, defs line 753). */
+  Movsx_Gv_Eb: 713,
+  /** `movsx Gv,Ew` (0F BF, defs line 754). */
+  Movsx_Gv_Ew: 714,
+  /** `xadd Eb,Gb` (0F C0, defs line 755). */
+  Xadd_Eb_Gb: 715,
+  /** `xadd Ev,Gv` (0F C1, defs line 756). */
+  Xadd_Ev_Gv: 716,
+  /** `cmpps V,W,Ib` (0F C2, defs line 757). */
+  Cmpps_V_W_Ib: 717,
+  /** `cmppd V,W,Ib` (0F C2, defs line 758). */
+  Cmppd_V_W_Ib: 718,
+  /** `cmpss V,Wd,Ib` (0F C2, defs line 759). */
+  Cmpss_V_Wd_Ib: 719,
+  /** `cmpsd V,Wq,Ib` (0F C2, defs line 760). */
+  Cmpsd_V_Wq_Ib: 720,
+  /** `movnti My,Gy` (0F C3, defs line 761). */
+  Movnti_My_Gy: 721,
+  /** `pinsrw Pq,Edw,Ib` (0F C4, defs line 762). */
+  Pinsrw_Pq_Edw_Ib: 722,
+  /** `pinsrw V,Edw,Ib` (0F C4, defs line 763). */
+  Pinsrw_V_Edw_Ib: 723,
+  /** `pextrw Gd,Nq,Ib` (0F C5, defs line 764). */
+  Pextrw_Gd_Nq_Ib: 724,
+  /** `pextrw Gd,U,Ib` (0F C5, defs line 765). */
+  Pextrw_Gd_U_Ib: 725,
+  /** `shufps V,W,Ib` (0F C6, defs line 766). */
+  Shufps_V_W_Ib: 726,
+  /** `shufpd V,W,Ib` (0F C6, defs line 767). */
+  Shufpd_V_W_Ib: 727,
+  /** `cmpxchg8b Mq` (0F C7, defs line 768). */
+  Cmpxchg8b_Mq: 728,
+  /** `cmpxchg16b Mdq` (0F C7, defs line 769). */
+  Cmpxchg16b_Mdq: 729,
+  /** `xrstors M512` (0F C7, defs line 770). */
+  Xrstors_M512: 730,
+  /** `xrstors64 M512` (0F C7, defs line 771). */
+  Xrstors64_M512: 731,
+  /** `xsavec M512` (0F C7, defs line 772). */
+  Xsavec_M512: 732,
+  /** `xsavec64 M512` (0F C7, defs line 773). */
+  Xsavec64_M512: 733,
+  /** `xsaves M512` (0F C7, defs line 774). */
+  Xsaves_M512: 734,
+  /** `xsaves64 M512` (0F C7, defs line 775). */
+  Xsaves64_M512: 735,
+  /** `vmptrld Mq` (0F C7, defs line 776). */
+  Vmptrld_Mq: 736,
+  /** `vmclear Mq` (0F C7, defs line 777). */
+  Vmclear_Mq: 737,
+  /** `vmxon Mq` (0F C7, defs line 778). */
+  Vmxon_Mq: 738,
+  /** `vmptrst Mq` (0F C7, defs line 779). */
+  Vmptrst_Mq: 739,
+  /** `rdrand Rv` (0F C7, defs line 780). */
+  Rdrand_Rv: 740,
+  /** `rdseed Rv` (0F C7, defs line 781). */
+  Rdseed_Rv: 741,
+  /** `rdpid Rcr` (0F C7, defs line 782). */
+  Rdpid_Rcr: 742,
+  /** `bswap Zv` (0F C8, defs line 783). */
+  Bswap_Zv: 743,
+  /** `addsubpd V,W` (0F D0, defs line 785). */
+  Addsubpd_V_W: 744,
+  /** `addsubps V,W` (0F D0, defs line 786). */
+  Addsubps_V_W: 745,
+  /** `psrlw Pq,Qq` (0F D1, defs line 787). */
+  Psrlw_Pq_Qq: 746,
+  /** `psrlw V,W` (0F D1, defs line 788). */
+  Psrlw_V_W: 747,
+  /** `psrld Pq,Qq` (0F D2, defs line 789). */
+  Psrld_Pq_Qq: 748,
+  /** `psrld V,W` (0F D2, defs line 790). */
+  Psrld_V_W: 749,
+  /** `psrlq Pq,Qq` (0F D3, defs line 791). */
+  Psrlq_Pq_Qq: 750,
+  /** `psrlq V,W` (0F D3, defs line 792). */
+  Psrlq_V_W: 751,
+  /** `paddq Pq,Qq` (0F D4, defs line 793). */
+  Paddq_Pq_Qq: 752,
+  /** `paddq V,W` (0F D4, defs line 794). */
+  Paddq_V_W: 753,
+  /** `pmullw Pq,Qq` (0F D5, defs line 795). */
+  Pmullw_Pq_Qq: 754,
+  /** `pmullw V,W` (0F D5, defs line 796). */
+  Pmullw_V_W: 755,
+  /** `movq Wq,V` (0F D6, defs line 797). */
+  Movq_Wq_V: 756,
+  /** `movq2dq V,Nq` (0F D6, defs line 798). */
+  Movq2dq_V_Nq: 757,
+  /** `movdq2q Pq,U` (0F D6, defs line 799). */
+  Movdq2q_Pq_U: 758,
+  /** `pmovmskb Gd,Nq` (0F D7, defs line 800). */
+  Pmovmskb_Gd_Nq: 759,
+  /** `pmovmskb Gd,U` (0F D7, defs line 801). */
+  Pmovmskb_Gd_U: 760,
+  /** `psubusb Pq,Qq` (0F D8, defs line 802). */
+  Psubusb_Pq_Qq: 761,
+  /** `psubusb V,W` (0F D8, defs line 803). */
+  Psubusb_V_W: 762,
+  /** `psubusw Pq,Qq` (0F D9, defs line 804). */
+  Psubusw_Pq_Qq: 763,
+  /** `psubusw V,W` (0F D9, defs line 805). */
+  Psubusw_V_W: 764,
+  /** `pminub Pq,Qq` (0F DA, defs line 806). */
+  Pminub_Pq_Qq: 765,
+  /** `pminub V,W` (0F DA, defs line 807). */
+  Pminub_V_W: 766,
+  /** `pand Pq,Qq` (0F DB, defs line 808). */
+  Pand_Pq_Qq: 767,
+  /** `pand V,W` (0F DB, defs line 809). */
+  Pand_V_W: 768,
+  /** `paddusb Pq,Qq` (0F DC, defs line 810). */
+  Paddusb_Pq_Qq: 769,
+  /** `paddusb V,W` (0F DC, defs line 811). */
+  Paddusb_V_W: 770,
+  /** `paddusw Pq,Qq` (0F DD, defs line 812). */
+  Paddusw_Pq_Qq: 771,
+  /** `paddusw V,W` (0F DD, defs line 813). */
+  Paddusw_V_W: 772,
+  /** `pmaxub Pq,Qq` (0F DE, defs line 814). */
+  Pmaxub_Pq_Qq: 773,
+  /** `pmaxub V,W` (0F DE, defs line 815). */
+  Pmaxub_V_W: 774,
+  /** `pandn Pq,Qq` (0F DF, defs line 816). */
+  Pandn_Pq_Qq: 775,
+  /** `pandn V,W` (0F DF, defs line 817). */
+  Pandn_V_W: 776,
+  /** `pavgb Pq,Qq` (0F E0, defs line 818). */
+  Pavgb_Pq_Qq: 777,
+  /** `pavgb V,W` (0F E0, defs line 819). */
+  Pavgb_V_W: 778,
+  /** `psraw Pq,Qq` (0F E1, defs line 820). */
+  Psraw_Pq_Qq: 779,
+  /** `psraw V,W` (0F E1, defs line 821). */
+  Psraw_V_W: 780,
+  /** `psrad Pq,Qq` (0F E2, defs line 822). */
+  Psrad_Pq_Qq: 781,
+  /** `psrad V,W` (0F E2, defs line 823). */
+  Psrad_V_W: 782,
+  /** `pavgw Pq,Qq` (0F E3, defs line 824). */
+  Pavgw_Pq_Qq: 783,
+  /** `pavgw V,W` (0F E3, defs line 825). */
+  Pavgw_V_W: 784,
+  /** `pmulhuw Pq,Qq` (0F E4, defs line 826). */
+  Pmulhuw_Pq_Qq: 785,
+  /** `pmulhuw V,W` (0F E4, defs line 827). */
+  Pmulhuw_V_W: 786,
+  /** `pmulhw Pq,Qq` (0F E5, defs line 828). */
+  Pmulhw_Pq_Qq: 787,
+  /** `pmulhw V,W` (0F E5, defs line 829). */
+  Pmulhw_V_W: 788,
+  /** `cvttpd2dq V,W` (0F E6, defs line 830). */
+  Cvttpd2dq_V_W: 789,
+  /** `cvtdq2pd V,Wq` (0F E6, defs line 831). */
+  Cvtdq2pd_V_Wq: 790,
+  /** `cvtpd2dq V,W` (0F E6, defs line 832). */
+  Cvtpd2dq_V_W: 791,
+  /** `movntq Mq,Pq` (0F E7, defs line 833). */
+  Movntq_Mq_Pq: 792,
+  /** `movntdq Mdq,V` (0F E7, defs line 834). */
+  Movntdq_Mdq_V: 793,
+  /** `psubsb Pq,Qq` (0F E8, defs line 835). */
+  Psubsb_Pq_Qq: 794,
+  /** `psubsb V,W` (0F E8, defs line 836). */
+  Psubsb_V_W: 795,
+  /** `psubsw Pq,Qq` (0F E9, defs line 837). */
+  Psubsw_Pq_Qq: 796,
+  /** `psubsw V,W` (0F E9, defs line 838). */
+  Psubsw_V_W: 797,
+  /** `pminsw Pq,Qq` (0F EA, defs line 839). */
+  Pminsw_Pq_Qq: 798,
+  /** `pminsw V,W` (0F EA, defs line 840). */
+  Pminsw_V_W: 799,
+  /** `por Pq,Qq` (0F EB, defs line 841). */
+  Por_Pq_Qq: 800,
+  /** `por V,W` (0F EB, defs line 842). */
+  Por_V_W: 801,
+  /** `paddsb Pq,Qq` (0F EC, defs line 843). */
+  Paddsb_Pq_Qq: 802,
+  /** `paddsb V,W` (0F EC, defs line 844). */
+  Paddsb_V_W: 803,
+  /** `paddsw Pq,Qq` (0F ED, defs line 845). */
+  Paddsw_Pq_Qq: 804,
+  /** `paddsw V,W` (0F ED, defs line 846). */
+  Paddsw_V_W: 805,
+  /** `pmaxsw Pq,Qq` (0F EE, defs line 847). */
+  Pmaxsw_Pq_Qq: 806,
+  /** `pmaxsw V,W` (0F EE, defs line 848). */
+  Pmaxsw_V_W: 807,
+  /** `pxor Pq,Qq` (0F EF, defs line 849). */
+  Pxor_Pq_Qq: 808,
+  /** `pxor V,W` (0F EF, defs line 850). */
+  Pxor_V_W: 809,
+  /** `lddqu V,Mdq` (0F F0, defs line 851). */
+  Lddqu_V_Mdq: 810,
+  /** `psllw Pq,Qq` (0F F1, defs line 852). */
+  Psllw_Pq_Qq: 811,
+  /** `psllw V,W` (0F F1, defs line 853). */
+  Psllw_V_W: 812,
+  /** `pslld Pq,Qq` (0F F2, defs line 854). */
+  Pslld_Pq_Qq: 813,
+  /** `pslld V,W` (0F F2, defs line 855). */
+  Pslld_V_W: 814,
+  /** `psllq Pq,Qq` (0F F3, defs line 856). */
+  Psllq_Pq_Qq: 815,
+  /** `psllq V,W` (0F F3, defs line 857). */
+  Psllq_V_W: 816,
+  /** `pmuludq Pq,Qq` (0F F4, defs line 858). */
+  Pmuludq_Pq_Qq: 817,
+  /** `pmuludq V,W` (0F F4, defs line 859). */
+  Pmuludq_V_W: 818,
+  /** `pmaddwd Pq,Qq` (0F F5, defs line 860). */
+  Pmaddwd_Pq_Qq: 819,
+  /** `pmaddwd V,W` (0F F5, defs line 861). */
+  Pmaddwd_V_W: 820,
+  /** `psadbw Pq,Qq` (0F F6, defs line 862). */
+  Psadbw_Pq_Qq: 821,
+  /** `psadbw V,W` (0F F6, defs line 863). */
+  Psadbw_V_W: 822,
+  /** `maskmovq Pq,Nq` (0F F7, defs line 864). */
+  Maskmovq_Pq_Nq: 823,
+  /** `maskmovdqu V,U` (0F F7, defs line 865). */
+  Maskmovdqu_V_U: 824,
+  /** `psubb Pq,Qq` (0F F8, defs line 866). */
+  Psubb_Pq_Qq: 825,
+  /** `psubb V,W` (0F F8, defs line 867). */
+  Psubb_V_W: 826,
+  /** `psubw Pq,Qq` (0F F9, defs line 868). */
+  Psubw_Pq_Qq: 827,
+  /** `psubw V,W` (0F F9, defs line 869). */
+  Psubw_V_W: 828,
+  /** `psubd Pq,Qq` (0F FA, defs line 870). */
+  Psubd_Pq_Qq: 829,
+  /** `psubd V,W` (0F FA, defs line 871). */
+  Psubd_V_W: 830,
+  /** `psubq Pq,Qq` (0F FB, defs line 872). */
+  Psubq_Pq_Qq: 831,
+  /** `psubq V,W` (0F FB, defs line 873). */
+  Psubq_V_W: 832,
+  /** `paddb Pq,Qq` (0F FC, defs line 874). */
+  Paddb_Pq_Qq: 833,
+  /** `paddb V,W` (0F FC, defs line 875). */
+  Paddb_V_W: 834,
+  /** `paddw Pq,Qq` (0F FD, defs line 876). */
+  Paddw_Pq_Qq: 835,
+  /** `paddw V,W` (0F FD, defs line 877). */
+  Paddw_V_W: 836,
+  /** `paddd Pq,Qq` (0F FE, defs line 878). */
+  Paddd_Pq_Qq: 837,
+  /** `paddd V,W` (0F FE, defs line 879). */
+  Paddd_V_W: 838,
+  /** `ud0 Gv,Ev` (0F FF, defs line 880). */
+  Ud0_Gv_Ev: 839,
+  /** `fadd ST0,Md` (LEGACY D8, defs line 884). */
+  Fadd_ST0_Md: 840,
+  /** `fadd ST0,STi` (LEGACY D8, defs line 885). */
+  Fadd_ST0_STi: 841,
+  /** `fadd ST0,Mq` (LEGACY DC, defs line 886). */
+  Fadd_ST0_Mq: 842,
+  /** `fiadd ST0,Md` (LEGACY DA, defs line 887). */
+  Fiadd_ST0_Md: 843,
+  /** `fiadd ST0,Mw` (LEGACY DE, defs line 888). */
+  Fiadd_ST0_Mw: 844,
+  /** `fmul ST0,Md` (LEGACY D8, defs line 889). */
+  Fmul_ST0_Md: 845,
+  /** `fmul ST0,STi` (LEGACY D8, defs line 890). */
+  Fmul_ST0_STi: 846,
+  /** `fmul ST0,Mq` (LEGACY DC, defs line 891). */
+  Fmul_ST0_Mq: 847,
+  /** `fimul ST0,Md` (LEGACY DA, defs line 892). */
+  Fimul_ST0_Md: 848,
+  /** `fimul ST0,Mw` (LEGACY DE, defs line 893). */
+  Fimul_ST0_Mw: 849,
+  /** `fcom ST0,Md` (LEGACY D8, defs line 894). */
+  Fcom_ST0_Md: 850,
+  /** `fcom ST0,STi` (LEGACY D8, defs line 895). */
+  Fcom_ST0_STi: 851,
+  /** `fcom ST0,Mq` (LEGACY DC, defs line 896). */
+  Fcom_ST0_Mq: 852,
+  /** `ficom ST0,Md` (LEGACY DA, defs line 897). */
+  Ficom_ST0_Md: 853,
+  /** `ficom ST0,Mw` (LEGACY DE, defs line 898). */
+  Ficom_ST0_Mw: 854,
+  /** `fcomp ST0,Md` (LEGACY D8, defs line 899). */
+  Fcomp_ST0_Md: 855,
+  /** `fcomp ST0,STi` (LEGACY D8, defs line 900). */
+  Fcomp_ST0_STi: 856,
+  /** `fcomp ST0,Mq` (LEGACY DC, defs line 901). */
+  Fcomp_ST0_Mq: 857,
+  /** `ficomp ST0,Md` (LEGACY DA, defs line 902). */
+  Ficomp_ST0_Md: 858,
+  /** `ficomp ST0,Mw` (LEGACY DE, defs line 903). */
+  Ficomp_ST0_Mw: 859,
+  /** `fsub ST0,Md` (LEGACY D8, defs line 904). */
+  Fsub_ST0_Md: 860,
+  /** `fsub ST0,STi` (LEGACY D8, defs line 905). */
+  Fsub_ST0_STi: 861,
+  /** `fsub ST0,Mq` (LEGACY DC, defs line 906). */
+  Fsub_ST0_Mq: 862,
+  /** `fisub ST0,Md` (LEGACY DA, defs line 907). */
+  Fisub_ST0_Md: 863,
+  /** `fisub ST0,Mw` (LEGACY DE, defs line 908). */
+  Fisub_ST0_Mw: 864,
+  /** `fsubr ST0,Md` (LEGACY D8, defs line 909). */
+  Fsubr_ST0_Md: 865,
+  /** `fsubr ST0,STi` (LEGACY D8, defs line 910). */
+  Fsubr_ST0_STi: 866,
+  /** `fsubr ST0,Mq` (LEGACY DC, defs line 911). */
+  Fsubr_ST0_Mq: 867,
+  /** `fisubr ST0,Md` (LEGACY DA, defs line 912). */
+  Fisubr_ST0_Md: 868,
+  /** `fisubr ST0,Mw` (LEGACY DE, defs line 913). */
+  Fisubr_ST0_Mw: 869,
+  /** `fdiv ST0,Md` (LEGACY D8, defs line 914). */
+  Fdiv_ST0_Md: 870,
+  /** `fdiv ST0,STi` (LEGACY D8, defs line 915). */
+  Fdiv_ST0_STi: 871,
+  /** `fdiv ST0,Mq` (LEGACY DC, defs line 916). */
+  Fdiv_ST0_Mq: 872,
+  /** `fidiv ST0,Md` (LEGACY DA, defs line 917). */
+  Fidiv_ST0_Md: 873,
+  /** `fidiv ST0,Mw` (LEGACY DE, defs line 918). */
+  Fidiv_ST0_Mw: 874,
+  /** `fdivr ST0,Md` (LEGACY D8, defs line 919). */
+  Fdivr_ST0_Md: 875,
+  /** `fdivr ST0,STi` (LEGACY D8, defs line 920). */
+  Fdivr_ST0_STi: 876,
+  /** `fdivr ST0,Mq` (LEGACY DC, defs line 921). */
+  Fdivr_ST0_Mq: 877,
+  /** `fidivr ST0,Md` (LEGACY DA, defs line 922). */
+  Fidivr_ST0_Md: 878,
+  /** `fidivr ST0,Mw` (LEGACY DE, defs line 923). */
+  Fidivr_ST0_Mw: 879,
+  /** `fadd STi,ST0` (LEGACY DC, defs line 924). */
+  Fadd_STi_ST0: 880,
+  /** `fmul STi,ST0` (LEGACY DC, defs line 925). */
+  Fmul_STi_ST0: 881,
+  /** `fcom ST0,STi` (LEGACY DC, defs line 926). */
+  Fcom_ST0_STi_2: 882,
+  /** `fcomp ST0,STi` (LEGACY DC, defs line 927). */
+  Fcomp_ST0_STi_2: 883,
+  /** `fsubr STi,ST0` (LEGACY DC, defs line 928). */
+  Fsubr_STi_ST0: 884,
+  /** `fsub STi,ST0` (LEGACY DC, defs line 929). */
+  Fsub_STi_ST0: 885,
+  /** `fdivr STi,ST0` (LEGACY DC, defs line 930). */
+  Fdivr_STi_ST0: 886,
+  /** `fdiv STi,ST0` (LEGACY DC, defs line 931). */
+  Fdiv_STi_ST0: 887,
+  /** `faddp STi,ST0` (LEGACY DE, defs line 932). */
+  Faddp_STi_ST0: 888,
+  /** `fmulp STi,ST0` (LEGACY DE, defs line 933). */
+  Fmulp_STi_ST0: 889,
+  /** `fcomp ST0,STi` (LEGACY DE, defs line 934). */
+  Fcomp_ST0_STi_3: 890,
+  /** `fsubrp STi,ST0` (LEGACY DE, defs line 935). */
+  Fsubrp_STi_ST0: 891,
+  /** `fsubp STi,ST0` (LEGACY DE, defs line 936). */
+  Fsubp_STi_ST0: 892,
+  /** `fdivrp STi,ST0` (LEGACY DE, defs line 937). */
+  Fdivrp_STi_ST0: 893,
+  /** `fdivp STi,ST0` (LEGACY DE, defs line 938). */
+  Fdivp_STi_ST0: 894,
+  /** `fcompp` (LEGACY DE, defs line 939). */
+  Fcompp: 895,
+  /** `fld ST0,Md` (LEGACY D9, defs line 940). */
+  Fld_ST0_Md: 896,
+  /** `fst Md,ST0` (LEGACY D9, defs line 941). */
+  Fst_Md_ST0: 897,
+  /** `fstp Md,ST0` (LEGACY D9, defs line 942). */
+  Fstp_Md_ST0: 898,
+  /** `fldenv Menv` (LEGACY D9, defs line 943). */
+  Fldenv_Menv: 899,
+  /** `fldcw Mw` (LEGACY D9, defs line 944). */
+  Fldcw_Mw: 900,
+  /** `fnstenv Menv` (LEGACY D9, defs line 945). */
+  Fnstenv_Menv: 901,
+  /** `fnstcw Mw` (LEGACY D9, defs line 946). */
+  Fnstcw_Mw: 902,
+  /** `fld ST0,STi` (LEGACY D9, defs line 947). */
+  Fld_ST0_STi: 903,
+  /** `fxch ST0,STi` (LEGACY D9, defs line 948). */
+  Fxch_ST0_STi: 904,
+  /** `fnop` (LEGACY D9, defs line 949). */
+  Fnop: 905,
+  /** `fstpnce STi,ST0` (LEGACY D9, defs line 950). */
+  Fstpnce_STi_ST0: 906,
+  /** `fchs` (LEGACY D9, defs line 951). */
+  Fchs: 907,
+  /** `fabs` (LEGACY D9, defs line 952). */
+  Fabs: 908,
+  /** `ftst` (LEGACY D9, defs line 953). */
+  Ftst: 909,
+  /** `fxam` (LEGACY D9, defs line 954). */
+  Fxam: 910,
+  /** `fld1` (LEGACY D9, defs line 955). */
+  Fld1: 911,
+  /** `fldl2t` (LEGACY D9, defs line 956). */
+  Fldl2t: 912,
+  /** `fldl2e` (LEGACY D9, defs line 957). */
+  Fldl2e: 913,
+  /** `fldpi` (LEGACY D9, defs line 958). */
+  Fldpi: 914,
+  /** `fldlg2` (LEGACY D9, defs line 959). */
+  Fldlg2: 915,
+  /** `fldln2` (LEGACY D9, defs line 960). */
+  Fldln2: 916,
+  /** `fldz` (LEGACY D9, defs line 961). */
+  Fldz: 917,
+  /** `f2xm1` (LEGACY D9, defs line 962). */
+  F2xm1: 918,
+  /** `fyl2x` (LEGACY D9, defs line 963). */
+  Fyl2x: 919,
+  /** `fptan` (LEGACY D9, defs line 964). */
+  Fptan: 920,
+  /** `fpatan` (LEGACY D9, defs line 965). */
+  Fpatan: 921,
+  /** `fxtract` (LEGACY D9, defs line 966). */
+  Fxtract: 922,
+  /** `fprem1` (LEGACY D9, defs line 967). */
+  Fprem1: 923,
+  /** `fdecstp` (LEGACY D9, defs line 968). */
+  Fdecstp: 924,
+  /** `fincstp` (LEGACY D9, defs line 969). */
+  Fincstp: 925,
+  /** `fprem` (LEGACY D9, defs line 970). */
+  Fprem: 926,
+  /** `fyl2xp1` (LEGACY D9, defs line 971). */
+  Fyl2xp1: 927,
+  /** `fsqrt` (LEGACY D9, defs line 972). */
+  Fsqrt: 928,
+  /** `fsincos` (LEGACY D9, defs line 973). */
+  Fsincos: 929,
+  /** `frndint` (LEGACY D9, defs line 974). */
+  Frndint: 930,
+  /** `fscale` (LEGACY D9, defs line 975). */
+  Fscale: 931,
+  /** `fsin` (LEGACY D9, defs line 976). */
+  Fsin: 932,
+  /** `fcos` (LEGACY D9, defs line 977). */
+  Fcos: 933,
+  /** `fcmovb ST0,STi` (LEGACY DA, defs line 978). */
+  Fcmovb_ST0_STi: 934,
+  /** `fcmove ST0,STi` (LEGACY DA, defs line 979). */
+  Fcmove_ST0_STi: 935,
+  /** `fcmovbe ST0,STi` (LEGACY DA, defs line 980). */
+  Fcmovbe_ST0_STi: 936,
+  /** `fcmovu ST0,STi` (LEGACY DA, defs line 981). */
+  Fcmovu_ST0_STi: 937,
+  /** `fucompp` (LEGACY DA, defs line 982). */
+  Fucompp: 938,
+  /** `fild ST0,Md` (LEGACY DB, defs line 983). */
+  Fild_ST0_Md: 939,
+  /** `fisttp Md,ST0` (LEGACY DB, defs line 984). */
+  Fisttp_Md_ST0: 940,
+  /** `fist Md,ST0` (LEGACY DB, defs line 985). */
+  Fist_Md_ST0: 941,
+  /** `fistp Md,ST0` (LEGACY DB, defs line 986). */
+  Fistp_Md_ST0: 942,
+  /** `fld ST0,Mt` (LEGACY DB, defs line 987). */
+  Fld_ST0_Mt: 943,
+  /** `fstp Mt,ST0` (LEGACY DB, defs line 988). */
+  Fstp_Mt_ST0: 944,
+  /** `fcmovnb ST0,STi` (LEGACY DB, defs line 989). */
+  Fcmovnb_ST0_STi: 945,
+  /** `fcmovne ST0,STi` (LEGACY DB, defs line 990). */
+  Fcmovne_ST0_STi: 946,
+  /** `fcmovnbe ST0,STi` (LEGACY DB, defs line 991). */
+  Fcmovnbe_ST0_STi: 947,
+  /** `fcmovnu ST0,STi` (LEGACY DB, defs line 992). */
+  Fcmovnu_ST0_STi: 948,
+  /** `fneni` (LEGACY DB, defs line 993). */
+  Fneni: 949,
+  /** `fndisi` (LEGACY DB, defs line 994). */
+  Fndisi: 950,
+  /** `fnclex` (LEGACY DB, defs line 995). */
+  Fnclex: 951,
+  /** `fnsetpm` (LEGACY DB, defs line 996). */
+  Fnsetpm: 952,
+  /** `fninit` (LEGACY DB, defs line 997). */
+  Fninit: 953,
+  /** `fucomi ST0,STi` (LEGACY DB, defs line 998). */
+  Fucomi_ST0_STi: 954,
+  /** `fcomi ST0,STi` (LEGACY DB, defs line 999). */
+  Fcomi_ST0_STi: 955,
+  /** `fld ST0,Mq` (LEGACY DD, defs line 1000). */
+  Fld_ST0_Mq: 956,
+  /** `fisttp Mq,ST0` (LEGACY DD, defs line 1001). */
+  Fisttp_Mq_ST0: 957,
+  /** `fst Mq,ST0` (LEGACY DD, defs line 1002). */
+  Fst_Mq_ST0: 958,
+  /** `fstp Mq,ST0` (LEGACY DD, defs line 1003). */
+  Fstp_Mq_ST0: 959,
+  /** `frstor Mstate` (LEGACY DD, defs line 1004). */
+  Frstor_Mstate: 960,
+  /** `fnsave Mstate` (LEGACY DD, defs line 1005). */
+  Fnsave_Mstate: 961,
+  /** `fnstsw Mw` (LEGACY DD, defs line 1006). */
+  Fnstsw_Mw: 962,
+  /** `ffree STi` (LEGACY DD, defs line 1007). */
+  Ffree_STi: 963,
+  /** `fxch ST0,STi` (LEGACY DD, defs line 1008). */
+  Fxch_ST0_STi_2: 964,
+  /** `fst STi,ST0` (LEGACY DD, defs line 1009). */
+  Fst_STi_ST0: 965,
+  /** `fstp STi,ST0` (LEGACY DD, defs line 1010). */
+  Fstp_STi_ST0: 966,
+  /** `fucom ST0,STi` (LEGACY DD, defs line 1011). */
+  Fucom_ST0_STi: 967,
+  /** `fucomp ST0,STi` (LEGACY DD, defs line 1012). */
+  Fucomp_ST0_STi: 968,
+  /** `fild ST0,Mw` (LEGACY DF, defs line 1013). */
+  Fild_ST0_Mw: 969,
+  /** `fisttp Mw,ST0` (LEGACY DF, defs line 1014). */
+  Fisttp_Mw_ST0: 970,
+  /** `fist Mw,ST0` (LEGACY DF, defs line 1015). */
+  Fist_Mw_ST0: 971,
+  /** `fistp Mw,ST0` (LEGACY DF, defs line 1016). */
+  Fistp_Mw_ST0: 972,
+  /** `fbld ST0,Mt` (LEGACY DF, defs line 1017). */
+  Fbld_ST0_Mt: 973,
+  /** `fild ST0,Mq` (LEGACY DF, defs line 1018). */
+  Fild_ST0_Mq: 974,
+  /** `fbstp Mt,ST0` (LEGACY DF, defs line 1019). */
+  Fbstp_Mt_ST0: 975,
+  /** `fistp Mq,ST0` (LEGACY DF, defs line 1020). */
+  Fistp_Mq_ST0: 976,
+  /** `ffreep STi` (LEGACY DF, defs line 1021). */
+  Ffreep_STi: 977,
+  /** `fxch ST0,STi` (LEGACY DF, defs line 1022). */
+  Fxch_ST0_STi_3: 978,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 1023). */
+  Fstp_STi_ST0_2: 979,
+  /** `fstp STi,ST0` (LEGACY DF, defs line 1024). */
+  Fstp_STi_ST0_3: 980,
+  /** `fnstsw AX` (LEGACY DF, defs line 1025). */
+  Fnstsw_AX: 981,
+  /** `fucomip ST0,STi` (LEGACY DF, defs line 1026). */
+  Fucomip_ST0_STi: 982,
+  /** `fcomip ST0,STi` (LEGACY DF, defs line 1027). */
+  Fcomip_ST0_STi: 983,
+  /** `vsqrtps Vx,Wx` (VEX.0F 51, defs line 1059). */
+  Vsqrtps_Vx_Wx: 984,
+  /** `vsqrtpd Vx,Wx` (VEX.0F 51, defs line 1060). */
+  Vsqrtpd_Vx_Wx: 985,
+  /** `vsqrtss V,H,Wd` (VEX.0F 51, defs line 1061). */
+  Vsqrtss_V_H_Wd: 986,
+  /** `vsqrtsd V,H,Wq` (VEX.0F 51, defs line 1062). */
+  Vsqrtsd_V_H_Wq: 987,
+  /** `vaddps Vx,Hx,Wx` (VEX.0F 58, defs line 1063). */
+  Vaddps_Vx_Hx_Wx: 988,
+  /** `vaddpd Vx,Hx,Wx` (VEX.0F 58, defs line 1064). */
+  Vaddpd_Vx_Hx_Wx: 989,
+  /** `vaddss V,H,Wd` (VEX.0F 58, defs line 1065). */
+  Vaddss_V_H_Wd: 990,
+  /** `vaddsd V,H,Wq` (VEX.0F 58, defs line 1066). */
+  Vaddsd_V_H_Wq: 991,
+  /** `vmulps Vx,Hx,Wx` (VEX.0F 59, defs line 1067). */
+  Vmulps_Vx_Hx_Wx: 992,
+  /** `vmulpd Vx,Hx,Wx` (VEX.0F 59, defs line 1068). */
+  Vmulpd_Vx_Hx_Wx: 993,
+  /** `vmulss V,H,Wd` (VEX.0F 59, defs line 1069). */
+  Vmulss_V_H_Wd: 994,
+  /** `vmulsd V,H,Wq` (VEX.0F 59, defs line 1070). */
+  Vmulsd_V_H_Wq: 995,
+  /** `vsubps Vx,Hx,Wx` (VEX.0F 5C, defs line 1071). */
+  Vsubps_Vx_Hx_Wx: 996,
+  /** `vsubpd Vx,Hx,Wx` (VEX.0F 5C, defs line 1072). */
+  Vsubpd_Vx_Hx_Wx: 997,
+  /** `vsubss V,H,Wd` (VEX.0F 5C, defs line 1073). */
+  Vsubss_V_H_Wd: 998,
+  /** `vsubsd V,H,Wq` (VEX.0F 5C, defs line 1074). */
+  Vsubsd_V_H_Wq: 999,
+  /** `vminps Vx,Hx,Wx` (VEX.0F 5D, defs line 1075). */
+  Vminps_Vx_Hx_Wx: 1000,
+  /** `vminpd Vx,Hx,Wx` (VEX.0F 5D, defs line 1076). */
+  Vminpd_Vx_Hx_Wx: 1001,
+  /** `vminss V,H,Wd` (VEX.0F 5D, defs line 1077). */
+  Vminss_V_H_Wd: 1002,
+  /** `vminsd V,H,Wq` (VEX.0F 5D, defs line 1078). */
+  Vminsd_V_H_Wq: 1003,
+  /** `vdivps Vx,Hx,Wx` (VEX.0F 5E, defs line 1079). */
+  Vdivps_Vx_Hx_Wx: 1004,
+  /** `vdivpd Vx,Hx,Wx` (VEX.0F 5E, defs line 1080). */
+  Vdivpd_Vx_Hx_Wx: 1005,
+  /** `vdivss V,H,Wd` (VEX.0F 5E, defs line 1081). */
+  Vdivss_V_H_Wd: 1006,
+  /** `vdivsd V,H,Wq` (VEX.0F 5E, defs line 1082). */
+  Vdivsd_V_H_Wq: 1007,
+  /** `vmaxps Vx,Hx,Wx` (VEX.0F 5F, defs line 1083). */
+  Vmaxps_Vx_Hx_Wx: 1008,
+  /** `vmaxpd Vx,Hx,Wx` (VEX.0F 5F, defs line 1084). */
+  Vmaxpd_Vx_Hx_Wx: 1009,
+  /** `vmaxss V,H,Wd` (VEX.0F 5F, defs line 1085). */
+  Vmaxss_V_H_Wd: 1010,
+  /** `vmaxsd V,H,Wq` (VEX.0F 5F, defs line 1086). */
+  Vmaxsd_V_H_Wq: 1011,
+  /** `vandps Vx,Hx,Wx` (VEX.0F 54, defs line 1087). */
+  Vandps_Vx_Hx_Wx: 1012,
+  /** `vandpd Vx,Hx,Wx` (VEX.0F 54, defs line 1088). */
+  Vandpd_Vx_Hx_Wx: 1013,
+  /** `vandnps Vx,Hx,Wx` (VEX.0F 55, defs line 1089). */
+  Vandnps_Vx_Hx_Wx: 1014,
+  /** `vandnpd Vx,Hx,Wx` (VEX.0F 55, defs line 1090). */
+  Vandnpd_Vx_Hx_Wx: 1015,
+  /** `vorps Vx,Hx,Wx` (VEX.0F 56, defs line 1091). */
+  Vorps_Vx_Hx_Wx: 1016,
+  /** `vorpd Vx,Hx,Wx` (VEX.0F 56, defs line 1092). */
+  Vorpd_Vx_Hx_Wx: 1017,
+  /** `vxorps Vx,Hx,Wx` (VEX.0F 57, defs line 1093). */
+  Vxorps_Vx_Hx_Wx: 1018,
+  /** `vxorpd Vx,Hx,Wx` (VEX.0F 57, defs line 1094). */
+  Vxorpd_Vx_Hx_Wx: 1019,
+  /** `vunpcklps Vx,Hx,Wx` (VEX.0F 14, defs line 1095). */
+  Vunpcklps_Vx_Hx_Wx: 1020,
+  /** `vunpcklpd Vx,Hx,Wx` (VEX.0F 14, defs line 1096). */
+  Vunpcklpd_Vx_Hx_Wx: 1021,
+  /** `vunpckhps Vx,Hx,Wx` (VEX.0F 15, defs line 1097). */
+  Vunpckhps_Vx_Hx_Wx: 1022,
+  /** `vunpckhpd Vx,Hx,Wx` (VEX.0F 15, defs line 1098). */
+  Vunpckhpd_Vx_Hx_Wx: 1023,
+  /** `vmovups Vx,Wx` (VEX.0F 10, defs line 1099). */
+  Vmovups_Vx_Wx: 1024,
+  /** `vmovupd Vx,Wx` (VEX.0F 10, defs line 1100). */
+  Vmovupd_Vx_Wx: 1025,
+  /** `vmovss V,Md` (VEX.0F 10, defs line 1101). */
+  Vmovss_V_Md: 1026,
+  /** `vmovss V,H,U` (VEX.0F 10, defs line 1102). */
+  Vmovss_V_H_U: 1027,
+  /** `vmovsd V,Mq` (VEX.0F 10, defs line 1103). */
+  Vmovsd_V_Mq: 1028,
+  /** `vmovsd V,H,U` (VEX.0F 10, defs line 1104). */
+  Vmovsd_V_H_U: 1029,
+  /** `vmovups Wx,Vx` (VEX.0F 11, defs line 1105). */
+  Vmovups_Wx_Vx: 1030,
+  /** `vmovupd Wx,Vx` (VEX.0F 11, defs line 1106). */
+  Vmovupd_Wx_Vx: 1031,
+  /** `vmovss Md,V` (VEX.0F 11, defs line 1107). */
+  Vmovss_Md_V: 1032,
+  /** `vmovss U,H,V` (VEX.0F 11, defs line 1108). */
+  Vmovss_U_H_V: 1033,
+  /** `vmovsd Mq,V` (VEX.0F 11, defs line 1109). */
+  Vmovsd_Mq_V: 1034,
+  /** `vmovsd U,H,V` (VEX.0F 11, defs line 1110). */
+  Vmovsd_U_H_V: 1035,
+  /** `vmovlps V,H,Mq` (VEX.0F 12, defs line 1111). */
+  Vmovlps_V_H_Mq: 1036,
+  /** `vmovhlps V,H,U` (VEX.0F 12, defs line 1112). */
+  Vmovhlps_V_H_U: 1037,
+  /** `vmovlpd V,H,Mq` (VEX.0F 12, defs line 1113). */
+  Vmovlpd_V_H_Mq: 1038,
+  /** `vmovsldup Vx,Wx` (VEX.0F 12, defs line 1114). */
+  Vmovsldup_Vx_Wx: 1039,
+  /** `vmovddup V,Wq` (VEX.0F 12, defs line 1115). */
+  Vmovddup_V_Wq: 1040,
+  /** `vmovddup Vx,Wx` (VEX.0F 12, defs line 1116). */
+  Vmovddup_Vx_Wx: 1041,
+  /** `vmovlps Mq,V` (VEX.0F 13, defs line 1117). */
+  Vmovlps_Mq_V: 1042,
+  /** `vmovlpd Mq,V` (VEX.0F 13, defs line 1118). */
+  Vmovlpd_Mq_V: 1043,
+  /** `vmovhps V,H,Mq` (VEX.0F 16, defs line 1119). */
+  Vmovhps_V_H_Mq: 1044,
+  /** `vmovlhps V,H,U` (VEX.0F 16, defs line 1120). */
+  Vmovlhps_V_H_U: 1045,
+  /** `vmovhpd V,H,Mq` (VEX.0F 16, defs line 1121). */
+  Vmovhpd_V_H_Mq: 1046,
+  /** `vmovshdup Vx,Wx` (VEX.0F 16, defs line 1122). */
+  Vmovshdup_Vx_Wx: 1047,
+  /** `vmovhps Mq,V` (VEX.0F 17, defs line 1123). */
+  Vmovhps_Mq_V: 1048,
+  /** `vmovhpd Mq,V` (VEX.0F 17, defs line 1124). */
+  Vmovhpd_Mq_V: 1049,
+  /** `vmovaps Vx,Wx` (VEX.0F 28, defs line 1125). */
+  Vmovaps_Vx_Wx: 1050,
+  /** `vmovapd Vx,Wx` (VEX.0F 28, defs line 1126). */
+  Vmovapd_Vx_Wx: 1051,
+  /** `vmovaps Wx,Vx` (VEX.0F 29, defs line 1127). */
+  Vmovaps_Wx_Vx: 1052,
+  /** `vmovapd Wx,Vx` (VEX.0F 29, defs line 1128). */
+  Vmovapd_Wx_Vx: 1053,
+  /** `vcvtsi2ss V,H,Ey` (VEX.0F 2A, defs line 1129). */
+  Vcvtsi2ss_V_H_Ey: 1054,
+  /** `vcvtsi2sd V,H,Ey` (VEX.0F 2A, defs line 1130). */
+  Vcvtsi2sd_V_H_Ey: 1055,
+  /** `vmovntps Mx,Vx` (VEX.0F 2B, defs line 1131). */
+  Vmovntps_Mx_Vx: 1056,
+  /** `vmovntpd Mx,Vx` (VEX.0F 2B, defs line 1132). */
+  Vmovntpd_Mx_Vx: 1057,
+  /** `vcvttss2si Gy,Wd` (VEX.0F 2C, defs line 1133). */
+  Vcvttss2si_Gy_Wd: 1058,
+  /** `vcvttsd2si Gy,Wq` (VEX.0F 2C, defs line 1134). */
+  Vcvttsd2si_Gy_Wq: 1059,
+  /** `vcvtss2si Gy,Wd` (VEX.0F 2D, defs line 1135). */
+  Vcvtss2si_Gy_Wd: 1060,
+  /** `vcvtsd2si Gy,Wq` (VEX.0F 2D, defs line 1136). */
+  Vcvtsd2si_Gy_Wq: 1061,
+  /** `vucomiss V,Wd` (VEX.0F 2E, defs line 1137). */
+  Vucomiss_V_Wd: 1062,
+  /** `vucomisd V,Wq` (VEX.0F 2E, defs line 1138). */
+  Vucomisd_V_Wq: 1063,
+  /** `vcomiss V,Wd` (VEX.0F 2F, defs line 1139). */
+  Vcomiss_V_Wd: 1064,
+  /** `vcomisd V,Wq` (VEX.0F 2F, defs line 1140). */
+  Vcomisd_V_Wq: 1065,
+  /** `vmovmskps Gd,Ux` (VEX.0F 50, defs line 1141). */
+  Vmovmskps_Gd_Ux: 1066,
+  /** `vmovmskpd Gd,Ux` (VEX.0F 50, defs line 1142). */
+  Vmovmskpd_Gd_Ux: 1067,
+  /** `vrsqrtps Vx,Wx` (VEX.0F 52, defs line 1143). */
+  Vrsqrtps_Vx_Wx: 1068,
+  /** `vrsqrtss V,H,Wd` (VEX.0F 52, defs line 1144). */
+  Vrsqrtss_V_H_Wd: 1069,
+  /** `vrcpps Vx,Wx` (VEX.0F 53, defs line 1145). */
+  Vrcpps_Vx_Wx: 1070,
+  /** `vrcpss V,H,Wd` (VEX.0F 53, defs line 1146). */
+  Vrcpss_V_H_Wd: 1071,
+  /** `vcvtps2pd Vx,Wh` (VEX.0F 5A, defs line 1147). */
+  Vcvtps2pd_Vx_Wh: 1072,
+  /** `vcvtpd2ps Vxmm,Wx` (VEX.0F 5A, defs line 1148). */
+  Vcvtpd2ps_Vxmm_Wx: 1073,
+  /** `vcvtss2sd V,H,Wd` (VEX.0F 5A, defs line 1149). */
+  Vcvtss2sd_V_H_Wd: 1074,
+  /** `vcvtsd2ss V,H,Wq` (VEX.0F 5A, defs line 1150). */
+  Vcvtsd2ss_V_H_Wq: 1075,
+  /** `vcvtdq2ps Vx,Wx` (VEX.0F 5B, defs line 1151). */
+  Vcvtdq2ps_Vx_Wx: 1076,
+  /** `vcvtps2dq Vx,Wx` (VEX.0F 5B, defs line 1152). */
+  Vcvtps2dq_Vx_Wx: 1077,
+  /** `vcvttps2dq Vx,Wx` (VEX.0F 5B, defs line 1153). */
+  Vcvttps2dq_Vx_Wx: 1078,
+  /** `vpunpcklbw Vx,Hx,Wx` (VEX.0F 60, defs line 1155). */
+  Vpunpcklbw_Vx_Hx_Wx: 1079,
+  /** `vpunpcklwd Vx,Hx,Wx` (VEX.0F 61, defs line 1156). */
+  Vpunpcklwd_Vx_Hx_Wx: 1080,
+  /** `vpunpckldq Vx,Hx,Wx` (VEX.0F 62, defs line 1157). */
+  Vpunpckldq_Vx_Hx_Wx: 1081,
+  /** `vpacksswb Vx,Hx,Wx` (VEX.0F 63, defs line 1158). */
+  Vpacksswb_Vx_Hx_Wx: 1082,
+  /** `vpcmpgtb Vx,Hx,Wx` (VEX.0F 64, defs line 1159). */
+  Vpcmpgtb_Vx_Hx_Wx: 1083,
+  /** `vpcmpgtw Vx,Hx,Wx` (VEX.0F 65, defs line 1160). */
+  Vpcmpgtw_Vx_Hx_Wx: 1084,
+  /** `vpcmpgtd Vx,Hx,Wx` (VEX.0F 66, defs line 1161). */
+  Vpcmpgtd_Vx_Hx_Wx: 1085,
+  /** `vpackuswb Vx,Hx,Wx` (VEX.0F 67, defs line 1162). */
+  Vpackuswb_Vx_Hx_Wx: 1086,
+  /** `vpunpckhbw Vx,Hx,Wx` (VEX.0F 68, defs line 1163). */
+  Vpunpckhbw_Vx_Hx_Wx: 1087,
+  /** `vpunpckhwd Vx,Hx,Wx` (VEX.0F 69, defs line 1164). */
+  Vpunpckhwd_Vx_Hx_Wx: 1088,
+  /** `vpunpckhdq Vx,Hx,Wx` (VEX.0F 6A, defs line 1165). */
+  Vpunpckhdq_Vx_Hx_Wx: 1089,
+  /** `vpackssdw Vx,Hx,Wx` (VEX.0F 6B, defs line 1166). */
+  Vpackssdw_Vx_Hx_Wx: 1090,
+  /** `vpunpcklqdq Vx,Hx,Wx` (VEX.0F 6C, defs line 1167). */
+  Vpunpcklqdq_Vx_Hx_Wx: 1091,
+  /** `vpunpckhqdq Vx,Hx,Wx` (VEX.0F 6D, defs line 1168). */
+  Vpunpckhqdq_Vx_Hx_Wx: 1092,
+  /** `vpcmpeqb Vx,Hx,Wx` (VEX.0F 74, defs line 1169). */
+  Vpcmpeqb_Vx_Hx_Wx: 1093,
+  /** `vpcmpeqw Vx,Hx,Wx` (VEX.0F 75, defs line 1170). */
+  Vpcmpeqw_Vx_Hx_Wx: 1094,
+  /** `vpcmpeqd Vx,Hx,Wx` (VEX.0F 76, defs line 1171). */
+  Vpcmpeqd_Vx_Hx_Wx: 1095,
+  /** `vpaddq Vx,Hx,Wx` (VEX.0F D4, defs line 1172). */
+  Vpaddq_Vx_Hx_Wx: 1096,
+  /** `vpmullw Vx,Hx,Wx` (VEX.0F D5, defs line 1173). */
+  Vpmullw_Vx_Hx_Wx: 1097,
+  /** `vpsubusb Vx,Hx,Wx` (VEX.0F D8, defs line 1174). */
+  Vpsubusb_Vx_Hx_Wx: 1098,
+  /** `vpsubusw Vx,Hx,Wx` (VEX.0F D9, defs line 1175). */
+  Vpsubusw_Vx_Hx_Wx: 1099,
+  /** `vpminub Vx,Hx,Wx` (VEX.0F DA, defs line 1176). */
+  Vpminub_Vx_Hx_Wx: 1100,
+  /** `vpand Vx,Hx,Wx` (VEX.0F DB, defs line 1177). */
+  Vpand_Vx_Hx_Wx: 1101,
+  /** `vpaddusb Vx,Hx,Wx` (VEX.0F DC, defs line 1178). */
+  Vpaddusb_Vx_Hx_Wx: 1102,
+  /** `vpaddusw Vx,Hx,Wx` (VEX.0F DD, defs line 1179). */
+  Vpaddusw_Vx_Hx_Wx: 1103,
+  /** `vpmaxub Vx,Hx,Wx` (VEX.0F DE, defs line 1180). */
+  Vpmaxub_Vx_Hx_Wx: 1104,
+  /** `vpandn Vx,Hx,Wx` (VEX.0F DF, defs line 1181). */
+  Vpandn_Vx_Hx_Wx: 1105,
+  /** `vpavgb Vx,Hx,Wx` (VEX.0F E0, defs line 1182). */
+  Vpavgb_Vx_Hx_Wx: 1106,
+  /** `vpavgw Vx,Hx,Wx` (VEX.0F E3, defs line 1183). */
+  Vpavgw_Vx_Hx_Wx: 1107,
+  /** `vpmulhuw Vx,Hx,Wx` (VEX.0F E4, defs line 1184). */
+  Vpmulhuw_Vx_Hx_Wx: 1108,
+  /** `vpmulhw Vx,Hx,Wx` (VEX.0F E5, defs line 1185). */
+  Vpmulhw_Vx_Hx_Wx: 1109,
+  /** `vpsubsb Vx,Hx,Wx` (VEX.0F E8, defs line 1186). */
+  Vpsubsb_Vx_Hx_Wx: 1110,
+  /** `vpsubsw Vx,Hx,Wx` (VEX.0F E9, defs line 1187). */
+  Vpsubsw_Vx_Hx_Wx: 1111,
+  /** `vpminsw Vx,Hx,Wx` (VEX.0F EA, defs line 1188). */
+  Vpminsw_Vx_Hx_Wx: 1112,
+  /** `vpor Vx,Hx,Wx` (VEX.0F EB, defs line 1189). */
+  Vpor_Vx_Hx_Wx: 1113,
+  /** `vpaddsb Vx,Hx,Wx` (VEX.0F EC, defs line 1190). */
+  Vpaddsb_Vx_Hx_Wx: 1114,
+  /** `vpaddsw Vx,Hx,Wx` (VEX.0F ED, defs line 1191). */
+  Vpaddsw_Vx_Hx_Wx: 1115,
+  /** `vpmaxsw Vx,Hx,Wx` (VEX.0F EE, defs line 1192). */
+  Vpmaxsw_Vx_Hx_Wx: 1116,
+  /** `vpxor Vx,Hx,Wx` (VEX.0F EF, defs line 1193). */
+  Vpxor_Vx_Hx_Wx: 1117,
+  /** `vpmuludq Vx,Hx,Wx` (VEX.0F F4, defs line 1194). */
+  Vpmuludq_Vx_Hx_Wx: 1118,
+  /** `vpmaddwd Vx,Hx,Wx` (VEX.0F F5, defs line 1195). */
+  Vpmaddwd_Vx_Hx_Wx: 1119,
+  /** `vpsadbw Vx,Hx,Wx` (VEX.0F F6, defs line 1196). */
+  Vpsadbw_Vx_Hx_Wx: 1120,
+  /** `vpsubb Vx,Hx,Wx` (VEX.0F F8, defs line 1197). */
+  Vpsubb_Vx_Hx_Wx: 1121,
+  /** `vpsubw Vx,Hx,Wx` (VEX.0F F9, defs line 1198). */
+  Vpsubw_Vx_Hx_Wx: 1122,
+  /** `vpsubd Vx,Hx,Wx` (VEX.0F FA, defs line 1199). */
+  Vpsubd_Vx_Hx_Wx: 1123,
+  /** `vpsubq Vx,Hx,Wx` (VEX.0F FB, defs line 1200). */
+  Vpsubq_Vx_Hx_Wx: 1124,
+  /** `vpaddb Vx,Hx,Wx` (VEX.0F FC, defs line 1201). */
+  Vpaddb_Vx_Hx_Wx: 1125,
+  /** `vpaddw Vx,Hx,Wx` (VEX.0F FD, defs line 1202). */
+  Vpaddw_Vx_Hx_Wx: 1126,
+  /** `vpaddd Vx,Hx,Wx` (VEX.0F FE, defs line 1203). */
+  Vpaddd_Vx_Hx_Wx: 1127,
+  /** `vpsrlw Vx,Hx,W` (VEX.0F D1, defs line 1204). */
+  Vpsrlw_Vx_Hx_W: 1128,
+  /** `vpsrld Vx,Hx,W` (VEX.0F D2, defs line 1205). */
+  Vpsrld_Vx_Hx_W: 1129,
+  /** `vpsrlq Vx,Hx,W` (VEX.0F D3, defs line 1206). */
+  Vpsrlq_Vx_Hx_W: 1130,
+  /** `vpsraw Vx,Hx,W` (VEX.0F E1, defs line 1207). */
+  Vpsraw_Vx_Hx_W: 1131,
+  /** `vpsrad Vx,Hx,W` (VEX.0F E2, defs line 1208). */
+  Vpsrad_Vx_Hx_W: 1132,
+  /** `vpsllw Vx,Hx,W` (VEX.0F F1, defs line 1209). */
+  Vpsllw_Vx_Hx_W: 1133,
+  /** `vpslld Vx,Hx,W` (VEX.0F F2, defs line 1210). */
+  Vpslld_Vx_Hx_W: 1134,
+  /** `vpsllq Vx,Hx,W` (VEX.0F F3, defs line 1211). */
+  Vpsllq_Vx_Hx_W: 1135,
+  /** `vmovd V,Ed` (VEX.0F 6E, defs line 1212). */
+  Vmovd_V_Ed: 1136,
+  /** `vmovq V,Eq` (VEX.0F 6E, defs line 1213). */
+  Vmovq_V_Eq: 1137,
+  /** `vmovdqa Vx,Wx` (VEX.0F 6F, defs line 1214). */
+  Vmovdqa_Vx_Wx: 1138,
+  /** `vmovdqu Vx,Wx` (VEX.0F 6F, defs line 1215). */
+  Vmovdqu_Vx_Wx: 1139,
+  /** `vpshufd Vx,Wx,Ib` (VEX.0F 70, defs line 1216). */
+  Vpshufd_Vx_Wx_Ib: 1140,
+  /** `vpshufhw Vx,Wx,Ib` (VEX.0F 70, defs line 1217). */
+  Vpshufhw_Vx_Wx_Ib: 1141,
+  /** `vpshuflw Vx,Wx,Ib` (VEX.0F 70, defs line 1218). */
+  Vpshuflw_Vx_Wx_Ib: 1142,
+  /** `vpsrlw Hx,Ux,Ib` (VEX.0F 71, defs line 1219). */
+  Vpsrlw_Hx_Ux_Ib: 1143,
+  /** `vpsraw Hx,Ux,Ib` (VEX.0F 71, defs line 1220). */
+  Vpsraw_Hx_Ux_Ib: 1144,
+  /** `vpsllw Hx,Ux,Ib` (VEX.0F 71, defs line 1221). */
+  Vpsllw_Hx_Ux_Ib: 1145,
+  /** `vpsrld Hx,Ux,Ib` (VEX.0F 72, defs line 1222). */
+  Vpsrld_Hx_Ux_Ib: 1146,
+  /** `vpsrad Hx,Ux,Ib` (VEX.0F 72, defs line 1223). */
+  Vpsrad_Hx_Ux_Ib: 1147,
+  /** `vpslld Hx,Ux,Ib` (VEX.0F 72, defs line 1224). */
+  Vpslld_Hx_Ux_Ib: 1148,
+  /** `vpsrlq Hx,Ux,Ib` (VEX.0F 73, defs line 1225). */
+  Vpsrlq_Hx_Ux_Ib: 1149,
+  /** `vpsrldq Hx,Ux,Ib` (VEX.0F 73, defs line 1226). */
+  Vpsrldq_Hx_Ux_Ib: 1150,
+  /** `vpsllq Hx,Ux,Ib` (VEX.0F 73, defs line 1227). */
+  Vpsllq_Hx_Ux_Ib: 1151,
+  /** `vpslldq Hx,Ux,Ib` (VEX.0F 73, defs line 1228). */
+  Vpslldq_Hx_Ux_Ib: 1152,
+  /** `vzeroupper` (VEX.0F 77, defs line 1229). */
+  Vzeroupper: 1153,
+  /** `vzeroall` (VEX.0F 77, defs line 1230). */
+  Vzeroall: 1154,
+  /** `vhaddpd Vx,Hx,Wx` (VEX.0F 7C, defs line 1235). */
+  Vhaddpd_Vx_Hx_Wx: 1155,
+  /** `vhaddps Vx,Hx,Wx` (VEX.0F 7C, defs line 1236). */
+  Vhaddps_Vx_Hx_Wx: 1156,
+  /** `vhsubpd Vx,Hx,Wx` (VEX.0F 7D, defs line 1237). */
+  Vhsubpd_Vx_Hx_Wx: 1157,
+  /** `vhsubps Vx,Hx,Wx` (VEX.0F 7D, defs line 1238). */
+  Vhsubps_Vx_Hx_Wx: 1158,
+  /** `vmovd Ed,V` (VEX.0F 7E, defs line 1239). */
+  Vmovd_Ed_V: 1159,
+  /** `vmovq Eq,V` (VEX.0F 7E, defs line 1240). */
+  Vmovq_Eq_V: 1160,
+  /** `vmovq V,Wq` (VEX.0F 7E, defs line 1241). */
+  Vmovq_V_Wq: 1161,
+  /** `vmovdqa Wx,Vx` (VEX.0F 7F, defs line 1242). */
+  Vmovdqa_Wx_Vx: 1162,
+  /** `vmovdqu Wx,Vx` (VEX.0F 7F, defs line 1243). */
+  Vmovdqu_Wx_Vx: 1163,
+  /** `vcmpps Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1244). */
+  Vcmpps_Vx_Hx_Wx_Ib: 1164,
+  /** `vcmppd Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1245). */
+  Vcmppd_Vx_Hx_Wx_Ib: 1165,
+  /** `vcmpss V,H,Wd,Ib` (VEX.0F C2, defs line 1246). */
+  Vcmpss_V_H_Wd_Ib: 1166,
+  /** `vcmpsd V,H,Wq,Ib` (VEX.0F C2, defs line 1247). */
+  Vcmpsd_V_H_Wq_Ib: 1167,
+  /** `vpinsrw V,H,Edw,Ib` (VEX.0F C4, defs line 1248). */
+  Vpinsrw_V_H_Edw_Ib: 1168,
+  /** `vpextrw Gd,U,Ib` (VEX.0F C5, defs line 1249). */
+  Vpextrw_Gd_U_Ib: 1169,
+  /** `vshufps Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1250). */
+  Vshufps_Vx_Hx_Wx_Ib: 1170,
+  /** `vshufpd Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1251). */
+  Vshufpd_Vx_Hx_Wx_Ib: 1171,
+  /** `vaddsubpd Vx,Hx,Wx` (VEX.0F D0, defs line 1252). */
+  Vaddsubpd_Vx_Hx_Wx: 1172,
+  /** `vaddsubps Vx,Hx,Wx` (VEX.0F D0, defs line 1253). */
+  Vaddsubps_Vx_Hx_Wx: 1173,
+  /** `vmovq Wq,V` (VEX.0F D6, defs line 1254). */
+  Vmovq_Wq_V: 1174,
+  /** `vpmovmskb Gd,Ux` (VEX.0F D7, defs line 1255). */
+  Vpmovmskb_Gd_Ux: 1175,
+  /** `vcvttpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1256). */
+  Vcvttpd2dq_Vxmm_Wx: 1176,
+  /** `vcvtdq2pd Vx,Wh` (VEX.0F E6, defs line 1257). */
+  Vcvtdq2pd_Vx_Wh: 1177,
+  /** `vcvtpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1258). */
+  Vcvtpd2dq_Vxmm_Wx: 1178,
+  /** `vmovntdq Mx,Vx` (VEX.0F E7, defs line 1259). */
+  Vmovntdq_Mx_Vx: 1179,
+  /** `vlddqu Vx,Mx` (VEX.0F F0, defs line 1260). */
+  Vlddqu_Vx_Mx: 1180,
+  /** `vmaskmovdqu V,U` (VEX.0F F7, defs line 1261). */
+  Vmaskmovdqu_V_U: 1181,
+  /** `vpshufb Vx,Hx,Wx` (VEX.0F38 00, defs line 1264). */
+  Vpshufb_Vx_Hx_Wx: 1182,
+  /** `vphaddw Vx,Hx,Wx` (VEX.0F38 01, defs line 1265). */
+  Vphaddw_Vx_Hx_Wx: 1183,
+  /** `vphaddd Vx,Hx,Wx` (VEX.0F38 02, defs line 1266). */
+  Vphaddd_Vx_Hx_Wx: 1184,
+  /** `vphaddsw Vx,Hx,Wx` (VEX.0F38 03, defs line 1267). */
+  Vphaddsw_Vx_Hx_Wx: 1185,
+  /** `vpmaddubsw Vx,Hx,Wx` (VEX.0F38 04, defs line 1268). */
+  Vpmaddubsw_Vx_Hx_Wx: 1186,
+  /** `vphsubw Vx,Hx,Wx` (VEX.0F38 05, defs line 1269). */
+  Vphsubw_Vx_Hx_Wx: 1187,
+  /** `vphsubd Vx,Hx,Wx` (VEX.0F38 06, defs line 1270). */
+  Vphsubd_Vx_Hx_Wx: 1188,
+  /** `vphsubsw Vx,Hx,Wx` (VEX.0F38 07, defs line 1271). */
+  Vphsubsw_Vx_Hx_Wx: 1189,
+  /** `vpsignb Vx,Hx,Wx` (VEX.0F38 08, defs line 1272). */
+  Vpsignb_Vx_Hx_Wx: 1190,
+  /** `vpsignw Vx,Hx,Wx` (VEX.0F38 09, defs line 1273). */
+  Vpsignw_Vx_Hx_Wx: 1191,
+  /** `vpsignd Vx,Hx,Wx` (VEX.0F38 0A, defs line 1274). */
+  Vpsignd_Vx_Hx_Wx: 1192,
+  /** `vpmulhrsw Vx,Hx,Wx` (VEX.0F38 0B, defs line 1275). */
+  Vpmulhrsw_Vx_Hx_Wx: 1193,
+  /** `vpmuldq Vx,Hx,Wx` (VEX.0F38 28, defs line 1276). */
+  Vpmuldq_Vx_Hx_Wx: 1194,
+  /** `vpcmpeqq Vx,Hx,Wx` (VEX.0F38 29, defs line 1277). */
+  Vpcmpeqq_Vx_Hx_Wx: 1195,
+  /** `vpackusdw Vx,Hx,Wx` (VEX.0F38 2B, defs line 1278). */
+  Vpackusdw_Vx_Hx_Wx: 1196,
+  /** `vpcmpgtq Vx,Hx,Wx` (VEX.0F38 37, defs line 1279). */
+  Vpcmpgtq_Vx_Hx_Wx: 1197,
+  /** `vpminsb Vx,Hx,Wx` (VEX.0F38 38, defs line 1280). */
+  Vpminsb_Vx_Hx_Wx: 1198,
+  /** `vpminsd Vx,Hx,Wx` (VEX.0F38 39, defs line 1281). */
+  Vpminsd_Vx_Hx_Wx: 1199,
+  /** `vpminuw Vx,Hx,Wx` (VEX.0F38 3A, defs line 1282). */
+  Vpminuw_Vx_Hx_Wx: 1200,
+  /** `vpminud Vx,Hx,Wx` (VEX.0F38 3B, defs line 1283). */
+  Vpminud_Vx_Hx_Wx: 1201,
+  /** `vpmaxsb Vx,Hx,Wx` (VEX.0F38 3C, defs line 1284). */
+  Vpmaxsb_Vx_Hx_Wx: 1202,
+  /** `vpmaxsd Vx,Hx,Wx` (VEX.0F38 3D, defs line 1285). */
+  Vpmaxsd_Vx_Hx_Wx: 1203,
+  /** `vpmaxuw Vx,Hx,Wx` (VEX.0F38 3E, defs line 1286). */
+  Vpmaxuw_Vx_Hx_Wx: 1204,
+  /** `vpmaxud Vx,Hx,Wx` (VEX.0F38 3F, defs line 1287). */
+  Vpmaxud_Vx_Hx_Wx: 1205,
+  /** `vpmulld Vx,Hx,Wx` (VEX.0F38 40, defs line 1288). */
+  Vpmulld_Vx_Hx_Wx: 1206,
+  /** `vpabsb Vx,Wx` (VEX.0F38 1C, defs line 1289). */
+  Vpabsb_Vx_Wx: 1207,
+  /** `vpabsw Vx,Wx` (VEX.0F38 1D, defs line 1290). */
+  Vpabsw_Vx_Wx: 1208,
+  /** `vpabsd Vx,Wx` (VEX.0F38 1E, defs line 1291). */
+  Vpabsd_Vx_Wx: 1209,
+  /** `vpermilps Vx,Hx,Wx` (VEX.0F38 0C, defs line 1292). */
+  Vpermilps_Vx_Hx_Wx: 1210,
+  /** `vpermilpd Vx,Hx,Wx` (VEX.0F38 0D, defs line 1293). */
+  Vpermilpd_Vx_Hx_Wx: 1211,
+  /** `vtestps Vx,Wx` (VEX.0F38 0E, defs line 1294). */
+  Vtestps_Vx_Wx: 1212,
+  /** `vtestpd Vx,Wx` (VEX.0F38 0F, defs line 1295). */
+  Vtestpd_Vx_Wx: 1213,
+  /** `vcvtph2ps Vx,Wh` (VEX.0F38 13, defs line 1296). */
+  Vcvtph2ps_Vx_Wh: 1214,
+  /** `vpermps Vx,Hx,Wx` (VEX.0F38 16, defs line 1297). */
+  Vpermps_Vx_Hx_Wx: 1215,
+  /** `vptest Vx,Wx` (VEX.0F38 17, defs line 1298). */
+  Vptest_Vx_Wx: 1216,
+  /** `vbroadcastss Vx,Wd` (VEX.0F38 18, defs line 1299). */
+  Vbroadcastss_Vx_Wd: 1217,
+  /** `vbroadcastsd Vx,Wq` (VEX.0F38 19, defs line 1300). */
+  Vbroadcastsd_Vx_Wq: 1218,
+  /** `vbroadcastf128 Vx,Mdq` (VEX.0F38 1A, defs line 1301). */
+  Vbroadcastf128_Vx_Mdq: 1219,
+  /** `vpmovsxbw Vx,Wh` (VEX.0F38 20, defs line 1302). */
+  Vpmovsxbw_Vx_Wh: 1220,
+  /** `vpmovzxbw Vx,Wh` (VEX.0F38 30, defs line 1303). */
+  Vpmovzxbw_Vx_Wh: 1221,
+  /** `vpmovsxbd Vx,Wq4` (VEX.0F38 21, defs line 1304). */
+  Vpmovsxbd_Vx_Wq4: 1222,
+  /** `vpmovzxbd Vx,Wq4` (VEX.0F38 31, defs line 1305). */
+  Vpmovzxbd_Vx_Wq4: 1223,
+  /** `vpmovsxbq Vx,Wo8` (VEX.0F38 22, defs line 1306). */
+  Vpmovsxbq_Vx_Wo8: 1224,
+  /** `vpmovzxbq Vx,Wo8` (VEX.0F38 32, defs line 1307). */
+  Vpmovzxbq_Vx_Wo8: 1225,
+  /** `vpmovsxwd Vx,Wh` (VEX.0F38 23, defs line 1308). */
+  Vpmovsxwd_Vx_Wh: 1226,
+  /** `vpmovzxwd Vx,Wh` (VEX.0F38 33, defs line 1309). */
+  Vpmovzxwd_Vx_Wh: 1227,
+  /** `vpmovsxwq Vx,Wq4` (VEX.0F38 24, defs line 1310). */
+  Vpmovsxwq_Vx_Wq4: 1228,
+  /** `vpmovzxwq Vx,Wq4` (VEX.0F38 34, defs line 1311). */
+  Vpmovzxwq_Vx_Wq4: 1229,
+  /** `vpmovsxdq Vx,Wh` (VEX.0F38 25, defs line 1312). */
+  Vpmovsxdq_Vx_Wh: 1230,
+  /** `vpmovzxdq Vx,Wh` (VEX.0F38 35, defs line 1313). */
+  Vpmovzxdq_Vx_Wh: 1231,
+  /** `vmovntdqa Vx,Mx` (VEX.0F38 2A, defs line 1314). */
+  Vmovntdqa_Vx_Mx: 1232,
+  /** `vmaskmovps Vx,Hx,Mx` (VEX.0F38 2C, defs line 1315). */
+  Vmaskmovps_Vx_Hx_Mx: 1233,
+  /** `vmaskmovpd Vx,Hx,Mx` (VEX.0F38 2D, defs line 1316). */
+  Vmaskmovpd_Vx_Hx_Mx: 1234,
+  /** `vmaskmovps Mx,Hx,Vx` (VEX.0F38 2E, defs line 1317). */
+  Vmaskmovps_Mx_Hx_Vx: 1235,
+  /** `vmaskmovpd Mx,Hx,Vx` (VEX.0F38 2F, defs line 1318). */
+  Vmaskmovpd_Mx_Hx_Vx: 1236,
+  /** `vpermd Vx,Hx,Wx` (VEX.0F38 36, defs line 1319). */
+  Vpermd_Vx_Hx_Wx: 1237,
+  /** `vphminposuw V,W` (VEX.0F38 41, defs line 1320). */
+  Vphminposuw_V_W: 1238,
+  /** `vpsrlvd Vx,Hx,Wx` (VEX.0F38 45, defs line 1321). */
+  Vpsrlvd_Vx_Hx_Wx: 1239,
+  /** `vpsrlvq Vx,Hx,Wx` (VEX.0F38 45, defs line 1322). */
+  Vpsrlvq_Vx_Hx_Wx: 1240,
+  /** `vpsravd Vx,Hx,Wx` (VEX.0F38 46, defs line 1323). */
+  Vpsravd_Vx_Hx_Wx: 1241,
+  /** `vpsllvd Vx,Hx,Wx` (VEX.0F38 47, defs line 1324). */
+  Vpsllvd_Vx_Hx_Wx: 1242,
+  /** `vpsllvq Vx,Hx,Wx` (VEX.0F38 47, defs line 1325). */
+  Vpsllvq_Vx_Hx_Wx: 1243,
+  /** `vpbroadcastd Vx,Wd` (VEX.0F38 58, defs line 1326). */
+  Vpbroadcastd_Vx_Wd: 1244,
+  /** `vpbroadcastq Vx,Wq` (VEX.0F38 59, defs line 1327). */
+  Vpbroadcastq_Vx_Wq: 1245,
+  /** `vbroadcasti128 Vx,Mdq` (VEX.0F38 5A, defs line 1328). */
+  Vbroadcasti128_Vx_Mdq: 1246,
+  /** `vpbroadcastb Vx,Wb` (VEX.0F38 78, defs line 1329). */
+  Vpbroadcastb_Vx_Wb: 1247,
+  /** `vpbroadcastw Vx,Ww` (VEX.0F38 79, defs line 1330). */
+  Vpbroadcastw_Vx_Ww: 1248,
+  /** `vpmaskmovd Vx,Hx,Mx` (VEX.0F38 8C, defs line 1331). */
+  Vpmaskmovd_Vx_Hx_Mx: 1249,
+  /** `vpmaskmovq Vx,Hx,Mx` (VEX.0F38 8C, defs line 1332). */
+  Vpmaskmovq_Vx_Hx_Mx: 1250,
+  /** `vpmaskmovd Mx,Hx,Vx` (VEX.0F38 8E, defs line 1333). */
+  Vpmaskmovd_Mx_Hx_Vx: 1251,
+  /** `vpmaskmovq Mx,Hx,Vx` (VEX.0F38 8E, defs line 1334). */
+  Vpmaskmovq_Mx_Hx_Vx: 1252,
+  /** `vfmaddsub132ps Vx,Hx,Wx` (VEX.0F38 96, defs line 1336). */
+  Vfmaddsub132ps_Vx_Hx_Wx: 1253,
+  /** `vfmaddsub132pd Vx,Hx,Wx` (VEX.0F38 96, defs line 1337). */
+  Vfmaddsub132pd_Vx_Hx_Wx: 1254,
+  /** `vfmsubadd132ps Vx,Hx,Wx` (VEX.0F38 97, defs line 1338). */
+  Vfmsubadd132ps_Vx_Hx_Wx: 1255,
+  /** `vfmsubadd132pd Vx,Hx,Wx` (VEX.0F38 97, defs line 1339). */
+  Vfmsubadd132pd_Vx_Hx_Wx: 1256,
+  /** `vfmadd132ps Vx,Hx,Wx` (VEX.0F38 98, defs line 1340). */
+  Vfmadd132ps_Vx_Hx_Wx: 1257,
+  /** `vfmadd132pd Vx,Hx,Wx` (VEX.0F38 98, defs line 1341). */
+  Vfmadd132pd_Vx_Hx_Wx: 1258,
+  /** `vfmadd132ss V,H,Wd` (VEX.0F38 99, defs line 1342). */
+  Vfmadd132ss_V_H_Wd: 1259,
+  /** `vfmadd132sd V,H,Wq` (VEX.0F38 99, defs line 1343). */
+  Vfmadd132sd_V_H_Wq: 1260,
+  /** `vfmsub132ps Vx,Hx,Wx` (VEX.0F38 9A, defs line 1344). */
+  Vfmsub132ps_Vx_Hx_Wx: 1261,
+  /** `vfmsub132pd Vx,Hx,Wx` (VEX.0F38 9A, defs line 1345). */
+  Vfmsub132pd_Vx_Hx_Wx: 1262,
+  /** `vfmsub132ss V,H,Wd` (VEX.0F38 9B, defs line 1346). */
+  Vfmsub132ss_V_H_Wd: 1263,
+  /** `vfmsub132sd V,H,Wq` (VEX.0F38 9B, defs line 1347). */
+  Vfmsub132sd_V_H_Wq: 1264,
+  /** `vfnmadd132ps Vx,Hx,Wx` (VEX.0F38 9C, defs line 1348). */
+  Vfnmadd132ps_Vx_Hx_Wx: 1265,
+  /** `vfnmadd132pd Vx,Hx,Wx` (VEX.0F38 9C, defs line 1349). */
+  Vfnmadd132pd_Vx_Hx_Wx: 1266,
+  /** `vfnmadd132ss V,H,Wd` (VEX.0F38 9D, defs line 1350). */
+  Vfnmadd132ss_V_H_Wd: 1267,
+  /** `vfnmadd132sd V,H,Wq` (VEX.0F38 9D, defs line 1351). */
+  Vfnmadd132sd_V_H_Wq: 1268,
+  /** `vfnmsub132ps Vx,Hx,Wx` (VEX.0F38 9E, defs line 1352). */
+  Vfnmsub132ps_Vx_Hx_Wx: 1269,
+  /** `vfnmsub132pd Vx,Hx,Wx` (VEX.0F38 9E, defs line 1353). */
+  Vfnmsub132pd_Vx_Hx_Wx: 1270,
+  /** `vfnmsub132ss V,H,Wd` (VEX.0F38 9F, defs line 1354). */
+  Vfnmsub132ss_V_H_Wd: 1271,
+  /** `vfnmsub132sd V,H,Wq` (VEX.0F38 9F, defs line 1355). */
+  Vfnmsub132sd_V_H_Wq: 1272,
+  /** `vfmaddsub213ps Vx,Hx,Wx` (VEX.0F38 A6, defs line 1356). */
+  Vfmaddsub213ps_Vx_Hx_Wx: 1273,
+  /** `vfmaddsub213pd Vx,Hx,Wx` (VEX.0F38 A6, defs line 1357). */
+  Vfmaddsub213pd_Vx_Hx_Wx: 1274,
+  /** `vfmsubadd213ps Vx,Hx,Wx` (VEX.0F38 A7, defs line 1358). */
+  Vfmsubadd213ps_Vx_Hx_Wx: 1275,
+  /** `vfmsubadd213pd Vx,Hx,Wx` (VEX.0F38 A7, defs line 1359). */
+  Vfmsubadd213pd_Vx_Hx_Wx: 1276,
+  /** `vfmadd213ps Vx,Hx,Wx` (VEX.0F38 A8, defs line 1360). */
+  Vfmadd213ps_Vx_Hx_Wx: 1277,
+  /** `vfmadd213pd Vx,Hx,Wx` (VEX.0F38 A8, defs line 1361). */
+  Vfmadd213pd_Vx_Hx_Wx: 1278,
+  /** `vfmadd213ss V,H,Wd` (VEX.0F38 A9, defs line 1362). */
+  Vfmadd213ss_V_H_Wd: 1279,
+  /** `vfmadd213sd V,H,Wq` (VEX.0F38 A9, defs line 1363). */
+  Vfmadd213sd_V_H_Wq: 1280,
+  /** `vfmsub213ps Vx,Hx,Wx` (VEX.0F38 AA, defs line 1364). */
+  Vfmsub213ps_Vx_Hx_Wx: 1281,
+  /** `vfmsub213pd Vx,Hx,Wx` (VEX.0F38 AA, defs line 1365). */
+  Vfmsub213pd_Vx_Hx_Wx: 1282,
+  /** `vfmsub213ss V,H,Wd` (VEX.0F38 AB, defs line 1366). */
+  Vfmsub213ss_V_H_Wd: 1283,
+  /** `vfmsub213sd V,H,Wq` (VEX.0F38 AB, defs line 1367). */
+  Vfmsub213sd_V_H_Wq: 1284,
+  /** `vfnmadd213ps Vx,Hx,Wx` (VEX.0F38 AC, defs line 1368). */
+  Vfnmadd213ps_Vx_Hx_Wx: 1285,
+  /** `vfnmadd213pd Vx,Hx,Wx` (VEX.0F38 AC, defs line 1369). */
+  Vfnmadd213pd_Vx_Hx_Wx: 1286,
+  /** `vfnmadd213ss V,H,Wd` (VEX.0F38 AD, defs line 1370). */
+  Vfnmadd213ss_V_H_Wd: 1287,
+  /** `vfnmadd213sd V,H,Wq` (VEX.0F38 AD, defs line 1371). */
+  Vfnmadd213sd_V_H_Wq: 1288,
+  /** `vfnmsub213ps Vx,Hx,Wx` (VEX.0F38 AE, defs line 1372). */
+  Vfnmsub213ps_Vx_Hx_Wx: 1289,
+  /** `vfnmsub213pd Vx,Hx,Wx` (VEX.0F38 AE, defs line 1373). */
+  Vfnmsub213pd_Vx_Hx_Wx: 1290,
+  /** `vfnmsub213ss V,H,Wd` (VEX.0F38 AF, defs line 1374). */
+  Vfnmsub213ss_V_H_Wd: 1291,
+  /** `vfnmsub213sd V,H,Wq` (VEX.0F38 AF, defs line 1375). */
+  Vfnmsub213sd_V_H_Wq: 1292,
+  /** `vfmaddsub231ps Vx,Hx,Wx` (VEX.0F38 B6, defs line 1376). */
+  Vfmaddsub231ps_Vx_Hx_Wx: 1293,
+  /** `vfmaddsub231pd Vx,Hx,Wx` (VEX.0F38 B6, defs line 1377). */
+  Vfmaddsub231pd_Vx_Hx_Wx: 1294,
+  /** `vfmsubadd231ps Vx,Hx,Wx` (VEX.0F38 B7, defs line 1378). */
+  Vfmsubadd231ps_Vx_Hx_Wx: 1295,
+  /** `vfmsubadd231pd Vx,Hx,Wx` (VEX.0F38 B7, defs line 1379). */
+  Vfmsubadd231pd_Vx_Hx_Wx: 1296,
+  /** `vfmadd231ps Vx,Hx,Wx` (VEX.0F38 B8, defs line 1380). */
+  Vfmadd231ps_Vx_Hx_Wx: 1297,
+  /** `vfmadd231pd Vx,Hx,Wx` (VEX.0F38 B8, defs line 1381). */
+  Vfmadd231pd_Vx_Hx_Wx: 1298,
+  /** `vfmadd231ss V,H,Wd` (VEX.0F38 B9, defs line 1382). */
+  Vfmadd231ss_V_H_Wd: 1299,
+  /** `vfmadd231sd V,H,Wq` (VEX.0F38 B9, defs line 1383). */
+  Vfmadd231sd_V_H_Wq: 1300,
+  /** `vfmsub231ps Vx,Hx,Wx` (VEX.0F38 BA, defs line 1384). */
+  Vfmsub231ps_Vx_Hx_Wx: 1301,
+  /** `vfmsub231pd Vx,Hx,Wx` (VEX.0F38 BA, defs line 1385). */
+  Vfmsub231pd_Vx_Hx_Wx: 1302,
+  /** `vfmsub231ss V,H,Wd` (VEX.0F38 BB, defs line 1386). */
+  Vfmsub231ss_V_H_Wd: 1303,
+  /** `vfmsub231sd V,H,Wq` (VEX.0F38 BB, defs line 1387). */
+  Vfmsub231sd_V_H_Wq: 1304,
+  /** `vfnmadd231ps Vx,Hx,Wx` (VEX.0F38 BC, defs line 1388). */
+  Vfnmadd231ps_Vx_Hx_Wx: 1305,
+  /** `vfnmadd231pd Vx,Hx,Wx` (VEX.0F38 BC, defs line 1389). */
+  Vfnmadd231pd_Vx_Hx_Wx: 1306,
+  /** `vfnmadd231ss V,H,Wd` (VEX.0F38 BD, defs line 1390). */
+  Vfnmadd231ss_V_H_Wd: 1307,
+  /** `vfnmadd231sd V,H,Wq` (VEX.0F38 BD, defs line 1391). */
+  Vfnmadd231sd_V_H_Wq: 1308,
+  /** `vfnmsub231ps Vx,Hx,Wx` (VEX.0F38 BE, defs line 1392). */
+  Vfnmsub231ps_Vx_Hx_Wx: 1309,
+  /** `vfnmsub231pd Vx,Hx,Wx` (VEX.0F38 BE, defs line 1393). */
+  Vfnmsub231pd_Vx_Hx_Wx: 1310,
+  /** `vfnmsub231ss V,H,Wd` (VEX.0F38 BF, defs line 1394). */
+  Vfnmsub231ss_V_H_Wd: 1311,
+  /** `vfnmsub231sd V,H,Wq` (VEX.0F38 BF, defs line 1395). */
+  Vfnmsub231sd_V_H_Wq: 1312,
+  /** `vaesimc V,W` (VEX.0F38 DB, defs line 1397). */
+  Vaesimc_V_W: 1313,
+  /** `vaesenc Vx,Hx,Wx` (VEX.0F38 DC, defs line 1398). */
+  Vaesenc_Vx_Hx_Wx: 1314,
+  /** `vaesenclast Vx,Hx,Wx` (VEX.0F38 DD, defs line 1399). */
+  Vaesenclast_Vx_Hx_Wx: 1315,
+  /** `vaesdec Vx,Hx,Wx` (VEX.0F38 DE, defs line 1400). */
+  Vaesdec_Vx_Hx_Wx: 1316,
+  /** `vaesdeclast Vx,Hx,Wx` (VEX.0F38 DF, defs line 1401). */
+  Vaesdeclast_Vx_Hx_Wx: 1317,
+  /** `vgf2p8mulb Vx,Hx,Wx` (VEX.0F38 CF, defs line 1402). */
+  Vgf2p8mulb_Vx_Hx_Wx: 1318,
+  /** `andn Gy,By,Ey` (VEX.0F38 F2, defs line 1404). */
+  Andn_Gy_By_Ey: 1319,
+  /** `blsr By,Ey` (VEX.0F38 F3, defs line 1405). */
+  Blsr_By_Ey: 1320,
+  /** `blsmsk By,Ey` (VEX.0F38 F3, defs line 1406). */
+  Blsmsk_By_Ey: 1321,
+  /** `blsi By,Ey` (VEX.0F38 F3, defs line 1407). */
+  Blsi_By_Ey: 1322,
+  /** `bzhi Gy,Ey,By` (VEX.0F38 F5, defs line 1408). */
+  Bzhi_Gy_Ey_By: 1323,
+  /** `pext Gy,By,Ey` (VEX.0F38 F5, defs line 1409). */
+  Pext_Gy_By_Ey: 1324,
+  /** `pdep Gy,By,Ey` (VEX.0F38 F5, defs line 1410). */
+  Pdep_Gy_By_Ey: 1325,
+  /** `mulx Gy,By,Ey` (VEX.0F38 F6, defs line 1411). */
+  Mulx_Gy_By_Ey: 1326,
+  /** `bextr Gy,Ey,By` (VEX.0F38 F7, defs line 1412). */
+  Bextr_Gy_Ey_By: 1327,
+  /** `shlx Gy,Ey,By` (VEX.0F38 F7, defs line 1413). */
+  Shlx_Gy_Ey_By: 1328,
+  /** `sarx Gy,Ey,By` (VEX.0F38 F7, defs line 1414). */
+  Sarx_Gy_Ey_By: 1329,
+  /** `shrx Gy,Ey,By` (VEX.0F38 F7, defs line 1415). */
+  Shrx_Gy_Ey_By: 1330,
+  /** `vpermq Vx,Wx,Ib` (VEX.0F3A 00, defs line 1419). */
+  Vpermq_Vx_Wx_Ib: 1331,
+  /** `vpermpd Vx,Wx,Ib` (VEX.0F3A 01, defs line 1420). */
+  Vpermpd_Vx_Wx_Ib: 1332,
+  /** `vpblendd Vx,Hx,Wx,Ib` (VEX.0F3A 02, defs line 1421). */
+  Vpblendd_Vx_Hx_Wx_Ib: 1333,
+  /** `vpermilps Vx,Wx,Ib` (VEX.0F3A 04, defs line 1422). */
+  Vpermilps_Vx_Wx_Ib: 1334,
+  /** `vpermilpd Vx,Wx,Ib` (VEX.0F3A 05, defs line 1423). */
+  Vpermilpd_Vx_Wx_Ib: 1335,
+  /** `vperm2f128 Vx,Hx,Wx,Ib` (VEX.0F3A 06, defs line 1424). */
+  Vperm2f128_Vx_Hx_Wx_Ib: 1336,
+  /** `vroundps Vx,Wx,Ib` (VEX.0F3A 08, defs line 1425). */
+  Vroundps_Vx_Wx_Ib: 1337,
+  /** `vroundpd Vx,Wx,Ib` (VEX.0F3A 09, defs line 1426). */
+  Vroundpd_Vx_Wx_Ib: 1338,
+  /** `vroundss V,H,Wd,Ib` (VEX.0F3A 0A, defs line 1427). */
+  Vroundss_V_H_Wd_Ib: 1339,
+  /** `vroundsd V,H,Wq,Ib` (VEX.0F3A 0B, defs line 1428). */
+  Vroundsd_V_H_Wq_Ib: 1340,
+  /** `vblendps Vx,Hx,Wx,Ib` (VEX.0F3A 0C, defs line 1429). */
+  Vblendps_Vx_Hx_Wx_Ib: 1341,
+  /** `vblendpd Vx,Hx,Wx,Ib` (VEX.0F3A 0D, defs line 1430). */
+  Vblendpd_Vx_Hx_Wx_Ib: 1342,
+  /** `vpblendw Vx,Hx,Wx,Ib` (VEX.0F3A 0E, defs line 1431). */
+  Vpblendw_Vx_Hx_Wx_Ib: 1343,
+  /** `vpalignr Vx,Hx,Wx,Ib` (VEX.0F3A 0F, defs line 1432). */
+  Vpalignr_Vx_Hx_Wx_Ib: 1344,
+  /** `vpextrb Edb,V,Ib` (VEX.0F3A 14, defs line 1433). */
+  Vpextrb_Edb_V_Ib: 1345,
+  /** `vpextrw Edw,V,Ib` (VEX.0F3A 15, defs line 1434). */
+  Vpextrw_Edw_V_Ib: 1346,
+  /** `vpextrd Ed,V,Ib` (VEX.0F3A 16, defs line 1435). */
+  Vpextrd_Ed_V_Ib: 1347,
+  /** `vpextrq Eq,V,Ib` (VEX.0F3A 16, defs line 1436). */
+  Vpextrq_Eq_V_Ib: 1348,
+  /** `vextractps Ed,V,Ib` (VEX.0F3A 17, defs line 1437). */
+  Vextractps_Ed_V_Ib: 1349,
+  /** `vinsertf128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 18, defs line 1438). */
+  Vinsertf128_Vx_Hx_Wxmm_Ib: 1350,
+  /** `vextractf128 Wxmm,Vx,Ib` (VEX.0F3A 19, defs line 1439). */
+  Vextractf128_Wxmm_Vx_Ib: 1351,
+  /** `vcvtps2ph Wh,Vx,Ib` (VEX.0F3A 1D, defs line 1440). */
+  Vcvtps2ph_Wh_Vx_Ib: 1352,
+  /** `vpinsrb V,H,Edb,Ib` (VEX.0F3A 20, defs line 1441). */
+  Vpinsrb_V_H_Edb_Ib: 1353,
+  /** `vinsertps V,H,Wd,Ib` (VEX.0F3A 21, defs line 1442). */
+  Vinsertps_V_H_Wd_Ib: 1354,
+  /** `vpinsrd V,H,Ed,Ib` (VEX.0F3A 22, defs line 1443). */
+  Vpinsrd_V_H_Ed_Ib: 1355,
+  /** `vpinsrq V,H,Eq,Ib` (VEX.0F3A 22, defs line 1444). */
+  Vpinsrq_V_H_Eq_Ib: 1356,
+  /** `vinserti128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 38, defs line 1445). */
+  Vinserti128_Vx_Hx_Wxmm_Ib: 1357,
+  /** `vextracti128 Wxmm,Vx,Ib` (VEX.0F3A 39, defs line 1446). */
+  Vextracti128_Wxmm_Vx_Ib: 1358,
+  /** `vdpps Vx,Hx,Wx,Ib` (VEX.0F3A 40, defs line 1447). */
+  Vdpps_Vx_Hx_Wx_Ib: 1359,
+  /** `vdppd V,H,W,Ib` (VEX.0F3A 41, defs line 1448). */
+  Vdppd_V_H_W_Ib: 1360,
+  /** `vmpsadbw Vx,Hx,Wx,Ib` (VEX.0F3A 42, defs line 1449). */
+  Vmpsadbw_Vx_Hx_Wx_Ib: 1361,
+  /** `vpclmulqdq Vx,Hx,Wx,Ib` (VEX.0F3A 44, defs line 1450). */
+  Vpclmulqdq_Vx_Hx_Wx_Ib: 1362,
+  /** `vperm2i128 Vx,Hx,Wx,Ib` (VEX.0F3A 46, defs line 1451). */
+  Vperm2i128_Vx_Hx_Wx_Ib: 1363,
+  /** `vblendvps Vx,Hx,Wx,Ibx` (VEX.0F3A 4A, defs line 1452). */
+  Vblendvps_Vx_Hx_Wx_Ibx: 1364,
+  /** `vblendvpd Vx,Hx,Wx,Ibx` (VEX.0F3A 4B, defs line 1453). */
+  Vblendvpd_Vx_Hx_Wx_Ibx: 1365,
+  /** `vpblendvb Vx,Hx,Wx,Ibx` (VEX.0F3A 4C, defs line 1454). */
+  Vpblendvb_Vx_Hx_Wx_Ibx: 1366,
+  /** `vpcmpestrm V,W,Ib` (VEX.0F3A 60, defs line 1455). */
+  Vpcmpestrm_V_W_Ib: 1367,
+  /** `vpcmpestrm64 V,W,Ib` (VEX.0F3A 60, defs line 1456). */
+  Vpcmpestrm64_V_W_Ib: 1368,
+  /** `vpcmpestri V,W,Ib` (VEX.0F3A 61, defs line 1457). */
+  Vpcmpestri_V_W_Ib: 1369,
+  /** `vpcmpestri64 V,W,Ib` (VEX.0F3A 61, defs line 1458). */
+  Vpcmpestri64_V_W_Ib: 1370,
+  /** `vpcmpistrm V,W,Ib` (VEX.0F3A 62, defs line 1459). */
+  Vpcmpistrm_V_W_Ib: 1371,
+  /** `vpcmpistri V,W,Ib` (VEX.0F3A 63, defs line 1460). */
+  Vpcmpistri_V_W_Ib: 1372,
+  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (VEX.0F3A CE, defs line 1461). */
+  Vgf2p8affineqb_Vx_Hx_Wx_Ib: 1373,
+  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (VEX.0F3A CF, defs line 1462). */
+  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib: 1374,
+  /** `vaeskeygenassist V,W,Ib` (VEX.0F3A DF, defs line 1463). */
+  Vaeskeygenassist_V_W_Ib: 1375,
+  /** `rorx Gy,Ey,Ib` (VEX.0F3A F0, defs line 1464). */
+  Rorx_Gy_Ey_Ib: 1376,
+  /** `pi2fw Pq,Qq` (0F0F 0C, defs line 1468). */
+  Pi2fw_Pq_Qq: 1377,
+  /** `pi2fd Pq,Qq` (0F0F 0D, defs line 1469). */
+  Pi2fd_Pq_Qq: 1378,
+  /** `pf2iw Pq,Qq` (0F0F 1C, defs line 1470). */
+  Pf2iw_Pq_Qq: 1379,
+  /** `pf2id Pq,Qq` (0F0F 1D, defs line 1471). */
+  Pf2id_Pq_Qq: 1380,
+  /** `pfnacc Pq,Qq` (0F0F 8A, defs line 1472). */
+  Pfnacc_Pq_Qq: 1381,
+  /** `pfpnacc Pq,Qq` (0F0F 8E, defs line 1473). */
+  Pfpnacc_Pq_Qq: 1382,
+  /** `pfcmpge Pq,Qq` (0F0F 90, defs line 1474). */
+  Pfcmpge_Pq_Qq: 1383,
+  /** `pfmin Pq,Qq` (0F0F 94, defs line 1475). */
+  Pfmin_Pq_Qq: 1384,
+  /** `pfrcp Pq,Qq` (0F0F 96, defs line 1476). */
+  Pfrcp_Pq_Qq: 1385,
+  /** `pfrsqrt Pq,Qq` (0F0F 97, defs line 1477). */
+  Pfrsqrt_Pq_Qq: 1386,
+  /** `pfsub Pq,Qq` (0F0F 9A, defs line 1478). */
+  Pfsub_Pq_Qq: 1387,
+  /** `pfadd Pq,Qq` (0F0F 9E, defs line 1479). */
+  Pfadd_Pq_Qq: 1388,
+  /** `pfcmpgt Pq,Qq` (0F0F A0, defs line 1480). */
+  Pfcmpgt_Pq_Qq: 1389,
+  /** `pfmax Pq,Qq` (0F0F A4, defs line 1481). */
+  Pfmax_Pq_Qq: 1390,
+  /** `pfrcpit1 Pq,Qq` (0F0F A6, defs line 1482). */
+  Pfrcpit1_Pq_Qq: 1391,
+  /** `pfrsqit1 Pq,Qq` (0F0F A7, defs line 1483). */
+  Pfrsqit1_Pq_Qq: 1392,
+  /** `pfsubr Pq,Qq` (0F0F AA, defs line 1484). */
+  Pfsubr_Pq_Qq: 1393,
+  /** `pfacc Pq,Qq` (0F0F AE, defs line 1485). */
+  Pfacc_Pq_Qq: 1394,
+  /** `pfcmpeq Pq,Qq` (0F0F B0, defs line 1486). */
+  Pfcmpeq_Pq_Qq: 1395,
+  /** `pfmul Pq,Qq` (0F0F B4, defs line 1487). */
+  Pfmul_Pq_Qq: 1396,
+  /** `pfrcpit2 Pq,Qq` (0F0F B6, defs line 1488). */
+  Pfrcpit2_Pq_Qq: 1397,
+  /** `pmulhrw Pq,Qq` (0F0F B7, defs line 1489). */
+  Pmulhrw_Pq_Qq: 1398,
+  /** `pswapd Pq,Qq` (0F0F BB, defs line 1490). */
+  Pswapd_Pq_Qq: 1399,
+  /** `pavgusb Pq,Qq` (0F0F BF, defs line 1491). */
+  Pavgusb_Pq_Qq: 1400,
+  /** `pshufb Pq,Qq` (0F38 00, defs line 1495). */
+  Pshufb_Pq_Qq: 1401,
+  /** `pshufb V,W` (0F38 00, defs line 1496). */
+  Pshufb_V_W: 1402,
+  /** `phaddw Pq,Qq` (0F38 01, defs line 1497). */
+  Phaddw_Pq_Qq: 1403,
+  /** `phaddw V,W` (0F38 01, defs line 1498). */
+  Phaddw_V_W: 1404,
+  /** `phaddd Pq,Qq` (0F38 02, defs line 1499). */
+  Phaddd_Pq_Qq: 1405,
+  /** `phaddd V,W` (0F38 02, defs line 1500). */
+  Phaddd_V_W: 1406,
+  /** `phaddsw Pq,Qq` (0F38 03, defs line 1501). */
+  Phaddsw_Pq_Qq: 1407,
+  /** `phaddsw V,W` (0F38 03, defs line 1502). */
+  Phaddsw_V_W: 1408,
+  /** `pmaddubsw Pq,Qq` (0F38 04, defs line 1503). */
+  Pmaddubsw_Pq_Qq: 1409,
+  /** `pmaddubsw V,W` (0F38 04, defs line 1504). */
+  Pmaddubsw_V_W: 1410,
+  /** `phsubw Pq,Qq` (0F38 05, defs line 1505). */
+  Phsubw_Pq_Qq: 1411,
+  /** `phsubw V,W` (0F38 05, defs line 1506). */
+  Phsubw_V_W: 1412,
+  /** `phsubd Pq,Qq` (0F38 06, defs line 1507). */
+  Phsubd_Pq_Qq: 1413,
+  /** `phsubd V,W` (0F38 06, defs line 1508). */
+  Phsubd_V_W: 1414,
+  /** `phsubsw Pq,Qq` (0F38 07, defs line 1509). */
+  Phsubsw_Pq_Qq: 1415,
+  /** `phsubsw V,W` (0F38 07, defs line 1510). */
+  Phsubsw_V_W: 1416,
+  /** `psignb Pq,Qq` (0F38 08, defs line 1511). */
+  Psignb_Pq_Qq: 1417,
+  /** `psignb V,W` (0F38 08, defs line 1512). */
+  Psignb_V_W: 1418,
+  /** `psignw Pq,Qq` (0F38 09, defs line 1513). */
+  Psignw_Pq_Qq: 1419,
+  /** `psignw V,W` (0F38 09, defs line 1514). */
+  Psignw_V_W: 1420,
+  /** `psignd Pq,Qq` (0F38 0A, defs line 1515). */
+  Psignd_Pq_Qq: 1421,
+  /** `psignd V,W` (0F38 0A, defs line 1516). */
+  Psignd_V_W: 1422,
+  /** `pmulhrsw Pq,Qq` (0F38 0B, defs line 1517). */
+  Pmulhrsw_Pq_Qq: 1423,
+  /** `pmulhrsw V,W` (0F38 0B, defs line 1518). */
+  Pmulhrsw_V_W: 1424,
+  /** `pabsb Pq,Qq` (0F38 1C, defs line 1519). */
+  Pabsb_Pq_Qq: 1425,
+  /** `pabsb V,W` (0F38 1C, defs line 1520). */
+  Pabsb_V_W: 1426,
+  /** `pabsw Pq,Qq` (0F38 1D, defs line 1521). */
+  Pabsw_Pq_Qq: 1427,
+  /** `pabsw V,W` (0F38 1D, defs line 1522). */
+  Pabsw_V_W: 1428,
+  /** `pabsd Pq,Qq` (0F38 1E, defs line 1523). */
+  Pabsd_Pq_Qq: 1429,
+  /** `pabsd V,W` (0F38 1E, defs line 1524). */
+  Pabsd_V_W: 1430,
+  /** `pblendvb V,W` (0F38 10, defs line 1526). */
+  Pblendvb_V_W: 1431,
+  /** `blendvps V,W` (0F38 14, defs line 1527). */
+  Blendvps_V_W: 1432,
+  /** `blendvpd V,W` (0F38 15, defs line 1528). */
+  Blendvpd_V_W: 1433,
+  /** `ptest V,W` (0F38 17, defs line 1529). */
+  Ptest_V_W: 1434,
+  /** `pmovsxbw V,Wq` (0F38 20, defs line 1530). */
+  Pmovsxbw_V_Wq: 1435,
+  /** `pmovzxbw V,Wq` (0F38 30, defs line 1531). */
+  Pmovzxbw_V_Wq: 1436,
+  /** `pmovsxbd V,Wd` (0F38 21, defs line 1532). */
+  Pmovsxbd_V_Wd: 1437,
+  /** `pmovzxbd V,Wd` (0F38 31, defs line 1533). */
+  Pmovzxbd_V_Wd: 1438,
+  /** `pmovsxbq V,Ww` (0F38 22, defs line 1534). */
+  Pmovsxbq_V_Ww: 1439,
+  /** `pmovzxbq V,Ww` (0F38 32, defs line 1535). */
+  Pmovzxbq_V_Ww: 1440,
+  /** `pmovsxwd V,Wq` (0F38 23, defs line 1536). */
+  Pmovsxwd_V_Wq: 1441,
+  /** `pmovzxwd V,Wq` (0F38 33, defs line 1537). */
+  Pmovzxwd_V_Wq: 1442,
+  /** `pmovsxwq V,Wd` (0F38 24, defs line 1538). */
+  Pmovsxwq_V_Wd: 1443,
+  /** `pmovzxwq V,Wd` (0F38 34, defs line 1539). */
+  Pmovzxwq_V_Wd: 1444,
+  /** `pmovsxdq V,Wq` (0F38 25, defs line 1540). */
+  Pmovsxdq_V_Wq: 1445,
+  /** `pmovzxdq V,Wq` (0F38 35, defs line 1541). */
+  Pmovzxdq_V_Wq: 1446,
+  /** `pmuldq V,W` (0F38 28, defs line 1542). */
+  Pmuldq_V_W: 1447,
+  /** `pcmpeqq V,W` (0F38 29, defs line 1543). */
+  Pcmpeqq_V_W: 1448,
+  /** `packusdw V,W` (0F38 2B, defs line 1544). */
+  Packusdw_V_W: 1449,
+  /** `pminsb V,W` (0F38 38, defs line 1545). */
+  Pminsb_V_W: 1450,
+  /** `pminsd V,W` (0F38 39, defs line 1546). */
+  Pminsd_V_W: 1451,
+  /** `pminuw V,W` (0F38 3A, defs line 1547). */
+  Pminuw_V_W: 1452,
+  /** `pminud V,W` (0F38 3B, defs line 1548). */
+  Pminud_V_W: 1453,
+  /** `pmaxsb V,W` (0F38 3C, defs line 1549). */
+  Pmaxsb_V_W: 1454,
+  /** `pmaxsd V,W` (0F38 3D, defs line 1550). */
+  Pmaxsd_V_W: 1455,
+  /** `pmaxuw V,W` (0F38 3E, defs line 1551). */
+  Pmaxuw_V_W: 1456,
+  /** `pmaxud V,W` (0F38 3F, defs line 1552). */
+  Pmaxud_V_W: 1457,
+  /** `pmulld V,W` (0F38 40, defs line 1553). */
+  Pmulld_V_W: 1458,
+  /** `pcmpgtq V,W` (0F38 37, defs line 1554). */
+  Pcmpgtq_V_W: 1459,
+  /** `movntdqa V,Mdq` (0F38 2A, defs line 1555). */
+  Movntdqa_V_Mdq: 1460,
+  /** `phminposuw V,W` (0F38 41, defs line 1556). */
+  Phminposuw_V_W: 1461,
+  /** `invept Gd64r,Mdq` (0F38 80, defs line 1557). */
+  Invept_Gd64r_Mdq: 1462,
+  /** `invvpid Gd64r,Mdq` (0F38 81, defs line 1558). */
+  Invvpid_Gd64r_Mdq: 1463,
+  /** `invpcid Gd64r,Mdq` (0F38 82, defs line 1559). */
+  Invpcid_Gd64r_Mdq: 1464,
+  /** `sha1nexte V,W` (0F38 C8, defs line 1560). */
+  Sha1nexte_V_W: 1465,
+  /** `sha1msg1 V,W` (0F38 C9, defs line 1561). */
+  Sha1msg1_V_W: 1466,
+  /** `sha1msg2 V,W` (0F38 CA, defs line 1562). */
+  Sha1msg2_V_W: 1467,
+  /** `sha256rnds2 V,W` (0F38 CB, defs line 1563). */
+  Sha256rnds2_V_W: 1468,
+  /** `sha256msg1 V,W` (0F38 CC, defs line 1564). */
+  Sha256msg1_V_W: 1469,
+  /** `sha256msg2 V,W` (0F38 CD, defs line 1565). */
+  Sha256msg2_V_W: 1470,
+  /** `gf2p8mulb V,W` (0F38 CF, defs line 1566). */
+  Gf2p8mulb_V_W: 1471,
+  /** `aesimc V,W` (0F38 DB, defs line 1567). */
+  Aesimc_V_W: 1472,
+  /** `aesenc V,W` (0F38 DC, defs line 1568). */
+  Aesenc_V_W: 1473,
+  /** `aesenclast V,W` (0F38 DD, defs line 1569). */
+  Aesenclast_V_W: 1474,
+  /** `aesdec V,W` (0F38 DE, defs line 1570). */
+  Aesdec_V_W: 1475,
+  /** `aesdeclast V,W` (0F38 DF, defs line 1571). */
+  Aesdeclast_V_W: 1476,
+  /** `movbe Gv,Mv` (0F38 F0, defs line 1572). */
+  Movbe_Gv_Mv: 1477,
+  /** `movbe Mv,Gv` (0F38 F1, defs line 1573). */
+  Movbe_Mv_Gv: 1478,
+  /** `crc32 Gy,Eb` (0F38 F0, defs line 1574). */
+  Crc32_Gy_Eb: 1479,
+  /** `crc32 Gy,Ev` (0F38 F1, defs line 1575). */
+  Crc32_Gy_Ev: 1480,
+  /** `adcx Gy,Ey` (0F38 F6, defs line 1576). */
+  Adcx_Gy_Ey: 1481,
+  /** `adox Gy,Ey` (0F38 F6, defs line 1577). */
+  Adox_Gy_Ey: 1482,
+  /** `movdiri My,Gy` (0F38 F9, defs line 1578). */
+  Movdiri_My_Gy: 1483,
+  /** `movdir64b Ga,M` (0F38 F8, defs line 1579). */
+  Movdir64b_Ga_M: 1484,
+  /** `enqcmd Ga,M` (0F38 F8, defs line 1580). */
+  Enqcmd_Ga_M: 1485,
+  /** `enqcmds Ga,M` (0F38 F8, defs line 1581). */
+  Enqcmds_Ga_M: 1486,
+  /** `palignr Pq,Qq,Ib` (0F3A 0F, defs line 1585). */
+  Palignr_Pq_Qq_Ib: 1487,
+  /** `palignr V,W,Ib` (0F3A 0F, defs line 1586). */
+  Palignr_V_W_Ib: 1488,
+  /** `roundps V,W,Ib` (0F3A 08, defs line 1587). */
+  Roundps_V_W_Ib: 1489,
+  /** `roundpd V,W,Ib` (0F3A 09, defs line 1588). */
+  Roundpd_V_W_Ib: 1490,
+  /** `roundss V,Wd,Ib` (0F3A 0A, defs line 1589). */
+  Roundss_V_Wd_Ib: 1491,
+  /** `roundsd V,Wq,Ib` (0F3A 0B, defs line 1590). */
+  Roundsd_V_Wq_Ib: 1492,
+  /** `blendps V,W,Ib` (0F3A 0C, defs line 1591). */
+  Blendps_V_W_Ib: 1493,
+  /** `blendpd V,W,Ib` (0F3A 0D, defs line 1592). */
+  Blendpd_V_W_Ib: 1494,
+  /** `pblendw V,W,Ib` (0F3A 0E, defs line 1593). */
+  Pblendw_V_W_Ib: 1495,
+  /** `pextrb Edb,V,Ib` (0F3A 14, defs line 1594). */
+  Pextrb_Edb_V_Ib: 1496,
+  /** `pextrw Edw,V,Ib` (0F3A 15, defs line 1595). */
+  Pextrw_Edw_V_Ib: 1497,
+  /** `pextrd Ed,V,Ib` (0F3A 16, defs line 1596). */
+  Pextrd_Ed_V_Ib: 1498,
+  /** `pextrq Eq,V,Ib` (0F3A 16, defs line 1597). */
+  Pextrq_Eq_V_Ib: 1499,
+  /** `extractps Ed,V,Ib` (0F3A 17, defs line 1598). */
+  Extractps_Ed_V_Ib: 1500,
+  /** `pinsrb V,Edb,Ib` (0F3A 20, defs line 1599). */
+  Pinsrb_V_Edb_Ib: 1501,
+  /** `insertps V,Wd,Ib` (0F3A 21, defs line 1600). */
+  Insertps_V_Wd_Ib: 1502,
+  /** `pinsrd V,Ed,Ib` (0F3A 22, defs line 1601). */
+  Pinsrd_V_Ed_Ib: 1503,
+  /** `pinsrq V,Eq,Ib` (0F3A 22, defs line 1602). */
+  Pinsrq_V_Eq_Ib: 1504,
+  /** `dpps V,W,Ib` (0F3A 40, defs line 1603). */
+  Dpps_V_W_Ib: 1505,
+  /** `dppd V,W,Ib` (0F3A 41, defs line 1604). */
+  Dppd_V_W_Ib: 1506,
+  /** `mpsadbw V,W,Ib` (0F3A 42, defs line 1605). */
+  Mpsadbw_V_W_Ib: 1507,
+  /** `pclmulqdq V,W,Ib` (0F3A 44, defs line 1606). */
+  Pclmulqdq_V_W_Ib: 1508,
+  /** `pcmpestrm V,W,Ib` (0F3A 60, defs line 1607). */
+  Pcmpestrm_V_W_Ib: 1509,
+  /** `pcmpestrm64 V,W,Ib` (0F3A 60, defs line 1608). */
+  Pcmpestrm64_V_W_Ib: 1510,
+  /** `pcmpestri V,W,Ib` (0F3A 61, defs line 1609). */
+  Pcmpestri_V_W_Ib: 1511,
+  /** `pcmpestri64 V,W,Ib` (0F3A 61, defs line 1610). */
+  Pcmpestri64_V_W_Ib: 1512,
+  /** `pcmpistrm V,W,Ib` (0F3A 62, defs line 1611). */
+  Pcmpistrm_V_W_Ib: 1513,
+  /** `pcmpistri V,W,Ib` (0F3A 63, defs line 1612). */
+  Pcmpistri_V_W_Ib: 1514,
+  /** `sha1rnds4 V,W,Ib` (0F3A CC, defs line 1613). */
+  Sha1rnds4_V_W_Ib: 1515,
+  /** `gf2p8affineqb V,W,Ib` (0F3A CE, defs line 1614). */
+  Gf2p8affineqb_V_W_Ib: 1516,
+  /** `gf2p8affineinvqb V,W,Ib` (0F3A CF, defs line 1615). */
+  Gf2p8affineinvqb_V_W_Ib: 1517,
+  /** `aeskeygenassist V,W,Ib` (0F3A DF, defs line 1616). */
+  Aeskeygenassist_V_W_Ib: 1518,
+  /** `vfmaddsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 5C, defs line 1620). */
+  Vfmaddsubps_Vx_Hx_Wx_Ibx: 1519,
+  /** `vfmaddsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 5C, defs line 1621). */
+  Vfmaddsubps_Vx_Hx_Ibx_Wx: 1520,
+  /** `vfmaddsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5D, defs line 1622). */
+  Vfmaddsubpd_Vx_Hx_Wx_Ibx: 1521,
+  /** `vfmaddsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5D, defs line 1623). */
+  Vfmaddsubpd_Vx_Hx_Ibx_Wx: 1522,
+  /** `vfmsubaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 5E, defs line 1624). */
+  Vfmsubaddps_Vx_Hx_Wx_Ibx: 1523,
+  /** `vfmsubaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 5E, defs line 1625). */
+  Vfmsubaddps_Vx_Hx_Ibx_Wx: 1524,
+  /** `vfmsubaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5F, defs line 1626). */
+  Vfmsubaddpd_Vx_Hx_Wx_Ibx: 1525,
+  /** `vfmsubaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5F, defs line 1627). */
+  Vfmsubaddpd_Vx_Hx_Ibx_Wx: 1526,
+  /** `vfmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 68, defs line 1628). */
+  Vfmaddps_Vx_Hx_Wx_Ibx: 1527,
+  /** `vfmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 68, defs line 1629). */
+  Vfmaddps_Vx_Hx_Ibx_Wx: 1528,
+  /** `vfmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 69, defs line 1630). */
+  Vfmaddpd_Vx_Hx_Wx_Ibx: 1529,
+  /** `vfmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 69, defs line 1631). */
+  Vfmaddpd_Vx_Hx_Ibx_Wx: 1530,
+  /** `vfmaddss V,H,Wd,Ibrx` (VEX.0F3A 6A, defs line 1632). */
+  Vfmaddss_V_H_Wd_Ibrx: 1531,
+  /** `vfmaddss V,H,Ibrx,Wd` (VEX.0F3A 6A, defs line 1633). */
+  Vfmaddss_V_H_Ibrx_Wd: 1532,
+  /** `vfmaddsd V,H,Wq,Ibrx` (VEX.0F3A 6B, defs line 1634). */
+  Vfmaddsd_V_H_Wq_Ibrx: 1533,
+  /** `vfmaddsd V,H,Ibrx,Wq` (VEX.0F3A 6B, defs line 1635). */
+  Vfmaddsd_V_H_Ibrx_Wq: 1534,
+  /** `vfmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 6C, defs line 1636). */
+  Vfmsubps_Vx_Hx_Wx_Ibx: 1535,
+  /** `vfmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 6C, defs line 1637). */
+  Vfmsubps_Vx_Hx_Ibx_Wx: 1536,
+  /** `vfmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 6D, defs line 1638). */
+  Vfmsubpd_Vx_Hx_Wx_Ibx: 1537,
+  /** `vfmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 6D, defs line 1639). */
+  Vfmsubpd_Vx_Hx_Ibx_Wx: 1538,
+  /** `vfmsubss V,H,Wd,Ibrx` (VEX.0F3A 6E, defs line 1640). */
+  Vfmsubss_V_H_Wd_Ibrx: 1539,
+  /** `vfmsubss V,H,Ibrx,Wd` (VEX.0F3A 6E, defs line 1641). */
+  Vfmsubss_V_H_Ibrx_Wd: 1540,
+  /** `vfmsubsd V,H,Wq,Ibrx` (VEX.0F3A 6F, defs line 1642). */
+  Vfmsubsd_V_H_Wq_Ibrx: 1541,
+  /** `vfmsubsd V,H,Ibrx,Wq` (VEX.0F3A 6F, defs line 1643). */
+  Vfmsubsd_V_H_Ibrx_Wq: 1542,
+  /** `vfnmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 78, defs line 1644). */
+  Vfnmaddps_Vx_Hx_Wx_Ibx: 1543,
+  /** `vfnmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 78, defs line 1645). */
+  Vfnmaddps_Vx_Hx_Ibx_Wx: 1544,
+  /** `vfnmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 79, defs line 1646). */
+  Vfnmaddpd_Vx_Hx_Wx_Ibx: 1545,
+  /** `vfnmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 79, defs line 1647). */
+  Vfnmaddpd_Vx_Hx_Ibx_Wx: 1546,
+  /** `vfnmaddss V,H,Wd,Ibrx` (VEX.0F3A 7A, defs line 1648). */
+  Vfnmaddss_V_H_Wd_Ibrx: 1547,
+  /** `vfnmaddss V,H,Ibrx,Wd` (VEX.0F3A 7A, defs line 1649). */
+  Vfnmaddss_V_H_Ibrx_Wd: 1548,
+  /** `vfnmaddsd V,H,Wq,Ibrx` (VEX.0F3A 7B, defs line 1650). */
+  Vfnmaddsd_V_H_Wq_Ibrx: 1549,
+  /** `vfnmaddsd V,H,Ibrx,Wq` (VEX.0F3A 7B, defs line 1651). */
+  Vfnmaddsd_V_H_Ibrx_Wq: 1550,
+  /** `vfnmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 7C, defs line 1652). */
+  Vfnmsubps_Vx_Hx_Wx_Ibx: 1551,
+  /** `vfnmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 7C, defs line 1653). */
+  Vfnmsubps_Vx_Hx_Ibx_Wx: 1552,
+  /** `vfnmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 7D, defs line 1654). */
+  Vfnmsubpd_Vx_Hx_Wx_Ibx: 1553,
+  /** `vfnmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 7D, defs line 1655). */
+  Vfnmsubpd_Vx_Hx_Ibx_Wx: 1554,
+  /** `vfnmsubss V,H,Wd,Ibrx` (VEX.0F3A 7E, defs line 1656). */
+  Vfnmsubss_V_H_Wd_Ibrx: 1555,
+  /** `vfnmsubss V,H,Ibrx,Wd` (VEX.0F3A 7E, defs line 1657). */
+  Vfnmsubss_V_H_Ibrx_Wd: 1556,
+  /** `vfnmsubsd V,H,Wq,Ibrx` (VEX.0F3A 7F, defs line 1658). */
+  Vfnmsubsd_V_H_Wq_Ibrx: 1557,
+  /** `vfnmsubsd V,H,Ibrx,Wq` (VEX.0F3A 7F, defs line 1659). */
+  Vfnmsubsd_V_H_Ibrx_Wq: 1558,
+  /** `kandw KR,KH,KU` (VEX.0F 41, defs line 1663). */
+  Kandw_KR_KH_KU: 1559,
+  /** `kandq KR,KH,KU` (VEX.0F 41, defs line 1664). */
+  Kandq_KR_KH_KU: 1560,
+  /** `kandb KR,KH,KU` (VEX.0F 41, defs line 1665). */
+  Kandb_KR_KH_KU: 1561,
+  /** `kandd KR,KH,KU` (VEX.0F 41, defs line 1666). */
+  Kandd_KR_KH_KU: 1562,
+  /** `kandnw KR,KH,KU` (VEX.0F 42, defs line 1667). */
+  Kandnw_KR_KH_KU: 1563,
+  /** `kandnq KR,KH,KU` (VEX.0F 42, defs line 1668). */
+  Kandnq_KR_KH_KU: 1564,
+  /** `kandnb KR,KH,KU` (VEX.0F 42, defs line 1669). */
+  Kandnb_KR_KH_KU: 1565,
+  /** `kandnd KR,KH,KU` (VEX.0F 42, defs line 1670). */
+  Kandnd_KR_KH_KU: 1566,
+  /** `korw KR,KH,KU` (VEX.0F 45, defs line 1671). */
+  Korw_KR_KH_KU: 1567,
+  /** `korq KR,KH,KU` (VEX.0F 45, defs line 1672). */
+  Korq_KR_KH_KU: 1568,
+  /** `korb KR,KH,KU` (VEX.0F 45, defs line 1673). */
+  Korb_KR_KH_KU: 1569,
+  /** `kord KR,KH,KU` (VEX.0F 45, defs line 1674). */
+  Kord_KR_KH_KU: 1570,
+  /** `kxnorw KR,KH,KU` (VEX.0F 46, defs line 1675). */
+  Kxnorw_KR_KH_KU: 1571,
+  /** `kxnorq KR,KH,KU` (VEX.0F 46, defs line 1676). */
+  Kxnorq_KR_KH_KU: 1572,
+  /** `kxnorb KR,KH,KU` (VEX.0F 46, defs line 1677). */
+  Kxnorb_KR_KH_KU: 1573,
+  /** `kxnord KR,KH,KU` (VEX.0F 46, defs line 1678). */
+  Kxnord_KR_KH_KU: 1574,
+  /** `kxorw KR,KH,KU` (VEX.0F 47, defs line 1679). */
+  Kxorw_KR_KH_KU: 1575,
+  /** `kxorq KR,KH,KU` (VEX.0F 47, defs line 1680). */
+  Kxorq_KR_KH_KU: 1576,
+  /** `kxorb KR,KH,KU` (VEX.0F 47, defs line 1681). */
+  Kxorb_KR_KH_KU: 1577,
+  /** `kxord KR,KH,KU` (VEX.0F 47, defs line 1682). */
+  Kxord_KR_KH_KU: 1578,
+  /** `kaddw KR,KH,KU` (VEX.0F 4A, defs line 1683). */
+  Kaddw_KR_KH_KU: 1579,
+  /** `kaddq KR,KH,KU` (VEX.0F 4A, defs line 1684). */
+  Kaddq_KR_KH_KU: 1580,
+  /** `kaddb KR,KH,KU` (VEX.0F 4A, defs line 1685). */
+  Kaddb_KR_KH_KU: 1581,
+  /** `kaddd KR,KH,KU` (VEX.0F 4A, defs line 1686). */
+  Kaddd_KR_KH_KU: 1582,
+  /** `kunpckbw KR,KH,KU` (VEX.0F 4B, defs line 1687). */
+  Kunpckbw_KR_KH_KU: 1583,
+  /** `kunpckwd KR,KH,KU` (VEX.0F 4B, defs line 1688). */
+  Kunpckwd_KR_KH_KU: 1584,
+  /** `kunpckdq KR,KH,KU` (VEX.0F 4B, defs line 1689). */
+  Kunpckdq_KR_KH_KU: 1585,
+  /** `knotw KR,KU` (VEX.0F 44, defs line 1690). */
+  Knotw_KR_KU: 1586,
+  /** `kmovw KR,KM` (VEX.0F 90, defs line 1691). */
+  Kmovw_KR_KM: 1587,
+  /** `kmovw M,KR` (VEX.0F 91, defs line 1692). */
+  Kmovw_M_KR: 1588,
+  /** `kortestw KR,KU` (VEX.0F 98, defs line 1693). */
+  Kortestw_KR_KU: 1589,
+  /** `ktestw KR,KU` (VEX.0F 99, defs line 1694). */
+  Ktestw_KR_KU: 1590,
+  /** `knotq KR,KU` (VEX.0F 44, defs line 1695). */
+  Knotq_KR_KU: 1591,
+  /** `kmovq KR,KM` (VEX.0F 90, defs line 1696). */
+  Kmovq_KR_KM: 1592,
+  /** `kmovq M,KR` (VEX.0F 91, defs line 1697). */
+  Kmovq_M_KR: 1593,
+  /** `kortestq KR,KU` (VEX.0F 98, defs line 1698). */
+  Kortestq_KR_KU: 1594,
+  /** `ktestq KR,KU` (VEX.0F 99, defs line 1699). */
+  Ktestq_KR_KU: 1595,
+  /** `knotb KR,KU` (VEX.0F 44, defs line 1700). */
+  Knotb_KR_KU: 1596,
+  /** `kmovb KR,KM` (VEX.0F 90, defs line 1701). */
+  Kmovb_KR_KM: 1597,
+  /** `kmovb M,KR` (VEX.0F 91, defs line 1702). */
+  Kmovb_M_KR: 1598,
+  /** `kortestb KR,KU` (VEX.0F 98, defs line 1703). */
+  Kortestb_KR_KU: 1599,
+  /** `ktestb KR,KU` (VEX.0F 99, defs line 1704). */
+  Ktestb_KR_KU: 1600,
+  /** `knotd KR,KU` (VEX.0F 44, defs line 1705). */
+  Knotd_KR_KU: 1601,
+  /** `kmovd KR,KM` (VEX.0F 90, defs line 1706). */
+  Kmovd_KR_KM: 1602,
+  /** `kmovd M,KR` (VEX.0F 91, defs line 1707). */
+  Kmovd_M_KR: 1603,
+  /** `kortestd KR,KU` (VEX.0F 98, defs line 1708). */
+  Kortestd_KR_KU: 1604,
+  /** `ktestd KR,KU` (VEX.0F 99, defs line 1709). */
+  Ktestd_KR_KU: 1605,
+  /** `kmovw KR,Rd` (VEX.0F 92, defs line 1710). */
+  Kmovw_KR_Rd: 1606,
+  /** `kmovw Gd,KU` (VEX.0F 93, defs line 1711). */
+  Kmovw_Gd_KU: 1607,
+  /** `kmovb KR,Rd` (VEX.0F 92, defs line 1712). */
+  Kmovb_KR_Rd: 1608,
+  /** `kmovb Gd,KU` (VEX.0F 93, defs line 1713). */
+  Kmovb_Gd_KU: 1609,
+  /** `kmovd KR,Rd` (VEX.0F 92, defs line 1714). */
+  Kmovd_KR_Rd: 1610,
+  /** `kmovd Gd,KU` (VEX.0F 93, defs line 1715). */
+  Kmovd_Gd_KU: 1611,
+  /** `kmovq KR,Rq` (VEX.0F 92, defs line 1716). */
+  Kmovq_KR_Rq: 1612,
+  /** `kmovq Gq,KU` (VEX.0F 93, defs line 1717). */
+  Kmovq_Gq_KU: 1613,
+  /** `kshiftrb KR,KU,Ib` (VEX.0F3A 30, defs line 1718). */
+  Kshiftrb_KR_KU_Ib: 1614,
+  /** `kshiftrw KR,KU,Ib` (VEX.0F3A 30, defs line 1719). */
+  Kshiftrw_KR_KU_Ib: 1615,
+  /** `kshiftrd KR,KU,Ib` (VEX.0F3A 31, defs line 1720). */
+  Kshiftrd_KR_KU_Ib: 1616,
+  /** `kshiftrq KR,KU,Ib` (VEX.0F3A 31, defs line 1721). */
+  Kshiftrq_KR_KU_Ib: 1617,
+  /** `kshiftlb KR,KU,Ib` (VEX.0F3A 32, defs line 1722). */
+  Kshiftlb_KR_KU_Ib: 1618,
+  /** `kshiftlw KR,KU,Ib` (VEX.0F3A 32, defs line 1723). */
+  Kshiftlw_KR_KU_Ib: 1619,
+  /** `kshiftld KR,KU,Ib` (VEX.0F3A 33, defs line 1724). */
+  Kshiftld_KR_KU_Ib: 1620,
+  /** `kshiftlq KR,KU,Ib` (VEX.0F3A 33, defs line 1725). */
+  Kshiftlq_KR_KU_Ib: 1621,
+  /** `cmpoxadd My,Gy,By` (VEX.0F38 E0, defs line 1729). */
+  Cmpoxadd_My_Gy_By: 1622,
+  /** `cmpnoxadd My,Gy,By` (VEX.0F38 E1, defs line 1730). */
+  Cmpnoxadd_My_Gy_By: 1623,
+  /** `cmpbxadd My,Gy,By` (VEX.0F38 E2, defs line 1731). */
+  Cmpbxadd_My_Gy_By: 1624,
+  /** `cmpnbxadd My,Gy,By` (VEX.0F38 E3, defs line 1732). */
+  Cmpnbxadd_My_Gy_By: 1625,
+  /** `cmpzxadd My,Gy,By` (VEX.0F38 E4, defs line 1733). */
+  Cmpzxadd_My_Gy_By: 1626,
+  /** `cmpnzxadd My,Gy,By` (VEX.0F38 E5, defs line 1734). */
+  Cmpnzxadd_My_Gy_By: 1627,
+  /** `cmpbexadd My,Gy,By` (VEX.0F38 E6, defs line 1735). */
+  Cmpbexadd_My_Gy_By: 1628,
+  /** `cmpnbexadd My,Gy,By` (VEX.0F38 E7, defs line 1736). */
+  Cmpnbexadd_My_Gy_By: 1629,
+  /** `cmpsxadd My,Gy,By` (VEX.0F38 E8, defs line 1737). */
+  Cmpsxadd_My_Gy_By: 1630,
+  /** `cmpnsxadd My,Gy,By` (VEX.0F38 E9, defs line 1738). */
+  Cmpnsxadd_My_Gy_By: 1631,
+  /** `cmppxadd My,Gy,By` (VEX.0F38 EA, defs line 1739). */
+  Cmppxadd_My_Gy_By: 1632,
+  /** `cmpnpxadd My,Gy,By` (VEX.0F38 EB, defs line 1740). */
+  Cmpnpxadd_My_Gy_By: 1633,
+  /** `cmplxadd My,Gy,By` (VEX.0F38 EC, defs line 1741). */
+  Cmplxadd_My_Gy_By: 1634,
+  /** `cmpnlxadd My,Gy,By` (VEX.0F38 ED, defs line 1742). */
+  Cmpnlxadd_My_Gy_By: 1635,
+  /** `cmplexadd My,Gy,By` (VEX.0F38 EE, defs line 1743). */
+  Cmplexadd_My_Gy_By: 1636,
+  /** `cmpnlexadd My,Gy,By` (VEX.0F38 EF, defs line 1744). */
+  Cmpnlexadd_My_Gy_By: 1637,
+  /** `wrssd Md,Gd` (0F38 F6, defs line 1748). */
+  Wrssd_Md_Gd: 1638,
+  /** `wrssq Mq,Gq` (0F38 F6, defs line 1749). */
+  Wrssq_Mq_Gq: 1639,
+  /** `wrussd Md,Gd` (0F38 F5, defs line 1750). */
+  Wrussd_Md_Gd: 1640,
+  /** `wrussq Mq,Gq` (0F38 F5, defs line 1751). */
+  Wrussq_Mq_Gq: 1641,
+  /** `aadd My,Gy` (0F38 FC, defs line 1753). */
+  Aadd_My_Gy: 1642,
+  /** `aand My,Gy` (0F38 FC, defs line 1754). */
+  Aand_My_Gy: 1643,
+  /** `aor My,Gy` (0F38 FC, defs line 1755). */
+  Aor_My_Gy: 1644,
+  /** `axor My,Gy` (0F38 FC, defs line 1756). */
+  Axor_My_Gy: 1645,
+  /** `aesenc128kl V,M` (0F38 DC, defs line 1758). */
+  Aesenc128kl_V_M: 1646,
+  /** `aesdec128kl V,M` (0F38 DD, defs line 1759). */
+  Aesdec128kl_V_M: 1647,
+  /** `aesenc256kl V,M` (0F38 DE, defs line 1760). */
+  Aesenc256kl_V_M: 1648,
+  /** `aesdec256kl V,M` (0F38 DF, defs line 1761). */
+  Aesdec256kl_V_M: 1649,
+  /** `loadiwkey V,U` (0F38 DC, defs line 1762). */
+  Loadiwkey_V_U: 1650,
+  /** `aesencwide128kl M` (0F38 D8, defs line 1763). */
+  Aesencwide128kl_M: 1651,
+  /** `aesdecwide128kl M` (0F38 D8, defs line 1764). */
+  Aesdecwide128kl_M: 1652,
+  /** `aesencwide256kl M` (0F38 D8, defs line 1765). */
+  Aesencwide256kl_M: 1653,
+  /** `aesdecwide256kl M` (0F38 D8, defs line 1766). */
+  Aesdecwide256kl_M: 1654,
+  /** `encodekey128 Gd,Rd` (0F38 FA, defs line 1767). */
+  Encodekey128_Gd_Rd: 1655,
+  /** `encodekey256 Gd,Rd` (0F38 FB, defs line 1768). */
+  Encodekey256_Gd_Rd: 1656,
+  /** `montmul` (0F A6, defs line 1770). */
+  Montmul: 1657,
+  /** `xsha1` (0F A6, defs line 1771). */
+  Xsha1: 1658,
+  /** `xsha256` (0F A6, defs line 1772). */
+  Xsha256: 1659,
+  /** `xsha512_alt` (0F A6, defs line 1773). */
+  Xsha512_alt: 1660,
+  /** `xsha512` (0F A6, defs line 1774). */
+  Xsha512: 1661,
+  /** `ccs_hash` (0F A6, defs line 1775). */
+  Ccs_hash: 1662,
+  /** `undoc` (0F A6, defs line 1776). */
+  Undoc: 1663,
+  /** `ccs_encrypt` (0F A7, defs line 1777). */
+  Ccs_encrypt: 1664,
+  /** `xstore` (0F A7, defs line 1778). */
+  Xstore: 1665,
+  /** `xcryptecb` (0F A7, defs line 1779). */
+  Xcryptecb: 1666,
+  /** `xcryptcbc` (0F A7, defs line 1780). */
+  Xcryptcbc: 1667,
+  /** `xcryptctr` (0F A7, defs line 1781). */
+  Xcryptctr: 1668,
+  /** `xcryptcfb` (0F A7, defs line 1782). */
+  Xcryptcfb: 1669,
+  /** `xcryptofb` (0F A7, defs line 1783). */
+  Xcryptofb: 1670,
+  /** `vldmxcsr Md` (VEX.0F AE, defs line 1787). */
+  Vldmxcsr_Md: 1671,
+  /** `vstmxcsr Md` (VEX.0F AE, defs line 1788). */
+  Vstmxcsr_Md: 1672,
+  /** `vpdpbusd Vx,Hx,Wx` (VEX.0F38 50, defs line 1790). */
+  Vpdpbusd_Vx_Hx_Wx: 1673,
+  /** `vpdpbusds Vx,Hx,Wx` (VEX.0F38 51, defs line 1791). */
+  Vpdpbusds_Vx_Hx_Wx: 1674,
+  /** `vpdpwssd Vx,Hx,Wx` (VEX.0F38 52, defs line 1792). */
+  Vpdpwssd_Vx_Hx_Wx: 1675,
+  /** `vpdpwssds Vx,Hx,Wx` (VEX.0F38 53, defs line 1793). */
+  Vpdpwssds_Vx_Hx_Wx: 1676,
+  /** `vpdpbuud Vx,Hx,Wx` (VEX.0F38 50, defs line 1795). */
+  Vpdpbuud_Vx_Hx_Wx: 1677,
+  /** `vpdpbuuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1796). */
+  Vpdpbuuds_Vx_Hx_Wx: 1678,
+  /** `vpdpbsud Vx,Hx,Wx` (VEX.0F38 50, defs line 1797). */
+  Vpdpbsud_Vx_Hx_Wx: 1679,
+  /** `vpdpbsuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1798). */
+  Vpdpbsuds_Vx_Hx_Wx: 1680,
+  /** `vpdpbssd Vx,Hx,Wx` (VEX.0F38 50, defs line 1799). */
+  Vpdpbssd_Vx_Hx_Wx: 1681,
+  /** `vpdpbssds Vx,Hx,Wx` (VEX.0F38 51, defs line 1800). */
+  Vpdpbssds_Vx_Hx_Wx: 1682,
+  /** `vpdpwuud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1802). */
+  Vpdpwuud_Vx_Hx_Wx: 1683,
+  /** `vpdpwuuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1803). */
+  Vpdpwuuds_Vx_Hx_Wx: 1684,
+  /** `vpdpwusd Vx,Hx,Wx` (VEX.0F38 D2, defs line 1804). */
+  Vpdpwusd_Vx_Hx_Wx: 1685,
+  /** `vpdpwusds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1805). */
+  Vpdpwusds_Vx_Hx_Wx: 1686,
+  /** `vpdpwsud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1806). */
+  Vpdpwsud_Vx_Hx_Wx: 1687,
+  /** `vpdpwsuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1807). */
+  Vpdpwsuds_Vx_Hx_Wx: 1688,
+  /** `vpmadd52luq Vx,Hx,Wx` (VEX.0F38 B4, defs line 1809). */
+  Vpmadd52luq_Vx_Hx_Wx: 1689,
+  /** `vpmadd52huq Vx,Hx,Wx` (VEX.0F38 B5, defs line 1810). */
+  Vpmadd52huq_Vx_Hx_Wx: 1690,
+  /** `vpgatherdd Vx,VSIBy,Hx` (VEX.0F38 90, defs line 1812). */
+  Vpgatherdd_Vx_VSIBy_Hx: 1691,
+  /** `vpgatherdq Vx,VSIBx,Hx` (VEX.0F38 90, defs line 1813). */
+  Vpgatherdq_Vx_VSIBx_Hx: 1692,
+  /** `vpgatherqd Vxmm,VSIBy,Hxmm` (VEX.0F38 91, defs line 1814). */
+  Vpgatherqd_Vxmm_VSIBy_Hxmm: 1693,
+  /** `vpgatherqq Vx,VSIBy,Hx` (VEX.0F38 91, defs line 1815). */
+  Vpgatherqq_Vx_VSIBy_Hx: 1694,
+  /** `vgatherdps Vx,VSIBy,Hx` (VEX.0F38 92, defs line 1816). */
+  Vgatherdps_Vx_VSIBy_Hx: 1695,
+  /** `vgatherdpd Vx,VSIBx,Hx` (VEX.0F38 92, defs line 1817). */
+  Vgatherdpd_Vx_VSIBx_Hx: 1696,
+  /** `vgatherqps Vxmm,VSIBy,Hxmm` (VEX.0F38 93, defs line 1818). */
+  Vgatherqps_Vxmm_VSIBy_Hxmm: 1697,
+  /** `vgatherqpd Vx,VSIBy,Hx` (VEX.0F38 93, defs line 1819). */
+  Vgatherqpd_Vx_VSIBy_Hx: 1698,
 } as const;
 
 /** Number of opcode identifiers (including {@link Opcode.INVALID}). */
-export const OPCODE_COUNT = 1623;
+export const OPCODE_COUNT = 1699;
 
 /** Opcode identifier names, indexed by value. */
-export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ed","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun","Vmmcall","Vmload","Vmsave","Stgi","Clgi","Skinit","Invlpga","Serialize","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero","Rdpru","Invlpgb","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Invd","Wbinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Getsec","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gy_U","Movmskpd_Gy_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gy_Nq","Pmovmskb_Gy_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gy_Ux","Vmovmskpd_Gy_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gy_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W_XMM0","Blendvps_V_W_XMM0","Blendvpd_V_W_XMM0","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W_XMM0","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Movbe_Gv_Mv_2","Movbe_Mv_Gv_2","Crc32_Gy_Eb","Crc32_Gy_Ev","Crc32_Gy_Ev_2","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Gd64r_M","Enqcmd_Gd64r_M","Enqcmds_Gd64r_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibx","Vfmaddss_V_H_Ibx_Wd","Vfmaddsd_V_H_Wq_Ibx","Vfmaddsd_V_H_Ibx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibx","Vfmsubss_V_H_Ibx_Wd","Vfmsubsd_V_H_Wq_Ibx","Vfmsubsd_V_H_Ibx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibx","Vfnmaddss_V_H_Ibx_Wd","Vfnmaddsd_V_H_Wq_Ibx","Vfnmaddsd_V_H_Ibx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibx","Vfnmsubss_V_H_Ibx_Wd","Vfnmsubsd_V_H_Wq_Ibx","Vfnmsubsd_V_H_Ibx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By"];
+export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ezv","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun_aAX","Vmmcall","Vmload_aAX","Vmsave_aAX","Stgi","Clgi","Skinit_EAX","Invlpga_aAX_ECX","Serialize","Setssbsy","Xsusldtrk","Xresldtrk","Saveprevssp","Uiret","Testui","Clui","Stui","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero_aAX","Rdpru","Invlpgb_aAX","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Sysretq","Invd","Wbinvd","Wbnoinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntss_Md_V","Movntsd_Mq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Sysexitq","Getsec","Getsecq","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gd_U","Movmskpd_Gd_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gd_Nq","Pmovmskb_Gd_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gd_Ux","Vmovmskpd_Gd_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gd_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestrm64_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpestri64_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W","Blendvps_V_W","Blendvpd_V_W","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Crc32_Gy_Eb","Crc32_Gy_Ev","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Ga_M","Enqcmd_Ga_M","Enqcmds_Ga_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestrm64_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpestri64_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibrx","Vfmaddss_V_H_Ibrx_Wd","Vfmaddsd_V_H_Wq_Ibrx","Vfmaddsd_V_H_Ibrx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibrx","Vfmsubss_V_H_Ibrx_Wd","Vfmsubsd_V_H_Wq_Ibrx","Vfmsubsd_V_H_Ibrx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibrx","Vfnmaddss_V_H_Ibrx_Wd","Vfnmaddsd_V_H_Wq_Ibrx","Vfnmaddsd_V_H_Ibrx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibrx","Vfnmsubss_V_H_Ibrx_Wd","Vfnmsubsd_V_H_Wq_Ibrx","Vfnmsubsd_V_H_Ibrx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By","Wrssd_Md_Gd","Wrssq_Mq_Gq","Wrussd_Md_Gd","Wrussq_Mq_Gq","Aadd_My_Gy","Aand_My_Gy","Aor_My_Gy","Axor_My_Gy","Aesenc128kl_V_M","Aesdec128kl_V_M","Aesenc256kl_V_M","Aesdec256kl_V_M","Loadiwkey_V_U","Aesencwide128kl_M","Aesdecwide128kl_M","Aesencwide256kl_M","Aesdecwide256kl_M","Encodekey128_Gd_Rd","Encodekey256_Gd_Rd","Montmul","Xsha1","Xsha256","Xsha512_alt","Xsha512","Ccs_hash","Undoc","Ccs_encrypt","Xstore","Xcryptecb","Xcryptcbc","Xcryptctr","Xcryptcfb","Xcryptofb","Vldmxcsr_Md","Vstmxcsr_Md","Vpdpbusd_Vx_Hx_Wx","Vpdpbusds_Vx_Hx_Wx","Vpdpwssd_Vx_Hx_Wx","Vpdpwssds_Vx_Hx_Wx","Vpdpbuud_Vx_Hx_Wx","Vpdpbuuds_Vx_Hx_Wx","Vpdpbsud_Vx_Hx_Wx","Vpdpbsuds_Vx_Hx_Wx","Vpdpbssd_Vx_Hx_Wx","Vpdpbssds_Vx_Hx_Wx","Vpdpwuud_Vx_Hx_Wx","Vpdpwuuds_Vx_Hx_Wx","Vpdpwusd_Vx_Hx_Wx","Vpdpwusds_Vx_Hx_Wx","Vpdpwsud_Vx_Hx_Wx","Vpdpwsuds_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx","Vpmadd52huq_Vx_Hx_Wx","Vpgatherdd_Vx_VSIBy_Hx","Vpgatherdq_Vx_VSIBx_Hx","Vpgatherqd_Vxmm_VSIBy_Hxmm","Vpgatherqq_Vx_VSIBy_Hx","Vgatherdps_Vx_VSIBy_Hx","Vgatherdpd_Vx_VSIBx_Hx","Vgatherqps_Vxmm_VSIBy_Hxmm","Vgatherqpd_Vx_VSIBy_Hx"];
 
 /** Mnemonics (lower case, iced-x86 names), indexed by mnemonic id. */
-export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aam","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdeclast","aesenc","aesenclast","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","arpl","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestrm","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysret","test","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","umonitor","umwait","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","vandnpd","vandnps","vandpd","vandps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcasti128","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtsd2si","vcvtsd2ss","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvttpd2dq","vcvttps2dq","vcvttsd2si","vcvttss2si","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vextractf128","vextracti128","vextractps","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinserti128","vinsertps","vlddqu","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqu","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandn","vpavgb","vpavgw","vpblendd","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestrm","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vperm2f128","vperm2i128","vpermd","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpextrb","vpextrd","vpextrq","vpextrw","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsw","vpmaxub","vpmaxud","vpmaxuw","vpminsb","vpminsd","vpminsw","vpminub","vpminud","vpminuw","vpmovmskb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullw","vpmuludq","vpor","vpsadbw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllw","vpsrad","vpsravd","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vptest","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vrcpps","vrcpss","vroundpd","vroundps","vroundsd","vroundss","vrsqrtps","vrsqrtss","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","xabort","xadd","xbegin","xchg","xend","xgetbv","xlatb","xor","xorpd","xorps","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xtest"];
+export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aadd","aam","aand","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdec128kl","aesdec256kl","aesdeclast","aesdecwide128kl","aesdecwide256kl","aesenc","aesenc128kl","aesenc256kl","aesenclast","aesencwide128kl","aesencwide256kl","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","aor","arpl","axor","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","ccs_encrypt","ccs_hash","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clui","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","encodekey128","encodekey256","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","getsecq","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","loadiwkey","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","montmul","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movntsd","movntss","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestri64","pcmpestrm","pcmpestrm64","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","saveprevssp","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","setssbsy","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","stui","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysexitq","sysret","sysretq","test","testui","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","uiret","umonitor","umwait","undoc","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","vandnpd","vandnps","vandpd","vandps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcasti128","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtsd2si","vcvtsd2ss","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvttpd2dq","vcvttps2dq","vcvttsd2si","vcvttss2si","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vextractf128","vextracti128","vextractps","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vgatherdpd","vgatherdps","vgatherqpd","vgatherqps","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinserti128","vinsertps","vlddqu","vldmxcsr","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqu","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandn","vpavgb","vpavgw","vpblendd","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestri64","vpcmpestrm","vpcmpestrm64","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vpdpbssd","vpdpbssds","vpdpbsud","vpdpbsuds","vpdpbusd","vpdpbusds","vpdpbuud","vpdpbuuds","vpdpwssd","vpdpwssds","vpdpwsud","vpdpwsuds","vpdpwusd","vpdpwusds","vpdpwuud","vpdpwuuds","vperm2f128","vperm2i128","vpermd","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpextrb","vpextrd","vpextrq","vpextrw","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vpmadd52huq","vpmadd52luq","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsw","vpmaxub","vpmaxud","vpmaxuw","vpminsb","vpminsd","vpminsw","vpminub","vpminud","vpminuw","vpmovmskb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullw","vpmuludq","vpor","vpsadbw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllw","vpsrad","vpsravd","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vptest","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vrcpps","vrcpss","vroundpd","vroundps","vroundsd","vroundss","vrsqrtps","vrsqrtss","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vstmxcsr","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wbnoinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","wrssd","wrssq","wrussd","wrussq","xabort","xadd","xbegin","xchg","xcryptcbc","xcryptcfb","xcryptctr","xcryptecb","xcryptofb","xend","xgetbv","xlatb","xor","xorpd","xorps","xresldtrk","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xsha1","xsha256","xsha512","xsha512_alt","xstore","xsusldtrk","xtest"];
 
 /** Mnemonic text as formatted (e.g. `fwait` for `wait`), indexed by format id. */
-export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","invd","wbinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","getsec","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestri","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestri","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpnbxadd","cmpzxadd","cmpnzxadd","cmpbexadd","cmpnbexadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpnlxadd","cmplexadd","cmpnlexadd"];
+export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","setssbsy","xsusldtrk","xresldtrk","saveprevssp","uiret","testui","clui","stui","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","sysretq","invd","wbinvd","wbnoinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntss","movntsd","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","sysexitq","getsec","getsecq","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestrm64","vpcmpestri","vpcmpestri64","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestrm64","pcmpestri","pcmpestri64","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpaexadd","cmpexadd","cmpnexadd","cmpbexadd","cmpaxadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpgexadd","cmplexadd","cmpgxadd","wrssd","wrssq","wrussd","wrussq","aadd","aand","aor","axor","aesenc128kl","aesdec128kl","aesenc256kl","aesdec256kl","loadiwkey","aesencwide128kl","aesdecwide128kl","aesencwide256kl","aesdecwide256kl","encodekey128","encodekey256","montmul","xsha1","xsha256","xsha512_alt","xsha512","ccs_hash","undoc","ccs_encrypt","xstore","xcryptecb","xcryptcbc","xcryptctr","xcryptcfb","xcryptofb","vldmxcsr","vstmxcsr","vpdpbusd","vpdpbusds","vpdpwssd","vpdpwssds","vpdpbuud","vpdpbuuds","vpdpbsud","vpdpbsuds","vpdpbssd","vpdpbssds","vpdpwuud","vpdpwuuds","vpdpwusd","vpdpwusds","vpdpwsud","vpdpwsuds","vpmadd52luq","vpmadd52huq","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vgatherdps","vgatherdpd","vgatherqps","vgatherqpd"];
 
 /** CPUID feature names, indexed by feature id (0 = none). */
-export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512F","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","VMX","WAITPKG","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
+export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512F","AVX_IFMA","AVX_VNNI","AVX_VNNI_INT16","AVX_VNNI_INT8","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","KL","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PADLOCK","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RAO_INT","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","TSXLDTRK","UINTR","VMX","WAITPKG","WBNOINVD","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
 
 /** Control-flow kinds, indexed by flow id. */
 export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception","loop"];

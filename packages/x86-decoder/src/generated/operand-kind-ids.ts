@@ -134,4 +134,10 @@ export const OK = {
   Gd64r: 126,
   Menv: 127,
   Mstate: 128,
+  aAX: 129,
+  EAX: 130,
+  ECX: 131,
+  Ezv: 132,
+  Ibrx: 133,
+  Ga: 134,
 } as const;

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { sweep } from "./sweep.js";
+
+/** Agreement floors reached so far (fractions); the test fails on a regression. */
+const FLOOR = { 16: 0.9985, 32: 0.9985, 64: 0.9985 };
+
+describe("opcode-map sweep against iced-x86", () => {
+  for (const bits of [16, 32, 64] as const) {
+    it(`${bits}-bit: every map entry with representative prefixes and ModRM`, () => {
+      const r = sweep(bits);
+      if (r.mismatches.length > 0) {
+        console.log(
+          `${bits}-bit sweep: ${r.agreed}/${r.total}; first mismatches:\n${r.mismatches
+            .slice(0, 10)
+            .map((m) => `  ${m.kind} ${m.hex} iced="${m.iced}" ours="${m.ours}"`)
+            .join("\n")}`,
+        );
+      }
+      expect(r.agreed / r.total).toBeGreaterThanOrEqual(FLOOR[bits]);
+    });
+  }
+});
