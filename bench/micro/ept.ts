@@ -4,7 +4,8 @@
 //   2-D   through one EPT (L2 run by L1 on hardware with EPT12),
 //   3-D   through EPT12 and then EPT01, both walked separately (EPT12's own reads go through EPT01),
 //   M-D   through the shadow EPT02 that L0 composed from EPT12 x EPT01 (multi-dimensional paging),
-//   SPT   on a shadow page table (guest-virtual to host in one table, the shadow-on-shadow baseline).
+//   SoS   on a shadow page table guest-virtual to host (the shadow-on-shadow baseline),
+//   SoE   on L1's shadow table walked through EPT01 (the shadow-on-EPT baseline).
 // Run: cd /work/main && node --conditions=@turtles/source --import tsx bench/micro/ept.ts
 import {
   BumpAllocator,
@@ -163,9 +164,27 @@ for (const gva of probes) {
   if (sptOfL2.translate(l2Memory, host, gva, GuestAccess.Read, out) !== ShadowResult.Ok)
     throw new Error("SPT fill");
 }
-rows.push(run("SPT  shadow page table gva->hpa", (gva) => hw.walk(host, gva, GuestAccess.Read, out)));
+rows.push(run("SoS  shadow-on-shadow (SPT02)", (gva) => hw.walk(host, gva, GuestAccess.Read, out)));
 
-const width = 30;
+// Shadow-on-EPT: L1 runs L2 on its own shadow table SPT12 (L2-virtual to L1-physical, kept in L1
+// pages at L1-physical [56, 64) MiB = host [56, 64) MiB), which the hardware walks through EPT01.
+const spt12 = new ShadowPageTable({
+  pool: new HostPagePool(ram, 0, 56 * MiB, 2048),
+  guest,
+  physical: ept12Walker,
+});
+for (const gva of probes) {
+  if (spt12.translate(l2Memory, host, gva, GuestAccess.Read, out) !== ShadowResult.Ok)
+    throw new Error("SPT12 fill");
+}
+const cpu = new GuestPagingWalker();
+cpu.cr3 = spt12.root;
+const t01 = new EptTranslator(ept01Walker);
+rows.push(
+  run("SoE  shadow-on-EPT (SPT12 x EPT01)", (gva) => cpu.walk(host, gva, GuestAccess.Read, out, t01)),
+);
+
+const width = 34;
 console.log(
   `workload: ${PAGES} random 4-KByte pages in 1 GiB, 4-level guest, 4-level EPTs (EPT12 4K, EPT01 2M)`,
 );
