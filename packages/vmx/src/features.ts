@@ -107,6 +107,11 @@ export interface VmxFeatures {
   readonly vmfunc: number;
   /** The processor's physical-address width (MAXPHYADDR), used by address checks. */
   readonly maxPhysAddr: number;
+  /**
+   * Bits of IA32_PERF_GLOBAL_CTRL that may be 1 (low half: general-purpose counters, high half:
+   * fixed counters), for the VM-entry checks of its host and guest fields.
+   */
+  readonly perfGlobalCtrlValid: { readonly lo: number; readonly hi: number };
 }
 
 /**
@@ -229,4 +234,5 @@ export const DEFAULT_VMX_FEATURES: VmxFeatures = {
   },
   vmfunc: 1,
   maxPhysAddr: 46,
+  perfGlobalCtrlValid: { lo: 0xf, hi: 0x7 }, // 4 general-purpose and 3 fixed counters
 };

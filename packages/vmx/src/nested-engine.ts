@@ -519,6 +519,16 @@ export class NestedVmx {
 
   // --- VMCS shadowing for L1 ------------------------------------------------------------------
 
+  /** L1 VMREADs served by VMCS shadowing without an exit (counted by the hardware state). */
+  get exitlessVmreads(): number {
+    return this.hw.shadowReads;
+  }
+
+  /** L1 VMWRITEs served by VMCS shadowing without an exit. */
+  get exitlessVmwrites(): number {
+    return this.hw.shadowWrites;
+  }
+
   /** True while VMCS01 lets L1 VMREAD/VMWRITE the shadowed VMCS12 fields without exits. */
   get shadowingActive(): boolean {
     return this.shadowActive;

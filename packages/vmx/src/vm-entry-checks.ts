@@ -101,6 +101,11 @@ function patOk(l: number, h: number): boolean {
   }
   return true;
 }
+/** IA32_PERF_GLOBAL_CTRL sets only bits of existing counters. */
+function perfOk(c: EntryCheckContext, l: number, h: number): boolean {
+  const v = c.caps.features.perfGlobalCtrlValid;
+  return (l & ~v.lo) === 0 && (h & ~v.hi) === 0;
+}
 const EFER_SCE = 1;
 const EFER_LME = 1 << 8;
 const EFER_LMA = 1 << 10;
@@ -667,6 +672,14 @@ export const ENTRY_CHECKS: readonly EntryCheck[] = [
   check("host.sysenter-esp-canonical", "27.2.2", H, (c) => canon(c, F.HOST_IA32_SYSENTER_ESP)),
   check("host.sysenter-eip-canonical", "27.2.2", H, (c) => canon(c, F.HOST_IA32_SYSENTER_EIP)),
   check(
+    "host.perf-global-ctrl",
+    "27.2.2",
+    H,
+    (c) =>
+      !has(exitc(c), ExitCtl.LoadPerfGlobalCtrl) ||
+      perfOk(c, lo(c, F.HOST_IA32_PERF_GLOBAL_CTRL), hi(c, F.HOST_IA32_PERF_GLOBAL_CTRL)),
+  ),
+  check(
     "host.pat",
     "27.2.2",
     H,
@@ -800,6 +813,14 @@ export const ENTRY_CHECKS: readonly EntryCheck[] = [
   ),
   check("guest.sysenter-esp-canonical", "27.3.1.1", G, (c) => canon(c, F.GUEST_SYSENTER_ESP)),
   check("guest.sysenter-eip-canonical", "27.3.1.1", G, (c) => canon(c, F.GUEST_SYSENTER_EIP)),
+  check(
+    "guest.perf-global-ctrl",
+    "27.3.1.1",
+    G,
+    (c) =>
+      !has(entryc(c), EntryCtl.LoadPerfGlobalCtrl) ||
+      perfOk(c, lo(c, F.GUEST_IA32_PERF_GLOBAL_CTRL), hi(c, F.GUEST_IA32_PERF_GLOBAL_CTRL)),
+  ),
   check(
     "guest.pat",
     "27.3.1.1",

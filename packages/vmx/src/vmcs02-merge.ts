@@ -70,6 +70,20 @@ function orPages(
   }
 }
 
+/** A level that never exits on #PF: bit 14 clear and a filter that always matches (SDM 26.2). */
+function pfNever(v: Vmcs): boolean {
+  const matchAlways =
+    (v.get32(F.PAGE_FAULT_ERROR_CODE_MASK) & 0xffff_ffff) === 0 &&
+    v.get32(F.PAGE_FAULT_ERROR_CODE_MATCH) === 0;
+  const bit = (v.get32(F.EXCEPTION_BITMAP) >>> 14) & 1;
+  if (matchAlways) return bit === 0;
+  // mask/match can differ: then bit 14 = 0 exits on the mismatching codes, = 1 on the matching ones;
+  // a match value with bits outside the mask never matches, so bit 14 = 1 then never exits.
+  const neverMatches =
+    (v.get32(F.PAGE_FAULT_ERROR_CODE_MATCH) & ~v.get32(F.PAGE_FAULT_ERROR_CODE_MASK)) !== 0;
+  return neverMatches && bit === 1;
+}
+
 function copyField(dst: Vmcs, src: Vmcs, f: number): void {
   dst.set(f, src.get32(f), src.getHi(f));
 }
@@ -79,6 +93,8 @@ function copyField(dst: Vmcs, src: Vmcs, f: number): void {
  * controls as unions of both levels' intercepts, exception bitmap and #PF filter, I/O and MSR
  * bitmaps as unions of intercepts, CR masks and read shadows, TSC offsets added, the EPTP of the
  * shadow EPT02, exit/entry controls that keep VMCS02's guest area complete, VMCS01's host state.
+ * Intercepts of VMCS02 are a superset of both levels' (exactly their union for I/O, MSRs,
+ * exceptions and, when one level never exits on #PF, page faults).
  *
  * @returns {@link VmInstructionError.None}, or {@link VmInstructionError.EntryInvalidControls}
  *   when an address in VMCS12 names no L1 RAM (KVM fails VM entry the same way).
@@ -197,22 +213,19 @@ export function mergeVmcs02Controls(
   vmcs02.set(F.SECONDARY_VM_EXEC_CONTROL, p2);
   vmcs02.set(F.CPU_BASED_VM_EXEC_CONTROL, ((proc | ctx.caps.procMust1) & ctx.caps.procMay1) >>> 0);
 
-  // exception bitmap; #PF through VMCS12's filter unless L0 wants every #PF
+  // exception bitmap; #PF: one level's filter when the other never exits on #PF, else every #PF
   const eb01 = vmcs01.get32(F.EXCEPTION_BITMAP);
   const eb12 = vmcs12.get32(F.EXCEPTION_BITMAP);
-  const l0AllPf =
-    (eb01 & (1 << 14)) !== 0 &&
-    vmcs01.get32(F.PAGE_FAULT_ERROR_CODE_MASK) === 0 &&
-    vmcs01.get32(F.PAGE_FAULT_ERROR_CODE_MATCH) === 0;
   let eb = (eb01 | eb12) & ~(1 << 14);
-  if (l0AllPf) {
+  const pfFrom = pfNever(vmcs01) ? vmcs12 : pfNever(vmcs12) ? vmcs01 : null;
+  if (pfFrom !== null) {
+    eb |= pfFrom.get32(F.EXCEPTION_BITMAP) & (1 << 14);
+    copyField(vmcs02, pfFrom, F.PAGE_FAULT_ERROR_CODE_MASK);
+    copyField(vmcs02, pfFrom, F.PAGE_FAULT_ERROR_CODE_MATCH);
+  } else {
     eb |= 1 << 14;
     vmcs02.set(F.PAGE_FAULT_ERROR_CODE_MASK, 0);
     vmcs02.set(F.PAGE_FAULT_ERROR_CODE_MATCH, 0);
-  } else {
-    eb |= eb12 & (1 << 14);
-    copyField(vmcs02, vmcs12, F.PAGE_FAULT_ERROR_CODE_MASK);
-    copyField(vmcs02, vmcs12, F.PAGE_FAULT_ERROR_CODE_MATCH);
   }
   vmcs02.set(F.EXCEPTION_BITMAP, eb >>> 0);
 

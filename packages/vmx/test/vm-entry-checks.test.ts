@@ -198,6 +198,14 @@ const BREAKERS: Record<string, (c: Ctx) => void> = {
   "host.cr3-width": (c) => set(c, F.HOST_CR3, 0x1000, 1 << 20),
   "host.sysenter-esp-canonical": (c) => set(c, F.HOST_IA32_SYSENTER_ESP, 0, NONCANON),
   "host.sysenter-eip-canonical": (c) => set(c, F.HOST_IA32_SYSENTER_EIP, 0, NONCANON),
+  "host.perf-global-ctrl": (c) => {
+    on(c, F.VM_EXIT_CONTROLS, ExitCtl.LoadPerfGlobalCtrl);
+    set(c, F.HOST_IA32_PERF_GLOBAL_CTRL, 0x10, 0x7);
+  },
+  "guest.perf-global-ctrl": (c) => {
+    on(c, F.VM_ENTRY_CONTROLS, EntryCtl.LoadPerfGlobalCtrl);
+    set(c, F.GUEST_IA32_PERF_GLOBAL_CTRL, 0xf, 0x8);
+  },
   "host.pat": (c) => {
     on(c, F.VM_EXIT_CONTROLS, ExitCtl.LoadPat);
     set(c, F.HOST_IA32_PAT, 0x0606_0602, 0x0606_0606);
