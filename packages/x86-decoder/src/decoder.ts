@@ -268,6 +268,10 @@ export class Decoder {
     ins.prefixes = prefixes;
     ins.segmentPrefix = seg;
 
+    const a67 = (prefixes & Prefix.AddressSize) !== 0;
+    const asz = mode === 64 ? (a67 ? 32 : 64) : mode === 32 ? (a67 ? 16 : 32) : a67 ? 32 : 16;
+    this.asz = asz;
+
     // Opcode map selection.
     let map: number = MapId.Legacy;
     let pfx = rep === 0xf3 ? 2 : rep === 0xf2 ? 3 : prefixes & Prefix.OperandSize ? 1 : 0;
@@ -317,9 +321,6 @@ export class Decoder {
             : o66
               ? 32
               : 16;
-    const a67 = (prefixes & Prefix.AddressSize) !== 0;
-    const asz = mode === 64 ? (a67 ? 32 : 64) : mode === 32 ? (a67 ? 16 : 32) : a67 ? 32 : 16;
-    this.asz = asz;
 
     // Walk the decoding tree.
     const nodes = NODES;
