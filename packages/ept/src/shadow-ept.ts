@@ -138,10 +138,15 @@ export class ShadowEpt {
       return ShadowResult.L0Fault;
     }
     const size = Math.min(r12.pageSize, r01.pageSize);
+    // Mode-based execute control: a side without it allows user-mode fetches wherever it allows
+    // fetches, so replicate its X into XU before intersecting; EPT02 uses it when either side does.
+    const mbec = this.ept12.mbec || this.ept01.mbec;
+    let p12 = r12.permissions;
+    if (!this.ept12.mbec && (p12 & Permission.Execute) !== 0) p12 |= Permission.UserExecute;
     let p01 = r01.permissions;
     if (!this.ept01.mbec && (p01 & Permission.Execute) !== 0) p01 |= Permission.UserExecute;
-    let perms = r12.permissions & p01;
-    if (!this.ept12.mbec) perms &= ~Permission.UserExecute;
+    let perms = p12 & p01;
+    if (!mbec) perms &= ~Permission.UserExecute;
     if (this.ept12.adEnabled && (leaf12Lo & 0x200) === 0) perms &= ~Permission.Write;
     const offset = l2pa % size;
     const hpa = r01.address - offset;
@@ -156,7 +161,7 @@ export class ShadowEpt {
         (level > 1 ? 0x80 : 0)) >>>
       0;
     const hi = (Math.floor(hpa / TWO32) | 0x8000_0000) >>> 0;
-    this.ept02.mbec = this.ept12.mbec;
+    this.ept02.mbec = this.ept12.mbec || this.ept01.mbec;
     if (!this.core.install((base / TWO32) >>> 0, base >>> 0, level, lo, hi, this.deps, n, null)) {
       return ShadowResult.OutOfMemory;
     }
@@ -185,7 +190,7 @@ export class ShadowEpt {
     linear: number,
     out: WalkResult,
   ): ShadowResult {
-    this.ept02.mbec = this.ept12.mbec;
+    this.ept02.mbec = this.ept12.mbec || this.ept01.mbec;
     if (this.ept02.walk(hostMemory, l2pa, access, out, linear)) return ShadowResult.Ok;
     if (out.fault !== FaultKind.EptViolation) return ShadowResult.L0Fault;
     const result = this.fill(l1Memory, hostMemory, l2pa, access, linear, out);

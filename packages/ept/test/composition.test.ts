@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EptAccess, InveptType, Permission, ShadowResult, WalkResult } from "../src/index.js";
+import {
+  EptAccess,
+  EptQualification,
+  InveptType,
+  Permission,
+  ShadowResult,
+  WalkResult,
+} from "../src/index.js";
 import { GiB, MiB, nestedSetup } from "./nested-setup.js";
 
 const sizes = [4096, 2 * MiB, GiB];
@@ -116,6 +123,74 @@ describe("composition law: walk(EPT02, x) = walk(EPT01, walk(EPT12, x))", () => 
       );
     });
   }
+
+  it("holds with mode-based execute control on either side (user-mode fetches use bit 10)", () => {
+    const mbecPerms = [Permission.Read | Permission.UserExecute, Permission.UserExecute, ...perms];
+    fc.assert(
+      fc.property(
+        fc.array(ept01Map, { maxLength: 6 }),
+        fc.array(
+          fc.record({
+            slot: fc.nat({ max: 7 }),
+            size: fc.constantFrom(...sizes),
+            sub: fc.nat({ max: 2 ** 18 }),
+            targetSlot: fc.integer({ min: 1, max: 7 }),
+            targetSub: fc.nat({ max: 2 ** 18 }),
+            perms: fc.constantFrom(...mbecPerms),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.boolean(),
+        fc.boolean(),
+        (maps01, maps12, mbec12, mbec01) => {
+          const s = nestedSetup();
+          s.ept12Walker.mbec = mbec12;
+          s.ept01Walker.mbec = mbec01;
+          for (const m of maps01) {
+            const hpa = (m.hostPage % (2 ** 46 / m.size)) * m.size;
+            s.ept01.map(
+              align(m.slot, m.sub, m.size),
+              hpa,
+              m.size,
+              m.perms ^ (m.hostPage & 1 ? Permission.UserExecute : 0),
+            );
+          }
+          for (const m of maps12) {
+            s.ept12.map(
+              align(m.slot, m.sub, m.size),
+              align(m.targetSlot, m.targetSub, m.size),
+              m.size,
+              m.perms,
+            );
+          }
+          const r12 = new WalkResult();
+          const r01 = new WalkResult();
+          const out = new WalkResult();
+          for (const m of maps12) {
+            const x = align(m.slot, m.sub, m.size) + 0x10;
+            for (const user of [0, EptQualification.UserLinear]) {
+              const linear = EptQualification.LinearValid | EptQualification.LinearTranslation | user;
+              for (const access of [EptAccess.Read, EptAccess.Fetch]) {
+                const result = s.shadow.translate(s.l1Memory, s.host, x, access, linear, out);
+                if (!s.ept12Walker.walk(s.l1Memory, x, access, r12, linear)) {
+                  expect(result).toBe(ShadowResult.L1Fault);
+                  expect(out.qualification).toBe(r12.qualification);
+                  continue;
+                }
+                if (!s.ept01Walker.walk(s.host, r12.address, access, r01, linear)) {
+                  expect(result).toBe(ShadowResult.L0Fault);
+                  continue;
+                }
+                expect(result).toBe(ShadowResult.Ok);
+                expect(out.address).toBe(r01.address);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 
   it("fails without the invalidation the SDM requires (the test can see stale entries)", () => {
     const s = nestedSetup();
