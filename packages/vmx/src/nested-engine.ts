@@ -1,6 +1,6 @@
 import type { PhysicalMemory } from "@turtles/memory";
 import type { VmxCapabilities } from "./capabilities.js";
-import { PinCtl, Proc2Ctl, ProcCtl } from "./controls.js";
+import { ExitCtl, PinCtl, Proc2Ctl, ProcCtl } from "./controls.js";
 import { InterruptionType, interruptionType, interruptionVector } from "./exit-info.js";
 import { EXIT_REASON_LIMIT, ExitReason } from "./exit-reason.js";
 import { FieldKind, fieldKind } from "./field-encoding.js";
@@ -373,6 +373,27 @@ export class NestedVmx {
     this.counters.handledInL0++;
     this.reinjectIdtVectoring(exit);
     return L2ExitRoute.HandledInL0;
+  }
+
+  /**
+   * L0 has an external interrupt for L1 while L2 runs. When VMCS12 asks for external-interrupt
+   * exiting it becomes L1's exit 1 (with the vector acknowledged into the exit interruption
+   * information when VMCS12 sets "acknowledge interrupt on exit", SDM 28.2.2); otherwise L1
+   * would have let it reach its guest, so it is injected into L2 through VMCS02. The caller has
+   * checked that L2 can take an interrupt now (RFLAGS.IF, interruptibility).
+   */
+  deliverL1Interrupt(vector: number, exit: VmExitRecord): L2ExitRoute {
+    const v12 = this.vmcs12;
+    if ((v12.get32(F.PIN_BASED_VM_EXEC_CONTROL) & PinCtl.ExtIntExiting) === 0) {
+      this.vmcs02.set(F.VM_ENTRY_INTR_INFO, (0x8000_0000 | (vector & 0xff)) >>> 0);
+      return L2ExitRoute.HandledInL0;
+    }
+    exit.clear();
+    exit.reason = ExitReason.ExternalInterrupt;
+    if ((v12.get32(F.VM_EXIT_CONTROLS) & ExitCtl.AckIntrOnExit) !== 0) {
+      exit.interruptionInfo = (0x8000_0000 | (vector & 0xff)) >>> 0;
+    }
+    return this.reflectToL1(exit);
   }
 
   /**

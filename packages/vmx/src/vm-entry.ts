@@ -66,7 +66,17 @@ export function performVmEntry(
   loadGuestState(ctx.vmcs, dst);
   const count = ctx.vmcs.get32(F.VM_ENTRY_MSR_LOAD_COUNT);
   if (count !== 0) {
-    const bad = loadMsrArea(mem, ctx.vmcs.getNumber(F.ENTRY_MSR_LOAD_ADDR), count, guestMsrs, true);
+    // Beyond the recommended maximum (IA32_VMX_MISC bits 27:25) the SDM leaves the outcome
+    // undefined; like KVM, the entry past the maximum fails.
+    const max = 512 * (ctx.caps.features.misc.msrListLog + 1);
+    let bad = loadMsrArea(
+      mem,
+      ctx.vmcs.getNumber(F.ENTRY_MSR_LOAD_ADDR),
+      Math.min(count, max),
+      guestMsrs,
+      true,
+    );
+    if (bad === 0 && count > max) bad = max + 1;
     if (bad !== 0) {
       recordEntryFailure(ctx.vmcs, ExitReason.EntryFailMsrLoad, bad);
       return VmEntryOutcome.Failed;

@@ -390,6 +390,11 @@ describe("VMLAUNCH / VMRESUME", () => {
     expect(vmlaunch(s, cpu, true, target(), result)).toBe(S.EntryFailed);
     expect(s.current.get32(F.VM_EXIT_REASON)).toBe(0x8000_0022);
     expect(s.current.get32(F.EXIT_QUALIFICATION)).toBe(2);
+    // more entries than the recommended maximum (512 with IA32_VMX_MISC[27:25] = 0): entry 513 fails
+    s.current.set(F.VM_ENTRY_MSR_LOAD_COUNT, 600);
+    s.current.set(F.ENTRY_MSR_LOAD_ADDR, 0x1_0000);
+    expect(vmlaunch(s, cpu, true, target(), result)).toBe(S.EntryFailed);
+    expect(s.current.get32(F.EXIT_QUALIFICATION)).toBe(513);
   });
 
   it("success loads the guest state, marks the VMCS launched and enters non-root operation", () => {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   EptFaultOutcome,
+  ExitCtl,
   ExitReason,
   encodeInterruptionInfo,
   VmcsField as F,
@@ -455,5 +456,27 @@ describe("reflection and the way back", () => {
     expect(engine.vmcs12.get32(F.GUEST_CR0) & (1 << 16)).toBe(0);
     expect((engine.vmcs12.get32(F.GUEST_CR0) & 0x8000_0001) >>> 0).toBe(0x8000_0001); // PG, PE from the hardware
     expect(engine.vmcs12.get32(F.GUEST_CR0) & 8).toBe(0); // TS: L1 owns it, VMCS12 keeps its value (0)
+  });
+
+  it("an interrupt for L1 becomes L1's exit 1 (acknowledged) or is injected into L2", () => {
+    const env = setup();
+    launch(env);
+    const { engine, l1cpu } = env;
+    expect(engine.deliverL1Interrupt(0x30, exit)).toBe(L2ExitRoute.HandledInL0);
+    expect(engine.vmcs02.get32(F.VM_ENTRY_INTR_INFO)).toBe(0x8000_0030);
+    engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+    engine.vmwrite(l1cpu, F.PIN_BASED_VM_EXEC_CONTROL, 0, false, caps.pinMust1 | PinCtl.ExtIntExiting, 0);
+    engine.vmwrite(
+      l1cpu,
+      F.VM_EXIT_CONTROLS,
+      0,
+      false,
+      engine.vmcs12.get32(F.VM_EXIT_CONTROLS) | ExitCtl.AckIntrOnExit,
+      0,
+    );
+    expect(engine.vmlaunch(l1cpu, false)).toBe(S.EnterGuest);
+    expect(engine.deliverL1Interrupt(0x31, exit)).toBe(L2ExitRoute.ReflectedToL1);
+    expect(engine.vmcs12.get32(F.VM_EXIT_REASON)).toBe(ExitReason.ExternalInterrupt);
+    expect(engine.vmcs12.get32(F.VM_EXIT_INTR_INFO)).toBe(0x8000_0031);
   });
 });
