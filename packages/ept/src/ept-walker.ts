@@ -1,4 +1,5 @@
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
+import { tableIndex } from "./table-index.js";
 import { EptQualification, FaultKind, type WalkResult } from "./walk-result.js";
 
 /** What the EPT implementation supports (IA32_VMX_EPT_VPID_CAP and CPUID facts). */
@@ -157,16 +158,7 @@ export class EptWalker {
     let elo = 0;
     let ehi = 0;
     for (;;) {
-      const index =
-        level === 1
-          ? (lo >>> 12) & 0x1ff
-          : level === 2
-            ? (lo >>> 21) & 0x1ff
-            : level === 3
-              ? ((lo >>> 30) | (hi << 2)) & 0x1ff
-              : level === 4
-                ? (hi >>> 7) & 0x1ff
-                : (hi >>> 16) & 0x1ff;
+      const index = tableIndex(hi, lo, level);
       const addr = table + index * 8;
       mem.read64(addr, AccessKind.PageWalk, e, 0);
       refs++;

@@ -1,4 +1,5 @@
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
+import { tableIndex } from "./table-index.js";
 import type { GuestPhysicalTranslator } from "./translator.js";
 import { EptQualification, FaultKind, PageFaultError, Permission, type WalkResult } from "./walk-result.js";
 
@@ -177,16 +178,7 @@ export class GuestPagingWalker {
     let us = 1;
     let xd = 0;
     for (;;) {
-      const index =
-        level === 1
-          ? (lo >>> 12) & 0x1ff
-          : level === 2
-            ? (lo >>> 21) & 0x1ff
-            : level === 3
-              ? ((lo >>> 30) | (hi << 2)) & 0x1ff
-              : level === 4
-                ? (hi >>> 7) & 0x1ff
-                : (hi >>> 16) & 0x1ff;
+      const index = tableIndex(hi, lo, level);
       const entryGpa = tableGpa + index * 8;
       let entryAddr = entryGpa;
       if (translator !== null) {

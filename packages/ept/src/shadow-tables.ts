@@ -1,4 +1,5 @@
 import type { HostPagePool } from "./page-pool.js";
+import { tableIndex } from "./table-index.js";
 
 const TWO32 = 2 ** 32;
 
@@ -99,7 +100,7 @@ export class ShadowTables {
     if (!this.makeRoom(this.levels - leafLevel)) return false;
     let table = this.root;
     for (let level = this.levels; level > leafLevel; level--) {
-      const ea = table + indexOf(hi, lo, level) * 8;
+      const ea = table + tableIndex(hi, lo, level) * 8;
       const elo = this.pool.lo(ea);
       const ehi = this.pool.hi(ea);
       if (elo !== 0 || ehi !== 0) {
@@ -115,7 +116,7 @@ export class ShadowTables {
       this.pool.set(ea, (child % TWO32) | this.nonLeafLo, Math.floor(child / TWO32));
       table = child;
     }
-    const ea = table + indexOf(hi, lo, leafLevel) * 8;
+    const ea = table + tableIndex(hi, lo, leafLevel) * 8;
     const old = this.pool.lo(ea);
     if (old !== 0 || this.pool.hi(ea) !== 0) {
       if (leafLevel > 1 && (old & 0x80) === 0) this.dropTable(childOf(old, this.pool.hi(ea)), ea);
@@ -155,7 +156,7 @@ export class ShadowTables {
   leafAt(hi: number, lo: number): number {
     let table = this.root;
     for (let level = this.levels; level >= 1; level--) {
-      const ea = table + indexOf(hi, lo, level) * 8;
+      const ea = table + tableIndex(hi, lo, level) * 8;
       const elo = this.pool.lo(ea);
       const ehi = this.pool.hi(ea);
       if (elo === 0 && ehi === 0) return -1;
@@ -268,21 +269,6 @@ export class ShadowTables {
       this.evictions++;
     }
     return true;
-  }
-}
-
-function indexOf(hi: number, lo: number, level: number): number {
-  switch (level) {
-    case 1:
-      return (lo >>> 12) & 0x1ff;
-    case 2:
-      return (lo >>> 21) & 0x1ff;
-    case 3:
-      return ((lo >>> 30) | (hi << 2)) & 0x1ff;
-    case 4:
-      return (hi >>> 7) & 0x1ff;
-    default:
-      return (hi >>> 16) & 0x1ff;
   }
 }
 

@@ -1,5 +1,6 @@
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import { PagingMode } from "./guest-paging.js";
+import { tableIndex } from "./table-index.js";
 import { Permission } from "./walk-result.js";
 
 const TWO32 = 2 ** 32;
@@ -65,18 +66,7 @@ export interface GuestMapAttributes {
 
 function index(lo: number, hi: number, level: number, bits32: boolean): number {
   if (bits32) return level === 2 ? lo >>> 22 : (lo >>> 12) & 0x3ff;
-  switch (level) {
-    case 1:
-      return (lo >>> 12) & 0x1ff;
-    case 2:
-      return (lo >>> 21) & 0x1ff;
-    case 3:
-      return ((lo >>> 30) | (hi << 2)) & 0x1ff;
-    case 4:
-      return (hi >>> 7) & 0x1ff;
-    default:
-      return (hi >>> 16) & 0x1ff;
-  }
+  return tableIndex(hi, lo, level);
 }
 
 function levelOf(size: number, large: readonly number[]): number {
