@@ -58,7 +58,14 @@ export {
   makeFieldEncoding,
 } from "./field-encoding.js";
 export { highestFieldIndex, supportedFieldMap } from "./field-support.js";
-export { GUEST_FIELD_RULES, type GuestFieldRule } from "./guest-fields.js";
+export {
+  ControlWord,
+  conditionHolds,
+  controlWords,
+  GUEST_FIELD_RULES,
+  type GuestFieldCondition,
+  type GuestFieldRule,
+} from "./guest-fields.js";
 export { VmInstructionError } from "./instruction-error.js";
 export {
   eptpSwitch,

@@ -33,7 +33,7 @@ import { type MsrAccess, VmcsGuestView } from "./state-access.js";
 import type { EntryCheckResult } from "./vm-entry-checks.js";
 import { loadHostState, recordExit, saveGuestState, VmxAbort } from "./vm-exit.js";
 import type { VmExitRecord } from "./vm-exit-record.js";
-import { LaunchState, Vmcs } from "./vmcs.js";
+import { LaunchState, VMCS_SLOT_COUNT, Vmcs, vmcsSlot } from "./vmcs.js";
 import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
 import {
   controlsChanged,
@@ -166,6 +166,11 @@ export class NestedVmx {
   private readonly lastMerged = new Vmcs();
   private merged = false;
   private shadowActive = false;
+  /** What the shadow VMCS holds (indexed like Vmcs.data), valid after a full push. */
+  private readonly mirror = new Uint32Array(VMCS_SLOT_COUNT * 2);
+  private mirrorValid = false;
+  /** `hw.shadowWrites` when the shadow VMCS and VMCS12 last agreed. */
+  private pulledWrites = 0;
   private readonly l1proc: ForwardingProcessor;
   private readonly l2view: VmxState;
   private readonly eptScratch = new Uint32Array(2);
@@ -273,12 +278,12 @@ export class NestedVmx {
     if (r === VmxStatus.Succeed && this.shadowActive) {
       const full = encLo & ~1;
       if (SHADOW_READ_SET.has(full)) {
-        this.host.hostMem.write64(
-          this.host.pages.shadowVmcs + vmcs12FieldOffset(full),
-          this.vmcs12.get32(full),
-          this.vmcs12.getHi(full),
-          1,
-        );
+        const lo = this.vmcs12.get32(full);
+        const hi = this.vmcs12.getHi(full);
+        this.host.hostMem.write64(this.host.pages.shadowVmcs + vmcs12FieldOffset(full), lo, hi, 1);
+        const slot = vmcsSlot(full) * 2;
+        this.mirror[slot] = lo;
+        this.mirror[slot + 1] = hi;
       }
     }
     return r;
@@ -571,6 +576,7 @@ export class NestedVmx {
       v.setNumber(F.VMREAD_BITMAP, this.host.pages.vmreadBitmap);
       v.setNumber(F.VMWRITE_BITMAP, this.host.pages.vmwriteBitmap);
       this.shadowActive = true;
+      this.mirrorValid = false;
       this.pushShadow();
     } else {
       v.set(F.SECONDARY_VM_EXEC_CONTROL, p2 & ~Proc2Ctl.VmcsShadowing);
@@ -579,16 +585,25 @@ export class NestedVmx {
     }
   }
 
+  /** Copies L1's exit-less VMWRITEs into VMCS12 — only if the hardware served any since the last pull. */
   private pullShadow(): void {
-    if (this.shadowActive && this.l1.hasCurrent) {
-      syncFromShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12);
-    }
+    if (!this.shadowActive || !this.l1.hasCurrent || !this.mirrorValid) return;
+    if (this.hw.shadowWrites === this.pulledWrites) return;
+    syncFromShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12, this.mirror);
+    this.pulledWrites = this.hw.shadowWrites;
   }
 
+  /** Copies VMCS12's shadowed fields into the shadow VMCS — only those that changed since the last push. */
   private pushShadow(): void {
-    if (this.shadowActive && this.l1.hasCurrent) {
+    if (!this.shadowActive || !this.l1.hasCurrent) return;
+    if (this.mirrorValid) {
+      syncToShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12, this.mirror);
+    } else {
       syncToShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12);
+      this.mirror.set(this.vmcs12.data);
+      this.mirrorValid = true;
     }
+    this.pulledWrites = this.hw.shadowWrites;
   }
 
   private count(reason: number): void {

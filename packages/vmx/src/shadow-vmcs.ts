@@ -106,22 +106,52 @@ const WRITE_HAS_HI = Uint8Array.from(SHADOW_WRITE_FIELDS, (e) =>
   fieldWidth(e) === FieldWidth.Bits64 || fieldWidth(e) === FieldWidth.Natural ? 1 : 0,
 );
 
-/** Copies the shadowed fields of the cached VMCS12 into the shadow VMCS (before L1 runs). */
-export function syncToShadow(mem: PhysicalMemory, shadowVmcs: number, vmcs12: Vmcs): void {
+/**
+ * Copies the shadowed fields of the cached VMCS12 into the shadow VMCS (before L1 runs). With a
+ * `mirror` (what the shadow VMCS holds, indexed like `Vmcs.data`), only the fields that differ
+ * from it are written, and the mirror is updated.
+ */
+export function syncToShadow(
+  mem: PhysicalMemory,
+  shadowVmcs: number,
+  vmcs12: Vmcs,
+  mirror?: Uint32Array,
+): void {
   const d = vmcs12.data;
   for (let i = 0; i < READ_SLOTS.length; i++) {
     const s = READ_SLOTS[i]! * 2;
-    mem.write64(shadowVmcs + READ_OFFSETS[i]!, d[s]!, d[s + 1]!, AccessKind.Write);
+    const lo = d[s]!;
+    const hi = d[s + 1]!;
+    if (mirror !== undefined) {
+      if (mirror[s] === lo && mirror[s + 1] === hi) continue;
+      mirror[s] = lo;
+      mirror[s + 1] = hi;
+    }
+    mem.write64(shadowVmcs + READ_OFFSETS[i]!, lo, hi, AccessKind.Write);
   }
 }
 
-/** Copies the fields L1 may have written without an exit back into the cached VMCS12. */
-export function syncFromShadow(mem: PhysicalMemory, shadowVmcs: number, vmcs12: Vmcs): void {
+/**
+ * Copies the fields L1 may have written without an exit back into the cached VMCS12 (and into
+ * `mirror`, when given: the shadow VMCS now holds exactly those values).
+ */
+export function syncFromShadow(
+  mem: PhysicalMemory,
+  shadowVmcs: number,
+  vmcs12: Vmcs,
+  mirror?: Uint32Array,
+): void {
   const d = vmcs12.data;
   for (let i = 0; i < WRITE_SLOTS.length; i++) {
     mem.read64(shadowVmcs + WRITE_OFFSETS[i]!, AccessKind.Read, tmp, 0);
     const s = WRITE_SLOTS[i]! * 2;
-    d[s] = tmp[0]! & WRITE_LO_MASK[i]!;
-    d[s + 1] = WRITE_HAS_HI[i] === 1 ? tmp[1]! : 0;
+    const lo = (tmp[0]! & WRITE_LO_MASK[i]!) >>> 0;
+    const hi = WRITE_HAS_HI[i] === 1 ? tmp[1]! : 0;
+    d[s] = lo;
+    d[s + 1] = hi;
+    if (mirror !== undefined) {
+      mirror[s] = tmp[0]!;
+      mirror[s + 1] = tmp[1]!;
+    }
   }
 }

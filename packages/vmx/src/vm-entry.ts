@@ -1,7 +1,7 @@
 import type { PhysicalMemory } from "@turtles/memory";
 import { EntryCtl } from "./controls.js";
 import { EXIT_REASON_ENTRY_FAILURE, ExitReason } from "./exit-reason.js";
-import { GUEST_FIELD_RULES } from "./guest-fields.js";
+import { conditionHolds, controlWords, GUEST_FIELD_RULES } from "./guest-fields.js";
 import { loadMsrArea } from "./msr-area.js";
 import type { GuestStateAccess, MsrAccess } from "./state-access.js";
 import { checkVmEntry, type EntryCheckContext, type EntryCheckResult } from "./vm-entry-checks.js";
@@ -24,8 +24,10 @@ const tmp = new Uint32Array(2);
 
 /** Loads the guest-state area of `vmcs` into `dst` (SDM 27.3.2), field by field as the entry controls say. */
 export function loadGuestState(vmcs: Vmcs, dst: GuestStateAccess): void {
+  const w = controlWords(vmcs);
+  const d = vmcs.data;
   for (const rule of GUEST_FIELD_RULES) {
-    if (rule.load(vmcs)) dst.writeState(rule.encoding, vmcs.get32(rule.encoding), vmcs.getHi(rule.encoding));
+    if (conditionHolds(rule.load, w)) dst.writeState(rule.encoding, d[rule.slot * 2]!, d[rule.slot * 2 + 1]!);
   }
   if ((vmcs.get32(F.VM_ENTRY_CONTROLS) & EntryCtl.LoadEfer) === 0) {
     // EFER.LMA <- "IA-32e mode guest"; EFER.LME too when CR0.PG = 1 (SDM 27.3.2.1).

@@ -1,6 +1,6 @@
 import type { PhysicalMemory } from "@turtles/memory";
 import { EntryCtl, ExitCtl } from "./controls.js";
-import { GUEST_FIELD_RULES } from "./guest-fields.js";
+import { conditionHolds, controlWords, GUEST_FIELD_RULES } from "./guest-fields.js";
 import { loadMsrArea, storeMsrArea } from "./msr-area.js";
 import type { GuestStateAccess, MsrAccess } from "./state-access.js";
 import type { VmExitRecord } from "./vm-exit-record.js";
@@ -49,8 +49,9 @@ const tmp = new Uint32Array(2);
  * field as the VM-exit controls say, and stores EFER.LMA into the "IA-32e mode guest" control.
  */
 export function saveGuestState(vmcs: Vmcs, src: GuestStateAccess): void {
+  const w = controlWords(vmcs);
   for (const rule of GUEST_FIELD_RULES) {
-    if (!rule.save(vmcs)) continue;
+    if (!conditionHolds(rule.save, w)) continue;
     src.readState(rule.encoding, tmp);
     vmcs.set(rule.encoding, tmp[0]!, tmp[1]!);
   }
