@@ -32,7 +32,8 @@ export interface ShadowStats {
 /**
  * The machinery shared by the shadow EPT and the shadow page tables: a real 64-bit-entry radix
  * tree in pool pages, installed one leaf at a time, with reverse maps from the guest entries each
- * leaf was derived from, and a cap on table pages enforced by evicting the oldest tables.
+ * leaf was derived from, and a cap on table pages enforced by evicting the table least recently
+ * filled through (with everything below it).
  * Internal: entries we write are never zero, so "non-zero" means present.
  */
 export class ShadowTables {
@@ -46,6 +47,9 @@ export class ShadowTables {
   private readonly pageRefs = new Map<number, number>();
   private readonly groups = new Map<string, Set<number>>();
   private readonly leafGroup = new Map<number, string>();
+  /** Tables on the path of the install in progress: never evicted by it. */
+  private readonly pinned = new Float64Array(5);
+  private pinnedCount = 0;
 
   constructor(
     private readonly pool: HostPagePool,
@@ -97,8 +101,28 @@ export class ShadowTables {
     depCount: number,
     group: string | null,
   ): boolean {
-    if (!this.makeRoom(this.levels - leafLevel)) return false;
+    // Dry run: which tables of the path exist (they become most recently used and may not be
+    // evicted), and how many must be allocated.
     let table = this.root;
+    let needed = 0;
+    this.pinnedCount = 0;
+    for (let level = this.levels; level > leafLevel; level--) {
+      const ea = table + tableIndex(hi, lo, level) * 8;
+      const elo = this.pool.lo(ea);
+      if ((elo === 0 && this.pool.hi(ea) === 0) || (elo & 0x80) !== 0) {
+        needed = level - leafLevel;
+        break;
+      }
+      table = childOf(elo, this.pool.hi(ea));
+      const info = this.tables.get(table);
+      if (info !== undefined) {
+        this.tables.delete(table);
+        this.tables.set(table, info);
+      }
+      this.pinned[this.pinnedCount++] = table;
+    }
+    if (!this.makeRoom(needed)) return false;
+    table = this.root;
     for (let level = this.levels; level > leafLevel; level--) {
       const ea = table + tableIndex(hi, lo, level) * 8;
       const elo = this.pool.lo(ea);
@@ -254,12 +278,12 @@ export class ShadowTables {
     }
   }
 
-  /** Evicts the oldest tables until `pages` more fit under the cap and in the pool. */
+  /** Evicts the least recently filled tables until `pages` more fit under the cap and in the pool. */
   private makeRoom(pages: number): boolean {
     while (this.tables.size + pages > this.maxTablePages || this.pool.available < pages) {
       let victim = -1;
       for (const [hpa, info] of this.tables) {
-        if (info.parent >= 0) {
+        if (info.parent >= 0 && !this.isPinned(hpa)) {
           victim = hpa;
           break;
         }
@@ -269,6 +293,11 @@ export class ShadowTables {
       this.evictions++;
     }
     return true;
+  }
+
+  private isPinned(hpa: number): boolean {
+    for (let i = 0; i < this.pinnedCount; i++) if (this.pinned[i] === hpa) return true;
+    return false;
   }
 }
 

@@ -166,4 +166,27 @@ describe("shadow EPT02", () => {
     expect(out.address).toBe(L1_TABLES_HPA + 0x10_1008);
     expect(s.shadow.stats().tablePages).toBe(5);
   });
+
+  it("evicts the tables least recently filled through, keeping the hot ones", () => {
+    const s = nestedSetup({ maxTablePages: 8 });
+    const out = new WalkResult();
+    const a = 0;
+    const b = 512 * GiB; // another PML4 slot
+    const c = 1024 * GiB;
+    for (const base of [a, b, c]) {
+      s.ept12.map(base, 0x1000_0000, 4096, RWX);
+      s.ept12.map(base + 0x1000, 0x1000_1000, 4096, RWX);
+    }
+    s.ept01.map(0x1000_0000, 0x7000_0000, 2 * MiB, RWX);
+    s.shadow.translate(s.l1Memory, s.host, a, EptAccess.Read, 0, out);
+    s.shadow.translate(s.l1Memory, s.host, b, EptAccess.Read, 0, out);
+    s.shadow.translate(s.l1Memory, s.host, a + 0x1000, EptAccess.Read, 0, out); // A is hot again
+    s.shadow.translate(s.l1Memory, s.host, c, EptAccess.Read, 0, out); // needs room: B goes
+    expect(s.shadow.stats().evictions).toBe(1);
+    const fills = s.shadow.stats().fills;
+    expect(s.shadow.translate(s.l1Memory, s.host, a, EptAccess.Read, 0, out)).toBe(ShadowResult.Ok);
+    expect(s.shadow.stats().fills).toBe(fills);
+    expect(s.shadow.translate(s.l1Memory, s.host, b, EptAccess.Read, 0, out)).toBe(ShadowResult.Ok);
+    expect(s.shadow.stats().fills).toBe(fills + 1);
+  });
 });
