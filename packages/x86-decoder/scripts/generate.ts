@@ -553,6 +553,7 @@ export function generate(text: string): Map<string, string> {
   const entryFlow = new Uint8Array(count);
   const entryRflags = new Uint32Array(count);
   const entryAccess = new Uint16Array(count);
+  const entryImm = new Uint8Array(count);
   const opcodeNames = ["INVALID"];
   for (const d of unique) {
     let name = enumName(d);
@@ -569,7 +570,19 @@ export function generate(text: string): Map<string, string> {
     d.ops.forEach((o, i) => {
       entryOps[d.id * 5 + i] = OK[o];
     });
-    entryFlags[d.id] = d.flags;
+    let imm = 0;
+    let eager = false;
+    for (const o of d.ops) {
+      if (["Ib", "Ibs", "Ib2", "Ibx", "Ibrx", "Jb"].includes(o)) imm += 1;
+      else if (o === "Iw") imm += 2;
+      else if (o === "Iz" || o === "Jz") imm |= 16;
+      else if (o === "Ap") imm = (imm + 2) | 16;
+      else if (o === "Iv") imm |= 32;
+      else if (o === "Ob" || o === "Ov") imm |= 64;
+      if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy"].includes(o)) eager = true;
+    }
+    entryImm[d.id] = imm;
+    entryFlags[d.id] = d.flags | (eager ? EntryFlag.Eager : 0);
     entryCpuid[d.id] = cpuids.indexOf(d.cpuid);
     entryFlow[d.id] = FLOW_KINDS.indexOf(d.flow as (typeof FLOW_KINDS)[number]);
     entryRflags[d.id] = d.fr | (d.fw << 9) | (d.fu << 18);
@@ -637,6 +650,10 @@ ${numberList(entryRflags, 24)}
 /** Operand access, 3 bits per operand. */
 export const ENTRY_ACCESS: Uint16Array = Uint16Array.of(
 ${numberList(entryAccess, 32)}
+);
+/** Immediate bytes per opcode: low 4 bits fixed, +16 imm16/32 by operand size, +32 imm16/32/64, +64 moffs. */
+export const ENTRY_IMM: Uint8Array = Uint8Array.of(
+${numberList(entryImm, 40)}
 );
 /** Root of each opcode map in NODES (256 slots each). */
 export const MAP_ROOTS: Int32Array = Int32Array.of(${roots.join(",")});

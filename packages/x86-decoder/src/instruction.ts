@@ -7,7 +7,10 @@ import {
   ENTRY_MNEMONIC,
   ENTRY_RFLAGS,
 } from "./generated/tables.js";
+import { OperandReader } from "./operand-reader.js";
 import { EntryFlag } from "./table-format.js";
+
+const EMPTY = new Uint8Array(0);
 
 /** What an operand is. */
 export const OperandType = {
@@ -144,46 +147,46 @@ export class Instruction {
   ipLo = 0;
   /** Address of the instruction, high 32 bits. */
   ipHi = 0;
-  /** Number of operands. */
-  opCount = 0;
-  /** {@link OperandType} per operand. */
-  readonly opType: Uint8Array = new Uint8Array(5);
-  /** Register id per register operand (see {@link REGISTER_NAMES}). */
-  readonly opReg: Uint16Array = new Uint16Array(5);
-  /** Memory base register id (0 = none). */
-  memBase = 0;
-  /** Memory index register id (0 = none). */
-  memIndex = 0;
-  /** Index scale: 1, 2, 4 or 8. */
-  memScale = 1;
-  /** Displacement (signed, sign-extended to the address size), low 32 bits as a signed number. */
-  memDisp = 0;
-  /** High 32 bits of a 64-bit displacement (only moffs64 and sign extension). */
-  memDispHi = 0;
-  /** Displacement size in bytes (0, 1, 2, 4, 8). */
-  memDispSize = 0;
-  /** Size in bytes of the memory operand (0 = unsized). */
-  memSize = 0;
-  /** Effective segment register id of the memory operand. */
-  memSegment = 0;
-  /** True when the memory operand is RIP/EIP-relative. */
-  memRipRelative = false;
-  /** Immediate, low 32 bits (sign-extended to {@link Instruction.immSize}). */
-  immLo = 0;
-  /** Immediate, high 32 bits. */
-  immHi = 0;
-  /** Immediate size in bytes as shown (1, 2, 4, 8). */
-  immSize = 0;
-  /** Second immediate (ENTER's nesting level, EXTRQ's index). */
-  imm2 = 0;
-  /** Branch target, low 32 bits. */
-  targetLo = 0;
-  /** Branch target, high 32 bits. */
-  targetHi = 0;
-  /** Far pointer selector. */
-  farSelector = 0;
-  /** Far pointer offset. */
-  farOffset = 0;
+  /** @internal Backing field of {@link Instruction.opCount}. */
+  _opCount: number = 0;
+  /** @internal Backing field of {@link Instruction.opType}. */
+  readonly _opType: Uint8Array = new Uint8Array(5);
+  /** @internal Backing field of {@link Instruction.opReg}. */
+  readonly _opReg: Uint16Array = new Uint16Array(5);
+  /** @internal Backing field of {@link Instruction.memBase}. */
+  _memBase: number = 0;
+  /** @internal Backing field of {@link Instruction.memIndex}. */
+  _memIndex: number = 0;
+  /** @internal Backing field of {@link Instruction.memScale}. */
+  _memScale: number = 1;
+  /** @internal Backing field of {@link Instruction.memDisp}. */
+  _memDisp: number = 0;
+  /** @internal Backing field of {@link Instruction.memDispHi}. */
+  _memDispHi: number = 0;
+  /** @internal Backing field of {@link Instruction.memDispSize}. */
+  _memDispSize: number = 0;
+  /** @internal Backing field of {@link Instruction.memSize}. */
+  _memSize: number = 0;
+  /** @internal Backing field of {@link Instruction.memSegment}. */
+  _memSegment: number = 0;
+  /** @internal Backing field of {@link Instruction.memRipRelative}. */
+  _memRipRelative: boolean = false;
+  /** @internal Backing field of {@link Instruction.immLo}. */
+  _immLo: number = 0;
+  /** @internal Backing field of {@link Instruction.immHi}. */
+  _immHi: number = 0;
+  /** @internal Backing field of {@link Instruction.immSize}. */
+  _immSize: number = 0;
+  /** @internal Backing field of {@link Instruction.imm2}. */
+  _imm2: number = 0;
+  /** @internal Backing field of {@link Instruction.targetLo}. */
+  _targetLo: number = 0;
+  /** @internal Backing field of {@link Instruction.targetHi}. */
+  _targetHi: number = 0;
+  /** @internal Backing field of {@link Instruction.farSelector}. */
+  _farSelector: number = 0;
+  /** @internal Backing field of {@link Instruction.farOffset}. */
+  _farOffset: number = 0;
   /** EVEX opmask register number (0 = none); meaningful only with {@link Prefix.Evex}. */
   opmask = 0;
   /** EVEX zeroing-masking; meaningful only with {@link Prefix.Evex}. */
@@ -191,8 +194,136 @@ export class Instruction {
   /** EVEX broadcast; meaningful only with {@link Prefix.Evex}. */
   broadcast = false;
 
+  /** @internal The ModRM byte (-1: none). */
+  _modrm = -1;
+
   /** True when the instruction has a ModRM byte that encodes memory (mod != 11). */
-  modrmIsMemory = false;
+  get modrmIsMemory(): boolean {
+    return this._modrm >= 0 && this._modrm < 0xc0;
+  }
+
+  /** @internal Operands not decoded yet (they are decoded on first access). */
+  _lazy = false;
+  /** @internal The bytes the instruction was decoded from (for the operands). */
+  _data: Uint8Array = EMPTY;
+  /** @internal Offset of the instruction in {@link Instruction._data}. */
+  _start = 0;
+  /** @internal Offset just after the opcode byte (of the ModRM byte when there is one). */
+  _opStart = 0;
+  /**
+   * @internal Saved decoder state: REX/VEX R (bits 0-1), X (2-3), B (4), W (5), REX present (6),
+   * prefix kind 0 legacy/1 VEX/2 EVEX/3 XOP (7-8), vector length (9-10), vvvv (11-15).
+   */
+  _rexBits = 0;
+  private reader: OperandReader | undefined;
+
+  /** Decodes the operands now (normally done on first access to an operand field). */
+  materialize(): void {
+    this._lazy = false;
+    if (this.reader === undefined) this.reader = new OperandReader();
+    this.reader.materialize(this);
+  }
+
+  /** {@link OperandType} per operand. */
+  get opType(): Uint8Array {
+    if (this._lazy) this.materialize();
+    return this._opType;
+  }
+  /** Register id per register operand (see {@link REGISTER_NAMES}). */
+  get opReg(): Uint16Array {
+    if (this._lazy) this.materialize();
+    return this._opReg;
+  }
+  /** Number of operands. */
+  get opCount(): number {
+    if (this._lazy) this.materialize();
+    return this._opCount;
+  }
+  /** Memory base register id (0 = none). */
+  get memBase(): number {
+    if (this._lazy) this.materialize();
+    return this._memBase;
+  }
+  /** Memory index register id (0 = none). */
+  get memIndex(): number {
+    if (this._lazy) this.materialize();
+    return this._memIndex;
+  }
+  /** Index scale: 1, 2, 4 or 8. */
+  get memScale(): number {
+    if (this._lazy) this.materialize();
+    return this._memScale;
+  }
+  /** Displacement (signed, sign-extended to the address size), low 32 bits as a signed number. */
+  get memDisp(): number {
+    if (this._lazy) this.materialize();
+    return this._memDisp;
+  }
+  /** High 32 bits of a 64-bit displacement (only moffs64 and sign extension). */
+  get memDispHi(): number {
+    if (this._lazy) this.materialize();
+    return this._memDispHi;
+  }
+  /** Displacement size in bytes (0, 1, 2, 4, 8). */
+  get memDispSize(): number {
+    if (this._lazy) this.materialize();
+    return this._memDispSize;
+  }
+  /** Size in bytes of the memory operand (0 = unsized). */
+  get memSize(): number {
+    if (this._lazy) this.materialize();
+    return this._memSize;
+  }
+  /** Effective segment register id of the memory operand. */
+  get memSegment(): number {
+    if (this._lazy) this.materialize();
+    return this._memSegment;
+  }
+  /** True when the memory operand is RIP/EIP-relative. */
+  get memRipRelative(): boolean {
+    if (this._lazy) this.materialize();
+    return this._memRipRelative;
+  }
+  /** Immediate, low 32 bits (sign-extended to {@link Instruction.immSize}). */
+  get immLo(): number {
+    if (this._lazy) this.materialize();
+    return this._immLo;
+  }
+  /** Immediate, high 32 bits. */
+  get immHi(): number {
+    if (this._lazy) this.materialize();
+    return this._immHi;
+  }
+  /** Immediate size in bytes as shown (1, 2, 4, 8). */
+  get immSize(): number {
+    if (this._lazy) this.materialize();
+    return this._immSize;
+  }
+  /** Second immediate (ENTER's nesting level, EXTRQ's index). */
+  get imm2(): number {
+    if (this._lazy) this.materialize();
+    return this._imm2;
+  }
+  /** Branch target, low 32 bits. */
+  get targetLo(): number {
+    if (this._lazy) this.materialize();
+    return this._targetLo;
+  }
+  /** Branch target, high 32 bits. */
+  get targetHi(): number {
+    if (this._lazy) this.materialize();
+    return this._targetHi;
+  }
+  /** Far pointer selector. */
+  get farSelector(): number {
+    if (this._lazy) this.materialize();
+    return this._farSelector;
+  }
+  /** Far pointer offset. */
+  get farOffset(): number {
+    if (this._lazy) this.materialize();
+    return this._farOffset;
+  }
 
   /** True when the bytes do not encode a valid instruction. */
   get invalid(): boolean {

@@ -109,4 +109,6 @@ export const EntryFlag = {
   UsesVvvv: 1 << 19,
   /** The last immediate selects a comparison predicate shown in the mnemonic. */
   CmpPredicate: 1 << 20,
+  /** Operands are decoded at once (they decide validity), not on first use. */
+  Eager: 1 << 21,
 } as const;
