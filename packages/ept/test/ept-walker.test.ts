@@ -54,6 +54,15 @@ describe("EPT translation", () => {
     expect(walker.walk(space, 2 ** 50 + 0x3008, EptAccess.Read, out)).toBe(true);
     expect(out.address).toBe(0x9008);
     expect(out.references).toBe(5);
+    expect(walker.walk(space, 2 ** 49, EptAccess.Read, out)).toBe(false);
+    expect(out.level).toBe(5);
+    expect(out.qualification).toBe(Q.Read);
+    // A PML5E with bit 7 set is misconfigured.
+    const pml5e = ept.entryAddress(2 ** 50, 5);
+    space.write32(pml5e, space.read32(pml5e, 0) | 0x80, 0);
+    expect(walker.walk(space, 2 ** 50 + 0x3000, EptAccess.Read, out)).toBe(false);
+    expect(out.fault).toBe(FaultKind.EptMisconfig);
+    expect(out.level).toBe(5);
   });
 
   it("rejects invalid EPTPs (SDM 27.2.1.1)", () => {

@@ -261,6 +261,20 @@ describe("access rights (SDM 4.6)", () => {
 });
 
 describe("5-level paging", () => {
+  it("reports a not-present PML5E at level 5", () => {
+    const { space, tables, walker, out } = setup(PagingMode.Level5);
+    tables.map(0x1000, 0x5000, 4096);
+    expect(walker.walk(space, 2 ** 48, GuestAccess.User, out)).toBe(false);
+    expect(out.level).toBe(5);
+    expect(out.errorCode).toBe(PageFaultError.User);
+    expect(out.references).toBe(1);
+    const pml5e = tables.entryAddress(0x1000, 5);
+    space.write32(pml5e, space.read32(pml5e, 0) | 0x80, 0);
+    expect(walker.walk(space, 0x1000, 0, out)).toBe(false);
+    expect(out.errorCode).toBe(PageFaultError.Present | PageFaultError.Reserved);
+    expect(out.level).toBe(5);
+  });
+
   it("uses bits 56:48 and accepts the upper half as negative numbers", () => {
     const { space, tables, walker, out } = setup(PagingMode.Level5);
     const gva = -(2 ** 56) + 0x1234_5000;
@@ -313,6 +327,17 @@ describe("32-bit paging", () => {
     space.write32(pde, space.read32(pde, 0) | (1 << 21), 0);
     walker.maxPhysAddr = 52;
     expect(walker.walk(space, 0x8040_0000, 0, out)).toBe(false);
+  });
+
+  it("reports not-present PDEs at level 2 and PTEs at level 1", () => {
+    const { space, tables, walker, out } = setup(PagingMode.Bits32);
+    tables.map(0x0040_3000, 0x0012_3000, 4096);
+    expect(walker.walk(space, 0x0080_0000, GuestAccess.Write, out)).toBe(false);
+    expect(out.level).toBe(2);
+    expect(out.errorCode).toBe(PageFaultError.Write);
+    expect(walker.walk(space, 0x0040_4000, 0, out)).toBe(false);
+    expect(out.level).toBe(1);
+    expect(out.faultAddress).toBe(0x0040_4000);
   });
 
   it("has no execute-disable: I/D only with SMEP", () => {
