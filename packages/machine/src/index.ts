@@ -9,6 +9,54 @@
  * @packageDocumentation
  */
 
+export { type ElfImage, ElfMachine, type ElfSegment, isElf, loadElfKernel, parseElf } from "./boot/elf.js";
+export {
+  BOOT_ADDRESSES,
+  BOOT_SELECTORS,
+  type BootEntryState,
+  BootMode,
+  type BootRegisters,
+  longModeEntry,
+  protectedModeEntry,
+  realModeEntry,
+  type SegmentSetup,
+  type TableRegister,
+  writeBootGdt,
+  writeIdentityMap,
+} from "./boot/entry.js";
+export { BootLoadError } from "./boot/image.js";
+export {
+  LOW_MEMORY,
+  type MemoryRange,
+  MemoryType,
+  PcMemoryLayout,
+  type PcMemoryLayoutOptions,
+} from "./boot/layout.js";
+export {
+  BootParams,
+  type BzImageInfo,
+  LINUX_BOOT,
+  type LinuxBootOptions,
+  loadLinux,
+  parseBzImage,
+  SetupHeader,
+} from "./boot/linux.js";
+export {
+  type BootModule,
+  findMultibootHeader,
+  loadMultiboot,
+  MULTIBOOT,
+  type MultibootHeader,
+  type MultibootOptions,
+  splitModuleList,
+} from "./boot/multiboot.js";
+export {
+  findMultiboot2Header,
+  loadMultiboot2,
+  MULTIBOOT2,
+  type Multiboot2Options,
+} from "./boot/multiboot2.js";
+export { loadRaw, type RawImageOptions } from "./boot/raw.js";
 export {
   ACPI_PM_TIMER_HZ,
   AcpiPmTimer,
