@@ -479,4 +479,38 @@ describe("reflection and the way back", () => {
     expect(engine.vmcs12.get32(F.VM_EXIT_REASON)).toBe(ExitReason.ExternalInterrupt);
     expect(engine.vmcs12.get32(F.VM_EXIT_INTR_INFO)).toBe(0x8000_0031);
   });
+
+  it("the shadow VMCS stays exact across reflections, exit-less writes and VMCS12 switches", () => {
+    const env = setup();
+    launch(env);
+    const { engine, hw, hwcpu, l1cpu, space } = env;
+    const read = (f: number) => {
+      expect(vmreadInstruction(hw, hwcpu, f, 0)).toBe(S.Succeed);
+      return hwcpu.written![0];
+    };
+    for (let i = 0; i < 5; i++) {
+      engine.vmcs02.set(F.GUEST_RIP, 0x9000 + i);
+      engine.routeL2Exit(
+        l2exit(i % 2 === 0 ? ExitReason.Cpuid : ExitReason.Hlt, (e) => {
+          e.instructionLength = i + 1;
+        }),
+      );
+      expect(read(F.VM_EXIT_REASON)).toBe(i % 2 === 0 ? ExitReason.Cpuid : ExitReason.Hlt);
+      expect(read(F.VM_EXIT_INSTRUCTION_LEN)).toBe(i + 1);
+      expect(read(F.GUEST_RIP)).toBe(0x9000 + i);
+      if (i % 2 === 1) vmwriteInstruction(hw, hwcpu, F.GUEST_RSP, 0, false, 0x7000 + i, 0);
+      expect(engine.vmlaunch(l1cpu, false)).toBe(S.EnterGuest);
+      if (i % 2 === 1) expect(engine.vmcs02.get32(F.GUEST_RSP)).toBe(0x7000 + i);
+    }
+    // a second VMCS12 made current: the shadow shows its fields, not the first one's
+    engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+    space.write32(0x2_1000, caps.revisionId, 1);
+    l1cpu.pointer(0x2_1000);
+    expect(engine.vmptrld(l1cpu)).toBe(S.Succeed);
+    expect(read(F.VM_EXIT_REASON)).toBe(0);
+    expect(read(F.GUEST_RIP)).toBe(0);
+    l1cpu.pointer(VMCS12);
+    expect(engine.vmptrld(l1cpu)).toBe(S.Succeed);
+    expect(read(F.VM_EXIT_REASON)).toBe(ExitReason.Cpuid);
+  });
 });
