@@ -1,6 +1,7 @@
 import type { PhysicalMemory } from "@turtles/memory";
 import { type EptAccess, type EptCapabilities, EptWalker } from "./ept-walker.js";
 import type { HostPagePool } from "./page-pool.js";
+import { PageRefCounts, sumShadowStats } from "./page-refs.js";
 import { type InveptType, ShadowEpt, type ShadowResult } from "./shadow-ept.js";
 import type { ShadowStats } from "./shadow-tables.js";
 import type { WalkResult } from "./walk-result.js";
@@ -30,12 +31,13 @@ export interface ShadowEptCacheOptions {
  */
 export class ShadowEptCache {
   private readonly contexts = new Map<number, ShadowEpt>();
-  private readonly pageRefs = new Map<number, number>();
+  private readonly pageRefs: PageRefCounts;
   private readonly maxContexts: number;
 
   /** @param options see {@link ShadowEptCacheOptions}. */
   constructor(private readonly options: ShadowEptCacheOptions) {
     this.maxContexts = options.maxContexts ?? 4;
+    this.pageRefs = new PageRefCounts(options.onTrackPage, options.onUntrackPage);
     if (this.maxContexts < 1) throw new RangeError("ShadowEptCache: maxContexts must be at least 1");
   }
 
@@ -64,8 +66,8 @@ export class ShadowEptCache {
       ept12,
       ept01: this.options.ept01,
       ...(this.options.maxTablePages === undefined ? {} : { maxTablePages: this.options.maxTablePages }),
-      onTrackPage: (page) => this.track(page),
-      onUntrackPage: (page) => this.untrack(page),
+      onTrackPage: (page) => this.pageRefs.track(page),
+      onUntrackPage: (page) => this.pageRefs.untrack(page),
     });
     this.contexts.set(key, shadow);
     return shadow;
@@ -110,7 +112,7 @@ export class ShadowEptCache {
 
   /** True when some EPT02 depends on EPT12 entries in the L1 page holding `l1pa`. */
   isTracked(l1pa: number): boolean {
-    return this.pageRefs.has(l1pa - (l1pa % 4096));
+    return this.pageRefs.has(l1pa);
   }
 
   /** EPT01 changed (L0's own edit): drops every EPT02. */
@@ -125,42 +127,6 @@ export class ShadowEptCache {
 
   /** The counters of every EPT02, summed. */
   stats(): ShadowStats {
-    const sum: ShadowStats = {
-      tablePages: 0,
-      bytes: 0,
-      leaves: 0,
-      trackedEntries: 0,
-      trackedPages: this.pageRefs.size,
-      fills: 0,
-      evictions: 0,
-      drops: 0,
-    };
-    for (const shadow of this.contexts.values()) {
-      const s = shadow.stats();
-      sum.tablePages += s.tablePages;
-      sum.bytes += s.bytes;
-      sum.leaves += s.leaves;
-      sum.trackedEntries += s.trackedEntries;
-      sum.fills += s.fills;
-      sum.evictions += s.evictions;
-      sum.drops += s.drops;
-    }
-    return sum;
-  }
-
-  private track(page: number): void {
-    const n = this.pageRefs.get(page) ?? 0;
-    this.pageRefs.set(page, n + 1);
-    if (n === 0) this.options.onTrackPage?.(page);
-  }
-
-  private untrack(page: number): void {
-    const n = (this.pageRefs.get(page) ?? 1) - 1;
-    if (n > 0) {
-      this.pageRefs.set(page, n);
-      return;
-    }
-    this.pageRefs.delete(page);
-    this.options.onUntrackPage?.(page);
+    return sumShadowStats(this.contexts.values(), this.pageRefs.size);
   }
 }

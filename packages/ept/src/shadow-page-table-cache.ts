@@ -1,6 +1,7 @@
 import type { EptWalker } from "./ept-walker.js";
 import { GuestPagingWalker } from "./guest-paging.js";
 import type { HostPagePool } from "./page-pool.js";
+import { PageRefCounts, sumShadowStats } from "./page-refs.js";
 import { ShadowPageTable } from "./shadow-page-table.js";
 import type { ShadowStats } from "./shadow-tables.js";
 
@@ -30,12 +31,13 @@ export interface ShadowPageTableCacheOptions {
  */
 export class ShadowPageTableCache {
   private readonly contexts = new Map<string, ShadowPageTable>();
-  private readonly pageRefs = new Map<number, number>();
+  private readonly pageRefs: PageRefCounts;
   private readonly maxContexts: number;
 
   /** @param options see {@link ShadowPageTableCacheOptions}. */
   constructor(private readonly options: ShadowPageTableCacheOptions) {
     this.maxContexts = options.maxContexts ?? 4;
+    this.pageRefs = new PageRefCounts(options.onTrackPage, options.onUntrackPage);
     if (this.maxContexts < 1) throw new RangeError("ShadowPageTableCache: maxContexts must be at least 1");
   }
 
@@ -62,8 +64,8 @@ export class ShadowPageTableCache {
         guest: own,
         physical: this.options.physical,
         ...(this.options.maxTablePages === undefined ? {} : { maxTablePages: this.options.maxTablePages }),
-        onTrackPage: (page) => this.track(page),
-        onUntrackPage: (page) => this.untrack(page),
+        onTrackPage: (page) => this.pageRefs.track(page),
+        onUntrackPage: (page) => this.pageRefs.untrack(page),
       });
     }
     this.contexts.set(key, shadow);
@@ -87,7 +89,7 @@ export class ShadowPageTableCache {
 
   /** True when some shadow depends on entries in the guest page holding `gpa`. */
   isTracked(gpa: number): boolean {
-    return this.pageRefs.has(gpa - (gpa % 4096));
+    return this.pageRefs.has(gpa);
   }
 
   /** Drops every shadow's contents (a change of CR0.WP, CR4 or EFER, or of the host map). */
@@ -102,43 +104,7 @@ export class ShadowPageTableCache {
 
   /** The counters of every shadow, summed (tracked pages counted once). */
   stats(): ShadowStats {
-    const sum: ShadowStats = {
-      tablePages: 0,
-      bytes: 0,
-      leaves: 0,
-      trackedEntries: 0,
-      trackedPages: this.pageRefs.size,
-      fills: 0,
-      evictions: 0,
-      drops: 0,
-    };
-    for (const shadow of this.contexts.values()) {
-      const s = shadow.stats();
-      sum.tablePages += s.tablePages;
-      sum.bytes += s.bytes;
-      sum.leaves += s.leaves;
-      sum.trackedEntries += s.trackedEntries;
-      sum.fills += s.fills;
-      sum.evictions += s.evictions;
-      sum.drops += s.drops;
-    }
-    return sum;
-  }
-
-  private track(page: number): void {
-    const n = this.pageRefs.get(page) ?? 0;
-    this.pageRefs.set(page, n + 1);
-    if (n === 0) this.options.onTrackPage?.(page);
-  }
-
-  private untrack(page: number): void {
-    const n = (this.pageRefs.get(page) ?? 1) - 1;
-    if (n > 0) {
-      this.pageRefs.set(page, n);
-      return;
-    }
-    this.pageRefs.delete(page);
-    this.options.onUntrackPage?.(page);
+    return sumShadowStats(this.contexts.values(), this.pageRefs.size);
   }
 }
 
