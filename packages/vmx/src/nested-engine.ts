@@ -67,10 +67,13 @@ export interface ShadowEpt {
   /** The host EPT pointer of the shadow EPT02 that compresses EPT12 (`eptp12`) with EPT01. */
   ept02Pointer(eptp12Lo: number, eptp12Hi: number, out: Uint32Array): void;
   /**
-   * Resolves an EPT violation/misconfiguration of L2 at `l2pa` (qualification `qualLo`).
-   * `usesEpt12` is false when L1 runs L2 without EPT (L2-physical = L1-physical).
+   * Resolves an EPT violation/misconfiguration of L2 (`exit.guestPhysical`, `exit.qualLo`) under
+   * the EPT02 built for `eptp12`. `usesEpt12` is false when L1 runs L2 without EPT
+   * (L2-physical = L1-physical: only EPT01 is involved). For an EPT12 fault the implementation
+   * rewrites `exit.qualLo` (and `exit.guestPhysical`, for misconfigurations) with what L1 must see:
+   * the access and EPT12's permissions, as a walk of EPT12 alone would report them.
    */
-  resolveL2Fault(l2pa: number, qualLo: number, usesEpt12: boolean): EptFaultOutcome;
+  resolveL2Fault(exit: VmExitRecord, eptp12Lo: number, eptp12Hi: number, usesEpt12: boolean): EptFaultOutcome;
   /** L1 executed INVEPT (type 1: one EPTP12; type 2: all): drop what depends on it. */
   invalidate(type: number, eptp12Lo: number, eptp12Hi: number): void;
 }
@@ -423,7 +426,13 @@ export class NestedVmx {
   /** Asks the shadow EPT about an EPT exit of L2; marks EPT12 faults for L1. True when L0 keeps it. */
   resolveEptFault(exit: VmExitRecord): boolean {
     const usesEpt12 = (effectiveProc2(this.vmcs12) & Proc2Ctl.Ept) !== 0;
-    const outcome = this.host.ept.resolveL2Fault(exit.guestPhysical, exit.qualLo, usesEpt12);
+    const v12 = this.vmcs12;
+    const outcome = this.host.ept.resolveL2Fault(
+      exit,
+      v12.get32(F.EPT_POINTER),
+      v12.getHi(F.EPT_POINTER),
+      usesEpt12,
+    );
     if (outcome === EptFaultOutcome.FilledByL0 || outcome === EptFaultOutcome.L0Emulation) return true;
     exit.inEpt12 = true;
     exit.reason =

@@ -263,7 +263,7 @@ export function mergeVmcs02Controls(
       EntryCtl.LoadDebugControls |
       EntryCtl.LoadPat |
       EntryCtl.LoadEfer |
-      (entry12 & EntryCtl.Ia32eModeGuest)) &
+      (entry12 & (EntryCtl.Ia32eModeGuest | EntryCtl.LoadPerfGlobalCtrl))) &
       ctx.caps.entryMay1,
   );
   vmcs02.set(F.VM_ENTRY_MSR_LOAD_COUNT, 0);

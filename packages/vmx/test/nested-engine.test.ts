@@ -54,8 +54,9 @@ class FakeEpt implements ShadowEpt {
     out[0] = lo === EPTP12 ? EPTP02 : 0x80_001e;
     out[1] = hi;
   }
-  resolveL2Fault(l2pa: number, _q: number, usesEpt12: boolean): EptFaultOutcome {
-    this.log.push(`fault ${l2pa.toString(16)} ${usesEpt12}`);
+  resolveL2Fault(exit: VmExitRecord, eptp12: number, _hi: number, usesEpt12: boolean): EptFaultOutcome {
+    this.log.push(`fault ${exit.guestPhysical.toString(16)} ${eptp12.toString(16)} ${usesEpt12}`);
+    if (this.outcome === EptFaultOutcome.Ept12Violation) exit.qualLo = 0x181 | 0x8; // read, EPT12 says readable
     return this.outcome;
   }
   invalidate(type: number, lo: number): void {
@@ -212,7 +213,7 @@ describe("routing L2 exits", () => {
     expect(engine.routeL2Exit(l2exit(ExitReason.EptViolation, (e) => (e.guestPhysical = 0x5000)))).toBe(
       L2ExitRoute.HandledInL0,
     );
-    expect(ept.log).toEqual(["fault 5000 true"]);
+    expect(ept.log).toEqual([`fault 5000 ${EPTP12.toString(16)} true`]);
     expect(engine.routeL2Exit(l2exit(ExitReason.Rdmsr, (e) => (e.ecx = 0x11)))).toBe(L2ExitRoute.HandledInL0);
     expect(engine.counters.handledInL0).toBe(6);
     expect(engine.counters.reflected).toBe(0);
@@ -239,6 +240,7 @@ describe("routing L2 exits", () => {
     launch(env);
     env.ept.outcome = EptFaultOutcome.Ept12Violation;
     expect(env.engine.routeL2Exit(l2exit(ExitReason.EptViolation))).toBe(L2ExitRoute.ReflectedToL1);
+    expect(env.engine.vmcs12.get32(F.EXIT_QUALIFICATION)).toBe(0x189); // as the EPT12 walk reports it
     env.engine.vmlaunch(env.l1cpu, false);
     env.ept.outcome = EptFaultOutcome.Ept12Misconfig;
     expect(env.engine.routeL2Exit(l2exit(ExitReason.EptViolation))).toBe(L2ExitRoute.ReflectedToL1);
