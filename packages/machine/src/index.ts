@@ -9,6 +9,34 @@
  * @packageDocumentation
  */
 
+export {
+  type AcpiOem,
+  type AcpiTable,
+  byteSum,
+  fixChecksum,
+  GasSpace,
+  SDT_HEADER_SIZE,
+  sdt,
+  TableBytes,
+} from "./acpi/table.js";
+export {
+  ACPI_DEFAULTS,
+  type AcpiHpet,
+  type AcpiMcfgAllocation,
+  type AcpiPlatform,
+  buildAcpiTables,
+  buildDsdt,
+  buildFacs,
+  buildFadt,
+  buildHpetTable,
+  buildMadt,
+  buildMcfg,
+  DSDT_AML,
+  FadtOffset,
+  MadtEntryType,
+  MpsIntiFlags,
+} from "./acpi/tables.js";
+export { type AcpiPlacement, type AcpiPlacementOptions, RSDP_SIZE, writeAcpiTables } from "./acpi/write.js";
 export { type ElfImage, ElfMachine, type ElfSegment, isElf, loadElfKernel, parseElf } from "./boot/elf.js";
 export {
   BOOT_ADDRESSES,
