@@ -101,6 +101,7 @@ export {
   L2ExitRoute,
   type NestedHost,
   NestedVmx,
+  type NestedVmxState,
   type ShadowEpt,
 } from "./nested-engine.js";
 export { CpuMode, type VmxProcessor } from "./processor.js";

@@ -1,4 +1,4 @@
-import type { PhysicalMemory } from "@turtles/memory";
+import { createRamSpace, type PhysicalMemory } from "@turtles/memory";
 import type { VmxCapabilities } from "./capabilities.js";
 import { ExitCtl, PinCtl, Proc2Ctl, ProcCtl } from "./controls.js";
 import { InterruptionType, interruptionType, interruptionVector } from "./exit-info.js";
@@ -30,6 +30,7 @@ import {
   syncToShadow,
 } from "./shadow-vmcs.js";
 import { type MsrAccess, VmcsGuestView } from "./state-access.js";
+import { loadGuestState } from "./vm-entry.js";
 import type { EntryCheckResult } from "./vm-entry-checks.js";
 import { loadHostState, recordExit, saveGuestState, VmxAbort } from "./vm-exit.js";
 import type { VmExitRecord } from "./vm-exit-record.js";
@@ -41,7 +42,7 @@ import {
   type MergeContext,
   mergeVmcs02Controls,
 } from "./vmcs02-merge.js";
-import { vmcs12FieldOffset } from "./vmcs12-layout.js";
+import { loadVmcs12, storeVmcs12, VMCS12_SIZE, vmcs12FieldOffset } from "./vmcs12-layout.js";
 import { VmxOperation, VmxState } from "./vmx-state.js";
 import { VmxStatus } from "./vmx-status.js";
 
@@ -493,13 +494,7 @@ export class NestedVmx {
     this.counters.reflected++;
     if (exit.reason < EXIT_REASON_LIMIT) this.counters.reflectedByReason[exit.reason]!++;
     recordExit(v12, exit);
-    const cr0Lo = v12.get32(F.GUEST_CR0);
-    const cr0Hi = v12.getHi(F.GUEST_CR0);
-    const cr4Lo = v12.get32(F.GUEST_CR4);
-    const cr4Hi = v12.getHi(F.GUEST_CR4);
-    saveGuestState(v12, this.view02);
-    this.composeCr(F.GUEST_CR0, F.CR0_GUEST_HOST_MASK, F.CR0_READ_SHADOW, cr0Lo, cr0Hi);
-    this.composeCr(F.GUEST_CR4, F.CR4_GUEST_HOST_MASK, F.CR4_READ_SHADOW, cr4Lo, cr4Hi);
+    this.syncL2State();
     this.l1.operation = VmxOperation.Root;
     this.hw.current = this.vmcs01;
     const n = v12.get32(F.VM_EXIT_MSR_STORE_COUNT);
@@ -513,6 +508,18 @@ export class NestedVmx {
     if (!this.loadL1Host()) return L2ExitRoute.L1Abort;
     this.pushShadow();
     return L2ExitRoute.ReflectedToL1;
+  }
+
+  /** Copies L2's state from VMCS02 into VMCS12 as a VM exit saves it (SDM 28.3), CR0/CR4 composed. */
+  private syncL2State(): void {
+    const v12 = this.vmcs12;
+    const cr0Lo = v12.get32(F.GUEST_CR0);
+    const cr0Hi = v12.getHi(F.GUEST_CR0);
+    const cr4Lo = v12.get32(F.GUEST_CR4);
+    const cr4Hi = v12.getHi(F.GUEST_CR4);
+    saveGuestState(v12, this.view02);
+    this.composeCr(F.GUEST_CR0, F.CR0_GUEST_HOST_MASK, F.CR0_READ_SHADOW, cr0Lo, cr0Hi);
+    this.composeCr(F.GUEST_CR4, F.CR4_GUEST_HOST_MASK, F.CR4_READ_SHADOW, cr4Lo, cr4Hi);
   }
 
   /**
@@ -623,6 +630,85 @@ export class NestedVmx {
   get l2Launched(): boolean {
     return this.l1.hasCurrent && this.vmcs12.launchState === LaunchState.Launched;
   }
+
+  // --- snapshots ------------------------------------------------------------------------------
+
+  /**
+   * The nested state of this vCPU (the role of KVM's KVM_GET_NESTED_STATE): L1's VMXON and
+   * current-VMCS pointers, whether L2 is running, and VMCS12 in the frozen VMCS12 layout — with
+   * L2's current state synced into it when L2 is running. VMCS01 is hardware state: the machine
+   * saves it with the processor.
+   */
+  saveNestedState(): NestedVmxState {
+    this.pullShadow();
+    const guestMode = this.hw.current === this.vmcs02;
+    if (guestMode) this.syncL2State();
+    const { space } = createRamSpace(VMCS12_SIZE);
+    if (this.l1.hasCurrent) storeVmcs12(space, 0, this.vmcs12);
+    const vmcs12 = new Uint8Array(VMCS12_SIZE);
+    space.readBytes(0, vmcs12, 0);
+    return {
+      version: 1,
+      vmxon: this.l1.operation === VmxOperation.Off ? -1 : this.l1.vmxonPointer,
+      current: this.l1.hasCurrent ? this.l1.currentPointer : -1,
+      guestMode,
+      vmcs12,
+    };
+  }
+
+  /**
+   * Restores a {@link NestedVmx.saveNestedState} snapshot into this engine, whose hardware VMCS01
+   * the machine has restored already. When L2 was running, VMCS02 is rebuilt (L1's state from
+   * VMCS01, L2's from VMCS12, controls merged) and made current; no event is re-injected.
+   * @throws Error on a snapshot of another version or size (an emulator bug, not guest input).
+   */
+  restoreNestedState(state: NestedVmxState): VmInstructionError {
+    if (state.version !== 1 || state.vmcs12.length !== VMCS12_SIZE)
+      throw new Error("NestedVmx: bad nested state");
+    const l1 = this.l1;
+    l1.operation =
+      state.vmxon < 0 ? VmxOperation.Off : state.guestMode ? VmxOperation.NonRoot : VmxOperation.Root;
+    l1.vmxonPointer = state.vmxon;
+    l1.currentPointer = state.current;
+    if (state.current >= 0) {
+      const { space } = createRamSpace(VMCS12_SIZE);
+      space.writeBytes(0, state.vmcs12, 0);
+      loadVmcs12(space, 0, l1.current);
+    }
+    this.merged = false;
+    this.hw.current = this.vmcs01;
+    this.updateShadowing();
+    if (!state.guestMode) return VmInstructionError.None;
+    const d01 = this.vmcs01.data;
+    const d02 = this.vmcs02.data;
+    for (let i = 0; i < GUEST_SLOTS.length; i++) {
+      const s = GUEST_SLOTS[i]! * 2;
+      d02[s] = d01[s]!;
+      d02[s + 1] = d01[s + 1]!;
+    }
+    loadGuestState(this.vmcs12, this.view02);
+    const err = mergeVmcs02Controls(this.vmcs02, this.vmcs01, this.vmcs12, this.mergeContext);
+    if (err !== VmInstructionError.None) return err;
+    this.lastMerged.copyFrom(this.vmcs12);
+    this.merged = true;
+    this.vmcs02.set(F.VM_ENTRY_INTR_INFO, 0);
+    this.hw.current = this.vmcs02;
+    return VmInstructionError.None;
+  }
+}
+
+/** A snapshot of nested VMX state (see {@link NestedVmx.saveNestedState}). */
+export interface NestedVmxState {
+  /** Format version (1). */
+  readonly version: 1;
+  /** L1's VMXON pointer, -1 outside VMX operation. */
+  readonly vmxon: number;
+  /** L1's current-VMCS pointer, -1 when none. */
+  readonly current: number;
+  /** L2 was running (the hardware was on VMCS02). */
+  readonly guestMode: boolean;
+  /** VMCS12 in the frozen VMCS12 layout (4096 bytes; all zero when there is no current VMCS). */
+  readonly vmcs12: Uint8Array;
 }
 
 /** Forwards a VmxProcessor, except that INVEPT goes to the shadow EPT (one object, reused). */

@@ -515,4 +515,50 @@ describe("reflection and the way back", () => {
     expect(engine.vmptrld(l1cpu)).toBe(S.Succeed);
     expect(read(F.VM_EXIT_REASON)).toBe(ExitReason.Cpuid);
   });
+
+  it("saves and restores nested state: the restored engine continues exactly like the original", () => {
+    const a = setup();
+    launch(a);
+    a.engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+    vmwriteInstruction(a.hw, a.hwcpu, F.GUEST_RSP, 0, false, 0x6666, 0); // exit-less write, not yet synced
+    expect(a.engine.vmlaunch(a.l1cpu, false)).toBe(S.EnterGuest);
+    a.engine.vmcs02.set(F.GUEST_RIP, 0xabc0); // L2 ran on
+    const state = a.engine.saveNestedState();
+    expect([state.vmxon, state.current, state.guestMode, state.vmcs12.length]).toEqual([
+      VMXON,
+      VMCS12,
+      true,
+      4096,
+    ]);
+    // a second machine: same memory contents, VMCS01 restored as hardware state
+    const b = setup();
+    const bytes = new Uint8Array(0x100_0000);
+    a.space.readBytes(0, bytes, 0);
+    b.space.writeBytes(0, bytes, 0);
+    b.v01.copyFrom(a.engine.vmcs01);
+    expect(b.engine.restoreNestedState(state)).toBe(0);
+    expect(b.hw.current).toBe(b.engine.vmcs02);
+    expect(b.engine.vmcs02.get32(F.GUEST_RIP)).toBe(0xabc0);
+    expect(b.engine.vmcs02.get32(F.GUEST_RSP)).toBe(0x6666);
+    for (const f of [
+      F.CPU_BASED_VM_EXEC_CONTROL,
+      F.EXCEPTION_BITMAP,
+      F.EPT_POINTER,
+      F.TSC_OFFSET,
+      F.MSR_BITMAP,
+    ]) {
+      expect(b.engine.vmcs02.get32(f), f.toString(16)).toBe(a.engine.vmcs02.get32(f));
+    }
+    // both reflect the next exit identically
+    for (const env of [a, b]) env.engine.routeL2Exit(l2exit(ExitReason.Hlt));
+    expect(b.engine.vmcs12.data).toEqual(a.engine.vmcs12.data);
+    expect(b.engine.vmcs01.data).toEqual(a.engine.vmcs01.data);
+    expect(vmreadInstruction(b.hw, b.hwcpu, F.VM_EXIT_REASON, 0)).toBe(S.Succeed);
+    expect(b.hwcpu.written).toEqual([ExitReason.Hlt, 0]);
+    // outside VMX operation
+    const c = setup();
+    const off = c.engine.saveNestedState();
+    expect([off.vmxon, off.current, off.guestMode]).toEqual([-1, -1, false]);
+    expect(() => c.engine.restoreNestedState({ ...off, vmcs12: new Uint8Array(8) })).toThrow();
+  });
 });
