@@ -1,0 +1,231 @@
+import type { PhysicalMemory } from "@turtles/memory";
+import type { VmxCapabilities } from "./capabilities.js";
+import { EntryCtl, Proc2Ctl } from "./controls.js";
+import { effectiveProc2 } from "./l1-routing.js";
+import type { Vmcs } from "./vmcs.js";
+import { VmcsField as F } from "./vmcs-fields.js";
+
+// What the VM-entry checks share: their types, the stages that decide how a failure is reported,
+// and small readers of VMCS fields (Intel SDM vol. 3, 27.2 and 27.3).
+
+/** The stage a VM-entry check belongs to; it decides how a failure is reported. */
+export const EntryStage = {
+  /** VMX controls (27.2.1): VMfailValid(7). */
+  Controls: 0,
+  /** Host-state area and address-space size (27.2.2-27.2.4): VMfailValid(8). */
+  Host: 1,
+  /** Guest-state area (27.3.1): VM exit 33 "VM-entry failure due to invalid guest state". */
+  Guest: 2,
+} as const;
+/** One of the {@link EntryStage} values. */
+export type EntryStage = (typeof EntryStage)[keyof typeof EntryStage];
+
+/** Exit qualifications of a VM-entry failure due to invalid guest state (SDM 27.8). */
+export const EntryFailureQual = {
+  /** Not otherwise specified. */
+  Default: 0,
+  /** A problem loading the PDPTEs. */
+  Pdpte: 2,
+  /** An invalid VMCS link pointer. */
+  VmcsLinkPointer: 4,
+} as const;
+
+/** What a check may look at: the VMCS, the capabilities, memory, and the mode VMLAUNCH ran in. */
+export interface EntryCheckContext {
+  /** The VMCS being entered. */
+  readonly vmcs: Vmcs;
+  /** The implementation's capabilities (allowed control settings, fixed bits, ...). */
+  readonly caps: VmxCapabilities;
+  /** Physical memory of the processor executing VM entry (PDPTEs, link pointer, APIC page). */
+  readonly mem: PhysicalMemory;
+  /** IA32_EFER.LMA of the processor executing VMLAUNCH/VMRESUME. */
+  readonly hostLongMode: boolean;
+}
+
+/** One VM-entry check. */
+export interface EntryCheck {
+  /** Short stable name. */
+  readonly id: string;
+  /** Where the SDM states it. */
+  readonly sdm: string;
+  /** Stage (decides the failure report). */
+  readonly stage: EntryStage;
+  /** Exit qualification when a guest-state check fails (0 for other stages). */
+  readonly qualification: number;
+  /** True when the VMCS passes the check. */
+  readonly passes: (c: EntryCheckContext) => boolean;
+  /**
+   * A control/host check whose outcome can change while the control and host fields stay the
+   * same (it reads memory, the processor's mode, or the event-injection or guest fields).
+   */
+  readonly alwaysRecheck: boolean;
+}
+
+// --- helpers ----------------------------------------------------------------------------------
+
+export const lo = (c: EntryCheckContext, f: number) => c.vmcs.get32(f);
+export const hi = (c: EntryCheckContext, f: number) => c.vmcs.getHi(f);
+export const pinc = (c: EntryCheckContext) => c.vmcs.get32(F.PIN_BASED_VM_EXEC_CONTROL);
+export const procc = (c: EntryCheckContext) => c.vmcs.get32(F.CPU_BASED_VM_EXEC_CONTROL);
+export const proc2c = (c: EntryCheckContext) => effectiveProc2(c.vmcs);
+export const exitc = (c: EntryCheckContext) => c.vmcs.get32(F.VM_EXIT_CONTROLS);
+export const entryc = (c: EntryCheckContext) => c.vmcs.get32(F.VM_ENTRY_CONTROLS);
+export const has = (v: number, mask: number) => (v & mask) !== 0;
+
+/** Bits 63:32 of a value with MAXPHYADDR `w` hold no address bits beyond the width. */
+export function withinWidth(c: EntryCheckContext, hiWord: number): boolean {
+  const w = c.caps.features.maxPhysAddr;
+  return w >= 64 || hiWord >>> (w - 32) === 0;
+}
+/** A physical address field: aligned to `align` bytes and within the physical-address width. */
+export function addrOk(c: EntryCheckContext, f: number, align: number): boolean {
+  return (lo(c, f) & (align - 1)) === 0 && withinWidth(c, hi(c, f));
+}
+/** 48-bit canonical: bits 63:47 all equal (they all lie in the high half). */
+export function isCanonical(_loWord: number, hiWord: number): boolean {
+  const top = hiWord >> 15; // arithmetic: bits 63:47 as a signed value
+  return top === 0 || top === -1;
+}
+export const canon = (c: EntryCheckContext, f: number) => isCanonical(lo(c, f), hi(c, f));
+/** A control word respects the allowed-0 (must be 1) and allowed-1 settings. */
+export const ctlOk = (v: number, must1: number, may1: number) =>
+  (v & must1) >>> 0 === must1 >>> 0 && (v & ~may1) === 0;
+/** PAT: every byte is a valid memory type (0, 1, 4, 5, 6, 7). */
+export function patOk(l: number, h: number): boolean {
+  for (let i = 0; i < 4; i++) {
+    for (const t of [(l >>> (8 * i)) & 0xff, (h >>> (8 * i)) & 0xff]) {
+      if (t === 2 || t === 3 || t > 7) return false;
+    }
+  }
+  return true;
+}
+/** IA32_PERF_GLOBAL_CTRL sets only bits of existing counters. */
+export function perfOk(c: EntryCheckContext, l: number, h: number): boolean {
+  const v = c.caps.features.perfGlobalCtrlValid;
+  return (l & ~v.lo) === 0 && (h & ~v.hi) === 0;
+}
+export const EFER_SCE = 1;
+export const EFER_LME = 1 << 8;
+export const EFER_LMA = 1 << 10;
+export const EFER_NXE = 1 << 11;
+export const EFER_VALID = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+export const CR0_PE = 1;
+export const CR0_PG = 0x8000_0000;
+export const CR4_PAE = 1 << 5;
+export const CR4_PCIDE = 1 << 17;
+export const RFLAGS_VM = 1 << 17;
+export const RFLAGS_IF = 1 << 9;
+export const RFLAGS_TF = 1 << 8;
+
+/** An EPT pointer is valid for the implementation (SDM 27.2.1.1, "EPTP"). */
+export function isValidEptp(caps: VmxCapabilities, eptpLo: number, eptpHi: number): boolean {
+  const e = caps.features.eptVpid;
+  const memType = eptpLo & 7;
+  if (!((memType === 0 && e.memTypeUc) || (memType === 6 && e.memTypeWb))) return false;
+  const walk = (eptpLo >>> 3) & 7;
+  if (!((walk === 3 && e.walk4) || (walk === 4 && e.walk5))) return false;
+  if ((eptpLo & 0x40) !== 0 && !e.accessedDirty) return false;
+  if ((eptpLo & 0xf80) !== 0) return false; // bits 11:7 reserved (no supervisor shadow stack)
+  const w = caps.features.maxPhysAddr;
+  return w >= 64 || eptpHi >>> (w - 32) === 0;
+}
+
+export function segAr(c: EntryCheckContext, seg: number): number {
+  return c.vmcs.get32(F.GUEST_ES_AR_BYTES + 2 * seg);
+}
+export const SEG_ES = 0;
+export const SEG_CS = 1;
+export const SEG_SS = 2;
+export const SEG_DS = 3;
+export const SEG_FS = 4;
+export const SEG_GS = 5;
+export const SEG_LDTR = 6;
+export const SEG_TR = 7;
+export const unusable = (ar: number) => (ar & 0x10000) !== 0;
+export const arType = (ar: number) => ar & 0xf;
+export const arDpl = (ar: number) => (ar >>> 5) & 3;
+export const selector = (c: EntryCheckContext, seg: number) => c.vmcs.get32(F.GUEST_ES_SELECTOR + 2 * seg);
+export const limit = (c: EntryCheckContext, seg: number) => c.vmcs.get32(F.GUEST_ES_LIMIT + 2 * seg);
+export const base = (c: EntryCheckContext, seg: number): [number, number] => [
+  c.vmcs.get32(F.GUEST_ES_BASE + 2 * seg),
+  c.vmcs.getHi(F.GUEST_ES_BASE + 2 * seg),
+];
+export const v8086 = (c: EntryCheckContext) => has(lo(c, F.GUEST_RFLAGS), RFLAGS_VM);
+export const unrestricted = (c: EntryCheckContext) => has(proc2c(c), Proc2Ctl.UnrestrictedGuest);
+export const ia32eGuest = (c: EntryCheckContext) => has(entryc(c), EntryCtl.Ia32eModeGuest);
+/** Granularity rule of a segment's access rights against its limit. */
+export function granularityOk(ar: number, lim: number): boolean {
+  const g = (ar & 0x8000) !== 0;
+  if ((lim & 0xfff) !== 0xfff && g) return false;
+  if ((lim & 0xfff0_0000) !== 0 && !g) return false;
+  return true;
+}
+export const intrInfo = (c: EntryCheckContext) => lo(c, F.VM_ENTRY_INTR_INFO);
+export const injecting = (c: EntryCheckContext) => (intrInfo(c) & 0x8000_0000) !== 0;
+export const injType = (c: EntryCheckContext) => (intrInfo(c) >>> 8) & 7;
+export const injVector = (c: EntryCheckContext) => intrInfo(c) & 0xff;
+export const activity = (c: EntryCheckContext) => lo(c, F.GUEST_ACTIVITY_STATE);
+export const interruptibility = (c: EntryCheckContext) => lo(c, F.GUEST_INTERRUPTIBILITY_INFO);
+
+/** Activity states (SDM 25.4.2). */
+export const ActivityState = {
+  /** Active. */
+  Active: 0,
+  /** HLT. */
+  Hlt: 1,
+  /** Shutdown. */
+  Shutdown: 2,
+  /** Wait-for-SIPI. */
+  WaitForSipi: 3,
+} as const;
+
+/** Interruptibility-state bits (SDM 25.4.2). */
+export const Interruptibility = {
+  /** Blocking by STI. */
+  Sti: 1,
+  /** Blocking by MOV SS. */
+  MovSs: 2,
+  /** Blocking by SMI. */
+  Smi: 4,
+  /** Blocking by NMI. */
+  Nmi: 8,
+} as const;
+
+// --- the checks -----------------------------------------------------------------------------
+
+export const C = EntryStage.Controls;
+export const H = EntryStage.Host;
+export const G = EntryStage.Guest;
+export const check = (
+  id: string,
+  sdm: string,
+  stage: EntryStage,
+  passes: (c: EntryCheckContext) => boolean,
+  qualification: number = EntryFailureQual.Default,
+): EntryCheck => ({ id, sdm, stage, qualification, passes, alwaysRecheck: RECHECK.has(id) });
+
+/** Control/host checks that read more than the control and host-state fields. */
+export const RECHECK = new Set([
+  "ctl.tpr-threshold-vtpr",
+  "ctl.entry.intr-type",
+  "ctl.entry.intr-vector",
+  "ctl.entry.intr-error-code",
+  "ctl.entry.intr-reserved",
+  "ctl.entry.error-code-reserved",
+  "ctl.entry.instruction-length",
+  "host.legacy-mode-no-ia32e",
+  "host.long-mode-host-size",
+]);
+
+export function fixedOk(v: number, fixed0: number, fixed1: number): boolean {
+  return (v & fixed0) >>> 0 === fixed0 >>> 0 && (v & ~fixed1) === 0;
+}
+
+/** An MSR area: 16-byte aligned, and its last byte within the physical-address width. */
+export function msrAreaOk(c: EntryCheckContext, addrField: number, countField: number): boolean {
+  const count = lo(c, countField);
+  if (count === 0) return true;
+  if ((lo(c, addrField) & 0xf) !== 0 || !withinWidth(c, hi(c, addrField))) return false;
+  const last = c.vmcs.getNumber(addrField) + count * 16 - 1;
+  return last < 2 ** c.caps.features.maxPhysAddr;
+}
