@@ -27,7 +27,6 @@ import {
   injType,
   injVector,
   interruptibility,
-  limit,
   lo,
   patOk,
   perfOk,
