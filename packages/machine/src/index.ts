@@ -147,3 +147,28 @@ export {
   type Uart16550State,
   type UartModemLines,
 } from "./devices/uart16550.js";
+export { HOST_BRIDGE_IDENTITY, PciHostBridge } from "./pci/host-bridge.js";
+export {
+  formatPci,
+  mapBarsInto,
+  PCI_CONFIG_PORTS,
+  type PciAddress,
+  PciBus,
+  PciConfigMechanism1,
+  type PciConfigMechanism1State,
+  PciEcam,
+  pciKey,
+} from "./pci/pci-bus.js";
+export {
+  type PciBar,
+  type PciBarChange,
+  type PciBarKind,
+  type PciBarListener,
+  PciCommand,
+  PciConfig,
+  PciFunction,
+  type PciFunctionState,
+  type PciIdentity,
+  PciStatus,
+} from "./pci/pci-function.js";
+export { PCI_TESTDEV_BARS, PCI_TESTDEV_ID, PciTestdev, type PciTestdevState } from "./pci/pci-testdev.js";
