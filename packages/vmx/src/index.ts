@@ -96,14 +96,14 @@ export {
 } from "./l1-routing.js";
 export { loadMsrArea, msrLoadForbidden, storeMsrArea } from "./msr-area.js";
 export { NestedCounters } from "./nested-counters.js";
+export { NestedVmx } from "./nested-engine.js";
 export {
   EptFaultOutcome,
   L2ExitRoute,
   type NestedHost,
-  NestedVmx,
   type NestedVmxState,
   type ShadowEpt,
-} from "./nested-engine.js";
+} from "./nested-host.js";
 export { CpuMode, type VmxProcessor } from "./processor.js";
 export {
   initShadowVmcs,

@@ -1,9 +1,9 @@
-import { createRamSpace, type PhysicalMemory } from "@turtles/memory";
+import { createRamSpace } from "@turtles/memory";
 import type { VmxCapabilities } from "./capabilities.js";
 import { ExitCtl, PinCtl, Proc2Ctl, ProcCtl } from "./controls.js";
-import { InterruptionType, interruptionType, interruptionVector } from "./exit-info.js";
 import { EXIT_REASON_LIMIT, ExitReason } from "./exit-reason.js";
 import { FieldKind, fieldKind } from "./field-encoding.js";
+import { ForwardingProcessor } from "./forwarding-processor.js";
 import { VmInstructionError } from "./instruction-error.js";
 import {
   eptpSwitch,
@@ -18,18 +18,14 @@ import {
   vmxoff,
   vmxon,
 } from "./instructions.js";
+import { L0_RULES } from "./l0-routing.js";
 import { effectiveProc2, l1WantsExit } from "./l1-routing.js";
 import { loadMsrArea, storeMsrArea } from "./msr-area.js";
 import { NestedCounters } from "./nested-counters.js";
+import { EptFaultOutcome, L2ExitRoute, type NestedHost, type NestedVmxState } from "./nested-host.js";
 import type { VmxProcessor } from "./processor.js";
-import {
-  initShadowVmcs,
-  SHADOW_READ_FIELDS,
-  type ShadowVmcsPages,
-  syncFromShadow,
-  syncToShadow,
-} from "./shadow-vmcs.js";
-import { type MsrAccess, VmcsGuestView } from "./state-access.js";
+import { initShadowVmcs, SHADOW_READ_FIELDS, syncFromShadow, syncToShadow } from "./shadow-vmcs.js";
+import { VmcsGuestView } from "./state-access.js";
 import { loadGuestState } from "./vm-entry.js";
 import type { EntryCheckResult } from "./vm-entry-checks.js";
 import { loadHostState, recordExit, saveGuestState, VmxAbort } from "./vm-exit.js";
@@ -45,96 +41,6 @@ import {
 import { loadVmcs12, storeVmcs12, VMCS12_SIZE, vmcs12FieldOffset } from "./vmcs12-layout.js";
 import { VmxOperation, VmxState } from "./vmx-state.js";
 import { VmxStatus } from "./vmx-status.js";
-
-/** What L0 did with an EPT violation or misconfiguration of L2 (see {@link ShadowEpt}). */
-export const EptFaultOutcome = {
-  /** L0 filled the shadow EPT02 (from EPT12 x EPT01): resume L2. */
-  FilledByL0: 0,
-  /** The translation is missing or forbidden in L1's EPT12: an EPT violation for L1. */
-  Ept12Violation: 1,
-  /** EPT12 is misconfigured: an EPT misconfiguration for L1. */
-  Ept12Misconfig: 2,
-  /** The L1-physical address is not RAM (a device L0 emulates): L0 handles the access. */
-  L0Emulation: 3,
-} as const;
-/** One of the {@link EptFaultOutcome} values. */
-export type EptFaultOutcome = (typeof EptFaultOutcome)[keyof typeof EptFaultOutcome];
-
-/**
- * The small piece of multi-dimensional paging the engine needs (implemented by `@turtles/ept`'s
- * shadow EPT, or by a test fake): EPT02 pointers, EPT02 faults, and L1's INVEPT.
- */
-export interface ShadowEpt {
-  /** The host EPT pointer of the shadow EPT02 that compresses EPT12 (`eptp12`) with EPT01. */
-  ept02Pointer(eptp12Lo: number, eptp12Hi: number, out: Uint32Array): void;
-  /**
-   * Resolves an EPT violation/misconfiguration of L2 (`exit.guestPhysical`, `exit.qualLo`) under
-   * the EPT02 built for `eptp12`. `usesEpt12` is false when L1 runs L2 without EPT
-   * (L2-physical = L1-physical: only EPT01 is involved). For an EPT12 fault the implementation
-   * rewrites `exit.qualLo` (and `exit.guestPhysical`, for misconfigurations) with what L1 must see:
-   * the access and EPT12's permissions, as a walk of EPT12 alone would report them.
-   */
-  resolveL2Fault(exit: VmExitRecord, eptp12Lo: number, eptp12Hi: number, usesEpt12: boolean): EptFaultOutcome;
-  /** L1 executed INVEPT (type 1: one EPTP12; type 2: all): drop what depends on it. */
-  invalidate(type: number, eptp12Lo: number, eptp12Hi: number): void;
-}
-
-/** What L0's machine provides to the nested engine. */
-export interface NestedHost {
-  /** Host-physical memory (L0's scratch pages, VMCS01's bitmaps). */
-  readonly hostMem: PhysicalMemory;
-  /** L1-physical memory (VMCS12 regions, L1's bitmaps and MSR areas). */
-  readonly l1mem: PhysicalMemory;
-  /** Translates an L1-physical address to host-physical (-1 when not RAM). */
-  l1paToHpa(l1pa: number): number;
-  /** Shadow EPT02 management. */
-  readonly ept: ShadowEpt;
-  /** L1's MSRs (VMCS12's VM-exit MSR-load area). */
-  readonly l1Msrs: MsrAccess;
-  /** L2's MSRs (VMCS12's VM-entry MSR-load and VM-exit MSR-store areas). */
-  readonly l2Msrs: MsrAccess;
-  /** Host pages L0 owns for the engine (4 KiB each). */
-  readonly pages: ShadowVmcsPages & {
-    readonly ioBitmapA: number;
-    readonly ioBitmapB: number;
-    readonly msrBitmap: number;
-  };
-  /** VPID for L2 (0: none). */
-  readonly vpid02: number;
-  /** Offer L1 exit-less VMREAD/VMWRITE through VMCS shadowing in VMCS01 (default true). */
-  readonly shadowing?: boolean;
-  /** L0's own reasons to keep an L2 exit (assigned devices, debugging); consulted last. */
-  l0Wants?(exit: VmExitRecord): boolean;
-}
-
-/** Where an L2 exit went. */
-export const L2ExitRoute = {
-  /** L0 handled it (or must now handle it, e.g. an external interrupt); resume L2 on VMCS02. */
-  HandledInL0: 0,
-  /** Reflected: VMCS12 holds the exit, VMCS01 holds L1's host state; resume L1 on VMCS01. */
-  ReflectedToL1: 1,
-  /** Reflecting failed in the MSR areas: L1 suffered a VMX abort and must shut down. */
-  L1Abort: 2,
-  /** A VMREAD/VMWRITE of L2 that L1's VMCS shadowing serves: call {@link NestedVmx.l2ShadowAccess}. */
-  ServeFromL1Shadow: 3,
-} as const;
-/** One of the {@link L2ExitRoute} values. */
-export type L2ExitRoute = (typeof L2ExitRoute)[keyof typeof L2ExitRoute];
-
-type L0Rule = (e: NestedVmx, exit: VmExitRecord) => boolean;
-
-/** Why L0 keeps an exit of L2 before L1's controls are even consulted (KVM's l0_wants_exit). */
-const L0_RULES: (L0Rule | undefined)[] = new Array(EXIT_REASON_LIMIT).fill(undefined);
-L0_RULES[ExitReason.ExceptionOrNmi] = (_e, x) =>
-  interruptionType(x.interruptionInfo) === InterruptionType.Nmi ||
-  interruptionVector(x.interruptionInfo) === 18;
-L0_RULES[ExitReason.ExternalInterrupt] = () => true;
-L0_RULES[ExitReason.EptViolation] = (e, x) => e.resolveEptFault(x);
-L0_RULES[ExitReason.EptMisconfig] = (e, x) => e.resolveEptFault(x);
-L0_RULES[ExitReason.PreemptionTimer] = (e) =>
-  (e.vmcs12.get32(F.PIN_BASED_VM_EXEC_CONTROL) & PinCtl.PreemptionTimer) === 0;
-L0_RULES[ExitReason.PmlFull] = () => true;
-L0_RULES[ExitReason.Vmfunc] = (e, x) => e.emulateL2Vmfunc(x);
 
 /** Slots of the guest-state fields (copied VMCS01 -> VMCS02 at every entry to L2). */
 const GUEST_SLOTS = Int32Array.from(
@@ -694,65 +600,5 @@ export class NestedVmx {
     this.vmcs02.set(F.VM_ENTRY_INTR_INFO, 0);
     this.hw.current = this.vmcs02;
     return VmInstructionError.None;
-  }
-}
-
-/** A snapshot of nested VMX state (see {@link NestedVmx.saveNestedState}). */
-export interface NestedVmxState {
-  /** Format version (1). */
-  readonly version: 1;
-  /** L1's VMXON pointer, -1 outside VMX operation. */
-  readonly vmxon: number;
-  /** L1's current-VMCS pointer, -1 when none. */
-  readonly current: number;
-  /** L2 was running (the hardware was on VMCS02). */
-  readonly guestMode: boolean;
-  /** VMCS12 in the frozen VMCS12 layout (4096 bytes; all zero when there is no current VMCS). */
-  readonly vmcs12: Uint8Array;
-}
-
-/** Forwards a VmxProcessor, except that INVEPT goes to the shadow EPT (one object, reused). */
-class ForwardingProcessor implements VmxProcessor {
-  target!: VmxProcessor;
-  private readonly ept: ShadowEpt;
-  constructor(ept: ShadowEpt) {
-    this.ept = ept;
-  }
-  get memory(): PhysicalMemory {
-    return this.target.memory;
-  }
-  mode() {
-    return this.target.mode();
-  }
-  cpl(): number {
-    return this.target.cpl();
-  }
-  cr0(): number {
-    return this.target.cr0();
-  }
-  cr4(): number {
-    return this.target.cr4();
-  }
-  readMsr(index: number, out: Uint32Array): boolean {
-    return this.target.readMsr(index, out);
-  }
-  blockedByMovSs(): boolean {
-    return this.target.blockedByMovSs();
-  }
-  setVmxFlags(cf: boolean, zf: boolean): void {
-    this.target.setVmxFlags(cf, zf);
-  }
-  readOperand(out: Uint32Array, words: 1 | 2 | 4): boolean {
-    return this.target.readOperand(out, words);
-  }
-  writeOperand(lo: number, hi: number): boolean {
-    return this.target.writeOperand(lo, hi);
-  }
-  invalidateEpt(type: number, lo: number, hi: number): void {
-    this.ept.invalidate(type, lo, hi);
-    this.target.invalidateEpt(type, lo, hi);
-  }
-  invalidateVpid(type: number, vpid: number, lo: number, hi: number): void {
-    this.target.invalidateVpid(type, vpid, lo, hi);
   }
 }
