@@ -1,8 +1,9 @@
 /**
- * `@turtles/cpu`: the x86-64 processor of the Turtles machine. This release holds the
- * architectural register state (with lazily computed flags and JSON-safe snapshots) and the
- * semantics of the general-purpose integer instructions, verified against the host CPU.
- * Decoding, the run loop, modes, paging, exceptions and VMX non-root execution come later.
+ * `@turtles/cpu`: the x86-64 processor of the Turtles machine: the architectural register state
+ * (with lazily computed flags and JSON-safe snapshots), the semantics of the general-purpose
+ * integer instructions (verified against the host CPU), and {@link Cpu}, an interpreter that runs
+ * real, protected, compatibility and 64-bit code with segmentation, paging and exceptions.
+ * VMX non-root execution and x87/SSE come later.
  *
  * @packageDocumentation
  */
@@ -59,6 +60,11 @@ export {
   Vector,
   type VectorInfo,
 } from "./exceptions/vectors.js";
+export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
+export { type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export { Msr, Msrs } from "./interp/msr.js";
+export { STOP_REASON_NAMES, StopReason } from "./interp/stop-reason.js";
+export { isImplemented } from "./interp/translate.js";
 export { CpuState, DescriptorTableRegister } from "./state/cpu-state.js";
 export { FLAG_OP_COUNT, FlagOp, LazyFlags } from "./state/lazy-flags.js";
 export { type OperandSize, signBit, sizeMask } from "./state/operand-size.js";

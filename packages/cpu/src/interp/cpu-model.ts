@@ -1,0 +1,33 @@
+/**
+ * The identity and features a {@link Cpu} reports through CPUID. The defaults advertise only what
+ * the interpreter implements (no x87/SSE/AVX, no VMX).
+ */
+export interface CpuModel {
+  /** The 12-character vendor string (CPUID leaf 0). */
+  readonly vendor: string;
+  /** Family, model and stepping as CPUID.1:EAX encodes them. */
+  readonly signature: number;
+  /** EDX after reset (the processor signature). */
+  readonly resetEdx: number;
+  /** MAXPHYADDR in bits (32..52). */
+  readonly maxPhysAddr: number;
+  /** Linear-address bits (48). */
+  readonly linearAddressBits: number;
+  /** Whether 1-GByte pages are supported. */
+  readonly pages1G: boolean;
+  /** The brand string (CPUID 0x80000002-4), at most 47 characters. */
+  readonly brand: string;
+}
+
+/** The default model: a family-6 "TurtlesCPU" with the integer, system and paging features implemented. */
+export function defaultCpuModel(): CpuModel {
+  return {
+    vendor: "TurtlesTurtl",
+    signature: 0x000906a3,
+    resetEdx: 0x000906a3,
+    maxPhysAddr: 46,
+    linearAddressBits: 48,
+    pages1G: true,
+    brand: "Turtles interpreter x86-64",
+  };
+}

@@ -1,0 +1,931 @@
+import { GuestAccess, GuestPagingWalker, loadPdptes, PagingMode, WalkResult } from "@turtles/ept";
+import { AccessKind, type PhysicalAddressSpace, type PortIoSpace } from "@turtles/memory";
+import { Decoder, Instruction, OPCODE_NAMES } from "@turtles/x86-decoder";
+import { CpuState } from "../state/cpu-state.js";
+import { Seg } from "../state/registers.js";
+import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
+import { deliverEvent, EventSource } from "./delivery.js";
+import { FAULT, NO_ERROR, V } from "./fault.js";
+import type { Insn } from "./insn.js";
+import { Msrs } from "./msr.js";
+import { StopReason } from "./stop-reason.js";
+import { translateInstruction } from "./translate.js";
+
+/** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
+export interface InterruptSource {
+  /** Whether a maskable interrupt is pending. */
+  hasInterrupt(): boolean;
+  /** Accepts the pending interrupt and returns its vector (32-255). */
+  acknowledge(): number;
+}
+
+/** What a {@link Cpu} is connected to. */
+export interface CpuOptions {
+  /** Physical memory (RAM, ROM, MMIO). */
+  readonly memory: PhysicalAddressSpace;
+  /** The port I/O space. */
+  readonly io: PortIoSpace;
+  /** The interrupt controller, when there is one. */
+  readonly interrupts?: InterruptSource;
+  /** CPUID identity and features (default: {@link defaultCpuModel}). */
+  readonly model?: CpuModel;
+}
+
+/** Entries of each software TLB half (a power of two). */
+const TLB_SIZE = 512;
+const TLB_MASK = TLB_SIZE - 1;
+/** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
+const INV_2_32 = 2.3283064365386963e-10;
+const TWO_32 = 4294967296;
+/** The most instructions one block holds. */
+const MAX_BLOCK = 64;
+
+/** Segment cache flags. */
+export const SEG_R = 1;
+/** Segment cache flag: writable data segment. */
+export const SEG_W = 2;
+/** Segment cache flag: expand-down data segment. */
+export const SEG_DOWN = 4;
+/** Segment cache flag: D/B set (an expand-down segment's upper bound is 4 GiB). */
+export const SEG_BIG = 8;
+
+/** A run of decoded instructions starting at one address. */
+class Block {
+  valid = true;
+  /** Successor cache: the block last run after this one, and the address it started at. */
+  link: Block | null = null;
+  linkRip = Number.NaN;
+  constructor(
+    readonly rip: number,
+    readonly pa: number,
+    readonly key: number,
+    readonly insns: Insn[],
+    readonly pages: number[],
+  ) {}
+}
+
+/**
+ * An x86-64 processor that runs code: real, protected (16/32-bit), compatibility and 64-bit modes
+ * with segmentation, paging (through `@turtles/ept`'s walker behind a software TLB), exception and
+ * interrupt delivery, and the general-purpose and system instruction set (no x87/SSE).
+ *
+ * Instructions are decoded once with `@turtles/x86-decoder` into compact records grouped into
+ * blocks cached per guest-physical address; writes to a page holding decoded code (by any path:
+ * the CPU, DMA, a loader) drop its blocks, so self-modifying code is correct.
+ *
+ * ```ts
+ * const cpu = new Cpu({ memory, io });
+ * const why = cpu.run(1_000_000); // a StopReason
+ * ```
+ */
+export class Cpu {
+  /** The architectural registers: read and write them between runs. */
+  readonly state: CpuState = new CpuState();
+  /** Physical memory. */
+  readonly memory: PhysicalAddressSpace;
+  /** Port I/O space. */
+  readonly io: PortIoSpace;
+  /** The interrupt controller, if any. */
+  readonly interrupts: InterruptSource | undefined;
+  /** The CPUID model. */
+  readonly model: CpuModel;
+  /** Model-specific registers other than those kept in {@link CpuState} (EFER, FS/GS base). */
+  readonly msrs: Msrs = new Msrs();
+
+  /** Instructions retired since construction (or the last {@link Cpu.resetCounters}). */
+  instructions = 0;
+  /** Events delivered, by vector (exceptions, software and external interrupts). */
+  readonly eventCounts: Float64Array = new Float64Array(256);
+  /** How many times {@link Cpu.run} returned each {@link StopReason}, indexed by value. */
+  readonly stopCounts: Float64Array = new Float64Array(5);
+  /** Blocks decoded (a decode-cache miss counter). */
+  blocksDecoded = 0;
+  /** When the last stop was {@link StopReason.Unimplemented}: the instruction's name and address. */
+  unimplemented: { readonly name: string; readonly rip: number } | undefined;
+
+  // ---- internal machine state (public to the handlers; not part of the API) ----
+  /** @internal */
+  readonly s: CpuState;
+  /** @internal 64-bit mode (IA-32e with CS.L = 1). */
+  mode64 = false;
+  /** @internal Code size: 16, 32 or 64. */
+  bits: 16 | 32 | 64 = 16;
+  /** @internal Stack address size: 16, 32 or 64. */
+  stackBits: 16 | 32 | 64 = 16;
+  /** @internal Current privilege level. */
+  cpl = 0;
+  /** @internal CR0.PE. */
+  pe = false;
+  /** @internal CR0.PG. */
+  paging = false;
+  /** @internal Segment bases used for address formation (0 for ES/CS/SS/DS in 64-bit mode). */
+  readonly segBaseN: Float64Array = new Float64Array(8);
+  /** @internal Segment limits. */
+  readonly segLim: Float64Array = new Float64Array(8);
+  /** @internal Segment access flags (SEG_R, SEG_W, ...; 0 = unusable). */
+  readonly segFlags: Uint8Array = new Uint8Array(8);
+  /** @internal Address of the next instruction, set by the running handler. */
+  nextRip = 0;
+  /** @internal Ends the running block after the current instruction. */
+  breakBlock = false;
+  /** @internal Pending fault: vector. */
+  excVector = 0;
+  /** @internal Pending fault: error code or NO_ERROR. */
+  excError = NO_ERROR;
+  /** @internal The processor is halted (HLT). */
+  halted = false;
+  /** @internal Interrupts are inhibited for one instruction (STI, MOV SS, POP SS). */
+  shadow = false;
+  /** @internal Scratch: the high half of the last 64-bit read. */
+  mhi = 0;
+  /** @internal Stop reason set by a handler (-1 = none). */
+  pendingStop = -1;
+  /** @internal Time-stamp counter offset (TSC = instructions + offset). */
+  tscOffset = 0;
+  /** @internal NMI blocked until IRET. */
+  nmiBlocked = false;
+
+  /** @internal A triple fault happened: the processor stays shut down until `reset()`. */
+  shutdown = false;
+
+  private stopRequested = false;
+  private readonly walker = new GuestPagingWalker();
+  private readonly walk = new WalkResult();
+  /** Which TLB half serves data accesses: 0 supervisor, TLB_SIZE user. */
+  private tlbSide = 0;
+  private readonly tagR = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
+  private readonly tagW = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
+  private readonly tagX = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
+  private readonly physR = new Float64Array(2 * TLB_SIZE);
+  private readonly physW = new Float64Array(2 * TLB_SIZE);
+  private readonly physX = new Float64Array(2 * TLB_SIZE);
+  private readonly globR = new Uint8Array(2 * TLB_SIZE);
+  private readonly globW = new Uint8Array(2 * TLB_SIZE);
+  private readonly globX = new Uint8Array(2 * TLB_SIZE);
+  private anyGlobal = false;
+
+  private readonly blocks = new Map<number, Block>();
+  private readonly pageBlocks = new Map<number, Block[]>();
+  private readonly pageListeners = new Map<number, () => void>();
+  private readonly decoders: Decoder[];
+  private readonly decoded = new Instruction();
+  private readonly codeBuf = new Uint8Array(4096 + 16);
+  /** Bumped whenever cached translations or the mode change: block links older than this are stale. */
+  private linkEpoch = 0;
+
+  /** Creates a processor in its power-on state, connected to `options.memory` and `options.io`. */
+  constructor(options: CpuOptions) {
+    this.memory = options.memory;
+    this.io = options.io;
+    this.interrupts = options.interrupts;
+    this.model = options.model ?? defaultCpuModel();
+    this.s = this.state;
+    this.walker.maxPhysAddr = this.model.maxPhysAddr;
+    this.walker.pages1G = this.model.pages1G;
+    const empty = new Uint8Array(16);
+    this.decoders = [new Decoder(16, empty), new Decoder(32, empty), new Decoder(64, empty)];
+    this.reset();
+  }
+
+  /** The power-on state (SDM vol. 3, 10.1.1, Table 10-1): real mode at F000:FFF0, caches and TLB empty. */
+  reset(): void {
+    this.s.reset();
+    this.s.gpr[4] = this.model.resetEdx;
+    this.msrs.reset();
+    this.halted = false;
+    this.shutdown = false;
+    this.shadow = false;
+    this.nmiBlocked = false;
+    this.pendingStop = -1;
+    this.stopRequested = false;
+    this.tscOffset = 0;
+    this.invalidateAllBlocks();
+    this.syncFromState();
+  }
+
+  /** Zeroes the counters. */
+  resetCounters(): void {
+    this.instructions = 0;
+    this.eventCounts.fill(0);
+    this.stopCounts.fill(0);
+    this.blocksDecoded = 0;
+  }
+
+  /** Asks the running {@link Cpu.run} to return {@link StopReason.Stopped} after the current instruction. */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.breakBlock = true;
+  }
+
+  /**
+   * Runs until `budget` instructions have retired, HLT with nothing to wake it, a triple fault,
+   * {@link Cpu.requestStop}, or an unimplemented instruction; returns why.
+   */
+  run(budget: number): StopReason {
+    const reason = this.runInner(budget);
+    this.stopCounts[reason]!++;
+    return reason;
+  }
+
+  private runInner(budget: number): StopReason {
+    if (this.shutdown) return StopReason.Shutdown;
+    this.syncFromState();
+    this.stopRequested = false;
+    this.pendingStop = -1;
+    this.unimplemented = undefined;
+    const end = this.instructions + budget;
+    const s = this.s;
+    while (this.instructions < end) {
+      if (this.stopRequested) return StopReason.Stopped;
+      if (!this.shadow && (s.flags.bits & 0x200) !== 0 && this.interrupts?.hasInterrupt() === true) {
+        this.halted = false;
+        const vector = this.interrupts.acknowledge();
+        if (this.deliver(vector, NO_ERROR, EventSource.External, s.rip)) return StopReason.Shutdown;
+        continue;
+      }
+      if (this.halted) return StopReason.Halted;
+      const oneOnly = this.shadow;
+      this.shadow = false;
+      try {
+        const b = this.fetchBlock();
+        this.execBlock(b, oneOnly ? 1 : end - this.instructions);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip))
+          return StopReason.Shutdown;
+      }
+      if (this.pendingStop >= 0) return this.pendingStop as StopReason;
+    }
+    return this.stopRequested ? StopReason.Stopped : StopReason.Budget;
+  }
+
+  /** Delivers an event; returns true on a triple fault (shutdown). */
+  private deliver(vector: number, error: number, source: number, returnRip: number): boolean {
+    const ok = deliverEvent(this, vector, error, source, returnRip);
+    if (!ok) {
+      this.shutdown = true;
+      return true;
+    }
+    return false;
+  }
+
+  private execBlock(b: Block, max: number): void {
+    const insns = b.insns;
+    const n = Math.min(insns.length, max);
+    const s = this.s;
+    this.breakBlock = false;
+    let k = 0;
+    for (;;) {
+      const i = insns[k]!;
+      this.nextRip = i.next;
+      i.fn(this, i);
+      s.rip = this.nextRip;
+      this.instructions++;
+      if (++k >= n || this.breakBlock) break;
+    }
+    this.lastBlock = this.breakBlock ? null : b;
+  }
+
+  private lastBlock: Block | null = null;
+  private lastEpoch = 0;
+
+  // ---------------------------------------------------------------------------------------------
+  // Blocks
+
+  private modeKey(): number {
+    return this.bits | (this.cpl << 8);
+  }
+
+  private fetchBlock(): Block {
+    const s = this.s;
+    const rip = s.rip;
+    const prev = this.lastBlock;
+    if (prev !== null && prev.linkRip === rip && this.lastEpoch === this.linkEpoch) {
+      const next = prev.link!;
+      if (next.valid) return next;
+    }
+    let lin: number;
+    if (this.mode64) {
+      lin = rip;
+    } else {
+      if (rip > this.segLim[Seg.CS]!) this.fault(V.GP, 0);
+      lin = (this.segBaseN[Seg.CS]! + rip) >>> 0;
+    }
+    const pa = this.xlateFetch(lin);
+    const key = this.modeKey();
+    let b = this.blocks.get(pa);
+    if (b === undefined || b.rip !== rip || b.key !== key) b = this.buildBlock(rip, lin, pa, key);
+    if (prev !== null && this.lastEpoch === this.linkEpoch) {
+      prev.link = b;
+      prev.linkRip = rip;
+    }
+    this.lastEpoch = this.linkEpoch;
+    return b;
+  }
+
+  private buildBlock(rip: number, lin: number, pa: number, key: number): Block {
+    const old = this.blocks.get(pa);
+    if (old !== undefined) this.dropBlock(old);
+    this.blocksDecoded++;
+    const buf = this.codeBuf;
+    const inPage = 4096 - (lin & 0xfff);
+    this.memory.readBytes(pa, buf.subarray(0, inPage), AccessKind.Fetch);
+    // The next page, for an instruction that crosses the boundary (only if it translates).
+    let extra = 0;
+    let pa2 = -1;
+    const lin2 = this.mode64 ? lin + inPage : (lin + inPage) >>> 0;
+    const probe = this.probeFetch(lin2);
+    if (probe >= 0) {
+      pa2 = probe;
+      extra = 15;
+      this.memory.readBytes(pa2, buf.subarray(inPage, inPage + extra), AccessKind.Fetch);
+    }
+    const bits = this.bits;
+    const dec = this.decoders[bits === 16 ? 0 : bits === 32 ? 1 : 2]!;
+    dec.reset(buf, 0, 0, inPage + extra);
+    if (bits === 64) dec.ip = rip;
+    else dec.setIp(rip >>> 0, 0);
+    const ins = this.decoded;
+    const insns: Insn[] = [];
+    let usedNext = false;
+    let at = rip;
+    while (dec.position < inPage && insns.length < MAX_BLOCK) {
+      const start = dec.position;
+      dec.decodeOut(ins);
+      if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {
+        if (insns.length > 0) break;
+        // The instruction runs into a page that does not translate: fault on it.
+        this.xlateFetch(lin2);
+      }
+      if (start + ins.length > inPage) usedNext = true;
+      const rec = translateInstruction(ins, at, bits);
+      insns.push(rec);
+      at = rec.next;
+      if (rec.ends) break;
+    }
+    const pages = [Math.floor(pa / 4096)];
+    if (usedNext) pages.push(Math.floor(pa2 / 4096));
+    const b = new Block(rip, pa, key, insns, pages);
+    this.blocks.set(pa, b);
+    for (const page of pages) this.addPageBlock(page, b);
+    return b;
+  }
+
+  private addPageBlock(page: number, b: Block): void {
+    let list = this.pageBlocks.get(page);
+    if (list === undefined) {
+      list = [];
+      this.pageBlocks.set(page, list);
+      const listener = (): void => this.invalidatePage(page);
+      this.pageListeners.set(page, listener);
+      this.memory.watchPage(page * 4096, listener);
+    }
+    list.push(b);
+  }
+
+  private dropBlock(b: Block): void {
+    b.valid = false;
+    if (this.blocks.get(b.pa) === b) this.blocks.delete(b.pa);
+  }
+
+  /** Drops every block decoded from `page` (a 4 KiB page number): its bytes changed. */
+  private invalidatePage(page: number): void {
+    const list = this.pageBlocks.get(page);
+    if (list === undefined) return;
+    for (const b of list) this.dropBlock(b);
+    this.pageBlocks.delete(page);
+    const listener = this.pageListeners.get(page)!;
+    this.pageListeners.delete(page);
+    this.memory.unwatchPage(page * 4096, listener);
+    this.breakBlock = true;
+    this.lastBlock = null;
+  }
+
+  /** Forgets every decoded block (and stops watching their pages). */
+  invalidateAllBlocks(): void {
+    for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
+    this.blocks.clear();
+    this.lastBlock = null;
+    this.linkEpoch++;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Mode and segment caches
+
+  /**
+   * Recomputes the cached mode (64-bit, code and stack sizes, CPL), the segment caches and the
+   * paging setup from {@link Cpu.state}. `run` calls it on entry, so direct writes to the state
+   * between runs take effect.
+   */
+  syncFromState(): void {
+    const s = this.s;
+    this.pe = (s.cr[0]! & 1) !== 0;
+    this.paging = (s.cr[0]! & 0x80000000) !== 0 && this.pe;
+    const lma = (s.efer[0]! & 0x400) !== 0;
+    const csAr = s.segAccess[Seg.CS]!;
+    this.mode64 = lma && (csAr & 0x2000) !== 0;
+    this.bits = this.mode64 ? 64 : (csAr & 0x4000) !== 0 ? 32 : 16;
+    this.cpl = !this.pe ? 0 : (s.flags.bits & 0x20000) !== 0 ? 3 : s.segSelector[Seg.CS]! & 3;
+    this.tlbSide = this.cpl === 3 ? TLB_SIZE : 0;
+    for (let seg = 0; seg < 8; seg++) this.refreshSegment(seg);
+    this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
+    this.configureWalker();
+    this.linkEpoch++;
+  }
+
+  /** @internal Refreshes the address-formation cache of one segment register from the state. */
+  refreshSegment(seg: number): void {
+    const s = this.s;
+    const ar = s.segAccess[seg]!;
+    const base = s.segBase[2 * seg]! + s.segBase[2 * seg + 1]! * TWO_32;
+    if (this.mode64 && seg !== Seg.FS && seg !== Seg.GS && seg < 6) {
+      this.segBaseN[seg] = 0;
+    } else {
+      this.segBaseN[seg] = this.mode64 ? (s.segBase[2 * seg + 1]! | 0) * TWO_32 + s.segBase[2 * seg]! : base;
+    }
+    this.segLim[seg] = s.segLimit[seg]!;
+    let f = 0;
+    if ((ar & 0x10000) === 0 && (ar & 0x80) !== 0) {
+      if (!this.pe || (s.flags.bits & 0x20000) !== 0) {
+        f = SEG_R | SEG_W;
+      } else if ((ar & 0x10) !== 0) {
+        const type = ar & 0xf;
+        if ((type & 8) !== 0) f = type & 2 ? SEG_R : 0;
+        else f = SEG_R | (type & 2 ? SEG_W : 0) | (type & 4 ? SEG_DOWN : 0);
+        if (ar & 0x4000) f |= SEG_BIG;
+      }
+    }
+    this.segFlags[seg] = f;
+  }
+
+  /** @internal Recomputes the mode after CS, CR0 or EFER changed. */
+  updateMode(): void {
+    const s = this.s;
+    const lma = (s.efer[0]! & 0x400) !== 0;
+    const csAr = s.segAccess[Seg.CS]!;
+    const was64 = this.mode64;
+    this.mode64 = lma && (csAr & 0x2000) !== 0;
+    this.bits = this.mode64 ? 64 : (csAr & 0x4000) !== 0 ? 32 : 16;
+    this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
+    if (was64 !== this.mode64) for (let seg = 0; seg < 6; seg++) this.refreshSegment(seg);
+    this.breakBlock = true;
+    this.linkEpoch++;
+  }
+
+  /** @internal Sets the CPL (after CS changes privilege). */
+  setCpl(cpl: number): void {
+    if (cpl !== this.cpl) {
+      this.cpl = cpl;
+      this.tlbSide = cpl === 3 ? TLB_SIZE : 0;
+      this.breakBlock = true;
+      this.linkEpoch++;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Paging and the TLB
+
+  /** @internal Reconfigures the page walker from CR0/CR3/CR4/EFER and flushes the TLB. */
+  configureWalker(): void {
+    const s = this.s;
+    const w = this.walker;
+    const cr4 = s.cr[8]!;
+    this.paging = (s.cr[0]! & 0x80000001) === 0x80000001;
+    w.mode =
+      (s.efer[0]! & 0x400) !== 0
+        ? (cr4 & 0x1000) !== 0
+          ? PagingMode.Level5
+          : PagingMode.Level4
+        : (cr4 & 0x20) !== 0
+          ? PagingMode.Pae
+          : PagingMode.Bits32;
+    w.cr3 = s.cr[6]! + s.cr[7]! * TWO_32;
+    w.wp = (s.cr[0]! & 0x10000) !== 0;
+    w.pse = (cr4 & 0x10) !== 0;
+    w.nxe = (s.efer[0]! & 0x800) !== 0;
+    w.smep = (cr4 & 0x100000) !== 0;
+    w.smap = (cr4 & 0x200000) !== 0;
+    this.flushTlb(true);
+  }
+
+  /**
+   * @internal Loads the PAE PDPTE registers from CR3 (SDM 4.4.1); returns false when one has a
+   * reserved bit set (the caller raises #GP).
+   */
+  loadPdptes(): boolean {
+    this.walker.cr3 = this.s.cr[6]! + this.s.cr[7]! * TWO_32;
+    return loadPdptes(this.memory, this.walker, this.walk);
+  }
+
+  /** @internal CR3 was written: new tables, non-global translations dropped (SDM 4.10.4.1). */
+  cr3Changed(): void {
+    this.walker.cr3 = this.s.cr[6]! + this.s.cr[7]! * TWO_32;
+    this.flushTlb(false);
+    this.breakBlock = true;
+  }
+
+  /** @internal Empties the TLB: everything, or only non-global entries. */
+  flushTlb(all: boolean): void {
+    this.linkEpoch++;
+    this.lastBlock = null;
+    if (all || !this.anyGlobal) {
+      this.tagR.fill(Number.NaN);
+      this.tagW.fill(Number.NaN);
+      this.tagX.fill(Number.NaN);
+      this.anyGlobal = false;
+      return;
+    }
+    for (let k = 0; k < 2 * TLB_SIZE; k++) {
+      if (this.globR[k] === 0) this.tagR[k] = Number.NaN;
+      if (this.globW[k] === 0) this.tagW[k] = Number.NaN;
+      if (this.globX[k] === 0) this.tagX[k] = Number.NaN;
+    }
+  }
+
+  /** @internal Drops the translations of one linear page (INVLPG). */
+  flushPage(la: number): void {
+    const vpn = Math.floor(la / 4096);
+    for (const side of [0, TLB_SIZE]) {
+      const idx = (vpn & TLB_MASK) + side;
+      if (this.tagR[idx] === vpn) this.tagR[idx] = Number.NaN;
+      if (this.tagW[idx] === vpn) this.tagW[idx] = Number.NaN;
+      if (this.tagX[idx] === vpn) this.tagX[idx] = Number.NaN;
+    }
+    this.linkEpoch++;
+    this.lastBlock = null;
+  }
+
+  /** @internal Physical address of a data read at linear `la`. */
+  xlateRead(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
+    return this.tlbFill(la, vpn, idx, 0, this.tlbSide !== 0);
+  }
+
+  /** @internal Physical address of a data write at linear `la`. */
+  xlateWrite(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
+    return this.tlbFill(la, vpn, idx, 1, this.tlbSide !== 0);
+  }
+
+  /** @internal Physical address of an instruction fetch at linear `la`. */
+  xlateFetch(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    if (this.tagX[idx] === vpn) return this.physX[idx]! + (la & 0xfff);
+    return this.tlbFill(la, vpn, idx, 2, this.tlbSide !== 0);
+  }
+
+  /** @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT). */
+  xlateSystem(la: number, write: boolean): number {
+    const vpn = Math.floor(la / 4096);
+    const idx = vpn & TLB_MASK;
+    if (write) {
+      if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
+      return this.tlbFill(la, vpn, idx, 1, false);
+    }
+    if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
+    return this.tlbFill(la, vpn, idx, 0, false);
+  }
+
+  /** A fetch translation that does not fault: the physical address, or -1. */
+  private probeFetch(la: number): number {
+    if (!this.paging) return la;
+    if (this.mode64 && (la < -0x8000_0000_0000 || la >= 0x8000_0000_0000)) return -1;
+    const access = GuestAccess.Fetch | (this.cpl === 3 ? GuestAccess.User : 0);
+    if (!this.walker.walk(this.memory, la, access, this.walk)) return -1;
+    return this.walk.address;
+  }
+
+  private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean): number {
+    let page: number;
+    let global = 0;
+    if (!this.paging) {
+      page = vpn * 4096;
+    } else {
+      const access =
+        (kind === 1 ? GuestAccess.Write : kind === 2 ? GuestAccess.Fetch : 0) |
+        (user ? GuestAccess.User : 0) |
+        ((this.s.flags.bits & 0x40000) !== 0 ? GuestAccess.Ac : 0);
+      const w = this.walk;
+      if (!this.walker.walk(this.memory, la, access, w)) {
+        this.s.cr[4] = la >>> 0;
+        this.s.cr[5] = Math.floor(la / TWO_32) >>> 0;
+        this.fault(V.PF, w.errorCode);
+      }
+      page = w.address - (la & 0xfff);
+      if (w.global && (this.s.cr[8]! & 0x80) !== 0) {
+        global = 1;
+        this.anyGlobal = true;
+      }
+    }
+    if (kind === 0) {
+      this.tagR[idx] = vpn;
+      this.physR[idx] = page;
+      this.globR[idx] = global;
+    } else if (kind === 1) {
+      this.tagW[idx] = vpn;
+      this.physW[idx] = page;
+      this.globW[idx] = global;
+    } else {
+      this.tagX[idx] = vpn;
+      this.physX[idx] = page;
+      this.globX[idx] = global;
+    }
+    return page + (la & 0xfff);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Faults
+
+  /** @internal Raises exception `vector` with `error` (NO_ERROR for none): aborts the instruction. */
+  fault(vector: number, error: number): never {
+    this.excVector = vector;
+    this.excError = error;
+    throw FAULT;
+  }
+
+  /** @internal Stops with {@link StopReason.Unimplemented} at the instruction `i`. */
+  unimplementedAt(i: Insn): void {
+    this.unimplemented = { name: OPCODE_NAMES[i.opcode] ?? `opcode ${i.opcode}`, rip: i.rip };
+    this.pendingStop = StopReason.Unimplemented;
+    this.nextRip = i.rip;
+    this.instructions--;
+    this.breakBlock = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Address formation
+
+  /** @internal Effective address (offset in the segment) of the memory operand of `i`. */
+  ea(i: Insn): number {
+    const g = this.s.gpr;
+    const b = i.base;
+    const x = i.index;
+    if (i.asz === 64) {
+      let lo = i.dispLo;
+      let hi = i.dispHi;
+      if (b >= 0) {
+        lo += g[2 * b]!;
+        hi += g[2 * b + 1]!;
+      }
+      if (x >= 0) {
+        lo += g[2 * x]! * i.scale;
+        hi += g[2 * x + 1]! * i.scale;
+      }
+      hi += (lo * INV_2_32) | 0;
+      return (hi | 0) * TWO_32 + (lo >>> 0);
+    }
+    let a = i.dispLo;
+    if (b >= 0) a += g[2 * b]!;
+    if (x >= 0) a += g[2 * x]! * i.scale;
+    return i.asz === 32 ? a >>> 0 : a & 0xffff;
+  }
+
+  /**
+   * @internal Linear address of `size` bytes at offset `off` of segment `seg`, checking the
+   * segment (limit, type, usability) or, in 64-bit mode, canonicality: #GP(0) or #SS(0).
+   */
+  lin(seg: number, off: number, size: number, write: boolean): number {
+    if (this.mode64) {
+      const la = off + this.segBaseN[seg]!;
+      if (la < -0x8000_0000_0000 || la + size > 0x8000_0000_0000) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+      return la;
+    }
+    const f = this.segFlags[seg]!;
+    if ((f & (write ? SEG_W : SEG_R)) === 0) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+    if ((f & SEG_DOWN) === 0) {
+      if (off + size - 1 > this.segLim[seg]!) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+    } else {
+      const top = f & SEG_BIG ? 0xffffffff : 0xffff;
+      if (off <= this.segLim[seg]! || off + size - 1 > top) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+    }
+    return (this.segBaseN[seg]! + off) >>> 0;
+  }
+
+  /** @internal Linear address of the memory operand of `i` for an access of `size` bytes. */
+  opLin(i: Insn, size: number, write: boolean): number {
+    return this.lin(i.seg, this.ea(i), size, write);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Linear memory accesses (after segmentation)
+
+  /** @internal */
+  rd8(la: number): number {
+    return this.memory.read8(this.xlateRead(la), AccessKind.Read);
+  }
+
+  /** @internal */
+  rd16(la: number): number {
+    if ((la & 0xfff) > 0xffe) return this.rdSplit(la, 2);
+    return this.memory.read16(this.xlateRead(la), AccessKind.Read);
+  }
+
+  /** @internal */
+  rd32(la: number): number {
+    if ((la & 0xfff) > 0xffc) return this.rdSplit(la, 4);
+    return this.memory.read32(this.xlateRead(la), AccessKind.Read);
+  }
+
+  /** @internal Reads 64 bits: returns the low half, leaves the high half in `mhi`. */
+  rd64(la: number): number {
+    if ((la & 0xfff) > 0xff8) {
+      const lo = this.rdSplit(la, 4);
+      this.mhi = this.rdSplit(la + 4, 4);
+      return lo;
+    }
+    const pa = this.xlateRead(la);
+    const m = this.memory;
+    const lo = m.read32(pa, AccessKind.Read);
+    this.mhi = m.read32(pa + 4, AccessKind.Read);
+    return lo;
+  }
+
+  /** @internal Reads `size` bytes (1, 2, 4, 8; 8 leaves the high half in `mhi`). */
+  rdSized(la: number, size: number): number {
+    return size === 4
+      ? this.rd32(la)
+      : size === 8
+        ? this.rd64(la)
+        : size === 2
+          ? this.rd16(la)
+          : this.rd8(la);
+  }
+
+  private rdSplit(la: number, n: number): number {
+    // Translate both pages before reading (a fault on the second leaves nothing half done).
+    this.xlateRead(la + n - 1);
+    let v = 0;
+    for (let k = 0; k < n; k++) v |= this.memory.read8(this.xlateRead(la + k), AccessKind.Read) << (8 * k);
+    return v >>> 0;
+  }
+
+  /** @internal */
+  wr8(la: number, v: number): void {
+    this.memory.write8(this.xlateWrite(la), v & 0xff, AccessKind.Write);
+  }
+
+  /** @internal */
+  wr16(la: number, v: number): void {
+    if ((la & 0xfff) > 0xffe) this.wrSplit(la, 2, v);
+    else this.memory.write16(this.xlateWrite(la), v & 0xffff, AccessKind.Write);
+  }
+
+  /** @internal */
+  wr32(la: number, v: number): void {
+    if ((la & 0xfff) > 0xffc) this.wrSplit(la, 4, v);
+    else this.memory.write32(this.xlateWrite(la), v >>> 0, AccessKind.Write);
+  }
+
+  /** @internal */
+  wr64(la: number, lo: number, hi: number): void {
+    if ((la & 0xfff) > 0xff8) {
+      this.xlateWrite(la);
+      this.xlateWrite(la + 7);
+      this.wrSplit(la, 4, lo);
+      this.wrSplit(la + 4, 4, hi);
+      return;
+    }
+    this.memory.write64(this.xlateWrite(la), lo >>> 0, hi >>> 0, AccessKind.Write);
+  }
+
+  /** @internal Writes `size` bytes (1, 2, 4, 8). */
+  wrSized(la: number, size: number, lo: number, hi: number): void {
+    if (size === 4) this.wr32(la, lo);
+    else if (size === 8) this.wr64(la, lo, hi);
+    else if (size === 2) this.wr16(la, lo);
+    else this.wr8(la, lo);
+  }
+
+  /** @internal Checks that `size` bytes at `la` are writable (before a read-modify-write). */
+  probeWrite(la: number, size: number): void {
+    this.xlateWrite(la);
+    if ((la & 0xfff) + size > 4096) this.xlateWrite(la + size - 1);
+  }
+
+  private wrSplit(la: number, n: number, v: number): void {
+    this.xlateWrite(la + n - 1);
+    this.xlateWrite(la);
+    for (let k = 0; k < n; k++)
+      this.memory.write8(this.xlateWrite(la + k), (v >>> (8 * k)) & 0xff, AccessKind.Write);
+  }
+
+  // System-structure accesses (GDT, LDT, IDT, TSS): supervisor, not subject to segmentation.
+
+  /** @internal */
+  sysRd32(la: number): number {
+    if ((la & 0xfff) > 0xffc) {
+      let v = 0;
+      for (let k = 0; k < 4; k++)
+        v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+      return v >>> 0;
+    }
+    return this.memory.read32(this.xlateSystem(la, false), AccessKind.Read);
+  }
+
+  /** @internal */
+  sysRd16(la: number): number {
+    return (this.sysRd32Bytes(la, 2) & 0xffff) >>> 0;
+  }
+
+  private sysRd32Bytes(la: number, n: number): number {
+    let v = 0;
+    for (let k = 0; k < n; k++)
+      v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+    return v >>> 0;
+  }
+
+  /** @internal */
+  sysWr8(la: number, v: number): void {
+    this.memory.write8(this.xlateSystem(la, true), v, AccessKind.Write);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Stack
+
+  /** @internal The stack pointer as an offset in SS (a signed number in 64-bit mode). */
+  sp(): number {
+    const g = this.s.gpr;
+    if (this.stackBits === 64) return (g[9]! | 0) * TWO_32 + g[8]!;
+    return this.stackBits === 32 ? g[8]! : g[8]! & 0xffff;
+  }
+
+  /** @internal Sets the stack pointer at the stack size. */
+  setSp(v: number): void {
+    const g = this.s.gpr;
+    if (this.stackBits === 64) {
+      g[8] = v >>> 0;
+      g[9] = Math.floor(v * INV_2_32) >>> 0;
+    } else if (this.stackBits === 32) {
+      g[8] = v >>> 0;
+      g[9] = 0;
+    } else {
+      g[8] = (g[8]! & 0xffff0000) | (v & 0xffff);
+    }
+  }
+
+  /** @internal Adds `delta` to the stack pointer at the stack size. */
+  addSp(delta: number): void {
+    this.setSp(this.sp() + delta);
+  }
+
+  /** @internal Pushes `size` bytes (2, 4, 8). */
+  push(size: number, lo: number, hi: number): void {
+    let sp = this.sp() - size;
+    if (this.stackBits === 32) sp >>>= 0;
+    else if (this.stackBits === 16) sp &= 0xffff;
+    const la = this.lin(Seg.SS, sp, size, true);
+    this.wrSized(la, size, lo, hi);
+    this.setSp(sp);
+  }
+
+  /** @internal Reads `size` bytes at the top of the stack plus `offset` (no pop); 8 leaves the high half in `mhi`. */
+  peek(size: number, offset: number): number {
+    let sp = this.sp() + offset;
+    if (this.stackBits === 32) sp >>>= 0;
+    else if (this.stackBits === 16) sp &= 0xffff;
+    return this.rdSized(this.lin(Seg.SS, sp, size, false), size);
+  }
+
+  /** @internal Pops `size` bytes (2, 4, 8); 8 leaves the high half in `mhi`. */
+  pop(size: number): number {
+    const v = this.peek(size, 0);
+    const hi = this.mhi;
+    this.addSp(size);
+    this.mhi = hi;
+    return v;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Flags helpers
+
+  /** @internal RFLAGS (low 32 bits). */
+  rflags(): number {
+    return this.s.flags.read();
+  }
+
+  /** @internal Writes RFLAGS bits under `mask` (bit 1 stays 1). */
+  setRflags(value: number, mask: number): void {
+    const f = this.s.flags;
+    const old = f.read();
+    const v = ((old & ~mask) | (value & mask)) >>> 0;
+    f.write(v);
+    if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
+    if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
+  }
+
+  /** @internal The time-stamp counter as a number. */
+  tsc(): number {
+    return this.instructions + this.tscOffset;
+  }
+
+  /** @internal Flags that `MOV CR`, `WRMSR` etc. changed the translation: drop the TLB and links. */
+  pagingChanged(): void {
+    this.configureWalker();
+    this.breakBlock = true;
+  }
+}
