@@ -1,6 +1,9 @@
+import { createRamSpace } from "@turtles/memory";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_VMX_FEATURES,
+  ENTRY_CHECKS,
   ENTRY_DEFAULT1,
   EXIT_DEFAULT1,
   fieldIndex,
@@ -8,6 +11,7 @@ import {
   PROC_DEFAULT1,
   ProcCtl,
   VMCS_FIELDS,
+  Vmcs,
   VmcsField,
   VmxCapabilities,
   VmxMsr,
@@ -102,5 +106,75 @@ describe("capability MSRs", () => {
     expect(noEpt.isFieldSupported(VmcsField.EPT_POINTER)).toBe(false);
     expect(noEpt.isFieldSupported(VmcsField.EPT_POINTER | 1)).toBe(false);
     expect(noEpt.isFieldSupported(VmcsField.GUEST_RIP)).toBe(true);
+  });
+});
+
+describe("capabilities from any feature description", () => {
+  const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  const features = fc
+    .record({ pin: u32, proc: u32, proc2: u32, exit: u32, entry: u32, flex: u32 })
+    .map((r) => ({
+      ...DEFAULT_VMX_FEATURES,
+      pin: { allowed1: r.pin, flexibleDefault1: r.flex & PIN_DEFAULT1 },
+      proc: { allowed1: r.proc, flexibleDefault1: r.flex & PROC_DEFAULT1 },
+      proc2: r.proc2,
+      exit: { allowed1: r.exit, flexibleDefault1: r.flex & EXIT_DEFAULT1 },
+      entry: { allowed1: r.entry, flexibleDefault1: r.flex & ENTRY_DEFAULT1 },
+    }));
+
+  it("keep allowed-0 within allowed-1 and TRUE MSRs only relaxing default1 bits", () => {
+    fc.assert(
+      fc.property(features, (f) => {
+        const c = new VmxCapabilities(f);
+        const out = new Uint32Array(2);
+        for (const [plain, tru, default1] of [
+          [VmxMsr.PINBASED_CTLS, VmxMsr.TRUE_PINBASED_CTLS, PIN_DEFAULT1],
+          [VmxMsr.PROCBASED_CTLS, VmxMsr.TRUE_PROCBASED_CTLS, PROC_DEFAULT1],
+          [VmxMsr.EXIT_CTLS, VmxMsr.TRUE_EXIT_CTLS, EXIT_DEFAULT1],
+          [VmxMsr.ENTRY_CTLS, VmxMsr.TRUE_ENTRY_CTLS, ENTRY_DEFAULT1],
+        ] as const) {
+          c.readMsr(plain, out);
+          const [lo, hi] = [out[0]!, out[1]!];
+          c.readMsr(tru, out);
+          const [tlo, thi] = [out[0]!, out[1]!];
+          expect((lo & ~hi) >>> 0).toBe(0);
+          expect(lo).toBe(default1 >>> 0);
+          expect((tlo & ~lo) >>> 0).toBe(0);
+          expect((lo & ~tlo & ~default1) >>> 0).toBe(0);
+          expect(thi).toBe(hi);
+        }
+        c.readMsr(VmxMsr.PROCBASED_CTLS2, out);
+        expect(out[0]).toBe(0);
+        if ((f.proc.allowed1 & ProcCtl.SecondaryControls) === 0) expect(out[1]).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("VM entry accepts exactly the control settings the TRUE MSRs advertise", () => {
+    fc.assert(
+      fc.property(features, u32, u32, u32, u32, (f, pin, proc, exit, entry) => {
+        const c = new VmxCapabilities(f);
+        const vmcs = new Vmcs();
+        vmcs.set(VmcsField.PIN_BASED_VM_EXEC_CONTROL, pin);
+        vmcs.set(VmcsField.CPU_BASED_VM_EXEC_CONTROL, proc);
+        vmcs.set(VmcsField.VM_EXIT_CONTROLS, exit);
+        vmcs.set(VmcsField.VM_ENTRY_CONTROLS, entry);
+        const ctx = { vmcs, caps: c, mem: createRamSpace(0x1000).space, hostLongMode: true };
+        const out = new Uint32Array(2);
+        for (const [id, msr, value] of [
+          ["ctl.pin.reserved", VmxMsr.TRUE_PINBASED_CTLS, pin],
+          ["ctl.proc.reserved", VmxMsr.TRUE_PROCBASED_CTLS, proc],
+          ["ctl.exit.reserved", VmxMsr.TRUE_EXIT_CTLS, exit],
+          ["ctl.entry.reserved", VmxMsr.TRUE_ENTRY_CTLS, entry],
+        ] as const) {
+          c.readMsr(msr, out);
+          const advertised = (value & out[0]!) >>> 0 === out[0]! && (value & ~out[1]!) === 0;
+          const chk = ENTRY_CHECKS.find((k) => k.id === id)!;
+          expect(chk.passes(ctx), id).toBe(advertised);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
