@@ -63,13 +63,21 @@ export interface EntryCheck {
 
 // --- helpers ----------------------------------------------------------------------------------
 
+/** Low 32 bits of field `f`. */
 export const lo = (c: EntryCheckContext, f: number) => c.vmcs.get32(f);
+/** High 32 bits of field `f`. */
 export const hi = (c: EntryCheckContext, f: number) => c.vmcs.getHi(f);
+/** Pin-based controls. */
 export const pinc = (c: EntryCheckContext) => c.vmcs.get32(F.PIN_BASED_VM_EXEC_CONTROL);
+/** Primary processor-based controls. */
 export const procc = (c: EntryCheckContext) => c.vmcs.get32(F.CPU_BASED_VM_EXEC_CONTROL);
+/** Secondary processor-based controls in effect. */
 export const proc2c = (c: EntryCheckContext) => effectiveProc2(c.vmcs);
+/** VM-exit controls. */
 export const exitc = (c: EntryCheckContext) => c.vmcs.get32(F.VM_EXIT_CONTROLS);
+/** VM-entry controls. */
 export const entryc = (c: EntryCheckContext) => c.vmcs.get32(F.VM_ENTRY_CONTROLS);
+/** Any bit of `mask` set in `v`. */
 export const has = (v: number, mask: number) => (v & mask) !== 0;
 
 /** Bits 63:32 of a value with MAXPHYADDR `w` hold no address bits beyond the width. */
@@ -86,6 +94,7 @@ export function isCanonical(_loWord: number, hiWord: number): boolean {
   const top = hiWord >> 15; // arithmetic: bits 63:47 as a signed value
   return top === 0 || top === -1;
 }
+/** Field `f` holds a canonical address. */
 export const canon = (c: EntryCheckContext, f: number) => isCanonical(lo(c, f), hi(c, f));
 /** A control word respects the allowed-0 (must be 1) and allowed-1 settings. */
 export const ctlOk = (v: number, must1: number, may1: number) =>
@@ -104,17 +113,29 @@ export function perfOk(c: EntryCheckContext, l: number, h: number): boolean {
   const v = c.caps.features.perfGlobalCtrlValid;
   return (l & ~v.lo) === 0 && (h & ~v.hi) === 0;
 }
+/** IA32_EFER.SCE. */
 export const EFER_SCE = 1;
+/** IA32_EFER.LME. */
 export const EFER_LME = 1 << 8;
+/** IA32_EFER.LMA. */
 export const EFER_LMA = 1 << 10;
+/** IA32_EFER.NXE. */
 export const EFER_NXE = 1 << 11;
+/** IA32_EFER bits that may be 1. */
 export const EFER_VALID = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+/** CR0.PE. */
 export const CR0_PE = 1;
+/** CR0.PG. */
 export const CR0_PG = 0x8000_0000;
+/** CR4.PAE. */
 export const CR4_PAE = 1 << 5;
+/** CR4.PCIDE. */
 export const CR4_PCIDE = 1 << 17;
+/** RFLAGS.VM. */
 export const RFLAGS_VM = 1 << 17;
+/** RFLAGS.IF. */
 export const RFLAGS_IF = 1 << 9;
+/** RFLAGS.TF. */
 export const RFLAGS_TF = 1 << 8;
 
 /** An EPT pointer is valid for the implementation (SDM 27.2.1.1, "EPTP"). */
@@ -130,28 +151,46 @@ export function isValidEptp(caps: VmxCapabilities, eptpLo: number, eptpHi: numbe
   return w >= 64 || eptpHi >>> (w - 32) === 0;
 }
 
+/** Access rights of guest segment register `seg` (0 ES ... 7 TR). */
 export function segAr(c: EntryCheckContext, seg: number): number {
   return c.vmcs.get32(F.GUEST_ES_AR_BYTES + 2 * seg);
 }
+/** Segment index of ES. */
 export const SEG_ES = 0;
+/** Segment index of CS. */
 export const SEG_CS = 1;
+/** Segment index of SS. */
 export const SEG_SS = 2;
+/** Segment index of DS. */
 export const SEG_DS = 3;
+/** Segment index of FS. */
 export const SEG_FS = 4;
+/** Segment index of GS. */
 export const SEG_GS = 5;
+/** Segment index of LDTR. */
 export const SEG_LDTR = 6;
+/** Segment index of TR. */
 export const SEG_TR = 7;
+/** The "unusable" bit (16) of access rights. */
 export const unusable = (ar: number) => (ar & 0x10000) !== 0;
+/** Segment type (bits 3:0). */
 export const arType = (ar: number) => ar & 0xf;
+/** Descriptor privilege level (bits 6:5). */
 export const arDpl = (ar: number) => (ar >>> 5) & 3;
+/** Guest selector of segment `seg`. */
 export const selector = (c: EntryCheckContext, seg: number) => c.vmcs.get32(F.GUEST_ES_SELECTOR + 2 * seg);
+/** Guest limit of segment `seg`. */
 export const limit = (c: EntryCheckContext, seg: number) => c.vmcs.get32(F.GUEST_ES_LIMIT + 2 * seg);
+/** Guest base of segment `seg` as (lo, hi). */
 export const base = (c: EntryCheckContext, seg: number): [number, number] => [
   c.vmcs.get32(F.GUEST_ES_BASE + 2 * seg),
   c.vmcs.getHi(F.GUEST_ES_BASE + 2 * seg),
 ];
+/** The guest enters virtual-8086 mode (RFLAGS.VM). */
 export const v8086 = (c: EntryCheckContext) => has(lo(c, F.GUEST_RFLAGS), RFLAGS_VM);
+/** "Unrestricted guest" is in effect. */
 export const unrestricted = (c: EntryCheckContext) => has(proc2c(c), Proc2Ctl.UnrestrictedGuest);
+/** "IA-32e mode guest" is set. */
 export const ia32eGuest = (c: EntryCheckContext) => has(entryc(c), EntryCtl.Ia32eModeGuest);
 /** Granularity rule of a segment's access rights against its limit. */
 export function granularityOk(ar: number, lim: number): boolean {
@@ -160,11 +199,17 @@ export function granularityOk(ar: number, lim: number): boolean {
   if ((lim & 0xfff0_0000) !== 0 && !g) return false;
   return true;
 }
+/** VM-entry interruption information. */
 export const intrInfo = (c: EntryCheckContext) => lo(c, F.VM_ENTRY_INTR_INFO);
+/** An event is injected (valid bit). */
 export const injecting = (c: EntryCheckContext) => (intrInfo(c) & 0x8000_0000) !== 0;
+/** Type of the injected event. */
 export const injType = (c: EntryCheckContext) => (intrInfo(c) >>> 8) & 7;
+/** Vector of the injected event. */
 export const injVector = (c: EntryCheckContext) => intrInfo(c) & 0xff;
+/** Guest activity state. */
 export const activity = (c: EntryCheckContext) => lo(c, F.GUEST_ACTIVITY_STATE);
+/** Guest interruptibility state. */
 export const interruptibility = (c: EntryCheckContext) => lo(c, F.GUEST_INTERRUPTIBILITY_INFO);
 
 /** Activity states (SDM 25.4.2). */
@@ -193,9 +238,13 @@ export const Interruptibility = {
 
 // --- the checks -----------------------------------------------------------------------------
 
+/** Short name of the controls stage. */
 export const C = EntryStage.Controls;
+/** Short name of the host stage. */
 export const H = EntryStage.Host;
+/** Short name of the guest stage. */
 export const G = EntryStage.Guest;
+/** Builds one {@link EntryCheck}. */
 export const check = (
   id: string,
   sdm: string,
@@ -217,6 +266,7 @@ export const RECHECK = new Set([
   "host.long-mode-host-size",
 ]);
 
+/** `v` has every FIXED0 bit set and no bit outside FIXED1. */
 export function fixedOk(v: number, fixed0: number, fixed1: number): boolean {
   return (v & fixed0) >>> 0 === fixed0 >>> 0 && (v & ~fixed1) === 0;
 }
