@@ -89,13 +89,17 @@ export function withinWidth(c: EntryCheckContext, hiWord: number): boolean {
 export function addrOk(c: EntryCheckContext, f: number, align: number): boolean {
   return (lo(c, f) & (align - 1)) === 0 && withinWidth(c, hi(c, f));
 }
-/** 48-bit canonical: bits 63:47 all equal (they all lie in the high half). */
-export function isCanonical(_loWord: number, hiWord: number): boolean {
-  const top = hiWord >> 15; // arithmetic: bits 63:47 as a signed value
+/** Canonical for `linearBits` (48 or 57) address bits: bits 63:(linearBits - 1) all equal (all in the high half). */
+export function isCanonical(_loWord: number, hiWord: number, linearBits = 48): boolean {
+  const top = hiWord >> (linearBits - 33); // arithmetic: bits 63:(linearBits - 1) as a signed value
   return top === 0 || top === -1;
 }
 /** Field `f` holds a canonical address. */
-export const canon = (c: EntryCheckContext, f: number) => isCanonical(lo(c, f), hi(c, f));
+export const canon = (c: EntryCheckContext, f: number) =>
+  isCanonical(lo(c, f), hi(c, f), c.caps.features.linearAddressBits);
+/** Guest segment `seg` has a canonical base. */
+export const baseCanonical = (c: EntryCheckContext, seg: number) =>
+  isCanonical(0, c.vmcs.getHi(F.GUEST_ES_BASE + 2 * seg), c.caps.features.linearAddressBits);
 /** A control word respects the allowed-0 (must be 1) and allowed-1 settings. */
 export const ctlOk = (v: number, must1: number, may1: number) =>
   (v & must1) >>> 0 === must1 >>> 0 && (v & ~may1) === 0;

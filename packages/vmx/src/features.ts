@@ -107,6 +107,8 @@ export interface VmxFeatures {
   readonly vmfunc: number;
   /** The processor's physical-address width (MAXPHYADDR), used by address checks. */
   readonly maxPhysAddr: number;
+  /** Linear-address width: 48, or 57 with 5-level paging; "canonical" means sign-extended from it. */
+  readonly linearAddressBits: 48 | 57;
   /**
    * Bits of IA32_PERF_GLOBAL_CTRL that may be 1 (low half: general-purpose counters, high half:
    * fixed counters), for the VM-entry checks of its host and guest fields.
@@ -234,5 +236,6 @@ export const DEFAULT_VMX_FEATURES: VmxFeatures = {
   },
   vmfunc: 1,
   maxPhysAddr: 46,
+  linearAddressBits: 48,
   perfGlobalCtrlValid: { lo: 0xf, hi: 0x7 }, // 4 general-purpose and 3 fixed counters
 };

@@ -374,7 +374,7 @@ export function invvpid(s: VmxState, cpu: VmxProcessor, typeLo: number, typeHi: 
   if (op[0]! >>> 16 !== 0 || op[1] !== 0)
     return vmfail(s, cpu, VmInstructionError.InvalidInveptInvvpidOperand);
   if (typeLo !== 2 && vpid === 0) return vmfail(s, cpu, VmInstructionError.InvalidInveptInvvpidOperand);
-  if (typeLo === 0 && !isCanonical(op[2]!, op[3]!)) {
+  if (typeLo === 0 && !isCanonical(op[2]!, op[3]!, s.caps.features.linearAddressBits)) {
     return vmfail(s, cpu, VmInstructionError.InvalidInveptInvvpidOperand);
   }
   cpu.invalidateVpid(typeLo, vpid, op[2]!, op[3]!);

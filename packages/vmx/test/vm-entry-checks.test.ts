@@ -447,3 +447,15 @@ describe("VM-entry checks (SDM 27.2, 27.3)", () => {
     });
   }
 });
+
+describe("canonical addresses follow the linear-address width", () => {
+  it("a 48-bit non-canonical base is canonical with 57-bit linear addresses", () => {
+    const c = base();
+    set(c, F.GUEST_FS_BASE, 0, 0x1_0000); // bit 48 set
+    expect(failing(c)).toEqual(["guest.fs.base-canonical"]);
+    c.caps = new VmxCapabilities({ ...DEFAULT_VMX_FEATURES, linearAddressBits: 57 });
+    expect(failing(c)).toEqual([]);
+    set(c, F.GUEST_FS_BASE, 0, 0x0100_0000); // bit 56 set, 63:57 clear
+    expect(failing(c)).toEqual(["guest.fs.base-canonical"]);
+  });
+});
