@@ -42,8 +42,7 @@ const PROC2_FROM_12 =
   Proc2Ctl.VirtApicAccesses |
   Proc2Ctl.VirtX2apic |
   Proc2Ctl.ApicRegisterVirt |
-  Proc2Ctl.VirtIntrDelivery |
-  Proc2Ctl.TscScaling;
+  Proc2Ctl.VirtIntrDelivery;
 /** Secondary controls of VMCS01 that L0 keeps for itself while L2 runs. */
 const PROC2_FROM_01 = Proc2Ctl.Ept | Proc2Ctl.Vpid;
 
@@ -68,6 +67,45 @@ function orPages(
     const vb = b < 0 ? 0 : (bInHost ? ctx.hostMem : ctx.l1mem).read32(b + i, AccessKind.Read);
     ctx.hostMem.write32(out + i, (va | vb) >>> 0, AccessKind.Write);
   }
+}
+
+const ONE = 1n << 48n; // a TSC multiplier of 1.0 (bits 47:0 are the fraction)
+const MASK64 = (1n << 64n) - 1n;
+const tscResult = { offsetting: false, scaling: false };
+
+function get64(v: Vmcs, f: number): bigint {
+  return (BigInt(v.getHi(f)) << 32n) | BigInt(v.get32(f));
+}
+
+function set64(v: Vmcs, f: number, x: bigint): void {
+  const u = x & MASK64;
+  v.set(f, Number(u & 0xffff_ffffn), Number(u >> 32n));
+}
+
+/**
+ * Composes the TSC offsets and multipliers of both levels into VMCS02. Only on full merges (not
+ * a hot path): the 64 x 64-bit fixed-point products use BigInt.
+ */
+function composeTsc(
+  vmcs02: Vmcs,
+  vmcs01: Vmcs,
+  vmcs12: Vmcs,
+  proc01: number,
+  proc12: number,
+  p2of01: number,
+  p2of12: number,
+): typeof tscResult {
+  const off01 = (proc01 & ProcCtl.TscOffsetting) !== 0 ? BigInt.asIntN(64, get64(vmcs01, F.TSC_OFFSET)) : 0n;
+  const off12 = (proc12 & ProcCtl.TscOffsetting) !== 0 ? BigInt.asIntN(64, get64(vmcs12, F.TSC_OFFSET)) : 0n;
+  const scale01 = (p2of01 & Proc2Ctl.TscScaling) !== 0;
+  const scale12 = (p2of12 & Proc2Ctl.TscScaling) !== 0;
+  const m01 = scale01 ? get64(vmcs01, F.TSC_MULTIPLIER) : ONE;
+  const m12 = scale12 ? get64(vmcs12, F.TSC_MULTIPLIER) : ONE;
+  tscResult.scaling = scale01 || scale12;
+  tscResult.offsetting = ((proc01 | proc12) & ProcCtl.TscOffsetting) !== 0;
+  if (tscResult.scaling) set64(vmcs02, F.TSC_MULTIPLIER, (m01 * m12) >> 48n);
+  set64(vmcs02, F.TSC_OFFSET, ((off01 * m12) >> 48n) + off12);
+  return tscResult;
 }
 
 /** A level that never exits on #PF: bit 14 clear and a filter that always matches (SDM 26.2). */
@@ -154,20 +192,9 @@ export function mergeVmcs02Controls(
     );
     vmcs02.setNumber(F.MSR_BITMAP, ctx.pages.msrBitmap);
   }
-  // TSC offsets add up (L2's TSC = host TSC + offset01 + offset12)
-  let tscLo = 0;
-  let tscHi = 0;
-  for (const [p, v] of [
-    [proc01, vmcs01],
-    [proc12, vmcs12],
-  ] as const) {
-    if ((p & ProcCtl.TscOffsetting) === 0) continue;
-    const lo = tscLo + v.get32(F.TSC_OFFSET);
-    tscHi = (tscHi + v.getHi(F.TSC_OFFSET) + (lo > 0xffff_ffff ? 1 : 0)) >>> 0;
-    tscLo = lo >>> 0;
-    proc |= ProcCtl.TscOffsetting;
-  }
-  vmcs02.set(F.TSC_OFFSET, tscLo, tscHi);
+  // TSC: L2's TSC = ((host * m01 >> 48) + off01) * m12 >> 48 + off12 (SDM 26.3 / 27.6.5)
+  const tsc = composeTsc(vmcs02, vmcs01, vmcs12, proc01, proc12, p2of01, p2of12);
+  if (tsc.offsetting) proc |= ProcCtl.TscOffsetting;
   // TPR shadow: L1's virtual-APIC page, translated to host memory
   if ((proc12 & ProcCtl.TprShadow) !== 0) {
     const hpa = ctx.l1paToHpa(vmcs12.getNumber(F.VIRTUAL_APIC_PAGE_ADDR));
@@ -197,7 +224,7 @@ export function mergeVmcs02Controls(
     copyField(vmcs02, vmcs12, F.PLE_WINDOW);
   }
   if ((p2of12 & Proc2Ctl.Xsaves) !== 0) copyField(vmcs02, vmcs12, F.XSS_EXIT_BITMAP);
-  if ((p2of12 & Proc2Ctl.TscScaling) !== 0) copyField(vmcs02, vmcs12, F.TSC_MULTIPLIER);
+  if (tsc.scaling) p2 |= Proc2Ctl.TscScaling;
   if ((p2of01 & Proc2Ctl.Ept) !== 0) {
     if ((p2of12 & Proc2Ctl.Ept) !== 0) {
       ctx.ept02Pointer(vmcs12.get32(F.EPT_POINTER), vmcs12.getHi(F.EPT_POINTER), tmp);

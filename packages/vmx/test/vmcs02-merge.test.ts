@@ -12,6 +12,7 @@ import {
   type MergeContext,
   mergeVmcs02Controls,
   msrBitmapIntercepts,
+  Proc2Ctl,
   ProcCtl,
   Vmcs,
   VmExitRecord,
@@ -177,5 +178,29 @@ describe("VMCS02 intercepts are the union of VMCS01's and VMCS12's", () => {
     expect([v02.get32(F.TSC_OFFSET), v02.getHi(F.TSC_OFFSET)]).toEqual([4, 0]);
     expect(v02.get32(F.CR0_GUEST_HOST_MASK)).toBe(0x1_0008);
     expect(v02.get32(F.CR0_READ_SHADOW) >>> 0).toBe(0x8000_0033); // TS from L1's shadow, the rest from L2's CR0
+  });
+
+  it("TSC scaling composes: multipliers multiply, L0's offset is scaled by L1's multiplier", () => {
+    const [v01, v12, v02] = pair(
+      ProcCtl.TscOffsetting | ProcCtl.SecondaryControls,
+      ProcCtl.TscOffsetting | ProcCtl.SecondaryControls,
+    );
+    v01.set(F.SECONDARY_VM_EXEC_CONTROL, Proc2Ctl.TscScaling);
+    v12.set(F.SECONDARY_VM_EXEC_CONTROL, Proc2Ctl.TscScaling);
+    v01.set(F.TSC_MULTIPLIER, 0, 2 << 16); // 2.0
+    v12.set(F.TSC_MULTIPLIER, 0, 1 << 15); // 0.5
+    v01.set(F.TSC_OFFSET, 100);
+    v12.set(F.TSC_OFFSET, 10);
+    mergeVmcs02Controls(v02, v01, v12, ctx);
+    expect([v02.get32(F.TSC_MULTIPLIER), v02.getHi(F.TSC_MULTIPLIER)]).toEqual([0, 1 << 16]); // 1.0
+    expect(v02.get32(F.TSC_OFFSET)).toBe(60);
+    expect(v02.get32(F.SECONDARY_VM_EXEC_CONTROL) & Proc2Ctl.TscScaling).not.toBe(0);
+    // only L1 scales; L0's negative offset is scaled too
+    v01.set(F.SECONDARY_VM_EXEC_CONTROL, 0);
+    v12.set(F.TSC_MULTIPLIER, 0, 3 << 16); // 3.0
+    v01.set(F.TSC_OFFSET, 0xffff_fff9, 0xffff_ffff); // -7
+    mergeVmcs02Controls(v02, v01, v12, ctx);
+    expect(v02.getHi(F.TSC_MULTIPLIER)).toBe(3 << 16);
+    expect([v02.get32(F.TSC_OFFSET), v02.getHi(F.TSC_OFFSET)]).toEqual([0xffff_fff5, 0xffff_ffff]); // -7 * 3 + 10 = -11
   });
 });
