@@ -120,6 +120,19 @@ export {
 } from "./devices/irq-line.js";
 export { ISA_DEBUG_EXIT_PORTS, IsaDebugExit, type IsaDebugExitState } from "./devices/isa-debug-exit.js";
 export {
+  ApicError,
+  ApicMsr,
+  DeliveryMode,
+  type IpiSender,
+  LOCAL_APIC_MMIO,
+  LocalApic,
+  type LocalApicCpuSignals,
+  type LocalApicOptions,
+  type LocalApicState,
+  MsrAccess,
+} from "./devices/local-apic.js";
+export { Lvt } from "./devices/local-apic-registers.js";
+export {
   PC_TESTDEV_MMIO,
   PC_TESTDEV_PORTS,
   PcTestdev,
