@@ -273,6 +273,7 @@ export class NestedVmx {
    * L0's own reasons first, then VMCS12's exit table; reflects to L1 when L1 wants it.
    */
   routeL2Exit(exit: VmExitRecord): L2ExitRoute {
+    this.expectL2Running("routeL2Exit");
     const r = exit.reason;
     if (r < EXIT_REASON_LIMIT) this.counters.l2ExitsByReason[r]!++;
     if (this.l0WantsExit(exit)) {
@@ -298,6 +299,7 @@ export class NestedVmx {
    * checked that L2 can take an interrupt now (RFLAGS.IF, interruptibility).
    */
   deliverL1Interrupt(vector: number, exit: VmExitRecord): L2ExitRoute {
+    this.expectL2Running("deliverL1Interrupt");
     const v12 = this.vmcs12;
     if ((v12.get32(F.PIN_BASED_VM_EXEC_CONTROL) & PinCtl.ExtIntExiting) === 0) {
       this.vmcs02.set(F.VM_ENTRY_INTR_INFO, (0x8000_0000 | (vector & 0xff)) >>> 0);
@@ -458,6 +460,11 @@ export class NestedVmx {
       return false;
     }
     return true;
+  }
+
+  /** Routing an L2 exit while L1 runs is an emulator bug, not guest behaviour: it throws. */
+  private expectL2Running(what: string): void {
+    if (this.hw.current !== this.vmcs02) throw new Error(`NestedVmx.${what}: L2 is not running`);
   }
 
   /** Counts an exit of L1 handled by the machine itself (e.g. CPUID of L1), for the per-level figures. */

@@ -561,4 +561,11 @@ describe("reflection and the way back", () => {
     expect([off.vmxon, off.current, off.guestMode]).toEqual([-1, -1, false]);
     expect(() => c.engine.restoreNestedState({ ...off, vmcs12: new Uint8Array(8) })).toThrow();
   });
+
+  it("routing an L2 exit while L1 runs is an emulator bug and throws", () => {
+    const env = setup();
+    launch(env);
+    env.engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+    expect(() => env.engine.routeL2Exit(l2exit(ExitReason.Cpuid))).toThrow(/L2 is not running/);
+  });
 });
