@@ -495,16 +495,17 @@ function buildTrees(defs: Def[]): { nodes: number[]; roots: number[] } {
     return (off << 4) | (NodeKind.SwitchBase + splitDim);
   }
 
+  // The root of map m is at m * 256, so the decoder finds it without a lookup.
+  nodes.length = MAP_NAMES.length * 256;
+  nodes.fill(0);
   for (let map = 0; map < MAP_NAMES.length; map++) {
-    const slots: number[] = [];
     for (let op = 0; op < 256; op++) {
       const cands = defs.filter((d) => d.map === map && d.opcode === op);
       // Undefined opcodes consume a ModRM byte (as iced-x86 counts their length).
       const invalidModrm = true;
-      slots.push(build(cands, dimOrder, false, invalidModrm));
+      nodes[map * 256 + op] = build(cands, dimOrder, false, invalidModrm);
     }
-    roots.push(nodes.length);
-    nodes.push(...slots);
+    roots.push(map * 256);
   }
   return { nodes, roots };
 }
@@ -582,7 +583,7 @@ export function generate(text: string): Map<string, string> {
       if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy"].includes(o)) eager = true;
     }
     entryImm[d.id] = imm;
-    entryFlags[d.id] = d.flags | (eager ? EntryFlag.Eager : 0);
+    entryFlags[d.id] = (d.flags | (eager ? EntryFlag.Eager : 0) | (imm << 24)) >>> 0;
     entryCpuid[d.id] = cpuids.indexOf(d.cpuid);
     entryFlow[d.id] = FLOW_KINDS.indexOf(d.flow as (typeof FLOW_KINDS)[number]);
     entryRflags[d.id] = d.fr | (d.fw << 9) | (d.fu << 18);
@@ -631,7 +632,7 @@ ${numberList(entryFmn)}
 export const ENTRY_OPS: Uint8Array = Uint8Array.of(
 ${numberList(entryOps, 40)}
 );
-/** EntryFlag bits per opcode. */
+/** EntryFlag bits per opcode; bits 24-30 repeat ENTRY_IMM. */
 export const ENTRY_FLAGS: Uint32Array = Uint32Array.of(
 ${numberList(entryFlags, 24)}
 );

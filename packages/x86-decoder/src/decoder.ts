@@ -1,22 +1,37 @@
 import { OK } from "./generated/operand-kind-ids.js";
-import { ENTRY_FLAGS, ENTRY_IMM, MAP_ROOTS, NODES } from "./generated/tables.js";
+import { ENTRY_FLAGS, MAP_ROOTS, NODES } from "./generated/tables.js";
 import { type Instruction, InvalidReason, OperandType, Prefix } from "./instruction.js";
 import { OperandReader, OUT_OF_BYTES } from "./operand-reader.js";
 import { Reg } from "./registers.js";
 import { EntryFlag, MapId, NodeKind } from "./table-format.js";
 
-/** Opcode bytes that escape: 1 = 0F, 2 = VEX/EVEX/XOP candidates (C4, C5, 62, 8F). */
-const ESCAPE = new Uint8Array(256);
-ESCAPE[0x0f] = 1;
-ESCAPE[0xc4] = 2;
-ESCAPE[0xc5] = 2;
-ESCAPE[0x62] = 2;
-ESCAPE[0x8f] = 2;
+/** MODRM_EXTRA: SIB + displacement bytes after a ModRM byte that need a look at the SIB byte. */
+const SIB_BASE_CHECK = 255;
+/**
+ * Bytes after the ModRM byte for SIB and displacement (SDM Vol. 2 Tables 2-1, 2-2): entries 0-255
+ * for 32/64-bit addressing, 256-511 for 16-bit addressing.
+ */
+const MODRM_EXTRA = new Uint8Array(512);
+for (let m = 0; m < 256; m++) {
+  const mod = m >> 6;
+  const rm = m & 7;
+  if (mod === 3) continue;
+  let n = rm === 4 ? 1 : 0;
+  if (mod === 1) n += 1;
+  else if (mod === 2 || (mod === 0 && rm === 5)) n += 4;
+  MODRM_EXTRA[m] = rm === 4 && mod === 0 ? SIB_BASE_CHECK : n;
+  MODRM_EXTRA[256 + m] = mod === 1 ? 1 : mod === 2 || (mod === 0 && rm === 6) ? 2 : 0;
+}
 
-/** Legacy prefix bytes and REX (40-4F; a prefix in 64-bit mode only). */
-const IS_PREFIX = new Uint8Array(256);
-for (const p of [0xf0, 0xf2, 0xf3, 0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) IS_PREFIX[p] = 1;
-for (let p = 0x40; p < 0x50; p++) IS_PREFIX[p] = 1;
+/**
+ * First-byte classes: 1 = legacy prefix, 2 = REX (40-4F, a prefix in 64-bit mode only), 3 = 0F
+ * escape, 4 = VEX/EVEX/XOP candidate (C4, C5, 62, 8F), 0 = anything else.
+ */
+const BYTE_CLASS = new Uint8Array(256);
+for (const p of [0xf0, 0xf2, 0xf3, 0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) BYTE_CLASS[p] = 1;
+for (let p = 0x40; p < 0x50; p++) BYTE_CLASS[p] = 2;
+BYTE_CLASS[0x0f] = 3;
+for (const p of [0xc4, 0xc5, 0x62, 0x8f]) BYTE_CLASS[p] = 4;
 
 /** vexPrefix: the instruction is complete (invalid). */
 const VEX_DONE = -2;
@@ -127,6 +142,7 @@ export class Decoder extends OperandReader {
 
   private fail(ins: Instruction, reason: InvalidReason): void {
     ins.invalidReason = reason;
+    ins._lazy = false;
     ins.opcode = 0;
     ins._opCount = 0;
   }
@@ -149,11 +165,11 @@ export class Decoder extends OperandReader {
       this.vexClear = true;
     }
     ins.invalidReason = InvalidReason.None;
-    ins._lazy = false;
     if (this.p >= this.limit) return OUT_OF_BYTES;
     let b = data[this.p++]!;
     // Legacy prefixes and REX (SDM 2.1.1, 2.2.1); most instructions have none.
-    if (IS_PREFIX[b] !== 0 && (mode === 64 || (b & 0xf0) !== 0x40)) {
+    let cls = BYTE_CLASS[b]!;
+    if (cls === 1 || (cls === 2 && mode === 64)) {
       for (;;) {
         switch (b) {
           case 0xf0:
@@ -200,7 +216,8 @@ export class Decoder extends OperandReader {
         }
         if (this.p >= this.limit) return OUT_OF_BYTES;
         b = data[this.p++]!;
-        if (IS_PREFIX[b] === 0 || (mode !== 64 && (b & 0xf0) === 0x40)) break;
+        cls = BYTE_CLASS[b]!;
+        if (cls === 0 || cls > 2 || (cls === 2 && mode !== 64)) break;
       }
     }
     if (rex !== 0 || !this.rexClear) {
@@ -229,8 +246,7 @@ export class Decoder extends OperandReader {
     let map: number = MapId.Legacy;
     let pfx = rep === 0xf3 ? 2 : rep === 0xf2 ? 3 : prefixes & Prefix.OperandSize ? 1 : 0;
     // vexBad: a VEX/EVEX/XOP rule is broken: decode in full, then invalid.
-    const esc = ESCAPE[b]!;
-    if (esc === 2 && this.p < this.limit) {
+    if (cls === 4 && this.p < this.limit) {
       this.rexClear = false;
       this.vexClear = false;
       const r = this.vexPrefix(ins, b, prefixes, rex);
@@ -243,7 +259,7 @@ export class Decoder extends OperandReader {
         prefixes = ins.prefixes;
       }
     }
-    if (esc === 1 && this.vex === 0) {
+    if (cls === 3 && this.vex === 0) {
       b = this.byte();
       if (b < 0) return OUT_OF_BYTES;
       if (b === 0x0f) return this.decode3DNow(ins, prefixes);
@@ -279,7 +295,7 @@ export class Decoder extends OperandReader {
 
     // Walk the decoding tree.
     const nodes = NODES;
-    let node = nodes[MAP_ROOTS[map]! + b]!;
+    let node = nodes[(map << 8) | b]!;
     const modeIdx = mode === 16 ? 0 : mode === 32 ? 1 : 2;
     const oszIdx = osz === 16 ? 0 : osz === 32 ? 1 : 2;
     const aszIdx = asz === 16 ? 0 : asz === 32 ? 1 : 2;
@@ -352,6 +368,7 @@ export class Decoder extends OperandReader {
     ins.opcode = id;
     const m = this.modrm;
     if (flags & EntryFlag.Eager) {
+      ins._lazy = false;
       // Operands now, in encoding order (immediates follow ModRM/SIB/displacement).
       this.badOperand = false;
       this.osz = osz;
@@ -362,22 +379,15 @@ export class Decoder extends OperandReader {
       // Only the length now (SDM Vol. 2 2.1.5: SIB, displacement, immediates); the operands are
       // decoded from the saved state on first use.
       let skip = 0;
-      if (m >= 0 && m < 0xc0) {
-        const mod = m >> 6;
-        const rm = m & 7;
-        if (asz === 16) {
-          if (mod === 1) skip = 1;
-          else if (mod === 2 || (mod === 0 && rm === 6)) skip = 2;
-        } else {
-          if (rm === 4) {
-            if (this.p >= this.limit) return OUT_OF_BYTES;
-            skip = mod === 0 && (data[this.p]! & 7) === 5 ? 5 : 1;
-          }
-          if (mod === 1) skip += 1;
-          else if (mod === 2 || (mod === 0 && rm === 5)) skip += 4;
+      if (m >= 0) {
+        skip = MODRM_EXTRA[(asz === 16 ? 256 : 0) | m]!;
+        if (skip === SIB_BASE_CHECK) {
+          // SIB with mod = 00: base 101 means a 32-bit displacement and no base.
+          if (this.p >= this.limit) return OUT_OF_BYTES;
+          skip = (data[this.p]! & 7) === 5 ? 5 : 1;
         }
       }
-      const ic = ENTRY_IMM[id]!;
+      const ic = flags >>> 24;
       if (ic !== 0) {
         skip += ic & 15;
         if (ic & 16) skip += osz === 16 ? 2 : 4;
@@ -398,8 +408,14 @@ export class Decoder extends OperandReader {
       this.p += skip;
     }
     ins._modrm = m;
-    if (this.vex !== 0 && !(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) this.vexBad = true;
-    if (flags & EntryFlag.Bad || this.vexBad || (flags & EntryFlag.Eager && this.badOperand)) {
+    if (this.vex !== 0) {
+      if (!(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) this.vexBad = true;
+      if (this.vexBad) {
+        this.fail(ins, InvalidReason.NoSuchOpcode);
+        return 0;
+      }
+    }
+    if (flags & (EntryFlag.Bad | EntryFlag.Eager) && (flags & EntryFlag.Bad || this.badOperand)) {
       this.fail(ins, InvalidReason.NoSuchOpcode);
       return 0;
     }
@@ -510,6 +526,7 @@ export class Decoder extends OperandReader {
 
   /** 3DNow! (0F 0F /r ib): the opcode is the byte after the operands (AMD APM Vol. 3 A.3). */
   private decode3DNow(ins: Instruction, prefixes: number): number {
+    ins._lazy = false;
     if (!this.readModrm()) return OUT_OF_BYTES;
     this.osz = 32;
     ins.operandSize = 32;
