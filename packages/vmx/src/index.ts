@@ -111,6 +111,7 @@ export {
   SHADOW_WRITE_FIELDS,
   type ShadowVmcsPages,
   syncFromShadow,
+  syncLoggedFromShadow,
   syncToShadow,
 } from "./shadow-vmcs.js";
 export { type GuestStateAccess, type MsrAccess, VmcsGuestView } from "./state-access.js";
@@ -171,5 +172,5 @@ export {
   vmcs12FieldOffset,
 } from "./vmcs12-layout.js";
 export { vmread, vmwrite } from "./vmread-vmwrite.js";
-export { INVALID_VMCS_POINTER, VmxOperation, VmxState } from "./vmx-state.js";
+export { INVALID_VMCS_POINTER, SHADOW_WRITE_LOG_SIZE, VmxOperation, VmxState } from "./vmx-state.js";
 export { VmxStatus } from "./vmx-status.js";

@@ -14,7 +14,7 @@ import { LaunchState, type Vmcs } from "./vmcs.js";
 import { VmcsField as F } from "./vmcs-fields.js";
 import { loadVmcs12, storeVmcs12, vmcs12FieldOffset } from "./vmcs12-layout.js";
 import { vmread as vmcsRead, vmwrite as vmcsWrite } from "./vmread-vmwrite.js";
-import { INVALID_VMCS_POINTER, VmxOperation, type VmxState } from "./vmx-state.js";
+import { INVALID_VMCS_POINTER, SHADOW_WRITE_LOG_SIZE, VmxOperation, type VmxState } from "./vmx-state.js";
 import { VmxStatus } from "./vmx-status.js";
 
 // The VMX instructions (Intel SDM vol. 3, chapter 32 "VMX Instruction Reference"), each check in
@@ -283,6 +283,8 @@ export function vmwrite(
       cpu.memory.write64(at, w === FieldWidth.Bits16 ? lo & 0xffff : lo, keepHi ? hi : 0, AccessKind.Write);
     }
     s.shadowWrites++;
+    if (s.shadowWriteCount < SHADOW_WRITE_LOG_SIZE) s.shadowWriteLog[s.shadowWriteCount] = encLo & ~1;
+    s.shadowWriteCount++;
     return succeed(cpu);
   }
   vmcsWrite(s.current, s.caps, encLo, 0, lo, hi);

@@ -24,7 +24,13 @@ import { loadMsrArea, storeMsrArea } from "./msr-area.js";
 import { NestedCounters } from "./nested-counters.js";
 import { EptFaultOutcome, L2ExitRoute, type NestedHost, type NestedVmxState } from "./nested-host.js";
 import type { VmxProcessor } from "./processor.js";
-import { initShadowVmcs, SHADOW_READ_FIELDS, syncFromShadow, syncToShadow } from "./shadow-vmcs.js";
+import {
+  initShadowVmcs,
+  SHADOW_READ_FIELDS,
+  syncFromShadow,
+  syncLoggedFromShadow,
+  syncToShadow,
+} from "./shadow-vmcs.js";
 import { VmcsGuestView } from "./state-access.js";
 import { loadGuestState } from "./vm-entry.js";
 import type { EntryCheckResult } from "./vm-entry-checks.js";
@@ -39,7 +45,7 @@ import {
   mergeVmcs02Controls,
 } from "./vmcs02-merge.js";
 import { loadVmcs12, storeVmcs12, VMCS12_SIZE, vmcs12FieldOffset } from "./vmcs12-layout.js";
-import { VmxOperation, VmxState } from "./vmx-state.js";
+import { SHADOW_WRITE_LOG_SIZE, VmxOperation, VmxState } from "./vmx-state.js";
 import { VmxStatus } from "./vmx-status.js";
 
 /** Slots of the guest-state fields (copied VMCS01 -> VMCS02 at every entry to L2). */
@@ -517,9 +523,23 @@ export class NestedVmx {
   /** Copies L1's exit-less VMWRITEs into VMCS12 — only if the hardware served any since the last pull. */
   private pullShadow(): void {
     if (!this.shadowActive || !this.l1.hasCurrent || !this.mirrorValid) return;
-    if (this.hw.shadowWrites === this.pulledWrites) return;
-    syncFromShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12, this.mirror);
-    this.pulledWrites = this.hw.shadowWrites;
+    const hw = this.hw;
+    if (hw.shadowWrites === this.pulledWrites) return;
+    const n = hw.shadowWrites - this.pulledWrites;
+    if (n <= SHADOW_WRITE_LOG_SIZE && hw.shadowWriteCount === n) {
+      syncLoggedFromShadow(
+        this.host.hostMem,
+        this.host.pages.shadowVmcs,
+        this.vmcs12,
+        hw.shadowWriteLog,
+        n,
+        this.mirror,
+      );
+    } else {
+      syncFromShadow(this.host.hostMem, this.host.pages.shadowVmcs, this.vmcs12, this.mirror);
+    }
+    this.pulledWrites = hw.shadowWrites;
+    hw.shadowWriteCount = 0;
   }
 
   /** Copies VMCS12's shadowed fields into the shadow VMCS — only those that changed since the last push. */
@@ -533,6 +553,7 @@ export class NestedVmx {
       this.mirrorValid = true;
     }
     this.pulledWrites = this.hw.shadowWrites;
+    this.hw.shadowWriteCount = 0;
   }
 
   private count(reason: number): void {

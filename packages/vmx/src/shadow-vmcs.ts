@@ -4,6 +4,7 @@ import { FieldKind, FieldWidth, fieldKind, fieldWidth } from "./field-encoding.j
 import { type Vmcs, vmcsSlot } from "./vmcs.js";
 import { VmcsField as F, VMCS_FIELDS } from "./vmcs-fields.js";
 import { storeVmcs12, vmcs12FieldOffset } from "./vmcs12-layout.js";
+import type { VmxState } from "./vmx-state.js";
 
 // VMCS shadowing offered to L1 (SDM 25.10): L0 points VMCS01's VMCS-link pointer at a shadow
 // VMCS it owns and clears the VMREAD/VMWRITE-bitmap bits of the fields L1 may access without a
@@ -128,6 +129,29 @@ export function syncToShadow(
       mirror[s + 1] = hi;
     }
     mem.write64(shadowVmcs + READ_OFFSETS[i]!, lo, hi, AccessKind.Write);
+  }
+}
+
+/**
+ * Copies back only the fields named in `log` (the first `count` encodings of a
+ * {@link VmxState.shadowWriteLog}), as {@link syncFromShadow} would.
+ */
+export function syncLoggedFromShadow(
+  mem: PhysicalMemory,
+  shadowVmcs: number,
+  vmcs12: Vmcs,
+  log: Int32Array,
+  count: number,
+  mirror: Uint32Array,
+): void {
+  const d = vmcs12.data;
+  for (let i = 0; i < count; i++) {
+    const enc = log[i]!;
+    const slot = vmcsSlot(enc);
+    mem.read64(shadowVmcs + vmcs12FieldOffset(enc), AccessKind.Read, tmp, 0);
+    vmcs12.set(enc, tmp[0]!, tmp[1]!);
+    mirror[slot * 2] = d[slot * 2]!;
+    mirror[slot * 2 + 1] = d[slot * 2 + 1]!;
   }
 }
 

@@ -3,7 +3,7 @@ import { EntryCtl } from "./controls.js";
 import { EXIT_REASON_ENTRY_FAILURE, ExitReason } from "./exit-reason.js";
 import { conditionHolds, controlWords, GUEST_FIELD_RULES } from "./guest-fields.js";
 import { loadMsrArea } from "./msr-area.js";
-import type { GuestStateAccess, MsrAccess } from "./state-access.js";
+import { type GuestStateAccess, type MsrAccess, VmcsGuestView } from "./state-access.js";
 import { checkVmEntry, type EntryCheckContext, type EntryCheckResult } from "./vm-entry-checks.js";
 import type { Vmcs } from "./vmcs.js";
 import { VmcsField as F } from "./vmcs-fields.js";
@@ -26,8 +26,18 @@ const tmp = new Uint32Array(2);
 export function loadGuestState(vmcs: Vmcs, dst: GuestStateAccess): void {
   const w = controlWords(vmcs);
   const d = vmcs.data;
-  for (const rule of GUEST_FIELD_RULES) {
-    if (conditionHolds(rule.load, w)) dst.writeState(rule.encoding, d[rule.slot * 2]!, d[rule.slot * 2 + 1]!);
+  if (dst instanceof VmcsGuestView) {
+    const to = dst.vmcs.data;
+    for (const rule of GUEST_FIELD_RULES) {
+      if (!conditionHolds(rule.load, w)) continue;
+      to[rule.slot * 2] = d[rule.slot * 2]!;
+      to[rule.slot * 2 + 1] = d[rule.slot * 2 + 1]!;
+    }
+  } else {
+    for (const rule of GUEST_FIELD_RULES) {
+      if (conditionHolds(rule.load, w))
+        dst.writeState(rule.encoding, d[rule.slot * 2]!, d[rule.slot * 2 + 1]!);
+    }
   }
   if ((vmcs.get32(F.VM_ENTRY_CONTROLS) & EntryCtl.LoadEfer) === 0) {
     // EFER.LMA <- "IA-32e mode guest"; EFER.LME too when CR0.PG = 1 (SDM 27.3.2.1).

@@ -2,7 +2,7 @@ import type { PhysicalMemory } from "@turtles/memory";
 import { EntryCtl, ExitCtl } from "./controls.js";
 import { conditionHolds, controlWords, GUEST_FIELD_RULES } from "./guest-fields.js";
 import { loadMsrArea, storeMsrArea } from "./msr-area.js";
-import type { GuestStateAccess, MsrAccess } from "./state-access.js";
+import { type GuestStateAccess, type MsrAccess, VmcsGuestView } from "./state-access.js";
 import type { VmExitRecord } from "./vm-exit-record.js";
 import type { Vmcs } from "./vmcs.js";
 import { VmcsField as F } from "./vmcs-fields.js";
@@ -50,10 +50,21 @@ const tmp = new Uint32Array(2);
  */
 export function saveGuestState(vmcs: Vmcs, src: GuestStateAccess): void {
   const w = controlWords(vmcs);
-  for (const rule of GUEST_FIELD_RULES) {
-    if (!conditionHolds(rule.save, w)) continue;
-    src.readState(rule.encoding, tmp);
-    vmcs.set(rule.encoding, tmp[0]!, tmp[1]!);
+  if (src instanceof VmcsGuestView) {
+    // VMCS to VMCS (the nested engine's VMCS02 -> VMCS12): values are already truncated
+    const from = src.vmcs.data;
+    const to = vmcs.data;
+    for (const rule of GUEST_FIELD_RULES) {
+      if (!conditionHolds(rule.save, w)) continue;
+      to[rule.slot * 2] = from[rule.slot * 2]!;
+      to[rule.slot * 2 + 1] = from[rule.slot * 2 + 1]!;
+    }
+  } else {
+    for (const rule of GUEST_FIELD_RULES) {
+      if (!conditionHolds(rule.save, w)) continue;
+      src.readState(rule.encoding, tmp);
+      vmcs.set(rule.encoding, tmp[0]!, tmp[1]!);
+    }
   }
   src.readState(F.GUEST_IA32_EFER, tmp);
   const lma = (tmp[0]! & (1 << 10)) !== 0;

@@ -31,6 +31,9 @@ const NO_MEMORY: PhysicalMemory = {
   writeBytes: fail,
 };
 
+/** Capacity of {@link VmxState.shadowWriteLog}. */
+export const SHADOW_WRITE_LOG_SIZE = 32;
+
 /** The "no current VMCS" value of the current-VMCS pointer (FFFFFFFF_FFFFFFFFH), as a number. */
 export const INVALID_VMCS_POINTER = -1;
 
@@ -58,6 +61,14 @@ export class VmxState {
   shadowReads = 0;
   /** VMWRITE instructions served into a shadow VMCS without a VM exit. */
   shadowWrites = 0;
+  /**
+   * Encodings of the fields written into the shadow VMCS since a reader last reset
+   * {@link VmxState.shadowWriteCount} (the first {@link SHADOW_WRITE_LOG_SIZE}; beyond that only
+   * the count grows). Lets a nested engine copy back just those fields.
+   */
+  readonly shadowWriteLog = new Int32Array(SHADOW_WRITE_LOG_SIZE);
+  /** Exit-less VMWRITEs since the last reset (may exceed the log size). */
+  shadowWriteCount = 0;
   /** Reused by VM entry (no allocation per VMLAUNCH/VMRESUME). */
   readonly entryContext: { -readonly [K in keyof EntryCheckContext]: EntryCheckContext[K] };
 
