@@ -103,6 +103,16 @@ export {
   type FwCfgOptions,
   type FwCfgState,
 } from "./devices/fw-cfg.js";
+export {
+  HPET_CAPABILITIES_LOW,
+  HPET_MMIO,
+  HPET_TICK_NS,
+  HPET_TIMERS,
+  Hpet,
+  type HpetOptions,
+  type HpetState,
+  type HpetTimerState,
+} from "./devices/hpet.js";
 export { I8042, I8042_PORTS, type I8042State } from "./devices/i8042.js";
 export {
   type InterruptMessageSink,
