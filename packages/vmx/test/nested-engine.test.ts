@@ -568,4 +568,22 @@ describe("reflection and the way back", () => {
     env.engine.routeL2Exit(l2exit(ExitReason.Cpuid));
     expect(() => env.engine.routeL2Exit(l2exit(ExitReason.Cpuid))).toThrow(/L2 is not running/);
   });
+
+  it("many exit-less VMWRITEs (beyond the write log) all reach VMCS02 on VMRESUME", () => {
+    for (const writes of [3, 40]) {
+      const env = setup();
+      launch(env);
+      const { engine, hw, hwcpu, l1cpu } = env;
+      engine.routeL2Exit(l2exit(ExitReason.Cpuid));
+      const fields = [F.GUEST_RIP, F.GUEST_RSP, F.GUEST_SYSENTER_ESP, F.GUEST_SYSENTER_EIP];
+      const expected = new Map<number, number>();
+      for (let i = 0; i < writes; i++) {
+        const f = fields[i % fields.length]!;
+        expect(vmwriteInstruction(hw, hwcpu, f, 0, false, 0x1000 + i, 0)).toBe(S.Succeed);
+        expected.set(f, 0x1000 + i);
+      }
+      expect(engine.vmlaunch(l1cpu, false)).toBe(S.EnterGuest);
+      for (const [f, v] of expected) expect(engine.vmcs02.get32(f), `${writes} writes, field ${f}`).toBe(v);
+    }
+  });
 });
