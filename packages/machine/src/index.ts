@@ -1,10 +1,14 @@
 /**
- * `@turtles/machine`: the Turtles PC. So far this is its chipset devices — 8259A PICs, 8254 PIT,
- * MC146818 RTC/CMOS, 16550A UART, I/O APIC, ACPI PM timer, the reset and A20 controls, and
- * QEMU-compatible test devices (isa-debug-exit, the 0xE9 console, pc-testdev, fw_cfg) — each a
- * self-contained module that sees only `(offset, size, value)` on its port or MMIO window, an
- * injected {@link Clock} and injected {@link IrqLine}s, and saves its state as plain data
- * ({@link Snapshottable}). The CPU, boot loaders, run loop and CLI come later.
+ * `@turtles/machine`: the Turtles PC without its processor (yet). The chipset devices — 8259A
+ * PICs, 8254 PIT, MC146818 RTC/CMOS, 16550A UART, I/O APIC, local APIC, HPET, ACPI PM timer, the
+ * reset and A20 controls, and QEMU-compatible test devices (isa-debug-exit, the 0xE9 console,
+ * pc-testdev, fw_cfg, pci-testdev) — each a self-contained module that sees only
+ * `(offset, size, value)` on its port or MMIO window, an injected {@link Clock} and injected
+ * {@link IrqLine}s, and saves its state as plain data ({@link Snapshottable}); PCI configuration
+ * space ({@link PciBus}, mechanism #1 and ECAM); ACPI tables ({@link buildAcpiTables},
+ * {@link writeAcpiTables}); the PC memory layout ({@link PcMemoryLayout}) and boot loaders
+ * (Multiboot v1/v2, ELF, raw, Linux bzImage) that describe the entry state
+ * ({@link BootEntryState}) for the CPU to apply. The CPU, run loop and CLI come later.
  *
  * @packageDocumentation
  */

@@ -1,23 +1,44 @@
-// Keeps the README's example true: it must be the code of test/readme-example.ts, which runs here.
+// Keeps the README's examples true: its ```ts blocks must be these files, in order, and they run here.
 import { readFileSync } from "node:fs";
 import { expect, it, vi } from "vitest";
 
-it("README shows test/readme-example.ts verbatim", () => {
+const examples: { file: string; load: () => Promise<unknown>; prints: string[] }[] = [
+  {
+    file: "readme-example.ts",
+    load: () => import("./readme-example.js"),
+    prints: ["INTR true", "INTR false", "vector 24 byte 121", '"hello\\n" exit 33'],
+  },
+  {
+    file: "readme-platform-example.ts",
+    load: () => import("./readme-platform-example.js"),
+    prints: [
+      "RSDP at e0000 tables FACS DSDT FACP APIC HPET MCFG",
+      "0xFEBF0000 is pci-bar0",
+      "timer vector 40",
+      "protected32 at 10000c eax 2badb002 ebx 9500",
+    ],
+  },
+];
+
+it("README shows the example files verbatim, in order", () => {
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const example = readFileSync(new URL("./readme-example.ts", import.meta.url), "utf8");
-  const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(block?.trim()).toBe(example.trim());
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]?.trim());
+  expect(blocks).toEqual(
+    examples.map((e) => readFileSync(new URL(`./${e.file}`, import.meta.url), "utf8").trim()),
+  );
 });
 
-it("runs the README example", async () => {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
+for (const example of examples) {
+  it(`runs ${example.file}`, async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+    try {
+      await example.load();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(example.prints);
   });
-  try {
-    await import("./readme-example.js");
-  } finally {
-    spy.mockRestore();
-  }
-  expect(lines).toEqual(["INTR true", "INTR false", "vector 24 byte 121", '"hello\\n" exit 33']);
-});
+}
