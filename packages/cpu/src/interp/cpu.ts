@@ -6,10 +6,14 @@ import { Seg } from "../state/registers.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
+import { jmpRel } from "./handlers/branch.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { StopReason } from "./stop-reason.js";
 import { translateInstruction } from "./translate.js";
+
+/** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
+function followedJump(): void {}
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
 export interface InterruptSource {
@@ -52,9 +56,11 @@ export const SEG_BIG = 8;
 /** A run of decoded instructions starting at one address. */
 class Block {
   valid = true;
-  /** Successor cache: the block last run after this one, and the address it started at. */
-  link: Block | null = null;
-  linkRip = Number.NaN;
+  /** Successor cache: the two blocks last run after this one, and the addresses they start at. */
+  link0: Block | null = null;
+  rip0 = Number.NaN;
+  link1: Block | null = null;
+  rip1 = Number.NaN;
   constructor(
     readonly rip: number,
     readonly pa: number,
@@ -138,6 +144,8 @@ export class Cpu {
   shadow = false;
   /** @internal Scratch: the high half of the last 64-bit read. */
   mhi = 0;
+  /** @internal Scratch of `ld64`/`ld32`: the value read, as halves. */
+  readonly q: Uint32Array = new Uint32Array(2);
   /** @internal Stop reason set by a handler (-1 = none). */
   pendingStop = -1;
   /** @internal Time-stamp counter offset (TSC = instructions + offset). */
@@ -272,18 +280,26 @@ export class Cpu {
   private execBlock(b: Block, max: number): void {
     const insns = b.insns;
     const n = Math.min(insns.length, max);
-    const s = this.s;
     this.breakBlock = false;
+    // RIP is written once per block: branch handlers set `nextRip`, others leave it NaN.
+    this.nextRip = Number.NaN;
     let k = 0;
-    for (;;) {
-      const i = insns[k]!;
-      this.nextRip = i.next;
-      i.fn(this, i);
-      s.rip = this.nextRip;
-      this.instructions++;
-      if (++k >= n || this.breakBlock) break;
+    try {
+      do {
+        const i = insns[k]!;
+        i.fn(this, i);
+        k++;
+      } while (k < n && !this.breakBlock);
+    } catch (e) {
+      this.instructions += k;
+      this.s.rip = insns[k]!.rip;
+      this.lastBlock = null;
+      throw e;
     }
-    this.lastBlock = this.breakBlock ? null : b;
+    this.instructions += k;
+    const next = this.nextRip;
+    this.s.rip = Number.isNaN(next) ? insns[k - 1]!.next : next;
+    this.lastBlock = b;
   }
 
   private lastBlock: Block | null = null;
@@ -300,9 +316,14 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
-    if (prev !== null && prev.linkRip === rip && this.lastEpoch === this.linkEpoch) {
-      const next = prev.link!;
-      if (next.valid) return next;
+    if (prev !== null && this.lastEpoch === this.linkEpoch) {
+      if (prev.rip0 === rip) {
+        const next = prev.link0!;
+        if (next.valid) return next;
+      } else if (prev.rip1 === rip) {
+        const next = prev.link1!;
+        if (next.valid) return next;
+      }
     }
     let lin: number;
     if (this.mode64) {
@@ -316,8 +337,10 @@ export class Cpu {
     let b = this.blocks.get(pa);
     if (b === undefined || b.rip !== rip || b.key !== key) b = this.buildBlock(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
-      prev.link = b;
-      prev.linkRip = rip;
+      prev.link1 = prev.link0;
+      prev.rip1 = prev.rip0;
+      prev.link0 = b;
+      prev.rip0 = rip;
     }
     this.lastEpoch = this.linkEpoch;
     return b;
@@ -361,6 +384,19 @@ export class Cpu {
       const rec = translateInstruction(ins, at, bits);
       insns.push(rec);
       at = rec.next;
+      if (rec.fn === jmpRel && bits !== 16) {
+        // A direct jump forward within the bytes at hand: keep decoding at its target.
+        const idx = rec.target - rip;
+        if (idx >= dec.position && idx < inPage) {
+          rec.fn = followedJump;
+          if (bits === 64) dec.reset(buf, 0, idx, inPage + extra);
+          else dec.reset(buf, 0, idx, inPage + extra);
+          if (bits === 64) dec.ip = rec.target;
+          else dec.setIp(rec.target >>> 0, 0);
+          at = rec.target;
+          continue;
+        }
+      }
       if (rec.ends) break;
     }
     const pages = [Math.floor(pa / 4096)];
@@ -729,6 +765,22 @@ export class Cpu {
   rd32(la: number): number {
     if ((la & 0xfff) > 0xffc) return this.rdSplit(la, 4);
     return this.memory.read32(this.xlateRead(la), AccessKind.Read);
+  }
+
+  /** @internal Reads 64 bits into `q[0]` (low) and `q[1]` (high): no number is returned, so nothing is boxed. */
+  ld64(la: number): void {
+    if ((la & 0xfff) > 0xff8) {
+      this.q[0] = this.rdSplit(la, 4);
+      this.q[1] = this.rdSplit(la + 4, 4);
+      return;
+    }
+    this.memory.read64(this.xlateRead(la), AccessKind.Read, this.q, 0);
+  }
+
+  /** @internal Reads 32 bits into `q[0]`. */
+  ld32(la: number): void {
+    if ((la & 0xfff) > 0xffc) this.q[0] = this.rdSplit(la, 4);
+    else this.q[0] = this.memory.read32(this.xlateRead(la), AccessKind.Read);
   }
 
   /** @internal Reads 64 bits: returns the low half, leaves the high half in `mhi`. */

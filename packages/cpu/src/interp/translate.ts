@@ -48,6 +48,23 @@ import {
   retFar,
 } from "./handlers/branch.js";
 import {
+  alu32RI,
+  alu32RM,
+  alu32RR,
+  alu64RI,
+  alu64RM,
+  alu64RR,
+  dec32,
+  inc32,
+  lea64,
+  mov32MR,
+  mov32RM,
+  mov32RR,
+  mov64RR,
+  rot32RI,
+  rot64RI,
+} from "./handlers/fast.js";
+import {
   cmovcc,
   cmpxchgOp,
   cmpxchgWide,
@@ -163,10 +180,27 @@ const sz = (bits: number): OperandSize => (bits === 8 || bits === 16 || bits ===
 
 // ---- builders by family ----
 
+/** Operations with size-specialised handlers (not ADC/SBB). */
+const FAST_ALU = new Set<number>([
+  AluOp.ADD,
+  AluOp.OR,
+  AluOp.AND,
+  AluOp.SUB,
+  AluOp.XOR,
+  AluOp.CMP,
+  AluOp.TEST,
+]);
+
 const aluBuilder =
   (op: number): Builder =>
   (i, _ins, o) => {
     i.aux = op;
+    if (FAST_ALU.has(op) && (i.size === 64 || i.size === 32)) {
+      const wide = i.size === 64;
+      if (o.kinds === "rr") return wide ? alu64RR : alu32RR;
+      if (o.kinds === "ri") return wide ? alu64RI : alu32RI;
+      if (o.kinds === "rm") return wide ? alu64RM : alu32RM;
+    }
     switch (o.kinds) {
       case "rr":
         return aluRR;
@@ -187,8 +221,8 @@ const unaryBuilder =
   (op: number): Builder =>
   (i, _ins, o) => {
     i.aux = op;
-    if (o.kinds === "r" && op === 0) return incReg;
-    if (o.kinds === "r" && op === 1) return decReg;
+    if (o.kinds === "r" && op === 0) return i.size === 32 ? inc32 : incReg;
+    if (o.kinds === "r" && op === 1) return i.size === 32 ? dec32 : decReg;
     return unary;
   };
 
@@ -197,6 +231,8 @@ const shiftBuilder =
   (i, _ins, o) => {
     i.aux = op;
     if (o.kinds.length === 2 && o.kinds[1] === "r") i.imm2 = -1; // by CL
+    if (o.kinds === "ri" && op <= 1 && i.size === 64) return rot64RI;
+    if (o.kinds === "ri" && op <= 1 && i.size === 32) return rot32RI;
     if (o.kinds === "ri") return shiftRI;
     i.s = -1;
     return shift;
@@ -212,11 +248,11 @@ const mulDivBuilder =
 function movBuilder(i: Insn, _ins: Instruction, o: Ops): Handler {
   switch (o.kinds) {
     case "rr":
-      return movRR;
+      return i.size === 64 ? mov64RR : i.size === 32 ? mov32RR : movRR;
     case "rm":
-      return i.size === 64 ? movRM64 : movRM;
+      return i.size === 64 ? movRM64 : i.size === 32 ? mov32RM : movRM;
     case "mr":
-      return i.size === 64 ? movMR64 : movMR;
+      return i.size === 64 ? movMR64 : i.size === 32 ? mov32MR : movMR;
     case "ri":
       return movRI;
     case "mi":
@@ -395,7 +431,7 @@ const BY_MNEMONIC: Record<string, Builder> = {
     i.aux = o.kinds === "rm" ? 0 : 1;
     return movbe;
   },
-  lea: plain(lea),
+  lea: (i) => (i.size === 64 && i.asz === 64 ? lea64 : lea),
   xchg: plain(xchg),
   nop: plain(nop),
   pause: plain(nop),
@@ -719,7 +755,8 @@ export function translateInstruction(ins: Instruction, rip: number, bits: number
   }
   i.fn = builder(i, ins, { kinds, sizes, special });
   if (i.fn === unimplemented) i.ends = true;
-  if (ins.flowKind !== "next" || ENDS_BLOCK.has(mnemonic)) i.ends = true;
+  // Conditional branches end their block only when taken (the handler says so).
+  if ((ins.flowKind !== "next" && ins.flowKind !== "jcc") || ENDS_BLOCK.has(mnemonic)) i.ends = true;
   if (mnemonic === "mov" && (kinds[0] === "s" || kinds[0] === "c" || kinds.includes("d"))) i.ends = true;
   if (mnemonic === "pop" && kinds === "s") i.ends = true;
   if ((ins.prefixes & Prefix.Lock) !== 0 && !i.mem) i.fn = undefinedOpcode;

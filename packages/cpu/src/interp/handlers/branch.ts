@@ -35,19 +35,28 @@ export function jmpRel(c: Cpu, i: Insn): void {
 
 /** Jcc rel (aux = condition) */
 export function jcc(c: Cpu, i: Insn): void {
-  if (condition(c.s.flags, i.aux)) c.nextRip = i.target;
+  if (condition(c.s.flags, i.aux)) {
+    c.nextRip = i.target;
+    c.breakBlock = true;
+  }
 }
 
 /** JE/JZ rel: the zero flag straight from the lazy result when possible. */
 export function jz(c: Cpu, i: Insn): void {
   const f = c.s.flags;
-  if (f.op !== 0 ? f.rLo === 0 && f.rHi === 0 : (f.bits & 0x40) !== 0) c.nextRip = i.target;
+  if (f.op !== 0 ? f.rLo === 0 && f.rHi === 0 : (f.bits & 0x40) !== 0) {
+    c.nextRip = i.target;
+    c.breakBlock = true;
+  }
 }
 
 /** JNE/JNZ rel. */
 export function jnz(c: Cpu, i: Insn): void {
   const f = c.s.flags;
-  if (!(f.op !== 0 ? f.rLo === 0 && f.rHi === 0 : (f.bits & 0x40) !== 0)) c.nextRip = i.target;
+  if (!(f.op !== 0 ? f.rLo === 0 && f.rHi === 0 : (f.bits & 0x40) !== 0)) {
+    c.nextRip = i.target;
+    c.breakBlock = true;
+  }
 }
 
 /** LOOP/LOOPE/LOOPNE (aux 0/1/2) and JrCXZ (aux 3); the count register's width is the address size. */
@@ -265,6 +274,7 @@ export function iret(c: Cpu, i: Insn): void {
 
 /** Delivers a software interrupt from instruction `i`; a triple fault stops the run. */
 function softInt(c: Cpu, i: Insn, vector: number, source: number): void {
+  c.s.rip = i.rip;
   if (!deliverEvent(c, vector, NO_ERROR, source, i.next)) {
     c.shutdown = true;
     c.pendingStop = StopReason.Shutdown;

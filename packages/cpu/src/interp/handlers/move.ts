@@ -44,9 +44,10 @@ export function movMI(c: Cpu, i: Insn): void {
 /** MOV r64, [mem] with a 64-bit load (the hot 64-bit form). */
 export function movRM64(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
-  const lo = c.rd64(c.lin(i.seg, c.ea(i), 8, false));
-  g[2 * i.d] = lo;
-  g[2 * i.d + 1] = c.mhi;
+  c.ld64(c.lin(i.seg, c.ea(i), 8, false));
+  const q = c.q;
+  g[2 * i.d] = q[0]!;
+  g[2 * i.d + 1] = q[1]!;
 }
 
 /** MOV [mem], r64 */
