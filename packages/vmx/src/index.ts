@@ -137,6 +137,7 @@ export {
 export {
   loadHostState,
   performVmExit,
+  readExitRecord,
   recordExit,
   saveGuestState,
   type VmExitTargets,
@@ -150,6 +151,7 @@ export {
   VmcsField,
   type VmcsFieldEntry,
   type VmcsFieldName,
+  vmcsFieldName,
 } from "./vmcs-fields.js";
 export { fillLongModeVmcs, type LongModeVmcsOptions } from "./vmcs-templates.js";
 export {

@@ -42,6 +42,30 @@ export function recordExit(vmcs: Vmcs, exit: VmExitRecord): void {
   vmcs.set(F.VM_ENTRY_INTR_INFO, vmcs.get32(F.VM_ENTRY_INTR_INFO) & 0x7fff_ffff);
 }
 
+/**
+ * Fills `exit` from the VM-exit information fields of `vmcs` (the inverse of
+ * {@link recordExit}), for a processor that wrote an exit into its hardware VMCS. The register
+ * values a record also carries (ECX, EAX, EDX, CR source) are left for the caller to set.
+ */
+export function readExitRecord(vmcs: Vmcs, exit: VmExitRecord): VmExitRecord {
+  const reason = vmcs.get32(F.VM_EXIT_REASON);
+  exit.clear();
+  exit.reason = reason & 0xffff;
+  exit.reasonFlags = (reason & 0xffff_0000) >>> 0;
+  exit.qualLo = vmcs.get32(F.EXIT_QUALIFICATION);
+  exit.qualHi = vmcs.getHi(F.EXIT_QUALIFICATION);
+  exit.linearLo = vmcs.get32(F.GUEST_LINEAR_ADDRESS);
+  exit.linearHi = vmcs.getHi(F.GUEST_LINEAR_ADDRESS);
+  exit.guestPhysical = vmcs.getNumber(F.GUEST_PHYSICAL_ADDRESS);
+  exit.instructionLength = vmcs.get32(F.VM_EXIT_INSTRUCTION_LEN);
+  exit.instructionInfo = vmcs.get32(F.VM_EXIT_INSTRUCTION_INFO);
+  exit.interruptionInfo = vmcs.get32(F.VM_EXIT_INTR_INFO);
+  exit.interruptionErrorCode = vmcs.get32(F.VM_EXIT_INTR_ERROR_CODE);
+  exit.idtVectoringInfo = vmcs.get32(F.IDT_VECTORING_INFO);
+  exit.idtVectoringErrorCode = vmcs.get32(F.IDT_VECTORING_ERROR_CODE);
+  return exit;
+}
+
 const tmp = new Uint32Array(2);
 
 /**

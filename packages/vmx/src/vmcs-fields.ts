@@ -224,3 +224,13 @@ export const VMCS_FIELDS: readonly VmcsFieldEntry[] = (Object.keys(VmcsField) as
 export function highAlias(fullEncoding: number): number {
   return fullEncoding | 1;
 }
+
+const NAME_OF = new Map<number, VmcsFieldName>(VMCS_FIELDS.map((f) => [f.encoding, f.name]));
+
+/** Name of the field an encoding names (`"EPT_POINTER_HIGH"` for a high alias), for logs and errors. */
+export function vmcsFieldName(encoding: number): string | undefined {
+  const name = NAME_OF.get(encoding & ~1);
+  if (name === undefined) return undefined;
+  if ((encoding & 1) === 0) return name;
+  return ((encoding >>> 13) & 3) === 1 ? `${name}_HIGH` : undefined;
+}

@@ -6,9 +6,12 @@ import {
   VmcsField as F,
   fillLongModeVmcs,
   performVmExit,
+  readExitRecord,
+  recordExit,
   Vmcs,
   VmExitRecord,
   VmxAbort,
+  vmcsFieldName,
 } from "../src/index.js";
 import { caps, FakeCpu } from "./fake-processor.js";
 
@@ -103,5 +106,35 @@ describe("VM exit (SDM chapter 28)", () => {
     expect(vmcs.abortIndicator).toBe(4);
     cpu.memory.write32(0x8000, 0x9999, 1); // an MSR the guest cannot read
     expect(performVmExit(vmcs, exit, t)).toBe(VmxAbort.SaveGuestMsrs);
+  });
+});
+
+describe("exit records and field names", () => {
+  it("readExitRecord is the inverse of recordExit", () => {
+    const v = new Vmcs();
+    const a = new VmExitRecord();
+    a.reason = ExitReason.EptViolation;
+    a.reasonFlags = 0x8000_0000;
+    a.qualLo = 0x181;
+    a.qualHi = 2;
+    a.linearLo = 0x1234;
+    a.linearHi = 0xffff_8000;
+    a.guestPhysical = 0x12_3456_7000;
+    a.instructionLength = 3;
+    a.instructionInfo = 0x400;
+    a.interruptionInfo = 0x8000_0b0e;
+    a.interruptionErrorCode = 2;
+    a.idtVectoringInfo = 0x8000_0030;
+    a.idtVectoringErrorCode = 7;
+    recordExit(v, a);
+    const b = readExitRecord(v, new VmExitRecord());
+    expect(b).toEqual(a);
+  });
+
+  it("names fields and their high halves", () => {
+    expect(vmcsFieldName(F.GUEST_RIP)).toBe("GUEST_RIP");
+    expect(vmcsFieldName(F.EPT_POINTER | 1)).toBe("EPT_POINTER_HIGH");
+    expect(vmcsFieldName(F.GUEST_RIP | 1)).toBeUndefined();
+    expect(vmcsFieldName(0x7ffe)).toBeUndefined();
   });
 });
