@@ -155,9 +155,13 @@ function enclsRule(v: Vmcs, exit: VmExitRecord): boolean {
   return ((word >>> (leaf & 31)) & 1) !== 0;
 }
 
+/** XSAVES/XRSTORS: any bit set in EDX:EAX AND IA32_XSS AND the XSS-exiting bitmap (SDM 26.1.3). */
 function xssRule(v: Vmcs, exit: VmExitRecord): boolean {
   if ((effectiveProc2(v) & Proc2Ctl.Xsaves) === 0) return false;
-  return (v.get32(F.XSS_EXIT_BITMAP) & exit.eax) !== 0 || (v.getHi(F.XSS_EXIT_BITMAP) & exit.edx) !== 0;
+  return (
+    (v.get32(F.XSS_EXIT_BITMAP) & exit.eax & exit.xssLo) !== 0 ||
+    (v.getHi(F.XSS_EXIT_BITMAP) & exit.edx & exit.xssHi) !== 0
+  );
 }
 
 // --- the table ------------------------------------------------------------------------------

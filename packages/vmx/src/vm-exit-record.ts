@@ -43,6 +43,10 @@ export class VmExitRecord {
   crValueLo = 0;
   /** Source value of a MOV to CR0/CR3/CR4/CR8, high half. */
   crValueHi = 0;
+  /** IA32_XSS at an XSAVES/XRSTORS exit, low half (all ones when the processor does not say). */
+  xssLo = 0xffff_ffff;
+  /** IA32_XSS at an XSAVES/XRSTORS exit, high half. */
+  xssHi = 0xffff_ffff;
   /** VMREAD/VMWRITE exits: the field-encoding operand (bits 31:0 of its register). */
   vmcsEncoding = 0;
   /**
@@ -73,6 +77,8 @@ export class VmExitRecord {
     this.crValueLo = 0;
     this.crValueHi = 0;
     this.vmcsEncoding = 0;
+    this.xssLo = 0xffff_ffff;
+    this.xssHi = 0xffff_ffff;
     this.inEpt12 = false;
   }
 }

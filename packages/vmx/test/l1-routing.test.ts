@@ -397,6 +397,10 @@ describe("l1WantsExit, reasons that read more of VMCS12", () => {
       expect(l1WantsExit(v, exit, mem)).toBe(true);
       exit.eax = 0xff;
       expect(l1WantsExit(v, exit, mem)).toBe(false);
+      exit.eax = 0x100;
+      exit.xssLo = 0xff; // IA32_XSS does not enable component 8: no exit
+      expect(l1WantsExit(v, exit, mem)).toBe(false);
+      exit.xssLo = 0xffff_ffff;
       v.set(F.SECONDARY_VM_EXEC_CONTROL, 0);
       exit.eax = 0x100;
       expect(l1WantsExit(v, exit, mem)).toBe(false);
