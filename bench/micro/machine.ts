@@ -1,7 +1,27 @@
 // @turtles/machine: cost of the chipset devices' guest-visible operations, through PortIoSpace
 // where a guest would reach them that way. Run: npm run bench -- machine
-import { AcpiPmTimer, IoApic, ManualClock, PicPair, Pit8254, RtcCmos, Uart16550 } from "@turtles/machine";
-import { PortIoSpace } from "@turtles/memory";
+import { readFileSync } from "node:fs";
+import {
+  AcpiPmTimer,
+  buildAcpiTables,
+  Hpet,
+  IoApic,
+  LocalApic,
+  loadMultiboot,
+  ManualClock,
+  PciBus,
+  PciConfigMechanism1,
+  PciEcam,
+  PciHostBridge,
+  PciTestdev,
+  PcMemoryLayout,
+  PicPair,
+  Pit8254,
+  RtcCmos,
+  Uart16550,
+  writeAcpiTables,
+} from "@turtles/machine";
+import { AccessKind, PhysicalAddressSpace, PortIoSpace } from "@turtles/memory";
 import { measure, printTable } from "./_harness.js";
 
 const N = 1_000_000;
@@ -38,7 +58,7 @@ io.write(0x43, 1, 0x34); // PIT counter 0, mode 2, 1000 Hz
 io.write(0x40, 1, 0xa9);
 io.write(0x40, 1, 0x04);
 
-const rows = [
+const rows: ReturnType<typeof measure>[] = [
   measure("UART THR write (out8)", N, () => {
     for (let i = 0; i < N; i++) io.write(0x3f8, 1, 0x41);
   }),
@@ -86,6 +106,73 @@ const rows = [
     }
   }),
 ];
+
+// The platform: local APIC, HPET, PCI configuration space, pci-testdev, loaders.
+const lapic = new LocalApic({ clock, eoiBroadcast: (v) => (sink ^= v) });
+lapic.write(0xf0, 4, 0x1ff);
+lapic.write(0x3e0, 4, 0xb);
+lapic.write(0x320, 4, 0x40);
+const hpet = new Hpet({ clock });
+hpet.write(0x10, 4, 1);
+const pciBus = new PciBus();
+pciBus.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
+const testdev = new PciTestdev();
+pciBus.plug({ bus: 0, device: 1, fn: 0 }, testdev);
+io.register(0xcf8, 8, new PciConfigMechanism1(pciBus), "pci-conf1");
+const space = new PhysicalAddressSpace();
+const ecam = new PciEcam(pciBus);
+space.mapMmio(0xb000_0000, ecam.size, ecam, "ecam");
+const testdevMmio = testdev.bar(0)!.handler;
+testdevMmio.write(0, 1, 0); // mmio-no-eventfd: hits at offset 2048 with 0xFA
+const layout = new PcMemoryLayout({ ramSize: 64 << 20 });
+const { space: ramSpace } = layout.createSpace();
+const kernel = new Uint8Array(
+  readFileSync(new URL("../../packages/machine/test/guests/multiboot-hello.elf", import.meta.url)),
+);
+const L = N / 1000;
+
+rows.push(
+  measure("LAPIC fixed interrupt: deliver + INTA + EOI", N, () => {
+    for (let i = 0; i < N; i++) {
+      lapic.deliver(0x41, 0, false, 0, false);
+      if (lapic.hasInterrupt()) sink ^= lapic.acknowledge();
+      lapic.write(0xb0, 4, 0);
+    }
+  }),
+  measure("LAPIC timer one-shot: arm + poll + INTA + EOI", N, () => {
+    for (let i = 0; i < N; i++) {
+      lapic.write(0x380, 4, 100);
+      clock.set(lapic.nextDeadlineNs());
+      lapic.poll();
+      sink ^= lapic.acknowledge();
+      lapic.write(0xb0, 4, 0);
+    }
+  }),
+  measure("LAPIC TPR read (MMIO)", N, () => {
+    for (let i = 0; i < N; i++) sink ^= lapic.read(0x80, 4);
+  }),
+  measure("HPET main counter read (low dword)", N, () => {
+    for (let i = 0; i < N; i++) sink ^= hpet.read(0xf0, 4);
+  }),
+  measure("PCI config dword via 0xCF8/0xCFC", N, () => {
+    for (let i = 0; i < N; i++) {
+      io.write(0xcf8, 4, 0x8000_0800);
+      sink ^= io.read(0xcfc, 4);
+    }
+  }),
+  measure("PCI config dword via ECAM", N, () => {
+    for (let i = 0; i < N; i++) sink ^= space.read32(0xb000_8000, AccessKind.Read);
+  }),
+  measure("pci-testdev MMIO hit (write8)", N, () => {
+    for (let i = 0; i < N; i++) testdevMmio.write(2048, 1, 0xfa);
+  }),
+  measure("ACPI tables: build + write", L, () => {
+    for (let i = 0; i < L; i++) sink ^= writeAcpiTables(ramSpace, buildAcpiTables()).end;
+  }),
+  measure("multiboot load (4 KiB ELF, info, mmap)", L, () => {
+    for (let i = 0; i < L; i++) sink ^= loadMultiboot(ramSpace, layout, kernel).rip;
+  }),
+);
 
 printTable(rows);
 if (sink === 0.5) console.log(sink); // keep the loops observable

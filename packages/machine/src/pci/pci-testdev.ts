@@ -17,6 +17,7 @@ const HEADER_SIZE = 16;
 
 interface TestHeader {
   readonly bytes: Uint8Array;
+  readonly view: DataView;
   readonly offset: number;
   readonly data: number;
 }
@@ -67,7 +68,7 @@ export class PciTestdev extends PciFunction {
       v.setUint32(4, offset, true);
       v.setUint8(8, data);
       for (let k = 0; k < name.length; k++) bytes[HEADER_SIZE + k] = name.charCodeAt(k);
-      this.tests.push({ bytes, offset, data });
+      this.tests.push({ bytes, view: v, offset, data });
     }
   }
 
@@ -106,11 +107,11 @@ export class PciTestdev extends PciFunction {
   /** The hit counter of test `i` (0-5). */
   count(i: number): number {
     const t = this.tests[i];
-    return t === undefined ? 0 : new DataView(t.bytes.buffer).getUint32(12, true);
+    return t === undefined ? 0 : t.view.getUint32(12, true);
   }
 
   private setCount(i: number, n: number): void {
-    new DataView(this.tests[i]!.bytes.buffer).setUint32(12, n >>> 0, true);
+    this.tests[i]!.view.setUint32(12, n >>> 0, true);
   }
 
   /** A plain-data snapshot. */
