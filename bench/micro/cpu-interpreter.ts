@@ -42,6 +42,8 @@ measure("intloop64", 2_000_000, 3);
 measure("intloop32", 1_000_000, 1);
 measure("memwalk", 20, 1);
 measure("syscall", 100_000, 1);
-console.log(`${"workload".padEnd(26)}  ${"Minsns".padStart(8)}  ${"seconds".padStart(7)}  ${"MIPS".padStart(6)}  ${"ns/in".padStart(6)}  checksum`);
+console.log(
+  `${"workload".padEnd(26)}  ${"Minsns".padStart(8)}  ${"seconds".padStart(7)}  ${"MIPS".padStart(6)}  ${"ns/in".padStart(6)}  checksum`,
+);
 for (const row of rows) console.log(row);
 console.log("target: >= 50 MIPS on intloop64 (Bochs: ~90 MIPS on this machine when idle)");
