@@ -302,7 +302,8 @@ export class NestedVmx {
    * exiting it becomes L1's exit 1 (with the vector acknowledged into the exit interruption
    * information when VMCS12 sets "acknowledge interrupt on exit", SDM 28.2.2); otherwise L1
    * would have let it reach its guest, so it is injected into L2 through VMCS02. The caller has
-   * checked that L2 can take an interrupt now (RFLAGS.IF, interruptibility).
+   * checked that L2 can take an interrupt now (RFLAGS.IF, interruptibility) and that no other
+   * event is pending injection in VMCS02.
    */
   deliverL1Interrupt(vector: number, exit: VmExitRecord): L2ExitRoute {
     this.expectL2Running("deliverL1Interrupt");
