@@ -7,6 +7,7 @@ import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { jmpRel } from "./handlers/branch.js";
+import { fuse } from "./handlers/fused.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { StopReason } from "./stop-reason.js";
@@ -279,7 +280,12 @@ export class Cpu {
 
   private execBlock(b: Block, max: number): void {
     const insns = b.insns;
-    const n = Math.min(insns.length, max);
+    let n = insns.length;
+    if (insns[n - 1]!.seqEnd > max) {
+      n = 0;
+      while (n < insns.length && insns[n]!.seqEnd <= max) n++;
+      if (n === 0) n = 1;
+    }
     this.breakBlock = false;
     // RIP is written once per block: branch handlers set `nextRip`, others leave it NaN.
     this.nextRip = Number.NaN;
@@ -291,14 +297,15 @@ export class Cpu {
         k++;
       } while (k < n && !this.breakBlock);
     } catch (e) {
-      this.instructions += k;
+      this.instructions += k > 0 ? insns[k - 1]!.seqEnd : 0;
       this.s.rip = insns[k]!.rip;
       this.lastBlock = null;
       throw e;
     }
-    this.instructions += k;
+    const last = insns[k - 1]!;
+    this.instructions += last.seqEnd;
     const next = this.nextRip;
-    this.s.rip = Number.isNaN(next) ? insns[k - 1]!.next : next;
+    this.s.rip = Number.isNaN(next) ? last.next : next;
     this.lastBlock = b;
   }
 
@@ -381,8 +388,15 @@ export class Cpu {
         this.xlateFetch(lin2);
       }
       if (start + ins.length > inPage) usedNext = true;
-      const rec = translateInstruction(ins, at, bits);
-      insns.push(rec);
+      let rec = translateInstruction(ins, at, bits);
+      const prevRec = insns[insns.length - 1];
+      const fused = prevRec === undefined ? null : fuse(prevRec, rec);
+      if (fused !== null) {
+        insns[insns.length - 1] = fused;
+        rec = fused;
+      } else {
+        insns.push(rec);
+      }
       at = rec.next;
       if (rec.fn === jmpRel && bits !== 16) {
         // A direct jump forward within the bytes at hand: keep decoding at its target.
@@ -398,6 +412,11 @@ export class Cpu {
         }
       }
       if (rec.ends) break;
+    }
+    let seq = 0;
+    for (const r of insns) {
+      seq += r.count;
+      r.seqEnd = seq;
     }
     const pages = [Math.floor(pa / 4096)];
     if (usedNext) pages.push(Math.floor(pa2 / 4096));

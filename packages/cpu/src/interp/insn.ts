@@ -63,6 +63,10 @@ export class Insn {
   prefixes = 0;
   /** True when this instruction ends its block (branches, mode changes, ...). */
   ends = false;
+  /** Guest instructions this record stands for (2 when two were fused). */
+  count = 1;
+  /** Guest instructions of the block up to and including this record. */
+  seqEnd = 0;
 
   constructor(fn: Handler) {
     this.fn = fn;

@@ -8,18 +8,27 @@ import type { Cpu } from "../cpu.js";
 import type { Insn } from "../insn.js";
 import { AluOp } from "./alu.js";
 
-/** 64-bit ALU on (aLo, aHi) and (bLo, bHi); writes register `d` unless CMP/TEST. */
-function alu64(c: Cpu, op: number, d: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+/**
+ * 64-bit ALU of register `d` with the operand in `c.q[0..1]` (passed through the scratch array so
+ * no 32-bit value crosses a call boundary as a boxed number); writes `d` unless CMP/TEST.
+ */
+function alu64(c: Cpu, op: number, d: number): void {
   const g = c.s.gpr;
   const f = c.s.flags;
+  const q = c.q;
+  const aLo = g[2 * d]!;
+  const aHi = g[2 * d + 1]!;
+  const bLo = q[0]!;
+  const bHi = q[1]!;
   let rLo: number;
   let rHi: number;
+  let kind: number;
   switch (op) {
     case AluOp.ADD: {
       const lo = aLo + bLo;
       rLo = lo >>> 0;
       rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      f.set(FlagOp.Add, 64, aLo, aHi, bLo, bHi, rLo, rHi);
+      kind = FlagOp.Add;
       break;
     }
     case AluOp.SUB:
@@ -27,63 +36,80 @@ function alu64(c: Cpu, op: number, d: number, aLo: number, aHi: number, bLo: num
       const lo = aLo - bLo;
       rLo = lo >>> 0;
       rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;
-      f.set(FlagOp.Sub, 64, aLo, aHi, bLo, bHi, rLo, rHi);
-      if (op === AluOp.CMP) return;
+      kind = FlagOp.Sub;
       break;
     }
     case AluOp.AND:
     case AluOp.TEST:
       rLo = (aLo & bLo) >>> 0;
       rHi = (aHi & bHi) >>> 0;
-      f.set(FlagOp.Logic, 64, 0, 0, 0, 0, rLo, rHi);
-      if (op === AluOp.TEST) return;
+      kind = FlagOp.Logic;
       break;
     case AluOp.OR:
       rLo = (aLo | bLo) >>> 0;
       rHi = (aHi | bHi) >>> 0;
-      f.set(FlagOp.Logic, 64, 0, 0, 0, 0, rLo, rHi);
+      kind = FlagOp.Logic;
       break;
     default:
       rLo = (aLo ^ bLo) >>> 0;
       rHi = (aHi ^ bHi) >>> 0;
-      f.set(FlagOp.Logic, 64, 0, 0, 0, 0, rLo, rHi);
+      kind = FlagOp.Logic;
       break;
   }
+  f.op = kind as FlagOp;
+  f.size = 64;
+  f.aLo = aLo;
+  f.aHi = aHi;
+  f.bLo = bLo;
+  f.bHi = bHi;
+  f.rLo = rLo;
+  f.rHi = rHi;
+  if (op === AluOp.CMP || op === AluOp.TEST) return;
   g[2 * d] = rLo;
   g[2 * d + 1] = rHi;
 }
 
-/** 32-bit ALU; writes register `d` (zero-extending) unless CMP/TEST. */
-function alu32(c: Cpu, op: number, d: number, a: number, b: number): void {
+/** 32-bit ALU of register `d` with the operand in `c.q[0]`; writes `d` (zero-extending) unless CMP/TEST. */
+function alu32(c: Cpu, op: number, d: number): void {
   const g = c.s.gpr;
   const f = c.s.flags;
+  const a = g[2 * d]!;
+  const b = c.q[0]!;
   let r: number;
+  let kind: number;
   switch (op) {
     case AluOp.ADD:
       r = (a + b) >>> 0;
-      f.set(FlagOp.Add, 32, a, 0, b, 0, r, 0);
+      kind = FlagOp.Add;
       break;
     case AluOp.SUB:
     case AluOp.CMP:
       r = (a - b) >>> 0;
-      f.set(FlagOp.Sub, 32, a, 0, b, 0, r, 0);
-      if (op === AluOp.CMP) return;
+      kind = FlagOp.Sub;
       break;
     case AluOp.AND:
     case AluOp.TEST:
       r = (a & b) >>> 0;
-      f.set(FlagOp.Logic, 32, 0, 0, 0, 0, r, 0);
-      if (op === AluOp.TEST) return;
+      kind = FlagOp.Logic;
       break;
     case AluOp.OR:
       r = (a | b) >>> 0;
-      f.set(FlagOp.Logic, 32, 0, 0, 0, 0, r, 0);
+      kind = FlagOp.Logic;
       break;
     default:
       r = (a ^ b) >>> 0;
-      f.set(FlagOp.Logic, 32, 0, 0, 0, 0, r, 0);
+      kind = FlagOp.Logic;
       break;
   }
+  f.op = kind as FlagOp;
+  f.size = 32;
+  f.aLo = a;
+  f.aHi = 0;
+  f.bLo = b;
+  f.bHi = 0;
+  f.rLo = r;
+  f.rHi = 0;
+  if (op === AluOp.CMP || op === AluOp.TEST) return;
   g[2 * d] = r;
   g[2 * d + 1] = 0;
 }
@@ -91,41 +117,42 @@ function alu32(c: Cpu, op: number, d: number, a: number, b: number): void {
 /** op r64, r64 */
 export function alu64RR(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
-  const d = i.d;
-  const s = i.s;
-  alu64(c, i.aux, d, g[2 * d]!, g[2 * d + 1]!, g[2 * s]!, g[2 * s + 1]!);
+  const q = c.q;
+  q[0] = g[2 * i.s]!;
+  q[1] = g[2 * i.s + 1]!;
+  alu64(c, i.aux, i.d);
 }
 
 /** op r64, imm (sign-extended) */
 export function alu64RI(c: Cpu, i: Insn): void {
-  const g = c.s.gpr;
-  const d = i.d;
-  alu64(c, i.aux, d, g[2 * d]!, g[2 * d + 1]!, i.immLo, i.immHi);
+  const q = c.q;
+  q[0] = i.immLo;
+  q[1] = i.immHi;
+  alu64(c, i.aux, i.d);
 }
 
 /** op r64, [mem] */
 export function alu64RM(c: Cpu, i: Insn): void {
-  const g = c.s.gpr;
   c.ld64(c.lin(i.seg, c.ea(i), 8, false));
-  const d = i.d;
-  alu64(c, i.aux, d, g[2 * d]!, g[2 * d + 1]!, c.q[0]!, c.q[1]!);
+  alu64(c, i.aux, i.d);
 }
 
 /** op r32, r32 */
 export function alu32RR(c: Cpu, i: Insn): void {
-  const g = c.s.gpr;
-  alu32(c, i.aux, i.d, g[2 * i.d]!, g[2 * i.s]!);
+  c.q[0] = c.s.gpr[2 * i.s]!;
+  alu32(c, i.aux, i.d);
 }
 
 /** op r32, imm */
 export function alu32RI(c: Cpu, i: Insn): void {
-  alu32(c, i.aux, i.d, c.s.gpr[2 * i.d]!, i.immLo);
+  c.q[0] = i.immLo;
+  alu32(c, i.aux, i.d);
 }
 
 /** op r32, [mem] */
 export function alu32RM(c: Cpu, i: Insn): void {
   c.ld32(c.lin(i.seg, c.ea(i), 4, false));
-  alu32(c, i.aux, i.d, c.s.gpr[2 * i.d]!, c.q[0]!);
+  alu32(c, i.aux, i.d);
 }
 
 /** MOV r32, r32 */
