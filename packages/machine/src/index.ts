@@ -80,6 +80,7 @@ export {
   MULTIBOOT,
   type MultibootHeader,
   type MultibootOptions,
+  moduleFileName,
   splitModuleList,
 } from "./boot/multiboot.js";
 export {

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { buildElf, concat, dwords } from "../../test/elf-builder.js";
 import { BootMode } from "./entry.js";
 import { MemoryType, PcMemoryLayout } from "./layout.js";
-import { findMultibootHeader, loadMultiboot, MULTIBOOT, splitModuleList } from "./multiboot.js";
+import {
+  findMultibootHeader,
+  loadMultiboot,
+  MULTIBOOT,
+  moduleFileName,
+  splitModuleList,
+} from "./multiboot.js";
 
 const MiB = 0x10_0000;
 
@@ -201,5 +207,6 @@ describe("multiboot v1", () => {
     expect(splitModuleList("a.bin x=1,b.bin")).toEqual(["a.bin x=1", "b.bin"]);
     expect(splitModuleList("a,,b,c")).toEqual(["a,b", "c"]);
     expect(splitModuleList("one")).toEqual(["one"]);
+    expect(splitModuleList("a.bin x=1,b.bin").map(moduleFileName)).toEqual(["a.bin", "b.bin"]);
   });
 });

@@ -86,6 +86,12 @@ export function splitModuleList(list: string): string[] {
   return out;
 }
 
+/** The file name of a module list entry: its first word (the rest is the module's arguments). */
+export function moduleFileName(entry: string): string {
+  const space = entry.indexOf(" ");
+  return space < 0 ? entry : entry.slice(0, space);
+}
+
 /** Where the kernel image went: its load address, bytes occupied (with bss) and entry. */
 export interface KernelPlacement {
   /** Lowest address loaded. */

@@ -75,6 +75,14 @@ describe("HPET", () => {
     expect(m.r(0x20)).toBe(0); // edge: no status
   });
 
+  it("keeps the old route when software asks for a pin the timer cannot drive", () => {
+    const m = make();
+    m.w(0x100, 17 << 9);
+    expect((m.r(0x100) >> 9) & 0x1f).toBe(17);
+    m.w(0x100, 5 << 9);
+    expect((m.r(0x100) >> 9) & 0x1f).toBe(17);
+  });
+
   it("level interrupts set the status bit and hold the line until it is cleared", () => {
     const m = make();
     m.w(0x120, 0x6 | (17 << 9)); // timer 1: level, enabled, pin 17

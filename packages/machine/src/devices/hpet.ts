@@ -341,7 +341,12 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
   private writeTimerConfig(n: number, v: number): void {
     const t = this.timers[n]!;
     const old = t.config;
-    t.config = (v & TN_WRITABLE) >>> 0;
+    let config = (v & TN_WRITABLE) >>> 0;
+    // A route the timer cannot drive is not accepted: the old route reads back (spec §2.3.8).
+    const route = (config >> TN_ROUTE_SHIFT) & 0x1f;
+    if (!(this.routeCap & (1 << route)))
+      config = (config & ~(0x1f << TN_ROUTE_SHIFT)) | (old & (0x1f << TN_ROUTE_SHIFT));
+    t.config = config >>> 0;
     if (t.config & TN_32BIT && !(old & TN_32BIT)) {
       t.cmpHi = 0;
       t.periodHi = 0;
