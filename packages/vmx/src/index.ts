@@ -93,7 +93,6 @@ export {
   ioBitmapIntercepts,
   l1WantsExit,
   msrBitmapIntercepts,
-  vmcsWantsExit,
 } from "./l1-routing.js";
 export { loadMsrArea, msrLoadForbidden, storeMsrArea } from "./msr-area.js";
 export { NestedCounters } from "./nested-counters.js";

@@ -323,9 +323,3 @@ export function l1WantsExit(vmcs12: Vmcs, exit: VmExitRecord, l1mem: PhysicalMem
       return rule.decide(vmcs12, exit, l1mem);
   }
 }
-
-/**
- * The same decision for a single level: does the VMM that controls `vmcs` want this exit of its
- * guest? (A processor running a guest under a hardware VMCS asks this before exiting.)
- */
-export const vmcsWantsExit: (vmcs: Vmcs, exit: VmExitRecord, mem: PhysicalMemory) => boolean = l1WantsExit;
