@@ -11,6 +11,10 @@ import { readElfText } from "../test/elf.js";
 const perMode = Number(process.argv[2] ?? 100000);
 const textLimit = Number(process.argv[3] ?? 4 * 1024 * 1024);
 const showMismatches = Number(process.env.SHOW ?? 30);
+// NOALLOW=1: count allow-listed differences as disagreements; ONLY=<regex>: report only mismatches
+// whose bytes match (e.g. ONLY=^62 for EVEX).
+const allowFn = process.env.NOALLOW === "1" ? undefined : allowed;
+const only = process.env.ONLY !== undefined ? new RegExp(process.env.ONLY) : undefined;
 
 function pct(n: number, d: number): string {
   return d === 0 ? "-" : `${((100 * n) / d).toFixed(3)}%`;
@@ -27,7 +31,7 @@ for (const bits of [16, 32, 64] as const) {
   const s = newStats();
   // Random bytes give about 1 instruction per 3.5 bytes.
   let seed = bits * 1000;
-  while (s.total < perMode) compareStream(bits, randomBytes(seed++, 65536), 0x1000, s, 100000, allowed);
+  while (s.total < perMode) compareStream(bits, randomBytes(seed++, 65536), 0x1000, s, 100000, allowFn);
   report(`random ${bits}-bit`, s);
   all.push(s);
 }
@@ -37,7 +41,7 @@ if (text === undefined) {
 } else {
   const s = newStats();
   const bytes = text.bytes.subarray(0, Math.min(text.bytes.length, textLimit));
-  compareStream(text.bitness, bytes, text.address, s, 100000, allowed);
+  compareStream(text.bitness, bytes, text.address, s, 100000, allowFn);
   report(`node .text ${(bytes.length / 1048576).toFixed(1)}MB`, s);
   all.push(s);
 }
@@ -47,6 +51,7 @@ for (const s of all) for (const m of s.mismatches) kinds.set(m.kind, (kinds.get(
 const groups = new Map<string, { n: number; ex: string }>();
 for (const s of all)
   for (const m of s.mismatches) {
+    if (only !== undefined && !only.test(m.hex)) continue;
     const key = `${m.kind} ${m.iced.split(" ").slice(0, 2).join(" ")}`;
     const g = groups.get(key) ?? { n: 0, ex: `${m.hex} | iced: ${m.iced} | ours: ${m.ours}` };
     g.n++;

@@ -35,8 +35,27 @@ interface Def {
   fu: number;
   access: number[];
   sizeOverride: "sz" | "nosz" | undefined;
+  /** EVEX: tuple type, element size and what the prefix may carry (ENTRY_EVEX bits). */
+  evex: number;
   id: number;
 }
+
+const TUPLES = [
+  "none",
+  "fv",
+  "hv",
+  "fvm",
+  "t1s",
+  "t1f",
+  "t2",
+  "t4",
+  "t8",
+  "hvm",
+  "qvm",
+  "ovm",
+  "m128",
+  "dup",
+] as const;
 
 const FLAG_LETTERS = "ODITSZAPC";
 const FLOW_KINDS = [
@@ -211,6 +230,7 @@ export function parseDefs(text: string): Def[] {
       fu: 0,
       access: ops.map((_, i) => (i === 0 ? 2 : 1)),
       sizeOverride: undefined,
+      evex: 0,
       id: 0,
     };
     for (const a of attrs) {
@@ -251,6 +271,30 @@ export function parseDefs(text: string): Def[] {
           break;
         case "bad":
           def.flags |= EntryFlag.Bad;
+          break;
+        case "tt": {
+          const t = TUPLES.indexOf(v as (typeof TUPLES)[number]);
+          if (t < 0) throw new Error(`line ${ln + 1}: bad tuple type ${v}`);
+          def.evex = (def.evex & ~15) | t;
+          break;
+        }
+        case "es":
+          def.evex |= { "1": 0, "2": 1, "4": 2, "8": 3 }[v as "1"]! << 4;
+          break;
+        case "k":
+          def.evex |= 1 << 6;
+          break;
+        case "kz":
+          def.evex |= (1 << 6) | (1 << 7);
+          break;
+        case "bc":
+          def.evex |= 1 << 8;
+          break;
+        case "er":
+          def.evex |= 1 << 9;
+          break;
+        case "sae":
+          def.evex |= 1 << 10;
           break;
         case "cc":
           def.flags |= EntryFlag.CmpPredicate;
@@ -430,9 +474,11 @@ function computeShowSize(defs: Def[]): void {
       const mc = memClass(d.ops[mi]!);
       // Sized by the operand size and no register operand carries that size.
       if ((mc === "v" || mc === "y") && !d.ops.some((o) => /^(G|Z|rAX|eAX|R|By$)/.test(o))) show = true;
-      if ((mc === "Wx" || mc === "Mx") && !d.ops.some((o) => /^(Vx|Hx|Ux)$/.test(o))) show = true;
+      const evex = d.map >= 8 && d.map <= 12;
+      if (!evex && (mc === "Wx" || mc === "Mx") && !d.ops.some((o) => /^(Vx|Hx|Ux)$/.test(o))) show = true;
       for (const other of byMnemonic.get(d.fmn) ?? []) {
         if (other.id === d.id || other.ops.length !== d.ops.length) continue;
+        if ((other.map >= 8 && other.map <= 12) !== (d.map >= 8 && d.map <= 12)) continue;
         if (!other.ops.every((o, i) => shape(o) === shape(d.ops[i]!))) continue;
         if (!other.ops.every((o, i) => i === mi || shape(o) !== "M" || memClass(o) === memClass(d.ops[i]!)))
           continue;
@@ -555,6 +601,7 @@ export function generate(text: string): Map<string, string> {
   const entryRflags = new Uint32Array(count);
   const entryAccess = new Uint16Array(count);
   const entryImm = new Uint8Array(count);
+  const entryEvex = new Uint16Array(count);
   const opcodeNames = ["INVALID"];
   for (const d of unique) {
     let name = enumName(d);
@@ -583,6 +630,7 @@ export function generate(text: string): Map<string, string> {
       if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy"].includes(o)) eager = true;
     }
     entryImm[d.id] = imm;
+    entryEvex[d.id] = d.evex;
     entryFlags[d.id] = (d.flags | (eager ? EntryFlag.Eager : 0) | (imm << 24)) >>> 0;
     entryCpuid[d.id] = cpuids.indexOf(d.cpuid);
     entryFlow[d.id] = FLOW_KINDS.indexOf(d.flow as (typeof FLOW_KINDS)[number]);
@@ -655,6 +703,14 @@ ${numberList(entryAccess, 32)}
 /** Immediate bytes per opcode: low 4 bits fixed, +16 imm16/32 by operand size, +32 imm16/32/64, +64 moffs. */
 export const ENTRY_IMM: Uint8Array = Uint8Array.of(
 ${numberList(entryImm, 40)}
+);
+/**
+ * EVEX properties per opcode: bits 0-3 tuple type (none, fv, hv, fvm, t1s, t1f, t2, t4, t8, hvm,
+ * qvm, ovm, m128, dup; SDM Vol. 2 2.7.5), 4-5 log2 of the element size, 6 masking, 7 zeroing,
+ * 8 broadcast, 9 embedded rounding, 10 suppress-all-exceptions.
+ */
+export const ENTRY_EVEX: Uint16Array = Uint16Array.of(
+${numberList(entryEvex, 32)}
 );
 /** Root of each opcode map in NODES (256 slots each). */
 export const MAP_ROOTS: Int32Array = Int32Array.of(${roots.join(",")});

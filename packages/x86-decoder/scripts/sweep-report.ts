@@ -6,9 +6,12 @@ import { sweep } from "../test/sweep.js";
 
 const modes =
   process.argv[2] !== undefined ? [Number(process.argv[2]) as 16 | 32 | 64] : ([16, 32, 64] as const);
-for (const bits of modes) {
-  const r = sweep(bits);
-  console.log(`${bits}-bit: ${r.agreed}/${r.total} (${((100 * r.agreed) / r.total).toFixed(3)}%)`);
+const evex = process.env.EVEX === "1";
+for (const bits of evex ? ([64] as const) : modes) {
+  const r = sweep(bits, evex);
+  console.log(
+    `${evex ? "EVEX " : ""}${bits}-bit: ${r.agreed}/${r.total} (${((100 * r.agreed) / r.total).toFixed(3)}%)`,
+  );
   const groups = new Map<string, { n: number; ex: string }>();
   for (const m of r.mismatches) {
     const key = `${m.kind} ${m.iced.split(/[ ,]/)[m.kind === "length" ? 1 : 0]}`;

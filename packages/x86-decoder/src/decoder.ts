@@ -1,9 +1,15 @@
 import { OK } from "./generated/operand-kind-ids.js";
-import { ENTRY_FLAGS, MAP_ROOTS, NODES } from "./generated/tables.js";
+import { ENTRY_EVEX, ENTRY_FLAGS, MAP_ROOTS, NODES } from "./generated/tables.js";
 import { type Instruction, InvalidReason, OperandType, Prefix } from "./instruction.js";
 import { OperandReader, OUT_OF_BYTES } from "./operand-reader.js";
 import { Reg } from "./registers.js";
 import { EntryFlag, MapId, NodeKind } from "./table-format.js";
+
+const EVEX_K = 1 << 6;
+const EVEX_Z = 1 << 7;
+const EVEX_BC = 1 << 8;
+const EVEX_ER = 1 << 9;
+const EVEX_SAE = 1 << 10;
 
 /** MODRM_EXTRA: SIB + displacement bytes after a ModRM byte that need a look at the SIB byte. */
 const SIB_BASE_CHECK = 255;
@@ -89,6 +95,8 @@ export class Decoder extends OperandReader {
     this.ipHi = Math.floor(v / 0x100000000) >>> 0;
   }
 
+  /** EVEX.L'L as encoded (the rounding control when EVEX.b is set on a register form). */
+  private evexLL = 0;
   /** REX fields are all zero (skip rewriting them). */
   private rexClear = false;
   /** VEX fields (vvvv, L) are zero. */
@@ -410,6 +418,7 @@ export class Decoder extends OperandReader {
     ins._modrm = m;
     if (this.vex !== 0) {
       if (!(flags & EntryFlag.UsesVvvv) && this.vvvv !== 0) this.vexBad = true;
+      if (this.vex === 2 && !this.evexValid(ins, id, m)) this.vexBad = true;
       if (this.vexBad) {
         this.fail(ins, InvalidReason.NoSuchOpcode);
         return 0;
@@ -426,6 +435,22 @@ export class Decoder extends OperandReader {
       }
     }
     return 0;
+  }
+
+  /** EVEX masking, zeroing, broadcast and rounding against what the instruction allows (SDM 2.7). */
+  private evexValid(ins: Instruction, id: number, modrm: number): boolean {
+    const ev = ENTRY_EVEX[id]!;
+    ins.rounding = 0;
+    if (ins.opmask !== 0 && !(ev & EVEX_K)) return false;
+    if (ins.zeroing && (ins.opmask === 0 || !(ev & EVEX_Z))) return false;
+    if (ins.broadcast) {
+      if (modrm >= 0xc0) {
+        if (ev & EVEX_ER) ins.rounding = 1 + this.evexLL;
+        else if (ev & EVEX_SAE) ins.rounding = 5;
+        else return false;
+      } else if (!(ev & EVEX_BC)) return false;
+    } else if (this.evexLL === 3) return false;
+    return true;
   }
 
   /**
@@ -470,12 +495,18 @@ export class Decoder extends OperandReader {
         const b3 = this.byte();
         if (b3 < 0) return OUT_OF_BYTES;
         this.rexR |= ((~b1 >> 4) & 1) << 1;
-        if (b1 & 0x08 || !(b2 & 0x04)) this.vexBad = true;
+        if (b1 & 0x08 || !(b2 & 0x04)) {
+          // Reserved bits: iced-x86 reads the opcode and ModRM, then stops.
+          if (this.byte() < 0 || !this.readModrm()) return OUT_OF_BYTES;
+          this.fail(ins, InvalidReason.NoSuchOpcode);
+          return VEX_DONE;
+        }
         this.vl = (b3 >> 5) & 3;
         this.vvvv |= ((~b3 >> 3) & 1) << 4;
         ins.zeroing = (b3 & 0x80) !== 0;
         ins.broadcast = (b3 & 0x10) !== 0;
         ins.opmask = b3 & 7;
+        this.evexLL = this.vl;
         map =
           mmmmm === 1
             ? MapId.Evex0F
@@ -512,6 +543,9 @@ export class Decoder extends OperandReader {
       this.map = map;
       const op = this.byte();
       if (op < 0) return OUT_OF_BYTES;
+      // EVEX.b on a register form: L'L is the rounding control and the vector length is 512.
+      if (kind === 2 && ins.broadcast && this.p < this.limit && data[this.p]! >= 0xc0) this.vl = 2;
+      ins.vectorLength = 128 << this.vl;
       if (map < 0) {
         // Unknown map: iced-x86 counts the ModRM byte for EVEX, and for VEX map 0.
         if ((kind === 2 || (kind === 1 && mmmmm === 0)) && !this.readModrm()) return OUT_OF_BYTES;

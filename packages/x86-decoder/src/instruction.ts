@@ -193,6 +193,11 @@ export class Instruction {
   zeroing = false;
   /** EVEX broadcast; meaningful only with {@link Prefix.Evex}. */
   broadcast = false;
+  /**
+   * EVEX embedded rounding / SAE of a register form with EVEX.b: 0 none, 1 round to nearest even,
+   * 2 down, 3 up, 4 toward zero (all with SAE), 5 SAE only. Meaningful only with {@link Prefix.Evex}.
+   */
+  rounding = 0;
 
   /** @internal The ModRM byte (-1: none). */
   _modrm = -1;

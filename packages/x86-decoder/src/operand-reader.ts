@@ -1,7 +1,7 @@
 import { OK } from "./generated/operand-kind-ids.js";
-import { ENTRY_OPS } from "./generated/tables.js";
+import { ENTRY_EVEX, ENTRY_OPS } from "./generated/tables.js";
 import type { Instruction } from "./instruction.js";
-import { InvalidReason, OperandType } from "./instruction.js";
+import { OperandType } from "./instruction.js";
 import { Reg } from "./registers.js";
 
 /** Returned internally when the bytes run out. @internal */
@@ -79,6 +79,7 @@ export class OperandReader {
    * or at the ModRM byte). Returns OUT_OF_BYTES or the operand count.
    */
   readOperands(ins: Instruction, id: number): number {
+    if (this.vex === 2) this.setDisp8Scale(ins, ENTRY_EVEX[id]!);
     let n = 0;
     const opsBase = id * 5;
     const entryOps = ENTRY_OPS;
@@ -88,6 +89,59 @@ export class OperandReader {
       if (this.operand(ins, n, k) < 0) return OUT_OF_BYTES;
     }
     return n;
+  }
+
+  /** EVEX: disp8 is scaled by N (SDM Vol. 2 2.7.5 "Compressed disp8*N"); broadcast element size. */
+  protected disp8N = 1;
+  /** EVEX broadcast element size in bytes (0 = no broadcast). */
+  protected bcastSize = 0;
+
+  protected setDisp8Scale(ins: Instruction, ev: number): void {
+    const es = 1 << ((ev >> 4) & 3);
+    const vlBytes = 16 << this.vl;
+    const b = ins.broadcast && this.modrm < 0xc0;
+    this.bcastSize = b ? es : 0;
+    switch (ev & 15) {
+      case 1: // full vector
+        this.disp8N = b ? es : vlBytes;
+        break;
+      case 2: // half vector
+        this.disp8N = b ? es : vlBytes >> 1;
+        break;
+      case 3: // full mem
+        this.disp8N = vlBytes;
+        break;
+      case 4: // tuple1 scalar
+      case 5: // tuple1 fixed
+        this.disp8N = es;
+        break;
+      case 6:
+        this.disp8N = es * 2;
+        break;
+      case 7:
+        this.disp8N = es * 4;
+        break;
+      case 8:
+        this.disp8N = es * 8;
+        break;
+      case 9: // half mem
+        this.disp8N = vlBytes >> 1;
+        break;
+      case 10: // quarter mem
+        this.disp8N = vlBytes >> 2;
+        break;
+      case 11: // eighth mem
+        this.disp8N = vlBytes >> 3;
+        break;
+      case 12: // mem128
+        this.disp8N = 16;
+        break;
+      case 13: // movddup
+        this.disp8N = this.vl === 0 ? 8 : vlBytes;
+        break;
+      default:
+        this.disp8N = 1;
+    }
   }
 
   /** Loads the state an instruction saved when its operands were left for later, then decodes them. */
@@ -112,7 +166,7 @@ export class OperandReader {
     this.vsib = 0;
     this.badOperand = false;
     const n = this.readOperands(ins, ins.opcode);
-    ins._opCount = n < 0 ? 0 : n;
+    ins._opCount = Math.max(n, 0);
   }
 
   protected byte(): number {
@@ -310,7 +364,11 @@ export class OperandReader {
         this.setReg(ins, n, Reg.XMM + reg);
         return 0;
       case 53 /* U */:
-        this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+        this.setReg(
+          ins,
+          n,
+          Reg.XMM + ((modrm & 7) | (this.rexB << 3) | (this.vex === 2 ? (this.rexX << 4) & 16 : 0)),
+        );
         return 0;
       case 46 /* W */:
       case 48 /* Wb */:
@@ -320,7 +378,11 @@ export class OperandReader {
       case 103 /* Wss */:
       case 104 /* Wsd */:
         if (modrm >= 0xc0) {
-          this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+          this.setReg(
+            ins,
+            n,
+            Reg.XMM + ((modrm & 7) | (this.rexB << 3) | (this.vex === 2 ? (this.rexX << 4) & 16 : 0)),
+          );
           return 0;
         }
         return this.mem(ins, n, FIXED_MEM_SIZE[k]!);
@@ -355,7 +417,11 @@ export class OperandReader {
         );
         return 0;
       case 113 /* Uxmm */:
-        this.setReg(ins, n, Reg.XMM + ((modrm & 7) | (this.rexB << 3)));
+        this.setReg(
+          ins,
+          n,
+          Reg.XMM + ((modrm & 7) | (this.rexB << 3) | (this.vex === 2 ? (this.rexX << 4) & 16 : 0)),
+        );
         return 0;
       case 47 /* Wx */:
         return this.vecRm(ins, n, this.vecBase(this.vl), 16 << this.vl);
@@ -736,7 +802,7 @@ export class OperandReader {
       if (mod === 1) {
         const v = this.imm(1);
         if (v < 0) return OUT_OF_BYTES;
-        ins._memDisp = (v << 24) >> 24;
+        ins._memDisp = this.vex === 2 ? ((v << 24) >> 24) * this.disp8N : (v << 24) >> 24;
         ins._memDispSize = 1;
       } else if (mod === 2 || (mod === 0 && rmBits === 6)) {
         const v = this.imm(2);
@@ -779,7 +845,7 @@ export class OperandReader {
       if (mod === 1) {
         const v = this.imm(1);
         if (v < 0) return OUT_OF_BYTES;
-        ins._memDisp = (v << 24) >> 24;
+        ins._memDisp = this.vex === 2 ? ((v << 24) >> 24) * this.disp8N : (v << 24) >> 24;
         ins._memDispSize = 1;
       } else if (mod === 2 || noBase) {
         const v = this.imm(4);
@@ -790,6 +856,7 @@ export class OperandReader {
       if (ins._memDisp < 0 && this.asz === 64) ins._memDispHi = 0xffffffff;
     }
     ins._memSegment = ins.segmentPrefix || (ss ? Reg.SS : Reg.DS);
+    if (this.vex === 2 && this.bcastSize !== 0) ins._memSize = this.bcastSize;
     return 0;
   }
 }

@@ -11,12 +11,6 @@ export const ALLOW_LIST: readonly { reason: string; matches: (m: Mismatch) => bo
     reason: "iced-x86 npm prints only the low 32 bits of the 64-bit immediate of MOV r64,imm64",
     matches: (m) => m.kind === "text" && /^(4[89a-f])b[89a-f]/.test(m.hex) && /^mov r\w+,/.test(m.iced),
   },
-  {
-    // EVEX (AVX-512) instructions are not in the definition table yet: they decode as invalid.
-    reason: "EVEX-encoded instructions (AVX-512) are not covered yet",
-    matches: (m) =>
-      /^(6[67]|f[023]|[2-3][6e]|6[45])*62/.test(m.hex) && (m.kind !== "text" || m.iced.includes("{")),
-  },
 ];
 
 /** True when the mismatch is explained by the allow-list. */

@@ -5,6 +5,12 @@ import { sweep } from "./sweep.js";
 const FLOOR = { 16: 0.9985, 32: 0.9985, 64: 0.9985 };
 
 describe("opcode-map sweep against iced-x86", () => {
+  it("EVEX (64-bit): every map, pp, W and vector length with a few ModRM bytes", () => {
+    const r = sweep(64, true);
+    // Covered: the common AVX-512 F/BW/DQ/CD/VBMI/VBMI2/IFMA/VNNI/BITALG forms (see README).
+    expect(r.agreed / r.total).toBeGreaterThanOrEqual(0.977);
+  });
+
   for (const bits of [16, 32, 64] as const) {
     it(`${bits}-bit: every map entry with representative prefixes and ModRM`, () => {
       const r = sweep(bits);

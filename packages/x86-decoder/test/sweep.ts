@@ -45,8 +45,30 @@ function cases(bitness: 16 | 32 | 64): number[][] {
   return out;
 }
 
-export function sweep(bitness: 16 | 32 | 64): { total: number; agreed: number; mismatches: Mismatch[] } {
-  const list = cases(bitness);
+/** EVEX cases: maps 1-3, 5, 6; every pp, W and vector length; plain (no mask, no broadcast). */
+export function evexCases(): number[][] {
+  const out: number[][] = [];
+  for (const map of [1, 2, 3, 5, 6]) {
+    for (let ppW = 0; ppW < 8; ppW++) {
+      const pp = ppW & 3;
+      const w = ppW >> 2;
+      for (const ll of [0, 1, 2]) {
+        for (let op = 0; op < 256; op++) {
+          for (const m of [0x00, 0x54, 0xc1, 0xd9]) {
+            out.push([0x62, 0xf0 | map, (w << 7) | 0x7c | pp, (ll << 5) | 0x08, op, m]);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function sweep(
+  bitness: 16 | 32 | 64,
+  evex = false,
+): { total: number; agreed: number; mismatches: Mismatch[] } {
+  const list = evex ? evexCases() : cases(bitness);
   const bytes = new Uint8Array(list.length * STRIDE);
   list.forEach((c, i) => {
     for (let j = 0; j < STRIDE; j++) bytes[i * STRIDE + j] = j < c.length ? c[j]! : FILL[j]!;

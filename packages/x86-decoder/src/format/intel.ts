@@ -117,6 +117,7 @@ export class IntelFormatter {
         default:
           t = "";
       }
+      if (ins.prefixes & Prefix.Evex) t = evexDecoration(ins, i, t);
       s = i === 0 ? t : `${s},${t}`;
     }
     return s;
@@ -224,9 +225,28 @@ const AVX_CC = [
 const CLMUL_CC: Record<number, string> = { 0: "lqlq", 1: "hqlq", 16: "lqhq", 17: "hqhq" };
 
 /** The pseudo-op name part for a predicate immediate, or undefined to print the immediate. */
+const INT_CC = ["eq", "lt", "le", "false", "neq", "nlt", "nle", "true"];
+
 function predicateName(fmn: string, imm: number): string | undefined {
   if (fmn.includes("pclmul")) return CLMUL_CC[imm];
+  if (fmn.startsWith("vpcmp")) return INT_CC[imm];
   return (fmn.charCodeAt(0) === 118 ? AVX_CC : SSE_CC)[imm];
+}
+
+const ROUNDING = ["", "{rne-sae}", "{rd-sae}", "{ru-sae}", "{rz-sae}", "{sae}"];
+
+/** EVEX: {k}{z} and rounding after the first operand, {1toN} after a broadcast memory operand. */
+export function evexDecoration(ins: Instruction, i: number, t: string): string {
+  let s = t;
+  if (i === 0) {
+    if (ins.opmask !== 0) s += `{k${ins.opmask}}`;
+    if (ins.zeroing) s += "{z}";
+    if (ins.rounding !== 0) s += ROUNDING[ins.rounding];
+  }
+  if (ins.broadcast && ins.opType[i] === OperandType.Memory && ins.rounding === 0 && ins.memSize !== 0) {
+    s += `{1to${ins.vectorLength / 8 / ins.memSize}}`;
+  }
+  return s;
 }
 
 /** A segment override is shown when it changes the segment (64-bit mode ignores ES/CS/SS/DS). */

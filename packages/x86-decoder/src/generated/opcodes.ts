@@ -3403,22 +3403,1046 @@ export const Opcode = {
   Vgatherqps_Vxmm_VSIBy_Hxmm: 1697,
   /** `vgatherqpd Vx,VSIBy,Hx` (VEX.0F38 93, defs line 1819). */
   Vgatherqpd_Vx_VSIBy_Hx: 1698,
+  /** `vaddps Vx,Hx,Wx` (EVEX.0F 58, defs line 1825). */
+  Vaddps_Vx_Hx_Wx_2: 1699,
+  /** `vaddpd Vx,Hx,Wx` (EVEX.0F 58, defs line 1826). */
+  Vaddpd_Vx_Hx_Wx_2: 1700,
+  /** `vaddss V,H,Wd` (EVEX.0F 58, defs line 1827). */
+  Vaddss_V_H_Wd_2: 1701,
+  /** `vaddsd V,H,Wq` (EVEX.0F 58, defs line 1828). */
+  Vaddsd_V_H_Wq_2: 1702,
+  /** `vmulps Vx,Hx,Wx` (EVEX.0F 59, defs line 1829). */
+  Vmulps_Vx_Hx_Wx_2: 1703,
+  /** `vmulpd Vx,Hx,Wx` (EVEX.0F 59, defs line 1830). */
+  Vmulpd_Vx_Hx_Wx_2: 1704,
+  /** `vmulss V,H,Wd` (EVEX.0F 59, defs line 1831). */
+  Vmulss_V_H_Wd_2: 1705,
+  /** `vmulsd V,H,Wq` (EVEX.0F 59, defs line 1832). */
+  Vmulsd_V_H_Wq_2: 1706,
+  /** `vsubps Vx,Hx,Wx` (EVEX.0F 5C, defs line 1833). */
+  Vsubps_Vx_Hx_Wx_2: 1707,
+  /** `vsubpd Vx,Hx,Wx` (EVEX.0F 5C, defs line 1834). */
+  Vsubpd_Vx_Hx_Wx_2: 1708,
+  /** `vsubss V,H,Wd` (EVEX.0F 5C, defs line 1835). */
+  Vsubss_V_H_Wd_2: 1709,
+  /** `vsubsd V,H,Wq` (EVEX.0F 5C, defs line 1836). */
+  Vsubsd_V_H_Wq_2: 1710,
+  /** `vdivps Vx,Hx,Wx` (EVEX.0F 5E, defs line 1837). */
+  Vdivps_Vx_Hx_Wx_2: 1711,
+  /** `vdivpd Vx,Hx,Wx` (EVEX.0F 5E, defs line 1838). */
+  Vdivpd_Vx_Hx_Wx_2: 1712,
+  /** `vdivss V,H,Wd` (EVEX.0F 5E, defs line 1839). */
+  Vdivss_V_H_Wd_2: 1713,
+  /** `vdivsd V,H,Wq` (EVEX.0F 5E, defs line 1840). */
+  Vdivsd_V_H_Wq_2: 1714,
+  /** `vminps Vx,Hx,Wx` (EVEX.0F 5D, defs line 1841). */
+  Vminps_Vx_Hx_Wx_2: 1715,
+  /** `vminpd Vx,Hx,Wx` (EVEX.0F 5D, defs line 1842). */
+  Vminpd_Vx_Hx_Wx_2: 1716,
+  /** `vminss V,H,Wd` (EVEX.0F 5D, defs line 1843). */
+  Vminss_V_H_Wd_2: 1717,
+  /** `vminsd V,H,Wq` (EVEX.0F 5D, defs line 1844). */
+  Vminsd_V_H_Wq_2: 1718,
+  /** `vmaxps Vx,Hx,Wx` (EVEX.0F 5F, defs line 1845). */
+  Vmaxps_Vx_Hx_Wx_2: 1719,
+  /** `vmaxpd Vx,Hx,Wx` (EVEX.0F 5F, defs line 1846). */
+  Vmaxpd_Vx_Hx_Wx_2: 1720,
+  /** `vmaxss V,H,Wd` (EVEX.0F 5F, defs line 1847). */
+  Vmaxss_V_H_Wd_2: 1721,
+  /** `vmaxsd V,H,Wq` (EVEX.0F 5F, defs line 1848). */
+  Vmaxsd_V_H_Wq_2: 1722,
+  /** `vsqrtps Vx,Wx` (EVEX.0F 51, defs line 1849). */
+  Vsqrtps_Vx_Wx_2: 1723,
+  /** `vsqrtpd Vx,Wx` (EVEX.0F 51, defs line 1850). */
+  Vsqrtpd_Vx_Wx_2: 1724,
+  /** `vsqrtss V,H,Wd` (EVEX.0F 51, defs line 1851). */
+  Vsqrtss_V_H_Wd_2: 1725,
+  /** `vsqrtsd V,H,Wq` (EVEX.0F 51, defs line 1852). */
+  Vsqrtsd_V_H_Wq_2: 1726,
+  /** `vandps Vx,Hx,Wx` (EVEX.0F 54, defs line 1853). */
+  Vandps_Vx_Hx_Wx_2: 1727,
+  /** `vandpd Vx,Hx,Wx` (EVEX.0F 54, defs line 1854). */
+  Vandpd_Vx_Hx_Wx_2: 1728,
+  /** `vandnps Vx,Hx,Wx` (EVEX.0F 55, defs line 1855). */
+  Vandnps_Vx_Hx_Wx_2: 1729,
+  /** `vandnpd Vx,Hx,Wx` (EVEX.0F 55, defs line 1856). */
+  Vandnpd_Vx_Hx_Wx_2: 1730,
+  /** `vorps Vx,Hx,Wx` (EVEX.0F 56, defs line 1857). */
+  Vorps_Vx_Hx_Wx_2: 1731,
+  /** `vorpd Vx,Hx,Wx` (EVEX.0F 56, defs line 1858). */
+  Vorpd_Vx_Hx_Wx_2: 1732,
+  /** `vxorps Vx,Hx,Wx` (EVEX.0F 57, defs line 1859). */
+  Vxorps_Vx_Hx_Wx_2: 1733,
+  /** `vxorpd Vx,Hx,Wx` (EVEX.0F 57, defs line 1860). */
+  Vxorpd_Vx_Hx_Wx_2: 1734,
+  /** `vunpcklps Vx,Hx,Wx` (EVEX.0F 14, defs line 1861). */
+  Vunpcklps_Vx_Hx_Wx_2: 1735,
+  /** `vunpcklpd Vx,Hx,Wx` (EVEX.0F 14, defs line 1862). */
+  Vunpcklpd_Vx_Hx_Wx_2: 1736,
+  /** `vunpckhps Vx,Hx,Wx` (EVEX.0F 15, defs line 1863). */
+  Vunpckhps_Vx_Hx_Wx_2: 1737,
+  /** `vunpckhpd Vx,Hx,Wx` (EVEX.0F 15, defs line 1864). */
+  Vunpckhpd_Vx_Hx_Wx_2: 1738,
+  /** `vmovups Vx,Wx` (EVEX.0F 10, defs line 1865). */
+  Vmovups_Vx_Wx_2: 1739,
+  /** `vmovupd Vx,Wx` (EVEX.0F 10, defs line 1866). */
+  Vmovupd_Vx_Wx_2: 1740,
+  /** `vmovups Wx,Vx` (EVEX.0F 11, defs line 1867). */
+  Vmovups_Wx_Vx_2: 1741,
+  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1868). */
+  Vmovupd_Wx_Vx_2: 1742,
+  /** `vmovaps Vx,Wx` (EVEX.0F 28, defs line 1869). */
+  Vmovaps_Vx_Wx_2: 1743,
+  /** `vmovapd Vx,Wx` (EVEX.0F 28, defs line 1870). */
+  Vmovapd_Vx_Wx_2: 1744,
+  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1871). */
+  Vmovaps_Wx_Vx_2: 1745,
+  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1872). */
+  Vmovapd_Wx_Vx_2: 1746,
+  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1873). */
+  Vmovupd_Wx_Vx_3: 1747,
+  /** `vmovups Wx,Vx` (EVEX.0F 11, defs line 1874). */
+  Vmovups_Wx_Vx_3: 1748,
+  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1875). */
+  Vmovaps_Wx_Vx_3: 1749,
+  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1876). */
+  Vmovapd_Wx_Vx_3: 1750,
+  /** `vmovss V,Md` (EVEX.0F 10, defs line 1877). */
+  Vmovss_V_Md_2: 1751,
+  /** `vmovss V,H,U` (EVEX.0F 10, defs line 1878). */
+  Vmovss_V_H_U_2: 1752,
+  /** `vmovsd V,Mq` (EVEX.0F 10, defs line 1879). */
+  Vmovsd_V_Mq_2: 1753,
+  /** `vmovsd V,H,U` (EVEX.0F 10, defs line 1880). */
+  Vmovsd_V_H_U_2: 1754,
+  /** `vmovss Md,V` (EVEX.0F 11, defs line 1881). */
+  Vmovss_Md_V_2: 1755,
+  /** `vmovss U,H,V` (EVEX.0F 11, defs line 1882). */
+  Vmovss_U_H_V_2: 1756,
+  /** `vmovsd Mq,V` (EVEX.0F 11, defs line 1883). */
+  Vmovsd_Mq_V_2: 1757,
+  /** `vmovsd U,H,V` (EVEX.0F 11, defs line 1884). */
+  Vmovsd_U_H_V_2: 1758,
+  /** `vucomiss V,Wd` (EVEX.0F 2E, defs line 1885). */
+  Vucomiss_V_Wd_2: 1759,
+  /** `vucomisd V,Wq` (EVEX.0F 2E, defs line 1886). */
+  Vucomisd_V_Wq_2: 1760,
+  /** `vcomiss V,Wd` (EVEX.0F 2F, defs line 1887). */
+  Vcomiss_V_Wd_2: 1761,
+  /** `vcomisd V,Wq` (EVEX.0F 2F, defs line 1888). */
+  Vcomisd_V_Wq_2: 1762,
+  /** `vcvtps2pd Vx,Wh` (EVEX.0F 5A, defs line 1889). */
+  Vcvtps2pd_Vx_Wh_2: 1763,
+  /** `vcvtpd2ps Vh,Wx` (EVEX.0F 5A, defs line 1890). */
+  Vcvtpd2ps_Vh_Wx: 1764,
+  /** `vcvtss2sd V,H,Wd` (EVEX.0F 5A, defs line 1891). */
+  Vcvtss2sd_V_H_Wd_2: 1765,
+  /** `vcvtsd2ss V,H,Wq` (EVEX.0F 5A, defs line 1892). */
+  Vcvtsd2ss_V_H_Wq_2: 1766,
+  /** `vcvtdq2ps Vx,Wx` (EVEX.0F 5B, defs line 1893). */
+  Vcvtdq2ps_Vx_Wx_2: 1767,
+  /** `vcvtps2dq Vx,Wx` (EVEX.0F 5B, defs line 1894). */
+  Vcvtps2dq_Vx_Wx_2: 1768,
+  /** `vcvttps2dq Vx,Wx` (EVEX.0F 5B, defs line 1895). */
+  Vcvttps2dq_Vx_Wx_2: 1769,
+  /** `vcvttpd2dq Vh,Wx` (EVEX.0F E6, defs line 1896). */
+  Vcvttpd2dq_Vh_Wx: 1770,
+  /** `vcvtdq2pd Vx,Wh` (EVEX.0F E6, defs line 1897). */
+  Vcvtdq2pd_Vx_Wh_2: 1771,
+  /** `vcvtpd2dq Vh,Wx` (EVEX.0F E6, defs line 1898). */
+  Vcvtpd2dq_Vh_Wx: 1772,
+  /** `vshufps Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1899). */
+  Vshufps_Vx_Hx_Wx_Ib_2: 1773,
+  /** `vshufpd Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1900). */
+  Vshufpd_Vx_Hx_Wx_Ib_2: 1774,
+  /** `vcmpps KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1901). */
+  Vcmpps_KR_Hx_Wx_Ib: 1775,
+  /** `vcmppd KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1902). */
+  Vcmppd_KR_Hx_Wx_Ib: 1776,
+  /** `vcmpss KR,H,Wd,Ib` (EVEX.0F C2, defs line 1903). */
+  Vcmpss_KR_H_Wd_Ib: 1777,
+  /** `vcmpsd KR,H,Wq,Ib` (EVEX.0F C2, defs line 1904). */
+  Vcmpsd_KR_H_Wq_Ib: 1778,
+  /** `vpunpcklbw Vx,Hx,Wx` (EVEX.0F 60, defs line 1906). */
+  Vpunpcklbw_Vx_Hx_Wx_2: 1779,
+  /** `vpunpcklwd Vx,Hx,Wx` (EVEX.0F 61, defs line 1907). */
+  Vpunpcklwd_Vx_Hx_Wx_2: 1780,
+  /** `vpacksswb Vx,Hx,Wx` (EVEX.0F 63, defs line 1908). */
+  Vpacksswb_Vx_Hx_Wx_2: 1781,
+  /** `vpackuswb Vx,Hx,Wx` (EVEX.0F 67, defs line 1909). */
+  Vpackuswb_Vx_Hx_Wx_2: 1782,
+  /** `vpunpckhbw Vx,Hx,Wx` (EVEX.0F 68, defs line 1910). */
+  Vpunpckhbw_Vx_Hx_Wx_2: 1783,
+  /** `vpunpckhwd Vx,Hx,Wx` (EVEX.0F 69, defs line 1911). */
+  Vpunpckhwd_Vx_Hx_Wx_2: 1784,
+  /** `vpmullw Vx,Hx,Wx` (EVEX.0F D5, defs line 1912). */
+  Vpmullw_Vx_Hx_Wx_2: 1785,
+  /** `vpsubusb Vx,Hx,Wx` (EVEX.0F D8, defs line 1913). */
+  Vpsubusb_Vx_Hx_Wx_2: 1786,
+  /** `vpsubusw Vx,Hx,Wx` (EVEX.0F D9, defs line 1914). */
+  Vpsubusw_Vx_Hx_Wx_2: 1787,
+  /** `vpminub Vx,Hx,Wx` (EVEX.0F DA, defs line 1915). */
+  Vpminub_Vx_Hx_Wx_2: 1788,
+  /** `vpaddusb Vx,Hx,Wx` (EVEX.0F DC, defs line 1916). */
+  Vpaddusb_Vx_Hx_Wx_2: 1789,
+  /** `vpaddusw Vx,Hx,Wx` (EVEX.0F DD, defs line 1917). */
+  Vpaddusw_Vx_Hx_Wx_2: 1790,
+  /** `vpmaxub Vx,Hx,Wx` (EVEX.0F DE, defs line 1918). */
+  Vpmaxub_Vx_Hx_Wx_2: 1791,
+  /** `vpavgb Vx,Hx,Wx` (EVEX.0F E0, defs line 1919). */
+  Vpavgb_Vx_Hx_Wx_2: 1792,
+  /** `vpavgw Vx,Hx,Wx` (EVEX.0F E3, defs line 1920). */
+  Vpavgw_Vx_Hx_Wx_2: 1793,
+  /** `vpmulhuw Vx,Hx,Wx` (EVEX.0F E4, defs line 1921). */
+  Vpmulhuw_Vx_Hx_Wx_2: 1794,
+  /** `vpmulhw Vx,Hx,Wx` (EVEX.0F E5, defs line 1922). */
+  Vpmulhw_Vx_Hx_Wx_2: 1795,
+  /** `vpsubsb Vx,Hx,Wx` (EVEX.0F E8, defs line 1923). */
+  Vpsubsb_Vx_Hx_Wx_2: 1796,
+  /** `vpsubsw Vx,Hx,Wx` (EVEX.0F E9, defs line 1924). */
+  Vpsubsw_Vx_Hx_Wx_2: 1797,
+  /** `vpminsw Vx,Hx,Wx` (EVEX.0F EA, defs line 1925). */
+  Vpminsw_Vx_Hx_Wx_2: 1798,
+  /** `vpaddsb Vx,Hx,Wx` (EVEX.0F EC, defs line 1926). */
+  Vpaddsb_Vx_Hx_Wx_2: 1799,
+  /** `vpaddsw Vx,Hx,Wx` (EVEX.0F ED, defs line 1927). */
+  Vpaddsw_Vx_Hx_Wx_2: 1800,
+  /** `vpmaxsw Vx,Hx,Wx` (EVEX.0F EE, defs line 1928). */
+  Vpmaxsw_Vx_Hx_Wx_2: 1801,
+  /** `vpmaddwd Vx,Hx,Wx` (EVEX.0F F5, defs line 1929). */
+  Vpmaddwd_Vx_Hx_Wx_2: 1802,
+  /** `vpsubb Vx,Hx,Wx` (EVEX.0F F8, defs line 1930). */
+  Vpsubb_Vx_Hx_Wx_2: 1803,
+  /** `vpsubw Vx,Hx,Wx` (EVEX.0F F9, defs line 1931). */
+  Vpsubw_Vx_Hx_Wx_2: 1804,
+  /** `vpaddb Vx,Hx,Wx` (EVEX.0F FC, defs line 1932). */
+  Vpaddb_Vx_Hx_Wx_2: 1805,
+  /** `vpaddw Vx,Hx,Wx` (EVEX.0F FD, defs line 1933). */
+  Vpaddw_Vx_Hx_Wx_2: 1806,
+  /** `vpsadbw Vx,Hx,Wx` (EVEX.0F F6, defs line 1934). */
+  Vpsadbw_Vx_Hx_Wx_2: 1807,
+  /** `vpcmpeqb KR,Hx,Wx` (EVEX.0F 74, defs line 1935). */
+  Vpcmpeqb_KR_Hx_Wx: 1808,
+  /** `vpcmpeqw KR,Hx,Wx` (EVEX.0F 75, defs line 1936). */
+  Vpcmpeqw_KR_Hx_Wx: 1809,
+  /** `vpcmpgtb KR,Hx,Wx` (EVEX.0F 64, defs line 1937). */
+  Vpcmpgtb_KR_Hx_Wx: 1810,
+  /** `vpcmpgtw KR,Hx,Wx` (EVEX.0F 65, defs line 1938). */
+  Vpcmpgtw_KR_Hx_Wx: 1811,
+  /** `vpcmpeqd KR,Hx,Wx` (EVEX.0F 76, defs line 1940). */
+  Vpcmpeqd_KR_Hx_Wx: 1812,
+  /** `vpcmpgtd KR,Hx,Wx` (EVEX.0F 66, defs line 1941). */
+  Vpcmpgtd_KR_Hx_Wx: 1813,
+  /** `vpandd Vx,Hx,Wx` (EVEX.0F DB, defs line 1942). */
+  Vpandd_Vx_Hx_Wx: 1814,
+  /** `vpandq Vx,Hx,Wx` (EVEX.0F DB, defs line 1943). */
+  Vpandq_Vx_Hx_Wx: 1815,
+  /** `vpandnd Vx,Hx,Wx` (EVEX.0F DF, defs line 1944). */
+  Vpandnd_Vx_Hx_Wx: 1816,
+  /** `vpandnq Vx,Hx,Wx` (EVEX.0F DF, defs line 1945). */
+  Vpandnq_Vx_Hx_Wx: 1817,
+  /** `vpord Vx,Hx,Wx` (EVEX.0F EB, defs line 1946). */
+  Vpord_Vx_Hx_Wx: 1818,
+  /** `vporq Vx,Hx,Wx` (EVEX.0F EB, defs line 1947). */
+  Vporq_Vx_Hx_Wx: 1819,
+  /** `vpxord Vx,Hx,Wx` (EVEX.0F EF, defs line 1948). */
+  Vpxord_Vx_Hx_Wx: 1820,
+  /** `vpxorq Vx,Hx,Wx` (EVEX.0F EF, defs line 1949). */
+  Vpxorq_Vx_Hx_Wx: 1821,
+  /** `vpaddd Vx,Hx,Wx` (EVEX.0F FE, defs line 1950). */
+  Vpaddd_Vx_Hx_Wx_2: 1822,
+  /** `vpaddq Vx,Hx,Wx` (EVEX.0F D4, defs line 1951). */
+  Vpaddq_Vx_Hx_Wx_2: 1823,
+  /** `vpsubd Vx,Hx,Wx` (EVEX.0F FA, defs line 1952). */
+  Vpsubd_Vx_Hx_Wx_2: 1824,
+  /** `vpsubq Vx,Hx,Wx` (EVEX.0F FB, defs line 1953). */
+  Vpsubq_Vx_Hx_Wx_2: 1825,
+  /** `vpmuludq Vx,Hx,Wx` (EVEX.0F F4, defs line 1954). */
+  Vpmuludq_Vx_Hx_Wx_2: 1826,
+  /** `vpunpckldq Vx,Hx,Wx` (EVEX.0F 62, defs line 1955). */
+  Vpunpckldq_Vx_Hx_Wx_2: 1827,
+  /** `vpunpckhdq Vx,Hx,Wx` (EVEX.0F 6A, defs line 1956). */
+  Vpunpckhdq_Vx_Hx_Wx_2: 1828,
+  /** `vpackssdw Vx,Hx,Wx` (EVEX.0F 6B, defs line 1957). */
+  Vpackssdw_Vx_Hx_Wx_2: 1829,
+  /** `vpunpcklqdq Vx,Hx,Wx` (EVEX.0F 6C, defs line 1958). */
+  Vpunpcklqdq_Vx_Hx_Wx_2: 1830,
+  /** `vpunpckhqdq Vx,Hx,Wx` (EVEX.0F 6D, defs line 1959). */
+  Vpunpckhqdq_Vx_Hx_Wx_2: 1831,
+  /** `vpsrlw Vx,Hx,W` (EVEX.0F D1, defs line 1960). */
+  Vpsrlw_Vx_Hx_W_2: 1832,
+  /** `vpsrld Vx,Hx,W` (EVEX.0F D2, defs line 1961). */
+  Vpsrld_Vx_Hx_W_2: 1833,
+  /** `vpsrlq Vx,Hx,W` (EVEX.0F D3, defs line 1962). */
+  Vpsrlq_Vx_Hx_W_2: 1834,
+  /** `vpsraw Vx,Hx,W` (EVEX.0F E1, defs line 1963). */
+  Vpsraw_Vx_Hx_W_2: 1835,
+  /** `vpsrad Vx,Hx,W` (EVEX.0F E2, defs line 1964). */
+  Vpsrad_Vx_Hx_W_2: 1836,
+  /** `vpsllw Vx,Hx,W` (EVEX.0F F1, defs line 1965). */
+  Vpsllw_Vx_Hx_W_2: 1837,
+  /** `vpslld Vx,Hx,W` (EVEX.0F F2, defs line 1966). */
+  Vpslld_Vx_Hx_W_2: 1838,
+  /** `vpsllq Vx,Hx,W` (EVEX.0F F3, defs line 1967). */
+  Vpsllq_Vx_Hx_W_2: 1839,
+  /** `vpsraq Vx,Hx,W` (EVEX.0F E2, defs line 1968). */
+  Vpsraq_Vx_Hx_W: 1840,
+  /** `vmovd V,Ed` (EVEX.0F 6E, defs line 1969). */
+  Vmovd_V_Ed_2: 1841,
+  /** `vmovq V,Eq` (EVEX.0F 6E, defs line 1970). */
+  Vmovq_V_Eq_2: 1842,
+  /** `vmovd Ed,V` (EVEX.0F 7E, defs line 1971). */
+  Vmovd_Ed_V_2: 1843,
+  /** `vmovq Eq,V` (EVEX.0F 7E, defs line 1972). */
+  Vmovq_Eq_V_2: 1844,
+  /** `vmovq V,Wq` (EVEX.0F 7E, defs line 1973). */
+  Vmovq_V_Wq_2: 1845,
+  /** `vmovq Wq,V` (EVEX.0F D6, defs line 1974). */
+  Vmovq_Wq_V_2: 1846,
+  /** `vmovdqa32 Vx,Wx` (EVEX.0F 6F, defs line 1975). */
+  Vmovdqa32_Vx_Wx: 1847,
+  /** `vmovdqa64 Vx,Wx` (EVEX.0F 6F, defs line 1976). */
+  Vmovdqa64_Vx_Wx: 1848,
+  /** `vmovdqu32 Vx,Wx` (EVEX.0F 6F, defs line 1977). */
+  Vmovdqu32_Vx_Wx: 1849,
+  /** `vmovdqu64 Vx,Wx` (EVEX.0F 6F, defs line 1978). */
+  Vmovdqu64_Vx_Wx: 1850,
+  /** `vmovdqu8 Vx,Wx` (EVEX.0F 6F, defs line 1979). */
+  Vmovdqu8_Vx_Wx: 1851,
+  /** `vmovdqu16 Vx,Wx` (EVEX.0F 6F, defs line 1980). */
+  Vmovdqu16_Vx_Wx: 1852,
+  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1981). */
+  Vmovdqa32_Wx_Vx: 1853,
+  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1982). */
+  Vmovdqa32_Wx_Vx_2: 1854,
+  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1983). */
+  Vmovdqa64_Wx_Vx: 1855,
+  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1984). */
+  Vmovdqa64_Wx_Vx_2: 1856,
+  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1985). */
+  Vmovdqu32_Wx_Vx: 1857,
+  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1986). */
+  Vmovdqu32_Wx_Vx_2: 1858,
+  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1987). */
+  Vmovdqu64_Wx_Vx: 1859,
+  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1988). */
+  Vmovdqu64_Wx_Vx_2: 1860,
+  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1989). */
+  Vmovdqu8_Wx_Vx: 1861,
+  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1990). */
+  Vmovdqu8_Wx_Vx_2: 1862,
+  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1991). */
+  Vmovdqu16_Wx_Vx: 1863,
+  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1992). */
+  Vmovdqu16_Wx_Vx_2: 1864,
+  /** `vmovntdq Mx,Vx` (EVEX.0F E7, defs line 1993). */
+  Vmovntdq_Mx_Vx_2: 1865,
+  /** `vpshufd Vx,Wx,Ib` (EVEX.0F 70, defs line 1994). */
+  Vpshufd_Vx_Wx_Ib_2: 1866,
+  /** `vpshufhw Vx,Wx,Ib` (EVEX.0F 70, defs line 1995). */
+  Vpshufhw_Vx_Wx_Ib_2: 1867,
+  /** `vpshuflw Vx,Wx,Ib` (EVEX.0F 70, defs line 1996). */
+  Vpshuflw_Vx_Wx_Ib_2: 1868,
+  /** `vpsrlw Hx,Wx,Ib` (EVEX.0F 71, defs line 1997). */
+  Vpsrlw_Hx_Wx_Ib: 1869,
+  /** `vpsraw Hx,Wx,Ib` (EVEX.0F 71, defs line 1998). */
+  Vpsraw_Hx_Wx_Ib: 1870,
+  /** `vpsllw Hx,Wx,Ib` (EVEX.0F 71, defs line 1999). */
+  Vpsllw_Hx_Wx_Ib: 1871,
+  /** `vprord Hx,Wx,Ib` (EVEX.0F 72, defs line 2000). */
+  Vprord_Hx_Wx_Ib: 1872,
+  /** `vprorq Hx,Wx,Ib` (EVEX.0F 72, defs line 2001). */
+  Vprorq_Hx_Wx_Ib: 1873,
+  /** `vprold Hx,Wx,Ib` (EVEX.0F 72, defs line 2002). */
+  Vprold_Hx_Wx_Ib: 1874,
+  /** `vprolq Hx,Wx,Ib` (EVEX.0F 72, defs line 2003). */
+  Vprolq_Hx_Wx_Ib: 1875,
+  /** `vpsrld Hx,Wx,Ib` (EVEX.0F 72, defs line 2004). */
+  Vpsrld_Hx_Wx_Ib: 1876,
+  /** `vpsrad Hx,Wx,Ib` (EVEX.0F 72, defs line 2005). */
+  Vpsrad_Hx_Wx_Ib: 1877,
+  /** `vpsraq Hx,Wx,Ib` (EVEX.0F 72, defs line 2006). */
+  Vpsraq_Hx_Wx_Ib: 1878,
+  /** `vpslld Hx,Wx,Ib` (EVEX.0F 72, defs line 2007). */
+  Vpslld_Hx_Wx_Ib: 1879,
+  /** `vpsrlq Hx,Wx,Ib` (EVEX.0F 73, defs line 2008). */
+  Vpsrlq_Hx_Wx_Ib: 1880,
+  /** `vpsllq Hx,Wx,Ib` (EVEX.0F 73, defs line 2009). */
+  Vpsllq_Hx_Wx_Ib: 1881,
+  /** `vpsrldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2010). */
+  Vpsrldq_Hx_Wx_Ib: 1882,
+  /** `vpslldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2011). */
+  Vpslldq_Hx_Wx_Ib: 1883,
+  /** `vpshufb Vx,Hx,Wx` (EVEX.0F38 00, defs line 2013). */
+  Vpshufb_Vx_Hx_Wx_2: 1884,
+  /** `vpmaddubsw Vx,Hx,Wx` (EVEX.0F38 04, defs line 2014). */
+  Vpmaddubsw_Vx_Hx_Wx_2: 1885,
+  /** `vpmulhrsw Vx,Hx,Wx` (EVEX.0F38 0B, defs line 2015). */
+  Vpmulhrsw_Vx_Hx_Wx_2: 1886,
+  /** `vpminsb Vx,Hx,Wx` (EVEX.0F38 38, defs line 2016). */
+  Vpminsb_Vx_Hx_Wx_2: 1887,
+  /** `vpminuw Vx,Hx,Wx` (EVEX.0F38 3A, defs line 2017). */
+  Vpminuw_Vx_Hx_Wx_2: 1888,
+  /** `vpmaxsb Vx,Hx,Wx` (EVEX.0F38 3C, defs line 2018). */
+  Vpmaxsb_Vx_Hx_Wx_2: 1889,
+  /** `vpmaxuw Vx,Hx,Wx` (EVEX.0F38 3E, defs line 2019). */
+  Vpmaxuw_Vx_Hx_Wx_2: 1890,
+  /** `vpabsb Vx,Wx` (EVEX.0F38 1C, defs line 2020). */
+  Vpabsb_Vx_Wx_2: 1891,
+  /** `vpabsw Vx,Wx` (EVEX.0F38 1D, defs line 2021). */
+  Vpabsw_Vx_Wx_2: 1892,
+  /** `vpblendmb Vx,Hx,Wx` (EVEX.0F38 66, defs line 2022). */
+  Vpblendmb_Vx_Hx_Wx: 1893,
+  /** `vpblendmw Vx,Hx,Wx` (EVEX.0F38 66, defs line 2023). */
+  Vpblendmw_Vx_Hx_Wx: 1894,
+  /** `vptestmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2024). */
+  Vptestmb_KR_Hx_Wx: 1895,
+  /** `vptestmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2025). */
+  Vptestmw_KR_Hx_Wx: 1896,
+  /** `vptestnmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2026). */
+  Vptestnmb_KR_Hx_Wx: 1897,
+  /** `vptestnmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2027). */
+  Vptestnmw_KR_Hx_Wx: 1898,
+  /** `vpmovb2m KR,Ux` (EVEX.0F38 29, defs line 2028). */
+  Vpmovb2m_KR_Ux: 1899,
+  /** `vpmovw2m KR,Ux` (EVEX.0F38 29, defs line 2029). */
+  Vpmovw2m_KR_Ux: 1900,
+  /** `vpmovm2b Vx,KU` (EVEX.0F38 28, defs line 2030). */
+  Vpmovm2b_Vx_KU: 1901,
+  /** `vpmovm2w Vx,KU` (EVEX.0F38 28, defs line 2031). */
+  Vpmovm2w_Vx_KU: 1902,
+  /** `vpbroadcastb Vx,Wb` (EVEX.0F38 78, defs line 2032). */
+  Vpbroadcastb_Vx_Wb_2: 1903,
+  /** `vpbroadcastw Vx,Ww` (EVEX.0F38 79, defs line 2033). */
+  Vpbroadcastw_Vx_Ww_2: 1904,
+  /** `vpbroadcastb Vx,Rd` (EVEX.0F38 7A, defs line 2034). */
+  Vpbroadcastb_Vx_Rd: 1905,
+  /** `vpbroadcastw Vx,Rd` (EVEX.0F38 7B, defs line 2035). */
+  Vpbroadcastw_Vx_Rd: 1906,
+  /** `vpermi2b Vx,Hx,Wx` (EVEX.0F38 75, defs line 2036). */
+  Vpermi2b_Vx_Hx_Wx: 1907,
+  /** `vpermi2w Vx,Hx,Wx` (EVEX.0F38 75, defs line 2037). */
+  Vpermi2w_Vx_Hx_Wx: 1908,
+  /** `vpermt2b Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2038). */
+  Vpermt2b_Vx_Hx_Wx: 1909,
+  /** `vpermt2w Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2039). */
+  Vpermt2w_Vx_Hx_Wx: 1910,
+  /** `vpermb Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2040). */
+  Vpermb_Vx_Hx_Wx: 1911,
+  /** `vpermw Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2041). */
+  Vpermw_Vx_Hx_Wx: 1912,
+  /** `vpmovsxbw Vx,Wh` (EVEX.0F38 20, defs line 2042). */
+  Vpmovsxbw_Vx_Wh_2: 1913,
+  /** `vpmovzxbw Vx,Wh` (EVEX.0F38 30, defs line 2043). */
+  Vpmovzxbw_Vx_Wh_2: 1914,
+  /** `vpmovsxbd Vx,Wq4` (EVEX.0F38 21, defs line 2044). */
+  Vpmovsxbd_Vx_Wq4_2: 1915,
+  /** `vpmovzxbd Vx,Wq4` (EVEX.0F38 31, defs line 2045). */
+  Vpmovzxbd_Vx_Wq4_2: 1916,
+  /** `vpmovsxbq Vx,Wo8` (EVEX.0F38 22, defs line 2046). */
+  Vpmovsxbq_Vx_Wo8_2: 1917,
+  /** `vpmovzxbq Vx,Wo8` (EVEX.0F38 32, defs line 2047). */
+  Vpmovzxbq_Vx_Wo8_2: 1918,
+  /** `vpmovsxwd Vx,Wh` (EVEX.0F38 23, defs line 2048). */
+  Vpmovsxwd_Vx_Wh_2: 1919,
+  /** `vpmovzxwd Vx,Wh` (EVEX.0F38 33, defs line 2049). */
+  Vpmovzxwd_Vx_Wh_2: 1920,
+  /** `vpmovsxwq Vx,Wq4` (EVEX.0F38 24, defs line 2050). */
+  Vpmovsxwq_Vx_Wq4_2: 1921,
+  /** `vpmovzxwq Vx,Wq4` (EVEX.0F38 34, defs line 2051). */
+  Vpmovzxwq_Vx_Wq4_2: 1922,
+  /** `vpmovsxdq Vx,Wh` (EVEX.0F38 25, defs line 2053). */
+  Vpmovsxdq_Vx_Wh_2: 1923,
+  /** `vpmovzxdq Vx,Wh` (EVEX.0F38 35, defs line 2054). */
+  Vpmovzxdq_Vx_Wh_2: 1924,
+  /** `vpabsd Vx,Wx` (EVEX.0F38 1E, defs line 2055). */
+  Vpabsd_Vx_Wx_2: 1925,
+  /** `vpabsq Vx,Wx` (EVEX.0F38 1F, defs line 2056). */
+  Vpabsq_Vx_Wx: 1926,
+  /** `vpminsd Vx,Hx,Wx` (EVEX.0F38 39, defs line 2057). */
+  Vpminsd_Vx_Hx_Wx_2: 1927,
+  /** `vpminsq Vx,Hx,Wx` (EVEX.0F38 39, defs line 2058). */
+  Vpminsq_Vx_Hx_Wx: 1928,
+  /** `vpminud Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2059). */
+  Vpminud_Vx_Hx_Wx_2: 1929,
+  /** `vpminuq Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2060). */
+  Vpminuq_Vx_Hx_Wx: 1930,
+  /** `vpmaxsd Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2061). */
+  Vpmaxsd_Vx_Hx_Wx_2: 1931,
+  /** `vpmaxsq Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2062). */
+  Vpmaxsq_Vx_Hx_Wx: 1932,
+  /** `vpmaxud Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2063). */
+  Vpmaxud_Vx_Hx_Wx_2: 1933,
+  /** `vpmaxuq Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2064). */
+  Vpmaxuq_Vx_Hx_Wx: 1934,
+  /** `vpmulld Vx,Hx,Wx` (EVEX.0F38 40, defs line 2065). */
+  Vpmulld_Vx_Hx_Wx_2: 1935,
+  /** `vpmullq Vx,Hx,Wx` (EVEX.0F38 40, defs line 2066). */
+  Vpmullq_Vx_Hx_Wx: 1936,
+  /** `vpsrlvd Vx,Hx,Wx` (EVEX.0F38 45, defs line 2067). */
+  Vpsrlvd_Vx_Hx_Wx_2: 1937,
+  /** `vpsrlvq Vx,Hx,Wx` (EVEX.0F38 45, defs line 2068). */
+  Vpsrlvq_Vx_Hx_Wx_2: 1938,
+  /** `vpsravd Vx,Hx,Wx` (EVEX.0F38 46, defs line 2069). */
+  Vpsravd_Vx_Hx_Wx_2: 1939,
+  /** `vpsravq Vx,Hx,Wx` (EVEX.0F38 46, defs line 2070). */
+  Vpsravq_Vx_Hx_Wx: 1940,
+  /** `vpsllvd Vx,Hx,Wx` (EVEX.0F38 47, defs line 2071). */
+  Vpsllvd_Vx_Hx_Wx_2: 1941,
+  /** `vpsllvq Vx,Hx,Wx` (EVEX.0F38 47, defs line 2072). */
+  Vpsllvq_Vx_Hx_Wx_2: 1942,
+  /** `vpblendmd Vx,Hx,Wx` (EVEX.0F38 64, defs line 2073). */
+  Vpblendmd_Vx_Hx_Wx: 1943,
+  /** `vpblendmq Vx,Hx,Wx` (EVEX.0F38 64, defs line 2074). */
+  Vpblendmq_Vx_Hx_Wx: 1944,
+  /** `vpermi2d Vx,Hx,Wx` (EVEX.0F38 76, defs line 2075). */
+  Vpermi2d_Vx_Hx_Wx: 1945,
+  /** `vpermi2q Vx,Hx,Wx` (EVEX.0F38 76, defs line 2076). */
+  Vpermi2q_Vx_Hx_Wx: 1946,
+  /** `vpermt2d Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2077). */
+  Vpermt2d_Vx_Hx_Wx: 1947,
+  /** `vpermt2q Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2078). */
+  Vpermt2q_Vx_Hx_Wx: 1948,
+  /** `vpmuldq Vx,Hx,Wx` (EVEX.0F38 28, defs line 2079). */
+  Vpmuldq_Vx_Hx_Wx_2: 1949,
+  /** `vpackusdw Vx,Hx,Wx` (EVEX.0F38 2B, defs line 2080). */
+  Vpackusdw_Vx_Hx_Wx_2: 1950,
+  /** `vpcmpeqq KR,Hx,Wx` (EVEX.0F38 29, defs line 2081). */
+  Vpcmpeqq_KR_Hx_Wx: 1951,
+  /** `vpcmpgtq KR,Hx,Wx` (EVEX.0F38 37, defs line 2082). */
+  Vpcmpgtq_KR_Hx_Wx: 1952,
+  /** `vptestmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2083). */
+  Vptestmd_KR_Hx_Wx: 1953,
+  /** `vptestmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2084). */
+  Vptestmq_KR_Hx_Wx: 1954,
+  /** `vptestnmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2085). */
+  Vptestnmd_KR_Hx_Wx: 1955,
+  /** `vptestnmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2086). */
+  Vptestnmq_KR_Hx_Wx: 1956,
+  /** `vpmovd2m KR,Ux` (EVEX.0F38 39, defs line 2087). */
+  Vpmovd2m_KR_Ux: 1957,
+  /** `vpmovq2m KR,Ux` (EVEX.0F38 39, defs line 2088). */
+  Vpmovq2m_KR_Ux: 1958,
+  /** `vpmovm2d Vx,KU` (EVEX.0F38 38, defs line 2089). */
+  Vpmovm2d_Vx_KU: 1959,
+  /** `vpmovm2q Vx,KU` (EVEX.0F38 38, defs line 2090). */
+  Vpmovm2q_Vx_KU: 1960,
+  /** `vpermilps Vx,Hx,Wx` (EVEX.0F38 0C, defs line 2091). */
+  Vpermilps_Vx_Hx_Wx_2: 1961,
+  /** `vpermilpd Vx,Hx,Wx` (EVEX.0F38 0D, defs line 2092). */
+  Vpermilpd_Vx_Hx_Wx_2: 1962,
+  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2093). */
+  Vpermps_Vx_Hx_Wx_2: 1963,
+  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2094). */
+  Vpermps_Vx_Hx_Wx_3: 1964,
+  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2095). */
+  Vpermpd_Vx_Hx_Wx: 1965,
+  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2096). */
+  Vpermpd_Vx_Hx_Wx_2: 1966,
+  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2097). */
+  Vpermd_Vx_Hx_Wx_2: 1967,
+  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2098). */
+  Vpermd_Vx_Hx_Wx_3: 1968,
+  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2099). */
+  Vpermq_Vx_Hx_Wx: 1969,
+  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2100). */
+  Vpermq_Vx_Hx_Wx_2: 1970,
+  /** `vbroadcastss Vx,Wd` (EVEX.0F38 18, defs line 2101). */
+  Vbroadcastss_Vx_Wd_2: 1971,
+  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2102). */
+  Vbroadcastsd_Vx_Wq_2: 1972,
+  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2103). */
+  Vbroadcastsd_Vx_Wq_3: 1973,
+  /** `vpbroadcastd Vx,Wd` (EVEX.0F38 58, defs line 2104). */
+  Vpbroadcastd_Vx_Wd_2: 1974,
+  /** `vpbroadcastq Vx,Wq` (EVEX.0F38 59, defs line 2105). */
+  Vpbroadcastq_Vx_Wq_2: 1975,
+  /** `vpbroadcastd Vx,Rd` (EVEX.0F38 7C, defs line 2106). */
+  Vpbroadcastd_Vx_Rd: 1976,
+  /** `vpbroadcastq Vx,Rq` (EVEX.0F38 7C, defs line 2107). */
+  Vpbroadcastq_Vx_Rq: 1977,
+  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2108). */
+  Vbroadcasti32x4_Vx_Mdq: 1978,
+  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2109). */
+  Vbroadcasti32x4_Vx_Mdq_2: 1979,
+  /** `vbroadcasti64x4 Vx,Mqq` (EVEX.0F38 5B, defs line 2110). */
+  Vbroadcasti64x4_Vx_Mqq: 1980,
+  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2111). */
+  Vbroadcastf32x4_Vx_Mdq: 1981,
+  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2112). */
+  Vbroadcastf32x4_Vx_Mdq_2: 1982,
+  /** `vbroadcastf64x4 Vx,Mqq` (EVEX.0F38 1B, defs line 2113). */
+  Vbroadcastf64x4_Vx_Mqq: 1983,
+  /** `vexpandps Vx,Wx` (EVEX.0F38 88, defs line 2114). */
+  Vexpandps_Vx_Wx: 1984,
+  /** `vexpandpd Vx,Wx` (EVEX.0F38 88, defs line 2115). */
+  Vexpandpd_Vx_Wx: 1985,
+  /** `vpexpandd Vx,Wx` (EVEX.0F38 89, defs line 2116). */
+  Vpexpandd_Vx_Wx: 1986,
+  /** `vpexpandq Vx,Wx` (EVEX.0F38 89, defs line 2117). */
+  Vpexpandq_Vx_Wx: 1987,
+  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2118). */
+  Vcompressps_Wx_Vx: 1988,
+  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2119). */
+  Vcompresspd_Wx_Vx: 1989,
+  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2120). */
+  Vcompressps_Wx_Vx_2: 1990,
+  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2121). */
+  Vcompresspd_Wx_Vx_2: 1991,
+  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2122). */
+  Vpcompressd_Wx_Vx: 1992,
+  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2123). */
+  Vpcompressq_Wx_Vx: 1993,
+  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2124). */
+  Vpcompressd_Wx_Vx_2: 1994,
+  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2125). */
+  Vpcompressq_Wx_Vx_2: 1995,
+  /** `vpexpandb Vx,Wx` (EVEX.0F38 62, defs line 2126). */
+  Vpexpandb_Vx_Wx: 1996,
+  /** `vpexpandw Vx,Wx` (EVEX.0F38 62, defs line 2127). */
+  Vpexpandw_Vx_Wx: 1997,
+  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2128). */
+  Vpcompressb_Wx_Vx: 1998,
+  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2129). */
+  Vpcompressw_Wx_Vx: 1999,
+  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2130). */
+  Vpcompressb_Wx_Vx_2: 2000,
+  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2131). */
+  Vpcompressw_Wx_Vx_2: 2001,
+  /** `vfmaddsub132ps Vx,Hx,Wx` (EVEX.0F38 96, defs line 2132). */
+  Vfmaddsub132ps_Vx_Hx_Wx_2: 2002,
+  /** `vfmaddsub132pd Vx,Hx,Wx` (EVEX.0F38 96, defs line 2133). */
+  Vfmaddsub132pd_Vx_Hx_Wx_2: 2003,
+  /** `vfmsubadd132ps Vx,Hx,Wx` (EVEX.0F38 97, defs line 2134). */
+  Vfmsubadd132ps_Vx_Hx_Wx_2: 2004,
+  /** `vfmsubadd132pd Vx,Hx,Wx` (EVEX.0F38 97, defs line 2135). */
+  Vfmsubadd132pd_Vx_Hx_Wx_2: 2005,
+  /** `vfmadd132ps Vx,Hx,Wx` (EVEX.0F38 98, defs line 2136). */
+  Vfmadd132ps_Vx_Hx_Wx_2: 2006,
+  /** `vfmadd132pd Vx,Hx,Wx` (EVEX.0F38 98, defs line 2137). */
+  Vfmadd132pd_Vx_Hx_Wx_2: 2007,
+  /** `vfmadd132ss V,H,Wd` (EVEX.0F38 99, defs line 2138). */
+  Vfmadd132ss_V_H_Wd_2: 2008,
+  /** `vfmadd132sd V,H,Wq` (EVEX.0F38 99, defs line 2139). */
+  Vfmadd132sd_V_H_Wq_2: 2009,
+  /** `vfmsub132ps Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2140). */
+  Vfmsub132ps_Vx_Hx_Wx_2: 2010,
+  /** `vfmsub132pd Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2141). */
+  Vfmsub132pd_Vx_Hx_Wx_2: 2011,
+  /** `vfmsub132ss V,H,Wd` (EVEX.0F38 9B, defs line 2142). */
+  Vfmsub132ss_V_H_Wd_2: 2012,
+  /** `vfmsub132sd V,H,Wq` (EVEX.0F38 9B, defs line 2143). */
+  Vfmsub132sd_V_H_Wq_2: 2013,
+  /** `vfnmadd132ps Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2144). */
+  Vfnmadd132ps_Vx_Hx_Wx_2: 2014,
+  /** `vfnmadd132pd Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2145). */
+  Vfnmadd132pd_Vx_Hx_Wx_2: 2015,
+  /** `vfnmadd132ss V,H,Wd` (EVEX.0F38 9D, defs line 2146). */
+  Vfnmadd132ss_V_H_Wd_2: 2016,
+  /** `vfnmadd132sd V,H,Wq` (EVEX.0F38 9D, defs line 2147). */
+  Vfnmadd132sd_V_H_Wq_2: 2017,
+  /** `vfnmsub132ps Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2148). */
+  Vfnmsub132ps_Vx_Hx_Wx_2: 2018,
+  /** `vfnmsub132pd Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2149). */
+  Vfnmsub132pd_Vx_Hx_Wx_2: 2019,
+  /** `vfnmsub132ss V,H,Wd` (EVEX.0F38 9F, defs line 2150). */
+  Vfnmsub132ss_V_H_Wd_2: 2020,
+  /** `vfnmsub132sd V,H,Wq` (EVEX.0F38 9F, defs line 2151). */
+  Vfnmsub132sd_V_H_Wq_2: 2021,
+  /** `vfmaddsub213ps Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2152). */
+  Vfmaddsub213ps_Vx_Hx_Wx_2: 2022,
+  /** `vfmaddsub213pd Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2153). */
+  Vfmaddsub213pd_Vx_Hx_Wx_2: 2023,
+  /** `vfmsubadd213ps Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2154). */
+  Vfmsubadd213ps_Vx_Hx_Wx_2: 2024,
+  /** `vfmsubadd213pd Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2155). */
+  Vfmsubadd213pd_Vx_Hx_Wx_2: 2025,
+  /** `vfmadd213ps Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2156). */
+  Vfmadd213ps_Vx_Hx_Wx_2: 2026,
+  /** `vfmadd213pd Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2157). */
+  Vfmadd213pd_Vx_Hx_Wx_2: 2027,
+  /** `vfmadd213ss V,H,Wd` (EVEX.0F38 A9, defs line 2158). */
+  Vfmadd213ss_V_H_Wd_2: 2028,
+  /** `vfmadd213sd V,H,Wq` (EVEX.0F38 A9, defs line 2159). */
+  Vfmadd213sd_V_H_Wq_2: 2029,
+  /** `vfmsub213ps Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2160). */
+  Vfmsub213ps_Vx_Hx_Wx_2: 2030,
+  /** `vfmsub213pd Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2161). */
+  Vfmsub213pd_Vx_Hx_Wx_2: 2031,
+  /** `vfmsub213ss V,H,Wd` (EVEX.0F38 AB, defs line 2162). */
+  Vfmsub213ss_V_H_Wd_2: 2032,
+  /** `vfmsub213sd V,H,Wq` (EVEX.0F38 AB, defs line 2163). */
+  Vfmsub213sd_V_H_Wq_2: 2033,
+  /** `vfnmadd213ps Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2164). */
+  Vfnmadd213ps_Vx_Hx_Wx_2: 2034,
+  /** `vfnmadd213pd Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2165). */
+  Vfnmadd213pd_Vx_Hx_Wx_2: 2035,
+  /** `vfnmadd213ss V,H,Wd` (EVEX.0F38 AD, defs line 2166). */
+  Vfnmadd213ss_V_H_Wd_2: 2036,
+  /** `vfnmadd213sd V,H,Wq` (EVEX.0F38 AD, defs line 2167). */
+  Vfnmadd213sd_V_H_Wq_2: 2037,
+  /** `vfnmsub213ps Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2168). */
+  Vfnmsub213ps_Vx_Hx_Wx_2: 2038,
+  /** `vfnmsub213pd Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2169). */
+  Vfnmsub213pd_Vx_Hx_Wx_2: 2039,
+  /** `vfnmsub213ss V,H,Wd` (EVEX.0F38 AF, defs line 2170). */
+  Vfnmsub213ss_V_H_Wd_2: 2040,
+  /** `vfnmsub213sd V,H,Wq` (EVEX.0F38 AF, defs line 2171). */
+  Vfnmsub213sd_V_H_Wq_2: 2041,
+  /** `vfmaddsub231ps Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2172). */
+  Vfmaddsub231ps_Vx_Hx_Wx_2: 2042,
+  /** `vfmaddsub231pd Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2173). */
+  Vfmaddsub231pd_Vx_Hx_Wx_2: 2043,
+  /** `vfmsubadd231ps Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2174). */
+  Vfmsubadd231ps_Vx_Hx_Wx_2: 2044,
+  /** `vfmsubadd231pd Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2175). */
+  Vfmsubadd231pd_Vx_Hx_Wx_2: 2045,
+  /** `vfmadd231ps Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2176). */
+  Vfmadd231ps_Vx_Hx_Wx_2: 2046,
+  /** `vfmadd231pd Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2177). */
+  Vfmadd231pd_Vx_Hx_Wx_2: 2047,
+  /** `vfmadd231ss V,H,Wd` (EVEX.0F38 B9, defs line 2178). */
+  Vfmadd231ss_V_H_Wd_2: 2048,
+  /** `vfmadd231sd V,H,Wq` (EVEX.0F38 B9, defs line 2179). */
+  Vfmadd231sd_V_H_Wq_2: 2049,
+  /** `vfmsub231ps Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2180). */
+  Vfmsub231ps_Vx_Hx_Wx_2: 2050,
+  /** `vfmsub231pd Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2181). */
+  Vfmsub231pd_Vx_Hx_Wx_2: 2051,
+  /** `vfmsub231ss V,H,Wd` (EVEX.0F38 BB, defs line 2182). */
+  Vfmsub231ss_V_H_Wd_2: 2052,
+  /** `vfmsub231sd V,H,Wq` (EVEX.0F38 BB, defs line 2183). */
+  Vfmsub231sd_V_H_Wq_2: 2053,
+  /** `vfnmadd231ps Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2184). */
+  Vfnmadd231ps_Vx_Hx_Wx_2: 2054,
+  /** `vfnmadd231pd Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2185). */
+  Vfnmadd231pd_Vx_Hx_Wx_2: 2055,
+  /** `vfnmadd231ss V,H,Wd` (EVEX.0F38 BD, defs line 2186). */
+  Vfnmadd231ss_V_H_Wd_2: 2056,
+  /** `vfnmadd231sd V,H,Wq` (EVEX.0F38 BD, defs line 2187). */
+  Vfnmadd231sd_V_H_Wq_2: 2057,
+  /** `vfnmsub231ps Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2188). */
+  Vfnmsub231ps_Vx_Hx_Wx_2: 2058,
+  /** `vfnmsub231pd Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2189). */
+  Vfnmsub231pd_Vx_Hx_Wx_2: 2059,
+  /** `vfnmsub231ss V,H,Wd` (EVEX.0F38 BF, defs line 2190). */
+  Vfnmsub231ss_V_H_Wd_2: 2060,
+  /** `vfnmsub231sd V,H,Wq` (EVEX.0F38 BF, defs line 2191). */
+  Vfnmsub231sd_V_H_Wq_2: 2061,
+  /** `vgf2p8mulb Vx,Hx,Wx` (EVEX.0F38 CF, defs line 2192). */
+  Vgf2p8mulb_Vx_Hx_Wx_2: 2062,
+  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2193). */
+  Vpermq_Vx_Wx_Ib_2: 2063,
+  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2194). */
+  Vpermq_Vx_Wx_Ib_3: 2064,
+  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2195). */
+  Vpermpd_Vx_Wx_Ib_2: 2065,
+  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2196). */
+  Vpermpd_Vx_Wx_Ib_3: 2066,
+  /** `valignd Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2197). */
+  Valignd_Vx_Hx_Wx_Ib: 2067,
+  /** `valignq Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2198). */
+  Valignq_Vx_Hx_Wx_Ib: 2068,
+  /** `vpermilps Vx,Wx,Ib` (EVEX.0F3A 04, defs line 2199). */
+  Vpermilps_Vx_Wx_Ib_2: 2069,
+  /** `vpermilpd Vx,Wx,Ib` (EVEX.0F3A 05, defs line 2200). */
+  Vpermilpd_Vx_Wx_Ib_2: 2070,
+  /** `vpalignr Vx,Hx,Wx,Ib` (EVEX.0F3A 0F, defs line 2201). */
+  Vpalignr_Vx_Hx_Wx_Ib_2: 2071,
+  /** `vpternlogd Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2202). */
+  Vpternlogd_Vx_Hx_Wx_Ib: 2072,
+  /** `vpternlogq Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2203). */
+  Vpternlogq_Vx_Hx_Wx_Ib: 2073,
+  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2204). */
+  Vinsertf32x4_Vx_Hx_Wxmm_Ib: 2074,
+  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2205). */
+  Vinsertf64x2_Vx_Hx_Wxmm_Ib: 2075,
+  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2206). */
+  Vinsertf32x4_Vx_Hx_Wxmm_Ib_2: 2076,
+  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2207). */
+  Vinsertf64x2_Vx_Hx_Wxmm_Ib_2: 2077,
+  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2208). */
+  Vinserti32x4_Vx_Hx_Wxmm_Ib: 2078,
+  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2209). */
+  Vinserti64x2_Vx_Hx_Wxmm_Ib: 2079,
+  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2210). */
+  Vinserti32x4_Vx_Hx_Wxmm_Ib_2: 2080,
+  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2211). */
+  Vinserti64x2_Vx_Hx_Wxmm_Ib_2: 2081,
+  /** `vinsertf32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2212). */
+  Vinsertf32x8_Vx_Hx_Wh_Ib: 2082,
+  /** `vinsertf64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2213). */
+  Vinsertf64x4_Vx_Hx_Wh_Ib: 2083,
+  /** `vinserti32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2214). */
+  Vinserti32x8_Vx_Hx_Wh_Ib: 2084,
+  /** `vinserti64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2215). */
+  Vinserti64x4_Vx_Hx_Wh_Ib: 2085,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2216). */
+  Vextractf32x4_Wxmm_Vx_Ib: 2086,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2217). */
+  Vextractf64x2_Wxmm_Vx_Ib: 2087,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2218). */
+  Vextractf32x4_Wxmm_Vx_Ib_2: 2088,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2219). */
+  Vextractf64x2_Wxmm_Vx_Ib_2: 2089,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2220). */
+  Vextractf32x4_Wxmm_Vx_Ib_3: 2090,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2221). */
+  Vextractf64x2_Wxmm_Vx_Ib_3: 2091,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2222). */
+  Vextractf32x4_Wxmm_Vx_Ib_4: 2092,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2223). */
+  Vextractf64x2_Wxmm_Vx_Ib_4: 2093,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2224). */
+  Vextracti32x4_Wxmm_Vx_Ib: 2094,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2225). */
+  Vextracti64x2_Wxmm_Vx_Ib: 2095,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2226). */
+  Vextracti32x4_Wxmm_Vx_Ib_2: 2096,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2227). */
+  Vextracti64x2_Wxmm_Vx_Ib_2: 2097,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2228). */
+  Vextracti32x4_Wxmm_Vx_Ib_3: 2098,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2229). */
+  Vextracti64x2_Wxmm_Vx_Ib_3: 2099,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2230). */
+  Vextracti32x4_Wxmm_Vx_Ib_4: 2100,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2231). */
+  Vextracti64x2_Wxmm_Vx_Ib_4: 2101,
+  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2232). */
+  Vextractf32x8_Wh_Vx_Ib: 2102,
+  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2233). */
+  Vextractf64x4_Wh_Vx_Ib: 2103,
+  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2234). */
+  Vextractf32x8_Wh_Vx_Ib_2: 2104,
+  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2235). */
+  Vextractf64x4_Wh_Vx_Ib_2: 2105,
+  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2236). */
+  Vextracti32x8_Wh_Vx_Ib: 2106,
+  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2237). */
+  Vextracti64x4_Wh_Vx_Ib: 2107,
+  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2238). */
+  Vextracti32x8_Wh_Vx_Ib_2: 2108,
+  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2239). */
+  Vextracti64x4_Wh_Vx_Ib_2: 2109,
+  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2240). */
+  Vshuff32x4_Vx_Hx_Wx_Ib: 2110,
+  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2241). */
+  Vshuff64x2_Vx_Hx_Wx_Ib: 2111,
+  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2242). */
+  Vshuff32x4_Vx_Hx_Wx_Ib_2: 2112,
+  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2243). */
+  Vshuff64x2_Vx_Hx_Wx_Ib_2: 2113,
+  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2244). */
+  Vshufi32x4_Vx_Hx_Wx_Ib: 2114,
+  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2245). */
+  Vshufi64x2_Vx_Hx_Wx_Ib: 2115,
+  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2246). */
+  Vshufi32x4_Vx_Hx_Wx_Ib_2: 2116,
+  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2247). */
+  Vshufi64x2_Vx_Hx_Wx_Ib_2: 2117,
+  /** `vpcmpub KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2248). */
+  Vpcmpub_KR_Hx_Wx_Ib: 2118,
+  /** `vpcmpuw KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2249). */
+  Vpcmpuw_KR_Hx_Wx_Ib: 2119,
+  /** `vpcmpb KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2250). */
+  Vpcmpb_KR_Hx_Wx_Ib: 2120,
+  /** `vpcmpw KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2251). */
+  Vpcmpw_KR_Hx_Wx_Ib: 2121,
+  /** `vpcmpud KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2252). */
+  Vpcmpud_KR_Hx_Wx_Ib: 2122,
+  /** `vpcmpuq KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2253). */
+  Vpcmpuq_KR_Hx_Wx_Ib: 2123,
+  /** `vpcmpd KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2254). */
+  Vpcmpd_KR_Hx_Wx_Ib: 2124,
+  /** `vpcmpq KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2255). */
+  Vpcmpq_KR_Hx_Wx_Ib: 2125,
+  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (EVEX.0F3A CE, defs line 2256). */
+  Vgf2p8affineqb_Vx_Hx_Wx_Ib_2: 2126,
+  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (EVEX.0F3A CF, defs line 2257). */
+  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2: 2127,
+  /** `vpclmulqdq Vx,Hx,Wx,Ib` (EVEX.0F3A 44, defs line 2258). */
+  Vpclmulqdq_Vx_Hx_Wx_Ib_2: 2128,
+  /** `vprotb V,W,Ib` (XOP.8 C0, defs line 2262). */
+  Vprotb_V_W_Ib: 2129,
+  /** `vprotw V,W,Ib` (XOP.8 C1, defs line 2263). */
+  Vprotw_V_W_Ib: 2130,
+  /** `vprotd V,W,Ib` (XOP.8 C2, defs line 2264). */
+  Vprotd_V_W_Ib: 2131,
+  /** `vprotq V,W,Ib` (XOP.8 C3, defs line 2265). */
+  Vprotq_V_W_Ib: 2132,
+  /** `vrcp14ps Vx,Wx` (EVEX.0F38 4C, defs line 2267). */
+  Vrcp14ps_Vx_Wx: 2133,
+  /** `vrcp14pd Vx,Wx` (EVEX.0F38 4C, defs line 2268). */
+  Vrcp14pd_Vx_Wx: 2134,
+  /** `vrcp14ss V,H,Wd` (EVEX.0F38 4D, defs line 2269). */
+  Vrcp14ss_V_H_Wd: 2135,
+  /** `vrcp14sd V,H,Wq` (EVEX.0F38 4D, defs line 2270). */
+  Vrcp14sd_V_H_Wq: 2136,
+  /** `vrsqrt14ps Vx,Wx` (EVEX.0F38 4E, defs line 2271). */
+  Vrsqrt14ps_Vx_Wx: 2137,
+  /** `vrsqrt14pd Vx,Wx` (EVEX.0F38 4E, defs line 2272). */
+  Vrsqrt14pd_Vx_Wx: 2138,
+  /** `vrsqrt14ss V,H,Wd` (EVEX.0F38 4F, defs line 2273). */
+  Vrsqrt14ss_V_H_Wd: 2139,
+  /** `vrsqrt14sd V,H,Wq` (EVEX.0F38 4F, defs line 2274). */
+  Vrsqrt14sd_V_H_Wq: 2140,
+  /** `vpermi2ps Vx,Hx,Wx` (EVEX.0F38 77, defs line 2275). */
+  Vpermi2ps_Vx_Hx_Wx: 2141,
+  /** `vpermi2pd Vx,Hx,Wx` (EVEX.0F38 77, defs line 2276). */
+  Vpermi2pd_Vx_Hx_Wx: 2142,
+  /** `vpermt2ps Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2277). */
+  Vpermt2ps_Vx_Hx_Wx: 2143,
+  /** `vpermt2pd Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2278). */
+  Vpermt2pd_Vx_Hx_Wx: 2144,
+  /** `vpsrlvw Vx,Hx,Wx` (EVEX.0F38 10, defs line 2279). */
+  Vpsrlvw_Vx_Hx_Wx: 2145,
+  /** `vpsravw Vx,Hx,Wx` (EVEX.0F38 11, defs line 2280). */
+  Vpsravw_Vx_Hx_Wx: 2146,
+  /** `vpsllvw Vx,Hx,Wx` (EVEX.0F38 12, defs line 2281). */
+  Vpsllvw_Vx_Hx_Wx: 2147,
+  /** `vpmadd52luq Vx,Hx,Wx` (EVEX.0F38 B4, defs line 2282). */
+  Vpmadd52luq_Vx_Hx_Wx_2: 2148,
+  /** `vpmadd52huq Vx,Hx,Wx` (EVEX.0F38 B5, defs line 2283). */
+  Vpmadd52huq_Vx_Hx_Wx_2: 2149,
+  /** `vpmultishiftqb Vx,Hx,Wx` (EVEX.0F38 83, defs line 2284). */
+  Vpmultishiftqb_Vx_Hx_Wx: 2150,
+  /** `vpconflictd Vx,Wx` (EVEX.0F38 C4, defs line 2285). */
+  Vpconflictd_Vx_Wx: 2151,
+  /** `vpconflictq Vx,Wx` (EVEX.0F38 C4, defs line 2286). */
+  Vpconflictq_Vx_Wx: 2152,
+  /** `vplzcntd Vx,Wx` (EVEX.0F38 44, defs line 2287). */
+  Vplzcntd_Vx_Wx: 2153,
+  /** `vplzcntq Vx,Wx` (EVEX.0F38 44, defs line 2288). */
+  Vplzcntq_Vx_Wx: 2154,
+  /** `vpopcntb Vx,Wx` (EVEX.0F38 54, defs line 2289). */
+  Vpopcntb_Vx_Wx: 2155,
+  /** `vpopcntw Vx,Wx` (EVEX.0F38 54, defs line 2290). */
+  Vpopcntw_Vx_Wx: 2156,
+  /** `vpopcntd Vx,Wx` (EVEX.0F38 55, defs line 2291). */
+  Vpopcntd_Vx_Wx: 2157,
+  /** `vpopcntq Vx,Wx` (EVEX.0F38 55, defs line 2292). */
+  Vpopcntq_Vx_Wx: 2158,
+  /** `vpdpbusd Vx,Hx,Wx` (EVEX.0F38 50, defs line 2293). */
+  Vpdpbusd_Vx_Hx_Wx_2: 2159,
+  /** `vpdpbusds Vx,Hx,Wx` (EVEX.0F38 51, defs line 2294). */
+  Vpdpbusds_Vx_Hx_Wx_2: 2160,
+  /** `vpdpwssd Vx,Hx,Wx` (EVEX.0F38 52, defs line 2295). */
+  Vpdpwssd_Vx_Hx_Wx_2: 2161,
+  /** `vpdpwssds Vx,Hx,Wx` (EVEX.0F38 53, defs line 2296). */
+  Vpdpwssds_Vx_Hx_Wx_2: 2162,
+  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2297). */
+  Vpmovuswb_Wh_Vx: 2163,
+  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2298). */
+  Vpmovuswb_Wh_Vx_2: 2164,
+  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2299). */
+  Vpmovusdb_Wq4_Vx: 2165,
+  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2300). */
+  Vpmovusdb_Wq4_Vx_2: 2166,
+  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2301). */
+  Vpmovusqb_Wo8_Vx: 2167,
+  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2302). */
+  Vpmovusqb_Wo8_Vx_2: 2168,
+  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2303). */
+  Vpmovusdw_Wh_Vx: 2169,
+  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2304). */
+  Vpmovusdw_Wh_Vx_2: 2170,
+  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2305). */
+  Vpmovusqw_Wq4_Vx: 2171,
+  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2306). */
+  Vpmovusqw_Wq4_Vx_2: 2172,
+  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2307). */
+  Vpmovusqd_Wh_Vx: 2173,
+  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2308). */
+  Vpmovusqd_Wh_Vx_2: 2174,
+  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2309). */
+  Vpmovswb_Wh_Vx: 2175,
+  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2310). */
+  Vpmovswb_Wh_Vx_2: 2176,
+  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2311). */
+  Vpmovsdb_Wq4_Vx: 2177,
+  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2312). */
+  Vpmovsdb_Wq4_Vx_2: 2178,
+  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2313). */
+  Vpmovsqb_Wo8_Vx: 2179,
+  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2314). */
+  Vpmovsqb_Wo8_Vx_2: 2180,
+  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2315). */
+  Vpmovsdw_Wh_Vx: 2181,
+  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2316). */
+  Vpmovsdw_Wh_Vx_2: 2182,
+  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2317). */
+  Vpmovsqw_Wq4_Vx: 2183,
+  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2318). */
+  Vpmovsqw_Wq4_Vx_2: 2184,
+  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2319). */
+  Vpmovsqd_Wh_Vx: 2185,
+  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2320). */
+  Vpmovsqd_Wh_Vx_2: 2186,
+  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2321). */
+  Vpmovwb_Wh_Vx: 2187,
+  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2322). */
+  Vpmovwb_Wh_Vx_2: 2188,
+  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2323). */
+  Vpmovdb_Wq4_Vx: 2189,
+  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2324). */
+  Vpmovdb_Wq4_Vx_2: 2190,
+  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2325). */
+  Vpmovqb_Wo8_Vx: 2191,
+  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2326). */
+  Vpmovqb_Wo8_Vx_2: 2192,
+  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2327). */
+  Vpmovdw_Wh_Vx: 2193,
+  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2328). */
+  Vpmovdw_Wh_Vx_2: 2194,
+  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2329). */
+  Vpmovqw_Wq4_Vx: 2195,
+  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2330). */
+  Vpmovqw_Wq4_Vx_2: 2196,
+  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2331). */
+  Vpmovqd_Wh_Vx: 2197,
+  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2332). */
+  Vpmovqd_Wh_Vx_2: 2198,
+  /** `vpshldw Vx,Hx,Wx,Ib` (EVEX.0F3A 70, defs line 2334). */
+  Vpshldw_Vx_Hx_Wx_Ib: 2199,
+  /** `vpshldd Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2335). */
+  Vpshldd_Vx_Hx_Wx_Ib: 2200,
+  /** `vpshldq Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2336). */
+  Vpshldq_Vx_Hx_Wx_Ib: 2201,
+  /** `vpshrdw Vx,Hx,Wx,Ib` (EVEX.0F3A 72, defs line 2337). */
+  Vpshrdw_Vx_Hx_Wx_Ib: 2202,
+  /** `vpshrdd Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2338). */
+  Vpshrdd_Vx_Hx_Wx_Ib: 2203,
+  /** `vpshrdq Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2339). */
+  Vpshrdq_Vx_Hx_Wx_Ib: 2204,
+  /** `vpshldvw Vx,Hx,Wx` (EVEX.0F38 70, defs line 2340). */
+  Vpshldvw_Vx_Hx_Wx: 2205,
+  /** `vpshldvd Vx,Hx,Wx` (EVEX.0F38 71, defs line 2341). */
+  Vpshldvd_Vx_Hx_Wx: 2206,
+  /** `vpshldvq Vx,Hx,Wx` (EVEX.0F38 71, defs line 2342). */
+  Vpshldvq_Vx_Hx_Wx: 2207,
+  /** `vpshrdvw Vx,Hx,Wx` (EVEX.0F38 72, defs line 2343). */
+  Vpshrdvw_Vx_Hx_Wx: 2208,
+  /** `vpshrdvd Vx,Hx,Wx` (EVEX.0F38 73, defs line 2344). */
+  Vpshrdvd_Vx_Hx_Wx: 2209,
+  /** `vpshrdvq Vx,Hx,Wx` (EVEX.0F38 73, defs line 2345). */
+  Vpshrdvq_Vx_Hx_Wx: 2210,
 } as const;
 
 /** Number of opcode identifiers (including {@link Opcode.INVALID}). */
-export const OPCODE_COUNT = 1699;
+export const OPCODE_COUNT = 2211;
 
 /** Opcode identifier names, indexed by value. */
-export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ezv","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun_aAX","Vmmcall","Vmload_aAX","Vmsave_aAX","Stgi","Clgi","Skinit_EAX","Invlpga_aAX_ECX","Serialize","Setssbsy","Xsusldtrk","Xresldtrk","Saveprevssp","Uiret","Testui","Clui","Stui","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero_aAX","Rdpru","Invlpgb_aAX","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Sysretq","Invd","Wbinvd","Wbnoinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntss_Md_V","Movntsd_Mq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Sysexitq","Getsec","Getsecq","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gd_U","Movmskpd_Gd_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gd_Nq","Pmovmskb_Gd_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gd_Ux","Vmovmskpd_Gd_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gd_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestrm64_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpestri64_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W","Blendvps_V_W","Blendvpd_V_W","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Crc32_Gy_Eb","Crc32_Gy_Ev","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Ga_M","Enqcmd_Ga_M","Enqcmds_Ga_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestrm64_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpestri64_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibrx","Vfmaddss_V_H_Ibrx_Wd","Vfmaddsd_V_H_Wq_Ibrx","Vfmaddsd_V_H_Ibrx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibrx","Vfmsubss_V_H_Ibrx_Wd","Vfmsubsd_V_H_Wq_Ibrx","Vfmsubsd_V_H_Ibrx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibrx","Vfnmaddss_V_H_Ibrx_Wd","Vfnmaddsd_V_H_Wq_Ibrx","Vfnmaddsd_V_H_Ibrx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibrx","Vfnmsubss_V_H_Ibrx_Wd","Vfnmsubsd_V_H_Wq_Ibrx","Vfnmsubsd_V_H_Ibrx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By","Wrssd_Md_Gd","Wrssq_Mq_Gq","Wrussd_Md_Gd","Wrussq_Mq_Gq","Aadd_My_Gy","Aand_My_Gy","Aor_My_Gy","Axor_My_Gy","Aesenc128kl_V_M","Aesdec128kl_V_M","Aesenc256kl_V_M","Aesdec256kl_V_M","Loadiwkey_V_U","Aesencwide128kl_M","Aesdecwide128kl_M","Aesencwide256kl_M","Aesdecwide256kl_M","Encodekey128_Gd_Rd","Encodekey256_Gd_Rd","Montmul","Xsha1","Xsha256","Xsha512_alt","Xsha512","Ccs_hash","Undoc","Ccs_encrypt","Xstore","Xcryptecb","Xcryptcbc","Xcryptctr","Xcryptcfb","Xcryptofb","Vldmxcsr_Md","Vstmxcsr_Md","Vpdpbusd_Vx_Hx_Wx","Vpdpbusds_Vx_Hx_Wx","Vpdpwssd_Vx_Hx_Wx","Vpdpwssds_Vx_Hx_Wx","Vpdpbuud_Vx_Hx_Wx","Vpdpbuuds_Vx_Hx_Wx","Vpdpbsud_Vx_Hx_Wx","Vpdpbsuds_Vx_Hx_Wx","Vpdpbssd_Vx_Hx_Wx","Vpdpbssds_Vx_Hx_Wx","Vpdpwuud_Vx_Hx_Wx","Vpdpwuuds_Vx_Hx_Wx","Vpdpwusd_Vx_Hx_Wx","Vpdpwusds_Vx_Hx_Wx","Vpdpwsud_Vx_Hx_Wx","Vpdpwsuds_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx","Vpmadd52huq_Vx_Hx_Wx","Vpgatherdd_Vx_VSIBy_Hx","Vpgatherdq_Vx_VSIBx_Hx","Vpgatherqd_Vxmm_VSIBy_Hxmm","Vpgatherqq_Vx_VSIBy_Hx","Vgatherdps_Vx_VSIBy_Hx","Vgatherdpd_Vx_VSIBx_Hx","Vgatherqps_Vxmm_VSIBy_Hxmm","Vgatherqpd_Vx_VSIBy_Hx"];
+export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ezv","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun_aAX","Vmmcall","Vmload_aAX","Vmsave_aAX","Stgi","Clgi","Skinit_EAX","Invlpga_aAX_ECX","Serialize","Setssbsy","Xsusldtrk","Xresldtrk","Saveprevssp","Uiret","Testui","Clui","Stui","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero_aAX","Rdpru","Invlpgb_aAX","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Sysretq","Invd","Wbinvd","Wbnoinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntss_Md_V","Movntsd_Mq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Sysexitq","Getsec","Getsecq","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gd_U","Movmskpd_Gd_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gd_Nq","Pmovmskb_Gd_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gd_Ux","Vmovmskpd_Gd_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gd_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestrm64_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpestri64_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W","Blendvps_V_W","Blendvpd_V_W","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Crc32_Gy_Eb","Crc32_Gy_Ev","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Ga_M","Enqcmd_Ga_M","Enqcmds_Ga_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestrm64_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpestri64_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibrx","Vfmaddss_V_H_Ibrx_Wd","Vfmaddsd_V_H_Wq_Ibrx","Vfmaddsd_V_H_Ibrx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibrx","Vfmsubss_V_H_Ibrx_Wd","Vfmsubsd_V_H_Wq_Ibrx","Vfmsubsd_V_H_Ibrx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibrx","Vfnmaddss_V_H_Ibrx_Wd","Vfnmaddsd_V_H_Wq_Ibrx","Vfnmaddsd_V_H_Ibrx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibrx","Vfnmsubss_V_H_Ibrx_Wd","Vfnmsubsd_V_H_Wq_Ibrx","Vfnmsubsd_V_H_Ibrx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By","Wrssd_Md_Gd","Wrssq_Mq_Gq","Wrussd_Md_Gd","Wrussq_Mq_Gq","Aadd_My_Gy","Aand_My_Gy","Aor_My_Gy","Axor_My_Gy","Aesenc128kl_V_M","Aesdec128kl_V_M","Aesenc256kl_V_M","Aesdec256kl_V_M","Loadiwkey_V_U","Aesencwide128kl_M","Aesdecwide128kl_M","Aesencwide256kl_M","Aesdecwide256kl_M","Encodekey128_Gd_Rd","Encodekey256_Gd_Rd","Montmul","Xsha1","Xsha256","Xsha512_alt","Xsha512","Ccs_hash","Undoc","Ccs_encrypt","Xstore","Xcryptecb","Xcryptcbc","Xcryptctr","Xcryptcfb","Xcryptofb","Vldmxcsr_Md","Vstmxcsr_Md","Vpdpbusd_Vx_Hx_Wx","Vpdpbusds_Vx_Hx_Wx","Vpdpwssd_Vx_Hx_Wx","Vpdpwssds_Vx_Hx_Wx","Vpdpbuud_Vx_Hx_Wx","Vpdpbuuds_Vx_Hx_Wx","Vpdpbsud_Vx_Hx_Wx","Vpdpbsuds_Vx_Hx_Wx","Vpdpbssd_Vx_Hx_Wx","Vpdpbssds_Vx_Hx_Wx","Vpdpwuud_Vx_Hx_Wx","Vpdpwuuds_Vx_Hx_Wx","Vpdpwusd_Vx_Hx_Wx","Vpdpwusds_Vx_Hx_Wx","Vpdpwsud_Vx_Hx_Wx","Vpdpwsuds_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx","Vpmadd52huq_Vx_Hx_Wx","Vpgatherdd_Vx_VSIBy_Hx","Vpgatherdq_Vx_VSIBx_Hx","Vpgatherqd_Vxmm_VSIBy_Hxmm","Vpgatherqq_Vx_VSIBy_Hx","Vgatherdps_Vx_VSIBy_Hx","Vgatherdpd_Vx_VSIBx_Hx","Vgatherqps_Vxmm_VSIBy_Hxmm","Vgatherqpd_Vx_VSIBy_Hx","Vaddps_Vx_Hx_Wx_2","Vaddpd_Vx_Hx_Wx_2","Vaddss_V_H_Wd_2","Vaddsd_V_H_Wq_2","Vmulps_Vx_Hx_Wx_2","Vmulpd_Vx_Hx_Wx_2","Vmulss_V_H_Wd_2","Vmulsd_V_H_Wq_2","Vsubps_Vx_Hx_Wx_2","Vsubpd_Vx_Hx_Wx_2","Vsubss_V_H_Wd_2","Vsubsd_V_H_Wq_2","Vdivps_Vx_Hx_Wx_2","Vdivpd_Vx_Hx_Wx_2","Vdivss_V_H_Wd_2","Vdivsd_V_H_Wq_2","Vminps_Vx_Hx_Wx_2","Vminpd_Vx_Hx_Wx_2","Vminss_V_H_Wd_2","Vminsd_V_H_Wq_2","Vmaxps_Vx_Hx_Wx_2","Vmaxpd_Vx_Hx_Wx_2","Vmaxss_V_H_Wd_2","Vmaxsd_V_H_Wq_2","Vsqrtps_Vx_Wx_2","Vsqrtpd_Vx_Wx_2","Vsqrtss_V_H_Wd_2","Vsqrtsd_V_H_Wq_2","Vandps_Vx_Hx_Wx_2","Vandpd_Vx_Hx_Wx_2","Vandnps_Vx_Hx_Wx_2","Vandnpd_Vx_Hx_Wx_2","Vorps_Vx_Hx_Wx_2","Vorpd_Vx_Hx_Wx_2","Vxorps_Vx_Hx_Wx_2","Vxorpd_Vx_Hx_Wx_2","Vunpcklps_Vx_Hx_Wx_2","Vunpcklpd_Vx_Hx_Wx_2","Vunpckhps_Vx_Hx_Wx_2","Vunpckhpd_Vx_Hx_Wx_2","Vmovups_Vx_Wx_2","Vmovupd_Vx_Wx_2","Vmovups_Wx_Vx_2","Vmovupd_Wx_Vx_2","Vmovaps_Vx_Wx_2","Vmovapd_Vx_Wx_2","Vmovaps_Wx_Vx_2","Vmovapd_Wx_Vx_2","Vmovupd_Wx_Vx_3","Vmovups_Wx_Vx_3","Vmovaps_Wx_Vx_3","Vmovapd_Wx_Vx_3","Vmovss_V_Md_2","Vmovss_V_H_U_2","Vmovsd_V_Mq_2","Vmovsd_V_H_U_2","Vmovss_Md_V_2","Vmovss_U_H_V_2","Vmovsd_Mq_V_2","Vmovsd_U_H_V_2","Vucomiss_V_Wd_2","Vucomisd_V_Wq_2","Vcomiss_V_Wd_2","Vcomisd_V_Wq_2","Vcvtps2pd_Vx_Wh_2","Vcvtpd2ps_Vh_Wx","Vcvtss2sd_V_H_Wd_2","Vcvtsd2ss_V_H_Wq_2","Vcvtdq2ps_Vx_Wx_2","Vcvtps2dq_Vx_Wx_2","Vcvttps2dq_Vx_Wx_2","Vcvttpd2dq_Vh_Wx","Vcvtdq2pd_Vx_Wh_2","Vcvtpd2dq_Vh_Wx","Vshufps_Vx_Hx_Wx_Ib_2","Vshufpd_Vx_Hx_Wx_Ib_2","Vcmpps_KR_Hx_Wx_Ib","Vcmppd_KR_Hx_Wx_Ib","Vcmpss_KR_H_Wd_Ib","Vcmpsd_KR_H_Wq_Ib","Vpunpcklbw_Vx_Hx_Wx_2","Vpunpcklwd_Vx_Hx_Wx_2","Vpacksswb_Vx_Hx_Wx_2","Vpackuswb_Vx_Hx_Wx_2","Vpunpckhbw_Vx_Hx_Wx_2","Vpunpckhwd_Vx_Hx_Wx_2","Vpmullw_Vx_Hx_Wx_2","Vpsubusb_Vx_Hx_Wx_2","Vpsubusw_Vx_Hx_Wx_2","Vpminub_Vx_Hx_Wx_2","Vpaddusb_Vx_Hx_Wx_2","Vpaddusw_Vx_Hx_Wx_2","Vpmaxub_Vx_Hx_Wx_2","Vpavgb_Vx_Hx_Wx_2","Vpavgw_Vx_Hx_Wx_2","Vpmulhuw_Vx_Hx_Wx_2","Vpmulhw_Vx_Hx_Wx_2","Vpsubsb_Vx_Hx_Wx_2","Vpsubsw_Vx_Hx_Wx_2","Vpminsw_Vx_Hx_Wx_2","Vpaddsb_Vx_Hx_Wx_2","Vpaddsw_Vx_Hx_Wx_2","Vpmaxsw_Vx_Hx_Wx_2","Vpmaddwd_Vx_Hx_Wx_2","Vpsubb_Vx_Hx_Wx_2","Vpsubw_Vx_Hx_Wx_2","Vpaddb_Vx_Hx_Wx_2","Vpaddw_Vx_Hx_Wx_2","Vpsadbw_Vx_Hx_Wx_2","Vpcmpeqb_KR_Hx_Wx","Vpcmpeqw_KR_Hx_Wx","Vpcmpgtb_KR_Hx_Wx","Vpcmpgtw_KR_Hx_Wx","Vpcmpeqd_KR_Hx_Wx","Vpcmpgtd_KR_Hx_Wx","Vpandd_Vx_Hx_Wx","Vpandq_Vx_Hx_Wx","Vpandnd_Vx_Hx_Wx","Vpandnq_Vx_Hx_Wx","Vpord_Vx_Hx_Wx","Vporq_Vx_Hx_Wx","Vpxord_Vx_Hx_Wx","Vpxorq_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx_2","Vpaddq_Vx_Hx_Wx_2","Vpsubd_Vx_Hx_Wx_2","Vpsubq_Vx_Hx_Wx_2","Vpmuludq_Vx_Hx_Wx_2","Vpunpckldq_Vx_Hx_Wx_2","Vpunpckhdq_Vx_Hx_Wx_2","Vpackssdw_Vx_Hx_Wx_2","Vpunpcklqdq_Vx_Hx_Wx_2","Vpunpckhqdq_Vx_Hx_Wx_2","Vpsrlw_Vx_Hx_W_2","Vpsrld_Vx_Hx_W_2","Vpsrlq_Vx_Hx_W_2","Vpsraw_Vx_Hx_W_2","Vpsrad_Vx_Hx_W_2","Vpsllw_Vx_Hx_W_2","Vpslld_Vx_Hx_W_2","Vpsllq_Vx_Hx_W_2","Vpsraq_Vx_Hx_W","Vmovd_V_Ed_2","Vmovq_V_Eq_2","Vmovd_Ed_V_2","Vmovq_Eq_V_2","Vmovq_V_Wq_2","Vmovq_Wq_V_2","Vmovdqa32_Vx_Wx","Vmovdqa64_Vx_Wx","Vmovdqu32_Vx_Wx","Vmovdqu64_Vx_Wx","Vmovdqu8_Vx_Wx","Vmovdqu16_Vx_Wx","Vmovdqa32_Wx_Vx","Vmovdqa32_Wx_Vx_2","Vmovdqa64_Wx_Vx","Vmovdqa64_Wx_Vx_2","Vmovdqu32_Wx_Vx","Vmovdqu32_Wx_Vx_2","Vmovdqu64_Wx_Vx","Vmovdqu64_Wx_Vx_2","Vmovdqu8_Wx_Vx","Vmovdqu8_Wx_Vx_2","Vmovdqu16_Wx_Vx","Vmovdqu16_Wx_Vx_2","Vmovntdq_Mx_Vx_2","Vpshufd_Vx_Wx_Ib_2","Vpshufhw_Vx_Wx_Ib_2","Vpshuflw_Vx_Wx_Ib_2","Vpsrlw_Hx_Wx_Ib","Vpsraw_Hx_Wx_Ib","Vpsllw_Hx_Wx_Ib","Vprord_Hx_Wx_Ib","Vprorq_Hx_Wx_Ib","Vprold_Hx_Wx_Ib","Vprolq_Hx_Wx_Ib","Vpsrld_Hx_Wx_Ib","Vpsrad_Hx_Wx_Ib","Vpsraq_Hx_Wx_Ib","Vpslld_Hx_Wx_Ib","Vpsrlq_Hx_Wx_Ib","Vpsllq_Hx_Wx_Ib","Vpsrldq_Hx_Wx_Ib","Vpslldq_Hx_Wx_Ib","Vpshufb_Vx_Hx_Wx_2","Vpmaddubsw_Vx_Hx_Wx_2","Vpmulhrsw_Vx_Hx_Wx_2","Vpminsb_Vx_Hx_Wx_2","Vpminuw_Vx_Hx_Wx_2","Vpmaxsb_Vx_Hx_Wx_2","Vpmaxuw_Vx_Hx_Wx_2","Vpabsb_Vx_Wx_2","Vpabsw_Vx_Wx_2","Vpblendmb_Vx_Hx_Wx","Vpblendmw_Vx_Hx_Wx","Vptestmb_KR_Hx_Wx","Vptestmw_KR_Hx_Wx","Vptestnmb_KR_Hx_Wx","Vptestnmw_KR_Hx_Wx","Vpmovb2m_KR_Ux","Vpmovw2m_KR_Ux","Vpmovm2b_Vx_KU","Vpmovm2w_Vx_KU","Vpbroadcastb_Vx_Wb_2","Vpbroadcastw_Vx_Ww_2","Vpbroadcastb_Vx_Rd","Vpbroadcastw_Vx_Rd","Vpermi2b_Vx_Hx_Wx","Vpermi2w_Vx_Hx_Wx","Vpermt2b_Vx_Hx_Wx","Vpermt2w_Vx_Hx_Wx","Vpermb_Vx_Hx_Wx","Vpermw_Vx_Hx_Wx","Vpmovsxbw_Vx_Wh_2","Vpmovzxbw_Vx_Wh_2","Vpmovsxbd_Vx_Wq4_2","Vpmovzxbd_Vx_Wq4_2","Vpmovsxbq_Vx_Wo8_2","Vpmovzxbq_Vx_Wo8_2","Vpmovsxwd_Vx_Wh_2","Vpmovzxwd_Vx_Wh_2","Vpmovsxwq_Vx_Wq4_2","Vpmovzxwq_Vx_Wq4_2","Vpmovsxdq_Vx_Wh_2","Vpmovzxdq_Vx_Wh_2","Vpabsd_Vx_Wx_2","Vpabsq_Vx_Wx","Vpminsd_Vx_Hx_Wx_2","Vpminsq_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx_2","Vpminuq_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx_2","Vpmaxsq_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx_2","Vpmaxuq_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx_2","Vpmullq_Vx_Hx_Wx","Vpsrlvd_Vx_Hx_Wx_2","Vpsrlvq_Vx_Hx_Wx_2","Vpsravd_Vx_Hx_Wx_2","Vpsravq_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx_2","Vpsllvq_Vx_Hx_Wx_2","Vpblendmd_Vx_Hx_Wx","Vpblendmq_Vx_Hx_Wx","Vpermi2d_Vx_Hx_Wx","Vpermi2q_Vx_Hx_Wx","Vpermt2d_Vx_Hx_Wx","Vpermt2q_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx_2","Vpackusdw_Vx_Hx_Wx_2","Vpcmpeqq_KR_Hx_Wx","Vpcmpgtq_KR_Hx_Wx","Vptestmd_KR_Hx_Wx","Vptestmq_KR_Hx_Wx","Vptestnmd_KR_Hx_Wx","Vptestnmq_KR_Hx_Wx","Vpmovd2m_KR_Ux","Vpmovq2m_KR_Ux","Vpmovm2d_Vx_KU","Vpmovm2q_Vx_KU","Vpermilps_Vx_Hx_Wx_2","Vpermilpd_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_3","Vpermpd_Vx_Hx_Wx","Vpermpd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_3","Vpermq_Vx_Hx_Wx","Vpermq_Vx_Hx_Wx_2","Vbroadcastss_Vx_Wd_2","Vbroadcastsd_Vx_Wq_2","Vbroadcastsd_Vx_Wq_3","Vpbroadcastd_Vx_Wd_2","Vpbroadcastq_Vx_Wq_2","Vpbroadcastd_Vx_Rd","Vpbroadcastq_Vx_Rq","Vbroadcasti32x4_Vx_Mdq","Vbroadcasti32x4_Vx_Mdq_2","Vbroadcasti64x4_Vx_Mqq","Vbroadcastf32x4_Vx_Mdq","Vbroadcastf32x4_Vx_Mdq_2","Vbroadcastf64x4_Vx_Mqq","Vexpandps_Vx_Wx","Vexpandpd_Vx_Wx","Vpexpandd_Vx_Wx","Vpexpandq_Vx_Wx","Vcompressps_Wx_Vx","Vcompresspd_Wx_Vx","Vcompressps_Wx_Vx_2","Vcompresspd_Wx_Vx_2","Vpcompressd_Wx_Vx","Vpcompressq_Wx_Vx","Vpcompressd_Wx_Vx_2","Vpcompressq_Wx_Vx_2","Vpexpandb_Vx_Wx","Vpexpandw_Vx_Wx","Vpcompressb_Wx_Vx","Vpcompressw_Wx_Vx","Vpcompressb_Wx_Vx_2","Vpcompressw_Wx_Vx_2","Vfmaddsub132ps_Vx_Hx_Wx_2","Vfmaddsub132pd_Vx_Hx_Wx_2","Vfmsubadd132ps_Vx_Hx_Wx_2","Vfmsubadd132pd_Vx_Hx_Wx_2","Vfmadd132ps_Vx_Hx_Wx_2","Vfmadd132pd_Vx_Hx_Wx_2","Vfmadd132ss_V_H_Wd_2","Vfmadd132sd_V_H_Wq_2","Vfmsub132ps_Vx_Hx_Wx_2","Vfmsub132pd_Vx_Hx_Wx_2","Vfmsub132ss_V_H_Wd_2","Vfmsub132sd_V_H_Wq_2","Vfnmadd132ps_Vx_Hx_Wx_2","Vfnmadd132pd_Vx_Hx_Wx_2","Vfnmadd132ss_V_H_Wd_2","Vfnmadd132sd_V_H_Wq_2","Vfnmsub132ps_Vx_Hx_Wx_2","Vfnmsub132pd_Vx_Hx_Wx_2","Vfnmsub132ss_V_H_Wd_2","Vfnmsub132sd_V_H_Wq_2","Vfmaddsub213ps_Vx_Hx_Wx_2","Vfmaddsub213pd_Vx_Hx_Wx_2","Vfmsubadd213ps_Vx_Hx_Wx_2","Vfmsubadd213pd_Vx_Hx_Wx_2","Vfmadd213ps_Vx_Hx_Wx_2","Vfmadd213pd_Vx_Hx_Wx_2","Vfmadd213ss_V_H_Wd_2","Vfmadd213sd_V_H_Wq_2","Vfmsub213ps_Vx_Hx_Wx_2","Vfmsub213pd_Vx_Hx_Wx_2","Vfmsub213ss_V_H_Wd_2","Vfmsub213sd_V_H_Wq_2","Vfnmadd213ps_Vx_Hx_Wx_2","Vfnmadd213pd_Vx_Hx_Wx_2","Vfnmadd213ss_V_H_Wd_2","Vfnmadd213sd_V_H_Wq_2","Vfnmsub213ps_Vx_Hx_Wx_2","Vfnmsub213pd_Vx_Hx_Wx_2","Vfnmsub213ss_V_H_Wd_2","Vfnmsub213sd_V_H_Wq_2","Vfmaddsub231ps_Vx_Hx_Wx_2","Vfmaddsub231pd_Vx_Hx_Wx_2","Vfmsubadd231ps_Vx_Hx_Wx_2","Vfmsubadd231pd_Vx_Hx_Wx_2","Vfmadd231ps_Vx_Hx_Wx_2","Vfmadd231pd_Vx_Hx_Wx_2","Vfmadd231ss_V_H_Wd_2","Vfmadd231sd_V_H_Wq_2","Vfmsub231ps_Vx_Hx_Wx_2","Vfmsub231pd_Vx_Hx_Wx_2","Vfmsub231ss_V_H_Wd_2","Vfmsub231sd_V_H_Wq_2","Vfnmadd231ps_Vx_Hx_Wx_2","Vfnmadd231pd_Vx_Hx_Wx_2","Vfnmadd231ss_V_H_Wd_2","Vfnmadd231sd_V_H_Wq_2","Vfnmsub231ps_Vx_Hx_Wx_2","Vfnmsub231pd_Vx_Hx_Wx_2","Vfnmsub231ss_V_H_Wd_2","Vfnmsub231sd_V_H_Wq_2","Vgf2p8mulb_Vx_Hx_Wx_2","Vpermq_Vx_Wx_Ib_2","Vpermq_Vx_Wx_Ib_3","Vpermpd_Vx_Wx_Ib_2","Vpermpd_Vx_Wx_Ib_3","Valignd_Vx_Hx_Wx_Ib","Valignq_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib_2","Vpermilpd_Vx_Wx_Ib_2","Vpalignr_Vx_Hx_Wx_Ib_2","Vpternlogd_Vx_Hx_Wx_Ib","Vpternlogq_Vx_Hx_Wx_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib","Vinsertf64x2_Vx_Hx_Wxmm_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib_2","Vinsertf64x2_Vx_Hx_Wxmm_Ib_2","Vinserti32x4_Vx_Hx_Wxmm_Ib","Vinserti64x2_Vx_Hx_Wxmm_Ib","Vinserti32x4_Vx_Hx_Wxmm_Ib_2","Vinserti64x2_Vx_Hx_Wxmm_Ib_2","Vinsertf32x8_Vx_Hx_Wh_Ib","Vinsertf64x4_Vx_Hx_Wh_Ib","Vinserti32x8_Vx_Hx_Wh_Ib","Vinserti64x4_Vx_Hx_Wh_Ib","Vextractf32x4_Wxmm_Vx_Ib","Vextractf64x2_Wxmm_Vx_Ib","Vextractf32x4_Wxmm_Vx_Ib_2","Vextractf64x2_Wxmm_Vx_Ib_2","Vextractf32x4_Wxmm_Vx_Ib_3","Vextractf64x2_Wxmm_Vx_Ib_3","Vextractf32x4_Wxmm_Vx_Ib_4","Vextractf64x2_Wxmm_Vx_Ib_4","Vextracti32x4_Wxmm_Vx_Ib","Vextracti64x2_Wxmm_Vx_Ib","Vextracti32x4_Wxmm_Vx_Ib_2","Vextracti64x2_Wxmm_Vx_Ib_2","Vextracti32x4_Wxmm_Vx_Ib_3","Vextracti64x2_Wxmm_Vx_Ib_3","Vextracti32x4_Wxmm_Vx_Ib_4","Vextracti64x2_Wxmm_Vx_Ib_4","Vextractf32x8_Wh_Vx_Ib","Vextractf64x4_Wh_Vx_Ib","Vextractf32x8_Wh_Vx_Ib_2","Vextractf64x4_Wh_Vx_Ib_2","Vextracti32x8_Wh_Vx_Ib","Vextracti64x4_Wh_Vx_Ib","Vextracti32x8_Wh_Vx_Ib_2","Vextracti64x4_Wh_Vx_Ib_2","Vshuff32x4_Vx_Hx_Wx_Ib","Vshuff64x2_Vx_Hx_Wx_Ib","Vshuff32x4_Vx_Hx_Wx_Ib_2","Vshuff64x2_Vx_Hx_Wx_Ib_2","Vshufi32x4_Vx_Hx_Wx_Ib","Vshufi64x2_Vx_Hx_Wx_Ib","Vshufi32x4_Vx_Hx_Wx_Ib_2","Vshufi64x2_Vx_Hx_Wx_Ib_2","Vpcmpub_KR_Hx_Wx_Ib","Vpcmpuw_KR_Hx_Wx_Ib","Vpcmpb_KR_Hx_Wx_Ib","Vpcmpw_KR_Hx_Wx_Ib","Vpcmpud_KR_Hx_Wx_Ib","Vpcmpuq_KR_Hx_Wx_Ib","Vpcmpd_KR_Hx_Wx_Ib","Vpcmpq_KR_Hx_Wx_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib_2","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2","Vpclmulqdq_Vx_Hx_Wx_Ib_2","Vprotb_V_W_Ib","Vprotw_V_W_Ib","Vprotd_V_W_Ib","Vprotq_V_W_Ib","Vrcp14ps_Vx_Wx","Vrcp14pd_Vx_Wx","Vrcp14ss_V_H_Wd","Vrcp14sd_V_H_Wq","Vrsqrt14ps_Vx_Wx","Vrsqrt14pd_Vx_Wx","Vrsqrt14ss_V_H_Wd","Vrsqrt14sd_V_H_Wq","Vpermi2ps_Vx_Hx_Wx","Vpermi2pd_Vx_Hx_Wx","Vpermt2ps_Vx_Hx_Wx","Vpermt2pd_Vx_Hx_Wx","Vpsrlvw_Vx_Hx_Wx","Vpsravw_Vx_Hx_Wx","Vpsllvw_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx_2","Vpmadd52huq_Vx_Hx_Wx_2","Vpmultishiftqb_Vx_Hx_Wx","Vpconflictd_Vx_Wx","Vpconflictq_Vx_Wx","Vplzcntd_Vx_Wx","Vplzcntq_Vx_Wx","Vpopcntb_Vx_Wx","Vpopcntw_Vx_Wx","Vpopcntd_Vx_Wx","Vpopcntq_Vx_Wx","Vpdpbusd_Vx_Hx_Wx_2","Vpdpbusds_Vx_Hx_Wx_2","Vpdpwssd_Vx_Hx_Wx_2","Vpdpwssds_Vx_Hx_Wx_2","Vpmovuswb_Wh_Vx","Vpmovuswb_Wh_Vx_2","Vpmovusdb_Wq4_Vx","Vpmovusdb_Wq4_Vx_2","Vpmovusqb_Wo8_Vx","Vpmovusqb_Wo8_Vx_2","Vpmovusdw_Wh_Vx","Vpmovusdw_Wh_Vx_2","Vpmovusqw_Wq4_Vx","Vpmovusqw_Wq4_Vx_2","Vpmovusqd_Wh_Vx","Vpmovusqd_Wh_Vx_2","Vpmovswb_Wh_Vx","Vpmovswb_Wh_Vx_2","Vpmovsdb_Wq4_Vx","Vpmovsdb_Wq4_Vx_2","Vpmovsqb_Wo8_Vx","Vpmovsqb_Wo8_Vx_2","Vpmovsdw_Wh_Vx","Vpmovsdw_Wh_Vx_2","Vpmovsqw_Wq4_Vx","Vpmovsqw_Wq4_Vx_2","Vpmovsqd_Wh_Vx","Vpmovsqd_Wh_Vx_2","Vpmovwb_Wh_Vx","Vpmovwb_Wh_Vx_2","Vpmovdb_Wq4_Vx","Vpmovdb_Wq4_Vx_2","Vpmovqb_Wo8_Vx","Vpmovqb_Wo8_Vx_2","Vpmovdw_Wh_Vx","Vpmovdw_Wh_Vx_2","Vpmovqw_Wq4_Vx","Vpmovqw_Wq4_Vx_2","Vpmovqd_Wh_Vx","Vpmovqd_Wh_Vx_2","Vpshldw_Vx_Hx_Wx_Ib","Vpshldd_Vx_Hx_Wx_Ib","Vpshldq_Vx_Hx_Wx_Ib","Vpshrdw_Vx_Hx_Wx_Ib","Vpshrdd_Vx_Hx_Wx_Ib","Vpshrdq_Vx_Hx_Wx_Ib","Vpshldvw_Vx_Hx_Wx","Vpshldvd_Vx_Hx_Wx","Vpshldvq_Vx_Hx_Wx","Vpshrdvw_Vx_Hx_Wx","Vpshrdvd_Vx_Hx_Wx","Vpshrdvq_Vx_Hx_Wx"];
 
 /** Mnemonics (lower case, iced-x86 names), indexed by mnemonic id. */
-export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aadd","aam","aand","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdec128kl","aesdec256kl","aesdeclast","aesdecwide128kl","aesdecwide256kl","aesenc","aesenc128kl","aesenc256kl","aesenclast","aesencwide128kl","aesencwide256kl","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","aor","arpl","axor","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","ccs_encrypt","ccs_hash","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clui","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","encodekey128","encodekey256","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","getsecq","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","loadiwkey","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","montmul","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movntsd","movntss","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestri64","pcmpestrm","pcmpestrm64","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","saveprevssp","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","setssbsy","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","stui","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysexitq","sysret","sysretq","test","testui","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","uiret","umonitor","umwait","undoc","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","vandnpd","vandnps","vandpd","vandps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcasti128","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtsd2si","vcvtsd2ss","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvttpd2dq","vcvttps2dq","vcvttsd2si","vcvttss2si","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vextractf128","vextracti128","vextractps","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vgatherdpd","vgatherdps","vgatherqpd","vgatherqps","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinserti128","vinsertps","vlddqu","vldmxcsr","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqu","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandn","vpavgb","vpavgw","vpblendd","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestri64","vpcmpestrm","vpcmpestrm64","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vpdpbssd","vpdpbssds","vpdpbsud","vpdpbsuds","vpdpbusd","vpdpbusds","vpdpbuud","vpdpbuuds","vpdpwssd","vpdpwssds","vpdpwsud","vpdpwsuds","vpdpwusd","vpdpwusds","vpdpwuud","vpdpwuuds","vperm2f128","vperm2i128","vpermd","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpextrb","vpextrd","vpextrq","vpextrw","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vpmadd52huq","vpmadd52luq","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsw","vpmaxub","vpmaxud","vpmaxuw","vpminsb","vpminsd","vpminsw","vpminub","vpminud","vpminuw","vpmovmskb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullw","vpmuludq","vpor","vpsadbw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllw","vpsrad","vpsravd","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vptest","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vrcpps","vrcpss","vroundpd","vroundps","vroundsd","vroundss","vrsqrtps","vrsqrtss","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vstmxcsr","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wbnoinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","wrssd","wrssq","wrussd","wrussq","xabort","xadd","xbegin","xchg","xcryptcbc","xcryptcfb","xcryptctr","xcryptecb","xcryptofb","xend","xgetbv","xlatb","xor","xorpd","xorps","xresldtrk","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xsha1","xsha256","xsha512","xsha512_alt","xstore","xsusldtrk","xtest"];
+export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aadd","aam","aand","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdec128kl","aesdec256kl","aesdeclast","aesdecwide128kl","aesdecwide256kl","aesenc","aesenc128kl","aesenc256kl","aesenclast","aesencwide128kl","aesencwide256kl","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","aor","arpl","axor","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","ccs_encrypt","ccs_hash","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clui","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","encodekey128","encodekey256","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","getsecq","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","loadiwkey","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","montmul","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movntsd","movntss","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestri64","pcmpestrm","pcmpestrm64","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","saveprevssp","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","setssbsy","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","stui","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysexitq","sysret","sysretq","test","testui","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","uiret","umonitor","umwait","undoc","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","valignd","valignq","vandnpd","vandnps","vandpd","vandps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcastf32x4","vbroadcastf64x4","vbroadcasti128","vbroadcasti32x4","vbroadcasti64x4","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcompresspd","vcompressps","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtsd2si","vcvtsd2ss","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvttpd2dq","vcvttps2dq","vcvttsd2si","vcvttss2si","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vexpandpd","vexpandps","vextractf128","vextractf32x4","vextractf32x8","vextractf64x2","vextractf64x4","vextracti128","vextracti32x4","vextracti32x8","vextracti64x2","vextracti64x4","vextractps","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vgatherdpd","vgatherdps","vgatherqpd","vgatherqps","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinsertf32x4","vinsertf32x8","vinsertf64x2","vinsertf64x4","vinserti128","vinserti32x4","vinserti32x8","vinserti64x2","vinserti64x4","vinsertps","vlddqu","vldmxcsr","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqa32","vmovdqa64","vmovdqu","vmovdqu16","vmovdqu32","vmovdqu64","vmovdqu8","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsq","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandd","vpandn","vpandnd","vpandnq","vpandq","vpavgb","vpavgw","vpblendd","vpblendmb","vpblendmd","vpblendmq","vpblendmw","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpb","vpcmpd","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestri64","vpcmpestrm","vpcmpestrm64","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vpcmpq","vpcmpub","vpcmpud","vpcmpuq","vpcmpuw","vpcmpw","vpcompressb","vpcompressd","vpcompressq","vpcompressw","vpconflictd","vpconflictq","vpdpbssd","vpdpbssds","vpdpbsud","vpdpbsuds","vpdpbusd","vpdpbusds","vpdpbuud","vpdpbuuds","vpdpwssd","vpdpwssds","vpdpwsud","vpdpwsuds","vpdpwusd","vpdpwusds","vpdpwuud","vpdpwuuds","vperm2f128","vperm2i128","vpermb","vpermd","vpermi2b","vpermi2d","vpermi2pd","vpermi2ps","vpermi2q","vpermi2w","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpermt2b","vpermt2d","vpermt2pd","vpermt2ps","vpermt2q","vpermt2w","vpermw","vpexpandb","vpexpandd","vpexpandq","vpexpandw","vpextrb","vpextrd","vpextrq","vpextrw","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vplzcntd","vplzcntq","vpmadd52huq","vpmadd52luq","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsq","vpmaxsw","vpmaxub","vpmaxud","vpmaxuq","vpmaxuw","vpminsb","vpminsd","vpminsq","vpminsw","vpminub","vpminud","vpminuq","vpminuw","vpmovb2m","vpmovd2m","vpmovdb","vpmovdw","vpmovm2b","vpmovm2d","vpmovm2q","vpmovm2w","vpmovmskb","vpmovq2m","vpmovqb","vpmovqd","vpmovqw","vpmovsdb","vpmovsdw","vpmovsqb","vpmovsqd","vpmovsqw","vpmovswb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovusdb","vpmovusdw","vpmovusqb","vpmovusqd","vpmovusqw","vpmovuswb","vpmovw2m","vpmovwb","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullq","vpmullw","vpmultishiftqb","vpmuludq","vpopcntb","vpopcntd","vpopcntq","vpopcntw","vpor","vpord","vporq","vprold","vprolq","vprord","vprorq","vprotb","vprotd","vprotq","vprotw","vpsadbw","vpshldd","vpshldq","vpshldvd","vpshldvq","vpshldvw","vpshldw","vpshrdd","vpshrdq","vpshrdvd","vpshrdvq","vpshrdvw","vpshrdw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllvw","vpsllw","vpsrad","vpsraq","vpsravd","vpsravq","vpsravw","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlvw","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vpternlogd","vpternlogq","vptest","vptestmb","vptestmd","vptestmq","vptestmw","vptestnmb","vptestnmd","vptestnmq","vptestnmw","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vpxord","vpxorq","vrcp14pd","vrcp14ps","vrcp14sd","vrcp14ss","vrcpps","vrcpss","vroundpd","vroundps","vroundsd","vroundss","vrsqrt14pd","vrsqrt14ps","vrsqrt14sd","vrsqrt14ss","vrsqrtps","vrsqrtss","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vstmxcsr","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wbnoinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","wrssd","wrssq","wrussd","wrussq","xabort","xadd","xbegin","xchg","xcryptcbc","xcryptcfb","xcryptctr","xcryptecb","xcryptofb","xend","xgetbv","xlatb","xor","xorpd","xorps","xresldtrk","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xsha1","xsha256","xsha512","xsha512_alt","xstore","xsusldtrk","xtest"];
 
 /** Mnemonic text as formatted (e.g. `fwait` for `wait`), indexed by format id. */
-export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","setssbsy","xsusldtrk","xresldtrk","saveprevssp","uiret","testui","clui","stui","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","sysretq","invd","wbinvd","wbnoinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntss","movntsd","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","sysexitq","getsec","getsecq","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestrm64","vpcmpestri","vpcmpestri64","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestrm64","pcmpestri","pcmpestri64","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpaexadd","cmpexadd","cmpnexadd","cmpbexadd","cmpaxadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpgexadd","cmplexadd","cmpgxadd","wrssd","wrssq","wrussd","wrussq","aadd","aand","aor","axor","aesenc128kl","aesdec128kl","aesenc256kl","aesdec256kl","loadiwkey","aesencwide128kl","aesdecwide128kl","aesencwide256kl","aesdecwide256kl","encodekey128","encodekey256","montmul","xsha1","xsha256","xsha512_alt","xsha512","ccs_hash","undoc","ccs_encrypt","xstore","xcryptecb","xcryptcbc","xcryptctr","xcryptcfb","xcryptofb","vldmxcsr","vstmxcsr","vpdpbusd","vpdpbusds","vpdpwssd","vpdpwssds","vpdpbuud","vpdpbuuds","vpdpbsud","vpdpbsuds","vpdpbssd","vpdpbssds","vpdpwuud","vpdpwuuds","vpdpwusd","vpdpwusds","vpdpwsud","vpdpwsuds","vpmadd52luq","vpmadd52huq","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vgatherdps","vgatherdpd","vgatherqps","vgatherqpd"];
+export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","setssbsy","xsusldtrk","xresldtrk","saveprevssp","uiret","testui","clui","stui","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","sysretq","invd","wbinvd","wbnoinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntss","movntsd","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","sysexitq","getsec","getsecq","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestrm64","vpcmpestri","vpcmpestri64","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestrm64","pcmpestri","pcmpestri64","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpaexadd","cmpexadd","cmpnexadd","cmpbexadd","cmpaxadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpgexadd","cmplexadd","cmpgxadd","wrssd","wrssq","wrussd","wrussq","aadd","aand","aor","axor","aesenc128kl","aesdec128kl","aesenc256kl","aesdec256kl","loadiwkey","aesencwide128kl","aesdecwide128kl","aesencwide256kl","aesdecwide256kl","encodekey128","encodekey256","montmul","xsha1","xsha256","xsha512_alt","xsha512","ccs_hash","undoc","ccs_encrypt","xstore","xcryptecb","xcryptcbc","xcryptctr","xcryptcfb","xcryptofb","vldmxcsr","vstmxcsr","vpdpbusd","vpdpbusds","vpdpwssd","vpdpwssds","vpdpbuud","vpdpbuuds","vpdpbsud","vpdpbsuds","vpdpbssd","vpdpbssds","vpdpwuud","vpdpwuuds","vpdpwusd","vpdpwusds","vpdpwsud","vpdpwsuds","vpmadd52luq","vpmadd52huq","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vgatherdps","vgatherdpd","vgatherqps","vgatherqpd","vpandd","vpandq","vpandnd","vpandnq","vpord","vporq","vpxord","vpxorq","vpsraq","vmovdqa32","vmovdqa64","vmovdqu32","vmovdqu64","vmovdqu8","vmovdqu16","vprord","vprorq","vprold","vprolq","vpblendmb","vpblendmw","vptestmb","vptestmw","vptestnmb","vptestnmw","vpmovb2m","vpmovw2m","vpmovm2b","vpmovm2w","vpermi2b","vpermi2w","vpermt2b","vpermt2w","vpermb","vpermw","vpabsq","vpminsq","vpminuq","vpmaxsq","vpmaxuq","vpmullq","vpsravq","vpblendmd","vpblendmq","vpermi2d","vpermi2q","vpermt2d","vpermt2q","vptestmd","vptestmq","vptestnmd","vptestnmq","vpmovd2m","vpmovq2m","vpmovm2d","vpmovm2q","vbroadcasti32x4","vbroadcasti64x4","vbroadcastf32x4","vbroadcastf64x4","vexpandps","vexpandpd","vpexpandd","vpexpandq","vcompressps","vcompresspd","vpcompressd","vpcompressq","vpexpandb","vpexpandw","vpcompressb","vpcompressw","valignd","valignq","vpternlogd","vpternlogq","vinsertf32x4","vinsertf64x2","vinserti32x4","vinserti64x2","vinsertf32x8","vinsertf64x4","vinserti32x8","vinserti64x4","vextractf32x4","vextractf64x2","vextracti32x4","vextracti64x2","vextractf32x8","vextractf64x4","vextracti32x8","vextracti64x4","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vpcmp{}ub","vpcmp{}uw","vpcmp{}b","vpcmp{}w","vpcmp{}ud","vpcmp{}uq","vpcmp{}d","vpcmp{}q","vprotb","vprotw","vprotd","vprotq","vrcp14ps","vrcp14pd","vrcp14ss","vrcp14sd","vrsqrt14ps","vrsqrt14pd","vrsqrt14ss","vrsqrt14sd","vpermi2ps","vpermi2pd","vpermt2ps","vpermt2pd","vpsrlvw","vpsravw","vpsllvw","vpmultishiftqb","vpconflictd","vpconflictq","vplzcntd","vplzcntq","vpopcntb","vpopcntw","vpopcntd","vpopcntq","vpmovuswb","vpmovusdb","vpmovusqb","vpmovusdw","vpmovusqw","vpmovusqd","vpmovswb","vpmovsdb","vpmovsqb","vpmovsdw","vpmovsqw","vpmovsqd","vpmovwb","vpmovdb","vpmovqb","vpmovdw","vpmovqw","vpmovqd","vpshldw","vpshldd","vpshldq","vpshrdw","vpshrdd","vpshrdq","vpshldvw","vpshldvd","vpshldvq","vpshrdvw","vpshrdvd","vpshrdvq"];
 
 /** CPUID feature names, indexed by feature id (0 = none). */
-export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512F","AVX_IFMA","AVX_VNNI","AVX_VNNI_INT16","AVX_VNNI_INT8","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","KL","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PADLOCK","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RAO_INT","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","TSXLDTRK","UINTR","VMX","WAITPKG","WBNOINVD","X64","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
+export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512BW","AVX512CD","AVX512DQ","AVX512F","AVX512_BITALG","AVX512_IFMA","AVX512_VBMI","AVX512_VBMI2","AVX512_VNNI","AVX512_VPOPCNTDQ","AVX_IFMA","AVX_VNNI","AVX_VNNI_INT16","AVX_VNNI_INT8","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","KL","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PADLOCK","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RAO_INT","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","TSXLDTRK","UINTR","VMX","VPCLMULQDQ","WAITPKG","WBNOINVD","X64","XOP","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
 
 /** Control-flow kinds, indexed by flow id. */
 export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception","loop"];
