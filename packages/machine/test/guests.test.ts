@@ -1,41 +1,166 @@
-// The committed guest images must match their sources: rebuilt where GNU as/ld exist.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+// The committed guest images must match their sources (rebuilt where GNU as/ld exist), and where
+// QEMU is installed they boot there: multiboot-info prints what QEMU's -kernel loader gave it, and
+// our loader must give the same (the memory map aside: QEMU's comes from SeaBIOS).
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AccessKind } from "@turtles/memory";
+import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import { describe, expect, it } from "vitest";
 import { BootMode, loadMultiboot, PcMemoryLayout } from "../src/index.js";
 
 const dir = new URL("./guests/", import.meta.url);
-const image = new Uint8Array(readFileSync(new URL("multiboot-hello.elf", dir)));
+const guests = ["multiboot-hello.elf", "multiboot-info.elf"];
+const image = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 
-function haveTools(): boolean {
+function have(cmd: string, ...args: string[]): boolean {
   try {
-    execFileSync("as", ["--version"], { stdio: "ignore" });
-    execFileSync("ld", ["-m", "elf_i386", "--version"], { stdio: "ignore" });
+    execFileSync(cmd, args, { stdio: "ignore" });
     return true;
   } catch {
     return false;
   }
 }
+const haveBinutils = have("as", "--version") && have("ld", "-m", "elf_i386", "--version");
+const haveQemu = have("qemu-system-x86_64", "--version");
+
+/** Boots `kernel` in QEMU's pc machine with 64 MiB; returns the 0xE9 output and the exit status. */
+function qemu(
+  cwd: string,
+  kernel: string,
+  append: string,
+  initrd?: string,
+): { output: string; status: number | null } {
+  const args = ["-machine", "pc", "-m", "64", "-display", "none", "-serial", "none", "-monitor", "none"];
+  args.push(
+    "-debugcon",
+    "stdio",
+    "-device",
+    "isa-debug-exit,iobase=0xf4,iosize=4",
+    "-no-reboot",
+    "-kernel",
+    kernel,
+  );
+  args.push("-append", append);
+  if (initrd !== undefined) args.push("-initrd", initrd);
+  const r = spawnSync("qemu-system-x86_64", args, { cwd, encoding: "utf8", timeout: 20_000 });
+  return { output: r.stdout, status: r.status };
+}
+
+/** The text multiboot-info.S prints, produced from our loader's memory by a reader of our own. */
+function describeInfo(mem: PhysicalMemory, eax: number, ebx: number): string {
+  const u32 = (a: number) => mem.read32(a, AccessKind.Read);
+  const hex = (v: number) => v.toString(16).padStart(8, "0");
+  const str = (a: number) => {
+    let s = "";
+    for (let c = mem.read8(a, AccessKind.Read); c !== 0; c = mem.read8(++a, AccessKind.Read))
+      s += String.fromCharCode(c);
+    return s;
+  };
+  const lines = [
+    `eax=${hex(eax)}`,
+    `ebx=${hex(ebx)}`,
+    `flags=${hex(u32(ebx))}`,
+    `mem_lower=${hex(u32(ebx + 4))}`,
+  ];
+  lines.push(
+    `mem_upper=${hex(u32(ebx + 8))}`,
+    `boot_device=${hex(u32(ebx + 12))}`,
+    `cmdline=${str(u32(ebx + 16))}`,
+  );
+  lines.push(`mods_count=${hex(u32(ebx + 20))}`, `mods_addr=${hex(u32(ebx + 24))}`);
+  for (let i = 0; i < u32(ebx + 20); i++) {
+    const m = u32(ebx + 24) + 16 * i;
+    lines.push(
+      `mod start=${hex(u32(m))} end=${hex(u32(m + 4))} first=${hex(u32(u32(m)))} string=${str(u32(m + 8))}`,
+    );
+  }
+  lines.push(`mmap_length=${hex(u32(ebx + 44))}`);
+  for (let p = u32(ebx + 48); p < u32(ebx + 48) + u32(ebx + 44); p += u32(p) + 4) {
+    lines.push(
+      `mmap base=${hex(u32(p + 8))}${hex(u32(p + 4))} length=${hex(u32(p + 16))}${hex(u32(p + 12))} type=${hex(u32(p + 20))}`,
+    );
+  }
+  lines.push(`loader=${str(u32(ebx + 64))}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Fields of the printed text, the memory map and mem_upper set apart. */
+function fields(text: string) {
+  const lines = text.trim().split("\n");
+  const mmap = lines
+    .filter((l) => l.startsWith("mmap base="))
+    .map((l) => {
+      const m = /base=([0-9a-f]+) length=([0-9a-f]+) type=([0-9a-f]+)/.exec(l)!;
+      return {
+        base: Number.parseInt(m[1]!, 16),
+        length: Number.parseInt(m[2]!, 16),
+        type: Number.parseInt(m[3]!, 16),
+      };
+    });
+  const value = (key: string) =>
+    Number.parseInt(lines.find((l) => l.startsWith(`${key}=`))!.slice(key.length + 1), 16);
+  const common = lines.filter((l) => !l.startsWith("mmap") && !l.startsWith("mem_upper="));
+  return { mmap, common, memLower: value("mem_lower"), memUpper: value("mem_upper") };
+}
 
 describe("guest images", () => {
-  it.skipIf(!haveTools())("multiboot-hello.elf is built from multiboot-hello.S", () => {
+  it.skipIf(!haveBinutils)("are built from their sources", () => {
     const out = mkdtempSync(join(tmpdir(), "turtles-guest-"));
     execFileSync("sh", [new URL("build.sh", dir).pathname, out]);
-    expect(Buffer.compare(readFileSync(join(out, "multiboot-hello.elf")), Buffer.from(image))).toBe(0);
+    for (const g of guests)
+      expect(Buffer.compare(readFileSync(join(out, g)), Buffer.from(image(g))), g).toBe(0);
   });
 
   it("multiboot-hello.elf loads as QEMU would load it", () => {
     const layout = new PcMemoryLayout({ ramSize: 16 * 0x10_0000 });
     const { space } = layout.createSpace();
-    const entry = loadMultiboot(space, layout, image, { kernelName: "multiboot-hello.elf" });
+    const entry = loadMultiboot(space, layout, image("multiboot-hello.elf"), {
+      kernelName: "multiboot-hello.elf",
+    });
     expect(entry.mode).toBe(BootMode.Protected32);
     expect(entry.rip).toBe(0x10000c);
     expect(entry.registers.rax).toBe(0x2badb002);
     // First instruction: cmp eax, 0x2BADB002 (3D imm32).
     expect(space.read8(0x10000c, AccessKind.Read)).toBe(0x3d);
     expect(space.read32(0x10000d, AccessKind.Read)).toBe(0x2badb002);
+  });
+
+  it.skipIf(!haveQemu)("multiboot-hello.elf boots in QEMU", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+    copyFileSync(new URL("multiboot-hello.elf", dir), join(cwd, "multiboot-hello.elf"));
+    expect(qemu(cwd, "multiboot-hello.elf", "")).toEqual({ output: "hello from multiboot\n", status: 33 });
+  });
+
+  it.skipIf(!haveQemu)("our multiboot loader gives multiboot-info.elf what QEMU's -kernel gives it", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+    copyFileSync(new URL("multiboot-info.elf", dir), join(cwd, "multiboot-info.elf"));
+    const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
+    const mod2 = new Uint8Array(5000).fill(0x5a);
+    writeFileSync(join(cwd, "mod1.bin"), mod1);
+    writeFileSync(join(cwd, "mod2.bin"), mod2);
+    const ran = qemu(cwd, "multiboot-info.elf", "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
+    expect(ran.status).toBe(33);
+
+    const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
+    const { space } = layout.createSpace();
+    const entry = loadMultiboot(space, layout, image("multiboot-info.elf"), {
+      kernelName: "multiboot-info.elf",
+      cmdline: "console=ttyS0 x=1",
+      modules: [
+        { data: mod1, cmdline: "mod1.bin arg=1 b" },
+        { data: mod2, cmdline: "mod2.bin" },
+      ],
+      bootLoaderName: "qemu",
+    });
+    const ours = fields(describeInfo(space, entry.registers.rax, entry.registers.rbx));
+    const theirs = fields(ran.output);
+    expect(ours.common).toEqual(theirs.common);
+    // Both derive mem_lower and mem_upper from their memory map the same way.
+    for (const side of [ours, theirs]) {
+      expect(side.memLower).toBe(side.mmap.find((e) => e.base === 0 && e.type === 1)!.length / 1024);
+      expect(side.memUpper).toBe(side.mmap.find((e) => e.base === 0x10_0000 && e.type === 1)!.length / 1024);
+    }
+    expect(ours.mmap).toEqual(layout.e820());
   });
 });

@@ -13,7 +13,7 @@ describe("PcMemoryLayout", () => {
       { base: 0xe0000, length: 0x20000, type: MemoryType.Reserved },
       { base: MiB, length: 63 * MiB, type: MemoryType.Ram },
     ]);
-    expect(layout.memLowerKiB).toBe(640);
+    expect(layout.memLowerKiB).toBe(639);
     expect(layout.memUpperKiB).toBe(63 * 1024);
     expect(layout.above4g).toBe(0);
   });

@@ -136,12 +136,18 @@ export class PcMemoryLayout {
     return map.sort((a, b) => a.base - b.base);
   }
 
-  /** KiB of memory from 0 (multiboot `mem_lower`): 640, as BIOSes and QEMU report it. */
+  /**
+   * KiB of usable memory from address 0 (multiboot `mem_lower`): the e820 RAM entry at 0, up to
+   * the EBDA — 639, as QEMU's multiboot loader reports it (its option ROM asks the BIOS).
+   */
   get memLowerKiB(): number {
-    return LOW_MEMORY.vgaStart / 1024;
+    return LOW_MEMORY.ebda / 1024;
   }
 
-  /** KiB of contiguous memory from 1 MiB (multiboot `mem_upper`): RAM below 4 GiB minus the first MiB. */
+  /**
+   * KiB of contiguous usable memory from 1 MiB (multiboot `mem_upper`): the length of the e820
+   * RAM entry at 1 MiB, as QEMU reports it.
+   */
   get memUpperKiB(): number {
     return (this.below4g - LOW_MEMORY.highStart) / 1024;
   }

@@ -105,7 +105,7 @@ describe("multiboot v1", () => {
 
     const info = readInfo(space, 0x9500);
     expect(info.flags).toBe(0x24f);
-    expect(info.memLower).toBe(640);
+    expect(info.memLower).toBe(639);
     expect(info.memUpper).toBe(31 * 1024);
     expect(info.bootDevice).toBe(0x8000ffff);
     expect(info.cmdline).toBe("/boot/kernel.elf console=ttyS0 x=1");

@@ -79,7 +79,7 @@ describe("multiboot2", () => {
     expect(u32(t(3).at + 12)).toBe(modStart + 10);
     expect(str(t(3).at + 16)).toBe("initrd");
     expect(space.read8(modStart + 9, AccessKind.Read)).toBe(7);
-    expect([u32(t(4).at + 8), u32(t(4).at + 12)]).toEqual([640, 31 * 1024]);
+    expect([u32(t(4).at + 8), u32(t(4).at + 12)]).toEqual([639, 31 * 1024]);
     const mm = t(6);
     expect([u32(mm.at + 8), u32(mm.at + 12)]).toEqual([24, 0]);
     const n = (mm.size - 16) / 24;

@@ -1,9 +1,11 @@
 #!/bin/sh
-# Builds the guest images from their sources (run from this folder; needs GNU as and ld).
+# Builds the guest images from their sources (needs GNU as and ld): ./build.sh [output folder]
 set -e
 cd "$(dirname "$0")"
 out="${1:-.}"
-as --32 -o "$out/multiboot-hello.o" multiboot-hello.S
-ld -m elf_i386 -nostdlib --build-id=none --no-warn-rwx-segments -T multiboot-hello.ld -o "$out/multiboot-hello.elf" "$out/multiboot-hello.o"
-strip --strip-all "$out/multiboot-hello.elf"
-rm -f "$out/multiboot-hello.o"
+for guest in multiboot-hello multiboot-info; do
+  as --32 -o "$out/$guest.o" "$guest.S"
+  ld -m elf_i386 -nostdlib --build-id=none --no-warn-rwx-segments -T multiboot.ld -o "$out/$guest.elf" "$out/$guest.o"
+  strip --strip-all "$out/$guest.elf"
+  rm -f "$out/$guest.o"
+done
