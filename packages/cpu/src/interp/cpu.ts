@@ -139,7 +139,10 @@ export class Cpu {
   excVector = 0;
   /** @internal Pending fault: error code or NO_ERROR. */
   excError = NO_ERROR;
-  /** @internal The processor is halted (HLT). */
+  /**
+   * Whether the processor is in the HLT state: an interrupt wakes it; set it to false to resume
+   * at `state.rip` without one.
+   */
   halted = false;
   /** @internal Interrupts are inhibited for one instruction (STI, MOV SS, POP SS). */
   shadow = false;
@@ -545,7 +548,7 @@ export class Cpu {
     const s = this.s;
     const w = this.walker;
     const cr4 = s.cr[8]!;
-    this.paging = (s.cr[0]! & 0x80000001) === 0x80000001;
+    this.paging = (s.cr[0]! & 0x80000001) >>> 0 === 0x80000001;
     w.mode =
       (s.efer[0]! & 0x400) !== 0
         ? (cr4 & 0x1000) !== 0

@@ -1,0 +1,307 @@
+// The interpreter on short machine-code snippets (nasm sources in test/snippets.ts): execution in
+// each mode, segmentation checks and their error codes, exception delivery and stack frames (IVT,
+// 32-bit gates with a privilege change, 64-bit gates with IST), #PF with CR2 through real page
+// tables, triple fault, self-modifying code inside a block, interrupts, and the stop reasons.
+import { describe, expect, it } from "vitest";
+import { Gpr, Seg, StopReason } from "../src/index.js";
+import { createMachine, L, SEL, type TestMachine } from "./modes.js";
+import { bytesOf, type Snippet } from "./snippet.js";
+import { SNIPPETS } from "./snippets.js";
+
+function load(m: TestMachine, s: Snippet): void {
+  m.load(s.org, bytesOf(s));
+}
+
+const reg = (m: TestMachine, r: number): bigint =>
+  (BigInt(m.cpu.state.hi(r)) << 32n) | BigInt(m.cpu.state.lo(r));
+const R = { R9: 9, R10: 10, R11: 11, R12: 12, R13: 13, R14: 14, R15: 15 } as const;
+
+describe("real mode", () => {
+  it("runs arithmetic, the stack, CALL/RET and a memory read-modify-write", () => {
+    const m = createMachine("real");
+    load(m, SNIPPETS.realBasics);
+    m.write32(0x600, 10);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.get16(Gpr.RAX)).toBe(42);
+    expect(m.cpu.state.get16(Gpr.RCX)).toBe(42);
+    expect(m.read32(0x600)).toBe(15);
+    expect(m.cpu.state.get16(Gpr.RSP)).toBe(0x7000);
+    expect(m.cpu.instructions).toBe(9);
+  });
+
+  it("INT n goes through the IVT and pushes FLAGS, CS, IP (SDM vol. 3, 21.1.4)", () => {
+    const m = createMachine("real");
+    const s = SNIPPETS.realInt;
+    load(m, s);
+    m.cpu.state.flags.write(0x202 | 0x1);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.get16(Gpr.RAX)).toBe(s.labels.after); // pushed IP: the next instruction
+    expect(st.get16(Gpr.RBX)).toBe(0); // pushed CS
+    expect(st.get16(Gpr.RCX) & 0x203).toBe(0x203); // pushed FLAGS (IF and CF set)
+    expect(st.get16(Gpr.RSI)).toBe(0x1234); // IRET came back
+    expect(st.flags.read() & 0x200).toBe(0x200); // IF restored by IRET
+    expect(m.cpu.eventCounts[0x21]).toBe(1);
+  });
+
+  it("a divide error is a fault: the pushed IP is the DIV itself", () => {
+    const m = createMachine("real");
+    const s = SNIPPETS.realDivide;
+    load(m, s);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.get16(Gpr.RDI)).toBe(s.labels.fault);
+    expect(m.cpu.eventCounts[0]).toBe(1);
+  });
+
+  it("an external interrupt wakes HLT when IF = 1 and returns after it", () => {
+    let pending = true;
+    let acks = 0;
+    const m = createMachine("real", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        acks++;
+        return 0x30;
+      },
+    });
+    pending = false;
+    load(m, SNIPPETS.realIrq);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // STI; HLT with nothing pending
+    pending = true;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // the handler ran, then the second HLT
+    expect(acks).toBe(1);
+    expect(m.cpu.state.get16(Gpr.RAX)).toBe(0x77);
+    expect(m.cpu.state.get16(Gpr.RBX)).toBe(0x55);
+  });
+});
+
+describe("protected mode: segmentation checks and 32-bit delivery", () => {
+  function withGpHandler(snippet: Snippet): TestMachine {
+    const m = createMachine("protected");
+    load(m, snippet);
+    load(m, SNIPPETS.gpHandler32);
+    m.gate(13, L.HANDLER);
+    return m;
+  }
+
+  it("an access beyond a data segment's limit is #GP(0) at the faulting instruction", () => {
+    const s = SNIPPETS.protLimit;
+    const m = withGpHandler(s);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RBX)).toBe(s.labels.fault); // pushed EIP
+    expect(st.lo(Gpr.RAX)).toBe(0); // error code
+    expect(st.lo(Gpr.RCX)).toBe(SEL.CODE32); // pushed CS
+  });
+
+  it("loading a selector beyond the GDT limit is #GP(selector)", () => {
+    const m = withGpHandler(SNIPPETS.protBadSelector);
+    m.cpu.run(100);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(0x60);
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(SNIPPETS.protBadSelector.labels.fault + 4);
+  });
+
+  it("MOV SS with a selector whose DPL is not the CPL is #GP(selector)", () => {
+    const m = withGpHandler(SNIPPETS.protBadSs);
+    m.cpu.run(100);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(0x30);
+  });
+
+  it("INT from ring 3 switches to SS0:ESP0 from the TSS and pushes SS, ESP, EFLAGS, CS, EIP", () => {
+    const m = createMachine("protected");
+    load(m, SNIPPETS.protRing3);
+    load(m, SNIPPETS.int80Handler32);
+    m.gate(0x80, L.HANDLER, { dpl: 3 });
+    m.write32(L.TSS + 4, L.KSTACK); // ESP0
+    // A 32-bit TSS: make TR a 32-bit available TSS of the GDT's 0x40 slot.
+    m.cpu.state.segAccess[Seg.TR] = 0x8b;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    const userInt = SNIPPETS.protRing3.labels.user! + 5; // after MOV ESI, imm32
+    expect(st.lo(Gpr.RSI)).toBe(0x1111);
+    expect(st.lo(Gpr.RAX)).toBe(userInt + 2); // EIP after INT 0x80
+    expect(st.lo(Gpr.RBX)).toBe(0x2b); // CS (ring 3)
+    expect(st.lo(Gpr.RCX) & 0x200).toBe(0x200); // EFLAGS
+    expect(st.lo(Gpr.RDX)).toBe(0x50000); // ESP of ring 3
+    expect(st.lo(Gpr.RBP)).toBe(0x33); // SS of ring 3
+    expect(st.lo(Gpr.RDI)).toBe(L.KSTACK - 20);
+    expect(st.segSelector[Seg.SS]).toBe(SEL.DATA);
+    expect(st.segSelector[Seg.CS]).toBe(SEL.CODE32);
+  });
+});
+
+describe("long mode: page faults, canonical checks, IST and the frame", () => {
+  function withHandler(snippet: Snippet, vector: number, handler: Snippet, ist = 0): TestMachine {
+    const m = createMachine("long");
+    load(m, snippet);
+    load(m, handler);
+    m.gate(vector, L.HANDLER, { ist });
+    return m;
+  }
+
+  it("#PF on a not-present page: CR2, error code 0, the 64-bit frame on the IST stack", () => {
+    const m = withHandler(SNIPPETS.longPageFault, 14, SNIPPETS.pfHandler64, 1);
+    m.write64(L.PD + 5 * 8, 0n); // 10-12 MiB not present
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(reg(m, R.R14)).toBe(0xa00000n); // CR2
+    expect(reg(m, R.R13)).toBe(0n); // error code: not present, read, supervisor
+    expect(reg(m, R.R12)).toBe(BigInt(SNIPPETS.longPageFault.labels.fault1!)); // RIP of the fault
+    expect(reg(m, R.R11)).toBe(BigInt(SEL.CODE64)); // CS
+    expect(reg(m, R.R10)).toBe(BigInt(L.STACK)); // old RSP
+    expect(reg(m, R.R9)).toBe(BigInt(SEL.DATA64)); // old SS
+    expect(reg(m, R.R15)).toBe(BigInt(L.IST1 - 48)); // IST1, 16-byte aligned, 6 qwords
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(0x11);
+  });
+
+  it("#PF on a write to a read-only page has error code P|W (3)", () => {
+    const m = withHandler(SNIPPETS.longWriteProtect, 14, SNIPPETS.pfHandler64);
+    m.write64(L.PD + 6 * 8, BigInt(6 * 0x200000 + 0x85)); // present, user, not writable
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(reg(m, R.R13)).toBe(3n);
+    expect(reg(m, R.R14)).toBe(0xc00000n);
+    expect(reg(m, R.R12)).toBe(BigInt(SNIPPETS.longWriteProtect.labels.fault2!));
+    expect(reg(m, R.R15)).toBe(BigInt(L.STACK - 48)); // same privilege, no IST: the current stack
+  });
+
+  it("a non-canonical data address is #GP(0), a non-canonical stack address #SS(0)", () => {
+    const gp = withHandler(SNIPPETS.longNonCanonical, 13, SNIPPETS.excHandler64);
+    gp.cpu.run(100);
+    expect(reg(gp, R.R13)).toBe(0n);
+    expect(reg(gp, R.R12)).toBe(BigInt(SNIPPETS.longNonCanonical.labels.fault!));
+    const ss = withHandler(SNIPPETS.longStackNonCanonical, 12, SNIPPETS.excHandler64, 1);
+    ss.cpu.run(100);
+    expect(ss.cpu.eventCounts[12]).toBe(1);
+    expect(reg(ss, R.R13)).toBe(0n);
+    expect(reg(ss, R.R12)).toBe(BigInt(SNIPPETS.longStackNonCanonical.labels.fault!));
+  });
+
+  it("#DE from DIV by zero in 64-bit mode (no error code pushed)", () => {
+    const m = withHandler(SNIPPETS.divideError64, 0, SNIPPETS.excHandler64);
+    m.cpu.run(100);
+    expect(reg(m, R.R13)).toBe(BigInt(SNIPPETS.divideError64.labels.fault!));
+    expect(reg(m, R.R12)).toBe(BigInt(SEL.CODE64));
+  });
+
+  it("an exception with no usable IDT ends in a triple fault (Shutdown)", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.tripleFault);
+    m.cpu.state.idtr.limit = 0;
+    expect(m.cpu.run(100)).toBe(StopReason.Shutdown);
+    expect(m.cpu.eventCounts[8]).toBe(1); // #DF was attempted
+    expect(m.cpu.run(100)).toBe(StopReason.Shutdown); // stays shut down until reset()
+  });
+
+  it("SYSCALL/SYSRET round trip from ring 3 (STAR, LSTAR, FMASK, RCX/R11)", () => {
+    const m = createMachine("long");
+    const s = SNIPPETS.syscallRoundTrip;
+    load(m, s);
+    // The user's HLT at CPL 3 is #GP(0): a ring-0 handler (stack from TSS.RSP0) halts.
+    load(m, SNIPPETS.hltOnly);
+    m.gate(13, L.HANDLER);
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    expect(m.cpu.eventCounts[13]).toBe(1);
+    expect(m.cpu.state.lo(Gpr.RSP)).toBe(L.KSTACK - 48);
+    expect(reg(m, R.R13)).toBe(BigInt(s.labels.user! + 7)); // RCX = return address
+    expect(Number(reg(m, R.R14)) & 0x200).toBe(0x200); // R11 = RFLAGS with IF
+    expect(reg(m, R.R12)).toBe(0x99n); // RAX from the kernel
+    expect(m.cpu.state.segSelector[Seg.CS]).toBe(SEL.CODE64);
+  });
+});
+
+describe("decoded blocks", () => {
+  it("a store into the next instruction of the running block takes effect (self-modifying code)", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.smc);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(42);
+  });
+
+  it("re-runs decoded code after a loader rewrites it", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.smc);
+    m.cpu.run(100);
+    m.cpu.state.rip = SNIPPETS.smc.labels.patch!;
+    m.cpu.halted = false;
+    m.load(SNIPPETS.smc.labels.patch! + 1, [7, 0, 0, 0]);
+    m.memory.write8(SNIPPETS.smc.labels.patch! + 1, 9, 1);
+    m.cpu.run(100);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(9);
+  });
+
+  it("an instruction the interpreter lacks stops the run with its name and address", () => {
+    const m = createMachine("long");
+    const s = SNIPPETS.unimplemented;
+    load(m, s);
+    expect(m.cpu.run(100)).toBe(StopReason.Unimplemented);
+    expect(m.cpu.unimplemented).toEqual({ name: "Addps_V_W", rip: s.org + 5 });
+    expect(m.cpu.state.rip).toBe(s.org + 5);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(3);
+    expect(m.cpu.instructions).toBe(1);
+  });
+
+  it("stops after exactly the budget", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.budget);
+    expect(m.cpu.run(7)).toBe(StopReason.Budget);
+    expect(m.cpu.instructions).toBe(7);
+    expect(m.cpu.run(10)).toBe(StopReason.Budget);
+    expect(m.cpu.instructions).toBe(17);
+    expect(m.cpu.state.lo(Gpr.RAX)).toBe(9); // 9 INCs among 17 instructions (INC, JMP, ...)
+  });
+});
+
+describe("instructions", () => {
+  it("REP MOVSB forwards and backwards, REPE CMPSB stops at the first difference", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.strings);
+    for (let k = 0; k < 16; k++) m.ram.bytes[0x300000 + k] = 0x10 + k;
+    m.ram.bytes.set([0x10, 0x11, 0x12, 0x13, 0x14, 0x99], 0x300400);
+    m.cpu.run(100);
+    expect([...m.ram.bytes.subarray(0x300100, 0x300110)]).toEqual(
+      Array.from({ length: 16 }, (_, k) => 0x10 + k),
+    );
+    expect([...m.ram.bytes.subarray(0x300200, 0x300208)]).toEqual(
+      Array.from({ length: 8 }, (_, k) => 0x10 + k),
+    );
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RCX)).toBe(10); // 6 compared, the 6th differed
+    expect(st.lo(Gpr.RSI)).toBe(0x300006);
+    expect(st.flags.zf()).toBe(0);
+  });
+
+  it("MUL, DIV, BSWAP, BSR, SETcc, CMOVcc, LEA in 64-bit mode", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.arith64);
+    m.cpu.run(100);
+    expect(reg(m, 8)).toBe(2n); // high half of (2^64 - 1) * 3
+    expect(reg(m, R.R9)).toBe(0xfffffffffffffffdn);
+    expect(reg(m, R.R10)).toBe(14n);
+    expect(reg(m, R.R11)).toBe(2n);
+    expect(reg(m, Gpr.RBX)).toBe(0x0807060504030201n);
+    expect(reg(m, Gpr.RDI)).toBe(7n);
+    expect(m.cpu.state.lo(Gpr.RBP) & 0xff).toBe(1);
+    expect(reg(m, R.R13)).toBe(5n);
+    expect(reg(m, R.R14)).toBe(32n);
+  });
+
+  it("a quadword access that crosses a page boundary is split", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.split);
+    m.cpu.run(100);
+    expect(reg(m, Gpr.RBX)).toBe(0x1122334455667788n);
+    expect(m.cpu.state.lo(Gpr.RCX)).toBe(0x33445566);
+    expect(m.read32(0x301000)).toBe(0x11223344);
+  });
+
+  it("CPUID leaf 0 reports the model's vendor", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.cpuid);
+    m.cpu.run(100);
+    const st = m.cpu.state;
+    const text = [st.lo(Gpr.RBX), st.lo(Gpr.RDX), st.lo(Gpr.RCX)]
+      .map((v) => String.fromCharCode(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24))
+      .join("");
+    expect(text).toBe(m.cpu.model.vendor);
+    expect(st.lo(Gpr.RAX)).toBeGreaterThanOrEqual(1);
+  });
+});
