@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkRoundTrip } from "../../test/round-trip.js";
+import { ACPI_DEFAULTS } from "../acpi/tables.js";
 import { ManualClock } from "./clock.js";
-import { Hpet, type HpetState } from "./hpet.js";
+import { HPET_CAPABILITIES_LOW, HPET_MMIO, Hpet, type HpetState } from "./hpet.js";
 
 function make() {
   const clock = new ManualClock();
@@ -41,6 +42,11 @@ describe("HPET", () => {
       expect(r(0x104 + 0x20 * n)).toBe(0x00ff_0000);
     }
     expect(r(0x10)).toBe(0);
+  });
+
+  it("matches what the ACPI HPET table says about it", () => {
+    expect(ACPI_DEFAULTS.hpet.blockId).toBe(HPET_CAPABILITIES_LOW);
+    expect(ACPI_DEFAULTS.hpet.address).toBe(HPET_MMIO.base);
   });
 
   it("counts at 100 MHz only while enabled; the counter can be written while halted", () => {
