@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BootMode, loadMultiboot, PcMemoryLayout } from "../src/index.js";
 
 const dir = new URL("./guests/", import.meta.url);
-const guests = ["multiboot-hello.elf", "multiboot-info.elf"];
+const guests = ["multiboot-hello.elf", "multiboot-info.elf", "multiboot-info-aout.bin"];
 const image = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 
 function have(cmd: string, ...args: string[]): boolean {
@@ -132,35 +132,48 @@ describe("guest images", () => {
     expect(qemu(cwd, "multiboot-hello.elf", "")).toEqual({ output: "hello from multiboot\n", status: 33 });
   });
 
-  it.skipIf(!haveQemu)("our multiboot loader gives multiboot-info.elf what QEMU's -kernel gives it", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
-    copyFileSync(new URL("multiboot-info.elf", dir), join(cwd, "multiboot-info.elf"));
-    const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
-    const mod2 = new Uint8Array(5000).fill(0x5a);
-    writeFileSync(join(cwd, "mod1.bin"), mod1);
-    writeFileSync(join(cwd, "mod2.bin"), mod2);
-    const ran = qemu(cwd, "multiboot-info.elf", "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
-    expect(ran.status).toBe(33);
+  for (const kernel of ["multiboot-info.elf", "multiboot-info-aout.bin"]) {
+    it.skipIf(!haveQemu)(`our multiboot loader gives ${kernel} what QEMU's -kernel gives it`, () => {
+      const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+      copyFileSync(new URL(kernel, dir), join(cwd, kernel));
+      const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
+      const mod2 = new Uint8Array(5000).fill(0x5a);
+      writeFileSync(join(cwd, "mod1.bin"), mod1);
+      writeFileSync(join(cwd, "mod2.bin"), mod2);
+      const ran = qemu(cwd, kernel, "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
+      expect(ran.status).toBe(33);
 
-    const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
-    const { space } = layout.createSpace();
-    const entry = loadMultiboot(space, layout, image("multiboot-info.elf"), {
-      kernelName: "multiboot-info.elf",
-      cmdline: "console=ttyS0 x=1",
-      modules: [
-        { data: mod1, cmdline: "mod1.bin arg=1 b" },
-        { data: mod2, cmdline: "mod2.bin" },
-      ],
-      bootLoaderName: "qemu",
+      const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
+      const { space } = layout.createSpace();
+      const entry = loadMultiboot(space, layout, image(kernel), {
+        kernelName: kernel,
+        cmdline: "console=ttyS0 x=1",
+        modules: [
+          { data: mod1, cmdline: "mod1.bin arg=1 b" },
+          { data: mod2, cmdline: "mod2.bin" },
+        ],
+        bootLoaderName: "qemu",
+      });
+      if (kernel.endsWith(".bin")) {
+        // The flat image lands at load_addr; the entry is the header's entry_addr.
+        const flat = image(kernel);
+        const header = new DataView(flat.buffer, flat.byteOffset);
+        expect(entry.rip).toBe(header.getUint32(28, true));
+        const loaded = new Uint8Array(flat.byteLength);
+        space.readBytes(header.getUint32(16, true), loaded, AccessKind.Read);
+        expect(loaded).toEqual(flat);
+      }
+      const ours = fields(describeInfo(space, entry.registers.rax, entry.registers.rbx));
+      const theirs = fields(ran.output);
+      expect(ours.common).toEqual(theirs.common);
+      // Both derive mem_lower and mem_upper from their memory map the same way.
+      for (const side of [ours, theirs]) {
+        expect(side.memLower).toBe(side.mmap.find((e) => e.base === 0 && e.type === 1)!.length / 1024);
+        expect(side.memUpper).toBe(
+          side.mmap.find((e) => e.base === 0x10_0000 && e.type === 1)!.length / 1024,
+        );
+      }
+      expect(ours.mmap).toEqual(layout.e820());
     });
-    const ours = fields(describeInfo(space, entry.registers.rax, entry.registers.rbx));
-    const theirs = fields(ran.output);
-    expect(ours.common).toEqual(theirs.common);
-    // Both derive mem_lower and mem_upper from their memory map the same way.
-    for (const side of [ours, theirs]) {
-      expect(side.memLower).toBe(side.mmap.find((e) => e.base === 0 && e.type === 1)!.length / 1024);
-      expect(side.memUpper).toBe(side.mmap.find((e) => e.base === 0x10_0000 && e.type === 1)!.length / 1024);
-    }
-    expect(ours.mmap).toEqual(layout.e820());
-  });
+  }
 });

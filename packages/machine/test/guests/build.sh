@@ -1,11 +1,19 @@
 #!/bin/sh
-# Builds the guest images from their sources (needs GNU as and ld): ./build.sh [output folder]
+# Builds the guest images from their sources (needs GNU as, ld and objcopy): ./build.sh [output folder]
 set -e
 cd "$(dirname "$0")"
 out="${1:-.}"
-for guest in multiboot-hello multiboot-info; do
-  as --32 -o "$out/$guest.o" "$guest.S"
-  ld -m elf_i386 -nostdlib --build-id=none --no-warn-rwx-segments -T multiboot.ld -o "$out/$guest.elf" "$out/$guest.o"
-  strip --strip-all "$out/$guest.elf"
-  rm -f "$out/$guest.o"
-done
+build() { # name source [as options]
+  name="$1"
+  src="$2"
+  shift 2
+  as --32 "$@" -o "$out/$name.o" "$src"
+  ld -m elf_i386 -nostdlib --build-id=none --no-warn-rwx-segments -T multiboot.ld -o "$out/$name.elf" "$out/$name.o"
+  strip --strip-all "$out/$name.elf"
+  rm -f "$out/$name.o"
+}
+build multiboot-hello multiboot-hello.S
+build multiboot-info multiboot-info.S
+build multiboot-info-aout multiboot-info.S --defsym AOUT=1
+objcopy -O binary "$out/multiboot-info-aout.elf" "$out/multiboot-info-aout.bin"
+rm -f "$out/multiboot-info-aout.elf"

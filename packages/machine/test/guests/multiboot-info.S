@@ -2,13 +2,28 @@
  * EAX/EBX, the information structure's fields, the command line, every module (addresses,
  * string, first dword), the memory map and the boot loader name; then it exits through
  * isa-debug-exit (port 0xF4) with status 0x10. test/guests.test.ts boots it in QEMU (where
- * installed) and compares QEMU's answers with what our loader writes.
+ * installed) and compares QEMU's answers with what our loader writes. Assembled with
+ * --defsym AOUT=1 and flattened with objcopy, it is multiboot-info-aout.bin, loaded by the
+ * header's address fields instead of ELF program headers.
  */
     .section .multiboot, "a"
     .align 4
+.ifdef AOUT
+    /* The a.out kludge: the loader places the flat image by these addresses (flag bit 16). */
+mb_header:
+    .long 0x1BADB002
+    .long 0x00010003
+    .long -(0x1BADB002 + 0x00010003)
+    .long mb_header                 /* header_addr */
+    .long _image_start              /* load_addr */
+    .long _load_end                 /* load_end_addr */
+    .long _bss_end                  /* bss_end_addr */
+    .long _start                    /* entry_addr */
+.else
     .long 0x1BADB002
     .long 0x00000003
     .long -(0x1BADB002 + 3)
+.endif
 
     .text
     .code32
