@@ -290,6 +290,9 @@ export function parseDefs(text: string): Def[] {
         case "bc":
           def.evex |= 1 << 8;
           break;
+        case "kreq":
+          def.evex |= 1 << 11;
+          break;
         case "er":
           def.evex |= 1 << 9;
           break;
@@ -627,7 +630,7 @@ export function generate(text: string): Map<string, string> {
       else if (o === "Ap") imm = (imm + 2) | 16;
       else if (o === "Iv") imm |= 32;
       else if (o === "Ob" || o === "Ov") imm |= 64;
-      if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy"].includes(o)) eager = true;
+      if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy", "VSIBh"].includes(o)) eager = true;
     }
     entryImm[d.id] = imm;
     entryEvex[d.id] = d.evex;
@@ -707,7 +710,7 @@ ${numberList(entryImm, 40)}
 /**
  * EVEX properties per opcode: bits 0-3 tuple type (none, fv, hv, fvm, t1s, t1f, t2, t4, t8, hvm,
  * qvm, ovm, m128, dup; SDM Vol. 2 2.7.5), 4-5 log2 of the element size, 6 masking, 7 zeroing,
- * 8 broadcast, 9 embedded rounding, 10 suppress-all-exceptions.
+ * 8 broadcast, 9 embedded rounding, 10 suppress-all-exceptions, 11 a mask is required.
  */
 export const ENTRY_EVEX: Uint16Array = Uint16Array.of(
 ${numberList(entryEvex, 32)}

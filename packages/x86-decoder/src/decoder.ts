@@ -10,6 +10,7 @@ const EVEX_Z = 1 << 7;
 const EVEX_BC = 1 << 8;
 const EVEX_ER = 1 << 9;
 const EVEX_SAE = 1 << 10;
+const EVEX_KREQ = 1 << 11;
 
 /** MODRM_EXTRA: SIB + displacement bytes after a ModRM byte that need a look at the SIB byte. */
 const SIB_BASE_CHECK = 255;
@@ -442,6 +443,7 @@ export class Decoder extends OperandReader {
     const ev = ENTRY_EVEX[id]!;
     ins.rounding = 0;
     if (ins.opmask !== 0 && !(ev & EVEX_K)) return false;
+    if (ins.opmask === 0 && ev & EVEX_KREQ) return false;
     if (ins.zeroing && (ins.opmask === 0 || !(ev & EVEX_Z))) return false;
     if (ins.broadcast) {
       if (modrm >= 0xc0) {

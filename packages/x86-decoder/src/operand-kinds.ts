@@ -158,6 +158,7 @@ export const OPERAND_KIND_NAMES = [
   "Ezv", // word register/memory with 16-bit operand size, else dword (MOVSXD)
   "Ibrx", // register from imm8[7:4], always xmm (FMA4 scalar)
   "Ga", // general register from ModRM.reg sized by the address size (MOVDIR64B, ENQCMD)
+  "VSIBh", // vector SIB memory, index half the vector length (EVEX dword-index gathers of qwords)
 ] as const;
 
 /** One operand kind name. */

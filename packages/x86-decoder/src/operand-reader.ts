@@ -467,9 +467,10 @@ export class OperandReader {
         }
         return this.mem(ins, n, 0);
       case 116 /* VSIBx */:
+      case 135 /* VSIBh */:
       case 117 /* VSIBy */:
         {
-          this.vsib = k === 116 ? Reg.XMM : this.vecBase(this.vl);
+          this.vsib = k === 116 ? Reg.XMM : k === 135 ? this.vecBase(this.vl - 1) : this.vecBase(this.vl);
           const r = this.mem(ins, n, 0);
           this.vsib = 0;
           return r;
@@ -819,7 +820,7 @@ export class OperandReader {
         if (sib < 0) return OUT_OF_BYTES;
         const idx = ((sib >> 3) & 7) | (this.rexX << 3);
         if (this.vsib !== 0) {
-          ins._memIndex = this.vsib + idx + 0;
+          ins._memIndex = this.vsib + idx + (this.vex === 2 ? this.vvvv & 16 : 0);
           ins._memScale = 1 << (sib >> 6);
         } else if (idx !== 4) {
           ins._memIndex = regBase + idx;

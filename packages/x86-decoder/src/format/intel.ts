@@ -1,6 +1,13 @@
 import { FORMAT_MNEMONICS, MNEMONICS } from "../generated/opcodes.js";
 import { OK } from "../generated/operand-kind-ids.js";
-import { ENTRY_FLAGS, ENTRY_FLOW, ENTRY_FMN, ENTRY_MNEMONIC, ENTRY_OPS } from "../generated/tables.js";
+import {
+  ENTRY_EVEX,
+  ENTRY_FLAGS,
+  ENTRY_FLOW,
+  ENTRY_FMN,
+  ENTRY_MNEMONIC,
+  ENTRY_OPS,
+} from "../generated/tables.js";
 import { type Instruction, OperandType, Prefix } from "../instruction.js";
 import { REGISTER_NAMES, Reg } from "../registers.js";
 import { EntryFlag } from "../table-format.js";
@@ -239,7 +246,9 @@ const ROUNDING = ["", "{rne-sae}", "{rd-sae}", "{ru-sae}", "{rz-sae}", "{sae}"];
 export function evexDecoration(ins: Instruction, i: number, t: string): string {
   let s = t;
   if (i === 0) {
-    if (ins.opmask !== 0) s += `{k${ins.opmask}}`;
+    // Gathers and scatters: iced-x86 prints the (required) mask as an operand.
+    if (ins.opmask !== 0)
+      s += (ENTRY_EVEX[ins.opcode]! & 0x800) !== 0 ? `,k${ins.opmask}` : `{k${ins.opmask}}`;
     if (ins.zeroing) s += "{z}";
     if (ins.rounding !== 0) s += ROUNDING[ins.rounding];
   }

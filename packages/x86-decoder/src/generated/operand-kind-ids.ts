@@ -140,4 +140,5 @@ export const OK = {
   Ezv: 132,
   Ibrx: 133,
   Ga: 134,
+  VSIBh: 135,
 } as const;
