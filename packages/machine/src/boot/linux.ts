@@ -181,7 +181,8 @@ export function loadLinux(
   const initrd = options.initrd;
   if (initrd !== undefined && initrd.byteLength > 0) {
     const max = Math.min(info.initrdAddrMax, layout.below4g - 1);
-    const addr = Math.floor((max + 1 - initrd.byteLength) / 4096) * 4096;
+    // QEMU's placement (hw/i386/x86.c): (initrd_max - size) rounded down to a page.
+    const addr = Math.floor((max - initrd.byteLength) / 4096) * 4096;
     if (addr < kernelEnd) {
       throw new BootLoadError(
         what,
