@@ -505,6 +505,8 @@ export class Decoder extends OperandReader {
         }
         this.vl = (b3 >> 5) & 3;
         this.vvvv |= ((~b3 >> 3) & 1) << 4;
+        // Outside 64-bit mode there are only 8 vector registers: V' must be 1 (inverted 0).
+        if (mode !== 64 && !(b3 & 0x08)) this.vexBad = true;
         ins.zeroing = (b3 & 0x80) !== 0;
         ins.broadcast = (b3 & 0x10) !== 0;
         ins.opmask = b3 & 7;

@@ -1,5 +1,8 @@
 import { OK } from "./generated/operand-kind-ids.js";
-import { ENTRY_EVEX, ENTRY_OPS } from "./generated/tables.js";
+import { ENTRY_EVEX, ENTRY_FLOW, ENTRY_OPS } from "./generated/tables.js";
+
+const FLOW_XBEGIN = 14;
+
 import type { Instruction } from "./instruction.js";
 import { OperandType } from "./instruction.js";
 import { Reg } from "./registers.js";
@@ -732,7 +735,8 @@ export class OperandReader {
       lo -= 0x100000000;
       hi = (hi + 1) >>> 0;
     }
-    if (this.osz === 16) {
+    // XBEGIN's target is not truncated to 16 bits (iced-x86 computes it with the full IP).
+    if (this.osz === 16 && ENTRY_FLOW[ins.opcode] !== FLOW_XBEGIN) {
       lo &= 0xffff;
       hi = 0;
     } else if (this.osz === 32 || this.mode !== 64) {
