@@ -2,17 +2,29 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { StopReason } from "../src/index.js";
 import * as example from "./readme-example.js";
+import * as interpreter from "./readme-interpreter-example.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-it("the README example is the tested one", () => {
+function body(file: string): string | undefined {
+  const source = readFileSync(join(here, file), "utf8");
+  return /\/\/ README-BEGIN\n([\s\S]*?)\/\/ README-END\n/.exec(source)?.[1];
+}
+
+it("the README examples are the tested ones", () => {
   const readme = readFileSync(join(here, "..", "README.md"), "utf8");
-  const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  const source = readFileSync(join(here, "readme-example.ts"), "utf8");
-  const body = /\/\/ README-BEGIN\n([\s\S]*?)\/\/ README-END\n/.exec(source)?.[1];
-  expect(body).toBeDefined();
-  expect(block?.trimEnd()).toBe(body?.trimEnd());
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]?.trimEnd());
+  expect(blocks[0]).toBe(body("readme-interpreter-example.ts")?.trimEnd());
+  expect(blocks[1]).toBe(body("readme-example.ts")?.trimEnd());
+});
+
+it("the README interpreter example computes what its comments say", () => {
+  expect(interpreter.why).toBe(StopReason.Halted);
+  expect(interpreter.halted).toBe(true);
+  expect(interpreter.ax).toBe(42);
+  expect(interpreter.retired).toBe(4);
 });
 
 it("the README example computes what its comments say", () => {
