@@ -51,6 +51,10 @@ function runCase(name: string, size: number, kind: string, c: FixtureCase): Resu
       }
       set(Gpr.RCX, c.cLo, c.cHi);
       break;
+    case "mulx":
+      set(Gpr.RDX, c.aLo, c.aHi);
+      set(Gpr.RBX, c.bLo, c.bHi);
+      break;
     case "cmpxchg":
       set(Gpr.RAX, c.cLo, c.cHi);
       set(Gpr.RDX, c.aLo, c.aHi);
@@ -74,6 +78,10 @@ function runCase(name: string, size: number, kind: string, c: FixtureCase): Resu
       return { r: readReg(0, size), d: size === 8 ? readReg(0, 8, true) : readReg(2, size), fault: 0, flags };
     case "cmpxchg":
       return { r: readReg(2, size), d: readReg(0, size), fault: 0, flags };
+    case "mulx":
+      return { r: readReg(0, size), d: readReg(1, size), fault: 0, flags };
+    case "crc32":
+      return { r: readReg(0, 32), d: undefined, fault: 0, flags };
     default:
       return { r: readReg(0, size), d: undefined, fault: 0, flags };
   }

@@ -20,8 +20,8 @@ const LEAF1_EDX =
   (1 << 19);
 /** Leaf 1 ECX: CX16, MOVBE, POPCNT. */
 const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
-/** Leaf 7 EBX: FSGSBASE, SMEP, ERMS, SMAP. */
-const LEAF7_EBX = (1 << 0) | (1 << 7) | (1 << 9) | (1 << 20);
+/** Leaf 7 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP. */
+const LEAF7_EBX = (1 << 0) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 19) | (1 << 20);
 /** 0x80000001 EDX: SYSCALL, NX, Page1GB (model), RDTSCP, LM. */
 const EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29);
 /** 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT (ABM). */

@@ -33,6 +33,10 @@ export class Insn {
   s = -1;
   /** Shift of the second register operand when it is AH-BH (8), else 0. */
   sh = 0;
+  /** Register of operand 1 by position (-1 when operand 1 is not a general register). */
+  r1 = -1;
+  /** Register of operand 2 by position (-1 when operand 2 is not a general register). */
+  r2 = -1;
   /** Memory operand: base register, or -1. */
   base = -1;
   /** Memory operand: index register, or -1. */

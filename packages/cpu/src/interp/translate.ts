@@ -27,6 +27,7 @@ import {
   shiftRI,
   unary,
 } from "./handlers/alu.js";
+import { BmiOp, bmi, crc32Op } from "./handlers/bmi.js";
 import {
   callInd,
   callRel,
@@ -591,6 +592,25 @@ const BY_MNEMONIC: Record<string, Builder> = {
   rdgsbase: withAux(fsgsBase, 1),
   wrfsbase: withAux(fsgsBase, 2),
   wrgsbase: withAux(fsgsBase, 3),
+  andn: withAux(bmi, BmiOp.ANDN),
+  bextr: withAux(bmi, BmiOp.BEXTR),
+  blsi: withAux(bmi, BmiOp.BLSI),
+  blsmsk: withAux(bmi, BmiOp.BLSMSK),
+  blsr: withAux(bmi, BmiOp.BLSR),
+  bzhi: withAux(bmi, BmiOp.BZHI),
+  pdep: withAux(bmi, BmiOp.PDEP),
+  pext: withAux(bmi, BmiOp.PEXT),
+  mulx: withAux(bmi, BmiOp.MULX),
+  rorx: withAux(bmi, BmiOp.RORX),
+  sarx: withAux(bmi, BmiOp.SARX),
+  shlx: withAux(bmi, BmiOp.SHLX),
+  shrx: withAux(bmi, BmiOp.SHRX),
+  adcx: withAux(bmi, BmiOp.ADCX),
+  adox: withAux(bmi, BmiOp.ADOX),
+  crc32: (i, ins, o) => {
+    i.aux = o.kinds[1] === "m" ? ins.memSize * 8 : (o.sizes[1] ?? 8);
+    return crc32Op;
+  },
   ud0: plain(undefinedOpcode),
   ud1: plain(undefinedOpcode),
   ud2: plain(undefinedOpcode),
@@ -672,6 +692,8 @@ export function translateInstruction(ins: Instruction, rip: number, bits: number
       if (r !== undefined) {
         kinds += "r";
         sizes.push(r.bits);
+        if (k === 1) i.r1 = r.n;
+        else if (k === 2) i.r2 = r.n;
         if (k === 0) {
           i.d = r.n;
           i.dh = r.sh;

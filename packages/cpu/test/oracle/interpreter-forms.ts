@@ -3,7 +3,16 @@
 // interpreter (test/oracle-interpreter.test.ts); `kind` says where operands and results live.
 
 /** Where a form's operands go and where its results are read. */
-export type FormKind = "binary" | "compare" | "unary" | "counted" | "mul" | "divide" | "cmpxchg";
+export type FormKind =
+  | "binary"
+  | "compare"
+  | "unary"
+  | "counted"
+  | "mul"
+  | "divide"
+  | "cmpxchg"
+  | "mulx"
+  | "crc32";
 
 /** Instruction bytes (hex) and kind of each replayed form. */
 export const INTERPRETER_FORMS: Record<string, { asm: string; hex: string; kind: FormKind }> = {
@@ -149,4 +158,36 @@ export const INTERPRETER_FORMS: Record<string, { asm: string; hex: string; kind:
   cmpxchg16: { asm: "cmpxchg dx, bx", hex: "660fb1da", kind: "cmpxchg" },
   cmpxchg32: { asm: "cmpxchg edx, ebx", hex: "0fb1da", kind: "cmpxchg" },
   cmpxchg64: { asm: "cmpxchg rdx, rbx", hex: "480fb1da", kind: "cmpxchg" },
+  andn32: { asm: "andn eax, eax, ebx", hex: "c4e278f2c3", kind: "binary" },
+  andn64: { asm: "andn rax, rax, rbx", hex: "c4e2f8f2c3", kind: "binary" },
+  bextr32: { asm: "bextr eax, eax, ebx", hex: "c4e260f7c0", kind: "binary" },
+  bextr64: { asm: "bextr rax, rax, rbx", hex: "c4e2e0f7c0", kind: "binary" },
+  bzhi32: { asm: "bzhi eax, eax, ebx", hex: "c4e260f5c0", kind: "binary" },
+  bzhi64: { asm: "bzhi rax, rax, rbx", hex: "c4e2e0f5c0", kind: "binary" },
+  pdep32: { asm: "pdep eax, eax, ebx", hex: "c4e27bf5c3", kind: "binary" },
+  pdep64: { asm: "pdep rax, rax, rbx", hex: "c4e2fbf5c3", kind: "binary" },
+  pext32: { asm: "pext eax, eax, ebx", hex: "c4e27af5c3", kind: "binary" },
+  pext64: { asm: "pext rax, rax, rbx", hex: "c4e2faf5c3", kind: "binary" },
+  sarx32: { asm: "sarx eax, eax, ebx", hex: "c4e262f7c0", kind: "binary" },
+  sarx64: { asm: "sarx rax, rax, rbx", hex: "c4e2e2f7c0", kind: "binary" },
+  shlx32: { asm: "shlx eax, eax, ebx", hex: "c4e261f7c0", kind: "binary" },
+  shlx64: { asm: "shlx rax, rax, rbx", hex: "c4e2e1f7c0", kind: "binary" },
+  shrx32: { asm: "shrx eax, eax, ebx", hex: "c4e263f7c0", kind: "binary" },
+  shrx64: { asm: "shrx rax, rax, rbx", hex: "c4e2e3f7c0", kind: "binary" },
+  blsi32: { asm: "blsi eax, eax", hex: "c4e278f3d8", kind: "unary" },
+  blsi64: { asm: "blsi rax, rax", hex: "c4e2f8f3d8", kind: "unary" },
+  blsmsk32: { asm: "blsmsk eax, eax", hex: "c4e278f3d0", kind: "unary" },
+  blsmsk64: { asm: "blsmsk rax, rax", hex: "c4e2f8f3d0", kind: "unary" },
+  blsr32: { asm: "blsr eax, eax", hex: "c4e278f3c8", kind: "unary" },
+  blsr64: { asm: "blsr rax, rax", hex: "c4e2f8f3c8", kind: "unary" },
+  mulx32: { asm: "mulx ecx, eax, ebx", hex: "c4e27bf6cb", kind: "mulx" },
+  mulx64: { asm: "mulx rcx, rax, rbx", hex: "c4e2fbf6cb", kind: "mulx" },
+  adcx32: { asm: "adcx eax, ebx", hex: "660f38f6c3", kind: "binary" },
+  adcx64: { asm: "adcx rax, rbx", hex: "66480f38f6c3", kind: "binary" },
+  adox32: { asm: "adox eax, ebx", hex: "f30f38f6c3", kind: "binary" },
+  adox64: { asm: "adox rax, rbx", hex: "f3480f38f6c3", kind: "binary" },
+  crc328: { asm: "crc32 eax, bl", hex: "f20f38f0c3", kind: "crc32" },
+  crc3216: { asm: "crc32 eax, bx", hex: "66f20f38f1c3", kind: "crc32" },
+  crc3232: { asm: "crc32 eax, ebx", hex: "f20f38f1c3", kind: "crc32" },
+  crc3264: { asm: "crc32 rax, rbx", hex: "f2480f38f1c3", kind: "crc32" },
 };
