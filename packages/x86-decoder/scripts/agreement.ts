@@ -22,7 +22,7 @@ function pct(n: number, d: number): string {
 
 function report(name: string, s: Stats): void {
   console.log(
-    `${name.padEnd(18)} n=${String(s.total).padStart(8)}  length ${pct(s.length, s.total)}  validity ${pct(s.validity, s.total)}  mnemonic ${pct(s.mnemonic, s.total)}  text ${pct(s.text, s.total)}  (allow-listed ${s.allowed})`,
+    `${name.padEnd(18)} n=${String(s.total).padStart(8)}  length ${pct(s.length, s.total)}  validity ${pct(s.validity, s.total)}  mnemonic ${pct(s.mnemonic, s.total)}  text ${pct(s.text, s.total)}  (differences: ${s.total - s.length}/${s.total - s.validity}/${s.total - s.mnemonic}/${s.total - s.text}; allow-listed ${s.allowed})`,
   );
 }
 

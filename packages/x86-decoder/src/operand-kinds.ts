@@ -159,6 +159,7 @@ export const OPERAND_KIND_NAMES = [
   "Ibrx", // register from imm8[7:4], always xmm (FMA4 scalar)
   "Ga", // general register from ModRM.reg sized by the address size (MOVDIR64B, ENQCMD)
   "VSIBh", // vector SIB memory, index half the vector length (EVEX dword-index gathers of qwords)
+  "Ib4", // the low 4 bits of the last byte (VPERMIL2PS/PD), which also holds an is4 register
 ] as const;
 
 /** One operand kind name. */

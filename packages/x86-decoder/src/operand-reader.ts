@@ -86,11 +86,18 @@ export class OperandReader {
     let n = 0;
     const opsBase = id * 5;
     const entryOps = ENTRY_OPS;
+    let deferred = -1;
     for (; n < 5; n++) {
       const k = entryOps[opsBase + n]!;
       if (k === 0) break;
+      // An is4 register operand before the r/m operand (FMA4 with W1): its byte is the last one.
+      if ((k === 65 || k === 133) && n < 4 && entryOps[opsBase + n + 1]! !== 0) {
+        deferred = n;
+        continue;
+      }
       if (this.operand(ins, n, k) < 0) return OUT_OF_BYTES;
     }
+    if (deferred >= 0 && this.operand(ins, deferred, entryOps[opsBase + deferred]!) < 0) return OUT_OF_BYTES;
     return n;
   }
 
@@ -478,6 +485,13 @@ export class OperandReader {
           this.vsib = 0;
           return r;
         }
+      case 136 /* Ib4 */:
+        // Operands are decoded from the saved state, where limit is the end of the instruction.
+        ins._immLo = this.data[this.limit - 1]! & 15;
+        ins._immHi = 0;
+        ins._immSize = 1;
+        ins._opType[n] = OperandType.Immediate;
+        return 0;
       case 129 /* aAX */:
         this.setReg(ins, n, this.gpr(0, this.asz >> 3));
         return 0;
@@ -771,6 +785,7 @@ export class OperandReader {
     ins._memRipRelative = false;
     let ss = false;
     if (this.asz === 16) {
+      if (this.vsib !== 0) this.badOperand = true; // VSIB needs 32/64-bit addressing
       switch (rmBits) {
         case 0:
           ins._memBase = Reg.GPR16 + 3;

@@ -1973,2750 +1973,2794 @@ export const Opcode = {
   Fucomip_ST0_STi: 982,
   /** `fcomip ST0,STi` (LEGACY DF, defs line 1027). */
   Fcomip_ST0_STi: 983,
-  /** `vsqrtps Vx,Wx` (VEX.0F 51, defs line 1059). */
+  /** `vsqrtps Vx,Wx` (VEX.0F 51, defs line 1063). */
   Vsqrtps_Vx_Wx: 984,
-  /** `vsqrtpd Vx,Wx` (VEX.0F 51, defs line 1060). */
+  /** `vsqrtpd Vx,Wx` (VEX.0F 51, defs line 1064). */
   Vsqrtpd_Vx_Wx: 985,
-  /** `vsqrtss V,H,Wd` (VEX.0F 51, defs line 1061). */
+  /** `vsqrtss V,H,Wd` (VEX.0F 51, defs line 1065). */
   Vsqrtss_V_H_Wd: 986,
-  /** `vsqrtsd V,H,Wq` (VEX.0F 51, defs line 1062). */
+  /** `vsqrtsd V,H,Wq` (VEX.0F 51, defs line 1066). */
   Vsqrtsd_V_H_Wq: 987,
-  /** `vaddps Vx,Hx,Wx` (VEX.0F 58, defs line 1063). */
+  /** `vaddps Vx,Hx,Wx` (VEX.0F 58, defs line 1067). */
   Vaddps_Vx_Hx_Wx: 988,
-  /** `vaddpd Vx,Hx,Wx` (VEX.0F 58, defs line 1064). */
+  /** `vaddpd Vx,Hx,Wx` (VEX.0F 58, defs line 1068). */
   Vaddpd_Vx_Hx_Wx: 989,
-  /** `vaddss V,H,Wd` (VEX.0F 58, defs line 1065). */
+  /** `vaddss V,H,Wd` (VEX.0F 58, defs line 1069). */
   Vaddss_V_H_Wd: 990,
-  /** `vaddsd V,H,Wq` (VEX.0F 58, defs line 1066). */
+  /** `vaddsd V,H,Wq` (VEX.0F 58, defs line 1070). */
   Vaddsd_V_H_Wq: 991,
-  /** `vmulps Vx,Hx,Wx` (VEX.0F 59, defs line 1067). */
+  /** `vmulps Vx,Hx,Wx` (VEX.0F 59, defs line 1071). */
   Vmulps_Vx_Hx_Wx: 992,
-  /** `vmulpd Vx,Hx,Wx` (VEX.0F 59, defs line 1068). */
+  /** `vmulpd Vx,Hx,Wx` (VEX.0F 59, defs line 1072). */
   Vmulpd_Vx_Hx_Wx: 993,
-  /** `vmulss V,H,Wd` (VEX.0F 59, defs line 1069). */
+  /** `vmulss V,H,Wd` (VEX.0F 59, defs line 1073). */
   Vmulss_V_H_Wd: 994,
-  /** `vmulsd V,H,Wq` (VEX.0F 59, defs line 1070). */
+  /** `vmulsd V,H,Wq` (VEX.0F 59, defs line 1074). */
   Vmulsd_V_H_Wq: 995,
-  /** `vsubps Vx,Hx,Wx` (VEX.0F 5C, defs line 1071). */
+  /** `vsubps Vx,Hx,Wx` (VEX.0F 5C, defs line 1075). */
   Vsubps_Vx_Hx_Wx: 996,
-  /** `vsubpd Vx,Hx,Wx` (VEX.0F 5C, defs line 1072). */
+  /** `vsubpd Vx,Hx,Wx` (VEX.0F 5C, defs line 1076). */
   Vsubpd_Vx_Hx_Wx: 997,
-  /** `vsubss V,H,Wd` (VEX.0F 5C, defs line 1073). */
+  /** `vsubss V,H,Wd` (VEX.0F 5C, defs line 1077). */
   Vsubss_V_H_Wd: 998,
-  /** `vsubsd V,H,Wq` (VEX.0F 5C, defs line 1074). */
+  /** `vsubsd V,H,Wq` (VEX.0F 5C, defs line 1078). */
   Vsubsd_V_H_Wq: 999,
-  /** `vminps Vx,Hx,Wx` (VEX.0F 5D, defs line 1075). */
+  /** `vminps Vx,Hx,Wx` (VEX.0F 5D, defs line 1079). */
   Vminps_Vx_Hx_Wx: 1000,
-  /** `vminpd Vx,Hx,Wx` (VEX.0F 5D, defs line 1076). */
+  /** `vminpd Vx,Hx,Wx` (VEX.0F 5D, defs line 1080). */
   Vminpd_Vx_Hx_Wx: 1001,
-  /** `vminss V,H,Wd` (VEX.0F 5D, defs line 1077). */
+  /** `vminss V,H,Wd` (VEX.0F 5D, defs line 1081). */
   Vminss_V_H_Wd: 1002,
-  /** `vminsd V,H,Wq` (VEX.0F 5D, defs line 1078). */
+  /** `vminsd V,H,Wq` (VEX.0F 5D, defs line 1082). */
   Vminsd_V_H_Wq: 1003,
-  /** `vdivps Vx,Hx,Wx` (VEX.0F 5E, defs line 1079). */
+  /** `vdivps Vx,Hx,Wx` (VEX.0F 5E, defs line 1083). */
   Vdivps_Vx_Hx_Wx: 1004,
-  /** `vdivpd Vx,Hx,Wx` (VEX.0F 5E, defs line 1080). */
+  /** `vdivpd Vx,Hx,Wx` (VEX.0F 5E, defs line 1084). */
   Vdivpd_Vx_Hx_Wx: 1005,
-  /** `vdivss V,H,Wd` (VEX.0F 5E, defs line 1081). */
+  /** `vdivss V,H,Wd` (VEX.0F 5E, defs line 1085). */
   Vdivss_V_H_Wd: 1006,
-  /** `vdivsd V,H,Wq` (VEX.0F 5E, defs line 1082). */
+  /** `vdivsd V,H,Wq` (VEX.0F 5E, defs line 1086). */
   Vdivsd_V_H_Wq: 1007,
-  /** `vmaxps Vx,Hx,Wx` (VEX.0F 5F, defs line 1083). */
+  /** `vmaxps Vx,Hx,Wx` (VEX.0F 5F, defs line 1087). */
   Vmaxps_Vx_Hx_Wx: 1008,
-  /** `vmaxpd Vx,Hx,Wx` (VEX.0F 5F, defs line 1084). */
+  /** `vmaxpd Vx,Hx,Wx` (VEX.0F 5F, defs line 1088). */
   Vmaxpd_Vx_Hx_Wx: 1009,
-  /** `vmaxss V,H,Wd` (VEX.0F 5F, defs line 1085). */
+  /** `vmaxss V,H,Wd` (VEX.0F 5F, defs line 1089). */
   Vmaxss_V_H_Wd: 1010,
-  /** `vmaxsd V,H,Wq` (VEX.0F 5F, defs line 1086). */
+  /** `vmaxsd V,H,Wq` (VEX.0F 5F, defs line 1090). */
   Vmaxsd_V_H_Wq: 1011,
-  /** `vandps Vx,Hx,Wx` (VEX.0F 54, defs line 1087). */
+  /** `vandps Vx,Hx,Wx` (VEX.0F 54, defs line 1091). */
   Vandps_Vx_Hx_Wx: 1012,
-  /** `vandpd Vx,Hx,Wx` (VEX.0F 54, defs line 1088). */
+  /** `vandpd Vx,Hx,Wx` (VEX.0F 54, defs line 1092). */
   Vandpd_Vx_Hx_Wx: 1013,
-  /** `vandnps Vx,Hx,Wx` (VEX.0F 55, defs line 1089). */
+  /** `vandnps Vx,Hx,Wx` (VEX.0F 55, defs line 1093). */
   Vandnps_Vx_Hx_Wx: 1014,
-  /** `vandnpd Vx,Hx,Wx` (VEX.0F 55, defs line 1090). */
+  /** `vandnpd Vx,Hx,Wx` (VEX.0F 55, defs line 1094). */
   Vandnpd_Vx_Hx_Wx: 1015,
-  /** `vorps Vx,Hx,Wx` (VEX.0F 56, defs line 1091). */
+  /** `vorps Vx,Hx,Wx` (VEX.0F 56, defs line 1095). */
   Vorps_Vx_Hx_Wx: 1016,
-  /** `vorpd Vx,Hx,Wx` (VEX.0F 56, defs line 1092). */
+  /** `vorpd Vx,Hx,Wx` (VEX.0F 56, defs line 1096). */
   Vorpd_Vx_Hx_Wx: 1017,
-  /** `vxorps Vx,Hx,Wx` (VEX.0F 57, defs line 1093). */
+  /** `vxorps Vx,Hx,Wx` (VEX.0F 57, defs line 1097). */
   Vxorps_Vx_Hx_Wx: 1018,
-  /** `vxorpd Vx,Hx,Wx` (VEX.0F 57, defs line 1094). */
+  /** `vxorpd Vx,Hx,Wx` (VEX.0F 57, defs line 1098). */
   Vxorpd_Vx_Hx_Wx: 1019,
-  /** `vunpcklps Vx,Hx,Wx` (VEX.0F 14, defs line 1095). */
+  /** `vunpcklps Vx,Hx,Wx` (VEX.0F 14, defs line 1099). */
   Vunpcklps_Vx_Hx_Wx: 1020,
-  /** `vunpcklpd Vx,Hx,Wx` (VEX.0F 14, defs line 1096). */
+  /** `vunpcklpd Vx,Hx,Wx` (VEX.0F 14, defs line 1100). */
   Vunpcklpd_Vx_Hx_Wx: 1021,
-  /** `vunpckhps Vx,Hx,Wx` (VEX.0F 15, defs line 1097). */
+  /** `vunpckhps Vx,Hx,Wx` (VEX.0F 15, defs line 1101). */
   Vunpckhps_Vx_Hx_Wx: 1022,
-  /** `vunpckhpd Vx,Hx,Wx` (VEX.0F 15, defs line 1098). */
+  /** `vunpckhpd Vx,Hx,Wx` (VEX.0F 15, defs line 1102). */
   Vunpckhpd_Vx_Hx_Wx: 1023,
-  /** `vmovups Vx,Wx` (VEX.0F 10, defs line 1099). */
+  /** `vmovups Vx,Wx` (VEX.0F 10, defs line 1103). */
   Vmovups_Vx_Wx: 1024,
-  /** `vmovupd Vx,Wx` (VEX.0F 10, defs line 1100). */
+  /** `vmovupd Vx,Wx` (VEX.0F 10, defs line 1104). */
   Vmovupd_Vx_Wx: 1025,
-  /** `vmovss V,Md` (VEX.0F 10, defs line 1101). */
+  /** `vmovss V,Md` (VEX.0F 10, defs line 1105). */
   Vmovss_V_Md: 1026,
-  /** `vmovss V,H,U` (VEX.0F 10, defs line 1102). */
+  /** `vmovss V,H,U` (VEX.0F 10, defs line 1106). */
   Vmovss_V_H_U: 1027,
-  /** `vmovsd V,Mq` (VEX.0F 10, defs line 1103). */
+  /** `vmovsd V,Mq` (VEX.0F 10, defs line 1107). */
   Vmovsd_V_Mq: 1028,
-  /** `vmovsd V,H,U` (VEX.0F 10, defs line 1104). */
+  /** `vmovsd V,H,U` (VEX.0F 10, defs line 1108). */
   Vmovsd_V_H_U: 1029,
-  /** `vmovups Wx,Vx` (VEX.0F 11, defs line 1105). */
+  /** `vmovups Wx,Vx` (VEX.0F 11, defs line 1109). */
   Vmovups_Wx_Vx: 1030,
-  /** `vmovupd Wx,Vx` (VEX.0F 11, defs line 1106). */
+  /** `vmovupd Wx,Vx` (VEX.0F 11, defs line 1110). */
   Vmovupd_Wx_Vx: 1031,
-  /** `vmovss Md,V` (VEX.0F 11, defs line 1107). */
+  /** `vmovss Md,V` (VEX.0F 11, defs line 1111). */
   Vmovss_Md_V: 1032,
-  /** `vmovss U,H,V` (VEX.0F 11, defs line 1108). */
+  /** `vmovss U,H,V` (VEX.0F 11, defs line 1112). */
   Vmovss_U_H_V: 1033,
-  /** `vmovsd Mq,V` (VEX.0F 11, defs line 1109). */
+  /** `vmovsd Mq,V` (VEX.0F 11, defs line 1113). */
   Vmovsd_Mq_V: 1034,
-  /** `vmovsd U,H,V` (VEX.0F 11, defs line 1110). */
+  /** `vmovsd U,H,V` (VEX.0F 11, defs line 1114). */
   Vmovsd_U_H_V: 1035,
-  /** `vmovlps V,H,Mq` (VEX.0F 12, defs line 1111). */
+  /** `vmovlps V,H,Mq` (VEX.0F 12, defs line 1115). */
   Vmovlps_V_H_Mq: 1036,
-  /** `vmovhlps V,H,U` (VEX.0F 12, defs line 1112). */
+  /** `vmovhlps V,H,U` (VEX.0F 12, defs line 1116). */
   Vmovhlps_V_H_U: 1037,
-  /** `vmovlpd V,H,Mq` (VEX.0F 12, defs line 1113). */
+  /** `vmovlpd V,H,Mq` (VEX.0F 12, defs line 1117). */
   Vmovlpd_V_H_Mq: 1038,
-  /** `vmovsldup Vx,Wx` (VEX.0F 12, defs line 1114). */
+  /** `vmovsldup Vx,Wx` (VEX.0F 12, defs line 1118). */
   Vmovsldup_Vx_Wx: 1039,
-  /** `vmovddup V,Wq` (VEX.0F 12, defs line 1115). */
+  /** `vmovddup V,Wq` (VEX.0F 12, defs line 1119). */
   Vmovddup_V_Wq: 1040,
-  /** `vmovddup Vx,Wx` (VEX.0F 12, defs line 1116). */
+  /** `vmovddup Vx,Wx` (VEX.0F 12, defs line 1120). */
   Vmovddup_Vx_Wx: 1041,
-  /** `vmovlps Mq,V` (VEX.0F 13, defs line 1117). */
+  /** `vmovlps Mq,V` (VEX.0F 13, defs line 1121). */
   Vmovlps_Mq_V: 1042,
-  /** `vmovlpd Mq,V` (VEX.0F 13, defs line 1118). */
+  /** `vmovlpd Mq,V` (VEX.0F 13, defs line 1122). */
   Vmovlpd_Mq_V: 1043,
-  /** `vmovhps V,H,Mq` (VEX.0F 16, defs line 1119). */
+  /** `vmovhps V,H,Mq` (VEX.0F 16, defs line 1123). */
   Vmovhps_V_H_Mq: 1044,
-  /** `vmovlhps V,H,U` (VEX.0F 16, defs line 1120). */
+  /** `vmovlhps V,H,U` (VEX.0F 16, defs line 1124). */
   Vmovlhps_V_H_U: 1045,
-  /** `vmovhpd V,H,Mq` (VEX.0F 16, defs line 1121). */
+  /** `vmovhpd V,H,Mq` (VEX.0F 16, defs line 1125). */
   Vmovhpd_V_H_Mq: 1046,
-  /** `vmovshdup Vx,Wx` (VEX.0F 16, defs line 1122). */
+  /** `vmovshdup Vx,Wx` (VEX.0F 16, defs line 1126). */
   Vmovshdup_Vx_Wx: 1047,
-  /** `vmovhps Mq,V` (VEX.0F 17, defs line 1123). */
+  /** `vmovhps Mq,V` (VEX.0F 17, defs line 1127). */
   Vmovhps_Mq_V: 1048,
-  /** `vmovhpd Mq,V` (VEX.0F 17, defs line 1124). */
+  /** `vmovhpd Mq,V` (VEX.0F 17, defs line 1128). */
   Vmovhpd_Mq_V: 1049,
-  /** `vmovaps Vx,Wx` (VEX.0F 28, defs line 1125). */
+  /** `vmovaps Vx,Wx` (VEX.0F 28, defs line 1129). */
   Vmovaps_Vx_Wx: 1050,
-  /** `vmovapd Vx,Wx` (VEX.0F 28, defs line 1126). */
+  /** `vmovapd Vx,Wx` (VEX.0F 28, defs line 1130). */
   Vmovapd_Vx_Wx: 1051,
-  /** `vmovaps Wx,Vx` (VEX.0F 29, defs line 1127). */
+  /** `vmovaps Wx,Vx` (VEX.0F 29, defs line 1131). */
   Vmovaps_Wx_Vx: 1052,
-  /** `vmovapd Wx,Vx` (VEX.0F 29, defs line 1128). */
+  /** `vmovapd Wx,Vx` (VEX.0F 29, defs line 1132). */
   Vmovapd_Wx_Vx: 1053,
-  /** `vcvtsi2ss V,H,Ey` (VEX.0F 2A, defs line 1129). */
+  /** `vcvtsi2ss V,H,Ey` (VEX.0F 2A, defs line 1133). */
   Vcvtsi2ss_V_H_Ey: 1054,
-  /** `vcvtsi2sd V,H,Ey` (VEX.0F 2A, defs line 1130). */
+  /** `vcvtsi2sd V,H,Ey` (VEX.0F 2A, defs line 1134). */
   Vcvtsi2sd_V_H_Ey: 1055,
-  /** `vmovntps Mx,Vx` (VEX.0F 2B, defs line 1131). */
+  /** `vmovntps Mx,Vx` (VEX.0F 2B, defs line 1135). */
   Vmovntps_Mx_Vx: 1056,
-  /** `vmovntpd Mx,Vx` (VEX.0F 2B, defs line 1132). */
+  /** `vmovntpd Mx,Vx` (VEX.0F 2B, defs line 1136). */
   Vmovntpd_Mx_Vx: 1057,
-  /** `vcvttss2si Gy,Wd` (VEX.0F 2C, defs line 1133). */
+  /** `vcvttss2si Gy,Wd` (VEX.0F 2C, defs line 1137). */
   Vcvttss2si_Gy_Wd: 1058,
-  /** `vcvttsd2si Gy,Wq` (VEX.0F 2C, defs line 1134). */
+  /** `vcvttsd2si Gy,Wq` (VEX.0F 2C, defs line 1138). */
   Vcvttsd2si_Gy_Wq: 1059,
-  /** `vcvtss2si Gy,Wd` (VEX.0F 2D, defs line 1135). */
+  /** `vcvtss2si Gy,Wd` (VEX.0F 2D, defs line 1139). */
   Vcvtss2si_Gy_Wd: 1060,
-  /** `vcvtsd2si Gy,Wq` (VEX.0F 2D, defs line 1136). */
+  /** `vcvtsd2si Gy,Wq` (VEX.0F 2D, defs line 1140). */
   Vcvtsd2si_Gy_Wq: 1061,
-  /** `vucomiss V,Wd` (VEX.0F 2E, defs line 1137). */
+  /** `vucomiss V,Wd` (VEX.0F 2E, defs line 1141). */
   Vucomiss_V_Wd: 1062,
-  /** `vucomisd V,Wq` (VEX.0F 2E, defs line 1138). */
+  /** `vucomisd V,Wq` (VEX.0F 2E, defs line 1142). */
   Vucomisd_V_Wq: 1063,
-  /** `vcomiss V,Wd` (VEX.0F 2F, defs line 1139). */
+  /** `vcomiss V,Wd` (VEX.0F 2F, defs line 1143). */
   Vcomiss_V_Wd: 1064,
-  /** `vcomisd V,Wq` (VEX.0F 2F, defs line 1140). */
+  /** `vcomisd V,Wq` (VEX.0F 2F, defs line 1144). */
   Vcomisd_V_Wq: 1065,
-  /** `vmovmskps Gd,Ux` (VEX.0F 50, defs line 1141). */
+  /** `vmovmskps Gd,Ux` (VEX.0F 50, defs line 1145). */
   Vmovmskps_Gd_Ux: 1066,
-  /** `vmovmskpd Gd,Ux` (VEX.0F 50, defs line 1142). */
+  /** `vmovmskpd Gd,Ux` (VEX.0F 50, defs line 1146). */
   Vmovmskpd_Gd_Ux: 1067,
-  /** `vrsqrtps Vx,Wx` (VEX.0F 52, defs line 1143). */
+  /** `vrsqrtps Vx,Wx` (VEX.0F 52, defs line 1147). */
   Vrsqrtps_Vx_Wx: 1068,
-  /** `vrsqrtss V,H,Wd` (VEX.0F 52, defs line 1144). */
+  /** `vrsqrtss V,H,Wd` (VEX.0F 52, defs line 1148). */
   Vrsqrtss_V_H_Wd: 1069,
-  /** `vrcpps Vx,Wx` (VEX.0F 53, defs line 1145). */
+  /** `vrcpps Vx,Wx` (VEX.0F 53, defs line 1149). */
   Vrcpps_Vx_Wx: 1070,
-  /** `vrcpss V,H,Wd` (VEX.0F 53, defs line 1146). */
+  /** `vrcpss V,H,Wd` (VEX.0F 53, defs line 1150). */
   Vrcpss_V_H_Wd: 1071,
-  /** `vcvtps2pd Vx,Wh` (VEX.0F 5A, defs line 1147). */
+  /** `vcvtps2pd Vx,Wh` (VEX.0F 5A, defs line 1151). */
   Vcvtps2pd_Vx_Wh: 1072,
-  /** `vcvtpd2ps Vxmm,Wx` (VEX.0F 5A, defs line 1148). */
+  /** `vcvtpd2ps Vxmm,Wx` (VEX.0F 5A, defs line 1152). */
   Vcvtpd2ps_Vxmm_Wx: 1073,
-  /** `vcvtss2sd V,H,Wd` (VEX.0F 5A, defs line 1149). */
+  /** `vcvtss2sd V,H,Wd` (VEX.0F 5A, defs line 1153). */
   Vcvtss2sd_V_H_Wd: 1074,
-  /** `vcvtsd2ss V,H,Wq` (VEX.0F 5A, defs line 1150). */
+  /** `vcvtsd2ss V,H,Wq` (VEX.0F 5A, defs line 1154). */
   Vcvtsd2ss_V_H_Wq: 1075,
-  /** `vcvtdq2ps Vx,Wx` (VEX.0F 5B, defs line 1151). */
+  /** `vcvtdq2ps Vx,Wx` (VEX.0F 5B, defs line 1155). */
   Vcvtdq2ps_Vx_Wx: 1076,
-  /** `vcvtps2dq Vx,Wx` (VEX.0F 5B, defs line 1152). */
+  /** `vcvtps2dq Vx,Wx` (VEX.0F 5B, defs line 1156). */
   Vcvtps2dq_Vx_Wx: 1077,
-  /** `vcvttps2dq Vx,Wx` (VEX.0F 5B, defs line 1153). */
+  /** `vcvttps2dq Vx,Wx` (VEX.0F 5B, defs line 1157). */
   Vcvttps2dq_Vx_Wx: 1078,
-  /** `vpunpcklbw Vx,Hx,Wx` (VEX.0F 60, defs line 1155). */
+  /** `vpunpcklbw Vx,Hx,Wx` (VEX.0F 60, defs line 1159). */
   Vpunpcklbw_Vx_Hx_Wx: 1079,
-  /** `vpunpcklwd Vx,Hx,Wx` (VEX.0F 61, defs line 1156). */
+  /** `vpunpcklwd Vx,Hx,Wx` (VEX.0F 61, defs line 1160). */
   Vpunpcklwd_Vx_Hx_Wx: 1080,
-  /** `vpunpckldq Vx,Hx,Wx` (VEX.0F 62, defs line 1157). */
+  /** `vpunpckldq Vx,Hx,Wx` (VEX.0F 62, defs line 1161). */
   Vpunpckldq_Vx_Hx_Wx: 1081,
-  /** `vpacksswb Vx,Hx,Wx` (VEX.0F 63, defs line 1158). */
+  /** `vpacksswb Vx,Hx,Wx` (VEX.0F 63, defs line 1162). */
   Vpacksswb_Vx_Hx_Wx: 1082,
-  /** `vpcmpgtb Vx,Hx,Wx` (VEX.0F 64, defs line 1159). */
+  /** `vpcmpgtb Vx,Hx,Wx` (VEX.0F 64, defs line 1163). */
   Vpcmpgtb_Vx_Hx_Wx: 1083,
-  /** `vpcmpgtw Vx,Hx,Wx` (VEX.0F 65, defs line 1160). */
+  /** `vpcmpgtw Vx,Hx,Wx` (VEX.0F 65, defs line 1164). */
   Vpcmpgtw_Vx_Hx_Wx: 1084,
-  /** `vpcmpgtd Vx,Hx,Wx` (VEX.0F 66, defs line 1161). */
+  /** `vpcmpgtd Vx,Hx,Wx` (VEX.0F 66, defs line 1165). */
   Vpcmpgtd_Vx_Hx_Wx: 1085,
-  /** `vpackuswb Vx,Hx,Wx` (VEX.0F 67, defs line 1162). */
+  /** `vpackuswb Vx,Hx,Wx` (VEX.0F 67, defs line 1166). */
   Vpackuswb_Vx_Hx_Wx: 1086,
-  /** `vpunpckhbw Vx,Hx,Wx` (VEX.0F 68, defs line 1163). */
+  /** `vpunpckhbw Vx,Hx,Wx` (VEX.0F 68, defs line 1167). */
   Vpunpckhbw_Vx_Hx_Wx: 1087,
-  /** `vpunpckhwd Vx,Hx,Wx` (VEX.0F 69, defs line 1164). */
+  /** `vpunpckhwd Vx,Hx,Wx` (VEX.0F 69, defs line 1168). */
   Vpunpckhwd_Vx_Hx_Wx: 1088,
-  /** `vpunpckhdq Vx,Hx,Wx` (VEX.0F 6A, defs line 1165). */
+  /** `vpunpckhdq Vx,Hx,Wx` (VEX.0F 6A, defs line 1169). */
   Vpunpckhdq_Vx_Hx_Wx: 1089,
-  /** `vpackssdw Vx,Hx,Wx` (VEX.0F 6B, defs line 1166). */
+  /** `vpackssdw Vx,Hx,Wx` (VEX.0F 6B, defs line 1170). */
   Vpackssdw_Vx_Hx_Wx: 1090,
-  /** `vpunpcklqdq Vx,Hx,Wx` (VEX.0F 6C, defs line 1167). */
+  /** `vpunpcklqdq Vx,Hx,Wx` (VEX.0F 6C, defs line 1171). */
   Vpunpcklqdq_Vx_Hx_Wx: 1091,
-  /** `vpunpckhqdq Vx,Hx,Wx` (VEX.0F 6D, defs line 1168). */
+  /** `vpunpckhqdq Vx,Hx,Wx` (VEX.0F 6D, defs line 1172). */
   Vpunpckhqdq_Vx_Hx_Wx: 1092,
-  /** `vpcmpeqb Vx,Hx,Wx` (VEX.0F 74, defs line 1169). */
+  /** `vpcmpeqb Vx,Hx,Wx` (VEX.0F 74, defs line 1173). */
   Vpcmpeqb_Vx_Hx_Wx: 1093,
-  /** `vpcmpeqw Vx,Hx,Wx` (VEX.0F 75, defs line 1170). */
+  /** `vpcmpeqw Vx,Hx,Wx` (VEX.0F 75, defs line 1174). */
   Vpcmpeqw_Vx_Hx_Wx: 1094,
-  /** `vpcmpeqd Vx,Hx,Wx` (VEX.0F 76, defs line 1171). */
+  /** `vpcmpeqd Vx,Hx,Wx` (VEX.0F 76, defs line 1175). */
   Vpcmpeqd_Vx_Hx_Wx: 1095,
-  /** `vpaddq Vx,Hx,Wx` (VEX.0F D4, defs line 1172). */
+  /** `vpaddq Vx,Hx,Wx` (VEX.0F D4, defs line 1176). */
   Vpaddq_Vx_Hx_Wx: 1096,
-  /** `vpmullw Vx,Hx,Wx` (VEX.0F D5, defs line 1173). */
+  /** `vpmullw Vx,Hx,Wx` (VEX.0F D5, defs line 1177). */
   Vpmullw_Vx_Hx_Wx: 1097,
-  /** `vpsubusb Vx,Hx,Wx` (VEX.0F D8, defs line 1174). */
+  /** `vpsubusb Vx,Hx,Wx` (VEX.0F D8, defs line 1178). */
   Vpsubusb_Vx_Hx_Wx: 1098,
-  /** `vpsubusw Vx,Hx,Wx` (VEX.0F D9, defs line 1175). */
+  /** `vpsubusw Vx,Hx,Wx` (VEX.0F D9, defs line 1179). */
   Vpsubusw_Vx_Hx_Wx: 1099,
-  /** `vpminub Vx,Hx,Wx` (VEX.0F DA, defs line 1176). */
+  /** `vpminub Vx,Hx,Wx` (VEX.0F DA, defs line 1180). */
   Vpminub_Vx_Hx_Wx: 1100,
-  /** `vpand Vx,Hx,Wx` (VEX.0F DB, defs line 1177). */
+  /** `vpand Vx,Hx,Wx` (VEX.0F DB, defs line 1181). */
   Vpand_Vx_Hx_Wx: 1101,
-  /** `vpaddusb Vx,Hx,Wx` (VEX.0F DC, defs line 1178). */
+  /** `vpaddusb Vx,Hx,Wx` (VEX.0F DC, defs line 1182). */
   Vpaddusb_Vx_Hx_Wx: 1102,
-  /** `vpaddusw Vx,Hx,Wx` (VEX.0F DD, defs line 1179). */
+  /** `vpaddusw Vx,Hx,Wx` (VEX.0F DD, defs line 1183). */
   Vpaddusw_Vx_Hx_Wx: 1103,
-  /** `vpmaxub Vx,Hx,Wx` (VEX.0F DE, defs line 1180). */
+  /** `vpmaxub Vx,Hx,Wx` (VEX.0F DE, defs line 1184). */
   Vpmaxub_Vx_Hx_Wx: 1104,
-  /** `vpandn Vx,Hx,Wx` (VEX.0F DF, defs line 1181). */
+  /** `vpandn Vx,Hx,Wx` (VEX.0F DF, defs line 1185). */
   Vpandn_Vx_Hx_Wx: 1105,
-  /** `vpavgb Vx,Hx,Wx` (VEX.0F E0, defs line 1182). */
+  /** `vpavgb Vx,Hx,Wx` (VEX.0F E0, defs line 1186). */
   Vpavgb_Vx_Hx_Wx: 1106,
-  /** `vpavgw Vx,Hx,Wx` (VEX.0F E3, defs line 1183). */
+  /** `vpavgw Vx,Hx,Wx` (VEX.0F E3, defs line 1187). */
   Vpavgw_Vx_Hx_Wx: 1107,
-  /** `vpmulhuw Vx,Hx,Wx` (VEX.0F E4, defs line 1184). */
+  /** `vpmulhuw Vx,Hx,Wx` (VEX.0F E4, defs line 1188). */
   Vpmulhuw_Vx_Hx_Wx: 1108,
-  /** `vpmulhw Vx,Hx,Wx` (VEX.0F E5, defs line 1185). */
+  /** `vpmulhw Vx,Hx,Wx` (VEX.0F E5, defs line 1189). */
   Vpmulhw_Vx_Hx_Wx: 1109,
-  /** `vpsubsb Vx,Hx,Wx` (VEX.0F E8, defs line 1186). */
+  /** `vpsubsb Vx,Hx,Wx` (VEX.0F E8, defs line 1190). */
   Vpsubsb_Vx_Hx_Wx: 1110,
-  /** `vpsubsw Vx,Hx,Wx` (VEX.0F E9, defs line 1187). */
+  /** `vpsubsw Vx,Hx,Wx` (VEX.0F E9, defs line 1191). */
   Vpsubsw_Vx_Hx_Wx: 1111,
-  /** `vpminsw Vx,Hx,Wx` (VEX.0F EA, defs line 1188). */
+  /** `vpminsw Vx,Hx,Wx` (VEX.0F EA, defs line 1192). */
   Vpminsw_Vx_Hx_Wx: 1112,
-  /** `vpor Vx,Hx,Wx` (VEX.0F EB, defs line 1189). */
+  /** `vpor Vx,Hx,Wx` (VEX.0F EB, defs line 1193). */
   Vpor_Vx_Hx_Wx: 1113,
-  /** `vpaddsb Vx,Hx,Wx` (VEX.0F EC, defs line 1190). */
+  /** `vpaddsb Vx,Hx,Wx` (VEX.0F EC, defs line 1194). */
   Vpaddsb_Vx_Hx_Wx: 1114,
-  /** `vpaddsw Vx,Hx,Wx` (VEX.0F ED, defs line 1191). */
+  /** `vpaddsw Vx,Hx,Wx` (VEX.0F ED, defs line 1195). */
   Vpaddsw_Vx_Hx_Wx: 1115,
-  /** `vpmaxsw Vx,Hx,Wx` (VEX.0F EE, defs line 1192). */
+  /** `vpmaxsw Vx,Hx,Wx` (VEX.0F EE, defs line 1196). */
   Vpmaxsw_Vx_Hx_Wx: 1116,
-  /** `vpxor Vx,Hx,Wx` (VEX.0F EF, defs line 1193). */
+  /** `vpxor Vx,Hx,Wx` (VEX.0F EF, defs line 1197). */
   Vpxor_Vx_Hx_Wx: 1117,
-  /** `vpmuludq Vx,Hx,Wx` (VEX.0F F4, defs line 1194). */
+  /** `vpmuludq Vx,Hx,Wx` (VEX.0F F4, defs line 1198). */
   Vpmuludq_Vx_Hx_Wx: 1118,
-  /** `vpmaddwd Vx,Hx,Wx` (VEX.0F F5, defs line 1195). */
+  /** `vpmaddwd Vx,Hx,Wx` (VEX.0F F5, defs line 1199). */
   Vpmaddwd_Vx_Hx_Wx: 1119,
-  /** `vpsadbw Vx,Hx,Wx` (VEX.0F F6, defs line 1196). */
+  /** `vpsadbw Vx,Hx,Wx` (VEX.0F F6, defs line 1200). */
   Vpsadbw_Vx_Hx_Wx: 1120,
-  /** `vpsubb Vx,Hx,Wx` (VEX.0F F8, defs line 1197). */
+  /** `vpsubb Vx,Hx,Wx` (VEX.0F F8, defs line 1201). */
   Vpsubb_Vx_Hx_Wx: 1121,
-  /** `vpsubw Vx,Hx,Wx` (VEX.0F F9, defs line 1198). */
+  /** `vpsubw Vx,Hx,Wx` (VEX.0F F9, defs line 1202). */
   Vpsubw_Vx_Hx_Wx: 1122,
-  /** `vpsubd Vx,Hx,Wx` (VEX.0F FA, defs line 1199). */
+  /** `vpsubd Vx,Hx,Wx` (VEX.0F FA, defs line 1203). */
   Vpsubd_Vx_Hx_Wx: 1123,
-  /** `vpsubq Vx,Hx,Wx` (VEX.0F FB, defs line 1200). */
+  /** `vpsubq Vx,Hx,Wx` (VEX.0F FB, defs line 1204). */
   Vpsubq_Vx_Hx_Wx: 1124,
-  /** `vpaddb Vx,Hx,Wx` (VEX.0F FC, defs line 1201). */
+  /** `vpaddb Vx,Hx,Wx` (VEX.0F FC, defs line 1205). */
   Vpaddb_Vx_Hx_Wx: 1125,
-  /** `vpaddw Vx,Hx,Wx` (VEX.0F FD, defs line 1202). */
+  /** `vpaddw Vx,Hx,Wx` (VEX.0F FD, defs line 1206). */
   Vpaddw_Vx_Hx_Wx: 1126,
-  /** `vpaddd Vx,Hx,Wx` (VEX.0F FE, defs line 1203). */
+  /** `vpaddd Vx,Hx,Wx` (VEX.0F FE, defs line 1207). */
   Vpaddd_Vx_Hx_Wx: 1127,
-  /** `vpsrlw Vx,Hx,W` (VEX.0F D1, defs line 1204). */
+  /** `vpsrlw Vx,Hx,W` (VEX.0F D1, defs line 1208). */
   Vpsrlw_Vx_Hx_W: 1128,
-  /** `vpsrld Vx,Hx,W` (VEX.0F D2, defs line 1205). */
+  /** `vpsrld Vx,Hx,W` (VEX.0F D2, defs line 1209). */
   Vpsrld_Vx_Hx_W: 1129,
-  /** `vpsrlq Vx,Hx,W` (VEX.0F D3, defs line 1206). */
+  /** `vpsrlq Vx,Hx,W` (VEX.0F D3, defs line 1210). */
   Vpsrlq_Vx_Hx_W: 1130,
-  /** `vpsraw Vx,Hx,W` (VEX.0F E1, defs line 1207). */
+  /** `vpsraw Vx,Hx,W` (VEX.0F E1, defs line 1211). */
   Vpsraw_Vx_Hx_W: 1131,
-  /** `vpsrad Vx,Hx,W` (VEX.0F E2, defs line 1208). */
+  /** `vpsrad Vx,Hx,W` (VEX.0F E2, defs line 1212). */
   Vpsrad_Vx_Hx_W: 1132,
-  /** `vpsllw Vx,Hx,W` (VEX.0F F1, defs line 1209). */
+  /** `vpsllw Vx,Hx,W` (VEX.0F F1, defs line 1213). */
   Vpsllw_Vx_Hx_W: 1133,
-  /** `vpslld Vx,Hx,W` (VEX.0F F2, defs line 1210). */
+  /** `vpslld Vx,Hx,W` (VEX.0F F2, defs line 1214). */
   Vpslld_Vx_Hx_W: 1134,
-  /** `vpsllq Vx,Hx,W` (VEX.0F F3, defs line 1211). */
+  /** `vpsllq Vx,Hx,W` (VEX.0F F3, defs line 1215). */
   Vpsllq_Vx_Hx_W: 1135,
-  /** `vmovd V,Ed` (VEX.0F 6E, defs line 1212). */
+  /** `vmovd V,Ed` (VEX.0F 6E, defs line 1216). */
   Vmovd_V_Ed: 1136,
-  /** `vmovq V,Eq` (VEX.0F 6E, defs line 1213). */
+  /** `vmovq V,Eq` (VEX.0F 6E, defs line 1217). */
   Vmovq_V_Eq: 1137,
-  /** `vmovdqa Vx,Wx` (VEX.0F 6F, defs line 1214). */
+  /** `vmovdqa Vx,Wx` (VEX.0F 6F, defs line 1218). */
   Vmovdqa_Vx_Wx: 1138,
-  /** `vmovdqu Vx,Wx` (VEX.0F 6F, defs line 1215). */
+  /** `vmovdqu Vx,Wx` (VEX.0F 6F, defs line 1219). */
   Vmovdqu_Vx_Wx: 1139,
-  /** `vpshufd Vx,Wx,Ib` (VEX.0F 70, defs line 1216). */
+  /** `vpshufd Vx,Wx,Ib` (VEX.0F 70, defs line 1220). */
   Vpshufd_Vx_Wx_Ib: 1140,
-  /** `vpshufhw Vx,Wx,Ib` (VEX.0F 70, defs line 1217). */
+  /** `vpshufhw Vx,Wx,Ib` (VEX.0F 70, defs line 1221). */
   Vpshufhw_Vx_Wx_Ib: 1141,
-  /** `vpshuflw Vx,Wx,Ib` (VEX.0F 70, defs line 1218). */
+  /** `vpshuflw Vx,Wx,Ib` (VEX.0F 70, defs line 1222). */
   Vpshuflw_Vx_Wx_Ib: 1142,
-  /** `vpsrlw Hx,Ux,Ib` (VEX.0F 71, defs line 1219). */
+  /** `vpsrlw Hx,Ux,Ib` (VEX.0F 71, defs line 1223). */
   Vpsrlw_Hx_Ux_Ib: 1143,
-  /** `vpsraw Hx,Ux,Ib` (VEX.0F 71, defs line 1220). */
+  /** `vpsraw Hx,Ux,Ib` (VEX.0F 71, defs line 1224). */
   Vpsraw_Hx_Ux_Ib: 1144,
-  /** `vpsllw Hx,Ux,Ib` (VEX.0F 71, defs line 1221). */
+  /** `vpsllw Hx,Ux,Ib` (VEX.0F 71, defs line 1225). */
   Vpsllw_Hx_Ux_Ib: 1145,
-  /** `vpsrld Hx,Ux,Ib` (VEX.0F 72, defs line 1222). */
+  /** `vpsrld Hx,Ux,Ib` (VEX.0F 72, defs line 1226). */
   Vpsrld_Hx_Ux_Ib: 1146,
-  /** `vpsrad Hx,Ux,Ib` (VEX.0F 72, defs line 1223). */
+  /** `vpsrad Hx,Ux,Ib` (VEX.0F 72, defs line 1227). */
   Vpsrad_Hx_Ux_Ib: 1147,
-  /** `vpslld Hx,Ux,Ib` (VEX.0F 72, defs line 1224). */
+  /** `vpslld Hx,Ux,Ib` (VEX.0F 72, defs line 1228). */
   Vpslld_Hx_Ux_Ib: 1148,
-  /** `vpsrlq Hx,Ux,Ib` (VEX.0F 73, defs line 1225). */
+  /** `vpsrlq Hx,Ux,Ib` (VEX.0F 73, defs line 1229). */
   Vpsrlq_Hx_Ux_Ib: 1149,
-  /** `vpsrldq Hx,Ux,Ib` (VEX.0F 73, defs line 1226). */
+  /** `vpsrldq Hx,Ux,Ib` (VEX.0F 73, defs line 1230). */
   Vpsrldq_Hx_Ux_Ib: 1150,
-  /** `vpsllq Hx,Ux,Ib` (VEX.0F 73, defs line 1227). */
+  /** `vpsllq Hx,Ux,Ib` (VEX.0F 73, defs line 1231). */
   Vpsllq_Hx_Ux_Ib: 1151,
-  /** `vpslldq Hx,Ux,Ib` (VEX.0F 73, defs line 1228). */
+  /** `vpslldq Hx,Ux,Ib` (VEX.0F 73, defs line 1232). */
   Vpslldq_Hx_Ux_Ib: 1152,
-  /** `vzeroupper` (VEX.0F 77, defs line 1229). */
+  /** `vzeroupper` (VEX.0F 77, defs line 1233). */
   Vzeroupper: 1153,
-  /** `vzeroall` (VEX.0F 77, defs line 1230). */
+  /** `vzeroall` (VEX.0F 77, defs line 1234). */
   Vzeroall: 1154,
-  /** `vhaddpd Vx,Hx,Wx` (VEX.0F 7C, defs line 1235). */
+  /** `vhaddpd Vx,Hx,Wx` (VEX.0F 7C, defs line 1239). */
   Vhaddpd_Vx_Hx_Wx: 1155,
-  /** `vhaddps Vx,Hx,Wx` (VEX.0F 7C, defs line 1236). */
+  /** `vhaddps Vx,Hx,Wx` (VEX.0F 7C, defs line 1240). */
   Vhaddps_Vx_Hx_Wx: 1156,
-  /** `vhsubpd Vx,Hx,Wx` (VEX.0F 7D, defs line 1237). */
+  /** `vhsubpd Vx,Hx,Wx` (VEX.0F 7D, defs line 1241). */
   Vhsubpd_Vx_Hx_Wx: 1157,
-  /** `vhsubps Vx,Hx,Wx` (VEX.0F 7D, defs line 1238). */
+  /** `vhsubps Vx,Hx,Wx` (VEX.0F 7D, defs line 1242). */
   Vhsubps_Vx_Hx_Wx: 1158,
-  /** `vmovd Ed,V` (VEX.0F 7E, defs line 1239). */
+  /** `vmovd Ed,V` (VEX.0F 7E, defs line 1243). */
   Vmovd_Ed_V: 1159,
-  /** `vmovq Eq,V` (VEX.0F 7E, defs line 1240). */
+  /** `vmovq Eq,V` (VEX.0F 7E, defs line 1244). */
   Vmovq_Eq_V: 1160,
-  /** `vmovq V,Wq` (VEX.0F 7E, defs line 1241). */
+  /** `vmovq V,Wq` (VEX.0F 7E, defs line 1245). */
   Vmovq_V_Wq: 1161,
-  /** `vmovdqa Wx,Vx` (VEX.0F 7F, defs line 1242). */
+  /** `vmovdqa Wx,Vx` (VEX.0F 7F, defs line 1246). */
   Vmovdqa_Wx_Vx: 1162,
-  /** `vmovdqu Wx,Vx` (VEX.0F 7F, defs line 1243). */
+  /** `vmovdqu Wx,Vx` (VEX.0F 7F, defs line 1247). */
   Vmovdqu_Wx_Vx: 1163,
-  /** `vcmpps Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1244). */
+  /** `vcmpps Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1248). */
   Vcmpps_Vx_Hx_Wx_Ib: 1164,
-  /** `vcmppd Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1245). */
+  /** `vcmppd Vx,Hx,Wx,Ib` (VEX.0F C2, defs line 1249). */
   Vcmppd_Vx_Hx_Wx_Ib: 1165,
-  /** `vcmpss V,H,Wd,Ib` (VEX.0F C2, defs line 1246). */
+  /** `vcmpss V,H,Wd,Ib` (VEX.0F C2, defs line 1250). */
   Vcmpss_V_H_Wd_Ib: 1166,
-  /** `vcmpsd V,H,Wq,Ib` (VEX.0F C2, defs line 1247). */
+  /** `vcmpsd V,H,Wq,Ib` (VEX.0F C2, defs line 1251). */
   Vcmpsd_V_H_Wq_Ib: 1167,
-  /** `vpinsrw V,H,Edw,Ib` (VEX.0F C4, defs line 1248). */
+  /** `vpinsrw V,H,Edw,Ib` (VEX.0F C4, defs line 1252). */
   Vpinsrw_V_H_Edw_Ib: 1168,
-  /** `vpextrw Gd,U,Ib` (VEX.0F C5, defs line 1249). */
+  /** `vpextrw Gd,U,Ib` (VEX.0F C5, defs line 1253). */
   Vpextrw_Gd_U_Ib: 1169,
-  /** `vshufps Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1250). */
+  /** `vshufps Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1254). */
   Vshufps_Vx_Hx_Wx_Ib: 1170,
-  /** `vshufpd Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1251). */
+  /** `vshufpd Vx,Hx,Wx,Ib` (VEX.0F C6, defs line 1255). */
   Vshufpd_Vx_Hx_Wx_Ib: 1171,
-  /** `vaddsubpd Vx,Hx,Wx` (VEX.0F D0, defs line 1252). */
+  /** `vaddsubpd Vx,Hx,Wx` (VEX.0F D0, defs line 1256). */
   Vaddsubpd_Vx_Hx_Wx: 1172,
-  /** `vaddsubps Vx,Hx,Wx` (VEX.0F D0, defs line 1253). */
+  /** `vaddsubps Vx,Hx,Wx` (VEX.0F D0, defs line 1257). */
   Vaddsubps_Vx_Hx_Wx: 1173,
-  /** `vmovq Wq,V` (VEX.0F D6, defs line 1254). */
+  /** `vmovq Wq,V` (VEX.0F D6, defs line 1258). */
   Vmovq_Wq_V: 1174,
-  /** `vpmovmskb Gd,Ux` (VEX.0F D7, defs line 1255). */
+  /** `vpmovmskb Gd,Ux` (VEX.0F D7, defs line 1259). */
   Vpmovmskb_Gd_Ux: 1175,
-  /** `vcvttpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1256). */
+  /** `vcvttpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1260). */
   Vcvttpd2dq_Vxmm_Wx: 1176,
-  /** `vcvtdq2pd Vx,Wh` (VEX.0F E6, defs line 1257). */
+  /** `vcvtdq2pd Vx,Wh` (VEX.0F E6, defs line 1261). */
   Vcvtdq2pd_Vx_Wh: 1177,
-  /** `vcvtpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1258). */
+  /** `vcvtpd2dq Vxmm,Wx` (VEX.0F E6, defs line 1262). */
   Vcvtpd2dq_Vxmm_Wx: 1178,
-  /** `vmovntdq Mx,Vx` (VEX.0F E7, defs line 1259). */
+  /** `vmovntdq Mx,Vx` (VEX.0F E7, defs line 1263). */
   Vmovntdq_Mx_Vx: 1179,
-  /** `vlddqu Vx,Mx` (VEX.0F F0, defs line 1260). */
+  /** `vlddqu Vx,Mx` (VEX.0F F0, defs line 1264). */
   Vlddqu_Vx_Mx: 1180,
-  /** `vmaskmovdqu V,U` (VEX.0F F7, defs line 1261). */
+  /** `vmaskmovdqu V,U` (VEX.0F F7, defs line 1265). */
   Vmaskmovdqu_V_U: 1181,
-  /** `vpshufb Vx,Hx,Wx` (VEX.0F38 00, defs line 1264). */
+  /** `vpshufb Vx,Hx,Wx` (VEX.0F38 00, defs line 1268). */
   Vpshufb_Vx_Hx_Wx: 1182,
-  /** `vphaddw Vx,Hx,Wx` (VEX.0F38 01, defs line 1265). */
+  /** `vphaddw Vx,Hx,Wx` (VEX.0F38 01, defs line 1269). */
   Vphaddw_Vx_Hx_Wx: 1183,
-  /** `vphaddd Vx,Hx,Wx` (VEX.0F38 02, defs line 1266). */
+  /** `vphaddd Vx,Hx,Wx` (VEX.0F38 02, defs line 1270). */
   Vphaddd_Vx_Hx_Wx: 1184,
-  /** `vphaddsw Vx,Hx,Wx` (VEX.0F38 03, defs line 1267). */
+  /** `vphaddsw Vx,Hx,Wx` (VEX.0F38 03, defs line 1271). */
   Vphaddsw_Vx_Hx_Wx: 1185,
-  /** `vpmaddubsw Vx,Hx,Wx` (VEX.0F38 04, defs line 1268). */
+  /** `vpmaddubsw Vx,Hx,Wx` (VEX.0F38 04, defs line 1272). */
   Vpmaddubsw_Vx_Hx_Wx: 1186,
-  /** `vphsubw Vx,Hx,Wx` (VEX.0F38 05, defs line 1269). */
+  /** `vphsubw Vx,Hx,Wx` (VEX.0F38 05, defs line 1273). */
   Vphsubw_Vx_Hx_Wx: 1187,
-  /** `vphsubd Vx,Hx,Wx` (VEX.0F38 06, defs line 1270). */
+  /** `vphsubd Vx,Hx,Wx` (VEX.0F38 06, defs line 1274). */
   Vphsubd_Vx_Hx_Wx: 1188,
-  /** `vphsubsw Vx,Hx,Wx` (VEX.0F38 07, defs line 1271). */
+  /** `vphsubsw Vx,Hx,Wx` (VEX.0F38 07, defs line 1275). */
   Vphsubsw_Vx_Hx_Wx: 1189,
-  /** `vpsignb Vx,Hx,Wx` (VEX.0F38 08, defs line 1272). */
+  /** `vpsignb Vx,Hx,Wx` (VEX.0F38 08, defs line 1276). */
   Vpsignb_Vx_Hx_Wx: 1190,
-  /** `vpsignw Vx,Hx,Wx` (VEX.0F38 09, defs line 1273). */
+  /** `vpsignw Vx,Hx,Wx` (VEX.0F38 09, defs line 1277). */
   Vpsignw_Vx_Hx_Wx: 1191,
-  /** `vpsignd Vx,Hx,Wx` (VEX.0F38 0A, defs line 1274). */
+  /** `vpsignd Vx,Hx,Wx` (VEX.0F38 0A, defs line 1278). */
   Vpsignd_Vx_Hx_Wx: 1192,
-  /** `vpmulhrsw Vx,Hx,Wx` (VEX.0F38 0B, defs line 1275). */
+  /** `vpmulhrsw Vx,Hx,Wx` (VEX.0F38 0B, defs line 1279). */
   Vpmulhrsw_Vx_Hx_Wx: 1193,
-  /** `vpmuldq Vx,Hx,Wx` (VEX.0F38 28, defs line 1276). */
+  /** `vpmuldq Vx,Hx,Wx` (VEX.0F38 28, defs line 1280). */
   Vpmuldq_Vx_Hx_Wx: 1194,
-  /** `vpcmpeqq Vx,Hx,Wx` (VEX.0F38 29, defs line 1277). */
+  /** `vpcmpeqq Vx,Hx,Wx` (VEX.0F38 29, defs line 1281). */
   Vpcmpeqq_Vx_Hx_Wx: 1195,
-  /** `vpackusdw Vx,Hx,Wx` (VEX.0F38 2B, defs line 1278). */
+  /** `vpackusdw Vx,Hx,Wx` (VEX.0F38 2B, defs line 1282). */
   Vpackusdw_Vx_Hx_Wx: 1196,
-  /** `vpcmpgtq Vx,Hx,Wx` (VEX.0F38 37, defs line 1279). */
+  /** `vpcmpgtq Vx,Hx,Wx` (VEX.0F38 37, defs line 1283). */
   Vpcmpgtq_Vx_Hx_Wx: 1197,
-  /** `vpminsb Vx,Hx,Wx` (VEX.0F38 38, defs line 1280). */
+  /** `vpminsb Vx,Hx,Wx` (VEX.0F38 38, defs line 1284). */
   Vpminsb_Vx_Hx_Wx: 1198,
-  /** `vpminsd Vx,Hx,Wx` (VEX.0F38 39, defs line 1281). */
+  /** `vpminsd Vx,Hx,Wx` (VEX.0F38 39, defs line 1285). */
   Vpminsd_Vx_Hx_Wx: 1199,
-  /** `vpminuw Vx,Hx,Wx` (VEX.0F38 3A, defs line 1282). */
+  /** `vpminuw Vx,Hx,Wx` (VEX.0F38 3A, defs line 1286). */
   Vpminuw_Vx_Hx_Wx: 1200,
-  /** `vpminud Vx,Hx,Wx` (VEX.0F38 3B, defs line 1283). */
+  /** `vpminud Vx,Hx,Wx` (VEX.0F38 3B, defs line 1287). */
   Vpminud_Vx_Hx_Wx: 1201,
-  /** `vpmaxsb Vx,Hx,Wx` (VEX.0F38 3C, defs line 1284). */
+  /** `vpmaxsb Vx,Hx,Wx` (VEX.0F38 3C, defs line 1288). */
   Vpmaxsb_Vx_Hx_Wx: 1202,
-  /** `vpmaxsd Vx,Hx,Wx` (VEX.0F38 3D, defs line 1285). */
+  /** `vpmaxsd Vx,Hx,Wx` (VEX.0F38 3D, defs line 1289). */
   Vpmaxsd_Vx_Hx_Wx: 1203,
-  /** `vpmaxuw Vx,Hx,Wx` (VEX.0F38 3E, defs line 1286). */
+  /** `vpmaxuw Vx,Hx,Wx` (VEX.0F38 3E, defs line 1290). */
   Vpmaxuw_Vx_Hx_Wx: 1204,
-  /** `vpmaxud Vx,Hx,Wx` (VEX.0F38 3F, defs line 1287). */
+  /** `vpmaxud Vx,Hx,Wx` (VEX.0F38 3F, defs line 1291). */
   Vpmaxud_Vx_Hx_Wx: 1205,
-  /** `vpmulld Vx,Hx,Wx` (VEX.0F38 40, defs line 1288). */
+  /** `vpmulld Vx,Hx,Wx` (VEX.0F38 40, defs line 1292). */
   Vpmulld_Vx_Hx_Wx: 1206,
-  /** `vpabsb Vx,Wx` (VEX.0F38 1C, defs line 1289). */
+  /** `vpabsb Vx,Wx` (VEX.0F38 1C, defs line 1293). */
   Vpabsb_Vx_Wx: 1207,
-  /** `vpabsw Vx,Wx` (VEX.0F38 1D, defs line 1290). */
+  /** `vpabsw Vx,Wx` (VEX.0F38 1D, defs line 1294). */
   Vpabsw_Vx_Wx: 1208,
-  /** `vpabsd Vx,Wx` (VEX.0F38 1E, defs line 1291). */
+  /** `vpabsd Vx,Wx` (VEX.0F38 1E, defs line 1295). */
   Vpabsd_Vx_Wx: 1209,
-  /** `vpermilps Vx,Hx,Wx` (VEX.0F38 0C, defs line 1292). */
+  /** `vpermilps Vx,Hx,Wx` (VEX.0F38 0C, defs line 1296). */
   Vpermilps_Vx_Hx_Wx: 1210,
-  /** `vpermilpd Vx,Hx,Wx` (VEX.0F38 0D, defs line 1293). */
+  /** `vpermilpd Vx,Hx,Wx` (VEX.0F38 0D, defs line 1297). */
   Vpermilpd_Vx_Hx_Wx: 1211,
-  /** `vtestps Vx,Wx` (VEX.0F38 0E, defs line 1294). */
+  /** `vtestps Vx,Wx` (VEX.0F38 0E, defs line 1298). */
   Vtestps_Vx_Wx: 1212,
-  /** `vtestpd Vx,Wx` (VEX.0F38 0F, defs line 1295). */
+  /** `vtestpd Vx,Wx` (VEX.0F38 0F, defs line 1299). */
   Vtestpd_Vx_Wx: 1213,
-  /** `vcvtph2ps Vx,Wh` (VEX.0F38 13, defs line 1296). */
+  /** `vcvtph2ps Vx,Wh` (VEX.0F38 13, defs line 1300). */
   Vcvtph2ps_Vx_Wh: 1214,
-  /** `vpermps Vx,Hx,Wx` (VEX.0F38 16, defs line 1297). */
+  /** `vpermps Vx,Hx,Wx` (VEX.0F38 16, defs line 1301). */
   Vpermps_Vx_Hx_Wx: 1215,
-  /** `vptest Vx,Wx` (VEX.0F38 17, defs line 1298). */
+  /** `vptest Vx,Wx` (VEX.0F38 17, defs line 1302). */
   Vptest_Vx_Wx: 1216,
-  /** `vbroadcastss Vx,Wd` (VEX.0F38 18, defs line 1299). */
+  /** `vbroadcastss Vx,Wd` (VEX.0F38 18, defs line 1303). */
   Vbroadcastss_Vx_Wd: 1217,
-  /** `vbroadcastsd Vx,Wq` (VEX.0F38 19, defs line 1300). */
+  /** `vbroadcastsd Vx,Wq` (VEX.0F38 19, defs line 1304). */
   Vbroadcastsd_Vx_Wq: 1218,
-  /** `vbroadcastf128 Vx,Mdq` (VEX.0F38 1A, defs line 1301). */
+  /** `vbroadcastf128 Vx,Mdq` (VEX.0F38 1A, defs line 1305). */
   Vbroadcastf128_Vx_Mdq: 1219,
-  /** `vpmovsxbw Vx,Wh` (VEX.0F38 20, defs line 1302). */
+  /** `vpmovsxbw Vx,Wh` (VEX.0F38 20, defs line 1306). */
   Vpmovsxbw_Vx_Wh: 1220,
-  /** `vpmovzxbw Vx,Wh` (VEX.0F38 30, defs line 1303). */
+  /** `vpmovzxbw Vx,Wh` (VEX.0F38 30, defs line 1307). */
   Vpmovzxbw_Vx_Wh: 1221,
-  /** `vpmovsxbd Vx,Wq4` (VEX.0F38 21, defs line 1304). */
+  /** `vpmovsxbd Vx,Wq4` (VEX.0F38 21, defs line 1308). */
   Vpmovsxbd_Vx_Wq4: 1222,
-  /** `vpmovzxbd Vx,Wq4` (VEX.0F38 31, defs line 1305). */
+  /** `vpmovzxbd Vx,Wq4` (VEX.0F38 31, defs line 1309). */
   Vpmovzxbd_Vx_Wq4: 1223,
-  /** `vpmovsxbq Vx,Wo8` (VEX.0F38 22, defs line 1306). */
+  /** `vpmovsxbq Vx,Wo8` (VEX.0F38 22, defs line 1310). */
   Vpmovsxbq_Vx_Wo8: 1224,
-  /** `vpmovzxbq Vx,Wo8` (VEX.0F38 32, defs line 1307). */
+  /** `vpmovzxbq Vx,Wo8` (VEX.0F38 32, defs line 1311). */
   Vpmovzxbq_Vx_Wo8: 1225,
-  /** `vpmovsxwd Vx,Wh` (VEX.0F38 23, defs line 1308). */
+  /** `vpmovsxwd Vx,Wh` (VEX.0F38 23, defs line 1312). */
   Vpmovsxwd_Vx_Wh: 1226,
-  /** `vpmovzxwd Vx,Wh` (VEX.0F38 33, defs line 1309). */
+  /** `vpmovzxwd Vx,Wh` (VEX.0F38 33, defs line 1313). */
   Vpmovzxwd_Vx_Wh: 1227,
-  /** `vpmovsxwq Vx,Wq4` (VEX.0F38 24, defs line 1310). */
+  /** `vpmovsxwq Vx,Wq4` (VEX.0F38 24, defs line 1314). */
   Vpmovsxwq_Vx_Wq4: 1228,
-  /** `vpmovzxwq Vx,Wq4` (VEX.0F38 34, defs line 1311). */
+  /** `vpmovzxwq Vx,Wq4` (VEX.0F38 34, defs line 1315). */
   Vpmovzxwq_Vx_Wq4: 1229,
-  /** `vpmovsxdq Vx,Wh` (VEX.0F38 25, defs line 1312). */
+  /** `vpmovsxdq Vx,Wh` (VEX.0F38 25, defs line 1316). */
   Vpmovsxdq_Vx_Wh: 1230,
-  /** `vpmovzxdq Vx,Wh` (VEX.0F38 35, defs line 1313). */
+  /** `vpmovzxdq Vx,Wh` (VEX.0F38 35, defs line 1317). */
   Vpmovzxdq_Vx_Wh: 1231,
-  /** `vmovntdqa Vx,Mx` (VEX.0F38 2A, defs line 1314). */
+  /** `vmovntdqa Vx,Mx` (VEX.0F38 2A, defs line 1318). */
   Vmovntdqa_Vx_Mx: 1232,
-  /** `vmaskmovps Vx,Hx,Mx` (VEX.0F38 2C, defs line 1315). */
+  /** `vmaskmovps Vx,Hx,Mx` (VEX.0F38 2C, defs line 1319). */
   Vmaskmovps_Vx_Hx_Mx: 1233,
-  /** `vmaskmovpd Vx,Hx,Mx` (VEX.0F38 2D, defs line 1316). */
+  /** `vmaskmovpd Vx,Hx,Mx` (VEX.0F38 2D, defs line 1320). */
   Vmaskmovpd_Vx_Hx_Mx: 1234,
-  /** `vmaskmovps Mx,Hx,Vx` (VEX.0F38 2E, defs line 1317). */
+  /** `vmaskmovps Mx,Hx,Vx` (VEX.0F38 2E, defs line 1321). */
   Vmaskmovps_Mx_Hx_Vx: 1235,
-  /** `vmaskmovpd Mx,Hx,Vx` (VEX.0F38 2F, defs line 1318). */
+  /** `vmaskmovpd Mx,Hx,Vx` (VEX.0F38 2F, defs line 1322). */
   Vmaskmovpd_Mx_Hx_Vx: 1236,
-  /** `vpermd Vx,Hx,Wx` (VEX.0F38 36, defs line 1319). */
+  /** `vpermd Vx,Hx,Wx` (VEX.0F38 36, defs line 1323). */
   Vpermd_Vx_Hx_Wx: 1237,
-  /** `vphminposuw V,W` (VEX.0F38 41, defs line 1320). */
+  /** `vphminposuw V,W` (VEX.0F38 41, defs line 1324). */
   Vphminposuw_V_W: 1238,
-  /** `vpsrlvd Vx,Hx,Wx` (VEX.0F38 45, defs line 1321). */
+  /** `vpsrlvd Vx,Hx,Wx` (VEX.0F38 45, defs line 1325). */
   Vpsrlvd_Vx_Hx_Wx: 1239,
-  /** `vpsrlvq Vx,Hx,Wx` (VEX.0F38 45, defs line 1322). */
+  /** `vpsrlvq Vx,Hx,Wx` (VEX.0F38 45, defs line 1326). */
   Vpsrlvq_Vx_Hx_Wx: 1240,
-  /** `vpsravd Vx,Hx,Wx` (VEX.0F38 46, defs line 1323). */
+  /** `vpsravd Vx,Hx,Wx` (VEX.0F38 46, defs line 1327). */
   Vpsravd_Vx_Hx_Wx: 1241,
-  /** `vpsllvd Vx,Hx,Wx` (VEX.0F38 47, defs line 1324). */
+  /** `vpsllvd Vx,Hx,Wx` (VEX.0F38 47, defs line 1328). */
   Vpsllvd_Vx_Hx_Wx: 1242,
-  /** `vpsllvq Vx,Hx,Wx` (VEX.0F38 47, defs line 1325). */
+  /** `vpsllvq Vx,Hx,Wx` (VEX.0F38 47, defs line 1329). */
   Vpsllvq_Vx_Hx_Wx: 1243,
-  /** `vpbroadcastd Vx,Wd` (VEX.0F38 58, defs line 1326). */
+  /** `vpbroadcastd Vx,Wd` (VEX.0F38 58, defs line 1330). */
   Vpbroadcastd_Vx_Wd: 1244,
-  /** `vpbroadcastq Vx,Wq` (VEX.0F38 59, defs line 1327). */
+  /** `vpbroadcastq Vx,Wq` (VEX.0F38 59, defs line 1331). */
   Vpbroadcastq_Vx_Wq: 1245,
-  /** `vbroadcasti128 Vx,Mdq` (VEX.0F38 5A, defs line 1328). */
+  /** `vbroadcasti128 Vx,Mdq` (VEX.0F38 5A, defs line 1332). */
   Vbroadcasti128_Vx_Mdq: 1246,
-  /** `vpbroadcastb Vx,Wb` (VEX.0F38 78, defs line 1329). */
+  /** `vpbroadcastb Vx,Wb` (VEX.0F38 78, defs line 1333). */
   Vpbroadcastb_Vx_Wb: 1247,
-  /** `vpbroadcastw Vx,Ww` (VEX.0F38 79, defs line 1330). */
+  /** `vpbroadcastw Vx,Ww` (VEX.0F38 79, defs line 1334). */
   Vpbroadcastw_Vx_Ww: 1248,
-  /** `vpmaskmovd Vx,Hx,Mx` (VEX.0F38 8C, defs line 1331). */
+  /** `vpmaskmovd Vx,Hx,Mx` (VEX.0F38 8C, defs line 1335). */
   Vpmaskmovd_Vx_Hx_Mx: 1249,
-  /** `vpmaskmovq Vx,Hx,Mx` (VEX.0F38 8C, defs line 1332). */
+  /** `vpmaskmovq Vx,Hx,Mx` (VEX.0F38 8C, defs line 1336). */
   Vpmaskmovq_Vx_Hx_Mx: 1250,
-  /** `vpmaskmovd Mx,Hx,Vx` (VEX.0F38 8E, defs line 1333). */
+  /** `vpmaskmovd Mx,Hx,Vx` (VEX.0F38 8E, defs line 1337). */
   Vpmaskmovd_Mx_Hx_Vx: 1251,
-  /** `vpmaskmovq Mx,Hx,Vx` (VEX.0F38 8E, defs line 1334). */
+  /** `vpmaskmovq Mx,Hx,Vx` (VEX.0F38 8E, defs line 1338). */
   Vpmaskmovq_Mx_Hx_Vx: 1252,
-  /** `vfmaddsub132ps Vx,Hx,Wx` (VEX.0F38 96, defs line 1336). */
+  /** `vfmaddsub132ps Vx,Hx,Wx` (VEX.0F38 96, defs line 1340). */
   Vfmaddsub132ps_Vx_Hx_Wx: 1253,
-  /** `vfmaddsub132pd Vx,Hx,Wx` (VEX.0F38 96, defs line 1337). */
+  /** `vfmaddsub132pd Vx,Hx,Wx` (VEX.0F38 96, defs line 1341). */
   Vfmaddsub132pd_Vx_Hx_Wx: 1254,
-  /** `vfmsubadd132ps Vx,Hx,Wx` (VEX.0F38 97, defs line 1338). */
+  /** `vfmsubadd132ps Vx,Hx,Wx` (VEX.0F38 97, defs line 1342). */
   Vfmsubadd132ps_Vx_Hx_Wx: 1255,
-  /** `vfmsubadd132pd Vx,Hx,Wx` (VEX.0F38 97, defs line 1339). */
+  /** `vfmsubadd132pd Vx,Hx,Wx` (VEX.0F38 97, defs line 1343). */
   Vfmsubadd132pd_Vx_Hx_Wx: 1256,
-  /** `vfmadd132ps Vx,Hx,Wx` (VEX.0F38 98, defs line 1340). */
+  /** `vfmadd132ps Vx,Hx,Wx` (VEX.0F38 98, defs line 1344). */
   Vfmadd132ps_Vx_Hx_Wx: 1257,
-  /** `vfmadd132pd Vx,Hx,Wx` (VEX.0F38 98, defs line 1341). */
+  /** `vfmadd132pd Vx,Hx,Wx` (VEX.0F38 98, defs line 1345). */
   Vfmadd132pd_Vx_Hx_Wx: 1258,
-  /** `vfmadd132ss V,H,Wd` (VEX.0F38 99, defs line 1342). */
+  /** `vfmadd132ss V,H,Wd` (VEX.0F38 99, defs line 1346). */
   Vfmadd132ss_V_H_Wd: 1259,
-  /** `vfmadd132sd V,H,Wq` (VEX.0F38 99, defs line 1343). */
+  /** `vfmadd132sd V,H,Wq` (VEX.0F38 99, defs line 1347). */
   Vfmadd132sd_V_H_Wq: 1260,
-  /** `vfmsub132ps Vx,Hx,Wx` (VEX.0F38 9A, defs line 1344). */
+  /** `vfmsub132ps Vx,Hx,Wx` (VEX.0F38 9A, defs line 1348). */
   Vfmsub132ps_Vx_Hx_Wx: 1261,
-  /** `vfmsub132pd Vx,Hx,Wx` (VEX.0F38 9A, defs line 1345). */
+  /** `vfmsub132pd Vx,Hx,Wx` (VEX.0F38 9A, defs line 1349). */
   Vfmsub132pd_Vx_Hx_Wx: 1262,
-  /** `vfmsub132ss V,H,Wd` (VEX.0F38 9B, defs line 1346). */
+  /** `vfmsub132ss V,H,Wd` (VEX.0F38 9B, defs line 1350). */
   Vfmsub132ss_V_H_Wd: 1263,
-  /** `vfmsub132sd V,H,Wq` (VEX.0F38 9B, defs line 1347). */
+  /** `vfmsub132sd V,H,Wq` (VEX.0F38 9B, defs line 1351). */
   Vfmsub132sd_V_H_Wq: 1264,
-  /** `vfnmadd132ps Vx,Hx,Wx` (VEX.0F38 9C, defs line 1348). */
+  /** `vfnmadd132ps Vx,Hx,Wx` (VEX.0F38 9C, defs line 1352). */
   Vfnmadd132ps_Vx_Hx_Wx: 1265,
-  /** `vfnmadd132pd Vx,Hx,Wx` (VEX.0F38 9C, defs line 1349). */
+  /** `vfnmadd132pd Vx,Hx,Wx` (VEX.0F38 9C, defs line 1353). */
   Vfnmadd132pd_Vx_Hx_Wx: 1266,
-  /** `vfnmadd132ss V,H,Wd` (VEX.0F38 9D, defs line 1350). */
+  /** `vfnmadd132ss V,H,Wd` (VEX.0F38 9D, defs line 1354). */
   Vfnmadd132ss_V_H_Wd: 1267,
-  /** `vfnmadd132sd V,H,Wq` (VEX.0F38 9D, defs line 1351). */
+  /** `vfnmadd132sd V,H,Wq` (VEX.0F38 9D, defs line 1355). */
   Vfnmadd132sd_V_H_Wq: 1268,
-  /** `vfnmsub132ps Vx,Hx,Wx` (VEX.0F38 9E, defs line 1352). */
+  /** `vfnmsub132ps Vx,Hx,Wx` (VEX.0F38 9E, defs line 1356). */
   Vfnmsub132ps_Vx_Hx_Wx: 1269,
-  /** `vfnmsub132pd Vx,Hx,Wx` (VEX.0F38 9E, defs line 1353). */
+  /** `vfnmsub132pd Vx,Hx,Wx` (VEX.0F38 9E, defs line 1357). */
   Vfnmsub132pd_Vx_Hx_Wx: 1270,
-  /** `vfnmsub132ss V,H,Wd` (VEX.0F38 9F, defs line 1354). */
+  /** `vfnmsub132ss V,H,Wd` (VEX.0F38 9F, defs line 1358). */
   Vfnmsub132ss_V_H_Wd: 1271,
-  /** `vfnmsub132sd V,H,Wq` (VEX.0F38 9F, defs line 1355). */
+  /** `vfnmsub132sd V,H,Wq` (VEX.0F38 9F, defs line 1359). */
   Vfnmsub132sd_V_H_Wq: 1272,
-  /** `vfmaddsub213ps Vx,Hx,Wx` (VEX.0F38 A6, defs line 1356). */
+  /** `vfmaddsub213ps Vx,Hx,Wx` (VEX.0F38 A6, defs line 1360). */
   Vfmaddsub213ps_Vx_Hx_Wx: 1273,
-  /** `vfmaddsub213pd Vx,Hx,Wx` (VEX.0F38 A6, defs line 1357). */
+  /** `vfmaddsub213pd Vx,Hx,Wx` (VEX.0F38 A6, defs line 1361). */
   Vfmaddsub213pd_Vx_Hx_Wx: 1274,
-  /** `vfmsubadd213ps Vx,Hx,Wx` (VEX.0F38 A7, defs line 1358). */
+  /** `vfmsubadd213ps Vx,Hx,Wx` (VEX.0F38 A7, defs line 1362). */
   Vfmsubadd213ps_Vx_Hx_Wx: 1275,
-  /** `vfmsubadd213pd Vx,Hx,Wx` (VEX.0F38 A7, defs line 1359). */
+  /** `vfmsubadd213pd Vx,Hx,Wx` (VEX.0F38 A7, defs line 1363). */
   Vfmsubadd213pd_Vx_Hx_Wx: 1276,
-  /** `vfmadd213ps Vx,Hx,Wx` (VEX.0F38 A8, defs line 1360). */
+  /** `vfmadd213ps Vx,Hx,Wx` (VEX.0F38 A8, defs line 1364). */
   Vfmadd213ps_Vx_Hx_Wx: 1277,
-  /** `vfmadd213pd Vx,Hx,Wx` (VEX.0F38 A8, defs line 1361). */
+  /** `vfmadd213pd Vx,Hx,Wx` (VEX.0F38 A8, defs line 1365). */
   Vfmadd213pd_Vx_Hx_Wx: 1278,
-  /** `vfmadd213ss V,H,Wd` (VEX.0F38 A9, defs line 1362). */
+  /** `vfmadd213ss V,H,Wd` (VEX.0F38 A9, defs line 1366). */
   Vfmadd213ss_V_H_Wd: 1279,
-  /** `vfmadd213sd V,H,Wq` (VEX.0F38 A9, defs line 1363). */
+  /** `vfmadd213sd V,H,Wq` (VEX.0F38 A9, defs line 1367). */
   Vfmadd213sd_V_H_Wq: 1280,
-  /** `vfmsub213ps Vx,Hx,Wx` (VEX.0F38 AA, defs line 1364). */
+  /** `vfmsub213ps Vx,Hx,Wx` (VEX.0F38 AA, defs line 1368). */
   Vfmsub213ps_Vx_Hx_Wx: 1281,
-  /** `vfmsub213pd Vx,Hx,Wx` (VEX.0F38 AA, defs line 1365). */
+  /** `vfmsub213pd Vx,Hx,Wx` (VEX.0F38 AA, defs line 1369). */
   Vfmsub213pd_Vx_Hx_Wx: 1282,
-  /** `vfmsub213ss V,H,Wd` (VEX.0F38 AB, defs line 1366). */
+  /** `vfmsub213ss V,H,Wd` (VEX.0F38 AB, defs line 1370). */
   Vfmsub213ss_V_H_Wd: 1283,
-  /** `vfmsub213sd V,H,Wq` (VEX.0F38 AB, defs line 1367). */
+  /** `vfmsub213sd V,H,Wq` (VEX.0F38 AB, defs line 1371). */
   Vfmsub213sd_V_H_Wq: 1284,
-  /** `vfnmadd213ps Vx,Hx,Wx` (VEX.0F38 AC, defs line 1368). */
+  /** `vfnmadd213ps Vx,Hx,Wx` (VEX.0F38 AC, defs line 1372). */
   Vfnmadd213ps_Vx_Hx_Wx: 1285,
-  /** `vfnmadd213pd Vx,Hx,Wx` (VEX.0F38 AC, defs line 1369). */
+  /** `vfnmadd213pd Vx,Hx,Wx` (VEX.0F38 AC, defs line 1373). */
   Vfnmadd213pd_Vx_Hx_Wx: 1286,
-  /** `vfnmadd213ss V,H,Wd` (VEX.0F38 AD, defs line 1370). */
+  /** `vfnmadd213ss V,H,Wd` (VEX.0F38 AD, defs line 1374). */
   Vfnmadd213ss_V_H_Wd: 1287,
-  /** `vfnmadd213sd V,H,Wq` (VEX.0F38 AD, defs line 1371). */
+  /** `vfnmadd213sd V,H,Wq` (VEX.0F38 AD, defs line 1375). */
   Vfnmadd213sd_V_H_Wq: 1288,
-  /** `vfnmsub213ps Vx,Hx,Wx` (VEX.0F38 AE, defs line 1372). */
+  /** `vfnmsub213ps Vx,Hx,Wx` (VEX.0F38 AE, defs line 1376). */
   Vfnmsub213ps_Vx_Hx_Wx: 1289,
-  /** `vfnmsub213pd Vx,Hx,Wx` (VEX.0F38 AE, defs line 1373). */
+  /** `vfnmsub213pd Vx,Hx,Wx` (VEX.0F38 AE, defs line 1377). */
   Vfnmsub213pd_Vx_Hx_Wx: 1290,
-  /** `vfnmsub213ss V,H,Wd` (VEX.0F38 AF, defs line 1374). */
+  /** `vfnmsub213ss V,H,Wd` (VEX.0F38 AF, defs line 1378). */
   Vfnmsub213ss_V_H_Wd: 1291,
-  /** `vfnmsub213sd V,H,Wq` (VEX.0F38 AF, defs line 1375). */
+  /** `vfnmsub213sd V,H,Wq` (VEX.0F38 AF, defs line 1379). */
   Vfnmsub213sd_V_H_Wq: 1292,
-  /** `vfmaddsub231ps Vx,Hx,Wx` (VEX.0F38 B6, defs line 1376). */
+  /** `vfmaddsub231ps Vx,Hx,Wx` (VEX.0F38 B6, defs line 1380). */
   Vfmaddsub231ps_Vx_Hx_Wx: 1293,
-  /** `vfmaddsub231pd Vx,Hx,Wx` (VEX.0F38 B6, defs line 1377). */
+  /** `vfmaddsub231pd Vx,Hx,Wx` (VEX.0F38 B6, defs line 1381). */
   Vfmaddsub231pd_Vx_Hx_Wx: 1294,
-  /** `vfmsubadd231ps Vx,Hx,Wx` (VEX.0F38 B7, defs line 1378). */
+  /** `vfmsubadd231ps Vx,Hx,Wx` (VEX.0F38 B7, defs line 1382). */
   Vfmsubadd231ps_Vx_Hx_Wx: 1295,
-  /** `vfmsubadd231pd Vx,Hx,Wx` (VEX.0F38 B7, defs line 1379). */
+  /** `vfmsubadd231pd Vx,Hx,Wx` (VEX.0F38 B7, defs line 1383). */
   Vfmsubadd231pd_Vx_Hx_Wx: 1296,
-  /** `vfmadd231ps Vx,Hx,Wx` (VEX.0F38 B8, defs line 1380). */
+  /** `vfmadd231ps Vx,Hx,Wx` (VEX.0F38 B8, defs line 1384). */
   Vfmadd231ps_Vx_Hx_Wx: 1297,
-  /** `vfmadd231pd Vx,Hx,Wx` (VEX.0F38 B8, defs line 1381). */
+  /** `vfmadd231pd Vx,Hx,Wx` (VEX.0F38 B8, defs line 1385). */
   Vfmadd231pd_Vx_Hx_Wx: 1298,
-  /** `vfmadd231ss V,H,Wd` (VEX.0F38 B9, defs line 1382). */
+  /** `vfmadd231ss V,H,Wd` (VEX.0F38 B9, defs line 1386). */
   Vfmadd231ss_V_H_Wd: 1299,
-  /** `vfmadd231sd V,H,Wq` (VEX.0F38 B9, defs line 1383). */
+  /** `vfmadd231sd V,H,Wq` (VEX.0F38 B9, defs line 1387). */
   Vfmadd231sd_V_H_Wq: 1300,
-  /** `vfmsub231ps Vx,Hx,Wx` (VEX.0F38 BA, defs line 1384). */
+  /** `vfmsub231ps Vx,Hx,Wx` (VEX.0F38 BA, defs line 1388). */
   Vfmsub231ps_Vx_Hx_Wx: 1301,
-  /** `vfmsub231pd Vx,Hx,Wx` (VEX.0F38 BA, defs line 1385). */
+  /** `vfmsub231pd Vx,Hx,Wx` (VEX.0F38 BA, defs line 1389). */
   Vfmsub231pd_Vx_Hx_Wx: 1302,
-  /** `vfmsub231ss V,H,Wd` (VEX.0F38 BB, defs line 1386). */
+  /** `vfmsub231ss V,H,Wd` (VEX.0F38 BB, defs line 1390). */
   Vfmsub231ss_V_H_Wd: 1303,
-  /** `vfmsub231sd V,H,Wq` (VEX.0F38 BB, defs line 1387). */
+  /** `vfmsub231sd V,H,Wq` (VEX.0F38 BB, defs line 1391). */
   Vfmsub231sd_V_H_Wq: 1304,
-  /** `vfnmadd231ps Vx,Hx,Wx` (VEX.0F38 BC, defs line 1388). */
+  /** `vfnmadd231ps Vx,Hx,Wx` (VEX.0F38 BC, defs line 1392). */
   Vfnmadd231ps_Vx_Hx_Wx: 1305,
-  /** `vfnmadd231pd Vx,Hx,Wx` (VEX.0F38 BC, defs line 1389). */
+  /** `vfnmadd231pd Vx,Hx,Wx` (VEX.0F38 BC, defs line 1393). */
   Vfnmadd231pd_Vx_Hx_Wx: 1306,
-  /** `vfnmadd231ss V,H,Wd` (VEX.0F38 BD, defs line 1390). */
+  /** `vfnmadd231ss V,H,Wd` (VEX.0F38 BD, defs line 1394). */
   Vfnmadd231ss_V_H_Wd: 1307,
-  /** `vfnmadd231sd V,H,Wq` (VEX.0F38 BD, defs line 1391). */
+  /** `vfnmadd231sd V,H,Wq` (VEX.0F38 BD, defs line 1395). */
   Vfnmadd231sd_V_H_Wq: 1308,
-  /** `vfnmsub231ps Vx,Hx,Wx` (VEX.0F38 BE, defs line 1392). */
+  /** `vfnmsub231ps Vx,Hx,Wx` (VEX.0F38 BE, defs line 1396). */
   Vfnmsub231ps_Vx_Hx_Wx: 1309,
-  /** `vfnmsub231pd Vx,Hx,Wx` (VEX.0F38 BE, defs line 1393). */
+  /** `vfnmsub231pd Vx,Hx,Wx` (VEX.0F38 BE, defs line 1397). */
   Vfnmsub231pd_Vx_Hx_Wx: 1310,
-  /** `vfnmsub231ss V,H,Wd` (VEX.0F38 BF, defs line 1394). */
+  /** `vfnmsub231ss V,H,Wd` (VEX.0F38 BF, defs line 1398). */
   Vfnmsub231ss_V_H_Wd: 1311,
-  /** `vfnmsub231sd V,H,Wq` (VEX.0F38 BF, defs line 1395). */
+  /** `vfnmsub231sd V,H,Wq` (VEX.0F38 BF, defs line 1399). */
   Vfnmsub231sd_V_H_Wq: 1312,
-  /** `vaesimc V,W` (VEX.0F38 DB, defs line 1397). */
+  /** `vaesimc V,W` (VEX.0F38 DB, defs line 1401). */
   Vaesimc_V_W: 1313,
-  /** `vaesenc Vx,Hx,Wx` (VEX.0F38 DC, defs line 1398). */
+  /** `vaesenc Vx,Hx,Wx` (VEX.0F38 DC, defs line 1402). */
   Vaesenc_Vx_Hx_Wx: 1314,
-  /** `vaesenclast Vx,Hx,Wx` (VEX.0F38 DD, defs line 1399). */
+  /** `vaesenclast Vx,Hx,Wx` (VEX.0F38 DD, defs line 1403). */
   Vaesenclast_Vx_Hx_Wx: 1315,
-  /** `vaesdec Vx,Hx,Wx` (VEX.0F38 DE, defs line 1400). */
+  /** `vaesdec Vx,Hx,Wx` (VEX.0F38 DE, defs line 1404). */
   Vaesdec_Vx_Hx_Wx: 1316,
-  /** `vaesdeclast Vx,Hx,Wx` (VEX.0F38 DF, defs line 1401). */
+  /** `vaesdeclast Vx,Hx,Wx` (VEX.0F38 DF, defs line 1405). */
   Vaesdeclast_Vx_Hx_Wx: 1317,
-  /** `vgf2p8mulb Vx,Hx,Wx` (VEX.0F38 CF, defs line 1402). */
+  /** `vgf2p8mulb Vx,Hx,Wx` (VEX.0F38 CF, defs line 1406). */
   Vgf2p8mulb_Vx_Hx_Wx: 1318,
-  /** `andn Gy,By,Ey` (VEX.0F38 F2, defs line 1404). */
+  /** `andn Gy,By,Ey` (VEX.0F38 F2, defs line 1408). */
   Andn_Gy_By_Ey: 1319,
-  /** `blsr By,Ey` (VEX.0F38 F3, defs line 1405). */
+  /** `blsr By,Ey` (VEX.0F38 F3, defs line 1409). */
   Blsr_By_Ey: 1320,
-  /** `blsmsk By,Ey` (VEX.0F38 F3, defs line 1406). */
+  /** `blsmsk By,Ey` (VEX.0F38 F3, defs line 1410). */
   Blsmsk_By_Ey: 1321,
-  /** `blsi By,Ey` (VEX.0F38 F3, defs line 1407). */
+  /** `blsi By,Ey` (VEX.0F38 F3, defs line 1411). */
   Blsi_By_Ey: 1322,
-  /** `bzhi Gy,Ey,By` (VEX.0F38 F5, defs line 1408). */
+  /** `bzhi Gy,Ey,By` (VEX.0F38 F5, defs line 1412). */
   Bzhi_Gy_Ey_By: 1323,
-  /** `pext Gy,By,Ey` (VEX.0F38 F5, defs line 1409). */
+  /** `pext Gy,By,Ey` (VEX.0F38 F5, defs line 1413). */
   Pext_Gy_By_Ey: 1324,
-  /** `pdep Gy,By,Ey` (VEX.0F38 F5, defs line 1410). */
+  /** `pdep Gy,By,Ey` (VEX.0F38 F5, defs line 1414). */
   Pdep_Gy_By_Ey: 1325,
-  /** `mulx Gy,By,Ey` (VEX.0F38 F6, defs line 1411). */
+  /** `mulx Gy,By,Ey` (VEX.0F38 F6, defs line 1415). */
   Mulx_Gy_By_Ey: 1326,
-  /** `bextr Gy,Ey,By` (VEX.0F38 F7, defs line 1412). */
+  /** `bextr Gy,Ey,By` (VEX.0F38 F7, defs line 1416). */
   Bextr_Gy_Ey_By: 1327,
-  /** `shlx Gy,Ey,By` (VEX.0F38 F7, defs line 1413). */
+  /** `shlx Gy,Ey,By` (VEX.0F38 F7, defs line 1417). */
   Shlx_Gy_Ey_By: 1328,
-  /** `sarx Gy,Ey,By` (VEX.0F38 F7, defs line 1414). */
+  /** `sarx Gy,Ey,By` (VEX.0F38 F7, defs line 1418). */
   Sarx_Gy_Ey_By: 1329,
-  /** `shrx Gy,Ey,By` (VEX.0F38 F7, defs line 1415). */
+  /** `shrx Gy,Ey,By` (VEX.0F38 F7, defs line 1419). */
   Shrx_Gy_Ey_By: 1330,
-  /** `vpermq Vx,Wx,Ib` (VEX.0F3A 00, defs line 1419). */
+  /** `vpermq Vx,Wx,Ib` (VEX.0F3A 00, defs line 1423). */
   Vpermq_Vx_Wx_Ib: 1331,
-  /** `vpermpd Vx,Wx,Ib` (VEX.0F3A 01, defs line 1420). */
+  /** `vpermpd Vx,Wx,Ib` (VEX.0F3A 01, defs line 1424). */
   Vpermpd_Vx_Wx_Ib: 1332,
-  /** `vpblendd Vx,Hx,Wx,Ib` (VEX.0F3A 02, defs line 1421). */
+  /** `vpblendd Vx,Hx,Wx,Ib` (VEX.0F3A 02, defs line 1425). */
   Vpblendd_Vx_Hx_Wx_Ib: 1333,
-  /** `vpermilps Vx,Wx,Ib` (VEX.0F3A 04, defs line 1422). */
+  /** `vpermilps Vx,Wx,Ib` (VEX.0F3A 04, defs line 1426). */
   Vpermilps_Vx_Wx_Ib: 1334,
-  /** `vpermilpd Vx,Wx,Ib` (VEX.0F3A 05, defs line 1423). */
+  /** `vpermilpd Vx,Wx,Ib` (VEX.0F3A 05, defs line 1427). */
   Vpermilpd_Vx_Wx_Ib: 1335,
-  /** `vperm2f128 Vx,Hx,Wx,Ib` (VEX.0F3A 06, defs line 1424). */
+  /** `vperm2f128 Vx,Hx,Wx,Ib` (VEX.0F3A 06, defs line 1428). */
   Vperm2f128_Vx_Hx_Wx_Ib: 1336,
-  /** `vroundps Vx,Wx,Ib` (VEX.0F3A 08, defs line 1425). */
+  /** `vroundps Vx,Wx,Ib` (VEX.0F3A 08, defs line 1429). */
   Vroundps_Vx_Wx_Ib: 1337,
-  /** `vroundpd Vx,Wx,Ib` (VEX.0F3A 09, defs line 1426). */
+  /** `vroundpd Vx,Wx,Ib` (VEX.0F3A 09, defs line 1430). */
   Vroundpd_Vx_Wx_Ib: 1338,
-  /** `vroundss V,H,Wd,Ib` (VEX.0F3A 0A, defs line 1427). */
+  /** `vroundss V,H,Wd,Ib` (VEX.0F3A 0A, defs line 1431). */
   Vroundss_V_H_Wd_Ib: 1339,
-  /** `vroundsd V,H,Wq,Ib` (VEX.0F3A 0B, defs line 1428). */
+  /** `vroundsd V,H,Wq,Ib` (VEX.0F3A 0B, defs line 1432). */
   Vroundsd_V_H_Wq_Ib: 1340,
-  /** `vblendps Vx,Hx,Wx,Ib` (VEX.0F3A 0C, defs line 1429). */
+  /** `vblendps Vx,Hx,Wx,Ib` (VEX.0F3A 0C, defs line 1433). */
   Vblendps_Vx_Hx_Wx_Ib: 1341,
-  /** `vblendpd Vx,Hx,Wx,Ib` (VEX.0F3A 0D, defs line 1430). */
+  /** `vblendpd Vx,Hx,Wx,Ib` (VEX.0F3A 0D, defs line 1434). */
   Vblendpd_Vx_Hx_Wx_Ib: 1342,
-  /** `vpblendw Vx,Hx,Wx,Ib` (VEX.0F3A 0E, defs line 1431). */
+  /** `vpblendw Vx,Hx,Wx,Ib` (VEX.0F3A 0E, defs line 1435). */
   Vpblendw_Vx_Hx_Wx_Ib: 1343,
-  /** `vpalignr Vx,Hx,Wx,Ib` (VEX.0F3A 0F, defs line 1432). */
+  /** `vpalignr Vx,Hx,Wx,Ib` (VEX.0F3A 0F, defs line 1436). */
   Vpalignr_Vx_Hx_Wx_Ib: 1344,
-  /** `vpextrb Edb,V,Ib` (VEX.0F3A 14, defs line 1433). */
+  /** `vpextrb Edb,V,Ib` (VEX.0F3A 14, defs line 1437). */
   Vpextrb_Edb_V_Ib: 1345,
-  /** `vpextrw Edw,V,Ib` (VEX.0F3A 15, defs line 1434). */
+  /** `vpextrw Edw,V,Ib` (VEX.0F3A 15, defs line 1438). */
   Vpextrw_Edw_V_Ib: 1346,
-  /** `vpextrd Ed,V,Ib` (VEX.0F3A 16, defs line 1435). */
+  /** `vpextrd Ed,V,Ib` (VEX.0F3A 16, defs line 1439). */
   Vpextrd_Ed_V_Ib: 1347,
-  /** `vpextrq Eq,V,Ib` (VEX.0F3A 16, defs line 1436). */
+  /** `vpextrq Eq,V,Ib` (VEX.0F3A 16, defs line 1440). */
   Vpextrq_Eq_V_Ib: 1348,
-  /** `vextractps Ed,V,Ib` (VEX.0F3A 17, defs line 1437). */
+  /** `vextractps Ed,V,Ib` (VEX.0F3A 17, defs line 1441). */
   Vextractps_Ed_V_Ib: 1349,
-  /** `vinsertf128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 18, defs line 1438). */
+  /** `vinsertf128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 18, defs line 1442). */
   Vinsertf128_Vx_Hx_Wxmm_Ib: 1350,
-  /** `vextractf128 Wxmm,Vx,Ib` (VEX.0F3A 19, defs line 1439). */
+  /** `vextractf128 Wxmm,Vx,Ib` (VEX.0F3A 19, defs line 1443). */
   Vextractf128_Wxmm_Vx_Ib: 1351,
-  /** `vcvtps2ph Wh,Vx,Ib` (VEX.0F3A 1D, defs line 1440). */
+  /** `vcvtps2ph Wh,Vx,Ib` (VEX.0F3A 1D, defs line 1444). */
   Vcvtps2ph_Wh_Vx_Ib: 1352,
-  /** `vpinsrb V,H,Edb,Ib` (VEX.0F3A 20, defs line 1441). */
+  /** `vpinsrb V,H,Edb,Ib` (VEX.0F3A 20, defs line 1445). */
   Vpinsrb_V_H_Edb_Ib: 1353,
-  /** `vinsertps V,H,Wd,Ib` (VEX.0F3A 21, defs line 1442). */
+  /** `vinsertps V,H,Wd,Ib` (VEX.0F3A 21, defs line 1446). */
   Vinsertps_V_H_Wd_Ib: 1354,
-  /** `vpinsrd V,H,Ed,Ib` (VEX.0F3A 22, defs line 1443). */
+  /** `vpinsrd V,H,Ed,Ib` (VEX.0F3A 22, defs line 1447). */
   Vpinsrd_V_H_Ed_Ib: 1355,
-  /** `vpinsrq V,H,Eq,Ib` (VEX.0F3A 22, defs line 1444). */
+  /** `vpinsrq V,H,Eq,Ib` (VEX.0F3A 22, defs line 1448). */
   Vpinsrq_V_H_Eq_Ib: 1356,
-  /** `vinserti128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 38, defs line 1445). */
+  /** `vinserti128 Vx,Hx,Wxmm,Ib` (VEX.0F3A 38, defs line 1449). */
   Vinserti128_Vx_Hx_Wxmm_Ib: 1357,
-  /** `vextracti128 Wxmm,Vx,Ib` (VEX.0F3A 39, defs line 1446). */
+  /** `vextracti128 Wxmm,Vx,Ib` (VEX.0F3A 39, defs line 1450). */
   Vextracti128_Wxmm_Vx_Ib: 1358,
-  /** `vdpps Vx,Hx,Wx,Ib` (VEX.0F3A 40, defs line 1447). */
+  /** `vdpps Vx,Hx,Wx,Ib` (VEX.0F3A 40, defs line 1451). */
   Vdpps_Vx_Hx_Wx_Ib: 1359,
-  /** `vdppd V,H,W,Ib` (VEX.0F3A 41, defs line 1448). */
+  /** `vdppd V,H,W,Ib` (VEX.0F3A 41, defs line 1452). */
   Vdppd_V_H_W_Ib: 1360,
-  /** `vmpsadbw Vx,Hx,Wx,Ib` (VEX.0F3A 42, defs line 1449). */
+  /** `vmpsadbw Vx,Hx,Wx,Ib` (VEX.0F3A 42, defs line 1453). */
   Vmpsadbw_Vx_Hx_Wx_Ib: 1361,
-  /** `vpclmulqdq Vx,Hx,Wx,Ib` (VEX.0F3A 44, defs line 1450). */
+  /** `vpclmulqdq Vx,Hx,Wx,Ib` (VEX.0F3A 44, defs line 1454). */
   Vpclmulqdq_Vx_Hx_Wx_Ib: 1362,
-  /** `vperm2i128 Vx,Hx,Wx,Ib` (VEX.0F3A 46, defs line 1451). */
+  /** `vperm2i128 Vx,Hx,Wx,Ib` (VEX.0F3A 46, defs line 1455). */
   Vperm2i128_Vx_Hx_Wx_Ib: 1363,
-  /** `vblendvps Vx,Hx,Wx,Ibx` (VEX.0F3A 4A, defs line 1452). */
+  /** `vblendvps Vx,Hx,Wx,Ibx` (VEX.0F3A 4A, defs line 1456). */
   Vblendvps_Vx_Hx_Wx_Ibx: 1364,
-  /** `vblendvpd Vx,Hx,Wx,Ibx` (VEX.0F3A 4B, defs line 1453). */
+  /** `vblendvpd Vx,Hx,Wx,Ibx` (VEX.0F3A 4B, defs line 1457). */
   Vblendvpd_Vx_Hx_Wx_Ibx: 1365,
-  /** `vpblendvb Vx,Hx,Wx,Ibx` (VEX.0F3A 4C, defs line 1454). */
+  /** `vpblendvb Vx,Hx,Wx,Ibx` (VEX.0F3A 4C, defs line 1458). */
   Vpblendvb_Vx_Hx_Wx_Ibx: 1366,
-  /** `vpcmpestrm V,W,Ib` (VEX.0F3A 60, defs line 1455). */
+  /** `vpcmpestrm V,W,Ib` (VEX.0F3A 60, defs line 1459). */
   Vpcmpestrm_V_W_Ib: 1367,
-  /** `vpcmpestrm64 V,W,Ib` (VEX.0F3A 60, defs line 1456). */
+  /** `vpcmpestrm64 V,W,Ib` (VEX.0F3A 60, defs line 1460). */
   Vpcmpestrm64_V_W_Ib: 1368,
-  /** `vpcmpestri V,W,Ib` (VEX.0F3A 61, defs line 1457). */
+  /** `vpcmpestri V,W,Ib` (VEX.0F3A 61, defs line 1461). */
   Vpcmpestri_V_W_Ib: 1369,
-  /** `vpcmpestri64 V,W,Ib` (VEX.0F3A 61, defs line 1458). */
+  /** `vpcmpestri64 V,W,Ib` (VEX.0F3A 61, defs line 1462). */
   Vpcmpestri64_V_W_Ib: 1370,
-  /** `vpcmpistrm V,W,Ib` (VEX.0F3A 62, defs line 1459). */
+  /** `vpcmpistrm V,W,Ib` (VEX.0F3A 62, defs line 1463). */
   Vpcmpistrm_V_W_Ib: 1371,
-  /** `vpcmpistri V,W,Ib` (VEX.0F3A 63, defs line 1460). */
+  /** `vpcmpistri V,W,Ib` (VEX.0F3A 63, defs line 1464). */
   Vpcmpistri_V_W_Ib: 1372,
-  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (VEX.0F3A CE, defs line 1461). */
+  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (VEX.0F3A CE, defs line 1465). */
   Vgf2p8affineqb_Vx_Hx_Wx_Ib: 1373,
-  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (VEX.0F3A CF, defs line 1462). */
+  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (VEX.0F3A CF, defs line 1466). */
   Vgf2p8affineinvqb_Vx_Hx_Wx_Ib: 1374,
-  /** `vaeskeygenassist V,W,Ib` (VEX.0F3A DF, defs line 1463). */
+  /** `vaeskeygenassist V,W,Ib` (VEX.0F3A DF, defs line 1467). */
   Vaeskeygenassist_V_W_Ib: 1375,
-  /** `rorx Gy,Ey,Ib` (VEX.0F3A F0, defs line 1464). */
+  /** `rorx Gy,Ey,Ib` (VEX.0F3A F0, defs line 1468). */
   Rorx_Gy_Ey_Ib: 1376,
-  /** `pi2fw Pq,Qq` (0F0F 0C, defs line 1468). */
+  /** `pi2fw Pq,Qq` (0F0F 0C, defs line 1472). */
   Pi2fw_Pq_Qq: 1377,
-  /** `pi2fd Pq,Qq` (0F0F 0D, defs line 1469). */
+  /** `pi2fd Pq,Qq` (0F0F 0D, defs line 1473). */
   Pi2fd_Pq_Qq: 1378,
-  /** `pf2iw Pq,Qq` (0F0F 1C, defs line 1470). */
+  /** `pf2iw Pq,Qq` (0F0F 1C, defs line 1474). */
   Pf2iw_Pq_Qq: 1379,
-  /** `pf2id Pq,Qq` (0F0F 1D, defs line 1471). */
+  /** `pf2id Pq,Qq` (0F0F 1D, defs line 1475). */
   Pf2id_Pq_Qq: 1380,
-  /** `pfnacc Pq,Qq` (0F0F 8A, defs line 1472). */
+  /** `pfnacc Pq,Qq` (0F0F 8A, defs line 1476). */
   Pfnacc_Pq_Qq: 1381,
-  /** `pfpnacc Pq,Qq` (0F0F 8E, defs line 1473). */
+  /** `pfpnacc Pq,Qq` (0F0F 8E, defs line 1477). */
   Pfpnacc_Pq_Qq: 1382,
-  /** `pfcmpge Pq,Qq` (0F0F 90, defs line 1474). */
+  /** `pfcmpge Pq,Qq` (0F0F 90, defs line 1478). */
   Pfcmpge_Pq_Qq: 1383,
-  /** `pfmin Pq,Qq` (0F0F 94, defs line 1475). */
+  /** `pfmin Pq,Qq` (0F0F 94, defs line 1479). */
   Pfmin_Pq_Qq: 1384,
-  /** `pfrcp Pq,Qq` (0F0F 96, defs line 1476). */
+  /** `pfrcp Pq,Qq` (0F0F 96, defs line 1480). */
   Pfrcp_Pq_Qq: 1385,
-  /** `pfrsqrt Pq,Qq` (0F0F 97, defs line 1477). */
+  /** `pfrsqrt Pq,Qq` (0F0F 97, defs line 1481). */
   Pfrsqrt_Pq_Qq: 1386,
-  /** `pfsub Pq,Qq` (0F0F 9A, defs line 1478). */
+  /** `pfsub Pq,Qq` (0F0F 9A, defs line 1482). */
   Pfsub_Pq_Qq: 1387,
-  /** `pfadd Pq,Qq` (0F0F 9E, defs line 1479). */
+  /** `pfadd Pq,Qq` (0F0F 9E, defs line 1483). */
   Pfadd_Pq_Qq: 1388,
-  /** `pfcmpgt Pq,Qq` (0F0F A0, defs line 1480). */
+  /** `pfcmpgt Pq,Qq` (0F0F A0, defs line 1484). */
   Pfcmpgt_Pq_Qq: 1389,
-  /** `pfmax Pq,Qq` (0F0F A4, defs line 1481). */
+  /** `pfmax Pq,Qq` (0F0F A4, defs line 1485). */
   Pfmax_Pq_Qq: 1390,
-  /** `pfrcpit1 Pq,Qq` (0F0F A6, defs line 1482). */
+  /** `pfrcpit1 Pq,Qq` (0F0F A6, defs line 1486). */
   Pfrcpit1_Pq_Qq: 1391,
-  /** `pfrsqit1 Pq,Qq` (0F0F A7, defs line 1483). */
+  /** `pfrsqit1 Pq,Qq` (0F0F A7, defs line 1487). */
   Pfrsqit1_Pq_Qq: 1392,
-  /** `pfsubr Pq,Qq` (0F0F AA, defs line 1484). */
+  /** `pfsubr Pq,Qq` (0F0F AA, defs line 1488). */
   Pfsubr_Pq_Qq: 1393,
-  /** `pfacc Pq,Qq` (0F0F AE, defs line 1485). */
+  /** `pfacc Pq,Qq` (0F0F AE, defs line 1489). */
   Pfacc_Pq_Qq: 1394,
-  /** `pfcmpeq Pq,Qq` (0F0F B0, defs line 1486). */
+  /** `pfcmpeq Pq,Qq` (0F0F B0, defs line 1490). */
   Pfcmpeq_Pq_Qq: 1395,
-  /** `pfmul Pq,Qq` (0F0F B4, defs line 1487). */
+  /** `pfmul Pq,Qq` (0F0F B4, defs line 1491). */
   Pfmul_Pq_Qq: 1396,
-  /** `pfrcpit2 Pq,Qq` (0F0F B6, defs line 1488). */
+  /** `pfrcpit2 Pq,Qq` (0F0F B6, defs line 1492). */
   Pfrcpit2_Pq_Qq: 1397,
-  /** `pmulhrw Pq,Qq` (0F0F B7, defs line 1489). */
+  /** `pmulhrw Pq,Qq` (0F0F B7, defs line 1493). */
   Pmulhrw_Pq_Qq: 1398,
-  /** `pswapd Pq,Qq` (0F0F BB, defs line 1490). */
+  /** `pswapd Pq,Qq` (0F0F BB, defs line 1494). */
   Pswapd_Pq_Qq: 1399,
-  /** `pavgusb Pq,Qq` (0F0F BF, defs line 1491). */
+  /** `pavgusb Pq,Qq` (0F0F BF, defs line 1495). */
   Pavgusb_Pq_Qq: 1400,
-  /** `pshufb Pq,Qq` (0F38 00, defs line 1495). */
+  /** `pshufb Pq,Qq` (0F38 00, defs line 1499). */
   Pshufb_Pq_Qq: 1401,
-  /** `pshufb V,W` (0F38 00, defs line 1496). */
+  /** `pshufb V,W` (0F38 00, defs line 1500). */
   Pshufb_V_W: 1402,
-  /** `phaddw Pq,Qq` (0F38 01, defs line 1497). */
+  /** `phaddw Pq,Qq` (0F38 01, defs line 1501). */
   Phaddw_Pq_Qq: 1403,
-  /** `phaddw V,W` (0F38 01, defs line 1498). */
+  /** `phaddw V,W` (0F38 01, defs line 1502). */
   Phaddw_V_W: 1404,
-  /** `phaddd Pq,Qq` (0F38 02, defs line 1499). */
+  /** `phaddd Pq,Qq` (0F38 02, defs line 1503). */
   Phaddd_Pq_Qq: 1405,
-  /** `phaddd V,W` (0F38 02, defs line 1500). */
+  /** `phaddd V,W` (0F38 02, defs line 1504). */
   Phaddd_V_W: 1406,
-  /** `phaddsw Pq,Qq` (0F38 03, defs line 1501). */
+  /** `phaddsw Pq,Qq` (0F38 03, defs line 1505). */
   Phaddsw_Pq_Qq: 1407,
-  /** `phaddsw V,W` (0F38 03, defs line 1502). */
+  /** `phaddsw V,W` (0F38 03, defs line 1506). */
   Phaddsw_V_W: 1408,
-  /** `pmaddubsw Pq,Qq` (0F38 04, defs line 1503). */
+  /** `pmaddubsw Pq,Qq` (0F38 04, defs line 1507). */
   Pmaddubsw_Pq_Qq: 1409,
-  /** `pmaddubsw V,W` (0F38 04, defs line 1504). */
+  /** `pmaddubsw V,W` (0F38 04, defs line 1508). */
   Pmaddubsw_V_W: 1410,
-  /** `phsubw Pq,Qq` (0F38 05, defs line 1505). */
+  /** `phsubw Pq,Qq` (0F38 05, defs line 1509). */
   Phsubw_Pq_Qq: 1411,
-  /** `phsubw V,W` (0F38 05, defs line 1506). */
+  /** `phsubw V,W` (0F38 05, defs line 1510). */
   Phsubw_V_W: 1412,
-  /** `phsubd Pq,Qq` (0F38 06, defs line 1507). */
+  /** `phsubd Pq,Qq` (0F38 06, defs line 1511). */
   Phsubd_Pq_Qq: 1413,
-  /** `phsubd V,W` (0F38 06, defs line 1508). */
+  /** `phsubd V,W` (0F38 06, defs line 1512). */
   Phsubd_V_W: 1414,
-  /** `phsubsw Pq,Qq` (0F38 07, defs line 1509). */
+  /** `phsubsw Pq,Qq` (0F38 07, defs line 1513). */
   Phsubsw_Pq_Qq: 1415,
-  /** `phsubsw V,W` (0F38 07, defs line 1510). */
+  /** `phsubsw V,W` (0F38 07, defs line 1514). */
   Phsubsw_V_W: 1416,
-  /** `psignb Pq,Qq` (0F38 08, defs line 1511). */
+  /** `psignb Pq,Qq` (0F38 08, defs line 1515). */
   Psignb_Pq_Qq: 1417,
-  /** `psignb V,W` (0F38 08, defs line 1512). */
+  /** `psignb V,W` (0F38 08, defs line 1516). */
   Psignb_V_W: 1418,
-  /** `psignw Pq,Qq` (0F38 09, defs line 1513). */
+  /** `psignw Pq,Qq` (0F38 09, defs line 1517). */
   Psignw_Pq_Qq: 1419,
-  /** `psignw V,W` (0F38 09, defs line 1514). */
+  /** `psignw V,W` (0F38 09, defs line 1518). */
   Psignw_V_W: 1420,
-  /** `psignd Pq,Qq` (0F38 0A, defs line 1515). */
+  /** `psignd Pq,Qq` (0F38 0A, defs line 1519). */
   Psignd_Pq_Qq: 1421,
-  /** `psignd V,W` (0F38 0A, defs line 1516). */
+  /** `psignd V,W` (0F38 0A, defs line 1520). */
   Psignd_V_W: 1422,
-  /** `pmulhrsw Pq,Qq` (0F38 0B, defs line 1517). */
+  /** `pmulhrsw Pq,Qq` (0F38 0B, defs line 1521). */
   Pmulhrsw_Pq_Qq: 1423,
-  /** `pmulhrsw V,W` (0F38 0B, defs line 1518). */
+  /** `pmulhrsw V,W` (0F38 0B, defs line 1522). */
   Pmulhrsw_V_W: 1424,
-  /** `pabsb Pq,Qq` (0F38 1C, defs line 1519). */
+  /** `pabsb Pq,Qq` (0F38 1C, defs line 1523). */
   Pabsb_Pq_Qq: 1425,
-  /** `pabsb V,W` (0F38 1C, defs line 1520). */
+  /** `pabsb V,W` (0F38 1C, defs line 1524). */
   Pabsb_V_W: 1426,
-  /** `pabsw Pq,Qq` (0F38 1D, defs line 1521). */
+  /** `pabsw Pq,Qq` (0F38 1D, defs line 1525). */
   Pabsw_Pq_Qq: 1427,
-  /** `pabsw V,W` (0F38 1D, defs line 1522). */
+  /** `pabsw V,W` (0F38 1D, defs line 1526). */
   Pabsw_V_W: 1428,
-  /** `pabsd Pq,Qq` (0F38 1E, defs line 1523). */
+  /** `pabsd Pq,Qq` (0F38 1E, defs line 1527). */
   Pabsd_Pq_Qq: 1429,
-  /** `pabsd V,W` (0F38 1E, defs line 1524). */
+  /** `pabsd V,W` (0F38 1E, defs line 1528). */
   Pabsd_V_W: 1430,
-  /** `pblendvb V,W` (0F38 10, defs line 1526). */
+  /** `pblendvb V,W` (0F38 10, defs line 1530). */
   Pblendvb_V_W: 1431,
-  /** `blendvps V,W` (0F38 14, defs line 1527). */
+  /** `blendvps V,W` (0F38 14, defs line 1531). */
   Blendvps_V_W: 1432,
-  /** `blendvpd V,W` (0F38 15, defs line 1528). */
+  /** `blendvpd V,W` (0F38 15, defs line 1532). */
   Blendvpd_V_W: 1433,
-  /** `ptest V,W` (0F38 17, defs line 1529). */
+  /** `ptest V,W` (0F38 17, defs line 1533). */
   Ptest_V_W: 1434,
-  /** `pmovsxbw V,Wq` (0F38 20, defs line 1530). */
+  /** `pmovsxbw V,Wq` (0F38 20, defs line 1534). */
   Pmovsxbw_V_Wq: 1435,
-  /** `pmovzxbw V,Wq` (0F38 30, defs line 1531). */
+  /** `pmovzxbw V,Wq` (0F38 30, defs line 1535). */
   Pmovzxbw_V_Wq: 1436,
-  /** `pmovsxbd V,Wd` (0F38 21, defs line 1532). */
+  /** `pmovsxbd V,Wd` (0F38 21, defs line 1536). */
   Pmovsxbd_V_Wd: 1437,
-  /** `pmovzxbd V,Wd` (0F38 31, defs line 1533). */
+  /** `pmovzxbd V,Wd` (0F38 31, defs line 1537). */
   Pmovzxbd_V_Wd: 1438,
-  /** `pmovsxbq V,Ww` (0F38 22, defs line 1534). */
+  /** `pmovsxbq V,Ww` (0F38 22, defs line 1538). */
   Pmovsxbq_V_Ww: 1439,
-  /** `pmovzxbq V,Ww` (0F38 32, defs line 1535). */
+  /** `pmovzxbq V,Ww` (0F38 32, defs line 1539). */
   Pmovzxbq_V_Ww: 1440,
-  /** `pmovsxwd V,Wq` (0F38 23, defs line 1536). */
+  /** `pmovsxwd V,Wq` (0F38 23, defs line 1540). */
   Pmovsxwd_V_Wq: 1441,
-  /** `pmovzxwd V,Wq` (0F38 33, defs line 1537). */
+  /** `pmovzxwd V,Wq` (0F38 33, defs line 1541). */
   Pmovzxwd_V_Wq: 1442,
-  /** `pmovsxwq V,Wd` (0F38 24, defs line 1538). */
+  /** `pmovsxwq V,Wd` (0F38 24, defs line 1542). */
   Pmovsxwq_V_Wd: 1443,
-  /** `pmovzxwq V,Wd` (0F38 34, defs line 1539). */
+  /** `pmovzxwq V,Wd` (0F38 34, defs line 1543). */
   Pmovzxwq_V_Wd: 1444,
-  /** `pmovsxdq V,Wq` (0F38 25, defs line 1540). */
+  /** `pmovsxdq V,Wq` (0F38 25, defs line 1544). */
   Pmovsxdq_V_Wq: 1445,
-  /** `pmovzxdq V,Wq` (0F38 35, defs line 1541). */
+  /** `pmovzxdq V,Wq` (0F38 35, defs line 1545). */
   Pmovzxdq_V_Wq: 1446,
-  /** `pmuldq V,W` (0F38 28, defs line 1542). */
+  /** `pmuldq V,W` (0F38 28, defs line 1546). */
   Pmuldq_V_W: 1447,
-  /** `pcmpeqq V,W` (0F38 29, defs line 1543). */
+  /** `pcmpeqq V,W` (0F38 29, defs line 1547). */
   Pcmpeqq_V_W: 1448,
-  /** `packusdw V,W` (0F38 2B, defs line 1544). */
+  /** `packusdw V,W` (0F38 2B, defs line 1548). */
   Packusdw_V_W: 1449,
-  /** `pminsb V,W` (0F38 38, defs line 1545). */
+  /** `pminsb V,W` (0F38 38, defs line 1549). */
   Pminsb_V_W: 1450,
-  /** `pminsd V,W` (0F38 39, defs line 1546). */
+  /** `pminsd V,W` (0F38 39, defs line 1550). */
   Pminsd_V_W: 1451,
-  /** `pminuw V,W` (0F38 3A, defs line 1547). */
+  /** `pminuw V,W` (0F38 3A, defs line 1551). */
   Pminuw_V_W: 1452,
-  /** `pminud V,W` (0F38 3B, defs line 1548). */
+  /** `pminud V,W` (0F38 3B, defs line 1552). */
   Pminud_V_W: 1453,
-  /** `pmaxsb V,W` (0F38 3C, defs line 1549). */
+  /** `pmaxsb V,W` (0F38 3C, defs line 1553). */
   Pmaxsb_V_W: 1454,
-  /** `pmaxsd V,W` (0F38 3D, defs line 1550). */
+  /** `pmaxsd V,W` (0F38 3D, defs line 1554). */
   Pmaxsd_V_W: 1455,
-  /** `pmaxuw V,W` (0F38 3E, defs line 1551). */
+  /** `pmaxuw V,W` (0F38 3E, defs line 1555). */
   Pmaxuw_V_W: 1456,
-  /** `pmaxud V,W` (0F38 3F, defs line 1552). */
+  /** `pmaxud V,W` (0F38 3F, defs line 1556). */
   Pmaxud_V_W: 1457,
-  /** `pmulld V,W` (0F38 40, defs line 1553). */
+  /** `pmulld V,W` (0F38 40, defs line 1557). */
   Pmulld_V_W: 1458,
-  /** `pcmpgtq V,W` (0F38 37, defs line 1554). */
+  /** `pcmpgtq V,W` (0F38 37, defs line 1558). */
   Pcmpgtq_V_W: 1459,
-  /** `movntdqa V,Mdq` (0F38 2A, defs line 1555). */
+  /** `movntdqa V,Mdq` (0F38 2A, defs line 1559). */
   Movntdqa_V_Mdq: 1460,
-  /** `phminposuw V,W` (0F38 41, defs line 1556). */
+  /** `phminposuw V,W` (0F38 41, defs line 1560). */
   Phminposuw_V_W: 1461,
-  /** `invept Gd64r,Mdq` (0F38 80, defs line 1557). */
+  /** `invept Gd64r,Mdq` (0F38 80, defs line 1561). */
   Invept_Gd64r_Mdq: 1462,
-  /** `invvpid Gd64r,Mdq` (0F38 81, defs line 1558). */
+  /** `invvpid Gd64r,Mdq` (0F38 81, defs line 1562). */
   Invvpid_Gd64r_Mdq: 1463,
-  /** `invpcid Gd64r,Mdq` (0F38 82, defs line 1559). */
+  /** `invpcid Gd64r,Mdq` (0F38 82, defs line 1563). */
   Invpcid_Gd64r_Mdq: 1464,
-  /** `sha1nexte V,W` (0F38 C8, defs line 1560). */
+  /** `sha1nexte V,W` (0F38 C8, defs line 1564). */
   Sha1nexte_V_W: 1465,
-  /** `sha1msg1 V,W` (0F38 C9, defs line 1561). */
+  /** `sha1msg1 V,W` (0F38 C9, defs line 1565). */
   Sha1msg1_V_W: 1466,
-  /** `sha1msg2 V,W` (0F38 CA, defs line 1562). */
+  /** `sha1msg2 V,W` (0F38 CA, defs line 1566). */
   Sha1msg2_V_W: 1467,
-  /** `sha256rnds2 V,W` (0F38 CB, defs line 1563). */
+  /** `sha256rnds2 V,W` (0F38 CB, defs line 1567). */
   Sha256rnds2_V_W: 1468,
-  /** `sha256msg1 V,W` (0F38 CC, defs line 1564). */
+  /** `sha256msg1 V,W` (0F38 CC, defs line 1568). */
   Sha256msg1_V_W: 1469,
-  /** `sha256msg2 V,W` (0F38 CD, defs line 1565). */
+  /** `sha256msg2 V,W` (0F38 CD, defs line 1569). */
   Sha256msg2_V_W: 1470,
-  /** `gf2p8mulb V,W` (0F38 CF, defs line 1566). */
+  /** `gf2p8mulb V,W` (0F38 CF, defs line 1570). */
   Gf2p8mulb_V_W: 1471,
-  /** `aesimc V,W` (0F38 DB, defs line 1567). */
+  /** `aesimc V,W` (0F38 DB, defs line 1571). */
   Aesimc_V_W: 1472,
-  /** `aesenc V,W` (0F38 DC, defs line 1568). */
+  /** `aesenc V,W` (0F38 DC, defs line 1572). */
   Aesenc_V_W: 1473,
-  /** `aesenclast V,W` (0F38 DD, defs line 1569). */
+  /** `aesenclast V,W` (0F38 DD, defs line 1573). */
   Aesenclast_V_W: 1474,
-  /** `aesdec V,W` (0F38 DE, defs line 1570). */
+  /** `aesdec V,W` (0F38 DE, defs line 1574). */
   Aesdec_V_W: 1475,
-  /** `aesdeclast V,W` (0F38 DF, defs line 1571). */
+  /** `aesdeclast V,W` (0F38 DF, defs line 1575). */
   Aesdeclast_V_W: 1476,
-  /** `movbe Gv,Mv` (0F38 F0, defs line 1572). */
+  /** `movbe Gv,Mv` (0F38 F0, defs line 1576). */
   Movbe_Gv_Mv: 1477,
-  /** `movbe Mv,Gv` (0F38 F1, defs line 1573). */
+  /** `movbe Mv,Gv` (0F38 F1, defs line 1577). */
   Movbe_Mv_Gv: 1478,
-  /** `crc32 Gy,Eb` (0F38 F0, defs line 1574). */
+  /** `crc32 Gy,Eb` (0F38 F0, defs line 1578). */
   Crc32_Gy_Eb: 1479,
-  /** `crc32 Gy,Ev` (0F38 F1, defs line 1575). */
+  /** `crc32 Gy,Ev` (0F38 F1, defs line 1579). */
   Crc32_Gy_Ev: 1480,
-  /** `adcx Gy,Ey` (0F38 F6, defs line 1576). */
+  /** `adcx Gy,Ey` (0F38 F6, defs line 1580). */
   Adcx_Gy_Ey: 1481,
-  /** `adox Gy,Ey` (0F38 F6, defs line 1577). */
+  /** `adox Gy,Ey` (0F38 F6, defs line 1581). */
   Adox_Gy_Ey: 1482,
-  /** `movdiri My,Gy` (0F38 F9, defs line 1578). */
+  /** `movdiri My,Gy` (0F38 F9, defs line 1582). */
   Movdiri_My_Gy: 1483,
-  /** `movdir64b Ga,M` (0F38 F8, defs line 1579). */
+  /** `movdir64b Ga,M` (0F38 F8, defs line 1583). */
   Movdir64b_Ga_M: 1484,
-  /** `enqcmd Ga,M` (0F38 F8, defs line 1580). */
+  /** `enqcmd Ga,M` (0F38 F8, defs line 1584). */
   Enqcmd_Ga_M: 1485,
-  /** `enqcmds Ga,M` (0F38 F8, defs line 1581). */
+  /** `enqcmds Ga,M` (0F38 F8, defs line 1585). */
   Enqcmds_Ga_M: 1486,
-  /** `palignr Pq,Qq,Ib` (0F3A 0F, defs line 1585). */
+  /** `palignr Pq,Qq,Ib` (0F3A 0F, defs line 1589). */
   Palignr_Pq_Qq_Ib: 1487,
-  /** `palignr V,W,Ib` (0F3A 0F, defs line 1586). */
+  /** `palignr V,W,Ib` (0F3A 0F, defs line 1590). */
   Palignr_V_W_Ib: 1488,
-  /** `roundps V,W,Ib` (0F3A 08, defs line 1587). */
+  /** `roundps V,W,Ib` (0F3A 08, defs line 1591). */
   Roundps_V_W_Ib: 1489,
-  /** `roundpd V,W,Ib` (0F3A 09, defs line 1588). */
+  /** `roundpd V,W,Ib` (0F3A 09, defs line 1592). */
   Roundpd_V_W_Ib: 1490,
-  /** `roundss V,Wd,Ib` (0F3A 0A, defs line 1589). */
+  /** `roundss V,Wd,Ib` (0F3A 0A, defs line 1593). */
   Roundss_V_Wd_Ib: 1491,
-  /** `roundsd V,Wq,Ib` (0F3A 0B, defs line 1590). */
+  /** `roundsd V,Wq,Ib` (0F3A 0B, defs line 1594). */
   Roundsd_V_Wq_Ib: 1492,
-  /** `blendps V,W,Ib` (0F3A 0C, defs line 1591). */
+  /** `blendps V,W,Ib` (0F3A 0C, defs line 1595). */
   Blendps_V_W_Ib: 1493,
-  /** `blendpd V,W,Ib` (0F3A 0D, defs line 1592). */
+  /** `blendpd V,W,Ib` (0F3A 0D, defs line 1596). */
   Blendpd_V_W_Ib: 1494,
-  /** `pblendw V,W,Ib` (0F3A 0E, defs line 1593). */
+  /** `pblendw V,W,Ib` (0F3A 0E, defs line 1597). */
   Pblendw_V_W_Ib: 1495,
-  /** `pextrb Edb,V,Ib` (0F3A 14, defs line 1594). */
+  /** `pextrb Edb,V,Ib` (0F3A 14, defs line 1598). */
   Pextrb_Edb_V_Ib: 1496,
-  /** `pextrw Edw,V,Ib` (0F3A 15, defs line 1595). */
+  /** `pextrw Edw,V,Ib` (0F3A 15, defs line 1599). */
   Pextrw_Edw_V_Ib: 1497,
-  /** `pextrd Ed,V,Ib` (0F3A 16, defs line 1596). */
+  /** `pextrd Ed,V,Ib` (0F3A 16, defs line 1600). */
   Pextrd_Ed_V_Ib: 1498,
-  /** `pextrq Eq,V,Ib` (0F3A 16, defs line 1597). */
+  /** `pextrq Eq,V,Ib` (0F3A 16, defs line 1601). */
   Pextrq_Eq_V_Ib: 1499,
-  /** `extractps Ed,V,Ib` (0F3A 17, defs line 1598). */
+  /** `extractps Ed,V,Ib` (0F3A 17, defs line 1602). */
   Extractps_Ed_V_Ib: 1500,
-  /** `pinsrb V,Edb,Ib` (0F3A 20, defs line 1599). */
+  /** `pinsrb V,Edb,Ib` (0F3A 20, defs line 1603). */
   Pinsrb_V_Edb_Ib: 1501,
-  /** `insertps V,Wd,Ib` (0F3A 21, defs line 1600). */
+  /** `insertps V,Wd,Ib` (0F3A 21, defs line 1604). */
   Insertps_V_Wd_Ib: 1502,
-  /** `pinsrd V,Ed,Ib` (0F3A 22, defs line 1601). */
+  /** `pinsrd V,Ed,Ib` (0F3A 22, defs line 1605). */
   Pinsrd_V_Ed_Ib: 1503,
-  /** `pinsrq V,Eq,Ib` (0F3A 22, defs line 1602). */
+  /** `pinsrq V,Eq,Ib` (0F3A 22, defs line 1606). */
   Pinsrq_V_Eq_Ib: 1504,
-  /** `dpps V,W,Ib` (0F3A 40, defs line 1603). */
+  /** `dpps V,W,Ib` (0F3A 40, defs line 1607). */
   Dpps_V_W_Ib: 1505,
-  /** `dppd V,W,Ib` (0F3A 41, defs line 1604). */
+  /** `dppd V,W,Ib` (0F3A 41, defs line 1608). */
   Dppd_V_W_Ib: 1506,
-  /** `mpsadbw V,W,Ib` (0F3A 42, defs line 1605). */
+  /** `mpsadbw V,W,Ib` (0F3A 42, defs line 1609). */
   Mpsadbw_V_W_Ib: 1507,
-  /** `pclmulqdq V,W,Ib` (0F3A 44, defs line 1606). */
+  /** `pclmulqdq V,W,Ib` (0F3A 44, defs line 1610). */
   Pclmulqdq_V_W_Ib: 1508,
-  /** `pcmpestrm V,W,Ib` (0F3A 60, defs line 1607). */
+  /** `pcmpestrm V,W,Ib` (0F3A 60, defs line 1611). */
   Pcmpestrm_V_W_Ib: 1509,
-  /** `pcmpestrm64 V,W,Ib` (0F3A 60, defs line 1608). */
+  /** `pcmpestrm64 V,W,Ib` (0F3A 60, defs line 1612). */
   Pcmpestrm64_V_W_Ib: 1510,
-  /** `pcmpestri V,W,Ib` (0F3A 61, defs line 1609). */
+  /** `pcmpestri V,W,Ib` (0F3A 61, defs line 1613). */
   Pcmpestri_V_W_Ib: 1511,
-  /** `pcmpestri64 V,W,Ib` (0F3A 61, defs line 1610). */
+  /** `pcmpestri64 V,W,Ib` (0F3A 61, defs line 1614). */
   Pcmpestri64_V_W_Ib: 1512,
-  /** `pcmpistrm V,W,Ib` (0F3A 62, defs line 1611). */
+  /** `pcmpistrm V,W,Ib` (0F3A 62, defs line 1615). */
   Pcmpistrm_V_W_Ib: 1513,
-  /** `pcmpistri V,W,Ib` (0F3A 63, defs line 1612). */
+  /** `pcmpistri V,W,Ib` (0F3A 63, defs line 1616). */
   Pcmpistri_V_W_Ib: 1514,
-  /** `sha1rnds4 V,W,Ib` (0F3A CC, defs line 1613). */
+  /** `sha1rnds4 V,W,Ib` (0F3A CC, defs line 1617). */
   Sha1rnds4_V_W_Ib: 1515,
-  /** `gf2p8affineqb V,W,Ib` (0F3A CE, defs line 1614). */
+  /** `gf2p8affineqb V,W,Ib` (0F3A CE, defs line 1618). */
   Gf2p8affineqb_V_W_Ib: 1516,
-  /** `gf2p8affineinvqb V,W,Ib` (0F3A CF, defs line 1615). */
+  /** `gf2p8affineinvqb V,W,Ib` (0F3A CF, defs line 1619). */
   Gf2p8affineinvqb_V_W_Ib: 1517,
-  /** `aeskeygenassist V,W,Ib` (0F3A DF, defs line 1616). */
+  /** `aeskeygenassist V,W,Ib` (0F3A DF, defs line 1620). */
   Aeskeygenassist_V_W_Ib: 1518,
-  /** `vfmaddsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 5C, defs line 1620). */
+  /** `vfmaddsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 5C, defs line 1624). */
   Vfmaddsubps_Vx_Hx_Wx_Ibx: 1519,
-  /** `vfmaddsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 5C, defs line 1621). */
+  /** `vfmaddsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 5C, defs line 1625). */
   Vfmaddsubps_Vx_Hx_Ibx_Wx: 1520,
-  /** `vfmaddsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5D, defs line 1622). */
+  /** `vfmaddsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5D, defs line 1626). */
   Vfmaddsubpd_Vx_Hx_Wx_Ibx: 1521,
-  /** `vfmaddsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5D, defs line 1623). */
+  /** `vfmaddsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5D, defs line 1627). */
   Vfmaddsubpd_Vx_Hx_Ibx_Wx: 1522,
-  /** `vfmsubaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 5E, defs line 1624). */
+  /** `vfmsubaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 5E, defs line 1628). */
   Vfmsubaddps_Vx_Hx_Wx_Ibx: 1523,
-  /** `vfmsubaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 5E, defs line 1625). */
+  /** `vfmsubaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 5E, defs line 1629). */
   Vfmsubaddps_Vx_Hx_Ibx_Wx: 1524,
-  /** `vfmsubaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5F, defs line 1626). */
+  /** `vfmsubaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 5F, defs line 1630). */
   Vfmsubaddpd_Vx_Hx_Wx_Ibx: 1525,
-  /** `vfmsubaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5F, defs line 1627). */
+  /** `vfmsubaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 5F, defs line 1631). */
   Vfmsubaddpd_Vx_Hx_Ibx_Wx: 1526,
-  /** `vfmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 68, defs line 1628). */
+  /** `vfmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 68, defs line 1632). */
   Vfmaddps_Vx_Hx_Wx_Ibx: 1527,
-  /** `vfmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 68, defs line 1629). */
+  /** `vfmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 68, defs line 1633). */
   Vfmaddps_Vx_Hx_Ibx_Wx: 1528,
-  /** `vfmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 69, defs line 1630). */
+  /** `vfmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 69, defs line 1634). */
   Vfmaddpd_Vx_Hx_Wx_Ibx: 1529,
-  /** `vfmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 69, defs line 1631). */
+  /** `vfmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 69, defs line 1635). */
   Vfmaddpd_Vx_Hx_Ibx_Wx: 1530,
-  /** `vfmaddss V,H,Wd,Ibrx` (VEX.0F3A 6A, defs line 1632). */
+  /** `vfmaddss V,H,Wd,Ibrx` (VEX.0F3A 6A, defs line 1636). */
   Vfmaddss_V_H_Wd_Ibrx: 1531,
-  /** `vfmaddss V,H,Ibrx,Wd` (VEX.0F3A 6A, defs line 1633). */
+  /** `vfmaddss V,H,Ibrx,Wd` (VEX.0F3A 6A, defs line 1637). */
   Vfmaddss_V_H_Ibrx_Wd: 1532,
-  /** `vfmaddsd V,H,Wq,Ibrx` (VEX.0F3A 6B, defs line 1634). */
+  /** `vfmaddsd V,H,Wq,Ibrx` (VEX.0F3A 6B, defs line 1638). */
   Vfmaddsd_V_H_Wq_Ibrx: 1533,
-  /** `vfmaddsd V,H,Ibrx,Wq` (VEX.0F3A 6B, defs line 1635). */
+  /** `vfmaddsd V,H,Ibrx,Wq` (VEX.0F3A 6B, defs line 1639). */
   Vfmaddsd_V_H_Ibrx_Wq: 1534,
-  /** `vfmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 6C, defs line 1636). */
+  /** `vfmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 6C, defs line 1640). */
   Vfmsubps_Vx_Hx_Wx_Ibx: 1535,
-  /** `vfmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 6C, defs line 1637). */
+  /** `vfmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 6C, defs line 1641). */
   Vfmsubps_Vx_Hx_Ibx_Wx: 1536,
-  /** `vfmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 6D, defs line 1638). */
+  /** `vfmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 6D, defs line 1642). */
   Vfmsubpd_Vx_Hx_Wx_Ibx: 1537,
-  /** `vfmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 6D, defs line 1639). */
+  /** `vfmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 6D, defs line 1643). */
   Vfmsubpd_Vx_Hx_Ibx_Wx: 1538,
-  /** `vfmsubss V,H,Wd,Ibrx` (VEX.0F3A 6E, defs line 1640). */
+  /** `vfmsubss V,H,Wd,Ibrx` (VEX.0F3A 6E, defs line 1644). */
   Vfmsubss_V_H_Wd_Ibrx: 1539,
-  /** `vfmsubss V,H,Ibrx,Wd` (VEX.0F3A 6E, defs line 1641). */
+  /** `vfmsubss V,H,Ibrx,Wd` (VEX.0F3A 6E, defs line 1645). */
   Vfmsubss_V_H_Ibrx_Wd: 1540,
-  /** `vfmsubsd V,H,Wq,Ibrx` (VEX.0F3A 6F, defs line 1642). */
+  /** `vfmsubsd V,H,Wq,Ibrx` (VEX.0F3A 6F, defs line 1646). */
   Vfmsubsd_V_H_Wq_Ibrx: 1541,
-  /** `vfmsubsd V,H,Ibrx,Wq` (VEX.0F3A 6F, defs line 1643). */
+  /** `vfmsubsd V,H,Ibrx,Wq` (VEX.0F3A 6F, defs line 1647). */
   Vfmsubsd_V_H_Ibrx_Wq: 1542,
-  /** `vfnmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 78, defs line 1644). */
+  /** `vfnmaddps Vx,Hx,Wx,Ibx` (VEX.0F3A 78, defs line 1648). */
   Vfnmaddps_Vx_Hx_Wx_Ibx: 1543,
-  /** `vfnmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 78, defs line 1645). */
+  /** `vfnmaddps Vx,Hx,Ibx,Wx` (VEX.0F3A 78, defs line 1649). */
   Vfnmaddps_Vx_Hx_Ibx_Wx: 1544,
-  /** `vfnmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 79, defs line 1646). */
+  /** `vfnmaddpd Vx,Hx,Wx,Ibx` (VEX.0F3A 79, defs line 1650). */
   Vfnmaddpd_Vx_Hx_Wx_Ibx: 1545,
-  /** `vfnmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 79, defs line 1647). */
+  /** `vfnmaddpd Vx,Hx,Ibx,Wx` (VEX.0F3A 79, defs line 1651). */
   Vfnmaddpd_Vx_Hx_Ibx_Wx: 1546,
-  /** `vfnmaddss V,H,Wd,Ibrx` (VEX.0F3A 7A, defs line 1648). */
+  /** `vfnmaddss V,H,Wd,Ibrx` (VEX.0F3A 7A, defs line 1652). */
   Vfnmaddss_V_H_Wd_Ibrx: 1547,
-  /** `vfnmaddss V,H,Ibrx,Wd` (VEX.0F3A 7A, defs line 1649). */
+  /** `vfnmaddss V,H,Ibrx,Wd` (VEX.0F3A 7A, defs line 1653). */
   Vfnmaddss_V_H_Ibrx_Wd: 1548,
-  /** `vfnmaddsd V,H,Wq,Ibrx` (VEX.0F3A 7B, defs line 1650). */
+  /** `vfnmaddsd V,H,Wq,Ibrx` (VEX.0F3A 7B, defs line 1654). */
   Vfnmaddsd_V_H_Wq_Ibrx: 1549,
-  /** `vfnmaddsd V,H,Ibrx,Wq` (VEX.0F3A 7B, defs line 1651). */
+  /** `vfnmaddsd V,H,Ibrx,Wq` (VEX.0F3A 7B, defs line 1655). */
   Vfnmaddsd_V_H_Ibrx_Wq: 1550,
-  /** `vfnmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 7C, defs line 1652). */
+  /** `vfnmsubps Vx,Hx,Wx,Ibx` (VEX.0F3A 7C, defs line 1656). */
   Vfnmsubps_Vx_Hx_Wx_Ibx: 1551,
-  /** `vfnmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 7C, defs line 1653). */
+  /** `vfnmsubps Vx,Hx,Ibx,Wx` (VEX.0F3A 7C, defs line 1657). */
   Vfnmsubps_Vx_Hx_Ibx_Wx: 1552,
-  /** `vfnmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 7D, defs line 1654). */
+  /** `vfnmsubpd Vx,Hx,Wx,Ibx` (VEX.0F3A 7D, defs line 1658). */
   Vfnmsubpd_Vx_Hx_Wx_Ibx: 1553,
-  /** `vfnmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 7D, defs line 1655). */
+  /** `vfnmsubpd Vx,Hx,Ibx,Wx` (VEX.0F3A 7D, defs line 1659). */
   Vfnmsubpd_Vx_Hx_Ibx_Wx: 1554,
-  /** `vfnmsubss V,H,Wd,Ibrx` (VEX.0F3A 7E, defs line 1656). */
+  /** `vfnmsubss V,H,Wd,Ibrx` (VEX.0F3A 7E, defs line 1660). */
   Vfnmsubss_V_H_Wd_Ibrx: 1555,
-  /** `vfnmsubss V,H,Ibrx,Wd` (VEX.0F3A 7E, defs line 1657). */
+  /** `vfnmsubss V,H,Ibrx,Wd` (VEX.0F3A 7E, defs line 1661). */
   Vfnmsubss_V_H_Ibrx_Wd: 1556,
-  /** `vfnmsubsd V,H,Wq,Ibrx` (VEX.0F3A 7F, defs line 1658). */
+  /** `vfnmsubsd V,H,Wq,Ibrx` (VEX.0F3A 7F, defs line 1662). */
   Vfnmsubsd_V_H_Wq_Ibrx: 1557,
-  /** `vfnmsubsd V,H,Ibrx,Wq` (VEX.0F3A 7F, defs line 1659). */
+  /** `vfnmsubsd V,H,Ibrx,Wq` (VEX.0F3A 7F, defs line 1663). */
   Vfnmsubsd_V_H_Ibrx_Wq: 1558,
-  /** `kandw KR,KH,KU` (VEX.0F 41, defs line 1663). */
+  /** `kandw KR,KH,KU` (VEX.0F 41, defs line 1667). */
   Kandw_KR_KH_KU: 1559,
-  /** `kandq KR,KH,KU` (VEX.0F 41, defs line 1664). */
+  /** `kandq KR,KH,KU` (VEX.0F 41, defs line 1668). */
   Kandq_KR_KH_KU: 1560,
-  /** `kandb KR,KH,KU` (VEX.0F 41, defs line 1665). */
+  /** `kandb KR,KH,KU` (VEX.0F 41, defs line 1669). */
   Kandb_KR_KH_KU: 1561,
-  /** `kandd KR,KH,KU` (VEX.0F 41, defs line 1666). */
+  /** `kandd KR,KH,KU` (VEX.0F 41, defs line 1670). */
   Kandd_KR_KH_KU: 1562,
-  /** `kandnw KR,KH,KU` (VEX.0F 42, defs line 1667). */
+  /** `kandnw KR,KH,KU` (VEX.0F 42, defs line 1671). */
   Kandnw_KR_KH_KU: 1563,
-  /** `kandnq KR,KH,KU` (VEX.0F 42, defs line 1668). */
+  /** `kandnq KR,KH,KU` (VEX.0F 42, defs line 1672). */
   Kandnq_KR_KH_KU: 1564,
-  /** `kandnb KR,KH,KU` (VEX.0F 42, defs line 1669). */
+  /** `kandnb KR,KH,KU` (VEX.0F 42, defs line 1673). */
   Kandnb_KR_KH_KU: 1565,
-  /** `kandnd KR,KH,KU` (VEX.0F 42, defs line 1670). */
+  /** `kandnd KR,KH,KU` (VEX.0F 42, defs line 1674). */
   Kandnd_KR_KH_KU: 1566,
-  /** `korw KR,KH,KU` (VEX.0F 45, defs line 1671). */
+  /** `korw KR,KH,KU` (VEX.0F 45, defs line 1675). */
   Korw_KR_KH_KU: 1567,
-  /** `korq KR,KH,KU` (VEX.0F 45, defs line 1672). */
+  /** `korq KR,KH,KU` (VEX.0F 45, defs line 1676). */
   Korq_KR_KH_KU: 1568,
-  /** `korb KR,KH,KU` (VEX.0F 45, defs line 1673). */
+  /** `korb KR,KH,KU` (VEX.0F 45, defs line 1677). */
   Korb_KR_KH_KU: 1569,
-  /** `kord KR,KH,KU` (VEX.0F 45, defs line 1674). */
+  /** `kord KR,KH,KU` (VEX.0F 45, defs line 1678). */
   Kord_KR_KH_KU: 1570,
-  /** `kxnorw KR,KH,KU` (VEX.0F 46, defs line 1675). */
+  /** `kxnorw KR,KH,KU` (VEX.0F 46, defs line 1679). */
   Kxnorw_KR_KH_KU: 1571,
-  /** `kxnorq KR,KH,KU` (VEX.0F 46, defs line 1676). */
+  /** `kxnorq KR,KH,KU` (VEX.0F 46, defs line 1680). */
   Kxnorq_KR_KH_KU: 1572,
-  /** `kxnorb KR,KH,KU` (VEX.0F 46, defs line 1677). */
+  /** `kxnorb KR,KH,KU` (VEX.0F 46, defs line 1681). */
   Kxnorb_KR_KH_KU: 1573,
-  /** `kxnord KR,KH,KU` (VEX.0F 46, defs line 1678). */
+  /** `kxnord KR,KH,KU` (VEX.0F 46, defs line 1682). */
   Kxnord_KR_KH_KU: 1574,
-  /** `kxorw KR,KH,KU` (VEX.0F 47, defs line 1679). */
+  /** `kxorw KR,KH,KU` (VEX.0F 47, defs line 1683). */
   Kxorw_KR_KH_KU: 1575,
-  /** `kxorq KR,KH,KU` (VEX.0F 47, defs line 1680). */
+  /** `kxorq KR,KH,KU` (VEX.0F 47, defs line 1684). */
   Kxorq_KR_KH_KU: 1576,
-  /** `kxorb KR,KH,KU` (VEX.0F 47, defs line 1681). */
+  /** `kxorb KR,KH,KU` (VEX.0F 47, defs line 1685). */
   Kxorb_KR_KH_KU: 1577,
-  /** `kxord KR,KH,KU` (VEX.0F 47, defs line 1682). */
+  /** `kxord KR,KH,KU` (VEX.0F 47, defs line 1686). */
   Kxord_KR_KH_KU: 1578,
-  /** `kaddw KR,KH,KU` (VEX.0F 4A, defs line 1683). */
+  /** `kaddw KR,KH,KU` (VEX.0F 4A, defs line 1687). */
   Kaddw_KR_KH_KU: 1579,
-  /** `kaddq KR,KH,KU` (VEX.0F 4A, defs line 1684). */
+  /** `kaddq KR,KH,KU` (VEX.0F 4A, defs line 1688). */
   Kaddq_KR_KH_KU: 1580,
-  /** `kaddb KR,KH,KU` (VEX.0F 4A, defs line 1685). */
+  /** `kaddb KR,KH,KU` (VEX.0F 4A, defs line 1689). */
   Kaddb_KR_KH_KU: 1581,
-  /** `kaddd KR,KH,KU` (VEX.0F 4A, defs line 1686). */
+  /** `kaddd KR,KH,KU` (VEX.0F 4A, defs line 1690). */
   Kaddd_KR_KH_KU: 1582,
-  /** `kunpckbw KR,KH,KU` (VEX.0F 4B, defs line 1687). */
+  /** `kunpckbw KR,KH,KU` (VEX.0F 4B, defs line 1691). */
   Kunpckbw_KR_KH_KU: 1583,
-  /** `kunpckwd KR,KH,KU` (VEX.0F 4B, defs line 1688). */
+  /** `kunpckwd KR,KH,KU` (VEX.0F 4B, defs line 1692). */
   Kunpckwd_KR_KH_KU: 1584,
-  /** `kunpckdq KR,KH,KU` (VEX.0F 4B, defs line 1689). */
+  /** `kunpckdq KR,KH,KU` (VEX.0F 4B, defs line 1693). */
   Kunpckdq_KR_KH_KU: 1585,
-  /** `knotw KR,KU` (VEX.0F 44, defs line 1690). */
+  /** `knotw KR,KU` (VEX.0F 44, defs line 1694). */
   Knotw_KR_KU: 1586,
-  /** `kmovw KR,KM` (VEX.0F 90, defs line 1691). */
+  /** `kmovw KR,KM` (VEX.0F 90, defs line 1695). */
   Kmovw_KR_KM: 1587,
-  /** `kmovw M,KR` (VEX.0F 91, defs line 1692). */
+  /** `kmovw M,KR` (VEX.0F 91, defs line 1696). */
   Kmovw_M_KR: 1588,
-  /** `kortestw KR,KU` (VEX.0F 98, defs line 1693). */
+  /** `kortestw KR,KU` (VEX.0F 98, defs line 1697). */
   Kortestw_KR_KU: 1589,
-  /** `ktestw KR,KU` (VEX.0F 99, defs line 1694). */
+  /** `ktestw KR,KU` (VEX.0F 99, defs line 1698). */
   Ktestw_KR_KU: 1590,
-  /** `knotq KR,KU` (VEX.0F 44, defs line 1695). */
+  /** `knotq KR,KU` (VEX.0F 44, defs line 1699). */
   Knotq_KR_KU: 1591,
-  /** `kmovq KR,KM` (VEX.0F 90, defs line 1696). */
+  /** `kmovq KR,KM` (VEX.0F 90, defs line 1700). */
   Kmovq_KR_KM: 1592,
-  /** `kmovq M,KR` (VEX.0F 91, defs line 1697). */
+  /** `kmovq M,KR` (VEX.0F 91, defs line 1701). */
   Kmovq_M_KR: 1593,
-  /** `kortestq KR,KU` (VEX.0F 98, defs line 1698). */
+  /** `kortestq KR,KU` (VEX.0F 98, defs line 1702). */
   Kortestq_KR_KU: 1594,
-  /** `ktestq KR,KU` (VEX.0F 99, defs line 1699). */
+  /** `ktestq KR,KU` (VEX.0F 99, defs line 1703). */
   Ktestq_KR_KU: 1595,
-  /** `knotb KR,KU` (VEX.0F 44, defs line 1700). */
+  /** `knotb KR,KU` (VEX.0F 44, defs line 1704). */
   Knotb_KR_KU: 1596,
-  /** `kmovb KR,KM` (VEX.0F 90, defs line 1701). */
+  /** `kmovb KR,KM` (VEX.0F 90, defs line 1705). */
   Kmovb_KR_KM: 1597,
-  /** `kmovb M,KR` (VEX.0F 91, defs line 1702). */
+  /** `kmovb M,KR` (VEX.0F 91, defs line 1706). */
   Kmovb_M_KR: 1598,
-  /** `kortestb KR,KU` (VEX.0F 98, defs line 1703). */
+  /** `kortestb KR,KU` (VEX.0F 98, defs line 1707). */
   Kortestb_KR_KU: 1599,
-  /** `ktestb KR,KU` (VEX.0F 99, defs line 1704). */
+  /** `ktestb KR,KU` (VEX.0F 99, defs line 1708). */
   Ktestb_KR_KU: 1600,
-  /** `knotd KR,KU` (VEX.0F 44, defs line 1705). */
+  /** `knotd KR,KU` (VEX.0F 44, defs line 1709). */
   Knotd_KR_KU: 1601,
-  /** `kmovd KR,KM` (VEX.0F 90, defs line 1706). */
+  /** `kmovd KR,KM` (VEX.0F 90, defs line 1710). */
   Kmovd_KR_KM: 1602,
-  /** `kmovd M,KR` (VEX.0F 91, defs line 1707). */
+  /** `kmovd M,KR` (VEX.0F 91, defs line 1711). */
   Kmovd_M_KR: 1603,
-  /** `kortestd KR,KU` (VEX.0F 98, defs line 1708). */
+  /** `kortestd KR,KU` (VEX.0F 98, defs line 1712). */
   Kortestd_KR_KU: 1604,
-  /** `ktestd KR,KU` (VEX.0F 99, defs line 1709). */
+  /** `ktestd KR,KU` (VEX.0F 99, defs line 1713). */
   Ktestd_KR_KU: 1605,
-  /** `kmovw KR,Rd` (VEX.0F 92, defs line 1710). */
+  /** `kmovw KR,Rd` (VEX.0F 92, defs line 1714). */
   Kmovw_KR_Rd: 1606,
-  /** `kmovw Gd,KU` (VEX.0F 93, defs line 1711). */
+  /** `kmovw Gd,KU` (VEX.0F 93, defs line 1715). */
   Kmovw_Gd_KU: 1607,
-  /** `kmovb KR,Rd` (VEX.0F 92, defs line 1712). */
+  /** `kmovb KR,Rd` (VEX.0F 92, defs line 1716). */
   Kmovb_KR_Rd: 1608,
-  /** `kmovb Gd,KU` (VEX.0F 93, defs line 1713). */
+  /** `kmovb Gd,KU` (VEX.0F 93, defs line 1717). */
   Kmovb_Gd_KU: 1609,
-  /** `kmovd KR,Rd` (VEX.0F 92, defs line 1714). */
+  /** `kmovd KR,Rd` (VEX.0F 92, defs line 1718). */
   Kmovd_KR_Rd: 1610,
-  /** `kmovd Gd,KU` (VEX.0F 93, defs line 1715). */
+  /** `kmovd Gd,KU` (VEX.0F 93, defs line 1719). */
   Kmovd_Gd_KU: 1611,
-  /** `kmovq KR,Rq` (VEX.0F 92, defs line 1716). */
+  /** `kmovq KR,Rq` (VEX.0F 92, defs line 1720). */
   Kmovq_KR_Rq: 1612,
-  /** `kmovq Gq,KU` (VEX.0F 93, defs line 1717). */
+  /** `kmovq Gq,KU` (VEX.0F 93, defs line 1721). */
   Kmovq_Gq_KU: 1613,
-  /** `kshiftrb KR,KU,Ib` (VEX.0F3A 30, defs line 1718). */
+  /** `kshiftrb KR,KU,Ib` (VEX.0F3A 30, defs line 1722). */
   Kshiftrb_KR_KU_Ib: 1614,
-  /** `kshiftrw KR,KU,Ib` (VEX.0F3A 30, defs line 1719). */
+  /** `kshiftrw KR,KU,Ib` (VEX.0F3A 30, defs line 1723). */
   Kshiftrw_KR_KU_Ib: 1615,
-  /** `kshiftrd KR,KU,Ib` (VEX.0F3A 31, defs line 1720). */
+  /** `kshiftrd KR,KU,Ib` (VEX.0F3A 31, defs line 1724). */
   Kshiftrd_KR_KU_Ib: 1616,
-  /** `kshiftrq KR,KU,Ib` (VEX.0F3A 31, defs line 1721). */
+  /** `kshiftrq KR,KU,Ib` (VEX.0F3A 31, defs line 1725). */
   Kshiftrq_KR_KU_Ib: 1617,
-  /** `kshiftlb KR,KU,Ib` (VEX.0F3A 32, defs line 1722). */
+  /** `kshiftlb KR,KU,Ib` (VEX.0F3A 32, defs line 1726). */
   Kshiftlb_KR_KU_Ib: 1618,
-  /** `kshiftlw KR,KU,Ib` (VEX.0F3A 32, defs line 1723). */
+  /** `kshiftlw KR,KU,Ib` (VEX.0F3A 32, defs line 1727). */
   Kshiftlw_KR_KU_Ib: 1619,
-  /** `kshiftld KR,KU,Ib` (VEX.0F3A 33, defs line 1724). */
+  /** `kshiftld KR,KU,Ib` (VEX.0F3A 33, defs line 1728). */
   Kshiftld_KR_KU_Ib: 1620,
-  /** `kshiftlq KR,KU,Ib` (VEX.0F3A 33, defs line 1725). */
+  /** `kshiftlq KR,KU,Ib` (VEX.0F3A 33, defs line 1729). */
   Kshiftlq_KR_KU_Ib: 1621,
-  /** `cmpoxadd My,Gy,By` (VEX.0F38 E0, defs line 1729). */
+  /** `cmpoxadd My,Gy,By` (VEX.0F38 E0, defs line 1733). */
   Cmpoxadd_My_Gy_By: 1622,
-  /** `cmpnoxadd My,Gy,By` (VEX.0F38 E1, defs line 1730). */
+  /** `cmpnoxadd My,Gy,By` (VEX.0F38 E1, defs line 1734). */
   Cmpnoxadd_My_Gy_By: 1623,
-  /** `cmpbxadd My,Gy,By` (VEX.0F38 E2, defs line 1731). */
+  /** `cmpbxadd My,Gy,By` (VEX.0F38 E2, defs line 1735). */
   Cmpbxadd_My_Gy_By: 1624,
-  /** `cmpnbxadd My,Gy,By` (VEX.0F38 E3, defs line 1732). */
+  /** `cmpnbxadd My,Gy,By` (VEX.0F38 E3, defs line 1736). */
   Cmpnbxadd_My_Gy_By: 1625,
-  /** `cmpzxadd My,Gy,By` (VEX.0F38 E4, defs line 1733). */
+  /** `cmpzxadd My,Gy,By` (VEX.0F38 E4, defs line 1737). */
   Cmpzxadd_My_Gy_By: 1626,
-  /** `cmpnzxadd My,Gy,By` (VEX.0F38 E5, defs line 1734). */
+  /** `cmpnzxadd My,Gy,By` (VEX.0F38 E5, defs line 1738). */
   Cmpnzxadd_My_Gy_By: 1627,
-  /** `cmpbexadd My,Gy,By` (VEX.0F38 E6, defs line 1735). */
+  /** `cmpbexadd My,Gy,By` (VEX.0F38 E6, defs line 1739). */
   Cmpbexadd_My_Gy_By: 1628,
-  /** `cmpnbexadd My,Gy,By` (VEX.0F38 E7, defs line 1736). */
+  /** `cmpnbexadd My,Gy,By` (VEX.0F38 E7, defs line 1740). */
   Cmpnbexadd_My_Gy_By: 1629,
-  /** `cmpsxadd My,Gy,By` (VEX.0F38 E8, defs line 1737). */
+  /** `cmpsxadd My,Gy,By` (VEX.0F38 E8, defs line 1741). */
   Cmpsxadd_My_Gy_By: 1630,
-  /** `cmpnsxadd My,Gy,By` (VEX.0F38 E9, defs line 1738). */
+  /** `cmpnsxadd My,Gy,By` (VEX.0F38 E9, defs line 1742). */
   Cmpnsxadd_My_Gy_By: 1631,
-  /** `cmppxadd My,Gy,By` (VEX.0F38 EA, defs line 1739). */
+  /** `cmppxadd My,Gy,By` (VEX.0F38 EA, defs line 1743). */
   Cmppxadd_My_Gy_By: 1632,
-  /** `cmpnpxadd My,Gy,By` (VEX.0F38 EB, defs line 1740). */
+  /** `cmpnpxadd My,Gy,By` (VEX.0F38 EB, defs line 1744). */
   Cmpnpxadd_My_Gy_By: 1633,
-  /** `cmplxadd My,Gy,By` (VEX.0F38 EC, defs line 1741). */
+  /** `cmplxadd My,Gy,By` (VEX.0F38 EC, defs line 1745). */
   Cmplxadd_My_Gy_By: 1634,
-  /** `cmpnlxadd My,Gy,By` (VEX.0F38 ED, defs line 1742). */
+  /** `cmpnlxadd My,Gy,By` (VEX.0F38 ED, defs line 1746). */
   Cmpnlxadd_My_Gy_By: 1635,
-  /** `cmplexadd My,Gy,By` (VEX.0F38 EE, defs line 1743). */
+  /** `cmplexadd My,Gy,By` (VEX.0F38 EE, defs line 1747). */
   Cmplexadd_My_Gy_By: 1636,
-  /** `cmpnlexadd My,Gy,By` (VEX.0F38 EF, defs line 1744). */
+  /** `cmpnlexadd My,Gy,By` (VEX.0F38 EF, defs line 1748). */
   Cmpnlexadd_My_Gy_By: 1637,
-  /** `wrssd Md,Gd` (0F38 F6, defs line 1748). */
+  /** `wrssd Md,Gd` (0F38 F6, defs line 1752). */
   Wrssd_Md_Gd: 1638,
-  /** `wrssq Mq,Gq` (0F38 F6, defs line 1749). */
+  /** `wrssq Mq,Gq` (0F38 F6, defs line 1753). */
   Wrssq_Mq_Gq: 1639,
-  /** `wrussd Md,Gd` (0F38 F5, defs line 1750). */
+  /** `wrussd Md,Gd` (0F38 F5, defs line 1754). */
   Wrussd_Md_Gd: 1640,
-  /** `wrussq Mq,Gq` (0F38 F5, defs line 1751). */
+  /** `wrussq Mq,Gq` (0F38 F5, defs line 1755). */
   Wrussq_Mq_Gq: 1641,
-  /** `aadd My,Gy` (0F38 FC, defs line 1753). */
+  /** `aadd My,Gy` (0F38 FC, defs line 1757). */
   Aadd_My_Gy: 1642,
-  /** `aand My,Gy` (0F38 FC, defs line 1754). */
+  /** `aand My,Gy` (0F38 FC, defs line 1758). */
   Aand_My_Gy: 1643,
-  /** `aor My,Gy` (0F38 FC, defs line 1755). */
+  /** `aor My,Gy` (0F38 FC, defs line 1759). */
   Aor_My_Gy: 1644,
-  /** `axor My,Gy` (0F38 FC, defs line 1756). */
+  /** `axor My,Gy` (0F38 FC, defs line 1760). */
   Axor_My_Gy: 1645,
-  /** `aesenc128kl V,M` (0F38 DC, defs line 1758). */
+  /** `aesenc128kl V,M` (0F38 DC, defs line 1762). */
   Aesenc128kl_V_M: 1646,
-  /** `aesdec128kl V,M` (0F38 DD, defs line 1759). */
+  /** `aesdec128kl V,M` (0F38 DD, defs line 1763). */
   Aesdec128kl_V_M: 1647,
-  /** `aesenc256kl V,M` (0F38 DE, defs line 1760). */
+  /** `aesenc256kl V,M` (0F38 DE, defs line 1764). */
   Aesenc256kl_V_M: 1648,
-  /** `aesdec256kl V,M` (0F38 DF, defs line 1761). */
+  /** `aesdec256kl V,M` (0F38 DF, defs line 1765). */
   Aesdec256kl_V_M: 1649,
-  /** `loadiwkey V,U` (0F38 DC, defs line 1762). */
+  /** `loadiwkey V,U` (0F38 DC, defs line 1766). */
   Loadiwkey_V_U: 1650,
-  /** `aesencwide128kl M` (0F38 D8, defs line 1763). */
+  /** `aesencwide128kl M` (0F38 D8, defs line 1767). */
   Aesencwide128kl_M: 1651,
-  /** `aesdecwide128kl M` (0F38 D8, defs line 1764). */
+  /** `aesdecwide128kl M` (0F38 D8, defs line 1768). */
   Aesdecwide128kl_M: 1652,
-  /** `aesencwide256kl M` (0F38 D8, defs line 1765). */
+  /** `aesencwide256kl M` (0F38 D8, defs line 1769). */
   Aesencwide256kl_M: 1653,
-  /** `aesdecwide256kl M` (0F38 D8, defs line 1766). */
+  /** `aesdecwide256kl M` (0F38 D8, defs line 1770). */
   Aesdecwide256kl_M: 1654,
-  /** `encodekey128 Gd,Rd` (0F38 FA, defs line 1767). */
+  /** `encodekey128 Gd,Rd` (0F38 FA, defs line 1771). */
   Encodekey128_Gd_Rd: 1655,
-  /** `encodekey256 Gd,Rd` (0F38 FB, defs line 1768). */
+  /** `encodekey256 Gd,Rd` (0F38 FB, defs line 1772). */
   Encodekey256_Gd_Rd: 1656,
-  /** `montmul` (0F A6, defs line 1770). */
+  /** `montmul` (0F A6, defs line 1774). */
   Montmul: 1657,
-  /** `xsha1` (0F A6, defs line 1771). */
+  /** `xsha1` (0F A6, defs line 1775). */
   Xsha1: 1658,
-  /** `xsha256` (0F A6, defs line 1772). */
+  /** `xsha256` (0F A6, defs line 1776). */
   Xsha256: 1659,
-  /** `xsha512_alt` (0F A6, defs line 1773). */
+  /** `xsha512_alt` (0F A6, defs line 1777). */
   Xsha512_alt: 1660,
-  /** `xsha512` (0F A6, defs line 1774). */
+  /** `xsha512` (0F A6, defs line 1778). */
   Xsha512: 1661,
-  /** `ccs_hash` (0F A6, defs line 1775). */
+  /** `ccs_hash` (0F A6, defs line 1779). */
   Ccs_hash: 1662,
-  /** `undoc` (0F A6, defs line 1776). */
+  /** `undoc` (0F A6, defs line 1780). */
   Undoc: 1663,
-  /** `ccs_encrypt` (0F A7, defs line 1777). */
+  /** `ccs_encrypt` (0F A7, defs line 1781). */
   Ccs_encrypt: 1664,
-  /** `xstore` (0F A7, defs line 1778). */
-  Xstore: 1665,
-  /** `xcryptecb` (0F A7, defs line 1779). */
-  Xcryptecb: 1666,
-  /** `xcryptcbc` (0F A7, defs line 1780). */
-  Xcryptcbc: 1667,
-  /** `xcryptctr` (0F A7, defs line 1781). */
-  Xcryptctr: 1668,
-  /** `xcryptcfb` (0F A7, defs line 1782). */
-  Xcryptcfb: 1669,
-  /** `xcryptofb` (0F A7, defs line 1783). */
-  Xcryptofb: 1670,
-  /** `vldmxcsr Md` (VEX.0F AE, defs line 1787). */
-  Vldmxcsr_Md: 1671,
-  /** `vstmxcsr Md` (VEX.0F AE, defs line 1788). */
-  Vstmxcsr_Md: 1672,
-  /** `vpdpbusd Vx,Hx,Wx` (VEX.0F38 50, defs line 1790). */
-  Vpdpbusd_Vx_Hx_Wx: 1673,
-  /** `vpdpbusds Vx,Hx,Wx` (VEX.0F38 51, defs line 1791). */
-  Vpdpbusds_Vx_Hx_Wx: 1674,
-  /** `vpdpwssd Vx,Hx,Wx` (VEX.0F38 52, defs line 1792). */
-  Vpdpwssd_Vx_Hx_Wx: 1675,
-  /** `vpdpwssds Vx,Hx,Wx` (VEX.0F38 53, defs line 1793). */
-  Vpdpwssds_Vx_Hx_Wx: 1676,
-  /** `vpdpbuud Vx,Hx,Wx` (VEX.0F38 50, defs line 1795). */
-  Vpdpbuud_Vx_Hx_Wx: 1677,
-  /** `vpdpbuuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1796). */
-  Vpdpbuuds_Vx_Hx_Wx: 1678,
-  /** `vpdpbsud Vx,Hx,Wx` (VEX.0F38 50, defs line 1797). */
-  Vpdpbsud_Vx_Hx_Wx: 1679,
-  /** `vpdpbsuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1798). */
-  Vpdpbsuds_Vx_Hx_Wx: 1680,
-  /** `vpdpbssd Vx,Hx,Wx` (VEX.0F38 50, defs line 1799). */
-  Vpdpbssd_Vx_Hx_Wx: 1681,
-  /** `vpdpbssds Vx,Hx,Wx` (VEX.0F38 51, defs line 1800). */
-  Vpdpbssds_Vx_Hx_Wx: 1682,
-  /** `vpdpwuud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1802). */
-  Vpdpwuud_Vx_Hx_Wx: 1683,
-  /** `vpdpwuuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1803). */
-  Vpdpwuuds_Vx_Hx_Wx: 1684,
-  /** `vpdpwusd Vx,Hx,Wx` (VEX.0F38 D2, defs line 1804). */
-  Vpdpwusd_Vx_Hx_Wx: 1685,
-  /** `vpdpwusds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1805). */
-  Vpdpwusds_Vx_Hx_Wx: 1686,
-  /** `vpdpwsud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1806). */
-  Vpdpwsud_Vx_Hx_Wx: 1687,
-  /** `vpdpwsuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1807). */
-  Vpdpwsuds_Vx_Hx_Wx: 1688,
-  /** `vpmadd52luq Vx,Hx,Wx` (VEX.0F38 B4, defs line 1809). */
-  Vpmadd52luq_Vx_Hx_Wx: 1689,
-  /** `vpmadd52huq Vx,Hx,Wx` (VEX.0F38 B5, defs line 1810). */
-  Vpmadd52huq_Vx_Hx_Wx: 1690,
-  /** `vpgatherdd Vx,VSIBy,Hx` (VEX.0F38 90, defs line 1812). */
-  Vpgatherdd_Vx_VSIBy_Hx: 1691,
-  /** `vpgatherdq Vx,VSIBx,Hx` (VEX.0F38 90, defs line 1813). */
-  Vpgatherdq_Vx_VSIBx_Hx: 1692,
-  /** `vpgatherqd Vxmm,VSIBy,Hxmm` (VEX.0F38 91, defs line 1814). */
-  Vpgatherqd_Vxmm_VSIBy_Hxmm: 1693,
-  /** `vpgatherqq Vx,VSIBy,Hx` (VEX.0F38 91, defs line 1815). */
-  Vpgatherqq_Vx_VSIBy_Hx: 1694,
-  /** `vgatherdps Vx,VSIBy,Hx` (VEX.0F38 92, defs line 1816). */
-  Vgatherdps_Vx_VSIBy_Hx: 1695,
-  /** `vgatherdpd Vx,VSIBx,Hx` (VEX.0F38 92, defs line 1817). */
-  Vgatherdpd_Vx_VSIBx_Hx: 1696,
-  /** `vgatherqps Vxmm,VSIBy,Hxmm` (VEX.0F38 93, defs line 1818). */
-  Vgatherqps_Vxmm_VSIBy_Hxmm: 1697,
-  /** `vgatherqpd Vx,VSIBy,Hx` (VEX.0F38 93, defs line 1819). */
-  Vgatherqpd_Vx_VSIBy_Hx: 1698,
-  /** `vaddps Vx,Hx,Wx` (EVEX.0F 58, defs line 1825). */
-  Vaddps_Vx_Hx_Wx_2: 1699,
-  /** `vaddpd Vx,Hx,Wx` (EVEX.0F 58, defs line 1826). */
-  Vaddpd_Vx_Hx_Wx_2: 1700,
-  /** `vaddss V,H,Wd` (EVEX.0F 58, defs line 1827). */
-  Vaddss_V_H_Wd_2: 1701,
-  /** `vaddsd V,H,Wq` (EVEX.0F 58, defs line 1828). */
-  Vaddsd_V_H_Wq_2: 1702,
-  /** `vmulps Vx,Hx,Wx` (EVEX.0F 59, defs line 1829). */
-  Vmulps_Vx_Hx_Wx_2: 1703,
-  /** `vmulpd Vx,Hx,Wx` (EVEX.0F 59, defs line 1830). */
-  Vmulpd_Vx_Hx_Wx_2: 1704,
-  /** `vmulss V,H,Wd` (EVEX.0F 59, defs line 1831). */
-  Vmulss_V_H_Wd_2: 1705,
-  /** `vmulsd V,H,Wq` (EVEX.0F 59, defs line 1832). */
-  Vmulsd_V_H_Wq_2: 1706,
-  /** `vsubps Vx,Hx,Wx` (EVEX.0F 5C, defs line 1833). */
-  Vsubps_Vx_Hx_Wx_2: 1707,
-  /** `vsubpd Vx,Hx,Wx` (EVEX.0F 5C, defs line 1834). */
-  Vsubpd_Vx_Hx_Wx_2: 1708,
-  /** `vsubss V,H,Wd` (EVEX.0F 5C, defs line 1835). */
-  Vsubss_V_H_Wd_2: 1709,
-  /** `vsubsd V,H,Wq` (EVEX.0F 5C, defs line 1836). */
-  Vsubsd_V_H_Wq_2: 1710,
-  /** `vdivps Vx,Hx,Wx` (EVEX.0F 5E, defs line 1837). */
-  Vdivps_Vx_Hx_Wx_2: 1711,
-  /** `vdivpd Vx,Hx,Wx` (EVEX.0F 5E, defs line 1838). */
-  Vdivpd_Vx_Hx_Wx_2: 1712,
-  /** `vdivss V,H,Wd` (EVEX.0F 5E, defs line 1839). */
-  Vdivss_V_H_Wd_2: 1713,
-  /** `vdivsd V,H,Wq` (EVEX.0F 5E, defs line 1840). */
-  Vdivsd_V_H_Wq_2: 1714,
-  /** `vminps Vx,Hx,Wx` (EVEX.0F 5D, defs line 1841). */
-  Vminps_Vx_Hx_Wx_2: 1715,
-  /** `vminpd Vx,Hx,Wx` (EVEX.0F 5D, defs line 1842). */
-  Vminpd_Vx_Hx_Wx_2: 1716,
-  /** `vminss V,H,Wd` (EVEX.0F 5D, defs line 1843). */
-  Vminss_V_H_Wd_2: 1717,
-  /** `vminsd V,H,Wq` (EVEX.0F 5D, defs line 1844). */
-  Vminsd_V_H_Wq_2: 1718,
-  /** `vmaxps Vx,Hx,Wx` (EVEX.0F 5F, defs line 1845). */
-  Vmaxps_Vx_Hx_Wx_2: 1719,
-  /** `vmaxpd Vx,Hx,Wx` (EVEX.0F 5F, defs line 1846). */
-  Vmaxpd_Vx_Hx_Wx_2: 1720,
-  /** `vmaxss V,H,Wd` (EVEX.0F 5F, defs line 1847). */
-  Vmaxss_V_H_Wd_2: 1721,
-  /** `vmaxsd V,H,Wq` (EVEX.0F 5F, defs line 1848). */
-  Vmaxsd_V_H_Wq_2: 1722,
-  /** `vsqrtps Vx,Wx` (EVEX.0F 51, defs line 1849). */
-  Vsqrtps_Vx_Wx_2: 1723,
-  /** `vsqrtpd Vx,Wx` (EVEX.0F 51, defs line 1850). */
-  Vsqrtpd_Vx_Wx_2: 1724,
-  /** `vsqrtss V,H,Wd` (EVEX.0F 51, defs line 1851). */
-  Vsqrtss_V_H_Wd_2: 1725,
-  /** `vsqrtsd V,H,Wq` (EVEX.0F 51, defs line 1852). */
-  Vsqrtsd_V_H_Wq_2: 1726,
-  /** `vandps Vx,Hx,Wx` (EVEX.0F 54, defs line 1853). */
-  Vandps_Vx_Hx_Wx_2: 1727,
-  /** `vandpd Vx,Hx,Wx` (EVEX.0F 54, defs line 1854). */
-  Vandpd_Vx_Hx_Wx_2: 1728,
-  /** `vandnps Vx,Hx,Wx` (EVEX.0F 55, defs line 1855). */
-  Vandnps_Vx_Hx_Wx_2: 1729,
-  /** `vandnpd Vx,Hx,Wx` (EVEX.0F 55, defs line 1856). */
-  Vandnpd_Vx_Hx_Wx_2: 1730,
-  /** `vorps Vx,Hx,Wx` (EVEX.0F 56, defs line 1857). */
-  Vorps_Vx_Hx_Wx_2: 1731,
-  /** `vorpd Vx,Hx,Wx` (EVEX.0F 56, defs line 1858). */
-  Vorpd_Vx_Hx_Wx_2: 1732,
-  /** `vxorps Vx,Hx,Wx` (EVEX.0F 57, defs line 1859). */
-  Vxorps_Vx_Hx_Wx_2: 1733,
-  /** `vxorpd Vx,Hx,Wx` (EVEX.0F 57, defs line 1860). */
-  Vxorpd_Vx_Hx_Wx_2: 1734,
-  /** `vunpcklps Vx,Hx,Wx` (EVEX.0F 14, defs line 1861). */
-  Vunpcklps_Vx_Hx_Wx_2: 1735,
-  /** `vunpcklpd Vx,Hx,Wx` (EVEX.0F 14, defs line 1862). */
-  Vunpcklpd_Vx_Hx_Wx_2: 1736,
-  /** `vunpckhps Vx,Hx,Wx` (EVEX.0F 15, defs line 1863). */
-  Vunpckhps_Vx_Hx_Wx_2: 1737,
-  /** `vunpckhpd Vx,Hx,Wx` (EVEX.0F 15, defs line 1864). */
-  Vunpckhpd_Vx_Hx_Wx_2: 1738,
-  /** `vmovups Vx,Wx` (EVEX.0F 10, defs line 1865). */
-  Vmovups_Vx_Wx_2: 1739,
-  /** `vmovupd Vx,Wx` (EVEX.0F 10, defs line 1866). */
-  Vmovupd_Vx_Wx_2: 1740,
-  /** `vmovups Wx,Vx` (EVEX.0F 11, defs line 1867). */
-  Vmovups_Wx_Vx_2: 1741,
-  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1868). */
-  Vmovupd_Wx_Vx_2: 1742,
-  /** `vmovaps Vx,Wx` (EVEX.0F 28, defs line 1869). */
-  Vmovaps_Vx_Wx_2: 1743,
-  /** `vmovapd Vx,Wx` (EVEX.0F 28, defs line 1870). */
-  Vmovapd_Vx_Wx_2: 1744,
-  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1871). */
-  Vmovaps_Wx_Vx_2: 1745,
-  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1872). */
-  Vmovapd_Wx_Vx_2: 1746,
-  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1873). */
-  Vmovupd_Wx_Vx_3: 1747,
+  /** `xstore_alt` (0F A7, defs line 1782). */
+  Xstore_alt: 1665,
+  /** `rstorssp Mq` (0F 01, defs line 1783). */
+  Rstorssp_Mq: 1666,
+  /** `clrssbsy Mq` (0F AE, defs line 1784). */
+  Clrssbsy_Mq: 1667,
+  /** `xstore` (0F A7, defs line 1785). */
+  Xstore: 1668,
+  /** `xcryptecb` (0F A7, defs line 1786). */
+  Xcryptecb: 1669,
+  /** `xcryptcbc` (0F A7, defs line 1787). */
+  Xcryptcbc: 1670,
+  /** `xcryptctr` (0F A7, defs line 1788). */
+  Xcryptctr: 1671,
+  /** `xcryptcfb` (0F A7, defs line 1789). */
+  Xcryptcfb: 1672,
+  /** `xcryptofb` (0F A7, defs line 1790). */
+  Xcryptofb: 1673,
+  /** `vldmxcsr Md` (VEX.0F AE, defs line 1794). */
+  Vldmxcsr_Md: 1674,
+  /** `vstmxcsr Md` (VEX.0F AE, defs line 1795). */
+  Vstmxcsr_Md: 1675,
+  /** `vpdpbusd Vx,Hx,Wx` (VEX.0F38 50, defs line 1797). */
+  Vpdpbusd_Vx_Hx_Wx: 1676,
+  /** `vpdpbusds Vx,Hx,Wx` (VEX.0F38 51, defs line 1798). */
+  Vpdpbusds_Vx_Hx_Wx: 1677,
+  /** `vpdpwssd Vx,Hx,Wx` (VEX.0F38 52, defs line 1799). */
+  Vpdpwssd_Vx_Hx_Wx: 1678,
+  /** `vpdpwssds Vx,Hx,Wx` (VEX.0F38 53, defs line 1800). */
+  Vpdpwssds_Vx_Hx_Wx: 1679,
+  /** `vpdpbuud Vx,Hx,Wx` (VEX.0F38 50, defs line 1802). */
+  Vpdpbuud_Vx_Hx_Wx: 1680,
+  /** `vpdpbuuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1803). */
+  Vpdpbuuds_Vx_Hx_Wx: 1681,
+  /** `vpdpbsud Vx,Hx,Wx` (VEX.0F38 50, defs line 1804). */
+  Vpdpbsud_Vx_Hx_Wx: 1682,
+  /** `vpdpbsuds Vx,Hx,Wx` (VEX.0F38 51, defs line 1805). */
+  Vpdpbsuds_Vx_Hx_Wx: 1683,
+  /** `vpdpbssd Vx,Hx,Wx` (VEX.0F38 50, defs line 1806). */
+  Vpdpbssd_Vx_Hx_Wx: 1684,
+  /** `vpdpbssds Vx,Hx,Wx` (VEX.0F38 51, defs line 1807). */
+  Vpdpbssds_Vx_Hx_Wx: 1685,
+  /** `vpdpwuud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1809). */
+  Vpdpwuud_Vx_Hx_Wx: 1686,
+  /** `vpdpwuuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1810). */
+  Vpdpwuuds_Vx_Hx_Wx: 1687,
+  /** `vpdpwusd Vx,Hx,Wx` (VEX.0F38 D2, defs line 1811). */
+  Vpdpwusd_Vx_Hx_Wx: 1688,
+  /** `vpdpwusds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1812). */
+  Vpdpwusds_Vx_Hx_Wx: 1689,
+  /** `vpdpwsud Vx,Hx,Wx` (VEX.0F38 D2, defs line 1813). */
+  Vpdpwsud_Vx_Hx_Wx: 1690,
+  /** `vpdpwsuds Vx,Hx,Wx` (VEX.0F38 D3, defs line 1814). */
+  Vpdpwsuds_Vx_Hx_Wx: 1691,
+  /** `vpmadd52luq Vx,Hx,Wx` (VEX.0F38 B4, defs line 1816). */
+  Vpmadd52luq_Vx_Hx_Wx: 1692,
+  /** `vpmadd52huq Vx,Hx,Wx` (VEX.0F38 B5, defs line 1817). */
+  Vpmadd52huq_Vx_Hx_Wx: 1693,
+  /** `vpgatherdd Vx,VSIBy,Hx` (VEX.0F38 90, defs line 1819). */
+  Vpgatherdd_Vx_VSIBy_Hx: 1694,
+  /** `vpgatherdq Vx,VSIBx,Hx` (VEX.0F38 90, defs line 1820). */
+  Vpgatherdq_Vx_VSIBx_Hx: 1695,
+  /** `vpgatherqd Vxmm,VSIBy,Hxmm` (VEX.0F38 91, defs line 1821). */
+  Vpgatherqd_Vxmm_VSIBy_Hxmm: 1696,
+  /** `vpgatherqq Vx,VSIBy,Hx` (VEX.0F38 91, defs line 1822). */
+  Vpgatherqq_Vx_VSIBy_Hx: 1697,
+  /** `vgatherdps Vx,VSIBy,Hx` (VEX.0F38 92, defs line 1823). */
+  Vgatherdps_Vx_VSIBy_Hx: 1698,
+  /** `vgatherdpd Vx,VSIBx,Hx` (VEX.0F38 92, defs line 1824). */
+  Vgatherdpd_Vx_VSIBx_Hx: 1699,
+  /** `vgatherqps Vxmm,VSIBy,Hxmm` (VEX.0F38 93, defs line 1825). */
+  Vgatherqps_Vxmm_VSIBy_Hxmm: 1700,
+  /** `vgatherqpd Vx,VSIBy,Hx` (VEX.0F38 93, defs line 1826). */
+  Vgatherqpd_Vx_VSIBy_Hx: 1701,
+  /** `vaddps Vx,Hx,Wx` (EVEX.0F 58, defs line 1832). */
+  Vaddps_Vx_Hx_Wx_2: 1702,
+  /** `vaddpd Vx,Hx,Wx` (EVEX.0F 58, defs line 1833). */
+  Vaddpd_Vx_Hx_Wx_2: 1703,
+  /** `vaddss V,H,Wd` (EVEX.0F 58, defs line 1834). */
+  Vaddss_V_H_Wd_2: 1704,
+  /** `vaddsd V,H,Wq` (EVEX.0F 58, defs line 1835). */
+  Vaddsd_V_H_Wq_2: 1705,
+  /** `vmulps Vx,Hx,Wx` (EVEX.0F 59, defs line 1836). */
+  Vmulps_Vx_Hx_Wx_2: 1706,
+  /** `vmulpd Vx,Hx,Wx` (EVEX.0F 59, defs line 1837). */
+  Vmulpd_Vx_Hx_Wx_2: 1707,
+  /** `vmulss V,H,Wd` (EVEX.0F 59, defs line 1838). */
+  Vmulss_V_H_Wd_2: 1708,
+  /** `vmulsd V,H,Wq` (EVEX.0F 59, defs line 1839). */
+  Vmulsd_V_H_Wq_2: 1709,
+  /** `vsubps Vx,Hx,Wx` (EVEX.0F 5C, defs line 1840). */
+  Vsubps_Vx_Hx_Wx_2: 1710,
+  /** `vsubpd Vx,Hx,Wx` (EVEX.0F 5C, defs line 1841). */
+  Vsubpd_Vx_Hx_Wx_2: 1711,
+  /** `vsubss V,H,Wd` (EVEX.0F 5C, defs line 1842). */
+  Vsubss_V_H_Wd_2: 1712,
+  /** `vsubsd V,H,Wq` (EVEX.0F 5C, defs line 1843). */
+  Vsubsd_V_H_Wq_2: 1713,
+  /** `vdivps Vx,Hx,Wx` (EVEX.0F 5E, defs line 1844). */
+  Vdivps_Vx_Hx_Wx_2: 1714,
+  /** `vdivpd Vx,Hx,Wx` (EVEX.0F 5E, defs line 1845). */
+  Vdivpd_Vx_Hx_Wx_2: 1715,
+  /** `vdivss V,H,Wd` (EVEX.0F 5E, defs line 1846). */
+  Vdivss_V_H_Wd_2: 1716,
+  /** `vdivsd V,H,Wq` (EVEX.0F 5E, defs line 1847). */
+  Vdivsd_V_H_Wq_2: 1717,
+  /** `vminps Vx,Hx,Wx` (EVEX.0F 5D, defs line 1848). */
+  Vminps_Vx_Hx_Wx_2: 1718,
+  /** `vminpd Vx,Hx,Wx` (EVEX.0F 5D, defs line 1849). */
+  Vminpd_Vx_Hx_Wx_2: 1719,
+  /** `vminss V,H,Wd` (EVEX.0F 5D, defs line 1850). */
+  Vminss_V_H_Wd_2: 1720,
+  /** `vminsd V,H,Wq` (EVEX.0F 5D, defs line 1851). */
+  Vminsd_V_H_Wq_2: 1721,
+  /** `vmaxps Vx,Hx,Wx` (EVEX.0F 5F, defs line 1852). */
+  Vmaxps_Vx_Hx_Wx_2: 1722,
+  /** `vmaxpd Vx,Hx,Wx` (EVEX.0F 5F, defs line 1853). */
+  Vmaxpd_Vx_Hx_Wx_2: 1723,
+  /** `vmaxss V,H,Wd` (EVEX.0F 5F, defs line 1854). */
+  Vmaxss_V_H_Wd_2: 1724,
+  /** `vmaxsd V,H,Wq` (EVEX.0F 5F, defs line 1855). */
+  Vmaxsd_V_H_Wq_2: 1725,
+  /** `vsqrtps Vx,Wx` (EVEX.0F 51, defs line 1856). */
+  Vsqrtps_Vx_Wx_2: 1726,
+  /** `vsqrtpd Vx,Wx` (EVEX.0F 51, defs line 1857). */
+  Vsqrtpd_Vx_Wx_2: 1727,
+  /** `vsqrtss V,H,Wd` (EVEX.0F 51, defs line 1858). */
+  Vsqrtss_V_H_Wd_2: 1728,
+  /** `vsqrtsd V,H,Wq` (EVEX.0F 51, defs line 1859). */
+  Vsqrtsd_V_H_Wq_2: 1729,
+  /** `vandps Vx,Hx,Wx` (EVEX.0F 54, defs line 1860). */
+  Vandps_Vx_Hx_Wx_2: 1730,
+  /** `vandpd Vx,Hx,Wx` (EVEX.0F 54, defs line 1861). */
+  Vandpd_Vx_Hx_Wx_2: 1731,
+  /** `vandnps Vx,Hx,Wx` (EVEX.0F 55, defs line 1862). */
+  Vandnps_Vx_Hx_Wx_2: 1732,
+  /** `vandnpd Vx,Hx,Wx` (EVEX.0F 55, defs line 1863). */
+  Vandnpd_Vx_Hx_Wx_2: 1733,
+  /** `vorps Vx,Hx,Wx` (EVEX.0F 56, defs line 1864). */
+  Vorps_Vx_Hx_Wx_2: 1734,
+  /** `vorpd Vx,Hx,Wx` (EVEX.0F 56, defs line 1865). */
+  Vorpd_Vx_Hx_Wx_2: 1735,
+  /** `vxorps Vx,Hx,Wx` (EVEX.0F 57, defs line 1866). */
+  Vxorps_Vx_Hx_Wx_2: 1736,
+  /** `vxorpd Vx,Hx,Wx` (EVEX.0F 57, defs line 1867). */
+  Vxorpd_Vx_Hx_Wx_2: 1737,
+  /** `vunpcklps Vx,Hx,Wx` (EVEX.0F 14, defs line 1868). */
+  Vunpcklps_Vx_Hx_Wx_2: 1738,
+  /** `vunpcklpd Vx,Hx,Wx` (EVEX.0F 14, defs line 1869). */
+  Vunpcklpd_Vx_Hx_Wx_2: 1739,
+  /** `vunpckhps Vx,Hx,Wx` (EVEX.0F 15, defs line 1870). */
+  Vunpckhps_Vx_Hx_Wx_2: 1740,
+  /** `vunpckhpd Vx,Hx,Wx` (EVEX.0F 15, defs line 1871). */
+  Vunpckhpd_Vx_Hx_Wx_2: 1741,
+  /** `vmovups Vx,Wx` (EVEX.0F 10, defs line 1872). */
+  Vmovups_Vx_Wx_2: 1742,
+  /** `vmovupd Vx,Wx` (EVEX.0F 10, defs line 1873). */
+  Vmovupd_Vx_Wx_2: 1743,
   /** `vmovups Wx,Vx` (EVEX.0F 11, defs line 1874). */
-  Vmovups_Wx_Vx_3: 1748,
-  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1875). */
-  Vmovaps_Wx_Vx_3: 1749,
-  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1876). */
-  Vmovapd_Wx_Vx_3: 1750,
-  /** `vmovss V,Md` (EVEX.0F 10, defs line 1877). */
-  Vmovss_V_Md_2: 1751,
-  /** `vmovss V,H,U` (EVEX.0F 10, defs line 1878). */
-  Vmovss_V_H_U_2: 1752,
-  /** `vmovsd V,Mq` (EVEX.0F 10, defs line 1879). */
-  Vmovsd_V_Mq_2: 1753,
-  /** `vmovsd V,H,U` (EVEX.0F 10, defs line 1880). */
-  Vmovsd_V_H_U_2: 1754,
-  /** `vmovss Md,V` (EVEX.0F 11, defs line 1881). */
-  Vmovss_Md_V_2: 1755,
-  /** `vmovss U,H,V` (EVEX.0F 11, defs line 1882). */
-  Vmovss_U_H_V_2: 1756,
-  /** `vmovsd Mq,V` (EVEX.0F 11, defs line 1883). */
-  Vmovsd_Mq_V_2: 1757,
-  /** `vmovsd U,H,V` (EVEX.0F 11, defs line 1884). */
-  Vmovsd_U_H_V_2: 1758,
-  /** `vucomiss V,Wd` (EVEX.0F 2E, defs line 1885). */
-  Vucomiss_V_Wd_2: 1759,
-  /** `vucomisd V,Wq` (EVEX.0F 2E, defs line 1886). */
-  Vucomisd_V_Wq_2: 1760,
-  /** `vcomiss V,Wd` (EVEX.0F 2F, defs line 1887). */
-  Vcomiss_V_Wd_2: 1761,
-  /** `vcomisd V,Wq` (EVEX.0F 2F, defs line 1888). */
-  Vcomisd_V_Wq_2: 1762,
-  /** `vcvtps2pd Vx,Wh` (EVEX.0F 5A, defs line 1889). */
-  Vcvtps2pd_Vx_Wh_2: 1763,
-  /** `vcvtpd2ps Vh,Wx` (EVEX.0F 5A, defs line 1890). */
-  Vcvtpd2ps_Vh_Wx: 1764,
-  /** `vcvtss2sd V,H,Wd` (EVEX.0F 5A, defs line 1891). */
-  Vcvtss2sd_V_H_Wd_2: 1765,
-  /** `vcvtsd2ss V,H,Wq` (EVEX.0F 5A, defs line 1892). */
-  Vcvtsd2ss_V_H_Wq_2: 1766,
-  /** `vcvtdq2ps Vx,Wx` (EVEX.0F 5B, defs line 1893). */
-  Vcvtdq2ps_Vx_Wx_2: 1767,
-  /** `vcvtps2dq Vx,Wx` (EVEX.0F 5B, defs line 1894). */
-  Vcvtps2dq_Vx_Wx_2: 1768,
-  /** `vcvttps2dq Vx,Wx` (EVEX.0F 5B, defs line 1895). */
-  Vcvttps2dq_Vx_Wx_2: 1769,
-  /** `vcvttpd2dq Vh,Wx` (EVEX.0F E6, defs line 1896). */
-  Vcvttpd2dq_Vh_Wx: 1770,
-  /** `vcvtdq2pd Vx,Wh` (EVEX.0F E6, defs line 1897). */
-  Vcvtdq2pd_Vx_Wh_2: 1771,
-  /** `vcvtpd2dq Vh,Wx` (EVEX.0F E6, defs line 1898). */
-  Vcvtpd2dq_Vh_Wx: 1772,
-  /** `vshufps Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1899). */
-  Vshufps_Vx_Hx_Wx_Ib_2: 1773,
-  /** `vshufpd Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1900). */
-  Vshufpd_Vx_Hx_Wx_Ib_2: 1774,
-  /** `vcmpps KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1901). */
-  Vcmpps_KR_Hx_Wx_Ib: 1775,
-  /** `vcmppd KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1902). */
-  Vcmppd_KR_Hx_Wx_Ib: 1776,
-  /** `vcmpss KR,H,Wd,Ib` (EVEX.0F C2, defs line 1903). */
-  Vcmpss_KR_H_Wd_Ib: 1777,
-  /** `vcmpsd KR,H,Wq,Ib` (EVEX.0F C2, defs line 1904). */
-  Vcmpsd_KR_H_Wq_Ib: 1778,
-  /** `vpunpcklbw Vx,Hx,Wx` (EVEX.0F 60, defs line 1906). */
-  Vpunpcklbw_Vx_Hx_Wx_2: 1779,
-  /** `vpunpcklwd Vx,Hx,Wx` (EVEX.0F 61, defs line 1907). */
-  Vpunpcklwd_Vx_Hx_Wx_2: 1780,
-  /** `vpacksswb Vx,Hx,Wx` (EVEX.0F 63, defs line 1908). */
-  Vpacksswb_Vx_Hx_Wx_2: 1781,
-  /** `vpackuswb Vx,Hx,Wx` (EVEX.0F 67, defs line 1909). */
-  Vpackuswb_Vx_Hx_Wx_2: 1782,
-  /** `vpunpckhbw Vx,Hx,Wx` (EVEX.0F 68, defs line 1910). */
-  Vpunpckhbw_Vx_Hx_Wx_2: 1783,
-  /** `vpunpckhwd Vx,Hx,Wx` (EVEX.0F 69, defs line 1911). */
-  Vpunpckhwd_Vx_Hx_Wx_2: 1784,
-  /** `vpmullw Vx,Hx,Wx` (EVEX.0F D5, defs line 1912). */
-  Vpmullw_Vx_Hx_Wx_2: 1785,
-  /** `vpsubusb Vx,Hx,Wx` (EVEX.0F D8, defs line 1913). */
-  Vpsubusb_Vx_Hx_Wx_2: 1786,
-  /** `vpsubusw Vx,Hx,Wx` (EVEX.0F D9, defs line 1914). */
-  Vpsubusw_Vx_Hx_Wx_2: 1787,
-  /** `vpminub Vx,Hx,Wx` (EVEX.0F DA, defs line 1915). */
-  Vpminub_Vx_Hx_Wx_2: 1788,
-  /** `vpaddusb Vx,Hx,Wx` (EVEX.0F DC, defs line 1916). */
-  Vpaddusb_Vx_Hx_Wx_2: 1789,
-  /** `vpaddusw Vx,Hx,Wx` (EVEX.0F DD, defs line 1917). */
-  Vpaddusw_Vx_Hx_Wx_2: 1790,
-  /** `vpmaxub Vx,Hx,Wx` (EVEX.0F DE, defs line 1918). */
-  Vpmaxub_Vx_Hx_Wx_2: 1791,
-  /** `vpavgb Vx,Hx,Wx` (EVEX.0F E0, defs line 1919). */
-  Vpavgb_Vx_Hx_Wx_2: 1792,
-  /** `vpavgw Vx,Hx,Wx` (EVEX.0F E3, defs line 1920). */
-  Vpavgw_Vx_Hx_Wx_2: 1793,
-  /** `vpmulhuw Vx,Hx,Wx` (EVEX.0F E4, defs line 1921). */
-  Vpmulhuw_Vx_Hx_Wx_2: 1794,
-  /** `vpmulhw Vx,Hx,Wx` (EVEX.0F E5, defs line 1922). */
-  Vpmulhw_Vx_Hx_Wx_2: 1795,
-  /** `vpsubsb Vx,Hx,Wx` (EVEX.0F E8, defs line 1923). */
-  Vpsubsb_Vx_Hx_Wx_2: 1796,
-  /** `vpsubsw Vx,Hx,Wx` (EVEX.0F E9, defs line 1924). */
-  Vpsubsw_Vx_Hx_Wx_2: 1797,
-  /** `vpminsw Vx,Hx,Wx` (EVEX.0F EA, defs line 1925). */
-  Vpminsw_Vx_Hx_Wx_2: 1798,
-  /** `vpaddsb Vx,Hx,Wx` (EVEX.0F EC, defs line 1926). */
-  Vpaddsb_Vx_Hx_Wx_2: 1799,
-  /** `vpaddsw Vx,Hx,Wx` (EVEX.0F ED, defs line 1927). */
-  Vpaddsw_Vx_Hx_Wx_2: 1800,
-  /** `vpmaxsw Vx,Hx,Wx` (EVEX.0F EE, defs line 1928). */
-  Vpmaxsw_Vx_Hx_Wx_2: 1801,
-  /** `vpmaddwd Vx,Hx,Wx` (EVEX.0F F5, defs line 1929). */
-  Vpmaddwd_Vx_Hx_Wx_2: 1802,
-  /** `vpsubb Vx,Hx,Wx` (EVEX.0F F8, defs line 1930). */
-  Vpsubb_Vx_Hx_Wx_2: 1803,
-  /** `vpsubw Vx,Hx,Wx` (EVEX.0F F9, defs line 1931). */
-  Vpsubw_Vx_Hx_Wx_2: 1804,
-  /** `vpaddb Vx,Hx,Wx` (EVEX.0F FC, defs line 1932). */
-  Vpaddb_Vx_Hx_Wx_2: 1805,
-  /** `vpaddw Vx,Hx,Wx` (EVEX.0F FD, defs line 1933). */
-  Vpaddw_Vx_Hx_Wx_2: 1806,
-  /** `vpsadbw Vx,Hx,Wx` (EVEX.0F F6, defs line 1934). */
-  Vpsadbw_Vx_Hx_Wx_2: 1807,
-  /** `vpcmpeqb KR,Hx,Wx` (EVEX.0F 74, defs line 1935). */
-  Vpcmpeqb_KR_Hx_Wx: 1808,
-  /** `vpcmpeqw KR,Hx,Wx` (EVEX.0F 75, defs line 1936). */
-  Vpcmpeqw_KR_Hx_Wx: 1809,
-  /** `vpcmpgtb KR,Hx,Wx` (EVEX.0F 64, defs line 1937). */
-  Vpcmpgtb_KR_Hx_Wx: 1810,
-  /** `vpcmpgtw KR,Hx,Wx` (EVEX.0F 65, defs line 1938). */
-  Vpcmpgtw_KR_Hx_Wx: 1811,
-  /** `vpcmpeqd KR,Hx,Wx` (EVEX.0F 76, defs line 1940). */
-  Vpcmpeqd_KR_Hx_Wx: 1812,
-  /** `vpcmpgtd KR,Hx,Wx` (EVEX.0F 66, defs line 1941). */
-  Vpcmpgtd_KR_Hx_Wx: 1813,
-  /** `vpandd Vx,Hx,Wx` (EVEX.0F DB, defs line 1942). */
-  Vpandd_Vx_Hx_Wx: 1814,
-  /** `vpandq Vx,Hx,Wx` (EVEX.0F DB, defs line 1943). */
-  Vpandq_Vx_Hx_Wx: 1815,
-  /** `vpandnd Vx,Hx,Wx` (EVEX.0F DF, defs line 1944). */
-  Vpandnd_Vx_Hx_Wx: 1816,
-  /** `vpandnq Vx,Hx,Wx` (EVEX.0F DF, defs line 1945). */
-  Vpandnq_Vx_Hx_Wx: 1817,
-  /** `vpord Vx,Hx,Wx` (EVEX.0F EB, defs line 1946). */
-  Vpord_Vx_Hx_Wx: 1818,
-  /** `vporq Vx,Hx,Wx` (EVEX.0F EB, defs line 1947). */
-  Vporq_Vx_Hx_Wx: 1819,
-  /** `vpxord Vx,Hx,Wx` (EVEX.0F EF, defs line 1948). */
-  Vpxord_Vx_Hx_Wx: 1820,
-  /** `vpxorq Vx,Hx,Wx` (EVEX.0F EF, defs line 1949). */
-  Vpxorq_Vx_Hx_Wx: 1821,
-  /** `vpaddd Vx,Hx,Wx` (EVEX.0F FE, defs line 1950). */
-  Vpaddd_Vx_Hx_Wx_2: 1822,
-  /** `vpaddq Vx,Hx,Wx` (EVEX.0F D4, defs line 1951). */
-  Vpaddq_Vx_Hx_Wx_2: 1823,
-  /** `vpsubd Vx,Hx,Wx` (EVEX.0F FA, defs line 1952). */
-  Vpsubd_Vx_Hx_Wx_2: 1824,
-  /** `vpsubq Vx,Hx,Wx` (EVEX.0F FB, defs line 1953). */
-  Vpsubq_Vx_Hx_Wx_2: 1825,
-  /** `vpmuludq Vx,Hx,Wx` (EVEX.0F F4, defs line 1954). */
-  Vpmuludq_Vx_Hx_Wx_2: 1826,
-  /** `vpunpckldq Vx,Hx,Wx` (EVEX.0F 62, defs line 1955). */
-  Vpunpckldq_Vx_Hx_Wx_2: 1827,
-  /** `vpunpckhdq Vx,Hx,Wx` (EVEX.0F 6A, defs line 1956). */
-  Vpunpckhdq_Vx_Hx_Wx_2: 1828,
-  /** `vpackssdw Vx,Hx,Wx` (EVEX.0F 6B, defs line 1957). */
-  Vpackssdw_Vx_Hx_Wx_2: 1829,
-  /** `vpunpcklqdq Vx,Hx,Wx` (EVEX.0F 6C, defs line 1958). */
-  Vpunpcklqdq_Vx_Hx_Wx_2: 1830,
-  /** `vpunpckhqdq Vx,Hx,Wx` (EVEX.0F 6D, defs line 1959). */
-  Vpunpckhqdq_Vx_Hx_Wx_2: 1831,
-  /** `vpsrlw Vx,Hx,W` (EVEX.0F D1, defs line 1960). */
-  Vpsrlw_Vx_Hx_W_2: 1832,
-  /** `vpsrld Vx,Hx,W` (EVEX.0F D2, defs line 1961). */
-  Vpsrld_Vx_Hx_W_2: 1833,
-  /** `vpsrlq Vx,Hx,W` (EVEX.0F D3, defs line 1962). */
-  Vpsrlq_Vx_Hx_W_2: 1834,
-  /** `vpsraw Vx,Hx,W` (EVEX.0F E1, defs line 1963). */
-  Vpsraw_Vx_Hx_W_2: 1835,
-  /** `vpsrad Vx,Hx,W` (EVEX.0F E2, defs line 1964). */
-  Vpsrad_Vx_Hx_W_2: 1836,
-  /** `vpsllw Vx,Hx,W` (EVEX.0F F1, defs line 1965). */
-  Vpsllw_Vx_Hx_W_2: 1837,
-  /** `vpslld Vx,Hx,W` (EVEX.0F F2, defs line 1966). */
-  Vpslld_Vx_Hx_W_2: 1838,
-  /** `vpsllq Vx,Hx,W` (EVEX.0F F3, defs line 1967). */
-  Vpsllq_Vx_Hx_W_2: 1839,
-  /** `vpsraq Vx,Hx,W` (EVEX.0F E2, defs line 1968). */
-  Vpsraq_Vx_Hx_W: 1840,
-  /** `vmovd V,Ed` (EVEX.0F 6E, defs line 1969). */
-  Vmovd_V_Ed_2: 1841,
-  /** `vmovq V,Eq` (EVEX.0F 6E, defs line 1970). */
-  Vmovq_V_Eq_2: 1842,
-  /** `vmovd Ed,V` (EVEX.0F 7E, defs line 1971). */
-  Vmovd_Ed_V_2: 1843,
-  /** `vmovq Eq,V` (EVEX.0F 7E, defs line 1972). */
-  Vmovq_Eq_V_2: 1844,
-  /** `vmovq V,Wq` (EVEX.0F 7E, defs line 1973). */
-  Vmovq_V_Wq_2: 1845,
-  /** `vmovq Wq,V` (EVEX.0F D6, defs line 1974). */
-  Vmovq_Wq_V_2: 1846,
-  /** `vmovdqa32 Vx,Wx` (EVEX.0F 6F, defs line 1975). */
-  Vmovdqa32_Vx_Wx: 1847,
-  /** `vmovdqa64 Vx,Wx` (EVEX.0F 6F, defs line 1976). */
-  Vmovdqa64_Vx_Wx: 1848,
-  /** `vmovdqu32 Vx,Wx` (EVEX.0F 6F, defs line 1977). */
-  Vmovdqu32_Vx_Wx: 1849,
-  /** `vmovdqu64 Vx,Wx` (EVEX.0F 6F, defs line 1978). */
-  Vmovdqu64_Vx_Wx: 1850,
-  /** `vmovdqu8 Vx,Wx` (EVEX.0F 6F, defs line 1979). */
-  Vmovdqu8_Vx_Wx: 1851,
-  /** `vmovdqu16 Vx,Wx` (EVEX.0F 6F, defs line 1980). */
-  Vmovdqu16_Vx_Wx: 1852,
-  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1981). */
-  Vmovdqa32_Wx_Vx: 1853,
-  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1982). */
-  Vmovdqa32_Wx_Vx_2: 1854,
-  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1983). */
-  Vmovdqa64_Wx_Vx: 1855,
-  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1984). */
-  Vmovdqa64_Wx_Vx_2: 1856,
-  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1985). */
-  Vmovdqu32_Wx_Vx: 1857,
-  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1986). */
-  Vmovdqu32_Wx_Vx_2: 1858,
-  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1987). */
-  Vmovdqu64_Wx_Vx: 1859,
-  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1988). */
-  Vmovdqu64_Wx_Vx_2: 1860,
-  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1989). */
-  Vmovdqu8_Wx_Vx: 1861,
-  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1990). */
-  Vmovdqu8_Wx_Vx_2: 1862,
-  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1991). */
-  Vmovdqu16_Wx_Vx: 1863,
-  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1992). */
-  Vmovdqu16_Wx_Vx_2: 1864,
-  /** `vmovntdq Mx,Vx` (EVEX.0F E7, defs line 1993). */
-  Vmovntdq_Mx_Vx_2: 1865,
-  /** `vpshufd Vx,Wx,Ib` (EVEX.0F 70, defs line 1994). */
-  Vpshufd_Vx_Wx_Ib_2: 1866,
-  /** `vpshufhw Vx,Wx,Ib` (EVEX.0F 70, defs line 1995). */
-  Vpshufhw_Vx_Wx_Ib_2: 1867,
-  /** `vpshuflw Vx,Wx,Ib` (EVEX.0F 70, defs line 1996). */
-  Vpshuflw_Vx_Wx_Ib_2: 1868,
-  /** `vpsrlw Hx,Wx,Ib` (EVEX.0F 71, defs line 1997). */
-  Vpsrlw_Hx_Wx_Ib: 1869,
-  /** `vpsraw Hx,Wx,Ib` (EVEX.0F 71, defs line 1998). */
-  Vpsraw_Hx_Wx_Ib: 1870,
-  /** `vpsllw Hx,Wx,Ib` (EVEX.0F 71, defs line 1999). */
-  Vpsllw_Hx_Wx_Ib: 1871,
-  /** `vprord Hx,Wx,Ib` (EVEX.0F 72, defs line 2000). */
-  Vprord_Hx_Wx_Ib: 1872,
-  /** `vprorq Hx,Wx,Ib` (EVEX.0F 72, defs line 2001). */
-  Vprorq_Hx_Wx_Ib: 1873,
-  /** `vprold Hx,Wx,Ib` (EVEX.0F 72, defs line 2002). */
-  Vprold_Hx_Wx_Ib: 1874,
-  /** `vprolq Hx,Wx,Ib` (EVEX.0F 72, defs line 2003). */
-  Vprolq_Hx_Wx_Ib: 1875,
-  /** `vpsrld Hx,Wx,Ib` (EVEX.0F 72, defs line 2004). */
-  Vpsrld_Hx_Wx_Ib: 1876,
-  /** `vpsrad Hx,Wx,Ib` (EVEX.0F 72, defs line 2005). */
-  Vpsrad_Hx_Wx_Ib: 1877,
-  /** `vpsraq Hx,Wx,Ib` (EVEX.0F 72, defs line 2006). */
-  Vpsraq_Hx_Wx_Ib: 1878,
-  /** `vpslld Hx,Wx,Ib` (EVEX.0F 72, defs line 2007). */
-  Vpslld_Hx_Wx_Ib: 1879,
-  /** `vpsrlq Hx,Wx,Ib` (EVEX.0F 73, defs line 2008). */
-  Vpsrlq_Hx_Wx_Ib: 1880,
-  /** `vpsllq Hx,Wx,Ib` (EVEX.0F 73, defs line 2009). */
-  Vpsllq_Hx_Wx_Ib: 1881,
-  /** `vpsrldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2010). */
-  Vpsrldq_Hx_Wx_Ib: 1882,
-  /** `vpslldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2011). */
-  Vpslldq_Hx_Wx_Ib: 1883,
-  /** `vpshufb Vx,Hx,Wx` (EVEX.0F38 00, defs line 2013). */
-  Vpshufb_Vx_Hx_Wx_2: 1884,
-  /** `vpmaddubsw Vx,Hx,Wx` (EVEX.0F38 04, defs line 2014). */
-  Vpmaddubsw_Vx_Hx_Wx_2: 1885,
-  /** `vpmulhrsw Vx,Hx,Wx` (EVEX.0F38 0B, defs line 2015). */
-  Vpmulhrsw_Vx_Hx_Wx_2: 1886,
-  /** `vpminsb Vx,Hx,Wx` (EVEX.0F38 38, defs line 2016). */
-  Vpminsb_Vx_Hx_Wx_2: 1887,
-  /** `vpminuw Vx,Hx,Wx` (EVEX.0F38 3A, defs line 2017). */
-  Vpminuw_Vx_Hx_Wx_2: 1888,
-  /** `vpmaxsb Vx,Hx,Wx` (EVEX.0F38 3C, defs line 2018). */
-  Vpmaxsb_Vx_Hx_Wx_2: 1889,
-  /** `vpmaxuw Vx,Hx,Wx` (EVEX.0F38 3E, defs line 2019). */
-  Vpmaxuw_Vx_Hx_Wx_2: 1890,
-  /** `vpabsb Vx,Wx` (EVEX.0F38 1C, defs line 2020). */
-  Vpabsb_Vx_Wx_2: 1891,
-  /** `vpabsw Vx,Wx` (EVEX.0F38 1D, defs line 2021). */
-  Vpabsw_Vx_Wx_2: 1892,
-  /** `vpblendmb Vx,Hx,Wx` (EVEX.0F38 66, defs line 2022). */
-  Vpblendmb_Vx_Hx_Wx: 1893,
-  /** `vpblendmw Vx,Hx,Wx` (EVEX.0F38 66, defs line 2023). */
-  Vpblendmw_Vx_Hx_Wx: 1894,
-  /** `vptestmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2024). */
-  Vptestmb_KR_Hx_Wx: 1895,
-  /** `vptestmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2025). */
-  Vptestmw_KR_Hx_Wx: 1896,
-  /** `vptestnmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2026). */
-  Vptestnmb_KR_Hx_Wx: 1897,
-  /** `vptestnmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2027). */
-  Vptestnmw_KR_Hx_Wx: 1898,
-  /** `vpmovb2m KR,Ux` (EVEX.0F38 29, defs line 2028). */
-  Vpmovb2m_KR_Ux: 1899,
-  /** `vpmovw2m KR,Ux` (EVEX.0F38 29, defs line 2029). */
-  Vpmovw2m_KR_Ux: 1900,
-  /** `vpmovm2b Vx,KU` (EVEX.0F38 28, defs line 2030). */
-  Vpmovm2b_Vx_KU: 1901,
-  /** `vpmovm2w Vx,KU` (EVEX.0F38 28, defs line 2031). */
-  Vpmovm2w_Vx_KU: 1902,
-  /** `vpbroadcastb Vx,Wb` (EVEX.0F38 78, defs line 2032). */
-  Vpbroadcastb_Vx_Wb_2: 1903,
-  /** `vpbroadcastw Vx,Ww` (EVEX.0F38 79, defs line 2033). */
-  Vpbroadcastw_Vx_Ww_2: 1904,
-  /** `vpbroadcastb Vx,Rd` (EVEX.0F38 7A, defs line 2034). */
-  Vpbroadcastb_Vx_Rd: 1905,
-  /** `vpbroadcastw Vx,Rd` (EVEX.0F38 7B, defs line 2035). */
-  Vpbroadcastw_Vx_Rd: 1906,
-  /** `vpermi2b Vx,Hx,Wx` (EVEX.0F38 75, defs line 2036). */
-  Vpermi2b_Vx_Hx_Wx: 1907,
-  /** `vpermi2w Vx,Hx,Wx` (EVEX.0F38 75, defs line 2037). */
-  Vpermi2w_Vx_Hx_Wx: 1908,
-  /** `vpermt2b Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2038). */
-  Vpermt2b_Vx_Hx_Wx: 1909,
-  /** `vpermt2w Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2039). */
-  Vpermt2w_Vx_Hx_Wx: 1910,
-  /** `vpermb Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2040). */
-  Vpermb_Vx_Hx_Wx: 1911,
-  /** `vpermw Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2041). */
-  Vpermw_Vx_Hx_Wx: 1912,
-  /** `vpmovsxbw Vx,Wh` (EVEX.0F38 20, defs line 2042). */
-  Vpmovsxbw_Vx_Wh_2: 1913,
-  /** `vpmovzxbw Vx,Wh` (EVEX.0F38 30, defs line 2043). */
-  Vpmovzxbw_Vx_Wh_2: 1914,
-  /** `vpmovsxbd Vx,Wq4` (EVEX.0F38 21, defs line 2044). */
-  Vpmovsxbd_Vx_Wq4_2: 1915,
-  /** `vpmovzxbd Vx,Wq4` (EVEX.0F38 31, defs line 2045). */
-  Vpmovzxbd_Vx_Wq4_2: 1916,
-  /** `vpmovsxbq Vx,Wo8` (EVEX.0F38 22, defs line 2046). */
-  Vpmovsxbq_Vx_Wo8_2: 1917,
-  /** `vpmovzxbq Vx,Wo8` (EVEX.0F38 32, defs line 2047). */
-  Vpmovzxbq_Vx_Wo8_2: 1918,
-  /** `vpmovsxwd Vx,Wh` (EVEX.0F38 23, defs line 2048). */
-  Vpmovsxwd_Vx_Wh_2: 1919,
-  /** `vpmovzxwd Vx,Wh` (EVEX.0F38 33, defs line 2049). */
-  Vpmovzxwd_Vx_Wh_2: 1920,
-  /** `vpmovsxwq Vx,Wq4` (EVEX.0F38 24, defs line 2050). */
-  Vpmovsxwq_Vx_Wq4_2: 1921,
-  /** `vpmovzxwq Vx,Wq4` (EVEX.0F38 34, defs line 2051). */
-  Vpmovzxwq_Vx_Wq4_2: 1922,
-  /** `vpmovsxdq Vx,Wh` (EVEX.0F38 25, defs line 2053). */
-  Vpmovsxdq_Vx_Wh_2: 1923,
-  /** `vpmovzxdq Vx,Wh` (EVEX.0F38 35, defs line 2054). */
-  Vpmovzxdq_Vx_Wh_2: 1924,
-  /** `vpabsd Vx,Wx` (EVEX.0F38 1E, defs line 2055). */
-  Vpabsd_Vx_Wx_2: 1925,
-  /** `vpabsq Vx,Wx` (EVEX.0F38 1F, defs line 2056). */
-  Vpabsq_Vx_Wx: 1926,
-  /** `vpminsd Vx,Hx,Wx` (EVEX.0F38 39, defs line 2057). */
-  Vpminsd_Vx_Hx_Wx_2: 1927,
-  /** `vpminsq Vx,Hx,Wx` (EVEX.0F38 39, defs line 2058). */
-  Vpminsq_Vx_Hx_Wx: 1928,
-  /** `vpminud Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2059). */
-  Vpminud_Vx_Hx_Wx_2: 1929,
-  /** `vpminuq Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2060). */
-  Vpminuq_Vx_Hx_Wx: 1930,
-  /** `vpmaxsd Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2061). */
-  Vpmaxsd_Vx_Hx_Wx_2: 1931,
-  /** `vpmaxsq Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2062). */
-  Vpmaxsq_Vx_Hx_Wx: 1932,
-  /** `vpmaxud Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2063). */
-  Vpmaxud_Vx_Hx_Wx_2: 1933,
-  /** `vpmaxuq Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2064). */
-  Vpmaxuq_Vx_Hx_Wx: 1934,
-  /** `vpmulld Vx,Hx,Wx` (EVEX.0F38 40, defs line 2065). */
-  Vpmulld_Vx_Hx_Wx_2: 1935,
-  /** `vpmullq Vx,Hx,Wx` (EVEX.0F38 40, defs line 2066). */
-  Vpmullq_Vx_Hx_Wx: 1936,
-  /** `vpsrlvd Vx,Hx,Wx` (EVEX.0F38 45, defs line 2067). */
-  Vpsrlvd_Vx_Hx_Wx_2: 1937,
-  /** `vpsrlvq Vx,Hx,Wx` (EVEX.0F38 45, defs line 2068). */
-  Vpsrlvq_Vx_Hx_Wx_2: 1938,
-  /** `vpsravd Vx,Hx,Wx` (EVEX.0F38 46, defs line 2069). */
-  Vpsravd_Vx_Hx_Wx_2: 1939,
-  /** `vpsravq Vx,Hx,Wx` (EVEX.0F38 46, defs line 2070). */
-  Vpsravq_Vx_Hx_Wx: 1940,
-  /** `vpsllvd Vx,Hx,Wx` (EVEX.0F38 47, defs line 2071). */
-  Vpsllvd_Vx_Hx_Wx_2: 1941,
-  /** `vpsllvq Vx,Hx,Wx` (EVEX.0F38 47, defs line 2072). */
-  Vpsllvq_Vx_Hx_Wx_2: 1942,
-  /** `vpblendmd Vx,Hx,Wx` (EVEX.0F38 64, defs line 2073). */
-  Vpblendmd_Vx_Hx_Wx: 1943,
-  /** `vpblendmq Vx,Hx,Wx` (EVEX.0F38 64, defs line 2074). */
-  Vpblendmq_Vx_Hx_Wx: 1944,
-  /** `vpermi2d Vx,Hx,Wx` (EVEX.0F38 76, defs line 2075). */
-  Vpermi2d_Vx_Hx_Wx: 1945,
-  /** `vpermi2q Vx,Hx,Wx` (EVEX.0F38 76, defs line 2076). */
-  Vpermi2q_Vx_Hx_Wx: 1946,
-  /** `vpermt2d Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2077). */
-  Vpermt2d_Vx_Hx_Wx: 1947,
-  /** `vpermt2q Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2078). */
-  Vpermt2q_Vx_Hx_Wx: 1948,
-  /** `vpmuldq Vx,Hx,Wx` (EVEX.0F38 28, defs line 2079). */
-  Vpmuldq_Vx_Hx_Wx_2: 1949,
-  /** `vpackusdw Vx,Hx,Wx` (EVEX.0F38 2B, defs line 2080). */
-  Vpackusdw_Vx_Hx_Wx_2: 1950,
-  /** `vpcmpeqq KR,Hx,Wx` (EVEX.0F38 29, defs line 2081). */
-  Vpcmpeqq_KR_Hx_Wx: 1951,
-  /** `vpcmpgtq KR,Hx,Wx` (EVEX.0F38 37, defs line 2082). */
-  Vpcmpgtq_KR_Hx_Wx: 1952,
-  /** `vptestmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2083). */
-  Vptestmd_KR_Hx_Wx: 1953,
-  /** `vptestmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2084). */
-  Vptestmq_KR_Hx_Wx: 1954,
-  /** `vptestnmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2085). */
-  Vptestnmd_KR_Hx_Wx: 1955,
-  /** `vptestnmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2086). */
-  Vptestnmq_KR_Hx_Wx: 1956,
-  /** `vpmovd2m KR,Ux` (EVEX.0F38 39, defs line 2087). */
-  Vpmovd2m_KR_Ux: 1957,
-  /** `vpmovq2m KR,Ux` (EVEX.0F38 39, defs line 2088). */
-  Vpmovq2m_KR_Ux: 1958,
-  /** `vpmovm2d Vx,KU` (EVEX.0F38 38, defs line 2089). */
-  Vpmovm2d_Vx_KU: 1959,
-  /** `vpmovm2q Vx,KU` (EVEX.0F38 38, defs line 2090). */
-  Vpmovm2q_Vx_KU: 1960,
-  /** `vpermilps Vx,Hx,Wx` (EVEX.0F38 0C, defs line 2091). */
-  Vpermilps_Vx_Hx_Wx_2: 1961,
-  /** `vpermilpd Vx,Hx,Wx` (EVEX.0F38 0D, defs line 2092). */
-  Vpermilpd_Vx_Hx_Wx_2: 1962,
-  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2093). */
-  Vpermps_Vx_Hx_Wx_2: 1963,
-  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2094). */
-  Vpermps_Vx_Hx_Wx_3: 1964,
-  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2095). */
-  Vpermpd_Vx_Hx_Wx: 1965,
-  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2096). */
-  Vpermpd_Vx_Hx_Wx_2: 1966,
-  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2097). */
-  Vpermd_Vx_Hx_Wx_2: 1967,
-  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2098). */
-  Vpermd_Vx_Hx_Wx_3: 1968,
-  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2099). */
-  Vpermq_Vx_Hx_Wx: 1969,
-  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2100). */
-  Vpermq_Vx_Hx_Wx_2: 1970,
-  /** `vbroadcastss Vx,Wd` (EVEX.0F38 18, defs line 2101). */
-  Vbroadcastss_Vx_Wd_2: 1971,
-  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2102). */
-  Vbroadcastsd_Vx_Wq_2: 1972,
-  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2103). */
-  Vbroadcastsd_Vx_Wq_3: 1973,
-  /** `vpbroadcastd Vx,Wd` (EVEX.0F38 58, defs line 2104). */
-  Vpbroadcastd_Vx_Wd_2: 1974,
-  /** `vpbroadcastq Vx,Wq` (EVEX.0F38 59, defs line 2105). */
-  Vpbroadcastq_Vx_Wq_2: 1975,
-  /** `vpbroadcastd Vx,Rd` (EVEX.0F38 7C, defs line 2106). */
-  Vpbroadcastd_Vx_Rd: 1976,
-  /** `vpbroadcastq Vx,Rq` (EVEX.0F38 7C, defs line 2107). */
-  Vpbroadcastq_Vx_Rq: 1977,
-  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2108). */
-  Vbroadcasti32x4_Vx_Mdq: 1978,
-  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2109). */
-  Vbroadcasti32x4_Vx_Mdq_2: 1979,
-  /** `vbroadcasti64x4 Vx,Mqq` (EVEX.0F38 5B, defs line 2110). */
-  Vbroadcasti64x4_Vx_Mqq: 1980,
-  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2111). */
-  Vbroadcastf32x4_Vx_Mdq: 1981,
-  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2112). */
-  Vbroadcastf32x4_Vx_Mdq_2: 1982,
-  /** `vbroadcastf64x4 Vx,Mqq` (EVEX.0F38 1B, defs line 2113). */
-  Vbroadcastf64x4_Vx_Mqq: 1983,
-  /** `vexpandps Vx,Wx` (EVEX.0F38 88, defs line 2114). */
-  Vexpandps_Vx_Wx: 1984,
-  /** `vexpandpd Vx,Wx` (EVEX.0F38 88, defs line 2115). */
-  Vexpandpd_Vx_Wx: 1985,
-  /** `vpexpandd Vx,Wx` (EVEX.0F38 89, defs line 2116). */
-  Vpexpandd_Vx_Wx: 1986,
-  /** `vpexpandq Vx,Wx` (EVEX.0F38 89, defs line 2117). */
-  Vpexpandq_Vx_Wx: 1987,
-  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2118). */
-  Vcompressps_Wx_Vx: 1988,
-  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2119). */
-  Vcompresspd_Wx_Vx: 1989,
-  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2120). */
-  Vcompressps_Wx_Vx_2: 1990,
-  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2121). */
-  Vcompresspd_Wx_Vx_2: 1991,
-  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2122). */
-  Vpcompressd_Wx_Vx: 1992,
-  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2123). */
-  Vpcompressq_Wx_Vx: 1993,
-  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2124). */
-  Vpcompressd_Wx_Vx_2: 1994,
-  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2125). */
-  Vpcompressq_Wx_Vx_2: 1995,
-  /** `vpexpandb Vx,Wx` (EVEX.0F38 62, defs line 2126). */
-  Vpexpandb_Vx_Wx: 1996,
-  /** `vpexpandw Vx,Wx` (EVEX.0F38 62, defs line 2127). */
-  Vpexpandw_Vx_Wx: 1997,
-  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2128). */
-  Vpcompressb_Wx_Vx: 1998,
-  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2129). */
-  Vpcompressw_Wx_Vx: 1999,
-  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2130). */
-  Vpcompressb_Wx_Vx_2: 2000,
-  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2131). */
-  Vpcompressw_Wx_Vx_2: 2001,
-  /** `vfmaddsub132ps Vx,Hx,Wx` (EVEX.0F38 96, defs line 2132). */
-  Vfmaddsub132ps_Vx_Hx_Wx_2: 2002,
-  /** `vfmaddsub132pd Vx,Hx,Wx` (EVEX.0F38 96, defs line 2133). */
-  Vfmaddsub132pd_Vx_Hx_Wx_2: 2003,
-  /** `vfmsubadd132ps Vx,Hx,Wx` (EVEX.0F38 97, defs line 2134). */
-  Vfmsubadd132ps_Vx_Hx_Wx_2: 2004,
-  /** `vfmsubadd132pd Vx,Hx,Wx` (EVEX.0F38 97, defs line 2135). */
-  Vfmsubadd132pd_Vx_Hx_Wx_2: 2005,
-  /** `vfmadd132ps Vx,Hx,Wx` (EVEX.0F38 98, defs line 2136). */
-  Vfmadd132ps_Vx_Hx_Wx_2: 2006,
-  /** `vfmadd132pd Vx,Hx,Wx` (EVEX.0F38 98, defs line 2137). */
-  Vfmadd132pd_Vx_Hx_Wx_2: 2007,
-  /** `vfmadd132ss V,H,Wd` (EVEX.0F38 99, defs line 2138). */
-  Vfmadd132ss_V_H_Wd_2: 2008,
-  /** `vfmadd132sd V,H,Wq` (EVEX.0F38 99, defs line 2139). */
-  Vfmadd132sd_V_H_Wq_2: 2009,
-  /** `vfmsub132ps Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2140). */
-  Vfmsub132ps_Vx_Hx_Wx_2: 2010,
-  /** `vfmsub132pd Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2141). */
-  Vfmsub132pd_Vx_Hx_Wx_2: 2011,
-  /** `vfmsub132ss V,H,Wd` (EVEX.0F38 9B, defs line 2142). */
-  Vfmsub132ss_V_H_Wd_2: 2012,
-  /** `vfmsub132sd V,H,Wq` (EVEX.0F38 9B, defs line 2143). */
-  Vfmsub132sd_V_H_Wq_2: 2013,
-  /** `vfnmadd132ps Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2144). */
-  Vfnmadd132ps_Vx_Hx_Wx_2: 2014,
-  /** `vfnmadd132pd Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2145). */
-  Vfnmadd132pd_Vx_Hx_Wx_2: 2015,
-  /** `vfnmadd132ss V,H,Wd` (EVEX.0F38 9D, defs line 2146). */
-  Vfnmadd132ss_V_H_Wd_2: 2016,
-  /** `vfnmadd132sd V,H,Wq` (EVEX.0F38 9D, defs line 2147). */
-  Vfnmadd132sd_V_H_Wq_2: 2017,
-  /** `vfnmsub132ps Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2148). */
-  Vfnmsub132ps_Vx_Hx_Wx_2: 2018,
-  /** `vfnmsub132pd Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2149). */
-  Vfnmsub132pd_Vx_Hx_Wx_2: 2019,
-  /** `vfnmsub132ss V,H,Wd` (EVEX.0F38 9F, defs line 2150). */
-  Vfnmsub132ss_V_H_Wd_2: 2020,
-  /** `vfnmsub132sd V,H,Wq` (EVEX.0F38 9F, defs line 2151). */
-  Vfnmsub132sd_V_H_Wq_2: 2021,
-  /** `vfmaddsub213ps Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2152). */
-  Vfmaddsub213ps_Vx_Hx_Wx_2: 2022,
-  /** `vfmaddsub213pd Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2153). */
-  Vfmaddsub213pd_Vx_Hx_Wx_2: 2023,
-  /** `vfmsubadd213ps Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2154). */
-  Vfmsubadd213ps_Vx_Hx_Wx_2: 2024,
-  /** `vfmsubadd213pd Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2155). */
-  Vfmsubadd213pd_Vx_Hx_Wx_2: 2025,
-  /** `vfmadd213ps Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2156). */
-  Vfmadd213ps_Vx_Hx_Wx_2: 2026,
-  /** `vfmadd213pd Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2157). */
-  Vfmadd213pd_Vx_Hx_Wx_2: 2027,
-  /** `vfmadd213ss V,H,Wd` (EVEX.0F38 A9, defs line 2158). */
-  Vfmadd213ss_V_H_Wd_2: 2028,
-  /** `vfmadd213sd V,H,Wq` (EVEX.0F38 A9, defs line 2159). */
-  Vfmadd213sd_V_H_Wq_2: 2029,
-  /** `vfmsub213ps Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2160). */
-  Vfmsub213ps_Vx_Hx_Wx_2: 2030,
-  /** `vfmsub213pd Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2161). */
-  Vfmsub213pd_Vx_Hx_Wx_2: 2031,
-  /** `vfmsub213ss V,H,Wd` (EVEX.0F38 AB, defs line 2162). */
-  Vfmsub213ss_V_H_Wd_2: 2032,
-  /** `vfmsub213sd V,H,Wq` (EVEX.0F38 AB, defs line 2163). */
-  Vfmsub213sd_V_H_Wq_2: 2033,
-  /** `vfnmadd213ps Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2164). */
-  Vfnmadd213ps_Vx_Hx_Wx_2: 2034,
-  /** `vfnmadd213pd Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2165). */
-  Vfnmadd213pd_Vx_Hx_Wx_2: 2035,
-  /** `vfnmadd213ss V,H,Wd` (EVEX.0F38 AD, defs line 2166). */
-  Vfnmadd213ss_V_H_Wd_2: 2036,
-  /** `vfnmadd213sd V,H,Wq` (EVEX.0F38 AD, defs line 2167). */
-  Vfnmadd213sd_V_H_Wq_2: 2037,
-  /** `vfnmsub213ps Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2168). */
-  Vfnmsub213ps_Vx_Hx_Wx_2: 2038,
-  /** `vfnmsub213pd Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2169). */
-  Vfnmsub213pd_Vx_Hx_Wx_2: 2039,
-  /** `vfnmsub213ss V,H,Wd` (EVEX.0F38 AF, defs line 2170). */
-  Vfnmsub213ss_V_H_Wd_2: 2040,
-  /** `vfnmsub213sd V,H,Wq` (EVEX.0F38 AF, defs line 2171). */
-  Vfnmsub213sd_V_H_Wq_2: 2041,
-  /** `vfmaddsub231ps Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2172). */
-  Vfmaddsub231ps_Vx_Hx_Wx_2: 2042,
-  /** `vfmaddsub231pd Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2173). */
-  Vfmaddsub231pd_Vx_Hx_Wx_2: 2043,
-  /** `vfmsubadd231ps Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2174). */
-  Vfmsubadd231ps_Vx_Hx_Wx_2: 2044,
-  /** `vfmsubadd231pd Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2175). */
-  Vfmsubadd231pd_Vx_Hx_Wx_2: 2045,
-  /** `vfmadd231ps Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2176). */
-  Vfmadd231ps_Vx_Hx_Wx_2: 2046,
-  /** `vfmadd231pd Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2177). */
-  Vfmadd231pd_Vx_Hx_Wx_2: 2047,
-  /** `vfmadd231ss V,H,Wd` (EVEX.0F38 B9, defs line 2178). */
-  Vfmadd231ss_V_H_Wd_2: 2048,
-  /** `vfmadd231sd V,H,Wq` (EVEX.0F38 B9, defs line 2179). */
-  Vfmadd231sd_V_H_Wq_2: 2049,
-  /** `vfmsub231ps Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2180). */
-  Vfmsub231ps_Vx_Hx_Wx_2: 2050,
-  /** `vfmsub231pd Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2181). */
-  Vfmsub231pd_Vx_Hx_Wx_2: 2051,
-  /** `vfmsub231ss V,H,Wd` (EVEX.0F38 BB, defs line 2182). */
-  Vfmsub231ss_V_H_Wd_2: 2052,
-  /** `vfmsub231sd V,H,Wq` (EVEX.0F38 BB, defs line 2183). */
-  Vfmsub231sd_V_H_Wq_2: 2053,
-  /** `vfnmadd231ps Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2184). */
-  Vfnmadd231ps_Vx_Hx_Wx_2: 2054,
-  /** `vfnmadd231pd Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2185). */
-  Vfnmadd231pd_Vx_Hx_Wx_2: 2055,
-  /** `vfnmadd231ss V,H,Wd` (EVEX.0F38 BD, defs line 2186). */
-  Vfnmadd231ss_V_H_Wd_2: 2056,
-  /** `vfnmadd231sd V,H,Wq` (EVEX.0F38 BD, defs line 2187). */
-  Vfnmadd231sd_V_H_Wq_2: 2057,
-  /** `vfnmsub231ps Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2188). */
-  Vfnmsub231ps_Vx_Hx_Wx_2: 2058,
-  /** `vfnmsub231pd Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2189). */
-  Vfnmsub231pd_Vx_Hx_Wx_2: 2059,
-  /** `vfnmsub231ss V,H,Wd` (EVEX.0F38 BF, defs line 2190). */
-  Vfnmsub231ss_V_H_Wd_2: 2060,
-  /** `vfnmsub231sd V,H,Wq` (EVEX.0F38 BF, defs line 2191). */
-  Vfnmsub231sd_V_H_Wq_2: 2061,
-  /** `vgf2p8mulb Vx,Hx,Wx` (EVEX.0F38 CF, defs line 2192). */
-  Vgf2p8mulb_Vx_Hx_Wx_2: 2062,
-  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2193). */
-  Vpermq_Vx_Wx_Ib_2: 2063,
-  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2194). */
-  Vpermq_Vx_Wx_Ib_3: 2064,
-  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2195). */
-  Vpermpd_Vx_Wx_Ib_2: 2065,
-  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2196). */
-  Vpermpd_Vx_Wx_Ib_3: 2066,
-  /** `valignd Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2197). */
-  Valignd_Vx_Hx_Wx_Ib: 2067,
-  /** `valignq Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2198). */
-  Valignq_Vx_Hx_Wx_Ib: 2068,
-  /** `vpermilps Vx,Wx,Ib` (EVEX.0F3A 04, defs line 2199). */
-  Vpermilps_Vx_Wx_Ib_2: 2069,
-  /** `vpermilpd Vx,Wx,Ib` (EVEX.0F3A 05, defs line 2200). */
-  Vpermilpd_Vx_Wx_Ib_2: 2070,
-  /** `vpalignr Vx,Hx,Wx,Ib` (EVEX.0F3A 0F, defs line 2201). */
-  Vpalignr_Vx_Hx_Wx_Ib_2: 2071,
-  /** `vpternlogd Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2202). */
-  Vpternlogd_Vx_Hx_Wx_Ib: 2072,
-  /** `vpternlogq Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2203). */
-  Vpternlogq_Vx_Hx_Wx_Ib: 2073,
-  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2204). */
-  Vinsertf32x4_Vx_Hx_Wxmm_Ib: 2074,
-  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2205). */
-  Vinsertf64x2_Vx_Hx_Wxmm_Ib: 2075,
-  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2206). */
-  Vinsertf32x4_Vx_Hx_Wxmm_Ib_2: 2076,
-  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2207). */
-  Vinsertf64x2_Vx_Hx_Wxmm_Ib_2: 2077,
-  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2208). */
-  Vinserti32x4_Vx_Hx_Wxmm_Ib: 2078,
-  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2209). */
-  Vinserti64x2_Vx_Hx_Wxmm_Ib: 2079,
-  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2210). */
-  Vinserti32x4_Vx_Hx_Wxmm_Ib_2: 2080,
-  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2211). */
-  Vinserti64x2_Vx_Hx_Wxmm_Ib_2: 2081,
-  /** `vinsertf32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2212). */
-  Vinsertf32x8_Vx_Hx_Wh_Ib: 2082,
-  /** `vinsertf64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2213). */
-  Vinsertf64x4_Vx_Hx_Wh_Ib: 2083,
-  /** `vinserti32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2214). */
-  Vinserti32x8_Vx_Hx_Wh_Ib: 2084,
-  /** `vinserti64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2215). */
-  Vinserti64x4_Vx_Hx_Wh_Ib: 2085,
-  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2216). */
-  Vextractf32x4_Wxmm_Vx_Ib: 2086,
-  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2217). */
-  Vextractf64x2_Wxmm_Vx_Ib: 2087,
-  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2218). */
-  Vextractf32x4_Wxmm_Vx_Ib_2: 2088,
-  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2219). */
-  Vextractf64x2_Wxmm_Vx_Ib_2: 2089,
-  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2220). */
-  Vextractf32x4_Wxmm_Vx_Ib_3: 2090,
-  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2221). */
-  Vextractf64x2_Wxmm_Vx_Ib_3: 2091,
-  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2222). */
-  Vextractf32x4_Wxmm_Vx_Ib_4: 2092,
-  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2223). */
-  Vextractf64x2_Wxmm_Vx_Ib_4: 2093,
-  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2224). */
-  Vextracti32x4_Wxmm_Vx_Ib: 2094,
-  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2225). */
-  Vextracti64x2_Wxmm_Vx_Ib: 2095,
-  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2226). */
-  Vextracti32x4_Wxmm_Vx_Ib_2: 2096,
-  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2227). */
-  Vextracti64x2_Wxmm_Vx_Ib_2: 2097,
-  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2228). */
-  Vextracti32x4_Wxmm_Vx_Ib_3: 2098,
-  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2229). */
-  Vextracti64x2_Wxmm_Vx_Ib_3: 2099,
-  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2230). */
-  Vextracti32x4_Wxmm_Vx_Ib_4: 2100,
-  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2231). */
-  Vextracti64x2_Wxmm_Vx_Ib_4: 2101,
-  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2232). */
-  Vextractf32x8_Wh_Vx_Ib: 2102,
-  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2233). */
-  Vextractf64x4_Wh_Vx_Ib: 2103,
-  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2234). */
-  Vextractf32x8_Wh_Vx_Ib_2: 2104,
-  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2235). */
-  Vextractf64x4_Wh_Vx_Ib_2: 2105,
-  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2236). */
-  Vextracti32x8_Wh_Vx_Ib: 2106,
-  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2237). */
-  Vextracti64x4_Wh_Vx_Ib: 2107,
-  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2238). */
-  Vextracti32x8_Wh_Vx_Ib_2: 2108,
-  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2239). */
-  Vextracti64x4_Wh_Vx_Ib_2: 2109,
-  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2240). */
-  Vshuff32x4_Vx_Hx_Wx_Ib: 2110,
-  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2241). */
-  Vshuff64x2_Vx_Hx_Wx_Ib: 2111,
-  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2242). */
-  Vshuff32x4_Vx_Hx_Wx_Ib_2: 2112,
-  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2243). */
-  Vshuff64x2_Vx_Hx_Wx_Ib_2: 2113,
-  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2244). */
-  Vshufi32x4_Vx_Hx_Wx_Ib: 2114,
-  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2245). */
-  Vshufi64x2_Vx_Hx_Wx_Ib: 2115,
-  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2246). */
-  Vshufi32x4_Vx_Hx_Wx_Ib_2: 2116,
-  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2247). */
-  Vshufi64x2_Vx_Hx_Wx_Ib_2: 2117,
-  /** `vpcmpub KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2248). */
-  Vpcmpub_KR_Hx_Wx_Ib: 2118,
-  /** `vpcmpuw KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2249). */
-  Vpcmpuw_KR_Hx_Wx_Ib: 2119,
-  /** `vpcmpb KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2250). */
-  Vpcmpb_KR_Hx_Wx_Ib: 2120,
-  /** `vpcmpw KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2251). */
-  Vpcmpw_KR_Hx_Wx_Ib: 2121,
-  /** `vpcmpud KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2252). */
-  Vpcmpud_KR_Hx_Wx_Ib: 2122,
-  /** `vpcmpuq KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2253). */
-  Vpcmpuq_KR_Hx_Wx_Ib: 2123,
-  /** `vpcmpd KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2254). */
-  Vpcmpd_KR_Hx_Wx_Ib: 2124,
-  /** `vpcmpq KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2255). */
-  Vpcmpq_KR_Hx_Wx_Ib: 2125,
-  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (EVEX.0F3A CE, defs line 2256). */
-  Vgf2p8affineqb_Vx_Hx_Wx_Ib_2: 2126,
-  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (EVEX.0F3A CF, defs line 2257). */
-  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2: 2127,
-  /** `vpclmulqdq Vx,Hx,Wx,Ib` (EVEX.0F3A 44, defs line 2258). */
-  Vpclmulqdq_Vx_Hx_Wx_Ib_2: 2128,
-  /** `vprotb V,W,Ib` (XOP.8 C0, defs line 2262). */
-  Vprotb_V_W_Ib: 2129,
-  /** `vprotw V,W,Ib` (XOP.8 C1, defs line 2263). */
-  Vprotw_V_W_Ib: 2130,
-  /** `vprotd V,W,Ib` (XOP.8 C2, defs line 2264). */
-  Vprotd_V_W_Ib: 2131,
-  /** `vprotq V,W,Ib` (XOP.8 C3, defs line 2265). */
-  Vprotq_V_W_Ib: 2132,
-  /** `vrcp14ps Vx,Wx` (EVEX.0F38 4C, defs line 2267). */
-  Vrcp14ps_Vx_Wx: 2133,
-  /** `vrcp14pd Vx,Wx` (EVEX.0F38 4C, defs line 2268). */
-  Vrcp14pd_Vx_Wx: 2134,
-  /** `vrcp14ss V,H,Wd` (EVEX.0F38 4D, defs line 2269). */
-  Vrcp14ss_V_H_Wd: 2135,
-  /** `vrcp14sd V,H,Wq` (EVEX.0F38 4D, defs line 2270). */
-  Vrcp14sd_V_H_Wq: 2136,
-  /** `vrsqrt14ps Vx,Wx` (EVEX.0F38 4E, defs line 2271). */
-  Vrsqrt14ps_Vx_Wx: 2137,
-  /** `vrsqrt14pd Vx,Wx` (EVEX.0F38 4E, defs line 2272). */
-  Vrsqrt14pd_Vx_Wx: 2138,
-  /** `vrsqrt14ss V,H,Wd` (EVEX.0F38 4F, defs line 2273). */
-  Vrsqrt14ss_V_H_Wd: 2139,
-  /** `vrsqrt14sd V,H,Wq` (EVEX.0F38 4F, defs line 2274). */
-  Vrsqrt14sd_V_H_Wq: 2140,
-  /** `vpermi2ps Vx,Hx,Wx` (EVEX.0F38 77, defs line 2275). */
-  Vpermi2ps_Vx_Hx_Wx: 2141,
-  /** `vpermi2pd Vx,Hx,Wx` (EVEX.0F38 77, defs line 2276). */
-  Vpermi2pd_Vx_Hx_Wx: 2142,
-  /** `vpermt2ps Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2277). */
-  Vpermt2ps_Vx_Hx_Wx: 2143,
-  /** `vpermt2pd Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2278). */
-  Vpermt2pd_Vx_Hx_Wx: 2144,
-  /** `vpsrlvw Vx,Hx,Wx` (EVEX.0F38 10, defs line 2279). */
-  Vpsrlvw_Vx_Hx_Wx: 2145,
-  /** `vpsravw Vx,Hx,Wx` (EVEX.0F38 11, defs line 2280). */
-  Vpsravw_Vx_Hx_Wx: 2146,
-  /** `vpsllvw Vx,Hx,Wx` (EVEX.0F38 12, defs line 2281). */
-  Vpsllvw_Vx_Hx_Wx: 2147,
-  /** `vpmadd52luq Vx,Hx,Wx` (EVEX.0F38 B4, defs line 2282). */
-  Vpmadd52luq_Vx_Hx_Wx_2: 2148,
-  /** `vpmadd52huq Vx,Hx,Wx` (EVEX.0F38 B5, defs line 2283). */
-  Vpmadd52huq_Vx_Hx_Wx_2: 2149,
-  /** `vpmultishiftqb Vx,Hx,Wx` (EVEX.0F38 83, defs line 2284). */
-  Vpmultishiftqb_Vx_Hx_Wx: 2150,
-  /** `vpconflictd Vx,Wx` (EVEX.0F38 C4, defs line 2285). */
-  Vpconflictd_Vx_Wx: 2151,
-  /** `vpconflictq Vx,Wx` (EVEX.0F38 C4, defs line 2286). */
-  Vpconflictq_Vx_Wx: 2152,
-  /** `vplzcntd Vx,Wx` (EVEX.0F38 44, defs line 2287). */
-  Vplzcntd_Vx_Wx: 2153,
-  /** `vplzcntq Vx,Wx` (EVEX.0F38 44, defs line 2288). */
-  Vplzcntq_Vx_Wx: 2154,
-  /** `vpopcntb Vx,Wx` (EVEX.0F38 54, defs line 2289). */
-  Vpopcntb_Vx_Wx: 2155,
-  /** `vpopcntw Vx,Wx` (EVEX.0F38 54, defs line 2290). */
-  Vpopcntw_Vx_Wx: 2156,
-  /** `vpopcntd Vx,Wx` (EVEX.0F38 55, defs line 2291). */
-  Vpopcntd_Vx_Wx: 2157,
-  /** `vpopcntq Vx,Wx` (EVEX.0F38 55, defs line 2292). */
-  Vpopcntq_Vx_Wx: 2158,
-  /** `vpdpbusd Vx,Hx,Wx` (EVEX.0F38 50, defs line 2293). */
-  Vpdpbusd_Vx_Hx_Wx_2: 2159,
-  /** `vpdpbusds Vx,Hx,Wx` (EVEX.0F38 51, defs line 2294). */
-  Vpdpbusds_Vx_Hx_Wx_2: 2160,
-  /** `vpdpwssd Vx,Hx,Wx` (EVEX.0F38 52, defs line 2295). */
-  Vpdpwssd_Vx_Hx_Wx_2: 2161,
-  /** `vpdpwssds Vx,Hx,Wx` (EVEX.0F38 53, defs line 2296). */
-  Vpdpwssds_Vx_Hx_Wx_2: 2162,
-  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2297). */
-  Vpmovuswb_Wh_Vx: 2163,
-  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2298). */
-  Vpmovuswb_Wh_Vx_2: 2164,
-  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2299). */
-  Vpmovusdb_Wq4_Vx: 2165,
-  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2300). */
-  Vpmovusdb_Wq4_Vx_2: 2166,
-  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2301). */
-  Vpmovusqb_Wo8_Vx: 2167,
-  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2302). */
-  Vpmovusqb_Wo8_Vx_2: 2168,
-  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2303). */
-  Vpmovusdw_Wh_Vx: 2169,
-  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2304). */
-  Vpmovusdw_Wh_Vx_2: 2170,
-  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2305). */
-  Vpmovusqw_Wq4_Vx: 2171,
-  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2306). */
-  Vpmovusqw_Wq4_Vx_2: 2172,
-  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2307). */
-  Vpmovusqd_Wh_Vx: 2173,
-  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2308). */
-  Vpmovusqd_Wh_Vx_2: 2174,
-  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2309). */
-  Vpmovswb_Wh_Vx: 2175,
-  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2310). */
-  Vpmovswb_Wh_Vx_2: 2176,
-  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2311). */
-  Vpmovsdb_Wq4_Vx: 2177,
-  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2312). */
-  Vpmovsdb_Wq4_Vx_2: 2178,
-  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2313). */
-  Vpmovsqb_Wo8_Vx: 2179,
-  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2314). */
-  Vpmovsqb_Wo8_Vx_2: 2180,
-  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2315). */
-  Vpmovsdw_Wh_Vx: 2181,
-  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2316). */
-  Vpmovsdw_Wh_Vx_2: 2182,
-  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2317). */
-  Vpmovsqw_Wq4_Vx: 2183,
-  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2318). */
-  Vpmovsqw_Wq4_Vx_2: 2184,
-  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2319). */
-  Vpmovsqd_Wh_Vx: 2185,
-  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2320). */
-  Vpmovsqd_Wh_Vx_2: 2186,
-  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2321). */
-  Vpmovwb_Wh_Vx: 2187,
-  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2322). */
-  Vpmovwb_Wh_Vx_2: 2188,
-  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2323). */
-  Vpmovdb_Wq4_Vx: 2189,
-  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2324). */
-  Vpmovdb_Wq4_Vx_2: 2190,
-  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2325). */
-  Vpmovqb_Wo8_Vx: 2191,
-  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2326). */
-  Vpmovqb_Wo8_Vx_2: 2192,
-  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2327). */
-  Vpmovdw_Wh_Vx: 2193,
-  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2328). */
-  Vpmovdw_Wh_Vx_2: 2194,
-  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2329). */
-  Vpmovqw_Wq4_Vx: 2195,
-  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2330). */
-  Vpmovqw_Wq4_Vx_2: 2196,
-  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2331). */
-  Vpmovqd_Wh_Vx: 2197,
-  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2332). */
-  Vpmovqd_Wh_Vx_2: 2198,
-  /** `vpshldw Vx,Hx,Wx,Ib` (EVEX.0F3A 70, defs line 2334). */
-  Vpshldw_Vx_Hx_Wx_Ib: 2199,
-  /** `vpshldd Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2335). */
-  Vpshldd_Vx_Hx_Wx_Ib: 2200,
-  /** `vpshldq Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2336). */
-  Vpshldq_Vx_Hx_Wx_Ib: 2201,
-  /** `vpshrdw Vx,Hx,Wx,Ib` (EVEX.0F3A 72, defs line 2337). */
-  Vpshrdw_Vx_Hx_Wx_Ib: 2202,
-  /** `vpshrdd Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2338). */
-  Vpshrdd_Vx_Hx_Wx_Ib: 2203,
-  /** `vpshrdq Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2339). */
-  Vpshrdq_Vx_Hx_Wx_Ib: 2204,
-  /** `vpshldvw Vx,Hx,Wx` (EVEX.0F38 70, defs line 2340). */
-  Vpshldvw_Vx_Hx_Wx: 2205,
-  /** `vpshldvd Vx,Hx,Wx` (EVEX.0F38 71, defs line 2341). */
-  Vpshldvd_Vx_Hx_Wx: 2206,
-  /** `vpshldvq Vx,Hx,Wx` (EVEX.0F38 71, defs line 2342). */
-  Vpshldvq_Vx_Hx_Wx: 2207,
-  /** `vpshrdvw Vx,Hx,Wx` (EVEX.0F38 72, defs line 2343). */
-  Vpshrdvw_Vx_Hx_Wx: 2208,
-  /** `vpshrdvd Vx,Hx,Wx` (EVEX.0F38 73, defs line 2344). */
-  Vpshrdvd_Vx_Hx_Wx: 2209,
-  /** `vpshrdvq Vx,Hx,Wx` (EVEX.0F38 73, defs line 2345). */
-  Vpshrdvq_Vx_Hx_Wx: 2210,
-  /** `vcvtsi2ss V,H,Ed` (EVEX.0F 2A, defs line 2349). */
-  Vcvtsi2ss_V_H_Ed: 2211,
-  /** `vcvtsi2ss V,H,Eq` (EVEX.0F 2A, defs line 2350). */
-  Vcvtsi2ss_V_H_Eq: 2212,
-  /** `vcvtusi2ss V,H,Ed` (EVEX.0F 7B, defs line 2351). */
-  Vcvtusi2ss_V_H_Ed: 2213,
-  /** `vcvtusi2ss V,H,Eq` (EVEX.0F 7B, defs line 2352). */
-  Vcvtusi2ss_V_H_Eq: 2214,
-  /** `vcvttss2si Gd,Wd` (EVEX.0F 2C, defs line 2353). */
-  Vcvttss2si_Gd_Wd: 2215,
-  /** `vcvttss2si Gq,Wd` (EVEX.0F 2C, defs line 2354). */
-  Vcvttss2si_Gq_Wd: 2216,
-  /** `vcvtss2si Gd,Wd` (EVEX.0F 2D, defs line 2355). */
-  Vcvtss2si_Gd_Wd: 2217,
-  /** `vcvtss2si Gq,Wd` (EVEX.0F 2D, defs line 2356). */
-  Vcvtss2si_Gq_Wd: 2218,
-  /** `vcvttss2usi Gd,Wd` (EVEX.0F 78, defs line 2357). */
-  Vcvttss2usi_Gd_Wd: 2219,
-  /** `vcvttss2usi Gq,Wd` (EVEX.0F 78, defs line 2358). */
-  Vcvttss2usi_Gq_Wd: 2220,
-  /** `vcvtss2usi Gd,Wd` (EVEX.0F 79, defs line 2359). */
-  Vcvtss2usi_Gd_Wd: 2221,
-  /** `vcvtss2usi Gq,Wd` (EVEX.0F 79, defs line 2360). */
-  Vcvtss2usi_Gq_Wd: 2222,
-  /** `vcvtsi2sd V,H,Ed` (EVEX.0F 2A, defs line 2361). */
-  Vcvtsi2sd_V_H_Ed: 2223,
-  /** `vcvtsi2sd V,H,Eq` (EVEX.0F 2A, defs line 2362). */
-  Vcvtsi2sd_V_H_Eq: 2224,
-  /** `vcvtusi2sd V,H,Ed` (EVEX.0F 7B, defs line 2363). */
-  Vcvtusi2sd_V_H_Ed: 2225,
-  /** `vcvtusi2sd V,H,Eq` (EVEX.0F 7B, defs line 2364). */
-  Vcvtusi2sd_V_H_Eq: 2226,
-  /** `vcvttsd2si Gd,Wq` (EVEX.0F 2C, defs line 2365). */
-  Vcvttsd2si_Gd_Wq: 2227,
-  /** `vcvttsd2si Gq,Wq` (EVEX.0F 2C, defs line 2366). */
-  Vcvttsd2si_Gq_Wq: 2228,
-  /** `vcvtsd2si Gd,Wq` (EVEX.0F 2D, defs line 2367). */
-  Vcvtsd2si_Gd_Wq: 2229,
-  /** `vcvtsd2si Gq,Wq` (EVEX.0F 2D, defs line 2368). */
-  Vcvtsd2si_Gq_Wq: 2230,
-  /** `vcvttsd2usi Gd,Wq` (EVEX.0F 78, defs line 2369). */
-  Vcvttsd2usi_Gd_Wq: 2231,
-  /** `vcvttsd2usi Gq,Wq` (EVEX.0F 78, defs line 2370). */
-  Vcvttsd2usi_Gq_Wq: 2232,
-  /** `vcvtsd2usi Gd,Wq` (EVEX.0F 79, defs line 2371). */
-  Vcvtsd2usi_Gd_Wq: 2233,
-  /** `vcvtsd2usi Gq,Wq` (EVEX.0F 79, defs line 2372). */
-  Vcvtsd2usi_Gq_Wq: 2234,
-  /** `vaesenc Vx,Hx,Wx` (EVEX.0F38 DC, defs line 2373). */
-  Vaesenc_Vx_Hx_Wx_2: 2235,
-  /** `vaesenclast Vx,Hx,Wx` (EVEX.0F38 DD, defs line 2374). */
-  Vaesenclast_Vx_Hx_Wx_2: 2236,
-  /** `vaesdec Vx,Hx,Wx` (EVEX.0F38 DE, defs line 2375). */
-  Vaesdec_Vx_Hx_Wx_2: 2237,
-  /** `vaesdeclast Vx,Hx,Wx` (EVEX.0F38 DF, defs line 2376). */
-  Vaesdeclast_Vx_Hx_Wx_2: 2238,
-  /** `vpextrw Gd,U,Ib` (EVEX.0F C5, defs line 2377). */
-  Vpextrw_Gd_U_Ib_2: 2239,
-  /** `vpinsrw V,H,Edw,Ib` (EVEX.0F C4, defs line 2378). */
-  Vpinsrw_V_H_Edw_Ib_2: 2240,
-  /** `vpextrb Edb,V,Ib` (EVEX.0F3A 14, defs line 2379). */
-  Vpextrb_Edb_V_Ib_2: 2241,
-  /** `vpextrw Edw,V,Ib` (EVEX.0F3A 15, defs line 2380). */
-  Vpextrw_Edw_V_Ib_2: 2242,
-  /** `vpextrd Ed,V,Ib` (EVEX.0F3A 16, defs line 2381). */
-  Vpextrd_Ed_V_Ib_2: 2243,
-  /** `vpextrq Eq,V,Ib` (EVEX.0F3A 16, defs line 2382). */
-  Vpextrq_Eq_V_Ib_2: 2244,
-  /** `vextractps Ed,V,Ib` (EVEX.0F3A 17, defs line 2383). */
-  Vextractps_Ed_V_Ib_2: 2245,
-  /** `vpinsrb V,H,Edb,Ib` (EVEX.0F3A 20, defs line 2384). */
-  Vpinsrb_V_H_Edb_Ib_2: 2246,
-  /** `vinsertps V,H,Wd,Ib` (EVEX.0F3A 21, defs line 2385). */
-  Vinsertps_V_H_Wd_Ib_2: 2247,
-  /** `vpinsrd V,H,Ed,Ib` (EVEX.0F3A 22, defs line 2386). */
-  Vpinsrd_V_H_Ed_Ib_2: 2248,
-  /** `vpinsrq V,H,Eq,Ib` (EVEX.0F3A 22, defs line 2387). */
-  Vpinsrq_V_H_Eq_Ib_2: 2249,
-  /** `vrndscaleps Vx,Wx,Ib` (EVEX.0F3A 08, defs line 2388). */
-  Vrndscaleps_Vx_Wx_Ib: 2250,
-  /** `vrndscalepd Vx,Wx,Ib` (EVEX.0F3A 09, defs line 2389). */
-  Vrndscalepd_Vx_Wx_Ib: 2251,
-  /** `vrndscaless V,H,Wd,Ib` (EVEX.0F3A 0A, defs line 2390). */
-  Vrndscaless_V_H_Wd_Ib: 2252,
-  /** `vrndscalesd V,H,Wq,Ib` (EVEX.0F3A 0B, defs line 2391). */
-  Vrndscalesd_V_H_Wq_Ib: 2253,
-  /** `vgetmantps Vx,Wx,Ib` (EVEX.0F3A 26, defs line 2392). */
-  Vgetmantps_Vx_Wx_Ib: 2254,
-  /** `vgetmantpd Vx,Wx,Ib` (EVEX.0F3A 26, defs line 2393). */
-  Vgetmantpd_Vx_Wx_Ib: 2255,
-  /** `vgetmantss V,H,Wd,Ib` (EVEX.0F3A 27, defs line 2394). */
-  Vgetmantss_V_H_Wd_Ib: 2256,
-  /** `vgetmantsd V,H,Wq,Ib` (EVEX.0F3A 27, defs line 2395). */
-  Vgetmantsd_V_H_Wq_Ib: 2257,
-  /** `vrangeps Vx,Hx,Wx,Ib` (EVEX.0F3A 50, defs line 2396). */
-  Vrangeps_Vx_Hx_Wx_Ib: 2258,
-  /** `vrangepd Vx,Hx,Wx,Ib` (EVEX.0F3A 50, defs line 2397). */
-  Vrangepd_Vx_Hx_Wx_Ib: 2259,
-  /** `vrangess V,H,Wd,Ib` (EVEX.0F3A 51, defs line 2398). */
-  Vrangess_V_H_Wd_Ib: 2260,
-  /** `vrangesd V,H,Wq,Ib` (EVEX.0F3A 51, defs line 2399). */
-  Vrangesd_V_H_Wq_Ib: 2261,
-  /** `vfixupimmps Vx,Hx,Wx,Ib` (EVEX.0F3A 54, defs line 2400). */
-  Vfixupimmps_Vx_Hx_Wx_Ib: 2262,
-  /** `vfixupimmpd Vx,Hx,Wx,Ib` (EVEX.0F3A 54, defs line 2401). */
-  Vfixupimmpd_Vx_Hx_Wx_Ib: 2263,
-  /** `vfixupimmss V,H,Wd,Ib` (EVEX.0F3A 55, defs line 2402). */
-  Vfixupimmss_V_H_Wd_Ib: 2264,
-  /** `vfixupimmsd V,H,Wq,Ib` (EVEX.0F3A 55, defs line 2403). */
-  Vfixupimmsd_V_H_Wq_Ib: 2265,
-  /** `vreduceps Vx,Wx,Ib` (EVEX.0F3A 56, defs line 2404). */
-  Vreduceps_Vx_Wx_Ib: 2266,
-  /** `vreducepd Vx,Wx,Ib` (EVEX.0F3A 56, defs line 2405). */
-  Vreducepd_Vx_Wx_Ib: 2267,
-  /** `vreducess V,H,Wd,Ib` (EVEX.0F3A 57, defs line 2406). */
-  Vreducess_V_H_Wd_Ib: 2268,
-  /** `vreducesd V,H,Wq,Ib` (EVEX.0F3A 57, defs line 2407). */
-  Vreducesd_V_H_Wq_Ib: 2269,
-  /** `vfpclassps KR,Wx,Ib` (EVEX.0F3A 66, defs line 2408). */
-  Vfpclassps_KR_Wx_Ib: 2270,
-  /** `vfpclasspd KR,Wx,Ib` (EVEX.0F3A 66, defs line 2409). */
-  Vfpclasspd_KR_Wx_Ib: 2271,
-  /** `vfpclassss KR,Wd,Ib` (EVEX.0F3A 67, defs line 2410). */
-  Vfpclassss_KR_Wd_Ib: 2272,
-  /** `vfpclasssd KR,Wq,Ib` (EVEX.0F3A 67, defs line 2411). */
-  Vfpclasssd_KR_Wq_Ib: 2273,
-  /** `vcvtps2ph Wh,Vx,Ib` (EVEX.0F3A 1D, defs line 2412). */
-  Vcvtps2ph_Wh_Vx_Ib_2: 2274,
-  /** `vcvtps2ph Wh,Vx,Ib` (EVEX.0F3A 1D, defs line 2413). */
-  Vcvtps2ph_Wh_Vx_Ib_3: 2275,
-  /** `vcvtph2ps Vx,Wh` (EVEX.0F38 13, defs line 2414). */
-  Vcvtph2ps_Vx_Wh_2: 2276,
-  /** `vdbpsadbw Vx,Hx,Wx,Ib` (EVEX.0F3A 42, defs line 2415). */
-  Vdbpsadbw_Vx_Hx_Wx_Ib: 2277,
-  /** `vscalefps Vx,Hx,Wx` (EVEX.0F38 2C, defs line 2416). */
-  Vscalefps_Vx_Hx_Wx: 2278,
-  /** `vscalefpd Vx,Hx,Wx` (EVEX.0F38 2C, defs line 2417). */
-  Vscalefpd_Vx_Hx_Wx: 2279,
-  /** `vscalefss V,H,Wd` (EVEX.0F38 2D, defs line 2418). */
-  Vscalefss_V_H_Wd: 2280,
-  /** `vscalefsd V,H,Wq` (EVEX.0F38 2D, defs line 2419). */
-  Vscalefsd_V_H_Wq: 2281,
-  /** `vgetexpps Vx,Wx` (EVEX.0F38 42, defs line 2420). */
-  Vgetexpps_Vx_Wx: 2282,
-  /** `vgetexppd Vx,Wx` (EVEX.0F38 42, defs line 2421). */
-  Vgetexppd_Vx_Wx: 2283,
-  /** `vgetexpss V,H,Wd` (EVEX.0F38 43, defs line 2422). */
-  Vgetexpss_V_H_Wd: 2284,
-  /** `vgetexpsd V,H,Wq` (EVEX.0F38 43, defs line 2423). */
-  Vgetexpsd_V_H_Wq: 2285,
-  /** `vbroadcastf32x2 Vx,Wq` (EVEX.0F38 19, defs line 2424). */
-  Vbroadcastf32x2_Vx_Wq: 2286,
-  /** `vbroadcastf32x2 Vx,Wq` (EVEX.0F38 19, defs line 2425). */
-  Vbroadcastf32x2_Vx_Wq_2: 2287,
-  /** `vbroadcasti32x2 Vx,Wq` (EVEX.0F38 59, defs line 2426). */
-  Vbroadcasti32x2_Vx_Wq: 2288,
-  /** `vbroadcastf64x2 Vx,Mdq` (EVEX.0F38 1A, defs line 2427). */
-  Vbroadcastf64x2_Vx_Mdq: 2289,
-  /** `vbroadcastf64x2 Vx,Mdq` (EVEX.0F38 1A, defs line 2428). */
-  Vbroadcastf64x2_Vx_Mdq_2: 2290,
-  /** `vbroadcasti64x2 Vx,Mdq` (EVEX.0F38 5A, defs line 2429). */
-  Vbroadcasti64x2_Vx_Mdq: 2291,
-  /** `vbroadcasti64x2 Vx,Mdq` (EVEX.0F38 5A, defs line 2430). */
-  Vbroadcasti64x2_Vx_Mdq_2: 2292,
-  /** `vbroadcastf32x8 Vx,Mqq` (EVEX.0F38 1B, defs line 2431). */
-  Vbroadcastf32x8_Vx_Mqq: 2293,
-  /** `vbroadcasti32x8 Vx,Mqq` (EVEX.0F38 5B, defs line 2432). */
-  Vbroadcasti32x8_Vx_Mqq: 2294,
-  /** `vmovlps V,H,Mq` (EVEX.0F 12, defs line 2433). */
-  Vmovlps_V_H_Mq_2: 2295,
-  /** `vmovhlps V,H,U` (EVEX.0F 12, defs line 2434). */
-  Vmovhlps_V_H_U_2: 2296,
-  /** `vmovlpd V,H,Mq` (EVEX.0F 12, defs line 2435). */
-  Vmovlpd_V_H_Mq_2: 2297,
-  /** `vmovlps Mq,V` (EVEX.0F 13, defs line 2436). */
-  Vmovlps_Mq_V_2: 2298,
-  /** `vmovlpd Mq,V` (EVEX.0F 13, defs line 2437). */
-  Vmovlpd_Mq_V_2: 2299,
-  /** `vmovhps V,H,Mq` (EVEX.0F 16, defs line 2438). */
-  Vmovhps_V_H_Mq_2: 2300,
-  /** `vmovlhps V,H,U` (EVEX.0F 16, defs line 2439). */
-  Vmovlhps_V_H_U_2: 2301,
-  /** `vmovhpd V,H,Mq` (EVEX.0F 16, defs line 2440). */
-  Vmovhpd_V_H_Mq_2: 2302,
-  /** `vmovhps Mq,V` (EVEX.0F 17, defs line 2441). */
-  Vmovhps_Mq_V_2: 2303,
-  /** `vmovhpd Mq,V` (EVEX.0F 17, defs line 2442). */
-  Vmovhpd_Mq_V_2: 2304,
-  /** `vmovsldup Vx,Wx` (EVEX.0F 12, defs line 2443). */
-  Vmovsldup_Vx_Wx_2: 2305,
-  /** `vmovshdup Vx,Wx` (EVEX.0F 16, defs line 2444). */
-  Vmovshdup_Vx_Wx_2: 2306,
-  /** `vmovddup Vx,Wx` (EVEX.0F 12, defs line 2445). */
-  Vmovddup_Vx_Wx_2: 2307,
-  /** `vcvtqq2ps Vh,Wx` (EVEX.0F 5B, defs line 2446). */
-  Vcvtqq2ps_Vh_Wx: 2308,
-  /** `vcvtqq2pd Vx,Wx` (EVEX.0F E6, defs line 2447). */
-  Vcvtqq2pd_Vx_Wx: 2309,
-  /** `vcvtudq2ps Vx,Wx` (EVEX.0F 7A, defs line 2448). */
-  Vcvtudq2ps_Vx_Wx: 2310,
-  /** `vcvtuqq2ps Vh,Wx` (EVEX.0F 7A, defs line 2449). */
-  Vcvtuqq2ps_Vh_Wx: 2311,
-  /** `vcvtudq2pd Vx,Wh` (EVEX.0F 7A, defs line 2450). */
-  Vcvtudq2pd_Vx_Wh: 2312,
-  /** `vcvtuqq2pd Vx,Wx` (EVEX.0F 7A, defs line 2451). */
-  Vcvtuqq2pd_Vx_Wx: 2313,
-  /** `vcvtps2udq Vx,Wx` (EVEX.0F 79, defs line 2452). */
-  Vcvtps2udq_Vx_Wx: 2314,
-  /** `vcvtpd2udq Vh,Wx` (EVEX.0F 79, defs line 2453). */
-  Vcvtpd2udq_Vh_Wx: 2315,
-  /** `vcvttps2udq Vx,Wx` (EVEX.0F 78, defs line 2454). */
-  Vcvttps2udq_Vx_Wx: 2316,
-  /** `vcvttpd2udq Vh,Wx` (EVEX.0F 78, defs line 2455). */
-  Vcvttpd2udq_Vh_Wx: 2317,
-  /** `vcvtps2qq Vx,Wh` (EVEX.0F 7B, defs line 2456). */
-  Vcvtps2qq_Vx_Wh: 2318,
-  /** `vcvtpd2qq Vx,Wx` (EVEX.0F 7B, defs line 2457). */
-  Vcvtpd2qq_Vx_Wx: 2319,
-  /** `vcvttps2qq Vx,Wh` (EVEX.0F 7A, defs line 2458). */
-  Vcvttps2qq_Vx_Wh: 2320,
-  /** `vcvttpd2qq Vx,Wx` (EVEX.0F 7A, defs line 2459). */
-  Vcvttpd2qq_Vx_Wx: 2321,
-  /** `vcvtps2uqq Vx,Wh` (EVEX.0F 79, defs line 2460). */
-  Vcvtps2uqq_Vx_Wh: 2322,
-  /** `vcvtpd2uqq Vx,Wx` (EVEX.0F 79, defs line 2461). */
-  Vcvtpd2uqq_Vx_Wx: 2323,
-  /** `vcvttps2uqq Vx,Wh` (EVEX.0F 78, defs line 2462). */
-  Vcvttps2uqq_Vx_Wh: 2324,
-  /** `vcvttpd2uqq Vx,Wx` (EVEX.0F 78, defs line 2463). */
-  Vcvttpd2uqq_Vx_Wx: 2325,
-  /** `vpgatherdd Vx,VSIBy` (EVEX.0F38 90, defs line 2467). */
-  Vpgatherdd_Vx_VSIBy: 2326,
-  /** `vpgatherdq Vx,VSIBh` (EVEX.0F38 90, defs line 2468). */
-  Vpgatherdq_Vx_VSIBh: 2327,
-  /** `vpgatherqd Vh,VSIBy` (EVEX.0F38 91, defs line 2469). */
-  Vpgatherqd_Vh_VSIBy: 2328,
-  /** `vpgatherqq Vx,VSIBy` (EVEX.0F38 91, defs line 2470). */
-  Vpgatherqq_Vx_VSIBy: 2329,
-  /** `vgatherdps Vx,VSIBy` (EVEX.0F38 92, defs line 2471). */
-  Vgatherdps_Vx_VSIBy: 2330,
-  /** `vgatherdpd Vx,VSIBh` (EVEX.0F38 92, defs line 2472). */
-  Vgatherdpd_Vx_VSIBh: 2331,
-  /** `vgatherqps Vh,VSIBy` (EVEX.0F38 93, defs line 2473). */
-  Vgatherqps_Vh_VSIBy: 2332,
-  /** `vgatherqpd Vx,VSIBy` (EVEX.0F38 93, defs line 2474). */
-  Vgatherqpd_Vx_VSIBy: 2333,
-  /** `vpscatterdd VSIBy,Vx` (EVEX.0F38 A0, defs line 2475). */
-  Vpscatterdd_VSIBy_Vx: 2334,
-  /** `vpscatterdq VSIBh,Vx` (EVEX.0F38 A0, defs line 2476). */
-  Vpscatterdq_VSIBh_Vx: 2335,
-  /** `vpscatterqd VSIBy,Vh` (EVEX.0F38 A1, defs line 2477). */
-  Vpscatterqd_VSIBy_Vh: 2336,
-  /** `vpscatterqq VSIBy,Vx` (EVEX.0F38 A1, defs line 2478). */
-  Vpscatterqq_VSIBy_Vx: 2337,
-  /** `vscatterdps VSIBy,Vx` (EVEX.0F38 A2, defs line 2479). */
-  Vscatterdps_VSIBy_Vx: 2338,
-  /** `vscatterdpd VSIBh,Vx` (EVEX.0F38 A2, defs line 2480). */
-  Vscatterdpd_VSIBh_Vx: 2339,
-  /** `vscatterqps VSIBy,Vh` (EVEX.0F38 A3, defs line 2481). */
-  Vscatterqps_VSIBy_Vh: 2340,
-  /** `vscatterqpd VSIBy,Vx` (EVEX.0F38 A3, defs line 2482). */
-  Vscatterqpd_VSIBy_Vx: 2341,
-  /** `vprorvd Vx,Hx,Wx` (EVEX.0F38 14, defs line 2483). */
-  Vprorvd_Vx_Hx_Wx: 2342,
-  /** `vprorvq Vx,Hx,Wx` (EVEX.0F38 14, defs line 2484). */
-  Vprorvq_Vx_Hx_Wx: 2343,
-  /** `vprolvd Vx,Hx,Wx` (EVEX.0F38 15, defs line 2485). */
-  Vprolvd_Vx_Hx_Wx: 2344,
-  /** `vprolvq Vx,Hx,Wx` (EVEX.0F38 15, defs line 2486). */
-  Vprolvq_Vx_Hx_Wx: 2345,
-  /** `vblendmps Vx,Hx,Wx` (EVEX.0F38 65, defs line 2487). */
-  Vblendmps_Vx_Hx_Wx: 2346,
-  /** `vblendmpd Vx,Hx,Wx` (EVEX.0F38 65, defs line 2488). */
-  Vblendmpd_Vx_Hx_Wx: 2347,
+  Vmovups_Wx_Vx_2: 1744,
+  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1875). */
+  Vmovupd_Wx_Vx_2: 1745,
+  /** `vmovaps Vx,Wx` (EVEX.0F 28, defs line 1876). */
+  Vmovaps_Vx_Wx_2: 1746,
+  /** `vmovapd Vx,Wx` (EVEX.0F 28, defs line 1877). */
+  Vmovapd_Vx_Wx_2: 1747,
+  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1878). */
+  Vmovaps_Wx_Vx_2: 1748,
+  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1879). */
+  Vmovapd_Wx_Vx_2: 1749,
+  /** `vmovupd Wx,Vx` (EVEX.0F 11, defs line 1880). */
+  Vmovupd_Wx_Vx_3: 1750,
+  /** `vmovups Wx,Vx` (EVEX.0F 11, defs line 1881). */
+  Vmovups_Wx_Vx_3: 1751,
+  /** `vmovaps Wx,Vx` (EVEX.0F 29, defs line 1882). */
+  Vmovaps_Wx_Vx_3: 1752,
+  /** `vmovapd Wx,Vx` (EVEX.0F 29, defs line 1883). */
+  Vmovapd_Wx_Vx_3: 1753,
+  /** `vmovss V,Md` (EVEX.0F 10, defs line 1884). */
+  Vmovss_V_Md_2: 1754,
+  /** `vmovss V,H,U` (EVEX.0F 10, defs line 1885). */
+  Vmovss_V_H_U_2: 1755,
+  /** `vmovsd V,Mq` (EVEX.0F 10, defs line 1886). */
+  Vmovsd_V_Mq_2: 1756,
+  /** `vmovsd V,H,U` (EVEX.0F 10, defs line 1887). */
+  Vmovsd_V_H_U_2: 1757,
+  /** `vmovss Md,V` (EVEX.0F 11, defs line 1888). */
+  Vmovss_Md_V_2: 1758,
+  /** `vmovss U,H,V` (EVEX.0F 11, defs line 1889). */
+  Vmovss_U_H_V_2: 1759,
+  /** `vmovsd Mq,V` (EVEX.0F 11, defs line 1890). */
+  Vmovsd_Mq_V_2: 1760,
+  /** `vmovsd U,H,V` (EVEX.0F 11, defs line 1891). */
+  Vmovsd_U_H_V_2: 1761,
+  /** `vucomiss V,Wd` (EVEX.0F 2E, defs line 1892). */
+  Vucomiss_V_Wd_2: 1762,
+  /** `vucomisd V,Wq` (EVEX.0F 2E, defs line 1893). */
+  Vucomisd_V_Wq_2: 1763,
+  /** `vcomiss V,Wd` (EVEX.0F 2F, defs line 1894). */
+  Vcomiss_V_Wd_2: 1764,
+  /** `vcomisd V,Wq` (EVEX.0F 2F, defs line 1895). */
+  Vcomisd_V_Wq_2: 1765,
+  /** `vcvtps2pd Vx,Wh` (EVEX.0F 5A, defs line 1896). */
+  Vcvtps2pd_Vx_Wh_2: 1766,
+  /** `vcvtpd2ps Vh,Wx` (EVEX.0F 5A, defs line 1897). */
+  Vcvtpd2ps_Vh_Wx: 1767,
+  /** `vcvtss2sd V,H,Wd` (EVEX.0F 5A, defs line 1898). */
+  Vcvtss2sd_V_H_Wd_2: 1768,
+  /** `vcvtsd2ss V,H,Wq` (EVEX.0F 5A, defs line 1899). */
+  Vcvtsd2ss_V_H_Wq_2: 1769,
+  /** `vcvtdq2ps Vx,Wx` (EVEX.0F 5B, defs line 1900). */
+  Vcvtdq2ps_Vx_Wx_2: 1770,
+  /** `vcvtps2dq Vx,Wx` (EVEX.0F 5B, defs line 1901). */
+  Vcvtps2dq_Vx_Wx_2: 1771,
+  /** `vcvttps2dq Vx,Wx` (EVEX.0F 5B, defs line 1902). */
+  Vcvttps2dq_Vx_Wx_2: 1772,
+  /** `vcvttpd2dq Vh,Wx` (EVEX.0F E6, defs line 1903). */
+  Vcvttpd2dq_Vh_Wx: 1773,
+  /** `vcvtdq2pd Vx,Wh` (EVEX.0F E6, defs line 1904). */
+  Vcvtdq2pd_Vx_Wh_2: 1774,
+  /** `vcvtpd2dq Vh,Wx` (EVEX.0F E6, defs line 1905). */
+  Vcvtpd2dq_Vh_Wx: 1775,
+  /** `vshufps Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1906). */
+  Vshufps_Vx_Hx_Wx_Ib_2: 1776,
+  /** `vshufpd Vx,Hx,Wx,Ib` (EVEX.0F C6, defs line 1907). */
+  Vshufpd_Vx_Hx_Wx_Ib_2: 1777,
+  /** `vcmpps KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1908). */
+  Vcmpps_KR_Hx_Wx_Ib: 1778,
+  /** `vcmppd KR,Hx,Wx,Ib` (EVEX.0F C2, defs line 1909). */
+  Vcmppd_KR_Hx_Wx_Ib: 1779,
+  /** `vcmpss KR,H,Wd,Ib` (EVEX.0F C2, defs line 1910). */
+  Vcmpss_KR_H_Wd_Ib: 1780,
+  /** `vcmpsd KR,H,Wq,Ib` (EVEX.0F C2, defs line 1911). */
+  Vcmpsd_KR_H_Wq_Ib: 1781,
+  /** `vpunpcklbw Vx,Hx,Wx` (EVEX.0F 60, defs line 1913). */
+  Vpunpcklbw_Vx_Hx_Wx_2: 1782,
+  /** `vpunpcklwd Vx,Hx,Wx` (EVEX.0F 61, defs line 1914). */
+  Vpunpcklwd_Vx_Hx_Wx_2: 1783,
+  /** `vpacksswb Vx,Hx,Wx` (EVEX.0F 63, defs line 1915). */
+  Vpacksswb_Vx_Hx_Wx_2: 1784,
+  /** `vpackuswb Vx,Hx,Wx` (EVEX.0F 67, defs line 1916). */
+  Vpackuswb_Vx_Hx_Wx_2: 1785,
+  /** `vpunpckhbw Vx,Hx,Wx` (EVEX.0F 68, defs line 1917). */
+  Vpunpckhbw_Vx_Hx_Wx_2: 1786,
+  /** `vpunpckhwd Vx,Hx,Wx` (EVEX.0F 69, defs line 1918). */
+  Vpunpckhwd_Vx_Hx_Wx_2: 1787,
+  /** `vpmullw Vx,Hx,Wx` (EVEX.0F D5, defs line 1919). */
+  Vpmullw_Vx_Hx_Wx_2: 1788,
+  /** `vpsubusb Vx,Hx,Wx` (EVEX.0F D8, defs line 1920). */
+  Vpsubusb_Vx_Hx_Wx_2: 1789,
+  /** `vpsubusw Vx,Hx,Wx` (EVEX.0F D9, defs line 1921). */
+  Vpsubusw_Vx_Hx_Wx_2: 1790,
+  /** `vpminub Vx,Hx,Wx` (EVEX.0F DA, defs line 1922). */
+  Vpminub_Vx_Hx_Wx_2: 1791,
+  /** `vpaddusb Vx,Hx,Wx` (EVEX.0F DC, defs line 1923). */
+  Vpaddusb_Vx_Hx_Wx_2: 1792,
+  /** `vpaddusw Vx,Hx,Wx` (EVEX.0F DD, defs line 1924). */
+  Vpaddusw_Vx_Hx_Wx_2: 1793,
+  /** `vpmaxub Vx,Hx,Wx` (EVEX.0F DE, defs line 1925). */
+  Vpmaxub_Vx_Hx_Wx_2: 1794,
+  /** `vpavgb Vx,Hx,Wx` (EVEX.0F E0, defs line 1926). */
+  Vpavgb_Vx_Hx_Wx_2: 1795,
+  /** `vpavgw Vx,Hx,Wx` (EVEX.0F E3, defs line 1927). */
+  Vpavgw_Vx_Hx_Wx_2: 1796,
+  /** `vpmulhuw Vx,Hx,Wx` (EVEX.0F E4, defs line 1928). */
+  Vpmulhuw_Vx_Hx_Wx_2: 1797,
+  /** `vpmulhw Vx,Hx,Wx` (EVEX.0F E5, defs line 1929). */
+  Vpmulhw_Vx_Hx_Wx_2: 1798,
+  /** `vpsubsb Vx,Hx,Wx` (EVEX.0F E8, defs line 1930). */
+  Vpsubsb_Vx_Hx_Wx_2: 1799,
+  /** `vpsubsw Vx,Hx,Wx` (EVEX.0F E9, defs line 1931). */
+  Vpsubsw_Vx_Hx_Wx_2: 1800,
+  /** `vpminsw Vx,Hx,Wx` (EVEX.0F EA, defs line 1932). */
+  Vpminsw_Vx_Hx_Wx_2: 1801,
+  /** `vpaddsb Vx,Hx,Wx` (EVEX.0F EC, defs line 1933). */
+  Vpaddsb_Vx_Hx_Wx_2: 1802,
+  /** `vpaddsw Vx,Hx,Wx` (EVEX.0F ED, defs line 1934). */
+  Vpaddsw_Vx_Hx_Wx_2: 1803,
+  /** `vpmaxsw Vx,Hx,Wx` (EVEX.0F EE, defs line 1935). */
+  Vpmaxsw_Vx_Hx_Wx_2: 1804,
+  /** `vpmaddwd Vx,Hx,Wx` (EVEX.0F F5, defs line 1936). */
+  Vpmaddwd_Vx_Hx_Wx_2: 1805,
+  /** `vpsubb Vx,Hx,Wx` (EVEX.0F F8, defs line 1937). */
+  Vpsubb_Vx_Hx_Wx_2: 1806,
+  /** `vpsubw Vx,Hx,Wx` (EVEX.0F F9, defs line 1938). */
+  Vpsubw_Vx_Hx_Wx_2: 1807,
+  /** `vpaddb Vx,Hx,Wx` (EVEX.0F FC, defs line 1939). */
+  Vpaddb_Vx_Hx_Wx_2: 1808,
+  /** `vpaddw Vx,Hx,Wx` (EVEX.0F FD, defs line 1940). */
+  Vpaddw_Vx_Hx_Wx_2: 1809,
+  /** `vpsadbw Vx,Hx,Wx` (EVEX.0F F6, defs line 1941). */
+  Vpsadbw_Vx_Hx_Wx_2: 1810,
+  /** `vpcmpeqb KR,Hx,Wx` (EVEX.0F 74, defs line 1942). */
+  Vpcmpeqb_KR_Hx_Wx: 1811,
+  /** `vpcmpeqw KR,Hx,Wx` (EVEX.0F 75, defs line 1943). */
+  Vpcmpeqw_KR_Hx_Wx: 1812,
+  /** `vpcmpgtb KR,Hx,Wx` (EVEX.0F 64, defs line 1944). */
+  Vpcmpgtb_KR_Hx_Wx: 1813,
+  /** `vpcmpgtw KR,Hx,Wx` (EVEX.0F 65, defs line 1945). */
+  Vpcmpgtw_KR_Hx_Wx: 1814,
+  /** `vpcmpeqd KR,Hx,Wx` (EVEX.0F 76, defs line 1947). */
+  Vpcmpeqd_KR_Hx_Wx: 1815,
+  /** `vpcmpgtd KR,Hx,Wx` (EVEX.0F 66, defs line 1948). */
+  Vpcmpgtd_KR_Hx_Wx: 1816,
+  /** `vpandd Vx,Hx,Wx` (EVEX.0F DB, defs line 1949). */
+  Vpandd_Vx_Hx_Wx: 1817,
+  /** `vpandq Vx,Hx,Wx` (EVEX.0F DB, defs line 1950). */
+  Vpandq_Vx_Hx_Wx: 1818,
+  /** `vpandnd Vx,Hx,Wx` (EVEX.0F DF, defs line 1951). */
+  Vpandnd_Vx_Hx_Wx: 1819,
+  /** `vpandnq Vx,Hx,Wx` (EVEX.0F DF, defs line 1952). */
+  Vpandnq_Vx_Hx_Wx: 1820,
+  /** `vpord Vx,Hx,Wx` (EVEX.0F EB, defs line 1953). */
+  Vpord_Vx_Hx_Wx: 1821,
+  /** `vporq Vx,Hx,Wx` (EVEX.0F EB, defs line 1954). */
+  Vporq_Vx_Hx_Wx: 1822,
+  /** `vpxord Vx,Hx,Wx` (EVEX.0F EF, defs line 1955). */
+  Vpxord_Vx_Hx_Wx: 1823,
+  /** `vpxorq Vx,Hx,Wx` (EVEX.0F EF, defs line 1956). */
+  Vpxorq_Vx_Hx_Wx: 1824,
+  /** `vpaddd Vx,Hx,Wx` (EVEX.0F FE, defs line 1957). */
+  Vpaddd_Vx_Hx_Wx_2: 1825,
+  /** `vpaddq Vx,Hx,Wx` (EVEX.0F D4, defs line 1958). */
+  Vpaddq_Vx_Hx_Wx_2: 1826,
+  /** `vpsubd Vx,Hx,Wx` (EVEX.0F FA, defs line 1959). */
+  Vpsubd_Vx_Hx_Wx_2: 1827,
+  /** `vpsubq Vx,Hx,Wx` (EVEX.0F FB, defs line 1960). */
+  Vpsubq_Vx_Hx_Wx_2: 1828,
+  /** `vpmuludq Vx,Hx,Wx` (EVEX.0F F4, defs line 1961). */
+  Vpmuludq_Vx_Hx_Wx_2: 1829,
+  /** `vpunpckldq Vx,Hx,Wx` (EVEX.0F 62, defs line 1962). */
+  Vpunpckldq_Vx_Hx_Wx_2: 1830,
+  /** `vpunpckhdq Vx,Hx,Wx` (EVEX.0F 6A, defs line 1963). */
+  Vpunpckhdq_Vx_Hx_Wx_2: 1831,
+  /** `vpackssdw Vx,Hx,Wx` (EVEX.0F 6B, defs line 1964). */
+  Vpackssdw_Vx_Hx_Wx_2: 1832,
+  /** `vpunpcklqdq Vx,Hx,Wx` (EVEX.0F 6C, defs line 1965). */
+  Vpunpcklqdq_Vx_Hx_Wx_2: 1833,
+  /** `vpunpckhqdq Vx,Hx,Wx` (EVEX.0F 6D, defs line 1966). */
+  Vpunpckhqdq_Vx_Hx_Wx_2: 1834,
+  /** `vpsrlw Vx,Hx,W` (EVEX.0F D1, defs line 1967). */
+  Vpsrlw_Vx_Hx_W_2: 1835,
+  /** `vpsrld Vx,Hx,W` (EVEX.0F D2, defs line 1968). */
+  Vpsrld_Vx_Hx_W_2: 1836,
+  /** `vpsrlq Vx,Hx,W` (EVEX.0F D3, defs line 1969). */
+  Vpsrlq_Vx_Hx_W_2: 1837,
+  /** `vpsraw Vx,Hx,W` (EVEX.0F E1, defs line 1970). */
+  Vpsraw_Vx_Hx_W_2: 1838,
+  /** `vpsrad Vx,Hx,W` (EVEX.0F E2, defs line 1971). */
+  Vpsrad_Vx_Hx_W_2: 1839,
+  /** `vpsllw Vx,Hx,W` (EVEX.0F F1, defs line 1972). */
+  Vpsllw_Vx_Hx_W_2: 1840,
+  /** `vpslld Vx,Hx,W` (EVEX.0F F2, defs line 1973). */
+  Vpslld_Vx_Hx_W_2: 1841,
+  /** `vpsllq Vx,Hx,W` (EVEX.0F F3, defs line 1974). */
+  Vpsllq_Vx_Hx_W_2: 1842,
+  /** `vpsraq Vx,Hx,W` (EVEX.0F E2, defs line 1975). */
+  Vpsraq_Vx_Hx_W: 1843,
+  /** `vmovd V,Ed` (EVEX.0F 6E, defs line 1976). */
+  Vmovd_V_Ed_2: 1844,
+  /** `vmovq V,Eq` (EVEX.0F 6E, defs line 1977). */
+  Vmovq_V_Eq_2: 1845,
+  /** `vmovd Ed,V` (EVEX.0F 7E, defs line 1978). */
+  Vmovd_Ed_V_2: 1846,
+  /** `vmovq Eq,V` (EVEX.0F 7E, defs line 1979). */
+  Vmovq_Eq_V_2: 1847,
+  /** `vmovq V,Wq` (EVEX.0F 7E, defs line 1980). */
+  Vmovq_V_Wq_2: 1848,
+  /** `vmovq Wq,V` (EVEX.0F D6, defs line 1981). */
+  Vmovq_Wq_V_2: 1849,
+  /** `vmovdqa32 Vx,Wx` (EVEX.0F 6F, defs line 1982). */
+  Vmovdqa32_Vx_Wx: 1850,
+  /** `vmovdqa64 Vx,Wx` (EVEX.0F 6F, defs line 1983). */
+  Vmovdqa64_Vx_Wx: 1851,
+  /** `vmovdqu32 Vx,Wx` (EVEX.0F 6F, defs line 1984). */
+  Vmovdqu32_Vx_Wx: 1852,
+  /** `vmovdqu64 Vx,Wx` (EVEX.0F 6F, defs line 1985). */
+  Vmovdqu64_Vx_Wx: 1853,
+  /** `vmovdqu8 Vx,Wx` (EVEX.0F 6F, defs line 1986). */
+  Vmovdqu8_Vx_Wx: 1854,
+  /** `vmovdqu16 Vx,Wx` (EVEX.0F 6F, defs line 1987). */
+  Vmovdqu16_Vx_Wx: 1855,
+  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1988). */
+  Vmovdqa32_Wx_Vx: 1856,
+  /** `vmovdqa32 Wx,Vx` (EVEX.0F 7F, defs line 1989). */
+  Vmovdqa32_Wx_Vx_2: 1857,
+  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1990). */
+  Vmovdqa64_Wx_Vx: 1858,
+  /** `vmovdqa64 Wx,Vx` (EVEX.0F 7F, defs line 1991). */
+  Vmovdqa64_Wx_Vx_2: 1859,
+  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1992). */
+  Vmovdqu32_Wx_Vx: 1860,
+  /** `vmovdqu32 Wx,Vx` (EVEX.0F 7F, defs line 1993). */
+  Vmovdqu32_Wx_Vx_2: 1861,
+  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1994). */
+  Vmovdqu64_Wx_Vx: 1862,
+  /** `vmovdqu64 Wx,Vx` (EVEX.0F 7F, defs line 1995). */
+  Vmovdqu64_Wx_Vx_2: 1863,
+  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1996). */
+  Vmovdqu8_Wx_Vx: 1864,
+  /** `vmovdqu8 Wx,Vx` (EVEX.0F 7F, defs line 1997). */
+  Vmovdqu8_Wx_Vx_2: 1865,
+  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1998). */
+  Vmovdqu16_Wx_Vx: 1866,
+  /** `vmovdqu16 Wx,Vx` (EVEX.0F 7F, defs line 1999). */
+  Vmovdqu16_Wx_Vx_2: 1867,
+  /** `vmovntdq Mx,Vx` (EVEX.0F E7, defs line 2000). */
+  Vmovntdq_Mx_Vx_2: 1868,
+  /** `vpshufd Vx,Wx,Ib` (EVEX.0F 70, defs line 2001). */
+  Vpshufd_Vx_Wx_Ib_2: 1869,
+  /** `vpshufhw Vx,Wx,Ib` (EVEX.0F 70, defs line 2002). */
+  Vpshufhw_Vx_Wx_Ib_2: 1870,
+  /** `vpshuflw Vx,Wx,Ib` (EVEX.0F 70, defs line 2003). */
+  Vpshuflw_Vx_Wx_Ib_2: 1871,
+  /** `vpsrlw Hx,Wx,Ib` (EVEX.0F 71, defs line 2004). */
+  Vpsrlw_Hx_Wx_Ib: 1872,
+  /** `vpsraw Hx,Wx,Ib` (EVEX.0F 71, defs line 2005). */
+  Vpsraw_Hx_Wx_Ib: 1873,
+  /** `vpsllw Hx,Wx,Ib` (EVEX.0F 71, defs line 2006). */
+  Vpsllw_Hx_Wx_Ib: 1874,
+  /** `vprord Hx,Wx,Ib` (EVEX.0F 72, defs line 2007). */
+  Vprord_Hx_Wx_Ib: 1875,
+  /** `vprorq Hx,Wx,Ib` (EVEX.0F 72, defs line 2008). */
+  Vprorq_Hx_Wx_Ib: 1876,
+  /** `vprold Hx,Wx,Ib` (EVEX.0F 72, defs line 2009). */
+  Vprold_Hx_Wx_Ib: 1877,
+  /** `vprolq Hx,Wx,Ib` (EVEX.0F 72, defs line 2010). */
+  Vprolq_Hx_Wx_Ib: 1878,
+  /** `vpsrld Hx,Wx,Ib` (EVEX.0F 72, defs line 2011). */
+  Vpsrld_Hx_Wx_Ib: 1879,
+  /** `vpsrad Hx,Wx,Ib` (EVEX.0F 72, defs line 2012). */
+  Vpsrad_Hx_Wx_Ib: 1880,
+  /** `vpsraq Hx,Wx,Ib` (EVEX.0F 72, defs line 2013). */
+  Vpsraq_Hx_Wx_Ib: 1881,
+  /** `vpslld Hx,Wx,Ib` (EVEX.0F 72, defs line 2014). */
+  Vpslld_Hx_Wx_Ib: 1882,
+  /** `vpsrlq Hx,Wx,Ib` (EVEX.0F 73, defs line 2015). */
+  Vpsrlq_Hx_Wx_Ib: 1883,
+  /** `vpsllq Hx,Wx,Ib` (EVEX.0F 73, defs line 2016). */
+  Vpsllq_Hx_Wx_Ib: 1884,
+  /** `vpsrldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2017). */
+  Vpsrldq_Hx_Wx_Ib: 1885,
+  /** `vpslldq Hx,Wx,Ib` (EVEX.0F 73, defs line 2018). */
+  Vpslldq_Hx_Wx_Ib: 1886,
+  /** `vpshufb Vx,Hx,Wx` (EVEX.0F38 00, defs line 2020). */
+  Vpshufb_Vx_Hx_Wx_2: 1887,
+  /** `vpmaddubsw Vx,Hx,Wx` (EVEX.0F38 04, defs line 2021). */
+  Vpmaddubsw_Vx_Hx_Wx_2: 1888,
+  /** `vpmulhrsw Vx,Hx,Wx` (EVEX.0F38 0B, defs line 2022). */
+  Vpmulhrsw_Vx_Hx_Wx_2: 1889,
+  /** `vpminsb Vx,Hx,Wx` (EVEX.0F38 38, defs line 2023). */
+  Vpminsb_Vx_Hx_Wx_2: 1890,
+  /** `vpminuw Vx,Hx,Wx` (EVEX.0F38 3A, defs line 2024). */
+  Vpminuw_Vx_Hx_Wx_2: 1891,
+  /** `vpmaxsb Vx,Hx,Wx` (EVEX.0F38 3C, defs line 2025). */
+  Vpmaxsb_Vx_Hx_Wx_2: 1892,
+  /** `vpmaxuw Vx,Hx,Wx` (EVEX.0F38 3E, defs line 2026). */
+  Vpmaxuw_Vx_Hx_Wx_2: 1893,
+  /** `vpabsb Vx,Wx` (EVEX.0F38 1C, defs line 2027). */
+  Vpabsb_Vx_Wx_2: 1894,
+  /** `vpabsw Vx,Wx` (EVEX.0F38 1D, defs line 2028). */
+  Vpabsw_Vx_Wx_2: 1895,
+  /** `vpblendmb Vx,Hx,Wx` (EVEX.0F38 66, defs line 2029). */
+  Vpblendmb_Vx_Hx_Wx: 1896,
+  /** `vpblendmw Vx,Hx,Wx` (EVEX.0F38 66, defs line 2030). */
+  Vpblendmw_Vx_Hx_Wx: 1897,
+  /** `vptestmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2031). */
+  Vptestmb_KR_Hx_Wx: 1898,
+  /** `vptestmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2032). */
+  Vptestmw_KR_Hx_Wx: 1899,
+  /** `vptestnmb KR,Hx,Wx` (EVEX.0F38 26, defs line 2033). */
+  Vptestnmb_KR_Hx_Wx: 1900,
+  /** `vptestnmw KR,Hx,Wx` (EVEX.0F38 26, defs line 2034). */
+  Vptestnmw_KR_Hx_Wx: 1901,
+  /** `vpmovb2m KR,Ux` (EVEX.0F38 29, defs line 2035). */
+  Vpmovb2m_KR_Ux: 1902,
+  /** `vpmovw2m KR,Ux` (EVEX.0F38 29, defs line 2036). */
+  Vpmovw2m_KR_Ux: 1903,
+  /** `vpmovm2b Vx,KU` (EVEX.0F38 28, defs line 2037). */
+  Vpmovm2b_Vx_KU: 1904,
+  /** `vpmovm2w Vx,KU` (EVEX.0F38 28, defs line 2038). */
+  Vpmovm2w_Vx_KU: 1905,
+  /** `vpbroadcastb Vx,Wb` (EVEX.0F38 78, defs line 2039). */
+  Vpbroadcastb_Vx_Wb_2: 1906,
+  /** `vpbroadcastw Vx,Ww` (EVEX.0F38 79, defs line 2040). */
+  Vpbroadcastw_Vx_Ww_2: 1907,
+  /** `vpbroadcastb Vx,Rd` (EVEX.0F38 7A, defs line 2041). */
+  Vpbroadcastb_Vx_Rd: 1908,
+  /** `vpbroadcastw Vx,Rd` (EVEX.0F38 7B, defs line 2042). */
+  Vpbroadcastw_Vx_Rd: 1909,
+  /** `vpermi2b Vx,Hx,Wx` (EVEX.0F38 75, defs line 2043). */
+  Vpermi2b_Vx_Hx_Wx: 1910,
+  /** `vpermi2w Vx,Hx,Wx` (EVEX.0F38 75, defs line 2044). */
+  Vpermi2w_Vx_Hx_Wx: 1911,
+  /** `vpermt2b Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2045). */
+  Vpermt2b_Vx_Hx_Wx: 1912,
+  /** `vpermt2w Vx,Hx,Wx` (EVEX.0F38 7D, defs line 2046). */
+  Vpermt2w_Vx_Hx_Wx: 1913,
+  /** `vpermb Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2047). */
+  Vpermb_Vx_Hx_Wx: 1914,
+  /** `vpermw Vx,Hx,Wx` (EVEX.0F38 8D, defs line 2048). */
+  Vpermw_Vx_Hx_Wx: 1915,
+  /** `vpmovsxbw Vx,Wh` (EVEX.0F38 20, defs line 2049). */
+  Vpmovsxbw_Vx_Wh_2: 1916,
+  /** `vpmovzxbw Vx,Wh` (EVEX.0F38 30, defs line 2050). */
+  Vpmovzxbw_Vx_Wh_2: 1917,
+  /** `vpmovsxbd Vx,Wq4` (EVEX.0F38 21, defs line 2051). */
+  Vpmovsxbd_Vx_Wq4_2: 1918,
+  /** `vpmovzxbd Vx,Wq4` (EVEX.0F38 31, defs line 2052). */
+  Vpmovzxbd_Vx_Wq4_2: 1919,
+  /** `vpmovsxbq Vx,Wo8` (EVEX.0F38 22, defs line 2053). */
+  Vpmovsxbq_Vx_Wo8_2: 1920,
+  /** `vpmovzxbq Vx,Wo8` (EVEX.0F38 32, defs line 2054). */
+  Vpmovzxbq_Vx_Wo8_2: 1921,
+  /** `vpmovsxwd Vx,Wh` (EVEX.0F38 23, defs line 2055). */
+  Vpmovsxwd_Vx_Wh_2: 1922,
+  /** `vpmovzxwd Vx,Wh` (EVEX.0F38 33, defs line 2056). */
+  Vpmovzxwd_Vx_Wh_2: 1923,
+  /** `vpmovsxwq Vx,Wq4` (EVEX.0F38 24, defs line 2057). */
+  Vpmovsxwq_Vx_Wq4_2: 1924,
+  /** `vpmovzxwq Vx,Wq4` (EVEX.0F38 34, defs line 2058). */
+  Vpmovzxwq_Vx_Wq4_2: 1925,
+  /** `vpmovsxdq Vx,Wh` (EVEX.0F38 25, defs line 2060). */
+  Vpmovsxdq_Vx_Wh_2: 1926,
+  /** `vpmovzxdq Vx,Wh` (EVEX.0F38 35, defs line 2061). */
+  Vpmovzxdq_Vx_Wh_2: 1927,
+  /** `vpabsd Vx,Wx` (EVEX.0F38 1E, defs line 2062). */
+  Vpabsd_Vx_Wx_2: 1928,
+  /** `vpabsq Vx,Wx` (EVEX.0F38 1F, defs line 2063). */
+  Vpabsq_Vx_Wx: 1929,
+  /** `vpminsd Vx,Hx,Wx` (EVEX.0F38 39, defs line 2064). */
+  Vpminsd_Vx_Hx_Wx_2: 1930,
+  /** `vpminsq Vx,Hx,Wx` (EVEX.0F38 39, defs line 2065). */
+  Vpminsq_Vx_Hx_Wx: 1931,
+  /** `vpminud Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2066). */
+  Vpminud_Vx_Hx_Wx_2: 1932,
+  /** `vpminuq Vx,Hx,Wx` (EVEX.0F38 3B, defs line 2067). */
+  Vpminuq_Vx_Hx_Wx: 1933,
+  /** `vpmaxsd Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2068). */
+  Vpmaxsd_Vx_Hx_Wx_2: 1934,
+  /** `vpmaxsq Vx,Hx,Wx` (EVEX.0F38 3D, defs line 2069). */
+  Vpmaxsq_Vx_Hx_Wx: 1935,
+  /** `vpmaxud Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2070). */
+  Vpmaxud_Vx_Hx_Wx_2: 1936,
+  /** `vpmaxuq Vx,Hx,Wx` (EVEX.0F38 3F, defs line 2071). */
+  Vpmaxuq_Vx_Hx_Wx: 1937,
+  /** `vpmulld Vx,Hx,Wx` (EVEX.0F38 40, defs line 2072). */
+  Vpmulld_Vx_Hx_Wx_2: 1938,
+  /** `vpmullq Vx,Hx,Wx` (EVEX.0F38 40, defs line 2073). */
+  Vpmullq_Vx_Hx_Wx: 1939,
+  /** `vpsrlvd Vx,Hx,Wx` (EVEX.0F38 45, defs line 2074). */
+  Vpsrlvd_Vx_Hx_Wx_2: 1940,
+  /** `vpsrlvq Vx,Hx,Wx` (EVEX.0F38 45, defs line 2075). */
+  Vpsrlvq_Vx_Hx_Wx_2: 1941,
+  /** `vpsravd Vx,Hx,Wx` (EVEX.0F38 46, defs line 2076). */
+  Vpsravd_Vx_Hx_Wx_2: 1942,
+  /** `vpsravq Vx,Hx,Wx` (EVEX.0F38 46, defs line 2077). */
+  Vpsravq_Vx_Hx_Wx: 1943,
+  /** `vpsllvd Vx,Hx,Wx` (EVEX.0F38 47, defs line 2078). */
+  Vpsllvd_Vx_Hx_Wx_2: 1944,
+  /** `vpsllvq Vx,Hx,Wx` (EVEX.0F38 47, defs line 2079). */
+  Vpsllvq_Vx_Hx_Wx_2: 1945,
+  /** `vpblendmd Vx,Hx,Wx` (EVEX.0F38 64, defs line 2080). */
+  Vpblendmd_Vx_Hx_Wx: 1946,
+  /** `vpblendmq Vx,Hx,Wx` (EVEX.0F38 64, defs line 2081). */
+  Vpblendmq_Vx_Hx_Wx: 1947,
+  /** `vpermi2d Vx,Hx,Wx` (EVEX.0F38 76, defs line 2082). */
+  Vpermi2d_Vx_Hx_Wx: 1948,
+  /** `vpermi2q Vx,Hx,Wx` (EVEX.0F38 76, defs line 2083). */
+  Vpermi2q_Vx_Hx_Wx: 1949,
+  /** `vpermt2d Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2084). */
+  Vpermt2d_Vx_Hx_Wx: 1950,
+  /** `vpermt2q Vx,Hx,Wx` (EVEX.0F38 7E, defs line 2085). */
+  Vpermt2q_Vx_Hx_Wx: 1951,
+  /** `vpmuldq Vx,Hx,Wx` (EVEX.0F38 28, defs line 2086). */
+  Vpmuldq_Vx_Hx_Wx_2: 1952,
+  /** `vpackusdw Vx,Hx,Wx` (EVEX.0F38 2B, defs line 2087). */
+  Vpackusdw_Vx_Hx_Wx_2: 1953,
+  /** `vpcmpeqq KR,Hx,Wx` (EVEX.0F38 29, defs line 2088). */
+  Vpcmpeqq_KR_Hx_Wx: 1954,
+  /** `vpcmpgtq KR,Hx,Wx` (EVEX.0F38 37, defs line 2089). */
+  Vpcmpgtq_KR_Hx_Wx: 1955,
+  /** `vptestmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2090). */
+  Vptestmd_KR_Hx_Wx: 1956,
+  /** `vptestmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2091). */
+  Vptestmq_KR_Hx_Wx: 1957,
+  /** `vptestnmd KR,Hx,Wx` (EVEX.0F38 27, defs line 2092). */
+  Vptestnmd_KR_Hx_Wx: 1958,
+  /** `vptestnmq KR,Hx,Wx` (EVEX.0F38 27, defs line 2093). */
+  Vptestnmq_KR_Hx_Wx: 1959,
+  /** `vpmovd2m KR,Ux` (EVEX.0F38 39, defs line 2094). */
+  Vpmovd2m_KR_Ux: 1960,
+  /** `vpmovq2m KR,Ux` (EVEX.0F38 39, defs line 2095). */
+  Vpmovq2m_KR_Ux: 1961,
+  /** `vpmovm2d Vx,KU` (EVEX.0F38 38, defs line 2096). */
+  Vpmovm2d_Vx_KU: 1962,
+  /** `vpmovm2q Vx,KU` (EVEX.0F38 38, defs line 2097). */
+  Vpmovm2q_Vx_KU: 1963,
+  /** `vpermilps Vx,Hx,Wx` (EVEX.0F38 0C, defs line 2098). */
+  Vpermilps_Vx_Hx_Wx_2: 1964,
+  /** `vpermilpd Vx,Hx,Wx` (EVEX.0F38 0D, defs line 2099). */
+  Vpermilpd_Vx_Hx_Wx_2: 1965,
+  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2100). */
+  Vpermps_Vx_Hx_Wx_2: 1966,
+  /** `vpermps Vx,Hx,Wx` (EVEX.0F38 16, defs line 2101). */
+  Vpermps_Vx_Hx_Wx_3: 1967,
+  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2102). */
+  Vpermpd_Vx_Hx_Wx: 1968,
+  /** `vpermpd Vx,Hx,Wx` (EVEX.0F38 16, defs line 2103). */
+  Vpermpd_Vx_Hx_Wx_2: 1969,
+  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2104). */
+  Vpermd_Vx_Hx_Wx_2: 1970,
+  /** `vpermd Vx,Hx,Wx` (EVEX.0F38 36, defs line 2105). */
+  Vpermd_Vx_Hx_Wx_3: 1971,
+  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2106). */
+  Vpermq_Vx_Hx_Wx: 1972,
+  /** `vpermq Vx,Hx,Wx` (EVEX.0F38 36, defs line 2107). */
+  Vpermq_Vx_Hx_Wx_2: 1973,
+  /** `vbroadcastss Vx,Wd` (EVEX.0F38 18, defs line 2108). */
+  Vbroadcastss_Vx_Wd_2: 1974,
+  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2109). */
+  Vbroadcastsd_Vx_Wq_2: 1975,
+  /** `vbroadcastsd Vx,Wq` (EVEX.0F38 19, defs line 2110). */
+  Vbroadcastsd_Vx_Wq_3: 1976,
+  /** `vpbroadcastd Vx,Wd` (EVEX.0F38 58, defs line 2111). */
+  Vpbroadcastd_Vx_Wd_2: 1977,
+  /** `vpbroadcastq Vx,Wq` (EVEX.0F38 59, defs line 2112). */
+  Vpbroadcastq_Vx_Wq_2: 1978,
+  /** `vpbroadcastd Vx,Rd` (EVEX.0F38 7C, defs line 2113). */
+  Vpbroadcastd_Vx_Rd: 1979,
+  /** `vpbroadcastq Vx,Rq` (EVEX.0F38 7C, defs line 2114). */
+  Vpbroadcastq_Vx_Rq: 1980,
+  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2115). */
+  Vbroadcasti32x4_Vx_Mdq: 1981,
+  /** `vbroadcasti32x4 Vx,Mdq` (EVEX.0F38 5A, defs line 2116). */
+  Vbroadcasti32x4_Vx_Mdq_2: 1982,
+  /** `vbroadcasti64x4 Vx,Mqq` (EVEX.0F38 5B, defs line 2117). */
+  Vbroadcasti64x4_Vx_Mqq: 1983,
+  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2118). */
+  Vbroadcastf32x4_Vx_Mdq: 1984,
+  /** `vbroadcastf32x4 Vx,Mdq` (EVEX.0F38 1A, defs line 2119). */
+  Vbroadcastf32x4_Vx_Mdq_2: 1985,
+  /** `vbroadcastf64x4 Vx,Mqq` (EVEX.0F38 1B, defs line 2120). */
+  Vbroadcastf64x4_Vx_Mqq: 1986,
+  /** `vexpandps Vx,Wx` (EVEX.0F38 88, defs line 2121). */
+  Vexpandps_Vx_Wx: 1987,
+  /** `vexpandpd Vx,Wx` (EVEX.0F38 88, defs line 2122). */
+  Vexpandpd_Vx_Wx: 1988,
+  /** `vpexpandd Vx,Wx` (EVEX.0F38 89, defs line 2123). */
+  Vpexpandd_Vx_Wx: 1989,
+  /** `vpexpandq Vx,Wx` (EVEX.0F38 89, defs line 2124). */
+  Vpexpandq_Vx_Wx: 1990,
+  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2125). */
+  Vcompressps_Wx_Vx: 1991,
+  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2126). */
+  Vcompresspd_Wx_Vx: 1992,
+  /** `vcompressps Wx,Vx` (EVEX.0F38 8A, defs line 2127). */
+  Vcompressps_Wx_Vx_2: 1993,
+  /** `vcompresspd Wx,Vx` (EVEX.0F38 8A, defs line 2128). */
+  Vcompresspd_Wx_Vx_2: 1994,
+  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2129). */
+  Vpcompressd_Wx_Vx: 1995,
+  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2130). */
+  Vpcompressq_Wx_Vx: 1996,
+  /** `vpcompressd Wx,Vx` (EVEX.0F38 8B, defs line 2131). */
+  Vpcompressd_Wx_Vx_2: 1997,
+  /** `vpcompressq Wx,Vx` (EVEX.0F38 8B, defs line 2132). */
+  Vpcompressq_Wx_Vx_2: 1998,
+  /** `vpexpandb Vx,Wx` (EVEX.0F38 62, defs line 2133). */
+  Vpexpandb_Vx_Wx: 1999,
+  /** `vpexpandw Vx,Wx` (EVEX.0F38 62, defs line 2134). */
+  Vpexpandw_Vx_Wx: 2000,
+  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2135). */
+  Vpcompressb_Wx_Vx: 2001,
+  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2136). */
+  Vpcompressw_Wx_Vx: 2002,
+  /** `vpcompressb Wx,Vx` (EVEX.0F38 63, defs line 2137). */
+  Vpcompressb_Wx_Vx_2: 2003,
+  /** `vpcompressw Wx,Vx` (EVEX.0F38 63, defs line 2138). */
+  Vpcompressw_Wx_Vx_2: 2004,
+  /** `vfmaddsub132ps Vx,Hx,Wx` (EVEX.0F38 96, defs line 2139). */
+  Vfmaddsub132ps_Vx_Hx_Wx_2: 2005,
+  /** `vfmaddsub132pd Vx,Hx,Wx` (EVEX.0F38 96, defs line 2140). */
+  Vfmaddsub132pd_Vx_Hx_Wx_2: 2006,
+  /** `vfmsubadd132ps Vx,Hx,Wx` (EVEX.0F38 97, defs line 2141). */
+  Vfmsubadd132ps_Vx_Hx_Wx_2: 2007,
+  /** `vfmsubadd132pd Vx,Hx,Wx` (EVEX.0F38 97, defs line 2142). */
+  Vfmsubadd132pd_Vx_Hx_Wx_2: 2008,
+  /** `vfmadd132ps Vx,Hx,Wx` (EVEX.0F38 98, defs line 2143). */
+  Vfmadd132ps_Vx_Hx_Wx_2: 2009,
+  /** `vfmadd132pd Vx,Hx,Wx` (EVEX.0F38 98, defs line 2144). */
+  Vfmadd132pd_Vx_Hx_Wx_2: 2010,
+  /** `vfmadd132ss V,H,Wd` (EVEX.0F38 99, defs line 2145). */
+  Vfmadd132ss_V_H_Wd_2: 2011,
+  /** `vfmadd132sd V,H,Wq` (EVEX.0F38 99, defs line 2146). */
+  Vfmadd132sd_V_H_Wq_2: 2012,
+  /** `vfmsub132ps Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2147). */
+  Vfmsub132ps_Vx_Hx_Wx_2: 2013,
+  /** `vfmsub132pd Vx,Hx,Wx` (EVEX.0F38 9A, defs line 2148). */
+  Vfmsub132pd_Vx_Hx_Wx_2: 2014,
+  /** `vfmsub132ss V,H,Wd` (EVEX.0F38 9B, defs line 2149). */
+  Vfmsub132ss_V_H_Wd_2: 2015,
+  /** `vfmsub132sd V,H,Wq` (EVEX.0F38 9B, defs line 2150). */
+  Vfmsub132sd_V_H_Wq_2: 2016,
+  /** `vfnmadd132ps Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2151). */
+  Vfnmadd132ps_Vx_Hx_Wx_2: 2017,
+  /** `vfnmadd132pd Vx,Hx,Wx` (EVEX.0F38 9C, defs line 2152). */
+  Vfnmadd132pd_Vx_Hx_Wx_2: 2018,
+  /** `vfnmadd132ss V,H,Wd` (EVEX.0F38 9D, defs line 2153). */
+  Vfnmadd132ss_V_H_Wd_2: 2019,
+  /** `vfnmadd132sd V,H,Wq` (EVEX.0F38 9D, defs line 2154). */
+  Vfnmadd132sd_V_H_Wq_2: 2020,
+  /** `vfnmsub132ps Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2155). */
+  Vfnmsub132ps_Vx_Hx_Wx_2: 2021,
+  /** `vfnmsub132pd Vx,Hx,Wx` (EVEX.0F38 9E, defs line 2156). */
+  Vfnmsub132pd_Vx_Hx_Wx_2: 2022,
+  /** `vfnmsub132ss V,H,Wd` (EVEX.0F38 9F, defs line 2157). */
+  Vfnmsub132ss_V_H_Wd_2: 2023,
+  /** `vfnmsub132sd V,H,Wq` (EVEX.0F38 9F, defs line 2158). */
+  Vfnmsub132sd_V_H_Wq_2: 2024,
+  /** `vfmaddsub213ps Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2159). */
+  Vfmaddsub213ps_Vx_Hx_Wx_2: 2025,
+  /** `vfmaddsub213pd Vx,Hx,Wx` (EVEX.0F38 A6, defs line 2160). */
+  Vfmaddsub213pd_Vx_Hx_Wx_2: 2026,
+  /** `vfmsubadd213ps Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2161). */
+  Vfmsubadd213ps_Vx_Hx_Wx_2: 2027,
+  /** `vfmsubadd213pd Vx,Hx,Wx` (EVEX.0F38 A7, defs line 2162). */
+  Vfmsubadd213pd_Vx_Hx_Wx_2: 2028,
+  /** `vfmadd213ps Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2163). */
+  Vfmadd213ps_Vx_Hx_Wx_2: 2029,
+  /** `vfmadd213pd Vx,Hx,Wx` (EVEX.0F38 A8, defs line 2164). */
+  Vfmadd213pd_Vx_Hx_Wx_2: 2030,
+  /** `vfmadd213ss V,H,Wd` (EVEX.0F38 A9, defs line 2165). */
+  Vfmadd213ss_V_H_Wd_2: 2031,
+  /** `vfmadd213sd V,H,Wq` (EVEX.0F38 A9, defs line 2166). */
+  Vfmadd213sd_V_H_Wq_2: 2032,
+  /** `vfmsub213ps Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2167). */
+  Vfmsub213ps_Vx_Hx_Wx_2: 2033,
+  /** `vfmsub213pd Vx,Hx,Wx` (EVEX.0F38 AA, defs line 2168). */
+  Vfmsub213pd_Vx_Hx_Wx_2: 2034,
+  /** `vfmsub213ss V,H,Wd` (EVEX.0F38 AB, defs line 2169). */
+  Vfmsub213ss_V_H_Wd_2: 2035,
+  /** `vfmsub213sd V,H,Wq` (EVEX.0F38 AB, defs line 2170). */
+  Vfmsub213sd_V_H_Wq_2: 2036,
+  /** `vfnmadd213ps Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2171). */
+  Vfnmadd213ps_Vx_Hx_Wx_2: 2037,
+  /** `vfnmadd213pd Vx,Hx,Wx` (EVEX.0F38 AC, defs line 2172). */
+  Vfnmadd213pd_Vx_Hx_Wx_2: 2038,
+  /** `vfnmadd213ss V,H,Wd` (EVEX.0F38 AD, defs line 2173). */
+  Vfnmadd213ss_V_H_Wd_2: 2039,
+  /** `vfnmadd213sd V,H,Wq` (EVEX.0F38 AD, defs line 2174). */
+  Vfnmadd213sd_V_H_Wq_2: 2040,
+  /** `vfnmsub213ps Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2175). */
+  Vfnmsub213ps_Vx_Hx_Wx_2: 2041,
+  /** `vfnmsub213pd Vx,Hx,Wx` (EVEX.0F38 AE, defs line 2176). */
+  Vfnmsub213pd_Vx_Hx_Wx_2: 2042,
+  /** `vfnmsub213ss V,H,Wd` (EVEX.0F38 AF, defs line 2177). */
+  Vfnmsub213ss_V_H_Wd_2: 2043,
+  /** `vfnmsub213sd V,H,Wq` (EVEX.0F38 AF, defs line 2178). */
+  Vfnmsub213sd_V_H_Wq_2: 2044,
+  /** `vfmaddsub231ps Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2179). */
+  Vfmaddsub231ps_Vx_Hx_Wx_2: 2045,
+  /** `vfmaddsub231pd Vx,Hx,Wx` (EVEX.0F38 B6, defs line 2180). */
+  Vfmaddsub231pd_Vx_Hx_Wx_2: 2046,
+  /** `vfmsubadd231ps Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2181). */
+  Vfmsubadd231ps_Vx_Hx_Wx_2: 2047,
+  /** `vfmsubadd231pd Vx,Hx,Wx` (EVEX.0F38 B7, defs line 2182). */
+  Vfmsubadd231pd_Vx_Hx_Wx_2: 2048,
+  /** `vfmadd231ps Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2183). */
+  Vfmadd231ps_Vx_Hx_Wx_2: 2049,
+  /** `vfmadd231pd Vx,Hx,Wx` (EVEX.0F38 B8, defs line 2184). */
+  Vfmadd231pd_Vx_Hx_Wx_2: 2050,
+  /** `vfmadd231ss V,H,Wd` (EVEX.0F38 B9, defs line 2185). */
+  Vfmadd231ss_V_H_Wd_2: 2051,
+  /** `vfmadd231sd V,H,Wq` (EVEX.0F38 B9, defs line 2186). */
+  Vfmadd231sd_V_H_Wq_2: 2052,
+  /** `vfmsub231ps Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2187). */
+  Vfmsub231ps_Vx_Hx_Wx_2: 2053,
+  /** `vfmsub231pd Vx,Hx,Wx` (EVEX.0F38 BA, defs line 2188). */
+  Vfmsub231pd_Vx_Hx_Wx_2: 2054,
+  /** `vfmsub231ss V,H,Wd` (EVEX.0F38 BB, defs line 2189). */
+  Vfmsub231ss_V_H_Wd_2: 2055,
+  /** `vfmsub231sd V,H,Wq` (EVEX.0F38 BB, defs line 2190). */
+  Vfmsub231sd_V_H_Wq_2: 2056,
+  /** `vfnmadd231ps Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2191). */
+  Vfnmadd231ps_Vx_Hx_Wx_2: 2057,
+  /** `vfnmadd231pd Vx,Hx,Wx` (EVEX.0F38 BC, defs line 2192). */
+  Vfnmadd231pd_Vx_Hx_Wx_2: 2058,
+  /** `vfnmadd231ss V,H,Wd` (EVEX.0F38 BD, defs line 2193). */
+  Vfnmadd231ss_V_H_Wd_2: 2059,
+  /** `vfnmadd231sd V,H,Wq` (EVEX.0F38 BD, defs line 2194). */
+  Vfnmadd231sd_V_H_Wq_2: 2060,
+  /** `vfnmsub231ps Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2195). */
+  Vfnmsub231ps_Vx_Hx_Wx_2: 2061,
+  /** `vfnmsub231pd Vx,Hx,Wx` (EVEX.0F38 BE, defs line 2196). */
+  Vfnmsub231pd_Vx_Hx_Wx_2: 2062,
+  /** `vfnmsub231ss V,H,Wd` (EVEX.0F38 BF, defs line 2197). */
+  Vfnmsub231ss_V_H_Wd_2: 2063,
+  /** `vfnmsub231sd V,H,Wq` (EVEX.0F38 BF, defs line 2198). */
+  Vfnmsub231sd_V_H_Wq_2: 2064,
+  /** `vgf2p8mulb Vx,Hx,Wx` (EVEX.0F38 CF, defs line 2199). */
+  Vgf2p8mulb_Vx_Hx_Wx_2: 2065,
+  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2200). */
+  Vpermq_Vx_Wx_Ib_2: 2066,
+  /** `vpermq Vx,Wx,Ib` (EVEX.0F3A 00, defs line 2201). */
+  Vpermq_Vx_Wx_Ib_3: 2067,
+  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2202). */
+  Vpermpd_Vx_Wx_Ib_2: 2068,
+  /** `vpermpd Vx,Wx,Ib` (EVEX.0F3A 01, defs line 2203). */
+  Vpermpd_Vx_Wx_Ib_3: 2069,
+  /** `valignd Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2204). */
+  Valignd_Vx_Hx_Wx_Ib: 2070,
+  /** `valignq Vx,Hx,Wx,Ib` (EVEX.0F3A 03, defs line 2205). */
+  Valignq_Vx_Hx_Wx_Ib: 2071,
+  /** `vpermilps Vx,Wx,Ib` (EVEX.0F3A 04, defs line 2206). */
+  Vpermilps_Vx_Wx_Ib_2: 2072,
+  /** `vpermilpd Vx,Wx,Ib` (EVEX.0F3A 05, defs line 2207). */
+  Vpermilpd_Vx_Wx_Ib_2: 2073,
+  /** `vpalignr Vx,Hx,Wx,Ib` (EVEX.0F3A 0F, defs line 2208). */
+  Vpalignr_Vx_Hx_Wx_Ib_2: 2074,
+  /** `vpternlogd Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2209). */
+  Vpternlogd_Vx_Hx_Wx_Ib: 2075,
+  /** `vpternlogq Vx,Hx,Wx,Ib` (EVEX.0F3A 25, defs line 2210). */
+  Vpternlogq_Vx_Hx_Wx_Ib: 2076,
+  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2211). */
+  Vinsertf32x4_Vx_Hx_Wxmm_Ib: 2077,
+  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2212). */
+  Vinsertf64x2_Vx_Hx_Wxmm_Ib: 2078,
+  /** `vinsertf32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2213). */
+  Vinsertf32x4_Vx_Hx_Wxmm_Ib_2: 2079,
+  /** `vinsertf64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 18, defs line 2214). */
+  Vinsertf64x2_Vx_Hx_Wxmm_Ib_2: 2080,
+  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2215). */
+  Vinserti32x4_Vx_Hx_Wxmm_Ib: 2081,
+  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2216). */
+  Vinserti64x2_Vx_Hx_Wxmm_Ib: 2082,
+  /** `vinserti32x4 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2217). */
+  Vinserti32x4_Vx_Hx_Wxmm_Ib_2: 2083,
+  /** `vinserti64x2 Vx,Hx,Wxmm,Ib` (EVEX.0F3A 38, defs line 2218). */
+  Vinserti64x2_Vx_Hx_Wxmm_Ib_2: 2084,
+  /** `vinsertf32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2219). */
+  Vinsertf32x8_Vx_Hx_Wh_Ib: 2085,
+  /** `vinsertf64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 1A, defs line 2220). */
+  Vinsertf64x4_Vx_Hx_Wh_Ib: 2086,
+  /** `vinserti32x8 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2221). */
+  Vinserti32x8_Vx_Hx_Wh_Ib: 2087,
+  /** `vinserti64x4 Vx,Hx,Wh,Ib` (EVEX.0F3A 3A, defs line 2222). */
+  Vinserti64x4_Vx_Hx_Wh_Ib: 2088,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2223). */
+  Vextractf32x4_Wxmm_Vx_Ib: 2089,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2224). */
+  Vextractf64x2_Wxmm_Vx_Ib: 2090,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2225). */
+  Vextractf32x4_Wxmm_Vx_Ib_2: 2091,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2226). */
+  Vextractf64x2_Wxmm_Vx_Ib_2: 2092,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2227). */
+  Vextractf32x4_Wxmm_Vx_Ib_3: 2093,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2228). */
+  Vextractf64x2_Wxmm_Vx_Ib_3: 2094,
+  /** `vextractf32x4 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2229). */
+  Vextractf32x4_Wxmm_Vx_Ib_4: 2095,
+  /** `vextractf64x2 Wxmm,Vx,Ib` (EVEX.0F3A 19, defs line 2230). */
+  Vextractf64x2_Wxmm_Vx_Ib_4: 2096,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2231). */
+  Vextracti32x4_Wxmm_Vx_Ib: 2097,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2232). */
+  Vextracti64x2_Wxmm_Vx_Ib: 2098,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2233). */
+  Vextracti32x4_Wxmm_Vx_Ib_2: 2099,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2234). */
+  Vextracti64x2_Wxmm_Vx_Ib_2: 2100,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2235). */
+  Vextracti32x4_Wxmm_Vx_Ib_3: 2101,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2236). */
+  Vextracti64x2_Wxmm_Vx_Ib_3: 2102,
+  /** `vextracti32x4 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2237). */
+  Vextracti32x4_Wxmm_Vx_Ib_4: 2103,
+  /** `vextracti64x2 Wxmm,Vx,Ib` (EVEX.0F3A 39, defs line 2238). */
+  Vextracti64x2_Wxmm_Vx_Ib_4: 2104,
+  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2239). */
+  Vextractf32x8_Wh_Vx_Ib: 2105,
+  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2240). */
+  Vextractf64x4_Wh_Vx_Ib: 2106,
+  /** `vextractf32x8 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2241). */
+  Vextractf32x8_Wh_Vx_Ib_2: 2107,
+  /** `vextractf64x4 Wh,Vx,Ib` (EVEX.0F3A 1B, defs line 2242). */
+  Vextractf64x4_Wh_Vx_Ib_2: 2108,
+  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2243). */
+  Vextracti32x8_Wh_Vx_Ib: 2109,
+  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2244). */
+  Vextracti64x4_Wh_Vx_Ib: 2110,
+  /** `vextracti32x8 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2245). */
+  Vextracti32x8_Wh_Vx_Ib_2: 2111,
+  /** `vextracti64x4 Wh,Vx,Ib` (EVEX.0F3A 3B, defs line 2246). */
+  Vextracti64x4_Wh_Vx_Ib_2: 2112,
+  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2247). */
+  Vshuff32x4_Vx_Hx_Wx_Ib: 2113,
+  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2248). */
+  Vshuff64x2_Vx_Hx_Wx_Ib: 2114,
+  /** `vshuff32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2249). */
+  Vshuff32x4_Vx_Hx_Wx_Ib_2: 2115,
+  /** `vshuff64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 23, defs line 2250). */
+  Vshuff64x2_Vx_Hx_Wx_Ib_2: 2116,
+  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2251). */
+  Vshufi32x4_Vx_Hx_Wx_Ib: 2117,
+  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2252). */
+  Vshufi64x2_Vx_Hx_Wx_Ib: 2118,
+  /** `vshufi32x4 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2253). */
+  Vshufi32x4_Vx_Hx_Wx_Ib_2: 2119,
+  /** `vshufi64x2 Vx,Hx,Wx,Ib` (EVEX.0F3A 43, defs line 2254). */
+  Vshufi64x2_Vx_Hx_Wx_Ib_2: 2120,
+  /** `vpcmpub KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2255). */
+  Vpcmpub_KR_Hx_Wx_Ib: 2121,
+  /** `vpcmpuw KR,Hx,Wx,Ib` (EVEX.0F3A 3E, defs line 2256). */
+  Vpcmpuw_KR_Hx_Wx_Ib: 2122,
+  /** `vpcmpb KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2257). */
+  Vpcmpb_KR_Hx_Wx_Ib: 2123,
+  /** `vpcmpw KR,Hx,Wx,Ib` (EVEX.0F3A 3F, defs line 2258). */
+  Vpcmpw_KR_Hx_Wx_Ib: 2124,
+  /** `vpcmpud KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2259). */
+  Vpcmpud_KR_Hx_Wx_Ib: 2125,
+  /** `vpcmpuq KR,Hx,Wx,Ib` (EVEX.0F3A 1E, defs line 2260). */
+  Vpcmpuq_KR_Hx_Wx_Ib: 2126,
+  /** `vpcmpd KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2261). */
+  Vpcmpd_KR_Hx_Wx_Ib: 2127,
+  /** `vpcmpq KR,Hx,Wx,Ib` (EVEX.0F3A 1F, defs line 2262). */
+  Vpcmpq_KR_Hx_Wx_Ib: 2128,
+  /** `vgf2p8affineqb Vx,Hx,Wx,Ib` (EVEX.0F3A CE, defs line 2263). */
+  Vgf2p8affineqb_Vx_Hx_Wx_Ib_2: 2129,
+  /** `vgf2p8affineinvqb Vx,Hx,Wx,Ib` (EVEX.0F3A CF, defs line 2264). */
+  Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2: 2130,
+  /** `vpclmulqdq Vx,Hx,Wx,Ib` (EVEX.0F3A 44, defs line 2265). */
+  Vpclmulqdq_Vx_Hx_Wx_Ib_2: 2131,
+  /** `vprotb V,W,Ib` (XOP.8 C0, defs line 2269). */
+  Vprotb_V_W_Ib: 2132,
+  /** `vprotw V,W,Ib` (XOP.8 C1, defs line 2270). */
+  Vprotw_V_W_Ib: 2133,
+  /** `vprotd V,W,Ib` (XOP.8 C2, defs line 2271). */
+  Vprotd_V_W_Ib: 2134,
+  /** `vprotq V,W,Ib` (XOP.8 C3, defs line 2272). */
+  Vprotq_V_W_Ib: 2135,
+  /** `vrcp14ps Vx,Wx` (EVEX.0F38 4C, defs line 2274). */
+  Vrcp14ps_Vx_Wx: 2136,
+  /** `vrcp14pd Vx,Wx` (EVEX.0F38 4C, defs line 2275). */
+  Vrcp14pd_Vx_Wx: 2137,
+  /** `vrcp14ss V,H,Wd` (EVEX.0F38 4D, defs line 2276). */
+  Vrcp14ss_V_H_Wd: 2138,
+  /** `vrcp14sd V,H,Wq` (EVEX.0F38 4D, defs line 2277). */
+  Vrcp14sd_V_H_Wq: 2139,
+  /** `vrsqrt14ps Vx,Wx` (EVEX.0F38 4E, defs line 2278). */
+  Vrsqrt14ps_Vx_Wx: 2140,
+  /** `vrsqrt14pd Vx,Wx` (EVEX.0F38 4E, defs line 2279). */
+  Vrsqrt14pd_Vx_Wx: 2141,
+  /** `vrsqrt14ss V,H,Wd` (EVEX.0F38 4F, defs line 2280). */
+  Vrsqrt14ss_V_H_Wd: 2142,
+  /** `vrsqrt14sd V,H,Wq` (EVEX.0F38 4F, defs line 2281). */
+  Vrsqrt14sd_V_H_Wq: 2143,
+  /** `vpermi2ps Vx,Hx,Wx` (EVEX.0F38 77, defs line 2282). */
+  Vpermi2ps_Vx_Hx_Wx: 2144,
+  /** `vpermi2pd Vx,Hx,Wx` (EVEX.0F38 77, defs line 2283). */
+  Vpermi2pd_Vx_Hx_Wx: 2145,
+  /** `vpermt2ps Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2284). */
+  Vpermt2ps_Vx_Hx_Wx: 2146,
+  /** `vpermt2pd Vx,Hx,Wx` (EVEX.0F38 7F, defs line 2285). */
+  Vpermt2pd_Vx_Hx_Wx: 2147,
+  /** `vpsrlvw Vx,Hx,Wx` (EVEX.0F38 10, defs line 2286). */
+  Vpsrlvw_Vx_Hx_Wx: 2148,
+  /** `vpsravw Vx,Hx,Wx` (EVEX.0F38 11, defs line 2287). */
+  Vpsravw_Vx_Hx_Wx: 2149,
+  /** `vpsllvw Vx,Hx,Wx` (EVEX.0F38 12, defs line 2288). */
+  Vpsllvw_Vx_Hx_Wx: 2150,
+  /** `vpmadd52luq Vx,Hx,Wx` (EVEX.0F38 B4, defs line 2289). */
+  Vpmadd52luq_Vx_Hx_Wx_2: 2151,
+  /** `vpmadd52huq Vx,Hx,Wx` (EVEX.0F38 B5, defs line 2290). */
+  Vpmadd52huq_Vx_Hx_Wx_2: 2152,
+  /** `vpmultishiftqb Vx,Hx,Wx` (EVEX.0F38 83, defs line 2291). */
+  Vpmultishiftqb_Vx_Hx_Wx: 2153,
+  /** `vpconflictd Vx,Wx` (EVEX.0F38 C4, defs line 2292). */
+  Vpconflictd_Vx_Wx: 2154,
+  /** `vpconflictq Vx,Wx` (EVEX.0F38 C4, defs line 2293). */
+  Vpconflictq_Vx_Wx: 2155,
+  /** `vplzcntd Vx,Wx` (EVEX.0F38 44, defs line 2294). */
+  Vplzcntd_Vx_Wx: 2156,
+  /** `vplzcntq Vx,Wx` (EVEX.0F38 44, defs line 2295). */
+  Vplzcntq_Vx_Wx: 2157,
+  /** `vpopcntb Vx,Wx` (EVEX.0F38 54, defs line 2296). */
+  Vpopcntb_Vx_Wx: 2158,
+  /** `vpopcntw Vx,Wx` (EVEX.0F38 54, defs line 2297). */
+  Vpopcntw_Vx_Wx: 2159,
+  /** `vpopcntd Vx,Wx` (EVEX.0F38 55, defs line 2298). */
+  Vpopcntd_Vx_Wx: 2160,
+  /** `vpopcntq Vx,Wx` (EVEX.0F38 55, defs line 2299). */
+  Vpopcntq_Vx_Wx: 2161,
+  /** `vpdpbusd Vx,Hx,Wx` (EVEX.0F38 50, defs line 2300). */
+  Vpdpbusd_Vx_Hx_Wx_2: 2162,
+  /** `vpdpbusds Vx,Hx,Wx` (EVEX.0F38 51, defs line 2301). */
+  Vpdpbusds_Vx_Hx_Wx_2: 2163,
+  /** `vpdpwssd Vx,Hx,Wx` (EVEX.0F38 52, defs line 2302). */
+  Vpdpwssd_Vx_Hx_Wx_2: 2164,
+  /** `vpdpwssds Vx,Hx,Wx` (EVEX.0F38 53, defs line 2303). */
+  Vpdpwssds_Vx_Hx_Wx_2: 2165,
+  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2304). */
+  Vpmovuswb_Wh_Vx: 2166,
+  /** `vpmovuswb Wh,Vx` (EVEX.0F38 10, defs line 2305). */
+  Vpmovuswb_Wh_Vx_2: 2167,
+  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2306). */
+  Vpmovusdb_Wq4_Vx: 2168,
+  /** `vpmovusdb Wq4,Vx` (EVEX.0F38 11, defs line 2307). */
+  Vpmovusdb_Wq4_Vx_2: 2169,
+  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2308). */
+  Vpmovusqb_Wo8_Vx: 2170,
+  /** `vpmovusqb Wo8,Vx` (EVEX.0F38 12, defs line 2309). */
+  Vpmovusqb_Wo8_Vx_2: 2171,
+  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2310). */
+  Vpmovusdw_Wh_Vx: 2172,
+  /** `vpmovusdw Wh,Vx` (EVEX.0F38 13, defs line 2311). */
+  Vpmovusdw_Wh_Vx_2: 2173,
+  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2312). */
+  Vpmovusqw_Wq4_Vx: 2174,
+  /** `vpmovusqw Wq4,Vx` (EVEX.0F38 14, defs line 2313). */
+  Vpmovusqw_Wq4_Vx_2: 2175,
+  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2314). */
+  Vpmovusqd_Wh_Vx: 2176,
+  /** `vpmovusqd Wh,Vx` (EVEX.0F38 15, defs line 2315). */
+  Vpmovusqd_Wh_Vx_2: 2177,
+  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2316). */
+  Vpmovswb_Wh_Vx: 2178,
+  /** `vpmovswb Wh,Vx` (EVEX.0F38 20, defs line 2317). */
+  Vpmovswb_Wh_Vx_2: 2179,
+  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2318). */
+  Vpmovsdb_Wq4_Vx: 2180,
+  /** `vpmovsdb Wq4,Vx` (EVEX.0F38 21, defs line 2319). */
+  Vpmovsdb_Wq4_Vx_2: 2181,
+  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2320). */
+  Vpmovsqb_Wo8_Vx: 2182,
+  /** `vpmovsqb Wo8,Vx` (EVEX.0F38 22, defs line 2321). */
+  Vpmovsqb_Wo8_Vx_2: 2183,
+  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2322). */
+  Vpmovsdw_Wh_Vx: 2184,
+  /** `vpmovsdw Wh,Vx` (EVEX.0F38 23, defs line 2323). */
+  Vpmovsdw_Wh_Vx_2: 2185,
+  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2324). */
+  Vpmovsqw_Wq4_Vx: 2186,
+  /** `vpmovsqw Wq4,Vx` (EVEX.0F38 24, defs line 2325). */
+  Vpmovsqw_Wq4_Vx_2: 2187,
+  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2326). */
+  Vpmovsqd_Wh_Vx: 2188,
+  /** `vpmovsqd Wh,Vx` (EVEX.0F38 25, defs line 2327). */
+  Vpmovsqd_Wh_Vx_2: 2189,
+  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2328). */
+  Vpmovwb_Wh_Vx: 2190,
+  /** `vpmovwb Wh,Vx` (EVEX.0F38 30, defs line 2329). */
+  Vpmovwb_Wh_Vx_2: 2191,
+  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2330). */
+  Vpmovdb_Wq4_Vx: 2192,
+  /** `vpmovdb Wq4,Vx` (EVEX.0F38 31, defs line 2331). */
+  Vpmovdb_Wq4_Vx_2: 2193,
+  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2332). */
+  Vpmovqb_Wo8_Vx: 2194,
+  /** `vpmovqb Wo8,Vx` (EVEX.0F38 32, defs line 2333). */
+  Vpmovqb_Wo8_Vx_2: 2195,
+  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2334). */
+  Vpmovdw_Wh_Vx: 2196,
+  /** `vpmovdw Wh,Vx` (EVEX.0F38 33, defs line 2335). */
+  Vpmovdw_Wh_Vx_2: 2197,
+  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2336). */
+  Vpmovqw_Wq4_Vx: 2198,
+  /** `vpmovqw Wq4,Vx` (EVEX.0F38 34, defs line 2337). */
+  Vpmovqw_Wq4_Vx_2: 2199,
+  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2338). */
+  Vpmovqd_Wh_Vx: 2200,
+  /** `vpmovqd Wh,Vx` (EVEX.0F38 35, defs line 2339). */
+  Vpmovqd_Wh_Vx_2: 2201,
+  /** `vpshldw Vx,Hx,Wx,Ib` (EVEX.0F3A 70, defs line 2341). */
+  Vpshldw_Vx_Hx_Wx_Ib: 2202,
+  /** `vpshldd Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2342). */
+  Vpshldd_Vx_Hx_Wx_Ib: 2203,
+  /** `vpshldq Vx,Hx,Wx,Ib` (EVEX.0F3A 71, defs line 2343). */
+  Vpshldq_Vx_Hx_Wx_Ib: 2204,
+  /** `vpshrdw Vx,Hx,Wx,Ib` (EVEX.0F3A 72, defs line 2344). */
+  Vpshrdw_Vx_Hx_Wx_Ib: 2205,
+  /** `vpshrdd Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2345). */
+  Vpshrdd_Vx_Hx_Wx_Ib: 2206,
+  /** `vpshrdq Vx,Hx,Wx,Ib` (EVEX.0F3A 73, defs line 2346). */
+  Vpshrdq_Vx_Hx_Wx_Ib: 2207,
+  /** `vpshldvw Vx,Hx,Wx` (EVEX.0F38 70, defs line 2347). */
+  Vpshldvw_Vx_Hx_Wx: 2208,
+  /** `vpshldvd Vx,Hx,Wx` (EVEX.0F38 71, defs line 2348). */
+  Vpshldvd_Vx_Hx_Wx: 2209,
+  /** `vpshldvq Vx,Hx,Wx` (EVEX.0F38 71, defs line 2349). */
+  Vpshldvq_Vx_Hx_Wx: 2210,
+  /** `vpshrdvw Vx,Hx,Wx` (EVEX.0F38 72, defs line 2350). */
+  Vpshrdvw_Vx_Hx_Wx: 2211,
+  /** `vpshrdvd Vx,Hx,Wx` (EVEX.0F38 73, defs line 2351). */
+  Vpshrdvd_Vx_Hx_Wx: 2212,
+  /** `vpshrdvq Vx,Hx,Wx` (EVEX.0F38 73, defs line 2352). */
+  Vpshrdvq_Vx_Hx_Wx: 2213,
+  /** `vcvtsi2ss V,H,Ed` (EVEX.0F 2A, defs line 2356). */
+  Vcvtsi2ss_V_H_Ed: 2214,
+  /** `vcvtsi2ss V,H,Eq` (EVEX.0F 2A, defs line 2357). */
+  Vcvtsi2ss_V_H_Eq: 2215,
+  /** `vcvtusi2ss V,H,Ed` (EVEX.0F 7B, defs line 2358). */
+  Vcvtusi2ss_V_H_Ed: 2216,
+  /** `vcvtusi2ss V,H,Eq` (EVEX.0F 7B, defs line 2359). */
+  Vcvtusi2ss_V_H_Eq: 2217,
+  /** `vcvttss2si Gd,Wd` (EVEX.0F 2C, defs line 2360). */
+  Vcvttss2si_Gd_Wd: 2218,
+  /** `vcvttss2si Gq,Wd` (EVEX.0F 2C, defs line 2361). */
+  Vcvttss2si_Gq_Wd: 2219,
+  /** `vcvtss2si Gd,Wd` (EVEX.0F 2D, defs line 2362). */
+  Vcvtss2si_Gd_Wd: 2220,
+  /** `vcvtss2si Gq,Wd` (EVEX.0F 2D, defs line 2363). */
+  Vcvtss2si_Gq_Wd: 2221,
+  /** `vcvttss2usi Gd,Wd` (EVEX.0F 78, defs line 2364). */
+  Vcvttss2usi_Gd_Wd: 2222,
+  /** `vcvttss2usi Gq,Wd` (EVEX.0F 78, defs line 2365). */
+  Vcvttss2usi_Gq_Wd: 2223,
+  /** `vcvtss2usi Gd,Wd` (EVEX.0F 79, defs line 2366). */
+  Vcvtss2usi_Gd_Wd: 2224,
+  /** `vcvtss2usi Gq,Wd` (EVEX.0F 79, defs line 2367). */
+  Vcvtss2usi_Gq_Wd: 2225,
+  /** `vcvtsi2sd V,H,Ed` (EVEX.0F 2A, defs line 2368). */
+  Vcvtsi2sd_V_H_Ed: 2226,
+  /** `vcvtsi2sd V,H,Eq` (EVEX.0F 2A, defs line 2369). */
+  Vcvtsi2sd_V_H_Eq: 2227,
+  /** `vcvtusi2sd V,H,Ed` (EVEX.0F 7B, defs line 2370). */
+  Vcvtusi2sd_V_H_Ed: 2228,
+  /** `vcvtusi2sd V,H,Eq` (EVEX.0F 7B, defs line 2371). */
+  Vcvtusi2sd_V_H_Eq: 2229,
+  /** `vcvttsd2si Gd,Wq` (EVEX.0F 2C, defs line 2372). */
+  Vcvttsd2si_Gd_Wq: 2230,
+  /** `vcvttsd2si Gq,Wq` (EVEX.0F 2C, defs line 2373). */
+  Vcvttsd2si_Gq_Wq: 2231,
+  /** `vcvtsd2si Gd,Wq` (EVEX.0F 2D, defs line 2374). */
+  Vcvtsd2si_Gd_Wq: 2232,
+  /** `vcvtsd2si Gq,Wq` (EVEX.0F 2D, defs line 2375). */
+  Vcvtsd2si_Gq_Wq: 2233,
+  /** `vcvttsd2usi Gd,Wq` (EVEX.0F 78, defs line 2376). */
+  Vcvttsd2usi_Gd_Wq: 2234,
+  /** `vcvttsd2usi Gq,Wq` (EVEX.0F 78, defs line 2377). */
+  Vcvttsd2usi_Gq_Wq: 2235,
+  /** `vcvtsd2usi Gd,Wq` (EVEX.0F 79, defs line 2378). */
+  Vcvtsd2usi_Gd_Wq: 2236,
+  /** `vcvtsd2usi Gq,Wq` (EVEX.0F 79, defs line 2379). */
+  Vcvtsd2usi_Gq_Wq: 2237,
+  /** `vaesenc Vx,Hx,Wx` (EVEX.0F38 DC, defs line 2380). */
+  Vaesenc_Vx_Hx_Wx_2: 2238,
+  /** `vaesenclast Vx,Hx,Wx` (EVEX.0F38 DD, defs line 2381). */
+  Vaesenclast_Vx_Hx_Wx_2: 2239,
+  /** `vaesdec Vx,Hx,Wx` (EVEX.0F38 DE, defs line 2382). */
+  Vaesdec_Vx_Hx_Wx_2: 2240,
+  /** `vaesdeclast Vx,Hx,Wx` (EVEX.0F38 DF, defs line 2383). */
+  Vaesdeclast_Vx_Hx_Wx_2: 2241,
+  /** `vpextrw Gd,U,Ib` (EVEX.0F C5, defs line 2384). */
+  Vpextrw_Gd_U_Ib_2: 2242,
+  /** `vpinsrw V,H,Edw,Ib` (EVEX.0F C4, defs line 2385). */
+  Vpinsrw_V_H_Edw_Ib_2: 2243,
+  /** `vpextrb Edb,V,Ib` (EVEX.0F3A 14, defs line 2386). */
+  Vpextrb_Edb_V_Ib_2: 2244,
+  /** `vpextrw Edw,V,Ib` (EVEX.0F3A 15, defs line 2387). */
+  Vpextrw_Edw_V_Ib_2: 2245,
+  /** `vpextrd Ed,V,Ib` (EVEX.0F3A 16, defs line 2388). */
+  Vpextrd_Ed_V_Ib_2: 2246,
+  /** `vpextrq Eq,V,Ib` (EVEX.0F3A 16, defs line 2389). */
+  Vpextrq_Eq_V_Ib_2: 2247,
+  /** `vextractps Ed,V,Ib` (EVEX.0F3A 17, defs line 2390). */
+  Vextractps_Ed_V_Ib_2: 2248,
+  /** `vpinsrb V,H,Edb,Ib` (EVEX.0F3A 20, defs line 2391). */
+  Vpinsrb_V_H_Edb_Ib_2: 2249,
+  /** `vinsertps V,H,Wd,Ib` (EVEX.0F3A 21, defs line 2392). */
+  Vinsertps_V_H_Wd_Ib_2: 2250,
+  /** `vpinsrd V,H,Ed,Ib` (EVEX.0F3A 22, defs line 2393). */
+  Vpinsrd_V_H_Ed_Ib_2: 2251,
+  /** `vpinsrq V,H,Eq,Ib` (EVEX.0F3A 22, defs line 2394). */
+  Vpinsrq_V_H_Eq_Ib_2: 2252,
+  /** `vrndscaleps Vx,Wx,Ib` (EVEX.0F3A 08, defs line 2395). */
+  Vrndscaleps_Vx_Wx_Ib: 2253,
+  /** `vrndscalepd Vx,Wx,Ib` (EVEX.0F3A 09, defs line 2396). */
+  Vrndscalepd_Vx_Wx_Ib: 2254,
+  /** `vrndscaless V,H,Wd,Ib` (EVEX.0F3A 0A, defs line 2397). */
+  Vrndscaless_V_H_Wd_Ib: 2255,
+  /** `vrndscalesd V,H,Wq,Ib` (EVEX.0F3A 0B, defs line 2398). */
+  Vrndscalesd_V_H_Wq_Ib: 2256,
+  /** `vgetmantps Vx,Wx,Ib` (EVEX.0F3A 26, defs line 2399). */
+  Vgetmantps_Vx_Wx_Ib: 2257,
+  /** `vgetmantpd Vx,Wx,Ib` (EVEX.0F3A 26, defs line 2400). */
+  Vgetmantpd_Vx_Wx_Ib: 2258,
+  /** `vgetmantss V,H,Wd,Ib` (EVEX.0F3A 27, defs line 2401). */
+  Vgetmantss_V_H_Wd_Ib: 2259,
+  /** `vgetmantsd V,H,Wq,Ib` (EVEX.0F3A 27, defs line 2402). */
+  Vgetmantsd_V_H_Wq_Ib: 2260,
+  /** `vrangeps Vx,Hx,Wx,Ib` (EVEX.0F3A 50, defs line 2403). */
+  Vrangeps_Vx_Hx_Wx_Ib: 2261,
+  /** `vrangepd Vx,Hx,Wx,Ib` (EVEX.0F3A 50, defs line 2404). */
+  Vrangepd_Vx_Hx_Wx_Ib: 2262,
+  /** `vrangess V,H,Wd,Ib` (EVEX.0F3A 51, defs line 2405). */
+  Vrangess_V_H_Wd_Ib: 2263,
+  /** `vrangesd V,H,Wq,Ib` (EVEX.0F3A 51, defs line 2406). */
+  Vrangesd_V_H_Wq_Ib: 2264,
+  /** `vfixupimmps Vx,Hx,Wx,Ib` (EVEX.0F3A 54, defs line 2407). */
+  Vfixupimmps_Vx_Hx_Wx_Ib: 2265,
+  /** `vfixupimmpd Vx,Hx,Wx,Ib` (EVEX.0F3A 54, defs line 2408). */
+  Vfixupimmpd_Vx_Hx_Wx_Ib: 2266,
+  /** `vfixupimmss V,H,Wd,Ib` (EVEX.0F3A 55, defs line 2409). */
+  Vfixupimmss_V_H_Wd_Ib: 2267,
+  /** `vfixupimmsd V,H,Wq,Ib` (EVEX.0F3A 55, defs line 2410). */
+  Vfixupimmsd_V_H_Wq_Ib: 2268,
+  /** `vreduceps Vx,Wx,Ib` (EVEX.0F3A 56, defs line 2411). */
+  Vreduceps_Vx_Wx_Ib: 2269,
+  /** `vreducepd Vx,Wx,Ib` (EVEX.0F3A 56, defs line 2412). */
+  Vreducepd_Vx_Wx_Ib: 2270,
+  /** `vreducess V,H,Wd,Ib` (EVEX.0F3A 57, defs line 2413). */
+  Vreducess_V_H_Wd_Ib: 2271,
+  /** `vreducesd V,H,Wq,Ib` (EVEX.0F3A 57, defs line 2414). */
+  Vreducesd_V_H_Wq_Ib: 2272,
+  /** `vfpclassps KR,Wx,Ib` (EVEX.0F3A 66, defs line 2415). */
+  Vfpclassps_KR_Wx_Ib: 2273,
+  /** `vfpclasspd KR,Wx,Ib` (EVEX.0F3A 66, defs line 2416). */
+  Vfpclasspd_KR_Wx_Ib: 2274,
+  /** `vfpclassss KR,Wd,Ib` (EVEX.0F3A 67, defs line 2417). */
+  Vfpclassss_KR_Wd_Ib: 2275,
+  /** `vfpclasssd KR,Wq,Ib` (EVEX.0F3A 67, defs line 2418). */
+  Vfpclasssd_KR_Wq_Ib: 2276,
+  /** `vcvtps2ph Wh,Vx,Ib` (EVEX.0F3A 1D, defs line 2419). */
+  Vcvtps2ph_Wh_Vx_Ib_2: 2277,
+  /** `vcvtps2ph Wh,Vx,Ib` (EVEX.0F3A 1D, defs line 2420). */
+  Vcvtps2ph_Wh_Vx_Ib_3: 2278,
+  /** `vcvtph2ps Vx,Wh` (EVEX.0F38 13, defs line 2421). */
+  Vcvtph2ps_Vx_Wh_2: 2279,
+  /** `vdbpsadbw Vx,Hx,Wx,Ib` (EVEX.0F3A 42, defs line 2422). */
+  Vdbpsadbw_Vx_Hx_Wx_Ib: 2280,
+  /** `vscalefps Vx,Hx,Wx` (EVEX.0F38 2C, defs line 2423). */
+  Vscalefps_Vx_Hx_Wx: 2281,
+  /** `vscalefpd Vx,Hx,Wx` (EVEX.0F38 2C, defs line 2424). */
+  Vscalefpd_Vx_Hx_Wx: 2282,
+  /** `vscalefss V,H,Wd` (EVEX.0F38 2D, defs line 2425). */
+  Vscalefss_V_H_Wd: 2283,
+  /** `vscalefsd V,H,Wq` (EVEX.0F38 2D, defs line 2426). */
+  Vscalefsd_V_H_Wq: 2284,
+  /** `vgetexpps Vx,Wx` (EVEX.0F38 42, defs line 2427). */
+  Vgetexpps_Vx_Wx: 2285,
+  /** `vgetexppd Vx,Wx` (EVEX.0F38 42, defs line 2428). */
+  Vgetexppd_Vx_Wx: 2286,
+  /** `vgetexpss V,H,Wd` (EVEX.0F38 43, defs line 2429). */
+  Vgetexpss_V_H_Wd: 2287,
+  /** `vgetexpsd V,H,Wq` (EVEX.0F38 43, defs line 2430). */
+  Vgetexpsd_V_H_Wq: 2288,
+  /** `vbroadcastf32x2 Vx,Wq` (EVEX.0F38 19, defs line 2431). */
+  Vbroadcastf32x2_Vx_Wq: 2289,
+  /** `vbroadcastf32x2 Vx,Wq` (EVEX.0F38 19, defs line 2432). */
+  Vbroadcastf32x2_Vx_Wq_2: 2290,
+  /** `vbroadcasti32x2 Vx,Wq` (EVEX.0F38 59, defs line 2433). */
+  Vbroadcasti32x2_Vx_Wq: 2291,
+  /** `vbroadcastf64x2 Vx,Mdq` (EVEX.0F38 1A, defs line 2434). */
+  Vbroadcastf64x2_Vx_Mdq: 2292,
+  /** `vbroadcastf64x2 Vx,Mdq` (EVEX.0F38 1A, defs line 2435). */
+  Vbroadcastf64x2_Vx_Mdq_2: 2293,
+  /** `vbroadcasti64x2 Vx,Mdq` (EVEX.0F38 5A, defs line 2436). */
+  Vbroadcasti64x2_Vx_Mdq: 2294,
+  /** `vbroadcasti64x2 Vx,Mdq` (EVEX.0F38 5A, defs line 2437). */
+  Vbroadcasti64x2_Vx_Mdq_2: 2295,
+  /** `vbroadcastf32x8 Vx,Mqq` (EVEX.0F38 1B, defs line 2438). */
+  Vbroadcastf32x8_Vx_Mqq: 2296,
+  /** `vbroadcasti32x8 Vx,Mqq` (EVEX.0F38 5B, defs line 2439). */
+  Vbroadcasti32x8_Vx_Mqq: 2297,
+  /** `vmovlps V,H,Mq` (EVEX.0F 12, defs line 2440). */
+  Vmovlps_V_H_Mq_2: 2298,
+  /** `vmovhlps V,H,U` (EVEX.0F 12, defs line 2441). */
+  Vmovhlps_V_H_U_2: 2299,
+  /** `vmovlpd V,H,Mq` (EVEX.0F 12, defs line 2442). */
+  Vmovlpd_V_H_Mq_2: 2300,
+  /** `vmovlps Mq,V` (EVEX.0F 13, defs line 2443). */
+  Vmovlps_Mq_V_2: 2301,
+  /** `vmovlpd Mq,V` (EVEX.0F 13, defs line 2444). */
+  Vmovlpd_Mq_V_2: 2302,
+  /** `vmovhps V,H,Mq` (EVEX.0F 16, defs line 2445). */
+  Vmovhps_V_H_Mq_2: 2303,
+  /** `vmovlhps V,H,U` (EVEX.0F 16, defs line 2446). */
+  Vmovlhps_V_H_U_2: 2304,
+  /** `vmovhpd V,H,Mq` (EVEX.0F 16, defs line 2447). */
+  Vmovhpd_V_H_Mq_2: 2305,
+  /** `vmovhps Mq,V` (EVEX.0F 17, defs line 2448). */
+  Vmovhps_Mq_V_2: 2306,
+  /** `vmovhpd Mq,V` (EVEX.0F 17, defs line 2449). */
+  Vmovhpd_Mq_V_2: 2307,
+  /** `vmovsldup Vx,Wx` (EVEX.0F 12, defs line 2450). */
+  Vmovsldup_Vx_Wx_2: 2308,
+  /** `vmovshdup Vx,Wx` (EVEX.0F 16, defs line 2451). */
+  Vmovshdup_Vx_Wx_2: 2309,
+  /** `vmovddup Vx,Wx` (EVEX.0F 12, defs line 2452). */
+  Vmovddup_Vx_Wx_2: 2310,
+  /** `vcvtqq2ps Vh,Wx` (EVEX.0F 5B, defs line 2453). */
+  Vcvtqq2ps_Vh_Wx: 2311,
+  /** `vcvtqq2pd Vx,Wx` (EVEX.0F E6, defs line 2454). */
+  Vcvtqq2pd_Vx_Wx: 2312,
+  /** `vcvtudq2ps Vx,Wx` (EVEX.0F 7A, defs line 2455). */
+  Vcvtudq2ps_Vx_Wx: 2313,
+  /** `vcvtuqq2ps Vh,Wx` (EVEX.0F 7A, defs line 2456). */
+  Vcvtuqq2ps_Vh_Wx: 2314,
+  /** `vcvtudq2pd Vx,Wh` (EVEX.0F 7A, defs line 2457). */
+  Vcvtudq2pd_Vx_Wh: 2315,
+  /** `vcvtuqq2pd Vx,Wx` (EVEX.0F 7A, defs line 2458). */
+  Vcvtuqq2pd_Vx_Wx: 2316,
+  /** `vcvtps2udq Vx,Wx` (EVEX.0F 79, defs line 2459). */
+  Vcvtps2udq_Vx_Wx: 2317,
+  /** `vcvtpd2udq Vh,Wx` (EVEX.0F 79, defs line 2460). */
+  Vcvtpd2udq_Vh_Wx: 2318,
+  /** `vcvttps2udq Vx,Wx` (EVEX.0F 78, defs line 2461). */
+  Vcvttps2udq_Vx_Wx: 2319,
+  /** `vcvttpd2udq Vh,Wx` (EVEX.0F 78, defs line 2462). */
+  Vcvttpd2udq_Vh_Wx: 2320,
+  /** `vcvtps2qq Vx,Wh` (EVEX.0F 7B, defs line 2463). */
+  Vcvtps2qq_Vx_Wh: 2321,
+  /** `vcvtpd2qq Vx,Wx` (EVEX.0F 7B, defs line 2464). */
+  Vcvtpd2qq_Vx_Wx: 2322,
+  /** `vcvttps2qq Vx,Wh` (EVEX.0F 7A, defs line 2465). */
+  Vcvttps2qq_Vx_Wh: 2323,
+  /** `vcvttpd2qq Vx,Wx` (EVEX.0F 7A, defs line 2466). */
+  Vcvttpd2qq_Vx_Wx: 2324,
+  /** `vcvtps2uqq Vx,Wh` (EVEX.0F 79, defs line 2467). */
+  Vcvtps2uqq_Vx_Wh: 2325,
+  /** `vcvtpd2uqq Vx,Wx` (EVEX.0F 79, defs line 2468). */
+  Vcvtpd2uqq_Vx_Wx: 2326,
+  /** `vcvttps2uqq Vx,Wh` (EVEX.0F 78, defs line 2469). */
+  Vcvttps2uqq_Vx_Wh: 2327,
+  /** `vcvttpd2uqq Vx,Wx` (EVEX.0F 78, defs line 2470). */
+  Vcvttpd2uqq_Vx_Wx: 2328,
+  /** `vpgatherdd Vx,VSIBy` (EVEX.0F38 90, defs line 2474). */
+  Vpgatherdd_Vx_VSIBy: 2329,
+  /** `vpgatherdq Vx,VSIBh` (EVEX.0F38 90, defs line 2475). */
+  Vpgatherdq_Vx_VSIBh: 2330,
+  /** `vpgatherqd Vh,VSIBy` (EVEX.0F38 91, defs line 2476). */
+  Vpgatherqd_Vh_VSIBy: 2331,
+  /** `vpgatherqq Vx,VSIBy` (EVEX.0F38 91, defs line 2477). */
+  Vpgatherqq_Vx_VSIBy: 2332,
+  /** `vgatherdps Vx,VSIBy` (EVEX.0F38 92, defs line 2478). */
+  Vgatherdps_Vx_VSIBy: 2333,
+  /** `vgatherdpd Vx,VSIBh` (EVEX.0F38 92, defs line 2479). */
+  Vgatherdpd_Vx_VSIBh: 2334,
+  /** `vgatherqps Vh,VSIBy` (EVEX.0F38 93, defs line 2480). */
+  Vgatherqps_Vh_VSIBy: 2335,
+  /** `vgatherqpd Vx,VSIBy` (EVEX.0F38 93, defs line 2481). */
+  Vgatherqpd_Vx_VSIBy: 2336,
+  /** `vpscatterdd VSIBy,Vx` (EVEX.0F38 A0, defs line 2482). */
+  Vpscatterdd_VSIBy_Vx: 2337,
+  /** `vpscatterdq VSIBh,Vx` (EVEX.0F38 A0, defs line 2483). */
+  Vpscatterdq_VSIBh_Vx: 2338,
+  /** `vpscatterqd VSIBy,Vh` (EVEX.0F38 A1, defs line 2484). */
+  Vpscatterqd_VSIBy_Vh: 2339,
+  /** `vpscatterqq VSIBy,Vx` (EVEX.0F38 A1, defs line 2485). */
+  Vpscatterqq_VSIBy_Vx: 2340,
+  /** `vscatterdps VSIBy,Vx` (EVEX.0F38 A2, defs line 2486). */
+  Vscatterdps_VSIBy_Vx: 2341,
+  /** `vscatterdpd VSIBh,Vx` (EVEX.0F38 A2, defs line 2487). */
+  Vscatterdpd_VSIBh_Vx: 2342,
+  /** `vscatterqps VSIBy,Vh` (EVEX.0F38 A3, defs line 2488). */
+  Vscatterqps_VSIBy_Vh: 2343,
+  /** `vscatterqpd VSIBy,Vx` (EVEX.0F38 A3, defs line 2489). */
+  Vscatterqpd_VSIBy_Vx: 2344,
+  /** `vprorvd Vx,Hx,Wx` (EVEX.0F38 14, defs line 2490). */
+  Vprorvd_Vx_Hx_Wx: 2345,
+  /** `vprorvq Vx,Hx,Wx` (EVEX.0F38 14, defs line 2491). */
+  Vprorvq_Vx_Hx_Wx: 2346,
+  /** `vprolvd Vx,Hx,Wx` (EVEX.0F38 15, defs line 2492). */
+  Vprolvd_Vx_Hx_Wx: 2347,
+  /** `vprolvq Vx,Hx,Wx` (EVEX.0F38 15, defs line 2493). */
+  Vprolvq_Vx_Hx_Wx: 2348,
+  /** `vblendmps Vx,Hx,Wx` (EVEX.0F38 65, defs line 2494). */
+  Vblendmps_Vx_Hx_Wx: 2349,
+  /** `vblendmpd Vx,Hx,Wx` (EVEX.0F38 65, defs line 2495). */
+  Vblendmpd_Vx_Hx_Wx: 2350,
+  /** `vcvtneoph2ps Vx,Mx` (VEX.0F38 B0, defs line 2499). */
+  Vcvtneoph2ps_Vx_Mx: 2351,
+  /** `vcvtneeph2ps Vx,Mx` (VEX.0F38 B0, defs line 2500). */
+  Vcvtneeph2ps_Vx_Mx: 2352,
+  /** `vcvtneebf162ps Vx,Mx` (VEX.0F38 B0, defs line 2501). */
+  Vcvtneebf162ps_Vx_Mx: 2353,
+  /** `vcvtneobf162ps Vx,Mx` (VEX.0F38 B0, defs line 2502). */
+  Vcvtneobf162ps_Vx_Mx: 2354,
+  /** `vbcstnesh2ps Vx,Mw` (VEX.0F38 B1, defs line 2503). */
+  Vbcstnesh2ps_Vx_Mw: 2355,
+  /** `vbcstnebf162ps Vx,Mw` (VEX.0F38 B1, defs line 2504). */
+  Vbcstnebf162ps_Vx_Mw: 2356,
+  /** `vcvtneps2bf16 Vxmm,Wx` (VEX.0F38 72, defs line 2505). */
+  Vcvtneps2bf16_Vxmm_Wx: 2357,
+  /** `vsm3msg1 V,H,W` (VEX.0F38 DA, defs line 2507). */
+  Vsm3msg1_V_H_W: 2358,
+  /** `vsm3msg2 V,H,W` (VEX.0F38 DA, defs line 2508). */
+  Vsm3msg2_V_H_W: 2359,
+  /** `vsm3rnds2 V,H,W,Ib` (VEX.0F3A DE, defs line 2509). */
+  Vsm3rnds2_V_H_W_Ib: 2360,
+  /** `vsm4key4 Vx,Hx,Wx` (VEX.0F38 DA, defs line 2511). */
+  Vsm4key4_Vx_Hx_Wx: 2361,
+  /** `vsm4rnds4 Vx,Hx,Wx` (VEX.0F38 DA, defs line 2512). */
+  Vsm4rnds4_Vx_Hx_Wx: 2362,
+  /** `vsha512rnds2 Vx,Hx,Uxmm` (VEX.0F38 CB, defs line 2514). */
+  Vsha512rnds2_Vx_Hx_Uxmm: 2363,
+  /** `vsha512msg1 Vx,Uxmm` (VEX.0F38 CC, defs line 2515). */
+  Vsha512msg1_Vx_Uxmm: 2364,
+  /** `vsha512msg2 Vx,Ux` (VEX.0F38 CD, defs line 2516). */
+  Vsha512msg2_Vx_Ux: 2365,
+  /** `vpermil2ps Vx,Hx,Wx,Ibx,Ib4` (VEX.0F3A 48, defs line 2520). */
+  Vpermil2ps_Vx_Hx_Wx_Ibx_Ib4: 2366,
+  /** `vpermil2ps Vx,Hx,Ibx,Wx,Ib4` (VEX.0F3A 48, defs line 2521). */
+  Vpermil2ps_Vx_Hx_Ibx_Wx_Ib4: 2367,
+  /** `vpermil2pd Vx,Hx,Wx,Ibx,Ib4` (VEX.0F3A 49, defs line 2522). */
+  Vpermil2pd_Vx_Hx_Wx_Ibx_Ib4: 2368,
+  /** `vpermil2pd Vx,Hx,Ibx,Wx,Ib4` (VEX.0F3A 49, defs line 2523). */
+  Vpermil2pd_Vx_Hx_Ibx_Wx_Ib4: 2369,
 } as const;
 
 /** Number of opcode identifiers (including {@link Opcode.INVALID}). */
-export const OPCODE_COUNT = 2348;
+export const OPCODE_COUNT = 2370;
 
 /** Opcode identifier names, indexed by value. */
-export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ezv","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun_aAX","Vmmcall","Vmload_aAX","Vmsave_aAX","Stgi","Clgi","Skinit_EAX","Invlpga_aAX_ECX","Serialize","Setssbsy","Xsusldtrk","Xresldtrk","Saveprevssp","Uiret","Testui","Clui","Stui","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero_aAX","Rdpru","Invlpgb_aAX","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Sysretq","Invd","Wbinvd","Wbnoinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntss_Md_V","Movntsd_Mq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Sysexitq","Getsec","Getsecq","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gd_U","Movmskpd_Gd_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gd_Nq","Pmovmskb_Gd_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gd_Ux","Vmovmskpd_Gd_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gd_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestrm64_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpestri64_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W","Blendvps_V_W","Blendvpd_V_W","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Crc32_Gy_Eb","Crc32_Gy_Ev","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Ga_M","Enqcmd_Ga_M","Enqcmds_Ga_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestrm64_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpestri64_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibrx","Vfmaddss_V_H_Ibrx_Wd","Vfmaddsd_V_H_Wq_Ibrx","Vfmaddsd_V_H_Ibrx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibrx","Vfmsubss_V_H_Ibrx_Wd","Vfmsubsd_V_H_Wq_Ibrx","Vfmsubsd_V_H_Ibrx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibrx","Vfnmaddss_V_H_Ibrx_Wd","Vfnmaddsd_V_H_Wq_Ibrx","Vfnmaddsd_V_H_Ibrx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibrx","Vfnmsubss_V_H_Ibrx_Wd","Vfnmsubsd_V_H_Wq_Ibrx","Vfnmsubsd_V_H_Ibrx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By","Wrssd_Md_Gd","Wrssq_Mq_Gq","Wrussd_Md_Gd","Wrussq_Mq_Gq","Aadd_My_Gy","Aand_My_Gy","Aor_My_Gy","Axor_My_Gy","Aesenc128kl_V_M","Aesdec128kl_V_M","Aesenc256kl_V_M","Aesdec256kl_V_M","Loadiwkey_V_U","Aesencwide128kl_M","Aesdecwide128kl_M","Aesencwide256kl_M","Aesdecwide256kl_M","Encodekey128_Gd_Rd","Encodekey256_Gd_Rd","Montmul","Xsha1","Xsha256","Xsha512_alt","Xsha512","Ccs_hash","Undoc","Ccs_encrypt","Xstore","Xcryptecb","Xcryptcbc","Xcryptctr","Xcryptcfb","Xcryptofb","Vldmxcsr_Md","Vstmxcsr_Md","Vpdpbusd_Vx_Hx_Wx","Vpdpbusds_Vx_Hx_Wx","Vpdpwssd_Vx_Hx_Wx","Vpdpwssds_Vx_Hx_Wx","Vpdpbuud_Vx_Hx_Wx","Vpdpbuuds_Vx_Hx_Wx","Vpdpbsud_Vx_Hx_Wx","Vpdpbsuds_Vx_Hx_Wx","Vpdpbssd_Vx_Hx_Wx","Vpdpbssds_Vx_Hx_Wx","Vpdpwuud_Vx_Hx_Wx","Vpdpwuuds_Vx_Hx_Wx","Vpdpwusd_Vx_Hx_Wx","Vpdpwusds_Vx_Hx_Wx","Vpdpwsud_Vx_Hx_Wx","Vpdpwsuds_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx","Vpmadd52huq_Vx_Hx_Wx","Vpgatherdd_Vx_VSIBy_Hx","Vpgatherdq_Vx_VSIBx_Hx","Vpgatherqd_Vxmm_VSIBy_Hxmm","Vpgatherqq_Vx_VSIBy_Hx","Vgatherdps_Vx_VSIBy_Hx","Vgatherdpd_Vx_VSIBx_Hx","Vgatherqps_Vxmm_VSIBy_Hxmm","Vgatherqpd_Vx_VSIBy_Hx","Vaddps_Vx_Hx_Wx_2","Vaddpd_Vx_Hx_Wx_2","Vaddss_V_H_Wd_2","Vaddsd_V_H_Wq_2","Vmulps_Vx_Hx_Wx_2","Vmulpd_Vx_Hx_Wx_2","Vmulss_V_H_Wd_2","Vmulsd_V_H_Wq_2","Vsubps_Vx_Hx_Wx_2","Vsubpd_Vx_Hx_Wx_2","Vsubss_V_H_Wd_2","Vsubsd_V_H_Wq_2","Vdivps_Vx_Hx_Wx_2","Vdivpd_Vx_Hx_Wx_2","Vdivss_V_H_Wd_2","Vdivsd_V_H_Wq_2","Vminps_Vx_Hx_Wx_2","Vminpd_Vx_Hx_Wx_2","Vminss_V_H_Wd_2","Vminsd_V_H_Wq_2","Vmaxps_Vx_Hx_Wx_2","Vmaxpd_Vx_Hx_Wx_2","Vmaxss_V_H_Wd_2","Vmaxsd_V_H_Wq_2","Vsqrtps_Vx_Wx_2","Vsqrtpd_Vx_Wx_2","Vsqrtss_V_H_Wd_2","Vsqrtsd_V_H_Wq_2","Vandps_Vx_Hx_Wx_2","Vandpd_Vx_Hx_Wx_2","Vandnps_Vx_Hx_Wx_2","Vandnpd_Vx_Hx_Wx_2","Vorps_Vx_Hx_Wx_2","Vorpd_Vx_Hx_Wx_2","Vxorps_Vx_Hx_Wx_2","Vxorpd_Vx_Hx_Wx_2","Vunpcklps_Vx_Hx_Wx_2","Vunpcklpd_Vx_Hx_Wx_2","Vunpckhps_Vx_Hx_Wx_2","Vunpckhpd_Vx_Hx_Wx_2","Vmovups_Vx_Wx_2","Vmovupd_Vx_Wx_2","Vmovups_Wx_Vx_2","Vmovupd_Wx_Vx_2","Vmovaps_Vx_Wx_2","Vmovapd_Vx_Wx_2","Vmovaps_Wx_Vx_2","Vmovapd_Wx_Vx_2","Vmovupd_Wx_Vx_3","Vmovups_Wx_Vx_3","Vmovaps_Wx_Vx_3","Vmovapd_Wx_Vx_3","Vmovss_V_Md_2","Vmovss_V_H_U_2","Vmovsd_V_Mq_2","Vmovsd_V_H_U_2","Vmovss_Md_V_2","Vmovss_U_H_V_2","Vmovsd_Mq_V_2","Vmovsd_U_H_V_2","Vucomiss_V_Wd_2","Vucomisd_V_Wq_2","Vcomiss_V_Wd_2","Vcomisd_V_Wq_2","Vcvtps2pd_Vx_Wh_2","Vcvtpd2ps_Vh_Wx","Vcvtss2sd_V_H_Wd_2","Vcvtsd2ss_V_H_Wq_2","Vcvtdq2ps_Vx_Wx_2","Vcvtps2dq_Vx_Wx_2","Vcvttps2dq_Vx_Wx_2","Vcvttpd2dq_Vh_Wx","Vcvtdq2pd_Vx_Wh_2","Vcvtpd2dq_Vh_Wx","Vshufps_Vx_Hx_Wx_Ib_2","Vshufpd_Vx_Hx_Wx_Ib_2","Vcmpps_KR_Hx_Wx_Ib","Vcmppd_KR_Hx_Wx_Ib","Vcmpss_KR_H_Wd_Ib","Vcmpsd_KR_H_Wq_Ib","Vpunpcklbw_Vx_Hx_Wx_2","Vpunpcklwd_Vx_Hx_Wx_2","Vpacksswb_Vx_Hx_Wx_2","Vpackuswb_Vx_Hx_Wx_2","Vpunpckhbw_Vx_Hx_Wx_2","Vpunpckhwd_Vx_Hx_Wx_2","Vpmullw_Vx_Hx_Wx_2","Vpsubusb_Vx_Hx_Wx_2","Vpsubusw_Vx_Hx_Wx_2","Vpminub_Vx_Hx_Wx_2","Vpaddusb_Vx_Hx_Wx_2","Vpaddusw_Vx_Hx_Wx_2","Vpmaxub_Vx_Hx_Wx_2","Vpavgb_Vx_Hx_Wx_2","Vpavgw_Vx_Hx_Wx_2","Vpmulhuw_Vx_Hx_Wx_2","Vpmulhw_Vx_Hx_Wx_2","Vpsubsb_Vx_Hx_Wx_2","Vpsubsw_Vx_Hx_Wx_2","Vpminsw_Vx_Hx_Wx_2","Vpaddsb_Vx_Hx_Wx_2","Vpaddsw_Vx_Hx_Wx_2","Vpmaxsw_Vx_Hx_Wx_2","Vpmaddwd_Vx_Hx_Wx_2","Vpsubb_Vx_Hx_Wx_2","Vpsubw_Vx_Hx_Wx_2","Vpaddb_Vx_Hx_Wx_2","Vpaddw_Vx_Hx_Wx_2","Vpsadbw_Vx_Hx_Wx_2","Vpcmpeqb_KR_Hx_Wx","Vpcmpeqw_KR_Hx_Wx","Vpcmpgtb_KR_Hx_Wx","Vpcmpgtw_KR_Hx_Wx","Vpcmpeqd_KR_Hx_Wx","Vpcmpgtd_KR_Hx_Wx","Vpandd_Vx_Hx_Wx","Vpandq_Vx_Hx_Wx","Vpandnd_Vx_Hx_Wx","Vpandnq_Vx_Hx_Wx","Vpord_Vx_Hx_Wx","Vporq_Vx_Hx_Wx","Vpxord_Vx_Hx_Wx","Vpxorq_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx_2","Vpaddq_Vx_Hx_Wx_2","Vpsubd_Vx_Hx_Wx_2","Vpsubq_Vx_Hx_Wx_2","Vpmuludq_Vx_Hx_Wx_2","Vpunpckldq_Vx_Hx_Wx_2","Vpunpckhdq_Vx_Hx_Wx_2","Vpackssdw_Vx_Hx_Wx_2","Vpunpcklqdq_Vx_Hx_Wx_2","Vpunpckhqdq_Vx_Hx_Wx_2","Vpsrlw_Vx_Hx_W_2","Vpsrld_Vx_Hx_W_2","Vpsrlq_Vx_Hx_W_2","Vpsraw_Vx_Hx_W_2","Vpsrad_Vx_Hx_W_2","Vpsllw_Vx_Hx_W_2","Vpslld_Vx_Hx_W_2","Vpsllq_Vx_Hx_W_2","Vpsraq_Vx_Hx_W","Vmovd_V_Ed_2","Vmovq_V_Eq_2","Vmovd_Ed_V_2","Vmovq_Eq_V_2","Vmovq_V_Wq_2","Vmovq_Wq_V_2","Vmovdqa32_Vx_Wx","Vmovdqa64_Vx_Wx","Vmovdqu32_Vx_Wx","Vmovdqu64_Vx_Wx","Vmovdqu8_Vx_Wx","Vmovdqu16_Vx_Wx","Vmovdqa32_Wx_Vx","Vmovdqa32_Wx_Vx_2","Vmovdqa64_Wx_Vx","Vmovdqa64_Wx_Vx_2","Vmovdqu32_Wx_Vx","Vmovdqu32_Wx_Vx_2","Vmovdqu64_Wx_Vx","Vmovdqu64_Wx_Vx_2","Vmovdqu8_Wx_Vx","Vmovdqu8_Wx_Vx_2","Vmovdqu16_Wx_Vx","Vmovdqu16_Wx_Vx_2","Vmovntdq_Mx_Vx_2","Vpshufd_Vx_Wx_Ib_2","Vpshufhw_Vx_Wx_Ib_2","Vpshuflw_Vx_Wx_Ib_2","Vpsrlw_Hx_Wx_Ib","Vpsraw_Hx_Wx_Ib","Vpsllw_Hx_Wx_Ib","Vprord_Hx_Wx_Ib","Vprorq_Hx_Wx_Ib","Vprold_Hx_Wx_Ib","Vprolq_Hx_Wx_Ib","Vpsrld_Hx_Wx_Ib","Vpsrad_Hx_Wx_Ib","Vpsraq_Hx_Wx_Ib","Vpslld_Hx_Wx_Ib","Vpsrlq_Hx_Wx_Ib","Vpsllq_Hx_Wx_Ib","Vpsrldq_Hx_Wx_Ib","Vpslldq_Hx_Wx_Ib","Vpshufb_Vx_Hx_Wx_2","Vpmaddubsw_Vx_Hx_Wx_2","Vpmulhrsw_Vx_Hx_Wx_2","Vpminsb_Vx_Hx_Wx_2","Vpminuw_Vx_Hx_Wx_2","Vpmaxsb_Vx_Hx_Wx_2","Vpmaxuw_Vx_Hx_Wx_2","Vpabsb_Vx_Wx_2","Vpabsw_Vx_Wx_2","Vpblendmb_Vx_Hx_Wx","Vpblendmw_Vx_Hx_Wx","Vptestmb_KR_Hx_Wx","Vptestmw_KR_Hx_Wx","Vptestnmb_KR_Hx_Wx","Vptestnmw_KR_Hx_Wx","Vpmovb2m_KR_Ux","Vpmovw2m_KR_Ux","Vpmovm2b_Vx_KU","Vpmovm2w_Vx_KU","Vpbroadcastb_Vx_Wb_2","Vpbroadcastw_Vx_Ww_2","Vpbroadcastb_Vx_Rd","Vpbroadcastw_Vx_Rd","Vpermi2b_Vx_Hx_Wx","Vpermi2w_Vx_Hx_Wx","Vpermt2b_Vx_Hx_Wx","Vpermt2w_Vx_Hx_Wx","Vpermb_Vx_Hx_Wx","Vpermw_Vx_Hx_Wx","Vpmovsxbw_Vx_Wh_2","Vpmovzxbw_Vx_Wh_2","Vpmovsxbd_Vx_Wq4_2","Vpmovzxbd_Vx_Wq4_2","Vpmovsxbq_Vx_Wo8_2","Vpmovzxbq_Vx_Wo8_2","Vpmovsxwd_Vx_Wh_2","Vpmovzxwd_Vx_Wh_2","Vpmovsxwq_Vx_Wq4_2","Vpmovzxwq_Vx_Wq4_2","Vpmovsxdq_Vx_Wh_2","Vpmovzxdq_Vx_Wh_2","Vpabsd_Vx_Wx_2","Vpabsq_Vx_Wx","Vpminsd_Vx_Hx_Wx_2","Vpminsq_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx_2","Vpminuq_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx_2","Vpmaxsq_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx_2","Vpmaxuq_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx_2","Vpmullq_Vx_Hx_Wx","Vpsrlvd_Vx_Hx_Wx_2","Vpsrlvq_Vx_Hx_Wx_2","Vpsravd_Vx_Hx_Wx_2","Vpsravq_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx_2","Vpsllvq_Vx_Hx_Wx_2","Vpblendmd_Vx_Hx_Wx","Vpblendmq_Vx_Hx_Wx","Vpermi2d_Vx_Hx_Wx","Vpermi2q_Vx_Hx_Wx","Vpermt2d_Vx_Hx_Wx","Vpermt2q_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx_2","Vpackusdw_Vx_Hx_Wx_2","Vpcmpeqq_KR_Hx_Wx","Vpcmpgtq_KR_Hx_Wx","Vptestmd_KR_Hx_Wx","Vptestmq_KR_Hx_Wx","Vptestnmd_KR_Hx_Wx","Vptestnmq_KR_Hx_Wx","Vpmovd2m_KR_Ux","Vpmovq2m_KR_Ux","Vpmovm2d_Vx_KU","Vpmovm2q_Vx_KU","Vpermilps_Vx_Hx_Wx_2","Vpermilpd_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_3","Vpermpd_Vx_Hx_Wx","Vpermpd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_3","Vpermq_Vx_Hx_Wx","Vpermq_Vx_Hx_Wx_2","Vbroadcastss_Vx_Wd_2","Vbroadcastsd_Vx_Wq_2","Vbroadcastsd_Vx_Wq_3","Vpbroadcastd_Vx_Wd_2","Vpbroadcastq_Vx_Wq_2","Vpbroadcastd_Vx_Rd","Vpbroadcastq_Vx_Rq","Vbroadcasti32x4_Vx_Mdq","Vbroadcasti32x4_Vx_Mdq_2","Vbroadcasti64x4_Vx_Mqq","Vbroadcastf32x4_Vx_Mdq","Vbroadcastf32x4_Vx_Mdq_2","Vbroadcastf64x4_Vx_Mqq","Vexpandps_Vx_Wx","Vexpandpd_Vx_Wx","Vpexpandd_Vx_Wx","Vpexpandq_Vx_Wx","Vcompressps_Wx_Vx","Vcompresspd_Wx_Vx","Vcompressps_Wx_Vx_2","Vcompresspd_Wx_Vx_2","Vpcompressd_Wx_Vx","Vpcompressq_Wx_Vx","Vpcompressd_Wx_Vx_2","Vpcompressq_Wx_Vx_2","Vpexpandb_Vx_Wx","Vpexpandw_Vx_Wx","Vpcompressb_Wx_Vx","Vpcompressw_Wx_Vx","Vpcompressb_Wx_Vx_2","Vpcompressw_Wx_Vx_2","Vfmaddsub132ps_Vx_Hx_Wx_2","Vfmaddsub132pd_Vx_Hx_Wx_2","Vfmsubadd132ps_Vx_Hx_Wx_2","Vfmsubadd132pd_Vx_Hx_Wx_2","Vfmadd132ps_Vx_Hx_Wx_2","Vfmadd132pd_Vx_Hx_Wx_2","Vfmadd132ss_V_H_Wd_2","Vfmadd132sd_V_H_Wq_2","Vfmsub132ps_Vx_Hx_Wx_2","Vfmsub132pd_Vx_Hx_Wx_2","Vfmsub132ss_V_H_Wd_2","Vfmsub132sd_V_H_Wq_2","Vfnmadd132ps_Vx_Hx_Wx_2","Vfnmadd132pd_Vx_Hx_Wx_2","Vfnmadd132ss_V_H_Wd_2","Vfnmadd132sd_V_H_Wq_2","Vfnmsub132ps_Vx_Hx_Wx_2","Vfnmsub132pd_Vx_Hx_Wx_2","Vfnmsub132ss_V_H_Wd_2","Vfnmsub132sd_V_H_Wq_2","Vfmaddsub213ps_Vx_Hx_Wx_2","Vfmaddsub213pd_Vx_Hx_Wx_2","Vfmsubadd213ps_Vx_Hx_Wx_2","Vfmsubadd213pd_Vx_Hx_Wx_2","Vfmadd213ps_Vx_Hx_Wx_2","Vfmadd213pd_Vx_Hx_Wx_2","Vfmadd213ss_V_H_Wd_2","Vfmadd213sd_V_H_Wq_2","Vfmsub213ps_Vx_Hx_Wx_2","Vfmsub213pd_Vx_Hx_Wx_2","Vfmsub213ss_V_H_Wd_2","Vfmsub213sd_V_H_Wq_2","Vfnmadd213ps_Vx_Hx_Wx_2","Vfnmadd213pd_Vx_Hx_Wx_2","Vfnmadd213ss_V_H_Wd_2","Vfnmadd213sd_V_H_Wq_2","Vfnmsub213ps_Vx_Hx_Wx_2","Vfnmsub213pd_Vx_Hx_Wx_2","Vfnmsub213ss_V_H_Wd_2","Vfnmsub213sd_V_H_Wq_2","Vfmaddsub231ps_Vx_Hx_Wx_2","Vfmaddsub231pd_Vx_Hx_Wx_2","Vfmsubadd231ps_Vx_Hx_Wx_2","Vfmsubadd231pd_Vx_Hx_Wx_2","Vfmadd231ps_Vx_Hx_Wx_2","Vfmadd231pd_Vx_Hx_Wx_2","Vfmadd231ss_V_H_Wd_2","Vfmadd231sd_V_H_Wq_2","Vfmsub231ps_Vx_Hx_Wx_2","Vfmsub231pd_Vx_Hx_Wx_2","Vfmsub231ss_V_H_Wd_2","Vfmsub231sd_V_H_Wq_2","Vfnmadd231ps_Vx_Hx_Wx_2","Vfnmadd231pd_Vx_Hx_Wx_2","Vfnmadd231ss_V_H_Wd_2","Vfnmadd231sd_V_H_Wq_2","Vfnmsub231ps_Vx_Hx_Wx_2","Vfnmsub231pd_Vx_Hx_Wx_2","Vfnmsub231ss_V_H_Wd_2","Vfnmsub231sd_V_H_Wq_2","Vgf2p8mulb_Vx_Hx_Wx_2","Vpermq_Vx_Wx_Ib_2","Vpermq_Vx_Wx_Ib_3","Vpermpd_Vx_Wx_Ib_2","Vpermpd_Vx_Wx_Ib_3","Valignd_Vx_Hx_Wx_Ib","Valignq_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib_2","Vpermilpd_Vx_Wx_Ib_2","Vpalignr_Vx_Hx_Wx_Ib_2","Vpternlogd_Vx_Hx_Wx_Ib","Vpternlogq_Vx_Hx_Wx_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib","Vinsertf64x2_Vx_Hx_Wxmm_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib_2","Vinsertf64x2_Vx_Hx_Wxmm_Ib_2","Vinserti32x4_Vx_Hx_Wxmm_Ib","Vinserti64x2_Vx_Hx_Wxmm_Ib","Vinserti32x4_Vx_Hx_Wxmm_Ib_2","Vinserti64x2_Vx_Hx_Wxmm_Ib_2","Vinsertf32x8_Vx_Hx_Wh_Ib","Vinsertf64x4_Vx_Hx_Wh_Ib","Vinserti32x8_Vx_Hx_Wh_Ib","Vinserti64x4_Vx_Hx_Wh_Ib","Vextractf32x4_Wxmm_Vx_Ib","Vextractf64x2_Wxmm_Vx_Ib","Vextractf32x4_Wxmm_Vx_Ib_2","Vextractf64x2_Wxmm_Vx_Ib_2","Vextractf32x4_Wxmm_Vx_Ib_3","Vextractf64x2_Wxmm_Vx_Ib_3","Vextractf32x4_Wxmm_Vx_Ib_4","Vextractf64x2_Wxmm_Vx_Ib_4","Vextracti32x4_Wxmm_Vx_Ib","Vextracti64x2_Wxmm_Vx_Ib","Vextracti32x4_Wxmm_Vx_Ib_2","Vextracti64x2_Wxmm_Vx_Ib_2","Vextracti32x4_Wxmm_Vx_Ib_3","Vextracti64x2_Wxmm_Vx_Ib_3","Vextracti32x4_Wxmm_Vx_Ib_4","Vextracti64x2_Wxmm_Vx_Ib_4","Vextractf32x8_Wh_Vx_Ib","Vextractf64x4_Wh_Vx_Ib","Vextractf32x8_Wh_Vx_Ib_2","Vextractf64x4_Wh_Vx_Ib_2","Vextracti32x8_Wh_Vx_Ib","Vextracti64x4_Wh_Vx_Ib","Vextracti32x8_Wh_Vx_Ib_2","Vextracti64x4_Wh_Vx_Ib_2","Vshuff32x4_Vx_Hx_Wx_Ib","Vshuff64x2_Vx_Hx_Wx_Ib","Vshuff32x4_Vx_Hx_Wx_Ib_2","Vshuff64x2_Vx_Hx_Wx_Ib_2","Vshufi32x4_Vx_Hx_Wx_Ib","Vshufi64x2_Vx_Hx_Wx_Ib","Vshufi32x4_Vx_Hx_Wx_Ib_2","Vshufi64x2_Vx_Hx_Wx_Ib_2","Vpcmpub_KR_Hx_Wx_Ib","Vpcmpuw_KR_Hx_Wx_Ib","Vpcmpb_KR_Hx_Wx_Ib","Vpcmpw_KR_Hx_Wx_Ib","Vpcmpud_KR_Hx_Wx_Ib","Vpcmpuq_KR_Hx_Wx_Ib","Vpcmpd_KR_Hx_Wx_Ib","Vpcmpq_KR_Hx_Wx_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib_2","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2","Vpclmulqdq_Vx_Hx_Wx_Ib_2","Vprotb_V_W_Ib","Vprotw_V_W_Ib","Vprotd_V_W_Ib","Vprotq_V_W_Ib","Vrcp14ps_Vx_Wx","Vrcp14pd_Vx_Wx","Vrcp14ss_V_H_Wd","Vrcp14sd_V_H_Wq","Vrsqrt14ps_Vx_Wx","Vrsqrt14pd_Vx_Wx","Vrsqrt14ss_V_H_Wd","Vrsqrt14sd_V_H_Wq","Vpermi2ps_Vx_Hx_Wx","Vpermi2pd_Vx_Hx_Wx","Vpermt2ps_Vx_Hx_Wx","Vpermt2pd_Vx_Hx_Wx","Vpsrlvw_Vx_Hx_Wx","Vpsravw_Vx_Hx_Wx","Vpsllvw_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx_2","Vpmadd52huq_Vx_Hx_Wx_2","Vpmultishiftqb_Vx_Hx_Wx","Vpconflictd_Vx_Wx","Vpconflictq_Vx_Wx","Vplzcntd_Vx_Wx","Vplzcntq_Vx_Wx","Vpopcntb_Vx_Wx","Vpopcntw_Vx_Wx","Vpopcntd_Vx_Wx","Vpopcntq_Vx_Wx","Vpdpbusd_Vx_Hx_Wx_2","Vpdpbusds_Vx_Hx_Wx_2","Vpdpwssd_Vx_Hx_Wx_2","Vpdpwssds_Vx_Hx_Wx_2","Vpmovuswb_Wh_Vx","Vpmovuswb_Wh_Vx_2","Vpmovusdb_Wq4_Vx","Vpmovusdb_Wq4_Vx_2","Vpmovusqb_Wo8_Vx","Vpmovusqb_Wo8_Vx_2","Vpmovusdw_Wh_Vx","Vpmovusdw_Wh_Vx_2","Vpmovusqw_Wq4_Vx","Vpmovusqw_Wq4_Vx_2","Vpmovusqd_Wh_Vx","Vpmovusqd_Wh_Vx_2","Vpmovswb_Wh_Vx","Vpmovswb_Wh_Vx_2","Vpmovsdb_Wq4_Vx","Vpmovsdb_Wq4_Vx_2","Vpmovsqb_Wo8_Vx","Vpmovsqb_Wo8_Vx_2","Vpmovsdw_Wh_Vx","Vpmovsdw_Wh_Vx_2","Vpmovsqw_Wq4_Vx","Vpmovsqw_Wq4_Vx_2","Vpmovsqd_Wh_Vx","Vpmovsqd_Wh_Vx_2","Vpmovwb_Wh_Vx","Vpmovwb_Wh_Vx_2","Vpmovdb_Wq4_Vx","Vpmovdb_Wq4_Vx_2","Vpmovqb_Wo8_Vx","Vpmovqb_Wo8_Vx_2","Vpmovdw_Wh_Vx","Vpmovdw_Wh_Vx_2","Vpmovqw_Wq4_Vx","Vpmovqw_Wq4_Vx_2","Vpmovqd_Wh_Vx","Vpmovqd_Wh_Vx_2","Vpshldw_Vx_Hx_Wx_Ib","Vpshldd_Vx_Hx_Wx_Ib","Vpshldq_Vx_Hx_Wx_Ib","Vpshrdw_Vx_Hx_Wx_Ib","Vpshrdd_Vx_Hx_Wx_Ib","Vpshrdq_Vx_Hx_Wx_Ib","Vpshldvw_Vx_Hx_Wx","Vpshldvd_Vx_Hx_Wx","Vpshldvq_Vx_Hx_Wx","Vpshrdvw_Vx_Hx_Wx","Vpshrdvd_Vx_Hx_Wx","Vpshrdvq_Vx_Hx_Wx","Vcvtsi2ss_V_H_Ed","Vcvtsi2ss_V_H_Eq","Vcvtusi2ss_V_H_Ed","Vcvtusi2ss_V_H_Eq","Vcvttss2si_Gd_Wd","Vcvttss2si_Gq_Wd","Vcvtss2si_Gd_Wd","Vcvtss2si_Gq_Wd","Vcvttss2usi_Gd_Wd","Vcvttss2usi_Gq_Wd","Vcvtss2usi_Gd_Wd","Vcvtss2usi_Gq_Wd","Vcvtsi2sd_V_H_Ed","Vcvtsi2sd_V_H_Eq","Vcvtusi2sd_V_H_Ed","Vcvtusi2sd_V_H_Eq","Vcvttsd2si_Gd_Wq","Vcvttsd2si_Gq_Wq","Vcvtsd2si_Gd_Wq","Vcvtsd2si_Gq_Wq","Vcvttsd2usi_Gd_Wq","Vcvttsd2usi_Gq_Wq","Vcvtsd2usi_Gd_Wq","Vcvtsd2usi_Gq_Wq","Vaesenc_Vx_Hx_Wx_2","Vaesenclast_Vx_Hx_Wx_2","Vaesdec_Vx_Hx_Wx_2","Vaesdeclast_Vx_Hx_Wx_2","Vpextrw_Gd_U_Ib_2","Vpinsrw_V_H_Edw_Ib_2","Vpextrb_Edb_V_Ib_2","Vpextrw_Edw_V_Ib_2","Vpextrd_Ed_V_Ib_2","Vpextrq_Eq_V_Ib_2","Vextractps_Ed_V_Ib_2","Vpinsrb_V_H_Edb_Ib_2","Vinsertps_V_H_Wd_Ib_2","Vpinsrd_V_H_Ed_Ib_2","Vpinsrq_V_H_Eq_Ib_2","Vrndscaleps_Vx_Wx_Ib","Vrndscalepd_Vx_Wx_Ib","Vrndscaless_V_H_Wd_Ib","Vrndscalesd_V_H_Wq_Ib","Vgetmantps_Vx_Wx_Ib","Vgetmantpd_Vx_Wx_Ib","Vgetmantss_V_H_Wd_Ib","Vgetmantsd_V_H_Wq_Ib","Vrangeps_Vx_Hx_Wx_Ib","Vrangepd_Vx_Hx_Wx_Ib","Vrangess_V_H_Wd_Ib","Vrangesd_V_H_Wq_Ib","Vfixupimmps_Vx_Hx_Wx_Ib","Vfixupimmpd_Vx_Hx_Wx_Ib","Vfixupimmss_V_H_Wd_Ib","Vfixupimmsd_V_H_Wq_Ib","Vreduceps_Vx_Wx_Ib","Vreducepd_Vx_Wx_Ib","Vreducess_V_H_Wd_Ib","Vreducesd_V_H_Wq_Ib","Vfpclassps_KR_Wx_Ib","Vfpclasspd_KR_Wx_Ib","Vfpclassss_KR_Wd_Ib","Vfpclasssd_KR_Wq_Ib","Vcvtps2ph_Wh_Vx_Ib_2","Vcvtps2ph_Wh_Vx_Ib_3","Vcvtph2ps_Vx_Wh_2","Vdbpsadbw_Vx_Hx_Wx_Ib","Vscalefps_Vx_Hx_Wx","Vscalefpd_Vx_Hx_Wx","Vscalefss_V_H_Wd","Vscalefsd_V_H_Wq","Vgetexpps_Vx_Wx","Vgetexppd_Vx_Wx","Vgetexpss_V_H_Wd","Vgetexpsd_V_H_Wq","Vbroadcastf32x2_Vx_Wq","Vbroadcastf32x2_Vx_Wq_2","Vbroadcasti32x2_Vx_Wq","Vbroadcastf64x2_Vx_Mdq","Vbroadcastf64x2_Vx_Mdq_2","Vbroadcasti64x2_Vx_Mdq","Vbroadcasti64x2_Vx_Mdq_2","Vbroadcastf32x8_Vx_Mqq","Vbroadcasti32x8_Vx_Mqq","Vmovlps_V_H_Mq_2","Vmovhlps_V_H_U_2","Vmovlpd_V_H_Mq_2","Vmovlps_Mq_V_2","Vmovlpd_Mq_V_2","Vmovhps_V_H_Mq_2","Vmovlhps_V_H_U_2","Vmovhpd_V_H_Mq_2","Vmovhps_Mq_V_2","Vmovhpd_Mq_V_2","Vmovsldup_Vx_Wx_2","Vmovshdup_Vx_Wx_2","Vmovddup_Vx_Wx_2","Vcvtqq2ps_Vh_Wx","Vcvtqq2pd_Vx_Wx","Vcvtudq2ps_Vx_Wx","Vcvtuqq2ps_Vh_Wx","Vcvtudq2pd_Vx_Wh","Vcvtuqq2pd_Vx_Wx","Vcvtps2udq_Vx_Wx","Vcvtpd2udq_Vh_Wx","Vcvttps2udq_Vx_Wx","Vcvttpd2udq_Vh_Wx","Vcvtps2qq_Vx_Wh","Vcvtpd2qq_Vx_Wx","Vcvttps2qq_Vx_Wh","Vcvttpd2qq_Vx_Wx","Vcvtps2uqq_Vx_Wh","Vcvtpd2uqq_Vx_Wx","Vcvttps2uqq_Vx_Wh","Vcvttpd2uqq_Vx_Wx","Vpgatherdd_Vx_VSIBy","Vpgatherdq_Vx_VSIBh","Vpgatherqd_Vh_VSIBy","Vpgatherqq_Vx_VSIBy","Vgatherdps_Vx_VSIBy","Vgatherdpd_Vx_VSIBh","Vgatherqps_Vh_VSIBy","Vgatherqpd_Vx_VSIBy","Vpscatterdd_VSIBy_Vx","Vpscatterdq_VSIBh_Vx","Vpscatterqd_VSIBy_Vh","Vpscatterqq_VSIBy_Vx","Vscatterdps_VSIBy_Vx","Vscatterdpd_VSIBh_Vx","Vscatterqps_VSIBy_Vh","Vscatterqpd_VSIBy_Vx","Vprorvd_Vx_Hx_Wx","Vprorvq_Vx_Hx_Wx","Vprolvd_Vx_Hx_Wx","Vprolvq_Vx_Hx_Wx","Vblendmps_Vx_Hx_Wx","Vblendmpd_Vx_Hx_Wx"];
+export const OPCODE_NAMES: readonly string[] = ["INVALID","Add_Eb_Gb","Add_Ev_Gv","Add_Gb_Eb","Add_Gv_Ev","Add_AL_Ib","Add_rAX_Iz","Push_ES","Pop_ES","Or_Eb_Gb","Or_Ev_Gv","Or_Gb_Eb","Or_Gv_Ev","Or_AL_Ib","Or_rAX_Iz","Push_CS","Adc_Eb_Gb","Adc_Ev_Gv","Adc_Gb_Eb","Adc_Gv_Ev","Adc_AL_Ib","Adc_rAX_Iz","Push_SS","Pop_SS","Sbb_Eb_Gb","Sbb_Ev_Gv","Sbb_Gb_Eb","Sbb_Gv_Ev","Sbb_AL_Ib","Sbb_rAX_Iz","Push_DS","Pop_DS","And_Eb_Gb","And_Ev_Gv","And_Gb_Eb","And_Gv_Ev","And_AL_Ib","And_rAX_Iz","Daa","Sub_Eb_Gb","Sub_Ev_Gv","Sub_Gb_Eb","Sub_Gv_Ev","Sub_AL_Ib","Sub_rAX_Iz","Das","Xor_Eb_Gb","Xor_Ev_Gv","Xor_Gb_Eb","Xor_Gv_Ev","Xor_AL_Ib","Xor_rAX_Iz","Aaa","Cmp_Eb_Gb","Cmp_Ev_Gv","Cmp_Gb_Eb","Cmp_Gv_Ev","Cmp_AL_Ib","Cmp_rAX_Iz","Aas","Inc_Zv","Dec_Zv","Push_Zq","Pop_Zq","Pusha","Pushad","Popa","Popad","Bound_Gv_Ma","Arpl_Ew_Gw","Movsxd_Gv_Ezv","Push_Iz","Imul_Gv_Ev_Iz","Push_Ibs","Imul_Gv_Ev_Ibs","Insb_Yb_DX","Insw_Yv_DX","Insd_Yv_DX","Insd_Yv_DX_2","Outsb_DX_Xb","Outsw_DX_Xv","Outsd_DX_Xv","Outsd_DX_Xv_2","Jo_Jb","Jno_Jb","Jb_Jb","Jae_Jb","Je_Jb","Jne_Jb","Jbe_Jb","Ja_Jb","Js_Jb","Jns_Jb","Jp_Jb","Jnp_Jb","Jl_Jb","Jge_Jb","Jle_Jb","Jg_Jb","Add_Eb_Ib","Or_Eb_Ib","Adc_Eb_Ib","Sbb_Eb_Ib","And_Eb_Ib","Sub_Eb_Ib","Xor_Eb_Ib","Cmp_Eb_Ib","Add_Ev_Iz","Or_Ev_Iz","Adc_Ev_Iz","Sbb_Ev_Iz","And_Ev_Iz","Sub_Ev_Iz","Xor_Ev_Iz","Cmp_Ev_Iz","Add_Eb_Ib_2","Or_Eb_Ib_2","Adc_Eb_Ib_2","Sbb_Eb_Ib_2","And_Eb_Ib_2","Sub_Eb_Ib_2","Xor_Eb_Ib_2","Cmp_Eb_Ib_2","Add_Ev_Ibs","Or_Ev_Ibs","Adc_Ev_Ibs","Sbb_Ev_Ibs","And_Ev_Ibs","Sub_Ev_Ibs","Xor_Ev_Ibs","Cmp_Ev_Ibs","Test_Eb_Gb","Test_Ev_Gv","Xchg_Eb_Gb","Xchg_Ev_Gv","Mov_Eb_Gb","Mov_Ev_Gv","Mov_Gb_Eb","Mov_Gv_Ev","Mov_Ewv_Sw","Mov_Ewv_Sw_2","Lea_Gv_M","Mov_Sw_Ew","Mov_Sw_Ew_2","Pop_Ev","Xchg_Zv_rAX","Nop","Nop_Zv_rAX","Nop_Zv_rAX_2","Nop_2","Nop_Zv_rAX_3","Pause","Cbw","Cwde","Cdqe","Cwd","Cdq","Cqo","Call_Ap","Wait","Pushf","Pushfd","Pushfq","Pushfq_2","Popf","Popfd","Popfq","Popfq_2","Sahf","Lahf","Mov_AL_Ob","Mov_rAX_Ov","Mov_Ob_AL","Mov_Ov_rAX","Movsb_Yb_Xb","Movsw_Yv_Xv","Movsd_Yv_Xv","Movsq_Yv_Xv","Cmpsb_Xb_Yb","Cmpsw_Xv_Yv","Cmpsd_Xv_Yv","Cmpsq_Xv_Yv","Test_AL_Ib","Test_rAX_Iz","Stosb_Yb","Stosw_Yv","Stosd_Yv","Stosq_Yv","Lodsb_Xb","Lodsw_Xv","Lodsd_Xv","Lodsq_Xv","Scasb_Yb","Scasw_Yv","Scasd_Yv","Scasq_Yv","Mov_Zb_Ib","Mov_Zv_Iv","Rol_Eb_Ib","Ror_Eb_Ib","Rcl_Eb_Ib","Rcr_Eb_Ib","Shl_Eb_Ib","Shr_Eb_Ib","Sal_Eb_Ib","Sar_Eb_Ib","Rol_Ev_Ib","Ror_Ev_Ib","Rcl_Ev_Ib","Rcr_Ev_Ib","Shl_Ev_Ib","Shr_Ev_Ib","Sal_Ev_Ib","Sar_Ev_Ib","Ret_Iw","Ret","Les_Gv_Mp","Lds_Gv_Mp","Mov_Eb_Ib","Xabort_Ib","Mov_Ev_Iz","Xbegin_Jz","Enter_Iw_Ib2","Leave","Retf_Iw","Retf","Int3","Int_Ib","Into","Iret","Iretd","Iretq","Rol_Eb_I1","Ror_Eb_I1","Rcl_Eb_I1","Rcr_Eb_I1","Shl_Eb_I1","Shr_Eb_I1","Sal_Eb_I1","Sar_Eb_I1","Rol_Ev_I1","Ror_Ev_I1","Rcl_Ev_I1","Rcr_Ev_I1","Shl_Ev_I1","Shr_Ev_I1","Sal_Ev_I1","Sar_Ev_I1","Rol_Eb_CL","Ror_Eb_CL","Rcl_Eb_CL","Rcr_Eb_CL","Shl_Eb_CL","Shr_Eb_CL","Sal_Eb_CL","Sar_Eb_CL","Rol_Ev_CL","Ror_Ev_CL","Rcl_Ev_CL","Rcr_Ev_CL","Shl_Ev_CL","Shr_Ev_CL","Sal_Ev_CL","Sar_Ev_CL","Aam_Ib","Aad_Ib","Salc","Xlatb_Xlat","Loopne_Jb","Loope_Jb","Loop_Jb","Jcxz_Jb","Jecxz_Jb","Jrcxz_Jb","In_AL_Ib","In_eAX_Ib","Out_Ib_AL","Out_Ib_eAX","Call_Jz","Jmp_Jz","Jmp_Ap","Jmp_Jb","In_AL_DX","In_eAX_DX","Out_DX_AL","Out_DX_eAX","Int1","Hlt","Cmc","Test_Eb_Ib","Test_Eb_Ib_2","Not_Eb","Neg_Eb","Mul_Eb","Imul_Eb","Div_Eb","Idiv_Eb","Test_Ev_Iz","Test_Ev_Iz_2","Not_Ev","Neg_Ev","Mul_Ev","Imul_Ev","Div_Ev","Idiv_Ev","Clc","Stc","Cli","Sti","Cld","Std","Inc_Eb","Dec_Eb","Inc_Ev","Dec_Ev","Call_Ev","Call_Mp","Jmp_Ev","Jmp_Mp","Push_Ev","Sldt_Ewv","Str_Ewv","Lldt_Ew","Ltr_Ew","Verr_Ew","Verw_Ew","Sgdt_M","Sidt_M","Lgdt_M","Lidt_M","Smsw_Ewv","Lmsw_Ew","Invlpg_M","Enclv","Vmcall","Vmlaunch","Vmresume","Vmxoff","Pconfig","Monitor","Mwait","Clac","Stac","Encls","Xgetbv","Xsetbv","Vmfunc","Xend","Xtest","Enclu","Vmrun_aAX","Vmmcall","Vmload_aAX","Vmsave_aAX","Stgi","Clgi","Skinit_EAX","Invlpga_aAX_ECX","Serialize","Setssbsy","Xsusldtrk","Xresldtrk","Saveprevssp","Uiret","Testui","Clui","Stui","Rdpkru","Wrpkru","Swapgs","Rdtscp","Monitorx","Mwaitx","Clzero_aAX","Rdpru","Invlpgb_aAX","Tlbsync","Lar_Gv_Ewv","Lsl_Gv_Ewv","Syscall","Clts","Sysret","Sysretq","Invd","Wbinvd","Wbnoinvd","Ud2","Prefetch_Mb","Prefetchw_Mb","Prefetchwt1_Mb","Prefetchw_Mb_2","Prefetch_Mb_2","Reservednop_Ev_Gv","Femms","Movups_V_W","Movupd_V_W","Movss_V_Wd","Movsd_V_Wq","Movups_W_V","Movupd_W_V","Movss_Wd_V","Movsd_Wq_V","Movlps_V_Mq","Movhlps_V_U","Movlpd_V_Mq","Movsldup_V_W","Movddup_V_Wq","Movlps_Mq_V","Movlpd_Mq_V","Unpcklps_V_W","Unpcklpd_V_W","Unpckhps_V_W","Unpckhpd_V_W","Movhps_V_Mq","Movlhps_V_U","Movhpd_V_Mq","Movshdup_V_W","Movhps_Mq_V","Movhpd_Mq_V","Prefetchnta_Mb","Prefetcht0_Mb","Prefetcht1_Mb","Prefetcht2_Mb","Cldemote_Mb","Prefetchit1_Mb","Prefetchit0_Mb","Reservednop_Ev_Gv_2","Reservednop_Ev_Gv_3","Reservednop_Ev_Gv_4","Reservednop_Ev_Gv_5","Reservednop_Ev_Gv_6","Reservednop_Ev_Gv_7","Reservednop_Ev_Gv_8","Reservednop_Ev_Gv_9","Nop_Ev","Endbr64","Endbr32","Rdsspd_Rd","Rdsspq_Rq","Mov_Rcr_Cd","Mov_Rcr_Dd","Mov_Cd_Rcr","Mov_Dd_Rcr","Movaps_V_W","Movapd_V_W","Movaps_W_V","Movapd_W_V","Cvtpi2ps_V_Qq","Cvtpi2pd_V_Qq","Cvtsi2ss_V_Ey","Cvtsi2sd_V_Ey","Movntps_Mdq_V","Movntss_Md_V","Movntsd_Mq_V","Movntpd_Mdq_V","Cvttps2pi_Pq_Wq","Cvttpd2pi_Pq_W","Cvttss2si_Gy_Wd","Cvttsd2si_Gy_Wq","Cvtps2pi_Pq_Wq","Cvtpd2pi_Pq_W","Cvtss2si_Gy_Wd","Cvtsd2si_Gy_Wq","Ucomiss_V_Wd","Ucomisd_V_Wq","Comiss_V_Wd","Comisd_V_Wq","Wrmsr","Rdtsc","Rdmsr","Rdpmc","Sysenter","Sysexit","Sysexitq","Getsec","Getsecq","Cmovo_Gv_Ev","Cmovno_Gv_Ev","Cmovb_Gv_Ev","Cmovae_Gv_Ev","Cmove_Gv_Ev","Cmovne_Gv_Ev","Cmovbe_Gv_Ev","Cmova_Gv_Ev","Cmovs_Gv_Ev","Cmovns_Gv_Ev","Cmovp_Gv_Ev","Cmovnp_Gv_Ev","Cmovl_Gv_Ev","Cmovge_Gv_Ev","Cmovle_Gv_Ev","Cmovg_Gv_Ev","Movmskps_Gd_U","Movmskpd_Gd_U","Sqrtps_V_W","Sqrtpd_V_W","Sqrtss_V_Wd","Sqrtsd_V_Wq","Rsqrtps_V_W","Rsqrtss_V_Wd","Rcpps_V_W","Rcpss_V_Wd","Andps_V_W","Andpd_V_W","Andnps_V_W","Andnpd_V_W","Orps_V_W","Orpd_V_W","Xorps_V_W","Xorpd_V_W","Addps_V_W","Addpd_V_W","Addss_V_Wd","Addsd_V_Wq","Mulps_V_W","Mulpd_V_W","Mulss_V_Wd","Mulsd_V_Wq","Cvtps2pd_V_Wq","Cvtpd2ps_V_W","Cvtss2sd_V_Wd","Cvtsd2ss_V_Wq","Cvtdq2ps_V_W","Cvtps2dq_V_W","Cvttps2dq_V_W","Subps_V_W","Subpd_V_W","Subss_V_Wd","Subsd_V_Wq","Minps_V_W","Minpd_V_W","Minss_V_Wd","Minsd_V_Wq","Divps_V_W","Divpd_V_W","Divss_V_Wd","Divsd_V_Wq","Maxps_V_W","Maxpd_V_W","Maxss_V_Wd","Maxsd_V_Wq","Punpcklbw_Pq_Qd","Punpcklbw_V_W","Punpcklwd_Pq_Qd","Punpcklwd_V_W","Punpckldq_Pq_Qd","Punpckldq_V_W","Packsswb_Pq_Qq","Packsswb_V_W","Pcmpgtb_Pq_Qq","Pcmpgtb_V_W","Pcmpgtw_Pq_Qq","Pcmpgtw_V_W","Pcmpgtd_Pq_Qq","Pcmpgtd_V_W","Packuswb_Pq_Qq","Packuswb_V_W","Punpckhbw_Pq_Qq","Punpckhbw_V_W","Punpckhwd_Pq_Qq","Punpckhwd_V_W","Punpckhdq_Pq_Qq","Punpckhdq_V_W","Packssdw_Pq_Qq","Packssdw_V_W","Punpcklqdq_V_W","Punpckhqdq_V_W","Movd_Pq_Ed","Movq_Pq_Eq","Movd_V_Ed","Movq_V_Eq","Movq_Pq_Qq","Movdqa_V_W","Movdqu_V_W","Pshufw_Pq_Qq_Ib","Pshufd_V_W_Ib","Pshufhw_V_W_Ib","Pshuflw_V_W_Ib","Psrlw_Nq_Ib","Psrlw_U_Ib","Psraw_Nq_Ib","Psraw_U_Ib","Psllw_Nq_Ib","Psllw_U_Ib","Psrld_Nq_Ib","Psrld_U_Ib","Psrad_Nq_Ib","Psrad_U_Ib","Pslld_Nq_Ib","Pslld_U_Ib","Psrlq_Nq_Ib","Psrlq_U_Ib","Psrldq_U_Ib","Psllq_Nq_Ib","Psllq_U_Ib","Pslldq_U_Ib","Pcmpeqb_Pq_Qq","Pcmpeqb_V_W","Pcmpeqw_Pq_Qq","Pcmpeqw_V_W","Pcmpeqd_Pq_Qq","Pcmpeqd_V_W","Emms","Vmread_Ed64_Gd64r","Extrq_U_Ib_Ib2","Insertq_V_U_Ib_Ib2","Vmwrite_Gd64r_Ed64","Extrq_V_U","Insertq_V_U","Haddpd_V_W","Haddps_V_W","Hsubpd_V_W","Hsubps_V_W","Movd_Ed_Pq","Movq_Eq_Pq","Movd_Ed_V","Movq_Eq_V","Movq_V_Wq","Movq_Qq_Pq","Movdqa_W_V","Movdqu_W_V","Jo_Jz","Jno_Jz","Jb_Jz","Jae_Jz","Je_Jz","Jne_Jz","Jbe_Jz","Ja_Jz","Js_Jz","Jns_Jz","Jp_Jz","Jnp_Jz","Jl_Jz","Jge_Jz","Jle_Jz","Jg_Jz","Seto_Eb","Setno_Eb","Setb_Eb","Setae_Eb","Sete_Eb","Setne_Eb","Setbe_Eb","Seta_Eb","Sets_Eb","Setns_Eb","Setp_Eb","Setnp_Eb","Setl_Eb","Setge_Eb","Setle_Eb","Setg_Eb","Push_FS","Pop_FS","Cpuid","Bt_Ev_Gv","Shld_Ev_Gv_Ib","Shld_Ev_Gv_CL","Push_GS","Pop_GS","Rsm","Bts_Ev_Gv","Shrd_Ev_Gv_Ib","Shrd_Ev_Gv_CL","Fxsave_M512","Fxrstor_M512","Fxsave64_M512","Fxrstor64_M512","Ldmxcsr_Md","Stmxcsr_Md","Xsave_M512","Xrstor_M512","Xsaveopt_M512","Xsave64_M512","Xrstor64_M512","Xsaveopt64_M512","Clflush_Mb","Clwb_Mb","Clflushopt_Mb","Lfence","Mfence","Sfence","Rdfsbase_Ry","Rdgsbase_Ry","Wrfsbase_Ry","Wrgsbase_Ry","Ptwrite_Ey","Incsspd_Rd","Incsspq_Rq","Umonitor_Rv","Tpause_Rd","Umwait_Rd","Imul_Gv_Ev","Cmpxchg_Eb_Gb","Cmpxchg_Ev_Gv","Lss_Gv_Mp","Btr_Ev_Gv","Lfs_Gv_Mp","Lgs_Gv_Mp","Movzx_Gv_Eb","Movzx_Gv_Ew","Popcnt_Gv_Ev","Ud1_Gv_Ev","Bt_Ev_Ib","Bts_Ev_Ib","Btr_Ev_Ib","Btc_Ev_Ib","Btc_Ev_Gv","Bsf_Gv_Ev","Tzcnt_Gv_Ev","Bsr_Gv_Ev","Lzcnt_Gv_Ev","Movsx_Gv_Eb","Movsx_Gv_Ew","Xadd_Eb_Gb","Xadd_Ev_Gv","Cmpps_V_W_Ib","Cmppd_V_W_Ib","Cmpss_V_Wd_Ib","Cmpsd_V_Wq_Ib","Movnti_My_Gy","Pinsrw_Pq_Edw_Ib","Pinsrw_V_Edw_Ib","Pextrw_Gd_Nq_Ib","Pextrw_Gd_U_Ib","Shufps_V_W_Ib","Shufpd_V_W_Ib","Cmpxchg8b_Mq","Cmpxchg16b_Mdq","Xrstors_M512","Xrstors64_M512","Xsavec_M512","Xsavec64_M512","Xsaves_M512","Xsaves64_M512","Vmptrld_Mq","Vmclear_Mq","Vmxon_Mq","Vmptrst_Mq","Rdrand_Rv","Rdseed_Rv","Rdpid_Rcr","Bswap_Zv","Addsubpd_V_W","Addsubps_V_W","Psrlw_Pq_Qq","Psrlw_V_W","Psrld_Pq_Qq","Psrld_V_W","Psrlq_Pq_Qq","Psrlq_V_W","Paddq_Pq_Qq","Paddq_V_W","Pmullw_Pq_Qq","Pmullw_V_W","Movq_Wq_V","Movq2dq_V_Nq","Movdq2q_Pq_U","Pmovmskb_Gd_Nq","Pmovmskb_Gd_U","Psubusb_Pq_Qq","Psubusb_V_W","Psubusw_Pq_Qq","Psubusw_V_W","Pminub_Pq_Qq","Pminub_V_W","Pand_Pq_Qq","Pand_V_W","Paddusb_Pq_Qq","Paddusb_V_W","Paddusw_Pq_Qq","Paddusw_V_W","Pmaxub_Pq_Qq","Pmaxub_V_W","Pandn_Pq_Qq","Pandn_V_W","Pavgb_Pq_Qq","Pavgb_V_W","Psraw_Pq_Qq","Psraw_V_W","Psrad_Pq_Qq","Psrad_V_W","Pavgw_Pq_Qq","Pavgw_V_W","Pmulhuw_Pq_Qq","Pmulhuw_V_W","Pmulhw_Pq_Qq","Pmulhw_V_W","Cvttpd2dq_V_W","Cvtdq2pd_V_Wq","Cvtpd2dq_V_W","Movntq_Mq_Pq","Movntdq_Mdq_V","Psubsb_Pq_Qq","Psubsb_V_W","Psubsw_Pq_Qq","Psubsw_V_W","Pminsw_Pq_Qq","Pminsw_V_W","Por_Pq_Qq","Por_V_W","Paddsb_Pq_Qq","Paddsb_V_W","Paddsw_Pq_Qq","Paddsw_V_W","Pmaxsw_Pq_Qq","Pmaxsw_V_W","Pxor_Pq_Qq","Pxor_V_W","Lddqu_V_Mdq","Psllw_Pq_Qq","Psllw_V_W","Pslld_Pq_Qq","Pslld_V_W","Psllq_Pq_Qq","Psllq_V_W","Pmuludq_Pq_Qq","Pmuludq_V_W","Pmaddwd_Pq_Qq","Pmaddwd_V_W","Psadbw_Pq_Qq","Psadbw_V_W","Maskmovq_Pq_Nq","Maskmovdqu_V_U","Psubb_Pq_Qq","Psubb_V_W","Psubw_Pq_Qq","Psubw_V_W","Psubd_Pq_Qq","Psubd_V_W","Psubq_Pq_Qq","Psubq_V_W","Paddb_Pq_Qq","Paddb_V_W","Paddw_Pq_Qq","Paddw_V_W","Paddd_Pq_Qq","Paddd_V_W","Ud0_Gv_Ev","Fadd_ST0_Md","Fadd_ST0_STi","Fadd_ST0_Mq","Fiadd_ST0_Md","Fiadd_ST0_Mw","Fmul_ST0_Md","Fmul_ST0_STi","Fmul_ST0_Mq","Fimul_ST0_Md","Fimul_ST0_Mw","Fcom_ST0_Md","Fcom_ST0_STi","Fcom_ST0_Mq","Ficom_ST0_Md","Ficom_ST0_Mw","Fcomp_ST0_Md","Fcomp_ST0_STi","Fcomp_ST0_Mq","Ficomp_ST0_Md","Ficomp_ST0_Mw","Fsub_ST0_Md","Fsub_ST0_STi","Fsub_ST0_Mq","Fisub_ST0_Md","Fisub_ST0_Mw","Fsubr_ST0_Md","Fsubr_ST0_STi","Fsubr_ST0_Mq","Fisubr_ST0_Md","Fisubr_ST0_Mw","Fdiv_ST0_Md","Fdiv_ST0_STi","Fdiv_ST0_Mq","Fidiv_ST0_Md","Fidiv_ST0_Mw","Fdivr_ST0_Md","Fdivr_ST0_STi","Fdivr_ST0_Mq","Fidivr_ST0_Md","Fidivr_ST0_Mw","Fadd_STi_ST0","Fmul_STi_ST0","Fcom_ST0_STi_2","Fcomp_ST0_STi_2","Fsubr_STi_ST0","Fsub_STi_ST0","Fdivr_STi_ST0","Fdiv_STi_ST0","Faddp_STi_ST0","Fmulp_STi_ST0","Fcomp_ST0_STi_3","Fsubrp_STi_ST0","Fsubp_STi_ST0","Fdivrp_STi_ST0","Fdivp_STi_ST0","Fcompp","Fld_ST0_Md","Fst_Md_ST0","Fstp_Md_ST0","Fldenv_Menv","Fldcw_Mw","Fnstenv_Menv","Fnstcw_Mw","Fld_ST0_STi","Fxch_ST0_STi","Fnop","Fstpnce_STi_ST0","Fchs","Fabs","Ftst","Fxam","Fld1","Fldl2t","Fldl2e","Fldpi","Fldlg2","Fldln2","Fldz","F2xm1","Fyl2x","Fptan","Fpatan","Fxtract","Fprem1","Fdecstp","Fincstp","Fprem","Fyl2xp1","Fsqrt","Fsincos","Frndint","Fscale","Fsin","Fcos","Fcmovb_ST0_STi","Fcmove_ST0_STi","Fcmovbe_ST0_STi","Fcmovu_ST0_STi","Fucompp","Fild_ST0_Md","Fisttp_Md_ST0","Fist_Md_ST0","Fistp_Md_ST0","Fld_ST0_Mt","Fstp_Mt_ST0","Fcmovnb_ST0_STi","Fcmovne_ST0_STi","Fcmovnbe_ST0_STi","Fcmovnu_ST0_STi","Fneni","Fndisi","Fnclex","Fnsetpm","Fninit","Fucomi_ST0_STi","Fcomi_ST0_STi","Fld_ST0_Mq","Fisttp_Mq_ST0","Fst_Mq_ST0","Fstp_Mq_ST0","Frstor_Mstate","Fnsave_Mstate","Fnstsw_Mw","Ffree_STi","Fxch_ST0_STi_2","Fst_STi_ST0","Fstp_STi_ST0","Fucom_ST0_STi","Fucomp_ST0_STi","Fild_ST0_Mw","Fisttp_Mw_ST0","Fist_Mw_ST0","Fistp_Mw_ST0","Fbld_ST0_Mt","Fild_ST0_Mq","Fbstp_Mt_ST0","Fistp_Mq_ST0","Ffreep_STi","Fxch_ST0_STi_3","Fstp_STi_ST0_2","Fstp_STi_ST0_3","Fnstsw_AX","Fucomip_ST0_STi","Fcomip_ST0_STi","Vsqrtps_Vx_Wx","Vsqrtpd_Vx_Wx","Vsqrtss_V_H_Wd","Vsqrtsd_V_H_Wq","Vaddps_Vx_Hx_Wx","Vaddpd_Vx_Hx_Wx","Vaddss_V_H_Wd","Vaddsd_V_H_Wq","Vmulps_Vx_Hx_Wx","Vmulpd_Vx_Hx_Wx","Vmulss_V_H_Wd","Vmulsd_V_H_Wq","Vsubps_Vx_Hx_Wx","Vsubpd_Vx_Hx_Wx","Vsubss_V_H_Wd","Vsubsd_V_H_Wq","Vminps_Vx_Hx_Wx","Vminpd_Vx_Hx_Wx","Vminss_V_H_Wd","Vminsd_V_H_Wq","Vdivps_Vx_Hx_Wx","Vdivpd_Vx_Hx_Wx","Vdivss_V_H_Wd","Vdivsd_V_H_Wq","Vmaxps_Vx_Hx_Wx","Vmaxpd_Vx_Hx_Wx","Vmaxss_V_H_Wd","Vmaxsd_V_H_Wq","Vandps_Vx_Hx_Wx","Vandpd_Vx_Hx_Wx","Vandnps_Vx_Hx_Wx","Vandnpd_Vx_Hx_Wx","Vorps_Vx_Hx_Wx","Vorpd_Vx_Hx_Wx","Vxorps_Vx_Hx_Wx","Vxorpd_Vx_Hx_Wx","Vunpcklps_Vx_Hx_Wx","Vunpcklpd_Vx_Hx_Wx","Vunpckhps_Vx_Hx_Wx","Vunpckhpd_Vx_Hx_Wx","Vmovups_Vx_Wx","Vmovupd_Vx_Wx","Vmovss_V_Md","Vmovss_V_H_U","Vmovsd_V_Mq","Vmovsd_V_H_U","Vmovups_Wx_Vx","Vmovupd_Wx_Vx","Vmovss_Md_V","Vmovss_U_H_V","Vmovsd_Mq_V","Vmovsd_U_H_V","Vmovlps_V_H_Mq","Vmovhlps_V_H_U","Vmovlpd_V_H_Mq","Vmovsldup_Vx_Wx","Vmovddup_V_Wq","Vmovddup_Vx_Wx","Vmovlps_Mq_V","Vmovlpd_Mq_V","Vmovhps_V_H_Mq","Vmovlhps_V_H_U","Vmovhpd_V_H_Mq","Vmovshdup_Vx_Wx","Vmovhps_Mq_V","Vmovhpd_Mq_V","Vmovaps_Vx_Wx","Vmovapd_Vx_Wx","Vmovaps_Wx_Vx","Vmovapd_Wx_Vx","Vcvtsi2ss_V_H_Ey","Vcvtsi2sd_V_H_Ey","Vmovntps_Mx_Vx","Vmovntpd_Mx_Vx","Vcvttss2si_Gy_Wd","Vcvttsd2si_Gy_Wq","Vcvtss2si_Gy_Wd","Vcvtsd2si_Gy_Wq","Vucomiss_V_Wd","Vucomisd_V_Wq","Vcomiss_V_Wd","Vcomisd_V_Wq","Vmovmskps_Gd_Ux","Vmovmskpd_Gd_Ux","Vrsqrtps_Vx_Wx","Vrsqrtss_V_H_Wd","Vrcpps_Vx_Wx","Vrcpss_V_H_Wd","Vcvtps2pd_Vx_Wh","Vcvtpd2ps_Vxmm_Wx","Vcvtss2sd_V_H_Wd","Vcvtsd2ss_V_H_Wq","Vcvtdq2ps_Vx_Wx","Vcvtps2dq_Vx_Wx","Vcvttps2dq_Vx_Wx","Vpunpcklbw_Vx_Hx_Wx","Vpunpcklwd_Vx_Hx_Wx","Vpunpckldq_Vx_Hx_Wx","Vpacksswb_Vx_Hx_Wx","Vpcmpgtb_Vx_Hx_Wx","Vpcmpgtw_Vx_Hx_Wx","Vpcmpgtd_Vx_Hx_Wx","Vpackuswb_Vx_Hx_Wx","Vpunpckhbw_Vx_Hx_Wx","Vpunpckhwd_Vx_Hx_Wx","Vpunpckhdq_Vx_Hx_Wx","Vpackssdw_Vx_Hx_Wx","Vpunpcklqdq_Vx_Hx_Wx","Vpunpckhqdq_Vx_Hx_Wx","Vpcmpeqb_Vx_Hx_Wx","Vpcmpeqw_Vx_Hx_Wx","Vpcmpeqd_Vx_Hx_Wx","Vpaddq_Vx_Hx_Wx","Vpmullw_Vx_Hx_Wx","Vpsubusb_Vx_Hx_Wx","Vpsubusw_Vx_Hx_Wx","Vpminub_Vx_Hx_Wx","Vpand_Vx_Hx_Wx","Vpaddusb_Vx_Hx_Wx","Vpaddusw_Vx_Hx_Wx","Vpmaxub_Vx_Hx_Wx","Vpandn_Vx_Hx_Wx","Vpavgb_Vx_Hx_Wx","Vpavgw_Vx_Hx_Wx","Vpmulhuw_Vx_Hx_Wx","Vpmulhw_Vx_Hx_Wx","Vpsubsb_Vx_Hx_Wx","Vpsubsw_Vx_Hx_Wx","Vpminsw_Vx_Hx_Wx","Vpor_Vx_Hx_Wx","Vpaddsb_Vx_Hx_Wx","Vpaddsw_Vx_Hx_Wx","Vpmaxsw_Vx_Hx_Wx","Vpxor_Vx_Hx_Wx","Vpmuludq_Vx_Hx_Wx","Vpmaddwd_Vx_Hx_Wx","Vpsadbw_Vx_Hx_Wx","Vpsubb_Vx_Hx_Wx","Vpsubw_Vx_Hx_Wx","Vpsubd_Vx_Hx_Wx","Vpsubq_Vx_Hx_Wx","Vpaddb_Vx_Hx_Wx","Vpaddw_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx","Vpsrlw_Vx_Hx_W","Vpsrld_Vx_Hx_W","Vpsrlq_Vx_Hx_W","Vpsraw_Vx_Hx_W","Vpsrad_Vx_Hx_W","Vpsllw_Vx_Hx_W","Vpslld_Vx_Hx_W","Vpsllq_Vx_Hx_W","Vmovd_V_Ed","Vmovq_V_Eq","Vmovdqa_Vx_Wx","Vmovdqu_Vx_Wx","Vpshufd_Vx_Wx_Ib","Vpshufhw_Vx_Wx_Ib","Vpshuflw_Vx_Wx_Ib","Vpsrlw_Hx_Ux_Ib","Vpsraw_Hx_Ux_Ib","Vpsllw_Hx_Ux_Ib","Vpsrld_Hx_Ux_Ib","Vpsrad_Hx_Ux_Ib","Vpslld_Hx_Ux_Ib","Vpsrlq_Hx_Ux_Ib","Vpsrldq_Hx_Ux_Ib","Vpsllq_Hx_Ux_Ib","Vpslldq_Hx_Ux_Ib","Vzeroupper","Vzeroall","Vhaddpd_Vx_Hx_Wx","Vhaddps_Vx_Hx_Wx","Vhsubpd_Vx_Hx_Wx","Vhsubps_Vx_Hx_Wx","Vmovd_Ed_V","Vmovq_Eq_V","Vmovq_V_Wq","Vmovdqa_Wx_Vx","Vmovdqu_Wx_Vx","Vcmpps_Vx_Hx_Wx_Ib","Vcmppd_Vx_Hx_Wx_Ib","Vcmpss_V_H_Wd_Ib","Vcmpsd_V_H_Wq_Ib","Vpinsrw_V_H_Edw_Ib","Vpextrw_Gd_U_Ib","Vshufps_Vx_Hx_Wx_Ib","Vshufpd_Vx_Hx_Wx_Ib","Vaddsubpd_Vx_Hx_Wx","Vaddsubps_Vx_Hx_Wx","Vmovq_Wq_V","Vpmovmskb_Gd_Ux","Vcvttpd2dq_Vxmm_Wx","Vcvtdq2pd_Vx_Wh","Vcvtpd2dq_Vxmm_Wx","Vmovntdq_Mx_Vx","Vlddqu_Vx_Mx","Vmaskmovdqu_V_U","Vpshufb_Vx_Hx_Wx","Vphaddw_Vx_Hx_Wx","Vphaddd_Vx_Hx_Wx","Vphaddsw_Vx_Hx_Wx","Vpmaddubsw_Vx_Hx_Wx","Vphsubw_Vx_Hx_Wx","Vphsubd_Vx_Hx_Wx","Vphsubsw_Vx_Hx_Wx","Vpsignb_Vx_Hx_Wx","Vpsignw_Vx_Hx_Wx","Vpsignd_Vx_Hx_Wx","Vpmulhrsw_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx","Vpcmpeqq_Vx_Hx_Wx","Vpackusdw_Vx_Hx_Wx","Vpcmpgtq_Vx_Hx_Wx","Vpminsb_Vx_Hx_Wx","Vpminsd_Vx_Hx_Wx","Vpminuw_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx","Vpmaxsb_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx","Vpmaxuw_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx","Vpabsb_Vx_Wx","Vpabsw_Vx_Wx","Vpabsd_Vx_Wx","Vpermilps_Vx_Hx_Wx","Vpermilpd_Vx_Hx_Wx","Vtestps_Vx_Wx","Vtestpd_Vx_Wx","Vcvtph2ps_Vx_Wh","Vpermps_Vx_Hx_Wx","Vptest_Vx_Wx","Vbroadcastss_Vx_Wd","Vbroadcastsd_Vx_Wq","Vbroadcastf128_Vx_Mdq","Vpmovsxbw_Vx_Wh","Vpmovzxbw_Vx_Wh","Vpmovsxbd_Vx_Wq4","Vpmovzxbd_Vx_Wq4","Vpmovsxbq_Vx_Wo8","Vpmovzxbq_Vx_Wo8","Vpmovsxwd_Vx_Wh","Vpmovzxwd_Vx_Wh","Vpmovsxwq_Vx_Wq4","Vpmovzxwq_Vx_Wq4","Vpmovsxdq_Vx_Wh","Vpmovzxdq_Vx_Wh","Vmovntdqa_Vx_Mx","Vmaskmovps_Vx_Hx_Mx","Vmaskmovpd_Vx_Hx_Mx","Vmaskmovps_Mx_Hx_Vx","Vmaskmovpd_Mx_Hx_Vx","Vpermd_Vx_Hx_Wx","Vphminposuw_V_W","Vpsrlvd_Vx_Hx_Wx","Vpsrlvq_Vx_Hx_Wx","Vpsravd_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx","Vpsllvq_Vx_Hx_Wx","Vpbroadcastd_Vx_Wd","Vpbroadcastq_Vx_Wq","Vbroadcasti128_Vx_Mdq","Vpbroadcastb_Vx_Wb","Vpbroadcastw_Vx_Ww","Vpmaskmovd_Vx_Hx_Mx","Vpmaskmovq_Vx_Hx_Mx","Vpmaskmovd_Mx_Hx_Vx","Vpmaskmovq_Mx_Hx_Vx","Vfmaddsub132ps_Vx_Hx_Wx","Vfmaddsub132pd_Vx_Hx_Wx","Vfmsubadd132ps_Vx_Hx_Wx","Vfmsubadd132pd_Vx_Hx_Wx","Vfmadd132ps_Vx_Hx_Wx","Vfmadd132pd_Vx_Hx_Wx","Vfmadd132ss_V_H_Wd","Vfmadd132sd_V_H_Wq","Vfmsub132ps_Vx_Hx_Wx","Vfmsub132pd_Vx_Hx_Wx","Vfmsub132ss_V_H_Wd","Vfmsub132sd_V_H_Wq","Vfnmadd132ps_Vx_Hx_Wx","Vfnmadd132pd_Vx_Hx_Wx","Vfnmadd132ss_V_H_Wd","Vfnmadd132sd_V_H_Wq","Vfnmsub132ps_Vx_Hx_Wx","Vfnmsub132pd_Vx_Hx_Wx","Vfnmsub132ss_V_H_Wd","Vfnmsub132sd_V_H_Wq","Vfmaddsub213ps_Vx_Hx_Wx","Vfmaddsub213pd_Vx_Hx_Wx","Vfmsubadd213ps_Vx_Hx_Wx","Vfmsubadd213pd_Vx_Hx_Wx","Vfmadd213ps_Vx_Hx_Wx","Vfmadd213pd_Vx_Hx_Wx","Vfmadd213ss_V_H_Wd","Vfmadd213sd_V_H_Wq","Vfmsub213ps_Vx_Hx_Wx","Vfmsub213pd_Vx_Hx_Wx","Vfmsub213ss_V_H_Wd","Vfmsub213sd_V_H_Wq","Vfnmadd213ps_Vx_Hx_Wx","Vfnmadd213pd_Vx_Hx_Wx","Vfnmadd213ss_V_H_Wd","Vfnmadd213sd_V_H_Wq","Vfnmsub213ps_Vx_Hx_Wx","Vfnmsub213pd_Vx_Hx_Wx","Vfnmsub213ss_V_H_Wd","Vfnmsub213sd_V_H_Wq","Vfmaddsub231ps_Vx_Hx_Wx","Vfmaddsub231pd_Vx_Hx_Wx","Vfmsubadd231ps_Vx_Hx_Wx","Vfmsubadd231pd_Vx_Hx_Wx","Vfmadd231ps_Vx_Hx_Wx","Vfmadd231pd_Vx_Hx_Wx","Vfmadd231ss_V_H_Wd","Vfmadd231sd_V_H_Wq","Vfmsub231ps_Vx_Hx_Wx","Vfmsub231pd_Vx_Hx_Wx","Vfmsub231ss_V_H_Wd","Vfmsub231sd_V_H_Wq","Vfnmadd231ps_Vx_Hx_Wx","Vfnmadd231pd_Vx_Hx_Wx","Vfnmadd231ss_V_H_Wd","Vfnmadd231sd_V_H_Wq","Vfnmsub231ps_Vx_Hx_Wx","Vfnmsub231pd_Vx_Hx_Wx","Vfnmsub231ss_V_H_Wd","Vfnmsub231sd_V_H_Wq","Vaesimc_V_W","Vaesenc_Vx_Hx_Wx","Vaesenclast_Vx_Hx_Wx","Vaesdec_Vx_Hx_Wx","Vaesdeclast_Vx_Hx_Wx","Vgf2p8mulb_Vx_Hx_Wx","Andn_Gy_By_Ey","Blsr_By_Ey","Blsmsk_By_Ey","Blsi_By_Ey","Bzhi_Gy_Ey_By","Pext_Gy_By_Ey","Pdep_Gy_By_Ey","Mulx_Gy_By_Ey","Bextr_Gy_Ey_By","Shlx_Gy_Ey_By","Sarx_Gy_Ey_By","Shrx_Gy_Ey_By","Vpermq_Vx_Wx_Ib","Vpermpd_Vx_Wx_Ib","Vpblendd_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib","Vpermilpd_Vx_Wx_Ib","Vperm2f128_Vx_Hx_Wx_Ib","Vroundps_Vx_Wx_Ib","Vroundpd_Vx_Wx_Ib","Vroundss_V_H_Wd_Ib","Vroundsd_V_H_Wq_Ib","Vblendps_Vx_Hx_Wx_Ib","Vblendpd_Vx_Hx_Wx_Ib","Vpblendw_Vx_Hx_Wx_Ib","Vpalignr_Vx_Hx_Wx_Ib","Vpextrb_Edb_V_Ib","Vpextrw_Edw_V_Ib","Vpextrd_Ed_V_Ib","Vpextrq_Eq_V_Ib","Vextractps_Ed_V_Ib","Vinsertf128_Vx_Hx_Wxmm_Ib","Vextractf128_Wxmm_Vx_Ib","Vcvtps2ph_Wh_Vx_Ib","Vpinsrb_V_H_Edb_Ib","Vinsertps_V_H_Wd_Ib","Vpinsrd_V_H_Ed_Ib","Vpinsrq_V_H_Eq_Ib","Vinserti128_Vx_Hx_Wxmm_Ib","Vextracti128_Wxmm_Vx_Ib","Vdpps_Vx_Hx_Wx_Ib","Vdppd_V_H_W_Ib","Vmpsadbw_Vx_Hx_Wx_Ib","Vpclmulqdq_Vx_Hx_Wx_Ib","Vperm2i128_Vx_Hx_Wx_Ib","Vblendvps_Vx_Hx_Wx_Ibx","Vblendvpd_Vx_Hx_Wx_Ibx","Vpblendvb_Vx_Hx_Wx_Ibx","Vpcmpestrm_V_W_Ib","Vpcmpestrm64_V_W_Ib","Vpcmpestri_V_W_Ib","Vpcmpestri64_V_W_Ib","Vpcmpistrm_V_W_Ib","Vpcmpistri_V_W_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib","Vaeskeygenassist_V_W_Ib","Rorx_Gy_Ey_Ib","Pi2fw_Pq_Qq","Pi2fd_Pq_Qq","Pf2iw_Pq_Qq","Pf2id_Pq_Qq","Pfnacc_Pq_Qq","Pfpnacc_Pq_Qq","Pfcmpge_Pq_Qq","Pfmin_Pq_Qq","Pfrcp_Pq_Qq","Pfrsqrt_Pq_Qq","Pfsub_Pq_Qq","Pfadd_Pq_Qq","Pfcmpgt_Pq_Qq","Pfmax_Pq_Qq","Pfrcpit1_Pq_Qq","Pfrsqit1_Pq_Qq","Pfsubr_Pq_Qq","Pfacc_Pq_Qq","Pfcmpeq_Pq_Qq","Pfmul_Pq_Qq","Pfrcpit2_Pq_Qq","Pmulhrw_Pq_Qq","Pswapd_Pq_Qq","Pavgusb_Pq_Qq","Pshufb_Pq_Qq","Pshufb_V_W","Phaddw_Pq_Qq","Phaddw_V_W","Phaddd_Pq_Qq","Phaddd_V_W","Phaddsw_Pq_Qq","Phaddsw_V_W","Pmaddubsw_Pq_Qq","Pmaddubsw_V_W","Phsubw_Pq_Qq","Phsubw_V_W","Phsubd_Pq_Qq","Phsubd_V_W","Phsubsw_Pq_Qq","Phsubsw_V_W","Psignb_Pq_Qq","Psignb_V_W","Psignw_Pq_Qq","Psignw_V_W","Psignd_Pq_Qq","Psignd_V_W","Pmulhrsw_Pq_Qq","Pmulhrsw_V_W","Pabsb_Pq_Qq","Pabsb_V_W","Pabsw_Pq_Qq","Pabsw_V_W","Pabsd_Pq_Qq","Pabsd_V_W","Pblendvb_V_W","Blendvps_V_W","Blendvpd_V_W","Ptest_V_W","Pmovsxbw_V_Wq","Pmovzxbw_V_Wq","Pmovsxbd_V_Wd","Pmovzxbd_V_Wd","Pmovsxbq_V_Ww","Pmovzxbq_V_Ww","Pmovsxwd_V_Wq","Pmovzxwd_V_Wq","Pmovsxwq_V_Wd","Pmovzxwq_V_Wd","Pmovsxdq_V_Wq","Pmovzxdq_V_Wq","Pmuldq_V_W","Pcmpeqq_V_W","Packusdw_V_W","Pminsb_V_W","Pminsd_V_W","Pminuw_V_W","Pminud_V_W","Pmaxsb_V_W","Pmaxsd_V_W","Pmaxuw_V_W","Pmaxud_V_W","Pmulld_V_W","Pcmpgtq_V_W","Movntdqa_V_Mdq","Phminposuw_V_W","Invept_Gd64r_Mdq","Invvpid_Gd64r_Mdq","Invpcid_Gd64r_Mdq","Sha1nexte_V_W","Sha1msg1_V_W","Sha1msg2_V_W","Sha256rnds2_V_W","Sha256msg1_V_W","Sha256msg2_V_W","Gf2p8mulb_V_W","Aesimc_V_W","Aesenc_V_W","Aesenclast_V_W","Aesdec_V_W","Aesdeclast_V_W","Movbe_Gv_Mv","Movbe_Mv_Gv","Crc32_Gy_Eb","Crc32_Gy_Ev","Adcx_Gy_Ey","Adox_Gy_Ey","Movdiri_My_Gy","Movdir64b_Ga_M","Enqcmd_Ga_M","Enqcmds_Ga_M","Palignr_Pq_Qq_Ib","Palignr_V_W_Ib","Roundps_V_W_Ib","Roundpd_V_W_Ib","Roundss_V_Wd_Ib","Roundsd_V_Wq_Ib","Blendps_V_W_Ib","Blendpd_V_W_Ib","Pblendw_V_W_Ib","Pextrb_Edb_V_Ib","Pextrw_Edw_V_Ib","Pextrd_Ed_V_Ib","Pextrq_Eq_V_Ib","Extractps_Ed_V_Ib","Pinsrb_V_Edb_Ib","Insertps_V_Wd_Ib","Pinsrd_V_Ed_Ib","Pinsrq_V_Eq_Ib","Dpps_V_W_Ib","Dppd_V_W_Ib","Mpsadbw_V_W_Ib","Pclmulqdq_V_W_Ib","Pcmpestrm_V_W_Ib","Pcmpestrm64_V_W_Ib","Pcmpestri_V_W_Ib","Pcmpestri64_V_W_Ib","Pcmpistrm_V_W_Ib","Pcmpistri_V_W_Ib","Sha1rnds4_V_W_Ib","Gf2p8affineqb_V_W_Ib","Gf2p8affineinvqb_V_W_Ib","Aeskeygenassist_V_W_Ib","Vfmaddsubps_Vx_Hx_Wx_Ibx","Vfmaddsubps_Vx_Hx_Ibx_Wx","Vfmaddsubpd_Vx_Hx_Wx_Ibx","Vfmaddsubpd_Vx_Hx_Ibx_Wx","Vfmsubaddps_Vx_Hx_Wx_Ibx","Vfmsubaddps_Vx_Hx_Ibx_Wx","Vfmsubaddpd_Vx_Hx_Wx_Ibx","Vfmsubaddpd_Vx_Hx_Ibx_Wx","Vfmaddps_Vx_Hx_Wx_Ibx","Vfmaddps_Vx_Hx_Ibx_Wx","Vfmaddpd_Vx_Hx_Wx_Ibx","Vfmaddpd_Vx_Hx_Ibx_Wx","Vfmaddss_V_H_Wd_Ibrx","Vfmaddss_V_H_Ibrx_Wd","Vfmaddsd_V_H_Wq_Ibrx","Vfmaddsd_V_H_Ibrx_Wq","Vfmsubps_Vx_Hx_Wx_Ibx","Vfmsubps_Vx_Hx_Ibx_Wx","Vfmsubpd_Vx_Hx_Wx_Ibx","Vfmsubpd_Vx_Hx_Ibx_Wx","Vfmsubss_V_H_Wd_Ibrx","Vfmsubss_V_H_Ibrx_Wd","Vfmsubsd_V_H_Wq_Ibrx","Vfmsubsd_V_H_Ibrx_Wq","Vfnmaddps_Vx_Hx_Wx_Ibx","Vfnmaddps_Vx_Hx_Ibx_Wx","Vfnmaddpd_Vx_Hx_Wx_Ibx","Vfnmaddpd_Vx_Hx_Ibx_Wx","Vfnmaddss_V_H_Wd_Ibrx","Vfnmaddss_V_H_Ibrx_Wd","Vfnmaddsd_V_H_Wq_Ibrx","Vfnmaddsd_V_H_Ibrx_Wq","Vfnmsubps_Vx_Hx_Wx_Ibx","Vfnmsubps_Vx_Hx_Ibx_Wx","Vfnmsubpd_Vx_Hx_Wx_Ibx","Vfnmsubpd_Vx_Hx_Ibx_Wx","Vfnmsubss_V_H_Wd_Ibrx","Vfnmsubss_V_H_Ibrx_Wd","Vfnmsubsd_V_H_Wq_Ibrx","Vfnmsubsd_V_H_Ibrx_Wq","Kandw_KR_KH_KU","Kandq_KR_KH_KU","Kandb_KR_KH_KU","Kandd_KR_KH_KU","Kandnw_KR_KH_KU","Kandnq_KR_KH_KU","Kandnb_KR_KH_KU","Kandnd_KR_KH_KU","Korw_KR_KH_KU","Korq_KR_KH_KU","Korb_KR_KH_KU","Kord_KR_KH_KU","Kxnorw_KR_KH_KU","Kxnorq_KR_KH_KU","Kxnorb_KR_KH_KU","Kxnord_KR_KH_KU","Kxorw_KR_KH_KU","Kxorq_KR_KH_KU","Kxorb_KR_KH_KU","Kxord_KR_KH_KU","Kaddw_KR_KH_KU","Kaddq_KR_KH_KU","Kaddb_KR_KH_KU","Kaddd_KR_KH_KU","Kunpckbw_KR_KH_KU","Kunpckwd_KR_KH_KU","Kunpckdq_KR_KH_KU","Knotw_KR_KU","Kmovw_KR_KM","Kmovw_M_KR","Kortestw_KR_KU","Ktestw_KR_KU","Knotq_KR_KU","Kmovq_KR_KM","Kmovq_M_KR","Kortestq_KR_KU","Ktestq_KR_KU","Knotb_KR_KU","Kmovb_KR_KM","Kmovb_M_KR","Kortestb_KR_KU","Ktestb_KR_KU","Knotd_KR_KU","Kmovd_KR_KM","Kmovd_M_KR","Kortestd_KR_KU","Ktestd_KR_KU","Kmovw_KR_Rd","Kmovw_Gd_KU","Kmovb_KR_Rd","Kmovb_Gd_KU","Kmovd_KR_Rd","Kmovd_Gd_KU","Kmovq_KR_Rq","Kmovq_Gq_KU","Kshiftrb_KR_KU_Ib","Kshiftrw_KR_KU_Ib","Kshiftrd_KR_KU_Ib","Kshiftrq_KR_KU_Ib","Kshiftlb_KR_KU_Ib","Kshiftlw_KR_KU_Ib","Kshiftld_KR_KU_Ib","Kshiftlq_KR_KU_Ib","Cmpoxadd_My_Gy_By","Cmpnoxadd_My_Gy_By","Cmpbxadd_My_Gy_By","Cmpnbxadd_My_Gy_By","Cmpzxadd_My_Gy_By","Cmpnzxadd_My_Gy_By","Cmpbexadd_My_Gy_By","Cmpnbexadd_My_Gy_By","Cmpsxadd_My_Gy_By","Cmpnsxadd_My_Gy_By","Cmppxadd_My_Gy_By","Cmpnpxadd_My_Gy_By","Cmplxadd_My_Gy_By","Cmpnlxadd_My_Gy_By","Cmplexadd_My_Gy_By","Cmpnlexadd_My_Gy_By","Wrssd_Md_Gd","Wrssq_Mq_Gq","Wrussd_Md_Gd","Wrussq_Mq_Gq","Aadd_My_Gy","Aand_My_Gy","Aor_My_Gy","Axor_My_Gy","Aesenc128kl_V_M","Aesdec128kl_V_M","Aesenc256kl_V_M","Aesdec256kl_V_M","Loadiwkey_V_U","Aesencwide128kl_M","Aesdecwide128kl_M","Aesencwide256kl_M","Aesdecwide256kl_M","Encodekey128_Gd_Rd","Encodekey256_Gd_Rd","Montmul","Xsha1","Xsha256","Xsha512_alt","Xsha512","Ccs_hash","Undoc","Ccs_encrypt","Xstore_alt","Rstorssp_Mq","Clrssbsy_Mq","Xstore","Xcryptecb","Xcryptcbc","Xcryptctr","Xcryptcfb","Xcryptofb","Vldmxcsr_Md","Vstmxcsr_Md","Vpdpbusd_Vx_Hx_Wx","Vpdpbusds_Vx_Hx_Wx","Vpdpwssd_Vx_Hx_Wx","Vpdpwssds_Vx_Hx_Wx","Vpdpbuud_Vx_Hx_Wx","Vpdpbuuds_Vx_Hx_Wx","Vpdpbsud_Vx_Hx_Wx","Vpdpbsuds_Vx_Hx_Wx","Vpdpbssd_Vx_Hx_Wx","Vpdpbssds_Vx_Hx_Wx","Vpdpwuud_Vx_Hx_Wx","Vpdpwuuds_Vx_Hx_Wx","Vpdpwusd_Vx_Hx_Wx","Vpdpwusds_Vx_Hx_Wx","Vpdpwsud_Vx_Hx_Wx","Vpdpwsuds_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx","Vpmadd52huq_Vx_Hx_Wx","Vpgatherdd_Vx_VSIBy_Hx","Vpgatherdq_Vx_VSIBx_Hx","Vpgatherqd_Vxmm_VSIBy_Hxmm","Vpgatherqq_Vx_VSIBy_Hx","Vgatherdps_Vx_VSIBy_Hx","Vgatherdpd_Vx_VSIBx_Hx","Vgatherqps_Vxmm_VSIBy_Hxmm","Vgatherqpd_Vx_VSIBy_Hx","Vaddps_Vx_Hx_Wx_2","Vaddpd_Vx_Hx_Wx_2","Vaddss_V_H_Wd_2","Vaddsd_V_H_Wq_2","Vmulps_Vx_Hx_Wx_2","Vmulpd_Vx_Hx_Wx_2","Vmulss_V_H_Wd_2","Vmulsd_V_H_Wq_2","Vsubps_Vx_Hx_Wx_2","Vsubpd_Vx_Hx_Wx_2","Vsubss_V_H_Wd_2","Vsubsd_V_H_Wq_2","Vdivps_Vx_Hx_Wx_2","Vdivpd_Vx_Hx_Wx_2","Vdivss_V_H_Wd_2","Vdivsd_V_H_Wq_2","Vminps_Vx_Hx_Wx_2","Vminpd_Vx_Hx_Wx_2","Vminss_V_H_Wd_2","Vminsd_V_H_Wq_2","Vmaxps_Vx_Hx_Wx_2","Vmaxpd_Vx_Hx_Wx_2","Vmaxss_V_H_Wd_2","Vmaxsd_V_H_Wq_2","Vsqrtps_Vx_Wx_2","Vsqrtpd_Vx_Wx_2","Vsqrtss_V_H_Wd_2","Vsqrtsd_V_H_Wq_2","Vandps_Vx_Hx_Wx_2","Vandpd_Vx_Hx_Wx_2","Vandnps_Vx_Hx_Wx_2","Vandnpd_Vx_Hx_Wx_2","Vorps_Vx_Hx_Wx_2","Vorpd_Vx_Hx_Wx_2","Vxorps_Vx_Hx_Wx_2","Vxorpd_Vx_Hx_Wx_2","Vunpcklps_Vx_Hx_Wx_2","Vunpcklpd_Vx_Hx_Wx_2","Vunpckhps_Vx_Hx_Wx_2","Vunpckhpd_Vx_Hx_Wx_2","Vmovups_Vx_Wx_2","Vmovupd_Vx_Wx_2","Vmovups_Wx_Vx_2","Vmovupd_Wx_Vx_2","Vmovaps_Vx_Wx_2","Vmovapd_Vx_Wx_2","Vmovaps_Wx_Vx_2","Vmovapd_Wx_Vx_2","Vmovupd_Wx_Vx_3","Vmovups_Wx_Vx_3","Vmovaps_Wx_Vx_3","Vmovapd_Wx_Vx_3","Vmovss_V_Md_2","Vmovss_V_H_U_2","Vmovsd_V_Mq_2","Vmovsd_V_H_U_2","Vmovss_Md_V_2","Vmovss_U_H_V_2","Vmovsd_Mq_V_2","Vmovsd_U_H_V_2","Vucomiss_V_Wd_2","Vucomisd_V_Wq_2","Vcomiss_V_Wd_2","Vcomisd_V_Wq_2","Vcvtps2pd_Vx_Wh_2","Vcvtpd2ps_Vh_Wx","Vcvtss2sd_V_H_Wd_2","Vcvtsd2ss_V_H_Wq_2","Vcvtdq2ps_Vx_Wx_2","Vcvtps2dq_Vx_Wx_2","Vcvttps2dq_Vx_Wx_2","Vcvttpd2dq_Vh_Wx","Vcvtdq2pd_Vx_Wh_2","Vcvtpd2dq_Vh_Wx","Vshufps_Vx_Hx_Wx_Ib_2","Vshufpd_Vx_Hx_Wx_Ib_2","Vcmpps_KR_Hx_Wx_Ib","Vcmppd_KR_Hx_Wx_Ib","Vcmpss_KR_H_Wd_Ib","Vcmpsd_KR_H_Wq_Ib","Vpunpcklbw_Vx_Hx_Wx_2","Vpunpcklwd_Vx_Hx_Wx_2","Vpacksswb_Vx_Hx_Wx_2","Vpackuswb_Vx_Hx_Wx_2","Vpunpckhbw_Vx_Hx_Wx_2","Vpunpckhwd_Vx_Hx_Wx_2","Vpmullw_Vx_Hx_Wx_2","Vpsubusb_Vx_Hx_Wx_2","Vpsubusw_Vx_Hx_Wx_2","Vpminub_Vx_Hx_Wx_2","Vpaddusb_Vx_Hx_Wx_2","Vpaddusw_Vx_Hx_Wx_2","Vpmaxub_Vx_Hx_Wx_2","Vpavgb_Vx_Hx_Wx_2","Vpavgw_Vx_Hx_Wx_2","Vpmulhuw_Vx_Hx_Wx_2","Vpmulhw_Vx_Hx_Wx_2","Vpsubsb_Vx_Hx_Wx_2","Vpsubsw_Vx_Hx_Wx_2","Vpminsw_Vx_Hx_Wx_2","Vpaddsb_Vx_Hx_Wx_2","Vpaddsw_Vx_Hx_Wx_2","Vpmaxsw_Vx_Hx_Wx_2","Vpmaddwd_Vx_Hx_Wx_2","Vpsubb_Vx_Hx_Wx_2","Vpsubw_Vx_Hx_Wx_2","Vpaddb_Vx_Hx_Wx_2","Vpaddw_Vx_Hx_Wx_2","Vpsadbw_Vx_Hx_Wx_2","Vpcmpeqb_KR_Hx_Wx","Vpcmpeqw_KR_Hx_Wx","Vpcmpgtb_KR_Hx_Wx","Vpcmpgtw_KR_Hx_Wx","Vpcmpeqd_KR_Hx_Wx","Vpcmpgtd_KR_Hx_Wx","Vpandd_Vx_Hx_Wx","Vpandq_Vx_Hx_Wx","Vpandnd_Vx_Hx_Wx","Vpandnq_Vx_Hx_Wx","Vpord_Vx_Hx_Wx","Vporq_Vx_Hx_Wx","Vpxord_Vx_Hx_Wx","Vpxorq_Vx_Hx_Wx","Vpaddd_Vx_Hx_Wx_2","Vpaddq_Vx_Hx_Wx_2","Vpsubd_Vx_Hx_Wx_2","Vpsubq_Vx_Hx_Wx_2","Vpmuludq_Vx_Hx_Wx_2","Vpunpckldq_Vx_Hx_Wx_2","Vpunpckhdq_Vx_Hx_Wx_2","Vpackssdw_Vx_Hx_Wx_2","Vpunpcklqdq_Vx_Hx_Wx_2","Vpunpckhqdq_Vx_Hx_Wx_2","Vpsrlw_Vx_Hx_W_2","Vpsrld_Vx_Hx_W_2","Vpsrlq_Vx_Hx_W_2","Vpsraw_Vx_Hx_W_2","Vpsrad_Vx_Hx_W_2","Vpsllw_Vx_Hx_W_2","Vpslld_Vx_Hx_W_2","Vpsllq_Vx_Hx_W_2","Vpsraq_Vx_Hx_W","Vmovd_V_Ed_2","Vmovq_V_Eq_2","Vmovd_Ed_V_2","Vmovq_Eq_V_2","Vmovq_V_Wq_2","Vmovq_Wq_V_2","Vmovdqa32_Vx_Wx","Vmovdqa64_Vx_Wx","Vmovdqu32_Vx_Wx","Vmovdqu64_Vx_Wx","Vmovdqu8_Vx_Wx","Vmovdqu16_Vx_Wx","Vmovdqa32_Wx_Vx","Vmovdqa32_Wx_Vx_2","Vmovdqa64_Wx_Vx","Vmovdqa64_Wx_Vx_2","Vmovdqu32_Wx_Vx","Vmovdqu32_Wx_Vx_2","Vmovdqu64_Wx_Vx","Vmovdqu64_Wx_Vx_2","Vmovdqu8_Wx_Vx","Vmovdqu8_Wx_Vx_2","Vmovdqu16_Wx_Vx","Vmovdqu16_Wx_Vx_2","Vmovntdq_Mx_Vx_2","Vpshufd_Vx_Wx_Ib_2","Vpshufhw_Vx_Wx_Ib_2","Vpshuflw_Vx_Wx_Ib_2","Vpsrlw_Hx_Wx_Ib","Vpsraw_Hx_Wx_Ib","Vpsllw_Hx_Wx_Ib","Vprord_Hx_Wx_Ib","Vprorq_Hx_Wx_Ib","Vprold_Hx_Wx_Ib","Vprolq_Hx_Wx_Ib","Vpsrld_Hx_Wx_Ib","Vpsrad_Hx_Wx_Ib","Vpsraq_Hx_Wx_Ib","Vpslld_Hx_Wx_Ib","Vpsrlq_Hx_Wx_Ib","Vpsllq_Hx_Wx_Ib","Vpsrldq_Hx_Wx_Ib","Vpslldq_Hx_Wx_Ib","Vpshufb_Vx_Hx_Wx_2","Vpmaddubsw_Vx_Hx_Wx_2","Vpmulhrsw_Vx_Hx_Wx_2","Vpminsb_Vx_Hx_Wx_2","Vpminuw_Vx_Hx_Wx_2","Vpmaxsb_Vx_Hx_Wx_2","Vpmaxuw_Vx_Hx_Wx_2","Vpabsb_Vx_Wx_2","Vpabsw_Vx_Wx_2","Vpblendmb_Vx_Hx_Wx","Vpblendmw_Vx_Hx_Wx","Vptestmb_KR_Hx_Wx","Vptestmw_KR_Hx_Wx","Vptestnmb_KR_Hx_Wx","Vptestnmw_KR_Hx_Wx","Vpmovb2m_KR_Ux","Vpmovw2m_KR_Ux","Vpmovm2b_Vx_KU","Vpmovm2w_Vx_KU","Vpbroadcastb_Vx_Wb_2","Vpbroadcastw_Vx_Ww_2","Vpbroadcastb_Vx_Rd","Vpbroadcastw_Vx_Rd","Vpermi2b_Vx_Hx_Wx","Vpermi2w_Vx_Hx_Wx","Vpermt2b_Vx_Hx_Wx","Vpermt2w_Vx_Hx_Wx","Vpermb_Vx_Hx_Wx","Vpermw_Vx_Hx_Wx","Vpmovsxbw_Vx_Wh_2","Vpmovzxbw_Vx_Wh_2","Vpmovsxbd_Vx_Wq4_2","Vpmovzxbd_Vx_Wq4_2","Vpmovsxbq_Vx_Wo8_2","Vpmovzxbq_Vx_Wo8_2","Vpmovsxwd_Vx_Wh_2","Vpmovzxwd_Vx_Wh_2","Vpmovsxwq_Vx_Wq4_2","Vpmovzxwq_Vx_Wq4_2","Vpmovsxdq_Vx_Wh_2","Vpmovzxdq_Vx_Wh_2","Vpabsd_Vx_Wx_2","Vpabsq_Vx_Wx","Vpminsd_Vx_Hx_Wx_2","Vpminsq_Vx_Hx_Wx","Vpminud_Vx_Hx_Wx_2","Vpminuq_Vx_Hx_Wx","Vpmaxsd_Vx_Hx_Wx_2","Vpmaxsq_Vx_Hx_Wx","Vpmaxud_Vx_Hx_Wx_2","Vpmaxuq_Vx_Hx_Wx","Vpmulld_Vx_Hx_Wx_2","Vpmullq_Vx_Hx_Wx","Vpsrlvd_Vx_Hx_Wx_2","Vpsrlvq_Vx_Hx_Wx_2","Vpsravd_Vx_Hx_Wx_2","Vpsravq_Vx_Hx_Wx","Vpsllvd_Vx_Hx_Wx_2","Vpsllvq_Vx_Hx_Wx_2","Vpblendmd_Vx_Hx_Wx","Vpblendmq_Vx_Hx_Wx","Vpermi2d_Vx_Hx_Wx","Vpermi2q_Vx_Hx_Wx","Vpermt2d_Vx_Hx_Wx","Vpermt2q_Vx_Hx_Wx","Vpmuldq_Vx_Hx_Wx_2","Vpackusdw_Vx_Hx_Wx_2","Vpcmpeqq_KR_Hx_Wx","Vpcmpgtq_KR_Hx_Wx","Vptestmd_KR_Hx_Wx","Vptestmq_KR_Hx_Wx","Vptestnmd_KR_Hx_Wx","Vptestnmq_KR_Hx_Wx","Vpmovd2m_KR_Ux","Vpmovq2m_KR_Ux","Vpmovm2d_Vx_KU","Vpmovm2q_Vx_KU","Vpermilps_Vx_Hx_Wx_2","Vpermilpd_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_2","Vpermps_Vx_Hx_Wx_3","Vpermpd_Vx_Hx_Wx","Vpermpd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_2","Vpermd_Vx_Hx_Wx_3","Vpermq_Vx_Hx_Wx","Vpermq_Vx_Hx_Wx_2","Vbroadcastss_Vx_Wd_2","Vbroadcastsd_Vx_Wq_2","Vbroadcastsd_Vx_Wq_3","Vpbroadcastd_Vx_Wd_2","Vpbroadcastq_Vx_Wq_2","Vpbroadcastd_Vx_Rd","Vpbroadcastq_Vx_Rq","Vbroadcasti32x4_Vx_Mdq","Vbroadcasti32x4_Vx_Mdq_2","Vbroadcasti64x4_Vx_Mqq","Vbroadcastf32x4_Vx_Mdq","Vbroadcastf32x4_Vx_Mdq_2","Vbroadcastf64x4_Vx_Mqq","Vexpandps_Vx_Wx","Vexpandpd_Vx_Wx","Vpexpandd_Vx_Wx","Vpexpandq_Vx_Wx","Vcompressps_Wx_Vx","Vcompresspd_Wx_Vx","Vcompressps_Wx_Vx_2","Vcompresspd_Wx_Vx_2","Vpcompressd_Wx_Vx","Vpcompressq_Wx_Vx","Vpcompressd_Wx_Vx_2","Vpcompressq_Wx_Vx_2","Vpexpandb_Vx_Wx","Vpexpandw_Vx_Wx","Vpcompressb_Wx_Vx","Vpcompressw_Wx_Vx","Vpcompressb_Wx_Vx_2","Vpcompressw_Wx_Vx_2","Vfmaddsub132ps_Vx_Hx_Wx_2","Vfmaddsub132pd_Vx_Hx_Wx_2","Vfmsubadd132ps_Vx_Hx_Wx_2","Vfmsubadd132pd_Vx_Hx_Wx_2","Vfmadd132ps_Vx_Hx_Wx_2","Vfmadd132pd_Vx_Hx_Wx_2","Vfmadd132ss_V_H_Wd_2","Vfmadd132sd_V_H_Wq_2","Vfmsub132ps_Vx_Hx_Wx_2","Vfmsub132pd_Vx_Hx_Wx_2","Vfmsub132ss_V_H_Wd_2","Vfmsub132sd_V_H_Wq_2","Vfnmadd132ps_Vx_Hx_Wx_2","Vfnmadd132pd_Vx_Hx_Wx_2","Vfnmadd132ss_V_H_Wd_2","Vfnmadd132sd_V_H_Wq_2","Vfnmsub132ps_Vx_Hx_Wx_2","Vfnmsub132pd_Vx_Hx_Wx_2","Vfnmsub132ss_V_H_Wd_2","Vfnmsub132sd_V_H_Wq_2","Vfmaddsub213ps_Vx_Hx_Wx_2","Vfmaddsub213pd_Vx_Hx_Wx_2","Vfmsubadd213ps_Vx_Hx_Wx_2","Vfmsubadd213pd_Vx_Hx_Wx_2","Vfmadd213ps_Vx_Hx_Wx_2","Vfmadd213pd_Vx_Hx_Wx_2","Vfmadd213ss_V_H_Wd_2","Vfmadd213sd_V_H_Wq_2","Vfmsub213ps_Vx_Hx_Wx_2","Vfmsub213pd_Vx_Hx_Wx_2","Vfmsub213ss_V_H_Wd_2","Vfmsub213sd_V_H_Wq_2","Vfnmadd213ps_Vx_Hx_Wx_2","Vfnmadd213pd_Vx_Hx_Wx_2","Vfnmadd213ss_V_H_Wd_2","Vfnmadd213sd_V_H_Wq_2","Vfnmsub213ps_Vx_Hx_Wx_2","Vfnmsub213pd_Vx_Hx_Wx_2","Vfnmsub213ss_V_H_Wd_2","Vfnmsub213sd_V_H_Wq_2","Vfmaddsub231ps_Vx_Hx_Wx_2","Vfmaddsub231pd_Vx_Hx_Wx_2","Vfmsubadd231ps_Vx_Hx_Wx_2","Vfmsubadd231pd_Vx_Hx_Wx_2","Vfmadd231ps_Vx_Hx_Wx_2","Vfmadd231pd_Vx_Hx_Wx_2","Vfmadd231ss_V_H_Wd_2","Vfmadd231sd_V_H_Wq_2","Vfmsub231ps_Vx_Hx_Wx_2","Vfmsub231pd_Vx_Hx_Wx_2","Vfmsub231ss_V_H_Wd_2","Vfmsub231sd_V_H_Wq_2","Vfnmadd231ps_Vx_Hx_Wx_2","Vfnmadd231pd_Vx_Hx_Wx_2","Vfnmadd231ss_V_H_Wd_2","Vfnmadd231sd_V_H_Wq_2","Vfnmsub231ps_Vx_Hx_Wx_2","Vfnmsub231pd_Vx_Hx_Wx_2","Vfnmsub231ss_V_H_Wd_2","Vfnmsub231sd_V_H_Wq_2","Vgf2p8mulb_Vx_Hx_Wx_2","Vpermq_Vx_Wx_Ib_2","Vpermq_Vx_Wx_Ib_3","Vpermpd_Vx_Wx_Ib_2","Vpermpd_Vx_Wx_Ib_3","Valignd_Vx_Hx_Wx_Ib","Valignq_Vx_Hx_Wx_Ib","Vpermilps_Vx_Wx_Ib_2","Vpermilpd_Vx_Wx_Ib_2","Vpalignr_Vx_Hx_Wx_Ib_2","Vpternlogd_Vx_Hx_Wx_Ib","Vpternlogq_Vx_Hx_Wx_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib","Vinsertf64x2_Vx_Hx_Wxmm_Ib","Vinsertf32x4_Vx_Hx_Wxmm_Ib_2","Vinsertf64x2_Vx_Hx_Wxmm_Ib_2","Vinserti32x4_Vx_Hx_Wxmm_Ib","Vinserti64x2_Vx_Hx_Wxmm_Ib","Vinserti32x4_Vx_Hx_Wxmm_Ib_2","Vinserti64x2_Vx_Hx_Wxmm_Ib_2","Vinsertf32x8_Vx_Hx_Wh_Ib","Vinsertf64x4_Vx_Hx_Wh_Ib","Vinserti32x8_Vx_Hx_Wh_Ib","Vinserti64x4_Vx_Hx_Wh_Ib","Vextractf32x4_Wxmm_Vx_Ib","Vextractf64x2_Wxmm_Vx_Ib","Vextractf32x4_Wxmm_Vx_Ib_2","Vextractf64x2_Wxmm_Vx_Ib_2","Vextractf32x4_Wxmm_Vx_Ib_3","Vextractf64x2_Wxmm_Vx_Ib_3","Vextractf32x4_Wxmm_Vx_Ib_4","Vextractf64x2_Wxmm_Vx_Ib_4","Vextracti32x4_Wxmm_Vx_Ib","Vextracti64x2_Wxmm_Vx_Ib","Vextracti32x4_Wxmm_Vx_Ib_2","Vextracti64x2_Wxmm_Vx_Ib_2","Vextracti32x4_Wxmm_Vx_Ib_3","Vextracti64x2_Wxmm_Vx_Ib_3","Vextracti32x4_Wxmm_Vx_Ib_4","Vextracti64x2_Wxmm_Vx_Ib_4","Vextractf32x8_Wh_Vx_Ib","Vextractf64x4_Wh_Vx_Ib","Vextractf32x8_Wh_Vx_Ib_2","Vextractf64x4_Wh_Vx_Ib_2","Vextracti32x8_Wh_Vx_Ib","Vextracti64x4_Wh_Vx_Ib","Vextracti32x8_Wh_Vx_Ib_2","Vextracti64x4_Wh_Vx_Ib_2","Vshuff32x4_Vx_Hx_Wx_Ib","Vshuff64x2_Vx_Hx_Wx_Ib","Vshuff32x4_Vx_Hx_Wx_Ib_2","Vshuff64x2_Vx_Hx_Wx_Ib_2","Vshufi32x4_Vx_Hx_Wx_Ib","Vshufi64x2_Vx_Hx_Wx_Ib","Vshufi32x4_Vx_Hx_Wx_Ib_2","Vshufi64x2_Vx_Hx_Wx_Ib_2","Vpcmpub_KR_Hx_Wx_Ib","Vpcmpuw_KR_Hx_Wx_Ib","Vpcmpb_KR_Hx_Wx_Ib","Vpcmpw_KR_Hx_Wx_Ib","Vpcmpud_KR_Hx_Wx_Ib","Vpcmpuq_KR_Hx_Wx_Ib","Vpcmpd_KR_Hx_Wx_Ib","Vpcmpq_KR_Hx_Wx_Ib","Vgf2p8affineqb_Vx_Hx_Wx_Ib_2","Vgf2p8affineinvqb_Vx_Hx_Wx_Ib_2","Vpclmulqdq_Vx_Hx_Wx_Ib_2","Vprotb_V_W_Ib","Vprotw_V_W_Ib","Vprotd_V_W_Ib","Vprotq_V_W_Ib","Vrcp14ps_Vx_Wx","Vrcp14pd_Vx_Wx","Vrcp14ss_V_H_Wd","Vrcp14sd_V_H_Wq","Vrsqrt14ps_Vx_Wx","Vrsqrt14pd_Vx_Wx","Vrsqrt14ss_V_H_Wd","Vrsqrt14sd_V_H_Wq","Vpermi2ps_Vx_Hx_Wx","Vpermi2pd_Vx_Hx_Wx","Vpermt2ps_Vx_Hx_Wx","Vpermt2pd_Vx_Hx_Wx","Vpsrlvw_Vx_Hx_Wx","Vpsravw_Vx_Hx_Wx","Vpsllvw_Vx_Hx_Wx","Vpmadd52luq_Vx_Hx_Wx_2","Vpmadd52huq_Vx_Hx_Wx_2","Vpmultishiftqb_Vx_Hx_Wx","Vpconflictd_Vx_Wx","Vpconflictq_Vx_Wx","Vplzcntd_Vx_Wx","Vplzcntq_Vx_Wx","Vpopcntb_Vx_Wx","Vpopcntw_Vx_Wx","Vpopcntd_Vx_Wx","Vpopcntq_Vx_Wx","Vpdpbusd_Vx_Hx_Wx_2","Vpdpbusds_Vx_Hx_Wx_2","Vpdpwssd_Vx_Hx_Wx_2","Vpdpwssds_Vx_Hx_Wx_2","Vpmovuswb_Wh_Vx","Vpmovuswb_Wh_Vx_2","Vpmovusdb_Wq4_Vx","Vpmovusdb_Wq4_Vx_2","Vpmovusqb_Wo8_Vx","Vpmovusqb_Wo8_Vx_2","Vpmovusdw_Wh_Vx","Vpmovusdw_Wh_Vx_2","Vpmovusqw_Wq4_Vx","Vpmovusqw_Wq4_Vx_2","Vpmovusqd_Wh_Vx","Vpmovusqd_Wh_Vx_2","Vpmovswb_Wh_Vx","Vpmovswb_Wh_Vx_2","Vpmovsdb_Wq4_Vx","Vpmovsdb_Wq4_Vx_2","Vpmovsqb_Wo8_Vx","Vpmovsqb_Wo8_Vx_2","Vpmovsdw_Wh_Vx","Vpmovsdw_Wh_Vx_2","Vpmovsqw_Wq4_Vx","Vpmovsqw_Wq4_Vx_2","Vpmovsqd_Wh_Vx","Vpmovsqd_Wh_Vx_2","Vpmovwb_Wh_Vx","Vpmovwb_Wh_Vx_2","Vpmovdb_Wq4_Vx","Vpmovdb_Wq4_Vx_2","Vpmovqb_Wo8_Vx","Vpmovqb_Wo8_Vx_2","Vpmovdw_Wh_Vx","Vpmovdw_Wh_Vx_2","Vpmovqw_Wq4_Vx","Vpmovqw_Wq4_Vx_2","Vpmovqd_Wh_Vx","Vpmovqd_Wh_Vx_2","Vpshldw_Vx_Hx_Wx_Ib","Vpshldd_Vx_Hx_Wx_Ib","Vpshldq_Vx_Hx_Wx_Ib","Vpshrdw_Vx_Hx_Wx_Ib","Vpshrdd_Vx_Hx_Wx_Ib","Vpshrdq_Vx_Hx_Wx_Ib","Vpshldvw_Vx_Hx_Wx","Vpshldvd_Vx_Hx_Wx","Vpshldvq_Vx_Hx_Wx","Vpshrdvw_Vx_Hx_Wx","Vpshrdvd_Vx_Hx_Wx","Vpshrdvq_Vx_Hx_Wx","Vcvtsi2ss_V_H_Ed","Vcvtsi2ss_V_H_Eq","Vcvtusi2ss_V_H_Ed","Vcvtusi2ss_V_H_Eq","Vcvttss2si_Gd_Wd","Vcvttss2si_Gq_Wd","Vcvtss2si_Gd_Wd","Vcvtss2si_Gq_Wd","Vcvttss2usi_Gd_Wd","Vcvttss2usi_Gq_Wd","Vcvtss2usi_Gd_Wd","Vcvtss2usi_Gq_Wd","Vcvtsi2sd_V_H_Ed","Vcvtsi2sd_V_H_Eq","Vcvtusi2sd_V_H_Ed","Vcvtusi2sd_V_H_Eq","Vcvttsd2si_Gd_Wq","Vcvttsd2si_Gq_Wq","Vcvtsd2si_Gd_Wq","Vcvtsd2si_Gq_Wq","Vcvttsd2usi_Gd_Wq","Vcvttsd2usi_Gq_Wq","Vcvtsd2usi_Gd_Wq","Vcvtsd2usi_Gq_Wq","Vaesenc_Vx_Hx_Wx_2","Vaesenclast_Vx_Hx_Wx_2","Vaesdec_Vx_Hx_Wx_2","Vaesdeclast_Vx_Hx_Wx_2","Vpextrw_Gd_U_Ib_2","Vpinsrw_V_H_Edw_Ib_2","Vpextrb_Edb_V_Ib_2","Vpextrw_Edw_V_Ib_2","Vpextrd_Ed_V_Ib_2","Vpextrq_Eq_V_Ib_2","Vextractps_Ed_V_Ib_2","Vpinsrb_V_H_Edb_Ib_2","Vinsertps_V_H_Wd_Ib_2","Vpinsrd_V_H_Ed_Ib_2","Vpinsrq_V_H_Eq_Ib_2","Vrndscaleps_Vx_Wx_Ib","Vrndscalepd_Vx_Wx_Ib","Vrndscaless_V_H_Wd_Ib","Vrndscalesd_V_H_Wq_Ib","Vgetmantps_Vx_Wx_Ib","Vgetmantpd_Vx_Wx_Ib","Vgetmantss_V_H_Wd_Ib","Vgetmantsd_V_H_Wq_Ib","Vrangeps_Vx_Hx_Wx_Ib","Vrangepd_Vx_Hx_Wx_Ib","Vrangess_V_H_Wd_Ib","Vrangesd_V_H_Wq_Ib","Vfixupimmps_Vx_Hx_Wx_Ib","Vfixupimmpd_Vx_Hx_Wx_Ib","Vfixupimmss_V_H_Wd_Ib","Vfixupimmsd_V_H_Wq_Ib","Vreduceps_Vx_Wx_Ib","Vreducepd_Vx_Wx_Ib","Vreducess_V_H_Wd_Ib","Vreducesd_V_H_Wq_Ib","Vfpclassps_KR_Wx_Ib","Vfpclasspd_KR_Wx_Ib","Vfpclassss_KR_Wd_Ib","Vfpclasssd_KR_Wq_Ib","Vcvtps2ph_Wh_Vx_Ib_2","Vcvtps2ph_Wh_Vx_Ib_3","Vcvtph2ps_Vx_Wh_2","Vdbpsadbw_Vx_Hx_Wx_Ib","Vscalefps_Vx_Hx_Wx","Vscalefpd_Vx_Hx_Wx","Vscalefss_V_H_Wd","Vscalefsd_V_H_Wq","Vgetexpps_Vx_Wx","Vgetexppd_Vx_Wx","Vgetexpss_V_H_Wd","Vgetexpsd_V_H_Wq","Vbroadcastf32x2_Vx_Wq","Vbroadcastf32x2_Vx_Wq_2","Vbroadcasti32x2_Vx_Wq","Vbroadcastf64x2_Vx_Mdq","Vbroadcastf64x2_Vx_Mdq_2","Vbroadcasti64x2_Vx_Mdq","Vbroadcasti64x2_Vx_Mdq_2","Vbroadcastf32x8_Vx_Mqq","Vbroadcasti32x8_Vx_Mqq","Vmovlps_V_H_Mq_2","Vmovhlps_V_H_U_2","Vmovlpd_V_H_Mq_2","Vmovlps_Mq_V_2","Vmovlpd_Mq_V_2","Vmovhps_V_H_Mq_2","Vmovlhps_V_H_U_2","Vmovhpd_V_H_Mq_2","Vmovhps_Mq_V_2","Vmovhpd_Mq_V_2","Vmovsldup_Vx_Wx_2","Vmovshdup_Vx_Wx_2","Vmovddup_Vx_Wx_2","Vcvtqq2ps_Vh_Wx","Vcvtqq2pd_Vx_Wx","Vcvtudq2ps_Vx_Wx","Vcvtuqq2ps_Vh_Wx","Vcvtudq2pd_Vx_Wh","Vcvtuqq2pd_Vx_Wx","Vcvtps2udq_Vx_Wx","Vcvtpd2udq_Vh_Wx","Vcvttps2udq_Vx_Wx","Vcvttpd2udq_Vh_Wx","Vcvtps2qq_Vx_Wh","Vcvtpd2qq_Vx_Wx","Vcvttps2qq_Vx_Wh","Vcvttpd2qq_Vx_Wx","Vcvtps2uqq_Vx_Wh","Vcvtpd2uqq_Vx_Wx","Vcvttps2uqq_Vx_Wh","Vcvttpd2uqq_Vx_Wx","Vpgatherdd_Vx_VSIBy","Vpgatherdq_Vx_VSIBh","Vpgatherqd_Vh_VSIBy","Vpgatherqq_Vx_VSIBy","Vgatherdps_Vx_VSIBy","Vgatherdpd_Vx_VSIBh","Vgatherqps_Vh_VSIBy","Vgatherqpd_Vx_VSIBy","Vpscatterdd_VSIBy_Vx","Vpscatterdq_VSIBh_Vx","Vpscatterqd_VSIBy_Vh","Vpscatterqq_VSIBy_Vx","Vscatterdps_VSIBy_Vx","Vscatterdpd_VSIBh_Vx","Vscatterqps_VSIBy_Vh","Vscatterqpd_VSIBy_Vx","Vprorvd_Vx_Hx_Wx","Vprorvq_Vx_Hx_Wx","Vprolvd_Vx_Hx_Wx","Vprolvq_Vx_Hx_Wx","Vblendmps_Vx_Hx_Wx","Vblendmpd_Vx_Hx_Wx","Vcvtneoph2ps_Vx_Mx","Vcvtneeph2ps_Vx_Mx","Vcvtneebf162ps_Vx_Mx","Vcvtneobf162ps_Vx_Mx","Vbcstnesh2ps_Vx_Mw","Vbcstnebf162ps_Vx_Mw","Vcvtneps2bf16_Vxmm_Wx","Vsm3msg1_V_H_W","Vsm3msg2_V_H_W","Vsm3rnds2_V_H_W_Ib","Vsm4key4_Vx_Hx_Wx","Vsm4rnds4_Vx_Hx_Wx","Vsha512rnds2_Vx_Hx_Uxmm","Vsha512msg1_Vx_Uxmm","Vsha512msg2_Vx_Ux","Vpermil2ps_Vx_Hx_Wx_Ibx_Ib4","Vpermil2ps_Vx_Hx_Ibx_Wx_Ib4","Vpermil2pd_Vx_Hx_Wx_Ibx_Ib4","Vpermil2pd_Vx_Hx_Ibx_Wx_Ib4"];
 
 /** Mnemonics (lower case, iced-x86 names), indexed by mnemonic id. */
-export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aadd","aam","aand","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdec128kl","aesdec256kl","aesdeclast","aesdecwide128kl","aesdecwide256kl","aesenc","aesenc128kl","aesenc256kl","aesenclast","aesencwide128kl","aesencwide256kl","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","aor","arpl","axor","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","ccs_encrypt","ccs_hash","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clts","clui","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","encodekey128","encodekey256","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","getsecq","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","loadiwkey","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","montmul","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movntsd","movntss","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestri64","pcmpestrm","pcmpestrm64","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","sahf","sal","salc","sar","sarx","saveprevssp","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","setssbsy","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","stui","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysexitq","sysret","sysretq","test","testui","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","uiret","umonitor","umwait","undoc","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","valignd","valignq","vandnpd","vandnps","vandpd","vandps","vblendmpd","vblendmps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcastf32x2","vbroadcastf32x4","vbroadcastf32x8","vbroadcastf64x2","vbroadcastf64x4","vbroadcasti128","vbroadcasti32x2","vbroadcasti32x4","vbroadcasti32x8","vbroadcasti64x2","vbroadcasti64x4","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcompresspd","vcompressps","vcvtdq2pd","vcvtdq2ps","vcvtpd2dq","vcvtpd2ps","vcvtpd2qq","vcvtpd2udq","vcvtpd2uqq","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtps2qq","vcvtps2udq","vcvtps2uqq","vcvtqq2pd","vcvtqq2ps","vcvtsd2si","vcvtsd2ss","vcvtsd2usi","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvtss2usi","vcvttpd2dq","vcvttpd2qq","vcvttpd2udq","vcvttpd2uqq","vcvttps2dq","vcvttps2qq","vcvttps2udq","vcvttps2uqq","vcvttsd2si","vcvttsd2usi","vcvttss2si","vcvttss2usi","vcvtudq2pd","vcvtudq2ps","vcvtuqq2pd","vcvtuqq2ps","vcvtusi2sd","vcvtusi2ss","vdbpsadbw","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vexpandpd","vexpandps","vextractf128","vextractf32x4","vextractf32x8","vextractf64x2","vextractf64x4","vextracti128","vextracti32x4","vextracti32x8","vextracti64x2","vextracti64x4","vextractps","vfixupimmpd","vfixupimmps","vfixupimmsd","vfixupimmss","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vfpclasspd","vfpclassps","vfpclasssd","vfpclassss","vgatherdpd","vgatherdps","vgatherqpd","vgatherqps","vgetexppd","vgetexpps","vgetexpsd","vgetexpss","vgetmantpd","vgetmantps","vgetmantsd","vgetmantss","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinsertf32x4","vinsertf32x8","vinsertf64x2","vinsertf64x4","vinserti128","vinserti32x4","vinserti32x8","vinserti64x2","vinserti64x4","vinsertps","vlddqu","vldmxcsr","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqa32","vmovdqa64","vmovdqu","vmovdqu16","vmovdqu32","vmovdqu64","vmovdqu8","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsq","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandd","vpandn","vpandnd","vpandnq","vpandq","vpavgb","vpavgw","vpblendd","vpblendmb","vpblendmd","vpblendmq","vpblendmw","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpb","vpcmpd","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestri64","vpcmpestrm","vpcmpestrm64","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vpcmpq","vpcmpub","vpcmpud","vpcmpuq","vpcmpuw","vpcmpw","vpcompressb","vpcompressd","vpcompressq","vpcompressw","vpconflictd","vpconflictq","vpdpbssd","vpdpbssds","vpdpbsud","vpdpbsuds","vpdpbusd","vpdpbusds","vpdpbuud","vpdpbuuds","vpdpwssd","vpdpwssds","vpdpwsud","vpdpwsuds","vpdpwusd","vpdpwusds","vpdpwuud","vpdpwuuds","vperm2f128","vperm2i128","vpermb","vpermd","vpermi2b","vpermi2d","vpermi2pd","vpermi2ps","vpermi2q","vpermi2w","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpermt2b","vpermt2d","vpermt2pd","vpermt2ps","vpermt2q","vpermt2w","vpermw","vpexpandb","vpexpandd","vpexpandq","vpexpandw","vpextrb","vpextrd","vpextrq","vpextrw","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vplzcntd","vplzcntq","vpmadd52huq","vpmadd52luq","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsq","vpmaxsw","vpmaxub","vpmaxud","vpmaxuq","vpmaxuw","vpminsb","vpminsd","vpminsq","vpminsw","vpminub","vpminud","vpminuq","vpminuw","vpmovb2m","vpmovd2m","vpmovdb","vpmovdw","vpmovm2b","vpmovm2d","vpmovm2q","vpmovm2w","vpmovmskb","vpmovq2m","vpmovqb","vpmovqd","vpmovqw","vpmovsdb","vpmovsdw","vpmovsqb","vpmovsqd","vpmovsqw","vpmovswb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovusdb","vpmovusdw","vpmovusqb","vpmovusqd","vpmovusqw","vpmovuswb","vpmovw2m","vpmovwb","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullq","vpmullw","vpmultishiftqb","vpmuludq","vpopcntb","vpopcntd","vpopcntq","vpopcntw","vpor","vpord","vporq","vprold","vprolq","vprolvd","vprolvq","vprord","vprorq","vprorvd","vprorvq","vprotb","vprotd","vprotq","vprotw","vpsadbw","vpscatterdd","vpscatterdq","vpscatterqd","vpscatterqq","vpshldd","vpshldq","vpshldvd","vpshldvq","vpshldvw","vpshldw","vpshrdd","vpshrdq","vpshrdvd","vpshrdvq","vpshrdvw","vpshrdw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllvw","vpsllw","vpsrad","vpsraq","vpsravd","vpsravq","vpsravw","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlvw","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vpternlogd","vpternlogq","vptest","vptestmb","vptestmd","vptestmq","vptestmw","vptestnmb","vptestnmd","vptestnmq","vptestnmw","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vpxord","vpxorq","vrangepd","vrangeps","vrangesd","vrangess","vrcp14pd","vrcp14ps","vrcp14sd","vrcp14ss","vrcpps","vrcpss","vreducepd","vreduceps","vreducesd","vreducess","vrndscalepd","vrndscaleps","vrndscalesd","vrndscaless","vroundpd","vroundps","vroundsd","vroundss","vrsqrt14pd","vrsqrt14ps","vrsqrt14sd","vrsqrt14ss","vrsqrtps","vrsqrtss","vscalefpd","vscalefps","vscalefsd","vscalefss","vscatterdpd","vscatterdps","vscatterqpd","vscatterqps","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vshufpd","vshufps","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vstmxcsr","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wbnoinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","wrssd","wrssq","wrussd","wrussq","xabort","xadd","xbegin","xchg","xcryptcbc","xcryptcfb","xcryptctr","xcryptecb","xcryptofb","xend","xgetbv","xlatb","xor","xorpd","xorps","xresldtrk","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xsha1","xsha256","xsha512","xsha512_alt","xstore","xsusldtrk","xtest"];
+export const MNEMONICS: readonly string[] = ["invalid","aaa","aad","aadd","aam","aand","aas","adc","adcx","add","addpd","addps","addsd","addss","addsubpd","addsubps","adox","aesdec","aesdec128kl","aesdec256kl","aesdeclast","aesdecwide128kl","aesdecwide256kl","aesenc","aesenc128kl","aesenc256kl","aesenclast","aesencwide128kl","aesencwide256kl","aesimc","aeskeygenassist","and","andn","andnpd","andnps","andpd","andps","aor","arpl","axor","bextr","blendpd","blendps","blendvpd","blendvps","blsi","blsmsk","blsr","bound","bsf","bsr","bswap","bt","btc","btr","bts","bzhi","call","cbw","ccs_encrypt","ccs_hash","cdq","cdqe","clac","clc","cld","cldemote","clflush","clflushopt","clgi","cli","clrssbsy","clts","clui","clwb","clzero","cmc","cmova","cmovae","cmovb","cmovbe","cmove","cmovg","cmovge","cmovl","cmovle","cmovne","cmovno","cmovnp","cmovns","cmovo","cmovp","cmovs","cmp","cmpbexadd","cmpbxadd","cmplexadd","cmplxadd","cmpnbexadd","cmpnbxadd","cmpnlexadd","cmpnlxadd","cmpnoxadd","cmpnpxadd","cmpnsxadd","cmpnzxadd","cmpoxadd","cmppd","cmpps","cmppxadd","cmpsb","cmpsd","cmpsq","cmpss","cmpsw","cmpsxadd","cmpxchg","cmpxchg16b","cmpxchg8b","cmpzxadd","comisd","comiss","cpuid","cqo","crc32","cvtdq2pd","cvtdq2ps","cvtpd2dq","cvtpd2pi","cvtpd2ps","cvtpi2pd","cvtpi2ps","cvtps2dq","cvtps2pd","cvtps2pi","cvtsd2si","cvtsd2ss","cvtsi2sd","cvtsi2ss","cvtss2sd","cvtss2si","cvttpd2dq","cvttpd2pi","cvttps2dq","cvttps2pi","cvttsd2si","cvttss2si","cwd","cwde","daa","das","dec","div","divpd","divps","divsd","divss","dppd","dpps","emms","encls","enclu","enclv","encodekey128","encodekey256","endbr32","endbr64","enqcmd","enqcmds","enter","extractps","extrq","f2xm1","fabs","fadd","faddp","fbld","fbstp","fchs","fcmovb","fcmovbe","fcmove","fcmovnb","fcmovnbe","fcmovne","fcmovnu","fcmovu","fcom","fcomi","fcomip","fcomp","fcompp","fcos","fdecstp","fdiv","fdivp","fdivr","fdivrp","femms","ffree","ffreep","fiadd","ficom","ficomp","fidiv","fidivr","fild","fimul","fincstp","fist","fistp","fisttp","fisub","fisubr","fld","fld1","fldcw","fldenv","fldl2e","fldl2t","fldlg2","fldln2","fldpi","fldz","fmul","fmulp","fnclex","fndisi","fneni","fninit","fnop","fnsave","fnsetpm","fnstcw","fnstenv","fnstsw","fpatan","fprem","fprem1","fptan","frndint","frstor","fscale","fsin","fsincos","fsqrt","fst","fstp","fstpnce","fsub","fsubp","fsubr","fsubrp","ftst","fucom","fucomi","fucomip","fucomp","fucompp","fxam","fxch","fxrstor","fxrstor64","fxsave","fxsave64","fxtract","fyl2x","fyl2xp1","getsec","getsecq","gf2p8affineinvqb","gf2p8affineqb","gf2p8mulb","haddpd","haddps","hlt","hsubpd","hsubps","idiv","imul","in","inc","incsspd","incsspq","insb","insd","insertps","insertq","insw","int","int1","int3","into","invd","invept","invlpg","invlpga","invlpgb","invpcid","invvpid","iret","iretd","iretq","ja","jae","jb","jbe","jcxz","je","jecxz","jg","jge","jl","jle","jmp","jne","jno","jnp","jns","jo","jp","jrcxz","js","kaddb","kaddd","kaddq","kaddw","kandb","kandd","kandnb","kandnd","kandnq","kandnw","kandq","kandw","kmovb","kmovd","kmovq","kmovw","knotb","knotd","knotq","knotw","korb","kord","korq","kortestb","kortestd","kortestq","kortestw","korw","kshiftlb","kshiftld","kshiftlq","kshiftlw","kshiftrb","kshiftrd","kshiftrq","kshiftrw","ktestb","ktestd","ktestq","ktestw","kunpckbw","kunpckdq","kunpckwd","kxnorb","kxnord","kxnorq","kxnorw","kxorb","kxord","kxorq","kxorw","lahf","lar","lddqu","ldmxcsr","lds","lea","leave","les","lfence","lfs","lgdt","lgs","lidt","lldt","lmsw","loadiwkey","lodsb","lodsd","lodsq","lodsw","loop","loope","loopne","lsl","lss","ltr","lzcnt","maskmovdqu","maskmovq","maxpd","maxps","maxsd","maxss","mfence","minpd","minps","minsd","minss","monitor","monitorx","montmul","mov","movapd","movaps","movbe","movd","movddup","movdir64b","movdiri","movdq2q","movdqa","movdqu","movhlps","movhpd","movhps","movlhps","movlpd","movlps","movmskpd","movmskps","movntdq","movntdqa","movnti","movntpd","movntps","movntq","movntsd","movntss","movq","movq2dq","movsb","movsd","movshdup","movsldup","movsq","movss","movsw","movsx","movsxd","movupd","movups","movzx","mpsadbw","mul","mulpd","mulps","mulsd","mulss","mulx","mwait","mwaitx","neg","nop","not","or","orpd","orps","out","outsb","outsd","outsw","pabsb","pabsd","pabsw","packssdw","packsswb","packusdw","packuswb","paddb","paddd","paddq","paddsb","paddsw","paddusb","paddusw","paddw","palignr","pand","pandn","pause","pavgb","pavgusb","pavgw","pblendvb","pblendw","pclmulqdq","pcmpeqb","pcmpeqd","pcmpeqq","pcmpeqw","pcmpestri","pcmpestri64","pcmpestrm","pcmpestrm64","pcmpgtb","pcmpgtd","pcmpgtq","pcmpgtw","pcmpistri","pcmpistrm","pconfig","pdep","pext","pextrb","pextrd","pextrq","pextrw","pf2id","pf2iw","pfacc","pfadd","pfcmpeq","pfcmpge","pfcmpgt","pfmax","pfmin","pfmul","pfnacc","pfpnacc","pfrcp","pfrcpit1","pfrcpit2","pfrsqit1","pfrsqrt","pfsub","pfsubr","phaddd","phaddsw","phaddw","phminposuw","phsubd","phsubsw","phsubw","pi2fd","pi2fw","pinsrb","pinsrd","pinsrq","pinsrw","pmaddubsw","pmaddwd","pmaxsb","pmaxsd","pmaxsw","pmaxub","pmaxud","pmaxuw","pminsb","pminsd","pminsw","pminub","pminud","pminuw","pmovmskb","pmovsxbd","pmovsxbq","pmovsxbw","pmovsxdq","pmovsxwd","pmovsxwq","pmovzxbd","pmovzxbq","pmovzxbw","pmovzxdq","pmovzxwd","pmovzxwq","pmuldq","pmulhrsw","pmulhrw","pmulhuw","pmulhw","pmulld","pmullw","pmuludq","pop","popa","popad","popcnt","popf","popfd","popfq","por","prefetch","prefetchit0","prefetchit1","prefetchnta","prefetcht0","prefetcht1","prefetcht2","prefetchw","prefetchwt1","psadbw","pshufb","pshufd","pshufhw","pshuflw","pshufw","psignb","psignd","psignw","pslld","pslldq","psllq","psllw","psrad","psraw","psrld","psrldq","psrlq","psrlw","psubb","psubd","psubq","psubsb","psubsw","psubusb","psubusw","psubw","pswapd","ptest","ptwrite","punpckhbw","punpckhdq","punpckhqdq","punpckhwd","punpcklbw","punpckldq","punpcklqdq","punpcklwd","push","pusha","pushad","pushf","pushfd","pushfq","pxor","rcl","rcpps","rcpss","rcr","rdfsbase","rdgsbase","rdmsr","rdpid","rdpkru","rdpmc","rdpru","rdrand","rdseed","rdsspd","rdsspq","rdtsc","rdtscp","reservednop","ret","retf","rol","ror","rorx","roundpd","roundps","roundsd","roundss","rsm","rsqrtps","rsqrtss","rstorssp","sahf","sal","salc","sar","sarx","saveprevssp","sbb","scasb","scasd","scasq","scasw","serialize","seta","setae","setb","setbe","sete","setg","setge","setl","setle","setne","setno","setnp","setns","seto","setp","sets","setssbsy","sfence","sgdt","sha1msg1","sha1msg2","sha1nexte","sha1rnds4","sha256msg1","sha256msg2","sha256rnds2","shl","shld","shlx","shr","shrd","shrx","shufpd","shufps","sidt","skinit","sldt","smsw","sqrtpd","sqrtps","sqrtsd","sqrtss","stac","stc","std","stgi","sti","stmxcsr","stosb","stosd","stosq","stosw","str","stui","sub","subpd","subps","subsd","subss","swapgs","syscall","sysenter","sysexit","sysexitq","sysret","sysretq","test","testui","tlbsync","tpause","tzcnt","ucomisd","ucomiss","ud0","ud1","ud2","uiret","umonitor","umwait","undoc","unpckhpd","unpckhps","unpcklpd","unpcklps","vaddpd","vaddps","vaddsd","vaddss","vaddsubpd","vaddsubps","vaesdec","vaesdeclast","vaesenc","vaesenclast","vaesimc","vaeskeygenassist","valignd","valignq","vandnpd","vandnps","vandpd","vandps","vbcstnebf162ps","vbcstnesh2ps","vblendmpd","vblendmps","vblendpd","vblendps","vblendvpd","vblendvps","vbroadcastf128","vbroadcastf32x2","vbroadcastf32x4","vbroadcastf32x8","vbroadcastf64x2","vbroadcastf64x4","vbroadcasti128","vbroadcasti32x2","vbroadcasti32x4","vbroadcasti32x8","vbroadcasti64x2","vbroadcasti64x4","vbroadcastsd","vbroadcastss","vcmppd","vcmpps","vcmpsd","vcmpss","vcomisd","vcomiss","vcompresspd","vcompressps","vcvtdq2pd","vcvtdq2ps","vcvtneebf162ps","vcvtneeph2ps","vcvtneobf162ps","vcvtneoph2ps","vcvtneps2bf16","vcvtpd2dq","vcvtpd2ps","vcvtpd2qq","vcvtpd2udq","vcvtpd2uqq","vcvtph2ps","vcvtps2dq","vcvtps2pd","vcvtps2ph","vcvtps2qq","vcvtps2udq","vcvtps2uqq","vcvtqq2pd","vcvtqq2ps","vcvtsd2si","vcvtsd2ss","vcvtsd2usi","vcvtsi2sd","vcvtsi2ss","vcvtss2sd","vcvtss2si","vcvtss2usi","vcvttpd2dq","vcvttpd2qq","vcvttpd2udq","vcvttpd2uqq","vcvttps2dq","vcvttps2qq","vcvttps2udq","vcvttps2uqq","vcvttsd2si","vcvttsd2usi","vcvttss2si","vcvttss2usi","vcvtudq2pd","vcvtudq2ps","vcvtuqq2pd","vcvtuqq2ps","vcvtusi2sd","vcvtusi2ss","vdbpsadbw","vdivpd","vdivps","vdivsd","vdivss","vdppd","vdpps","verr","verw","vexpandpd","vexpandps","vextractf128","vextractf32x4","vextractf32x8","vextractf64x2","vextractf64x4","vextracti128","vextracti32x4","vextracti32x8","vextracti64x2","vextracti64x4","vextractps","vfixupimmpd","vfixupimmps","vfixupimmsd","vfixupimmss","vfmadd132pd","vfmadd132ps","vfmadd132sd","vfmadd132ss","vfmadd213pd","vfmadd213ps","vfmadd213sd","vfmadd213ss","vfmadd231pd","vfmadd231ps","vfmadd231sd","vfmadd231ss","vfmaddpd","vfmaddps","vfmaddsd","vfmaddss","vfmaddsub132pd","vfmaddsub132ps","vfmaddsub213pd","vfmaddsub213ps","vfmaddsub231pd","vfmaddsub231ps","vfmaddsubpd","vfmaddsubps","vfmsub132pd","vfmsub132ps","vfmsub132sd","vfmsub132ss","vfmsub213pd","vfmsub213ps","vfmsub213sd","vfmsub213ss","vfmsub231pd","vfmsub231ps","vfmsub231sd","vfmsub231ss","vfmsubadd132pd","vfmsubadd132ps","vfmsubadd213pd","vfmsubadd213ps","vfmsubadd231pd","vfmsubadd231ps","vfmsubaddpd","vfmsubaddps","vfmsubpd","vfmsubps","vfmsubsd","vfmsubss","vfnmadd132pd","vfnmadd132ps","vfnmadd132sd","vfnmadd132ss","vfnmadd213pd","vfnmadd213ps","vfnmadd213sd","vfnmadd213ss","vfnmadd231pd","vfnmadd231ps","vfnmadd231sd","vfnmadd231ss","vfnmaddpd","vfnmaddps","vfnmaddsd","vfnmaddss","vfnmsub132pd","vfnmsub132ps","vfnmsub132sd","vfnmsub132ss","vfnmsub213pd","vfnmsub213ps","vfnmsub213sd","vfnmsub213ss","vfnmsub231pd","vfnmsub231ps","vfnmsub231sd","vfnmsub231ss","vfnmsubpd","vfnmsubps","vfnmsubsd","vfnmsubss","vfpclasspd","vfpclassps","vfpclasssd","vfpclassss","vgatherdpd","vgatherdps","vgatherqpd","vgatherqps","vgetexppd","vgetexpps","vgetexpsd","vgetexpss","vgetmantpd","vgetmantps","vgetmantsd","vgetmantss","vgf2p8affineinvqb","vgf2p8affineqb","vgf2p8mulb","vhaddpd","vhaddps","vhsubpd","vhsubps","vinsertf128","vinsertf32x4","vinsertf32x8","vinsertf64x2","vinsertf64x4","vinserti128","vinserti32x4","vinserti32x8","vinserti64x2","vinserti64x4","vinsertps","vlddqu","vldmxcsr","vmaskmovdqu","vmaskmovpd","vmaskmovps","vmaxpd","vmaxps","vmaxsd","vmaxss","vmcall","vmclear","vmfunc","vminpd","vminps","vminsd","vminss","vmlaunch","vmload","vmmcall","vmovapd","vmovaps","vmovd","vmovddup","vmovdqa","vmovdqa32","vmovdqa64","vmovdqu","vmovdqu16","vmovdqu32","vmovdqu64","vmovdqu8","vmovhlps","vmovhpd","vmovhps","vmovlhps","vmovlpd","vmovlps","vmovmskpd","vmovmskps","vmovntdq","vmovntdqa","vmovntpd","vmovntps","vmovq","vmovsd","vmovshdup","vmovsldup","vmovss","vmovupd","vmovups","vmpsadbw","vmptrld","vmptrst","vmread","vmresume","vmrun","vmsave","vmulpd","vmulps","vmulsd","vmulss","vmwrite","vmxoff","vmxon","vorpd","vorps","vpabsb","vpabsd","vpabsq","vpabsw","vpackssdw","vpacksswb","vpackusdw","vpackuswb","vpaddb","vpaddd","vpaddq","vpaddsb","vpaddsw","vpaddusb","vpaddusw","vpaddw","vpalignr","vpand","vpandd","vpandn","vpandnd","vpandnq","vpandq","vpavgb","vpavgw","vpblendd","vpblendmb","vpblendmd","vpblendmq","vpblendmw","vpblendvb","vpblendw","vpbroadcastb","vpbroadcastd","vpbroadcastq","vpbroadcastw","vpclmulqdq","vpcmpb","vpcmpd","vpcmpeqb","vpcmpeqd","vpcmpeqq","vpcmpeqw","vpcmpestri","vpcmpestri64","vpcmpestrm","vpcmpestrm64","vpcmpgtb","vpcmpgtd","vpcmpgtq","vpcmpgtw","vpcmpistri","vpcmpistrm","vpcmpq","vpcmpub","vpcmpud","vpcmpuq","vpcmpuw","vpcmpw","vpcompressb","vpcompressd","vpcompressq","vpcompressw","vpconflictd","vpconflictq","vpdpbssd","vpdpbssds","vpdpbsud","vpdpbsuds","vpdpbusd","vpdpbusds","vpdpbuud","vpdpbuuds","vpdpwssd","vpdpwssds","vpdpwsud","vpdpwsuds","vpdpwusd","vpdpwusds","vpdpwuud","vpdpwuuds","vperm2f128","vperm2i128","vpermb","vpermd","vpermi2b","vpermi2d","vpermi2pd","vpermi2ps","vpermi2q","vpermi2w","vpermil2pd","vpermil2ps","vpermilpd","vpermilps","vpermpd","vpermps","vpermq","vpermt2b","vpermt2d","vpermt2pd","vpermt2ps","vpermt2q","vpermt2w","vpermw","vpexpandb","vpexpandd","vpexpandq","vpexpandw","vpextrb","vpextrd","vpextrq","vpextrw","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vphaddd","vphaddsw","vphaddw","vphminposuw","vphsubd","vphsubsw","vphsubw","vpinsrb","vpinsrd","vpinsrq","vpinsrw","vplzcntd","vplzcntq","vpmadd52huq","vpmadd52luq","vpmaddubsw","vpmaddwd","vpmaskmovd","vpmaskmovq","vpmaxsb","vpmaxsd","vpmaxsq","vpmaxsw","vpmaxub","vpmaxud","vpmaxuq","vpmaxuw","vpminsb","vpminsd","vpminsq","vpminsw","vpminub","vpminud","vpminuq","vpminuw","vpmovb2m","vpmovd2m","vpmovdb","vpmovdw","vpmovm2b","vpmovm2d","vpmovm2q","vpmovm2w","vpmovmskb","vpmovq2m","vpmovqb","vpmovqd","vpmovqw","vpmovsdb","vpmovsdw","vpmovsqb","vpmovsqd","vpmovsqw","vpmovswb","vpmovsxbd","vpmovsxbq","vpmovsxbw","vpmovsxdq","vpmovsxwd","vpmovsxwq","vpmovusdb","vpmovusdw","vpmovusqb","vpmovusqd","vpmovusqw","vpmovuswb","vpmovw2m","vpmovwb","vpmovzxbd","vpmovzxbq","vpmovzxbw","vpmovzxdq","vpmovzxwd","vpmovzxwq","vpmuldq","vpmulhrsw","vpmulhuw","vpmulhw","vpmulld","vpmullq","vpmullw","vpmultishiftqb","vpmuludq","vpopcntb","vpopcntd","vpopcntq","vpopcntw","vpor","vpord","vporq","vprold","vprolq","vprolvd","vprolvq","vprord","vprorq","vprorvd","vprorvq","vprotb","vprotd","vprotq","vprotw","vpsadbw","vpscatterdd","vpscatterdq","vpscatterqd","vpscatterqq","vpshldd","vpshldq","vpshldvd","vpshldvq","vpshldvw","vpshldw","vpshrdd","vpshrdq","vpshrdvd","vpshrdvq","vpshrdvw","vpshrdw","vpshufb","vpshufd","vpshufhw","vpshuflw","vpsignb","vpsignd","vpsignw","vpslld","vpslldq","vpsllq","vpsllvd","vpsllvq","vpsllvw","vpsllw","vpsrad","vpsraq","vpsravd","vpsravq","vpsravw","vpsraw","vpsrld","vpsrldq","vpsrlq","vpsrlvd","vpsrlvq","vpsrlvw","vpsrlw","vpsubb","vpsubd","vpsubq","vpsubsb","vpsubsw","vpsubusb","vpsubusw","vpsubw","vpternlogd","vpternlogq","vptest","vptestmb","vptestmd","vptestmq","vptestmw","vptestnmb","vptestnmd","vptestnmq","vptestnmw","vpunpckhbw","vpunpckhdq","vpunpckhqdq","vpunpckhwd","vpunpcklbw","vpunpckldq","vpunpcklqdq","vpunpcklwd","vpxor","vpxord","vpxorq","vrangepd","vrangeps","vrangesd","vrangess","vrcp14pd","vrcp14ps","vrcp14sd","vrcp14ss","vrcpps","vrcpss","vreducepd","vreduceps","vreducesd","vreducess","vrndscalepd","vrndscaleps","vrndscalesd","vrndscaless","vroundpd","vroundps","vroundsd","vroundss","vrsqrt14pd","vrsqrt14ps","vrsqrt14sd","vrsqrt14ss","vrsqrtps","vrsqrtss","vscalefpd","vscalefps","vscalefsd","vscalefss","vscatterdpd","vscatterdps","vscatterqpd","vscatterqps","vsha512msg1","vsha512msg2","vsha512rnds2","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vshufpd","vshufps","vsm3msg1","vsm3msg2","vsm3rnds2","vsm4key4","vsm4rnds4","vsqrtpd","vsqrtps","vsqrtsd","vsqrtss","vstmxcsr","vsubpd","vsubps","vsubsd","vsubss","vtestpd","vtestps","vucomisd","vucomiss","vunpckhpd","vunpckhps","vunpcklpd","vunpcklps","vxorpd","vxorps","vzeroall","vzeroupper","wait","wbinvd","wbnoinvd","wrfsbase","wrgsbase","wrmsr","wrpkru","wrssd","wrssq","wrussd","wrussq","xabort","xadd","xbegin","xchg","xcryptcbc","xcryptcfb","xcryptctr","xcryptecb","xcryptofb","xend","xgetbv","xlatb","xor","xorpd","xorps","xresldtrk","xrstor","xrstor64","xrstors","xrstors64","xsave","xsave64","xsavec","xsavec64","xsaveopt","xsaveopt64","xsaves","xsaves64","xsetbv","xsha1","xsha256","xsha512","xsha512_alt","xstore","xstore_alt","xsusldtrk","xtest"];
 
 /** Mnemonic text as formatted (e.g. `fwait` for `wait`), indexed by format id. */
-export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","setssbsy","xsusldtrk","xresldtrk","saveprevssp","uiret","testui","clui","stui","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","sysretq","invd","wbinvd","wbnoinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntss","movntsd","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","sysexitq","getsec","getsecq","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestrm64","vpcmpestri","vpcmpestri64","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestrm64","pcmpestri","pcmpestri64","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpaexadd","cmpexadd","cmpnexadd","cmpbexadd","cmpaxadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpgexadd","cmplexadd","cmpgxadd","wrssd","wrssq","wrussd","wrussq","aadd","aand","aor","axor","aesenc128kl","aesdec128kl","aesenc256kl","aesdec256kl","loadiwkey","aesencwide128kl","aesdecwide128kl","aesencwide256kl","aesdecwide256kl","encodekey128","encodekey256","montmul","xsha1","xsha256","xsha512_alt","xsha512","ccs_hash","undoc","ccs_encrypt","xstore","xcryptecb","xcryptcbc","xcryptctr","xcryptcfb","xcryptofb","vldmxcsr","vstmxcsr","vpdpbusd","vpdpbusds","vpdpwssd","vpdpwssds","vpdpbuud","vpdpbuuds","vpdpbsud","vpdpbsuds","vpdpbssd","vpdpbssds","vpdpwuud","vpdpwuuds","vpdpwusd","vpdpwusds","vpdpwsud","vpdpwsuds","vpmadd52luq","vpmadd52huq","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vgatherdps","vgatherdpd","vgatherqps","vgatherqpd","vpandd","vpandq","vpandnd","vpandnq","vpord","vporq","vpxord","vpxorq","vpsraq","vmovdqa32","vmovdqa64","vmovdqu32","vmovdqu64","vmovdqu8","vmovdqu16","vprord","vprorq","vprold","vprolq","vpblendmb","vpblendmw","vptestmb","vptestmw","vptestnmb","vptestnmw","vpmovb2m","vpmovw2m","vpmovm2b","vpmovm2w","vpermi2b","vpermi2w","vpermt2b","vpermt2w","vpermb","vpermw","vpabsq","vpminsq","vpminuq","vpmaxsq","vpmaxuq","vpmullq","vpsravq","vpblendmd","vpblendmq","vpermi2d","vpermi2q","vpermt2d","vpermt2q","vptestmd","vptestmq","vptestnmd","vptestnmq","vpmovd2m","vpmovq2m","vpmovm2d","vpmovm2q","vbroadcasti32x4","vbroadcasti64x4","vbroadcastf32x4","vbroadcastf64x4","vexpandps","vexpandpd","vpexpandd","vpexpandq","vcompressps","vcompresspd","vpcompressd","vpcompressq","vpexpandb","vpexpandw","vpcompressb","vpcompressw","valignd","valignq","vpternlogd","vpternlogq","vinsertf32x4","vinsertf64x2","vinserti32x4","vinserti64x2","vinsertf32x8","vinsertf64x4","vinserti32x8","vinserti64x4","vextractf32x4","vextractf64x2","vextracti32x4","vextracti64x2","vextractf32x8","vextractf64x4","vextracti32x8","vextracti64x4","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vpcmp{}ub","vpcmp{}uw","vpcmp{}b","vpcmp{}w","vpcmp{}ud","vpcmp{}uq","vpcmp{}d","vpcmp{}q","vprotb","vprotw","vprotd","vprotq","vrcp14ps","vrcp14pd","vrcp14ss","vrcp14sd","vrsqrt14ps","vrsqrt14pd","vrsqrt14ss","vrsqrt14sd","vpermi2ps","vpermi2pd","vpermt2ps","vpermt2pd","vpsrlvw","vpsravw","vpsllvw","vpmultishiftqb","vpconflictd","vpconflictq","vplzcntd","vplzcntq","vpopcntb","vpopcntw","vpopcntd","vpopcntq","vpmovuswb","vpmovusdb","vpmovusqb","vpmovusdw","vpmovusqw","vpmovusqd","vpmovswb","vpmovsdb","vpmovsqb","vpmovsdw","vpmovsqw","vpmovsqd","vpmovwb","vpmovdb","vpmovqb","vpmovdw","vpmovqw","vpmovqd","vpshldw","vpshldd","vpshldq","vpshrdw","vpshrdd","vpshrdq","vpshldvw","vpshldvd","vpshldvq","vpshrdvw","vpshrdvd","vpshrdvq","vcvtusi2ss","vcvttss2usi","vcvtss2usi","vcvtusi2sd","vcvttsd2usi","vcvtsd2usi","vrndscaleps","vrndscalepd","vrndscaless","vrndscalesd","vgetmantps","vgetmantpd","vgetmantss","vgetmantsd","vrangeps","vrangepd","vrangess","vrangesd","vfixupimmps","vfixupimmpd","vfixupimmss","vfixupimmsd","vreduceps","vreducepd","vreducess","vreducesd","vfpclassps","vfpclasspd","vfpclassss","vfpclasssd","vdbpsadbw","vscalefps","vscalefpd","vscalefss","vscalefsd","vgetexpps","vgetexppd","vgetexpss","vgetexpsd","vbroadcastf32x2","vbroadcasti32x2","vbroadcastf64x2","vbroadcasti64x2","vbroadcastf32x8","vbroadcasti32x8","vcvtqq2ps","vcvtqq2pd","vcvtudq2ps","vcvtuqq2ps","vcvtudq2pd","vcvtuqq2pd","vcvtps2udq","vcvtpd2udq","vcvttps2udq","vcvttpd2udq","vcvtps2qq","vcvtpd2qq","vcvttps2qq","vcvttpd2qq","vcvtps2uqq","vcvtpd2uqq","vcvttps2uqq","vcvttpd2uqq","vpscatterdd","vpscatterdq","vpscatterqd","vpscatterqq","vscatterdps","vscatterdpd","vscatterqps","vscatterqpd","vprorvd","vprorvq","vprolvd","vprolvq","vblendmps","vblendmpd"];
+export const FORMAT_MNEMONICS: readonly string[] = ["(bad)","add","push","pop","or","adc","sbb","and","daa","sub","das","xor","aaa","cmp","aas","inc","dec","pusha","pushad","popa","popad","bound","arpl","movsxd","imul","insb","insw","insd","outsb","outsw","outsd","jo","jno","jb","jae","je","jne","jbe","ja","js","jns","jp","jnp","jl","jge","jle","jg","test","xchg","mov","lea","nop","pause","cbw","cwde","cdqe","cwd","cdq","cqo","call far","fwait","pushf","pushfd","pushfq","popf","popfd","popfq","sahf","lahf","movsb","movsw","movsd","movsq","cmpsb","cmpsw","cmpsd","cmpsq","stosb","stosw","stosd","stosq","lodsb","lodsw","lodsd","lodsq","scasb","scasw","scasd","scasq","rol","ror","rcl","rcr","shl","shr","sar","ret","les","lds","xabort","xbegin","enter","leave","ret far","int3","int","into","iret","iretd","iretq","aam","aad","salc","xlat","loopne","loope","loop","jcxz","jecxz","jrcxz","in","out","call","jmp","jmp far","int1","hlt","cmc","not","neg","mul","div","idiv","clc","stc","cli","sti","cld","std","sldt","str","lldt","ltr","verr","verw","sgdt","sidt","lgdt","lidt","smsw","lmsw","invlpg","enclv","vmcall","vmlaunch","vmresume","vmxoff","pconfig","monitor","mwait","clac","stac","encls","xgetbv","xsetbv","vmfunc","xend","xtest","enclu","vmrun","vmmcall","vmload","vmsave","stgi","clgi","skinit","invlpga","serialize","setssbsy","xsusldtrk","xresldtrk","saveprevssp","uiret","testui","clui","stui","rdpkru","wrpkru","swapgs","rdtscp","monitorx","mwaitx","clzero","rdpru","invlpgb","tlbsync","lar","lsl","syscall","clts","sysret","sysretq","invd","wbinvd","wbnoinvd","ud2","prefetch_exclusive","prefetchw","prefetchwt1","prefetch_reserved","femms","movups","movupd","movss","movlps","movhlps","movlpd","movsldup","movddup","unpcklps","unpcklpd","unpckhps","unpckhpd","movhps","movlhps","movhpd","movshdup","prefetchnta","prefetcht0","prefetcht1","prefetcht2","cldemote","prefetchit1","prefetchit0","endbr64","endbr32","rdsspd","rdsspq","movaps","movapd","cvtpi2ps","cvtpi2pd","cvtsi2ss","cvtsi2sd","movntps","movntss","movntsd","movntpd","cvttps2pi","cvttpd2pi","cvttss2si","cvttsd2si","cvtps2pi","cvtpd2pi","cvtss2si","cvtsd2si","ucomiss","ucomisd","comiss","comisd","wrmsr","rdtsc","rdmsr","rdpmc","sysenter","sysexit","sysexitq","getsec","getsecq","cmovo","cmovno","cmovb","cmovae","cmove","cmovne","cmovbe","cmova","cmovs","cmovns","cmovp","cmovnp","cmovl","cmovge","cmovle","cmovg","movmskps","movmskpd","sqrtps","sqrtpd","sqrtss","sqrtsd","rsqrtps","rsqrtss","rcpps","rcpss","andps","andpd","andnps","andnpd","orps","orpd","xorps","xorpd","addps","addpd","addss","addsd","mulps","mulpd","mulss","mulsd","cvtps2pd","cvtpd2ps","cvtss2sd","cvtsd2ss","cvtdq2ps","cvtps2dq","cvttps2dq","subps","subpd","subss","subsd","minps","minpd","minss","minsd","divps","divpd","divss","divsd","maxps","maxpd","maxss","maxsd","punpcklbw","punpcklwd","punpckldq","packsswb","pcmpgtb","pcmpgtw","pcmpgtd","packuswb","punpckhbw","punpckhwd","punpckhdq","packssdw","punpcklqdq","punpckhqdq","movd","movq","movdqa","movdqu","pshufw","pshufd","pshufhw","pshuflw","psrlw","psraw","psllw","psrld","psrad","pslld","psrlq","psrldq","psllq","pslldq","pcmpeqb","pcmpeqw","pcmpeqd","emms","vmread","extrq","insertq","vmwrite","haddpd","haddps","hsubpd","hsubps","seto","setno","setb","setae","sete","setne","setbe","seta","sets","setns","setp","setnp","setl","setge","setle","setg","cpuid","bt","shld","rsm","bts","shrd","fxsave","fxrstor","fxsave64","fxrstor64","ldmxcsr","stmxcsr","xsave","xrstor","xsaveopt","xsave64","xrstor64","xsaveopt64","clflush","clwb","clflushopt","lfence","mfence","sfence","rdfsbase","rdgsbase","wrfsbase","wrgsbase","ptwrite","incsspd","incsspq","umonitor","tpause","umwait","cmpxchg","lss","btr","lfs","lgs","movzx","popcnt","ud1","btc","bsf","tzcnt","bsr","lzcnt","movsx","xadd","cmp{}ps","cmp{}pd","cmp{}ss","cmp{}sd","movnti","pinsrw","pextrw","shufps","shufpd","cmpxchg8b","cmpxchg16b","xrstors","xrstors64","xsavec","xsavec64","xsaves","xsaves64","vmptrld","vmclear","vmxon","vmptrst","rdrand","rdseed","rdpid","bswap","addsubpd","addsubps","paddq","pmullw","movq2dq","movdq2q","pmovmskb","psubusb","psubusw","pminub","pand","paddusb","paddusw","pmaxub","pandn","pavgb","pavgw","pmulhuw","pmulhw","cvttpd2dq","cvtdq2pd","cvtpd2dq","movntq","movntdq","psubsb","psubsw","pminsw","por","paddsb","paddsw","pmaxsw","pxor","lddqu","pmuludq","pmaddwd","psadbw","maskmovq","maskmovdqu","psubb","psubw","psubd","psubq","paddb","paddw","paddd","ud0","fadd","fiadd","fmul","fimul","fcom","ficom","fcomp","ficomp","fsub","fisub","fsubr","fisubr","fdiv","fidiv","fdivr","fidivr","faddp","fmulp","fsubrp","fsubp","fdivrp","fdivp","fcompp","fld","fst","fstp","fldenv","fldcw","fnstenv","fnstcw","fxch","fnop","fstpnce","fchs","fabs","ftst","fxam","fld1","fldl2t","fldl2e","fldpi","fldlg2","fldln2","fldz","f2xm1","fyl2x","fptan","fpatan","fxtract","fprem1","fdecstp","fincstp","fprem","fyl2xp1","fsqrt","fsincos","frndint","fscale","fsin","fcos","fcmovb","fcmove","fcmovbe","fcmovu","fucompp","fild","fisttp","fist","fistp","fcmovnb","fcmovne","fcmovnbe","fcmovnu","fneni","fndisi","fnclex","fnsetpm","fninit","fucomi","fcomi","frstor","fnsave","fnstsw","ffree","fucom","fucomp","fbld","fbstp","ffreep","fucomip","fcomip","vsqrtps","vsqrtpd","vsqrtss","vsqrtsd","vaddps","vaddpd","vaddss","vaddsd","vmulps","vmulpd","vmulss","vmulsd","vsubps","vsubpd","vsubss","vsubsd","vminps","vminpd","vminss","vminsd","vdivps","vdivpd","vdivss","vdivsd","vmaxps","vmaxpd","vmaxss","vmaxsd","vandps","vandpd","vandnps","vandnpd","vorps","vorpd","vxorps","vxorpd","vunpcklps","vunpcklpd","vunpckhps","vunpckhpd","vmovups","vmovupd","vmovss","vmovsd","vmovlps","vmovhlps","vmovlpd","vmovsldup","vmovddup","vmovhps","vmovlhps","vmovhpd","vmovshdup","vmovaps","vmovapd","vcvtsi2ss","vcvtsi2sd","vmovntps","vmovntpd","vcvttss2si","vcvttsd2si","vcvtss2si","vcvtsd2si","vucomiss","vucomisd","vcomiss","vcomisd","vmovmskps","vmovmskpd","vrsqrtps","vrsqrtss","vrcpps","vrcpss","vcvtps2pd","vcvtpd2ps","vcvtss2sd","vcvtsd2ss","vcvtdq2ps","vcvtps2dq","vcvttps2dq","vpunpcklbw","vpunpcklwd","vpunpckldq","vpacksswb","vpcmpgtb","vpcmpgtw","vpcmpgtd","vpackuswb","vpunpckhbw","vpunpckhwd","vpunpckhdq","vpackssdw","vpunpcklqdq","vpunpckhqdq","vpcmpeqb","vpcmpeqw","vpcmpeqd","vpaddq","vpmullw","vpsubusb","vpsubusw","vpminub","vpand","vpaddusb","vpaddusw","vpmaxub","vpandn","vpavgb","vpavgw","vpmulhuw","vpmulhw","vpsubsb","vpsubsw","vpminsw","vpor","vpaddsb","vpaddsw","vpmaxsw","vpxor","vpmuludq","vpmaddwd","vpsadbw","vpsubb","vpsubw","vpsubd","vpsubq","vpaddb","vpaddw","vpaddd","vpsrlw","vpsrld","vpsrlq","vpsraw","vpsrad","vpsllw","vpslld","vpsllq","vmovd","vmovq","vmovdqa","vmovdqu","vpshufd","vpshufhw","vpshuflw","vpsrldq","vpslldq","vzeroupper","vzeroall","vhaddpd","vhaddps","vhsubpd","vhsubps","vcmp{}ps","vcmp{}pd","vcmp{}ss","vcmp{}sd","vpinsrw","vpextrw","vshufps","vshufpd","vaddsubpd","vaddsubps","vpmovmskb","vcvttpd2dq","vcvtdq2pd","vcvtpd2dq","vmovntdq","vlddqu","vmaskmovdqu","vpshufb","vphaddw","vphaddd","vphaddsw","vpmaddubsw","vphsubw","vphsubd","vphsubsw","vpsignb","vpsignw","vpsignd","vpmulhrsw","vpmuldq","vpcmpeqq","vpackusdw","vpcmpgtq","vpminsb","vpminsd","vpminuw","vpminud","vpmaxsb","vpmaxsd","vpmaxuw","vpmaxud","vpmulld","vpabsb","vpabsw","vpabsd","vpermilps","vpermilpd","vtestps","vtestpd","vcvtph2ps","vpermps","vptest","vbroadcastss","vbroadcastsd","vbroadcastf128","vpmovsxbw","vpmovzxbw","vpmovsxbd","vpmovzxbd","vpmovsxbq","vpmovzxbq","vpmovsxwd","vpmovzxwd","vpmovsxwq","vpmovzxwq","vpmovsxdq","vpmovzxdq","vmovntdqa","vmaskmovps","vmaskmovpd","vpermd","vphminposuw","vpsrlvd","vpsrlvq","vpsravd","vpsllvd","vpsllvq","vpbroadcastd","vpbroadcastq","vbroadcasti128","vpbroadcastb","vpbroadcastw","vpmaskmovd","vpmaskmovq","vfmaddsub132ps","vfmaddsub132pd","vfmsubadd132ps","vfmsubadd132pd","vfmadd132ps","vfmadd132pd","vfmadd132ss","vfmadd132sd","vfmsub132ps","vfmsub132pd","vfmsub132ss","vfmsub132sd","vfnmadd132ps","vfnmadd132pd","vfnmadd132ss","vfnmadd132sd","vfnmsub132ps","vfnmsub132pd","vfnmsub132ss","vfnmsub132sd","vfmaddsub213ps","vfmaddsub213pd","vfmsubadd213ps","vfmsubadd213pd","vfmadd213ps","vfmadd213pd","vfmadd213ss","vfmadd213sd","vfmsub213ps","vfmsub213pd","vfmsub213ss","vfmsub213sd","vfnmadd213ps","vfnmadd213pd","vfnmadd213ss","vfnmadd213sd","vfnmsub213ps","vfnmsub213pd","vfnmsub213ss","vfnmsub213sd","vfmaddsub231ps","vfmaddsub231pd","vfmsubadd231ps","vfmsubadd231pd","vfmadd231ps","vfmadd231pd","vfmadd231ss","vfmadd231sd","vfmsub231ps","vfmsub231pd","vfmsub231ss","vfmsub231sd","vfnmadd231ps","vfnmadd231pd","vfnmadd231ss","vfnmadd231sd","vfnmsub231ps","vfnmsub231pd","vfnmsub231ss","vfnmsub231sd","vaesimc","vaesenc","vaesenclast","vaesdec","vaesdeclast","vgf2p8mulb","andn","blsr","blsmsk","blsi","bzhi","pext","pdep","mulx","bextr","shlx","sarx","shrx","vpermq","vpermpd","vpblendd","vperm2f128","vroundps","vroundpd","vroundss","vroundsd","vblendps","vblendpd","vpblendw","vpalignr","vpextrb","vpextrd","vpextrq","vextractps","vinsertf128","vextractf128","vcvtps2ph","vpinsrb","vinsertps","vpinsrd","vpinsrq","vinserti128","vextracti128","vdpps","vdppd","vmpsadbw","vpclmul{}dq","vperm2i128","vblendvps","vblendvpd","vpblendvb","vpcmpestrm","vpcmpestrm64","vpcmpestri","vpcmpestri64","vpcmpistrm","vpcmpistri","vgf2p8affineqb","vgf2p8affineinvqb","vaeskeygenassist","rorx","pi2fw","pi2fd","pf2iw","pf2id","pfnacc","pfpnacc","pfcmpge","pfmin","pfrcp","pfrsqrt","pfsub","pfadd","pfcmpgt","pfmax","pfrcpit1","pfrsqit1","pfsubr","pfacc","pfcmpeq","pfmul","pfrcpit2","pmulhrw","pswapd","pavgusb","pshufb","phaddw","phaddd","phaddsw","pmaddubsw","phsubw","phsubd","phsubsw","psignb","psignw","psignd","pmulhrsw","pabsb","pabsw","pabsd","pblendvb","blendvps","blendvpd","ptest","pmovsxbw","pmovzxbw","pmovsxbd","pmovzxbd","pmovsxbq","pmovzxbq","pmovsxwd","pmovzxwd","pmovsxwq","pmovzxwq","pmovsxdq","pmovzxdq","pmuldq","pcmpeqq","packusdw","pminsb","pminsd","pminuw","pminud","pmaxsb","pmaxsd","pmaxuw","pmaxud","pmulld","pcmpgtq","movntdqa","phminposuw","invept","invvpid","invpcid","sha1nexte","sha1msg1","sha1msg2","sha256rnds2","sha256msg1","sha256msg2","gf2p8mulb","aesimc","aesenc","aesenclast","aesdec","aesdeclast","movbe","crc32","adcx","adox","movdiri","movdir64b","enqcmd","enqcmds","palignr","roundps","roundpd","roundss","roundsd","blendps","blendpd","pblendw","pextrb","pextrd","pextrq","extractps","pinsrb","insertps","pinsrd","pinsrq","dpps","dppd","mpsadbw","pclmul{}dq","pcmpestrm","pcmpestrm64","pcmpestri","pcmpestri64","pcmpistrm","pcmpistri","sha1rnds4","gf2p8affineqb","gf2p8affineinvqb","aeskeygenassist","vfmaddsubps","vfmaddsubpd","vfmsubaddps","vfmsubaddpd","vfmaddps","vfmaddpd","vfmaddss","vfmaddsd","vfmsubps","vfmsubpd","vfmsubss","vfmsubsd","vfnmaddps","vfnmaddpd","vfnmaddss","vfnmaddsd","vfnmsubps","vfnmsubpd","vfnmsubss","vfnmsubsd","kandw","kandq","kandb","kandd","kandnw","kandnq","kandnb","kandnd","korw","korq","korb","kord","kxnorw","kxnorq","kxnorb","kxnord","kxorw","kxorq","kxorb","kxord","kaddw","kaddq","kaddb","kaddd","kunpckbw","kunpckwd","kunpckdq","knotw","kmovw","kortestw","ktestw","knotq","kmovq","kortestq","ktestq","knotb","kmovb","kortestb","ktestb","knotd","kmovd","kortestd","ktestd","kshiftrb","kshiftrw","kshiftrd","kshiftrq","kshiftlb","kshiftlw","kshiftld","kshiftlq","cmpoxadd","cmpnoxadd","cmpbxadd","cmpaexadd","cmpexadd","cmpnexadd","cmpbexadd","cmpaxadd","cmpsxadd","cmpnsxadd","cmppxadd","cmpnpxadd","cmplxadd","cmpgexadd","cmplexadd","cmpgxadd","wrssd","wrssq","wrussd","wrussq","aadd","aand","aor","axor","aesenc128kl","aesdec128kl","aesenc256kl","aesdec256kl","loadiwkey","aesencwide128kl","aesdecwide128kl","aesencwide256kl","aesdecwide256kl","encodekey128","encodekey256","montmul","xsha1","xsha256","xsha512_alt","xsha512","ccs_hash","undoc","ccs_encrypt","xstore_alt","rstorssp","clrssbsy","xstore","xcryptecb","xcryptcbc","xcryptctr","xcryptcfb","xcryptofb","vldmxcsr","vstmxcsr","vpdpbusd","vpdpbusds","vpdpwssd","vpdpwssds","vpdpbuud","vpdpbuuds","vpdpbsud","vpdpbsuds","vpdpbssd","vpdpbssds","vpdpwuud","vpdpwuuds","vpdpwusd","vpdpwusds","vpdpwsud","vpdpwsuds","vpmadd52luq","vpmadd52huq","vpgatherdd","vpgatherdq","vpgatherqd","vpgatherqq","vgatherdps","vgatherdpd","vgatherqps","vgatherqpd","vpandd","vpandq","vpandnd","vpandnq","vpord","vporq","vpxord","vpxorq","vpsraq","vmovdqa32","vmovdqa64","vmovdqu32","vmovdqu64","vmovdqu8","vmovdqu16","vprord","vprorq","vprold","vprolq","vpblendmb","vpblendmw","vptestmb","vptestmw","vptestnmb","vptestnmw","vpmovb2m","vpmovw2m","vpmovm2b","vpmovm2w","vpermi2b","vpermi2w","vpermt2b","vpermt2w","vpermb","vpermw","vpabsq","vpminsq","vpminuq","vpmaxsq","vpmaxuq","vpmullq","vpsravq","vpblendmd","vpblendmq","vpermi2d","vpermi2q","vpermt2d","vpermt2q","vptestmd","vptestmq","vptestnmd","vptestnmq","vpmovd2m","vpmovq2m","vpmovm2d","vpmovm2q","vbroadcasti32x4","vbroadcasti64x4","vbroadcastf32x4","vbroadcastf64x4","vexpandps","vexpandpd","vpexpandd","vpexpandq","vcompressps","vcompresspd","vpcompressd","vpcompressq","vpexpandb","vpexpandw","vpcompressb","vpcompressw","valignd","valignq","vpternlogd","vpternlogq","vinsertf32x4","vinsertf64x2","vinserti32x4","vinserti64x2","vinsertf32x8","vinsertf64x4","vinserti32x8","vinserti64x4","vextractf32x4","vextractf64x2","vextracti32x4","vextracti64x2","vextractf32x8","vextractf64x4","vextracti32x8","vextracti64x4","vshuff32x4","vshuff64x2","vshufi32x4","vshufi64x2","vpcmp{}ub","vpcmp{}uw","vpcmp{}b","vpcmp{}w","vpcmp{}ud","vpcmp{}uq","vpcmp{}d","vpcmp{}q","vprotb","vprotw","vprotd","vprotq","vrcp14ps","vrcp14pd","vrcp14ss","vrcp14sd","vrsqrt14ps","vrsqrt14pd","vrsqrt14ss","vrsqrt14sd","vpermi2ps","vpermi2pd","vpermt2ps","vpermt2pd","vpsrlvw","vpsravw","vpsllvw","vpmultishiftqb","vpconflictd","vpconflictq","vplzcntd","vplzcntq","vpopcntb","vpopcntw","vpopcntd","vpopcntq","vpmovuswb","vpmovusdb","vpmovusqb","vpmovusdw","vpmovusqw","vpmovusqd","vpmovswb","vpmovsdb","vpmovsqb","vpmovsdw","vpmovsqw","vpmovsqd","vpmovwb","vpmovdb","vpmovqb","vpmovdw","vpmovqw","vpmovqd","vpshldw","vpshldd","vpshldq","vpshrdw","vpshrdd","vpshrdq","vpshldvw","vpshldvd","vpshldvq","vpshrdvw","vpshrdvd","vpshrdvq","vcvtusi2ss","vcvttss2usi","vcvtss2usi","vcvtusi2sd","vcvttsd2usi","vcvtsd2usi","vrndscaleps","vrndscalepd","vrndscaless","vrndscalesd","vgetmantps","vgetmantpd","vgetmantss","vgetmantsd","vrangeps","vrangepd","vrangess","vrangesd","vfixupimmps","vfixupimmpd","vfixupimmss","vfixupimmsd","vreduceps","vreducepd","vreducess","vreducesd","vfpclassps","vfpclasspd","vfpclassss","vfpclasssd","vdbpsadbw","vscalefps","vscalefpd","vscalefss","vscalefsd","vgetexpps","vgetexppd","vgetexpss","vgetexpsd","vbroadcastf32x2","vbroadcasti32x2","vbroadcastf64x2","vbroadcasti64x2","vbroadcastf32x8","vbroadcasti32x8","vcvtqq2ps","vcvtqq2pd","vcvtudq2ps","vcvtuqq2ps","vcvtudq2pd","vcvtuqq2pd","vcvtps2udq","vcvtpd2udq","vcvttps2udq","vcvttpd2udq","vcvtps2qq","vcvtpd2qq","vcvttps2qq","vcvttpd2qq","vcvtps2uqq","vcvtpd2uqq","vcvttps2uqq","vcvttpd2uqq","vpscatterdd","vpscatterdq","vpscatterqd","vpscatterqq","vscatterdps","vscatterdpd","vscatterqps","vscatterqpd","vprorvd","vprorvq","vprolvd","vprolvq","vblendmps","vblendmpd","vcvtneoph2ps","vcvtneeph2ps","vcvtneebf162ps","vcvtneobf162ps","vbcstnesh2ps","vbcstnebf162ps","vcvtneps2bf16","vsm3msg1","vsm3msg2","vsm3rnds2","vsm4key4","vsm4rnds4","vsha512rnds2","vsha512msg1","vsha512msg2","vpermil2ps","vpermil2pd"];
 
 /** CPUID feature names, indexed by feature id (0 = none). */
-export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512BW","AVX512CD","AVX512DQ","AVX512F","AVX512_BITALG","AVX512_IFMA","AVX512_VBMI","AVX512_VBMI2","AVX512_VNNI","AVX512_VPOPCNTDQ","AVX_IFMA","AVX_VNNI","AVX_VNNI_INT16","AVX_VNNI_INT8","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","KL","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PADLOCK","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RAO_INT","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","TSXLDTRK","UINTR","VAES","VMX","VPCLMULQDQ","WAITPKG","WBNOINVD","X64","XOP","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
+export const CPUID_FEATURES: readonly string[] = ["","3DNOW","ADX","AES","AVX","AVX2","AVX512BW","AVX512CD","AVX512DQ","AVX512F","AVX512_BITALG","AVX512_IFMA","AVX512_VBMI","AVX512_VBMI2","AVX512_VNNI","AVX512_VPOPCNTDQ","AVX_IFMA","AVX_NE_CONVERT","AVX_VNNI","AVX_VNNI_INT16","AVX_VNNI_INT8","BMI1","BMI2","CET_IBT","CET_SS","CLDEMOTE","CLFLUSHOPT","CLFSH","CLWB","CLZERO","CMOV","CMPCCXADD","CMPXCHG16B","CPUID","CX8","ENCLV","ENQCMD","F16C","FMA","FMA4","FPU","FSGSBASE","FXSR","GFNI","INTEL186","INTEL286","INTEL386","INTEL486","INTEL8086","INVLPGB","INVPCID","KL","LZCNT","MMX","MONITOR","MONITORX","MOVBE","MOVDIR64B","MOVDIRI","MSR","MULTIBYTENOP","PADLOCK","PAUSE","PCLMULQDQ","PCONFIG","PKU","POPCNT","PREFETCHITI","PREFETCHW","PREFETCHWT1","PTWRITE","RAO_INT","RDPID","RDPRU","RDRAND","RDSEED","RDTSCP","RTM","SEP","SERIALIZE","SGX1","SHA","SHA512","SM3","SM4","SMAP","SMX","SSE","SSE2","SSE3","SSE4A","SSE4_1","SSE4_2","SSSE3","SVM","SYSCALL","TSC","TSXLDTRK","UINTR","VAES","VMX","VPCLMULQDQ","WAITPKG","WBNOINVD","X64","XOP","XSAVE","XSAVEC","XSAVEOPT","XSAVES"];
 
 /** Control-flow kinds, indexed by flow id. */
 export const FLOW_KINDS: readonly string[] = ["next","jmp","jmpind","jmpfar","jmpfarind","jcc","call","callind","callfar","callfarind","ret","retfar","int","iret","xbegin","exception","loop"];

@@ -141,4 +141,5 @@ export const OK = {
   Ibrx: 133,
   Ga: 134,
   VSIBh: 135,
+  Ib4: 136,
 } as const;
