@@ -913,6 +913,16 @@ export class Cpu {
     return v >>> 0;
   }
 
+  /** @internal A 32-bit supervisor write (split bytewise across a page boundary). */
+  sysWr32(la: number, v: number): void {
+    if ((la & 0xfff) > 0xffc) {
+      this.xlateSystem(la + 3, true);
+      for (let k = 0; k < 4; k++) this.sysWr8(la + k, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    this.memory.write32(this.xlateSystem(la, true), v >>> 0, AccessKind.Write);
+  }
+
   /** @internal */
   sysWr8(la: number, v: number): void {
     this.memory.write8(this.xlateSystem(la, true), v, AccessKind.Write);

@@ -269,7 +269,7 @@ function pushSys(c: Cpu, size: number, v: number): void {
   else sp &= 0xffff;
   const la = c.lin(Seg.SS, sp, size, true);
   if (size === 4) {
-    for (let k = 0; k < 4; k++) c.sysWr8(la + k, (v >>> (8 * k)) & 0xff);
+    c.sysWr32(la, v);
   } else {
     c.sysWr8(la, v & 0xff);
     c.sysWr8(la + 1, (v >>> 8) & 0xff);
@@ -278,8 +278,8 @@ function pushSys(c: Cpu, size: number, v: number): void {
 }
 
 function sysWrite64(c: Cpu, la: number, lo: number, hi: number): void {
-  for (let k = 0; k < 4; k++) c.sysWr8(la + k, (lo >>> (8 * k)) & 0xff);
-  for (let k = 0; k < 4; k++) c.sysWr8(la + 4 + k, (hi >>> (8 * k)) & 0xff);
+  c.sysWr32(la, lo);
+  c.sysWr32(la + 4, hi);
 }
 
 function tssBase(c: Cpu): number {
