@@ -305,3 +305,77 @@ describe("instructions", () => {
     expect(st.lo(Gpr.RAX)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("privilege checks", () => {
+  it("IN at CPL 3 with IOPL 0 consults the TSS I/O permission bitmap: allowed port, then #GP(0)", () => {
+    const m = createMachine("protected");
+    const s = SNIPPETS.ring3Io;
+    load(m, s);
+    load(m, SNIPPETS.gpHandler32);
+    m.gate(13, L.HANDLER);
+    m.io.register(0x80, 2, { read: () => 0x5a, write: () => {} }, "probe");
+    m.cpu.state.segLimit[Seg.TR] = 0x68 + 0x20;
+    m.ram.bytes[L.TSS + 0x66] = 0x68; // I/O map base
+    m.ram.bytes[L.TSS + 0x68 + 0x10] = 0x02; // port 0x81 denied, 0x80 allowed
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RSI)).toBe(1); // the first IN went through
+    expect(st.lo(Gpr.RAX)).toBe(0); // #GP error code
+    expect(st.lo(Gpr.RBX)).toBe(s.labels.fault);
+    expect(m.cpu.eventCounts[13]).toBe(1);
+  });
+
+  it("POPF at CPL 3 keeps IOPL and IF; CLI at CPL 3 > IOPL is #GP(0)", () => {
+    const m = createMachine("protected");
+    const s = SNIPPETS.ring3Cli;
+    load(m, s);
+    load(m, SNIPPETS.gpHandler32);
+    m.gate(13, L.HANDLER);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RSI) & 0x3000).toBe(0);
+    expect(st.lo(Gpr.RSI) & 0x200).toBe(0x200);
+    expect(st.lo(Gpr.RBX)).toBe(s.labels.fault);
+  });
+
+  it("LTR marks the TSS descriptor busy; STR reads the selector back", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.ltrBusy);
+    expect(m.ram.bytes[L.GDT + 0x45]).toBe(0x89);
+    m.cpu.run(100);
+    expect(m.ram.bytes[L.GDT + 0x45]).toBe(0x8b);
+    expect(m.cpu.state.get16(Gpr.RBX)).toBe(SEL.TSS);
+    expect(m.cpu.state.segBase[2 * Seg.TR]).toBe(L.TSS);
+  });
+});
+
+describe("interrupt timing and real-mode segment limits", () => {
+  it("an interrupt pending at STI is taken after the next instruction (the STI shadow)", () => {
+    let pending = true;
+    const m = createMachine("real", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        return 0x30;
+      },
+    });
+    load(m, SNIPPETS.stiShadow);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.get16(Gpr.RCX)).toBe(1);
+    expect(m.cpu.state.get16(Gpr.RBX)).toBe(2);
+  });
+
+  it("real mode honours the cached limit: 64 KiB raises #GP, a 4 GiB limit left by protected mode does not", () => {
+    const small = createMachine("real");
+    load(small, SNIPPETS.unrealMode);
+    small.cpu.run(100);
+    expect(small.cpu.state.get16(Gpr.RDI)).toBe(0xdead);
+    const big = createMachine("real");
+    load(big, SNIPPETS.unrealMode);
+    big.write32(0x200000, 0x12345678);
+    big.cpu.state.segLimit[Seg.DS] = 0xffffffff;
+    big.cpu.run(100);
+    expect(big.cpu.state.get16(Gpr.RDI)).toBe(0);
+    expect(big.cpu.state.lo(Gpr.RAX)).toBe(0x12345678);
+  });
+});
