@@ -379,3 +379,30 @@ describe("interrupt timing and real-mode segment limits", () => {
     expect(big.cpu.state.lo(Gpr.RAX)).toBe(0x12345678);
   });
 });
+
+describe("legacy paging modes", () => {
+  it("32-bit paging with 4 MiB pages (CR4.PSE), enabled by MOV CR0", () => {
+    const m = createMachine("protected");
+    load(m, SNIPPETS.paging32);
+    m.write32(0x20000, 0x00000083); // 0-4 MiB identity
+    m.write32(0x20004, 0x00800083); // 4-8 MiB -> 8-12 MiB
+    m.write32(0x800000, 0x5eed);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(0x5eed);
+    expect(m.read32(0x800004)).toBe(0xcafe);
+    expect(m.read32(0x20004) & 0x60).toBe(0x60); // accessed and dirty set by the walk
+  });
+
+  it("PAE paging outside long mode: PDPTEs loaded from CR3, 2 MiB pages", () => {
+    const m = createMachine("protected");
+    load(m, SNIPPETS.pagingPae);
+    m.write32(0x21000, 0x22001); // PDPTE 0 -> PD at 0x22000
+    m.write32(0x22000, 0x00000083); // 0-2 MiB identity
+    m.write32(0x22008, 0x00200083); // 2-4 MiB identity (code at 1 MiB is in the first)
+    m.write32(0x22010, 0x00800083); // 4-6 MiB -> 8-10 MiB
+    m.write32(0x800000, 0x5eed);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(0x5eed);
+    expect(m.read32(0x800004)).toBe(0xcafe);
+  });
+});

@@ -470,6 +470,44 @@ handler:
     hex: "66b840000f00d8660f00cbf4",
     labels: {  },
   },
+  paging32: {
+    bits: 32,
+    org: 0x100000,
+    src: `
+    mov eax, 0x20000
+    mov cr3, eax
+    mov eax, cr4
+    or eax, 0x10
+    mov cr4, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    mov ebx, [0x400000]
+    mov dword [0x400004], 0xcafe
+    hlt
+`,
+    hex: "b8000002000f22d80f20e083c8100f22e00f20c00d000000800f22c08b1d00004000c70504004000feca0000f4",
+    labels: {  },
+  },
+  pagingPae: {
+    bits: 32,
+    org: 0x100000,
+    src: `
+    mov eax, 0x21000
+    mov cr3, eax
+    mov eax, cr4
+    or eax, 0x20
+    mov cr4, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    mov ebx, [0x400000]
+    mov dword [0x400004], 0xcafe
+    hlt
+`,
+    hex: "b8001002000f22d80f20e083c8200f22e00f20c00d000000800f22c08b1d00004000c70504004000feca0000f4",
+    labels: {  },
+  },
   syscallRoundTrip: {
     bits: 64,
     org: 0x100000,
