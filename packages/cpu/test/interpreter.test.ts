@@ -406,3 +406,22 @@ describe("legacy paging modes", () => {
     expect(m.read32(0x800004)).toBe(0xcafe);
   });
 });
+
+describe("compiled blocks (second tier)", () => {
+  for (const compile of [true, false]) {
+    it(`a fault inside a hot block reports the faulting instruction and count (compile=${compile})`, () => {
+      const m = createMachine("long");
+      m.cpu.compile = compile;
+      const s = SNIPPETS.hotLoopFault;
+      load(m, s);
+      load(m, SNIPPETS.pfHandler64);
+      m.gate(14, L.HANDLER);
+      m.write64(L.PD + 5 * 8, 0n); // 10-12 MiB not present
+      expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
+      expect(reg(m, R.R12)).toBe(BigInt(s.labels.top!)); // faulting RIP
+      expect(reg(m, R.R14)).toBe(0xa00000n); // CR2
+      expect(m.cpu.state.lo(Gpr.RCX)).toBe(100);
+      expect(m.cpu.instructions).toBe(2 + 100 * 4 + 8);
+    });
+  }
+});

@@ -21,13 +21,18 @@ const ITERATIONS: Record<string, number> = {
 };
 
 describe("bench workload images boot and print their model's checksum", () => {
-  for (const w of workloads) {
-    it(w.name, () => {
+  const runs = [
+    ...workloads.map((w) => ({ w, compile: true })),
+    ...workloads.filter((w) => w.name !== "memwalk").map((w) => ({ w, compile: false })),
+  ];
+  for (const { w, compile } of runs) {
+    it(`${w.name}${compile ? "" : " (interpreter only)"}`, () => {
       const iterations = ITERATIONS[w.name] ?? 100;
       const image = new Uint8Array(readFileSync(join(imageDir, `${w.name}.img`)));
       new DataView(image.buffer).setUint32(ITERATIONS_OFFSET, iterations, true);
       const m = createBareMetal();
       loadBootImage(m, image);
+      m.cpu.compile = compile;
       const reason = m.cpu.run(50_000_000);
       const report = parseReport(m.serial());
       expect({ reason, unimplemented: m.cpu.unimplemented, text: m.serial() }).toMatchObject({

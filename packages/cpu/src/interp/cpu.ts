@@ -3,6 +3,7 @@ import { AccessKind, type PhysicalAddressSpace, type PortIoSpace } from "@turtle
 import { Decoder, Instruction, OPCODE_NAMES } from "@turtles/x86-decoder";
 import { CpuState } from "../state/cpu-state.js";
 import { Seg } from "../state/registers.js";
+import { COMPILE_THRESHOLD, type CompiledBlock, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
@@ -57,6 +58,10 @@ export const SEG_BIG = 8;
 /** A run of decoded instructions starting at one address. */
 class Block {
   valid = true;
+  /** Times the block ran interpreted (it is compiled at COMPILE_THRESHOLD). */
+  runs = 0;
+  /** The compiled form, once hot. */
+  compiled: CompiledBlock | null = null;
   /** Successor cache: the two blocks last run after this one, and the addresses they start at. */
   link0: Block | null = null;
   rip0 = Number.NaN;
@@ -135,6 +140,13 @@ export class Cpu {
   nextRip = 0;
   /** @internal Ends the running block after the current instruction. */
   breakBlock = false;
+  /** @internal Index of the record that faulted inside a compiled block. */
+  faultIndex = 0;
+  /**
+   * Whether hot blocks are compiled to JavaScript functions (the second tier). On by default;
+   * turn it off to run every instruction through the interpreter's dispatch loop.
+   */
+  compile = true;
   /** @internal Pending fault: vector. */
   excVector = 0;
   /** @internal Pending fault: error code or NO_ERROR. */
@@ -293,13 +305,21 @@ export class Cpu {
     // RIP is written once per block: branch handlers set `nextRip`, others leave it NaN.
     this.nextRip = Number.NaN;
     let k = 0;
+    const compiled = b.compiled;
     try {
-      do {
-        const i = insns[k]!;
-        i.fn(this, i);
-        k++;
-      } while (k < n && !this.breakBlock);
+      if (compiled !== null && n === insns.length) {
+        k = compiled(this, insns);
+      } else {
+        do {
+          const i = insns[k]!;
+          i.fn(this, i);
+          k++;
+        } while (k < n && !this.breakBlock);
+        if (++b.runs === COMPILE_THRESHOLD && this.compile && insns.length > 1)
+          b.compiled = compileBlock(insns);
+      }
     } catch (e) {
+      if (compiled !== null && n === insns.length) k = this.faultIndex;
       this.instructions += k > 0 ? insns[k - 1]!.seqEnd : 0;
       this.s.rip = insns[k]!.rip;
       this.lastBlock = null;
