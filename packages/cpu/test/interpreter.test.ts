@@ -425,3 +425,45 @@ describe("compiled blocks (second tier)", () => {
     });
   }
 });
+
+describe("external interrupts and reset", () => {
+  it("long mode: INTR with IF = 1 goes through the 64-bit gate and is acknowledged once", () => {
+    let pending = false;
+    let acks = 0;
+    const m = createMachine("long", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        acks++;
+        return 0x40;
+      },
+    });
+    load(m, SNIPPETS.longIrq);
+    load(m, SNIPPETS.excHandler64);
+    m.gate(0x40, L.HANDLER);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // nothing pending: STI, NOP, NOP, HLT
+    expect(m.cpu.halted).toBe(true);
+    pending = true;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // woken, handler halts
+    expect(acks).toBe(1);
+    expect(reg(m, R.R13)).toBe(BigInt(SNIPPETS.longIrq.labels.after! + 1)); // return RIP: after HLT
+    expect(reg(m, R.R12)).toBe(BigInt(SEL.CODE64));
+    expect(m.cpu.state.flags.read() & 0x200).toBe(0); // an interrupt gate clears IF
+    expect(m.cpu.eventCounts[0x40]).toBe(1);
+  });
+
+  it("reset() starts at F000:FFF0, linear 0xFFFFFFF0 (SDM vol. 3, 10.1.4)", () => {
+    const m = createMachine("long");
+    const rom = new Uint8Array(0x10000);
+    rom[0xfff0] = 0xf4; // hlt
+    m.memory.mapRom(0xffff0000, rom, "bios");
+    m.cpu.reset();
+    const st = m.cpu.state;
+    expect(st.segSelector[Seg.CS]).toBe(0xf000);
+    expect(st.rip).toBe(0xfff0);
+    expect(st.cr[0]).toBe(0x60000010);
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(st.rip).toBe(0xfff1);
+    expect(m.cpu.instructions).toBe(1);
+  });
+});
