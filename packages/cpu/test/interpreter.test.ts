@@ -467,3 +467,19 @@ describe("external interrupts and reset", () => {
     expect(m.cpu.instructions).toBe(1);
   });
 });
+
+describe("legacy instructions", () => {
+  it("PUSHA/POPA, DAA, AAD and a multi-byte NOP in 16-bit code", () => {
+    const m = createMachine("real");
+    load(m, SNIPPETS.pushaBcd);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.get16(Gpr.RCX)).toBe(2);
+    expect(st.get16(Gpr.RBX)).toBe(4);
+    expect(st.get16(Gpr.RDI)).toBe(7);
+    expect(st.get16(Gpr.RSP)).toBe(0x7000);
+    expect(st.get16(Gpr.RDX) & 0xff).toBe(0x47); // 19 + 28 = 47 in BCD
+    expect(st.get16(Gpr.RSI)).toBe(35); // AAD: 3 * 10 + 5
+    expect(m.read32(0x7000 - 10) & 0xffff).toBe(0x7000); // the SP image PUSHA stored (5th word)
+  });
+});

@@ -65,6 +65,7 @@ import {
   rot32RI,
   rot64RI,
 } from "./handlers/fast.js";
+import { bcd, clacStac, popa, pusha } from "./handlers/legacy.js";
 import {
   cmovcc,
   cmpxchgOp,
@@ -611,6 +612,19 @@ const BY_MNEMONIC: Record<string, Builder> = {
     i.aux = o.kinds[1] === "m" ? ins.memSize * 8 : (o.sizes[1] ?? 8);
     return crc32Op;
   },
+  daa: withAux(bcd, 0),
+  das: withAux(bcd, 1),
+  aaa: withAux(bcd, 2),
+  aas: withAux(bcd, 3),
+  aam: withAux(bcd, 4),
+  aad: withAux(bcd, 5),
+  pusha: opSized(pusha),
+  pushad: opSized(pusha),
+  popa: opSized(popa),
+  popad: opSized(popa),
+  clac: withAux(clacStac, 0),
+  stac: withAux(clacStac, 1),
+  reservednop: plain(nop),
   ud0: plain(undefinedOpcode),
   ud1: plain(undefinedOpcode),
   ud2: plain(undefinedOpcode),

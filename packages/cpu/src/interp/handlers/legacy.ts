@@ -1,0 +1,72 @@
+/**
+ * Legacy-mode instructions (invalid in 64-bit mode, where the decoder reports them as such):
+ * the BCD adjustments DAA/DAS/AAA/AAS/AAM/AAD and PUSHA/POPA; plus STAC/CLAC (SMAP).
+ */
+import { aaa, aad, aam, aas, daa, das } from "../../alu/bcd.js";
+import type { Cpu } from "../cpu.js";
+import { NO_ERROR, V } from "../fault.js";
+import type { Insn } from "../insn.js";
+import { getReg, setReg } from "./operands.js";
+
+/** DAA, DAS, AAA, AAS, AAM, AAD (aux 0-5). */
+export function bcd(c: Cpu, i: Insn): void {
+  const s = c.s;
+  const g = s.gpr;
+  const ax = g[0]! & 0xffff;
+  switch (i.aux) {
+    case 0:
+      daa(s, ax & 0xff);
+      setReg(g, 0, 0, 8, s.out[0]!, 0);
+      return;
+    case 1:
+      das(s, ax & 0xff);
+      setReg(g, 0, 0, 8, s.out[0]!, 0);
+      return;
+    case 2:
+      aaa(s, ax);
+      break;
+    case 3:
+      aas(s, ax);
+      break;
+    case 4:
+      if (aam(s, ax, i.immLo) >= 0) c.fault(V.DE, NO_ERROR);
+      break;
+    default:
+      aad(s, ax, i.immLo);
+      break;
+  }
+  setReg(g, 0, 0, 16, s.out[0]!, 0);
+}
+
+/** PUSHA/PUSHAD: AX, CX, DX, BX, the original SP, BP, SI, DI. */
+export function pusha(c: Cpu, i: Insn): void {
+  const g = c.s.gpr;
+  const bytes = i.size >>> 3;
+  const sp = c.sp();
+  const values = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => (r === 4 ? sp : getReg(g, r, 0, i.size)));
+  try {
+    for (const v of values) c.push(bytes, v, 0);
+  } catch (e) {
+    c.setSp(sp);
+    throw e;
+  }
+}
+
+/** POPA/POPAD: DI, SI, BP, (skipped SP), BX, DX, CX, AX. */
+export function popa(c: Cpu, i: Insn): void {
+  const g = c.s.gpr;
+  const bytes = i.size >>> 3;
+  const values: number[] = [];
+  for (let k = 0; k < 8; k++) values.push(c.peek(bytes, k * bytes));
+  c.addSp(8 * bytes);
+  for (let k = 0; k < 8; k++) {
+    const r = 7 - k;
+    if (r !== 4) setReg(g, r, 0, i.size, values[k]!, 0);
+  }
+}
+
+/** CLAC (aux 0) / STAC (aux 1): EFLAGS.AC at CPL 0 with CR4.SMAP set, else #UD. */
+export function clacStac(c: Cpu, i: Insn): void {
+  if (c.cpl !== 0 || (c.s.cr[8]! & 0x200000) === 0) c.fault(V.UD, NO_ERROR);
+  c.setRflags(i.aux === 1 ? 0x40000 : 0, 0x40000);
+}
