@@ -483,3 +483,23 @@ describe("legacy instructions", () => {
     expect(m.read32(0x7000 - 10) & 0xffff).toBe(0x7000); // the SP image PUSHA stored (5th word)
   });
 });
+
+describe("system tables in the upper half of the address space", () => {
+  it("IDT, GDT and TSS at 0xFFFFFF80_xxxxxxxx (a kernel's layout) deliver a #PF through IST", () => {
+    const m = createMachine("long");
+    const HIGH = 0xffffff80_00000000n;
+    m.write64(L.PML4 + 511 * 8, BigInt(L.PDPT | 7)); // alias the low 512 GiB at the top
+    const st = m.cpu.state;
+    const split = (a: bigint): [number, number] => [Number(a & 0xffffffffn), Number(a >> 32n)];
+    [st.idtr.baseLo, st.idtr.baseHi] = split(HIGH + BigInt(L.IDT));
+    [st.gdtr.baseLo, st.gdtr.baseHi] = split(HIGH + BigInt(L.GDT));
+    [st.segBase[2 * Seg.TR]!, st.segBase[2 * Seg.TR + 1]!] = split(HIGH + BigInt(L.TSS));
+    load(m, SNIPPETS.longPageFault);
+    load(m, SNIPPETS.pfHandler64);
+    m.gate(14, L.HANDLER, { ist: 1 });
+    m.write64(L.PD + 5 * 8, 0n);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(reg(m, R.R14)).toBe(0xa00000n);
+    expect(reg(m, R.R15)).toBe(BigInt(L.IST1 - 48));
+  });
+});

@@ -109,9 +109,9 @@ function readGate(c: Cpu, vector: number, size: number, source: number): void {
   const s = c.s;
   const errSel = vector * 8 + 2 + ext(source);
   if (vector * size + size - 1 > s.idtr.limit) c.fault(V.GP, errSel);
-  let la = s.idtr.baseLo + s.idtr.baseHi * 4294967296 + vector * size;
+  // A 64-bit base is a canonical address, held signed like every linear address.
+  let la = (s.idtr.baseHi | 0) * 4294967296 + s.idtr.baseLo + vector * size;
   if (size === 8) la >>>= 0;
-  else if (la >= 0x8000_0000_0000) la -= 2 ** 64;
   gate[0] = c.sysRd32(la);
   gate[1] = c.sysRd32(la + 4);
   if (size === 16) {
@@ -124,7 +124,7 @@ function readGate(c: Cpu, vector: number, size: number, source: number): void {
 function checkGateTarget(c: Cpu, sel: number, source: number): number {
   const e = ext(source);
   if ((sel & 0xfffc) === 0) c.fault(V.GP, e);
-  if (readDescriptor(c, sel, false) < 0) c.fault(V.GP, (sel & 0xfffc) + e);
+  if (!readDescriptor(c, sel, false)) c.fault(V.GP, (sel & 0xfffc) + e);
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0xf;
   const dpl = (hi >>> 13) & 3;
@@ -284,7 +284,8 @@ function sysWrite64(c: Cpu, la: number, lo: number, hi: number): void {
 
 function tssBase(c: Cpu): number {
   const s = c.s;
-  return s.segBase[2 * Seg.TR]! + s.segBase[2 * Seg.TR + 1]! * 4294967296;
+  // A 64-bit base is a canonical address: held signed, as linear addresses are.
+  return (s.segBase[2 * Seg.TR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.TR]!;
 }
 
 function tssRead32(c: Cpu, offset: number, source: number): number {

@@ -25,42 +25,47 @@ export function limitOf(lo: number, hi: number): number {
   return hi & 0x800000 ? ((raw << 12) | 0xfff) >>> 0 : raw;
 }
 
+/** Linear address of the descriptor last read by {@link readDescriptor} (signed when in the upper half). */
+export const descAddr = new Float64Array(1);
+
 /**
- * Reads the descriptor that `sel` selects (GDT, or LDT when TI = 1) into {@link desc}; `wide`
- * reads 16 bytes (64-bit system descriptors). Returns the descriptor's linear address, or -1
- * when the selector is outside the table (the caller raises the fault its instruction names).
+ * Reads the descriptor that `sel` selects (GDT, or LDT when TI = 1) into {@link desc} and its
+ * linear address into {@link descAddr}; `wide` reads 16 bytes (64-bit system descriptors).
+ * Returns false when the selector is outside the table (the caller raises the fault its
+ * instruction names).
  */
-export function readDescriptor(c: Cpu, sel: number, wide: boolean): number {
+export function readDescriptor(c: Cpu, sel: number, wide: boolean): boolean {
   const s = c.s;
   let base: number;
   let limit: number;
   if (sel & 4) {
-    if (s.segAccess[Seg.LDTR]! & 0x10000) return -1;
-    base = s.segBase[2 * Seg.LDTR]! + s.segBase[2 * Seg.LDTR + 1]! * 4294967296;
+    if (s.segAccess[Seg.LDTR]! & 0x10000) return false;
+    base = (s.segBase[2 * Seg.LDTR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.LDTR]!;
     limit = s.segLimit[Seg.LDTR]!;
   } else {
-    base = s.gdtr.baseLo + s.gdtr.baseHi * 4294967296;
+    base = (s.gdtr.baseHi | 0) * 4294967296 + s.gdtr.baseLo;
     limit = s.gdtr.limit;
   }
   const off = sel & 0xfff8;
-  if (off + (wide ? 15 : 7) > limit) return -1;
+  if (off + (wide ? 15 : 7) > limit) return false;
+  // 64-bit bases are canonical addresses held signed, like every linear address.
   let la = base + off;
   if (!c.mode64 && (s.efer[0]! & 0x400) === 0) la >>>= 0;
-  else if (la >= 0x8000_0000_0000) la -= 2 ** 64;
   desc[0] = c.sysRd32(la);
   desc[1] = c.sysRd32(la + 4);
   if (wide) {
     desc[2] = c.sysRd32(la + 8);
     desc[3] = c.sysRd32(la + 12);
   }
-  return la;
+  descAddr[0] = la;
+  return true;
 }
 
-/** Sets the accessed bit of the descriptor at `la` (read into {@link desc}) if it is clear. */
-export function markAccessed(c: Cpu, la: number): void {
+/** Sets the accessed bit of the descriptor last read (at {@link descAddr}) if it is clear. */
+export function markAccessed(c: Cpu): void {
   if ((desc[1]! & 0x100) === 0) {
     desc[1] = desc[1]! | 0x100;
-    c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
+    c.sysWr8(descAddr[0]! + 5, (desc[1]! >>> 8) & 0xff);
   }
 }
 
@@ -121,8 +126,7 @@ export function loadDataSegment(c: Cpu, seg: number, sel: number): void {
     }
     return;
   }
-  const la = readDescriptor(c, sel, false);
-  if (la < 0) c.fault(V.GP, sel & 0xfffc);
+  if (!readDescriptor(c, sel, false)) c.fault(V.GP, sel & 0xfffc);
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0xf;
   const s = (hi >>> 12) & 1;
@@ -139,7 +143,7 @@ export function loadDataSegment(c: Cpu, seg: number, sel: number): void {
     if (!conformingCode && (dpl < cpl || dpl < rpl)) c.fault(V.GP, sel & 0xfffc);
     if (!present) c.fault(V.NP, sel & 0xfffc);
   }
-  markAccessed(c, la);
+  markAccessed(c);
   setSegmentFromDesc(c, seg, sel);
   if (seg === Seg.SS) c.updateMode();
 }
@@ -156,15 +160,14 @@ export function commitCs(c: Cpu, sel: number, newCpl: number): void {
 
 /**
  * Reads and checks a code-segment descriptor for a far JMP or CALL to `sel` (SDM vol. 2, JMP:
- * "far jump to a code segment"). Returns its linear address. Call gates, task gates and TSS
- * targets return -2 (not supported here).
+ * "far jump to a code segment"). Returns true; call gates, task gates and TSS targets return
+ * false (not supported here).
  */
-export function checkFarCodeTarget(c: Cpu, sel: number): number {
+export function checkFarCodeTarget(c: Cpu, sel: number): boolean {
   if ((sel & 0xfffc) === 0) c.fault(V.GP, 0);
-  const la = readDescriptor(c, sel, false);
-  if (la < 0) c.fault(V.GP, sel & 0xfffc);
+  if (!readDescriptor(c, sel, false)) c.fault(V.GP, sel & 0xfffc);
   const hi = desc[1]!;
-  if (((hi >>> 12) & 1) === 0) return -2;
+  if (((hi >>> 12) & 1) === 0) return false;
   const type = (hi >>> 8) & 0xf;
   const dpl = (hi >>> 13) & 3;
   if ((type & 8) === 0) c.fault(V.GP, sel & 0xfffc);
@@ -176,17 +179,16 @@ export function checkFarCodeTarget(c: Cpu, sel: number): number {
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
   if ((c.s.efer[0]! & 0x400) !== 0 && (hi & 0x200000) !== 0 && (hi & 0x400000) !== 0)
     c.fault(V.GP, sel & 0xfffc);
-  return la;
+  return true;
 }
 
 /**
  * Reads and checks the code segment a far RET or IRET returns to (RPL = the new CPL, which must
- * not be below the current one). Returns the descriptor's linear address.
+ * not be below the current one), leaving it in {@link desc}.
  */
-export function checkReturnCs(c: Cpu, sel: number): number {
+export function checkReturnCs(c: Cpu, sel: number): void {
   if ((sel & 0xfffc) === 0) c.fault(V.GP, 0);
-  const la = readDescriptor(c, sel, false);
-  if (la < 0) c.fault(V.GP, sel & 0xfffc);
+  if (!readDescriptor(c, sel, false)) c.fault(V.GP, sel & 0xfffc);
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0xf;
   const dpl = (hi >>> 13) & 3;
@@ -195,7 +197,6 @@ export function checkReturnCs(c: Cpu, sel: number): number {
   if (rpl < c.cpl) c.fault(V.GP, sel & 0xfffc);
   if (type & 4 ? dpl > rpl : dpl !== rpl) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
-  return la;
 }
 
 /**
@@ -213,8 +214,7 @@ export function loadStackSegment(c: Cpu, sel: number, newCpl: number, faultVecto
     }
     c.fault(faultVector, 0);
   }
-  const la = readDescriptor(c, sel, false);
-  if (la < 0) c.fault(faultVector, sel & 0xfffc);
+  if (!readDescriptor(c, sel, false)) c.fault(faultVector, sel & 0xfffc);
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0xf;
   const dpl = (hi >>> 13) & 3;
@@ -227,7 +227,7 @@ export function loadStackSegment(c: Cpu, sel: number, newCpl: number, faultVecto
   )
     c.fault(faultVector, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(faultVector === V.TS ? V.SS : V.SS, sel & 0xfffc);
-  markAccessed(c, la);
+  markAccessed(c);
   setSegmentFromDesc(c, Seg.SS, sel);
 }
 

@@ -145,8 +145,7 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
     c.updateMode();
     return;
   }
-  const la = checkFarCodeTarget(c, sel);
-  if (la === -2) {
+  if (!checkFarCodeTarget(c, sel)) {
     c.unimplementedAt(i);
     return;
   }

@@ -46,7 +46,8 @@ export function checkIo(c: Cpu, port: number, bytes: number): void {
   const type = ar & 0xf;
   const limit = s.segLimit[Seg.TR]!;
   if ((ar & 0x10000) !== 0 || (type !== 0x9 && type !== 0xb) || limit < 0x67) c.fault(V.GP, 0);
-  const base = s.segBase[2 * Seg.TR]! + s.segBase[2 * Seg.TR + 1]! * 4294967296;
+  // A 64-bit base is a canonical address: held signed, as linear addresses are.
+  const base = (s.segBase[2 * Seg.TR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.TR]!;
   const mapBase = c.sysRd32(base + 0x64) >>> 16;
   const at = mapBase + (port >>> 3);
   if (at + 1 > limit) c.fault(V.GP, 0);

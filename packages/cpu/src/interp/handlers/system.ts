@@ -9,7 +9,7 @@ import { cpuid } from "../cpuid.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, writeMsr } from "../msr-access.js";
-import { desc, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
+import { desc, descAddr, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
 
@@ -248,7 +248,7 @@ export function lldt(c: Cpu, i: Insn): void {
     return;
   }
   if (sel & 4) c.fault(V.GP, sel & 0xfffc);
-  if (readDescriptor(c, sel, c.mode64) < 0) c.fault(V.GP, sel & 0xfffc);
+  if (!readDescriptor(c, sel, c.mode64)) c.fault(V.GP, sel & 0xfffc);
   const hi = desc[1]!;
   if (((hi >>> 8) & 0x1f) !== 0x02) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
@@ -263,8 +263,8 @@ export function ltr(c: Cpu, i: Insn): void {
   if ((sel & 0xfffc) === 0) c.fault(V.GP, 0);
   if (sel & 4) c.fault(V.GP, sel & 0xfffc);
   const lma = (c.s.efer[0]! & 0x400) !== 0;
-  const la = readDescriptor(c, sel, lma);
-  if (la < 0) c.fault(V.GP, sel & 0xfffc);
+  if (!readDescriptor(c, sel, lma)) c.fault(V.GP, sel & 0xfffc);
+  const la = descAddr[0]!;
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0x1f;
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
@@ -296,7 +296,7 @@ export function descriptorQuery(c: Cpu, i: Insn): void {
   const s = c.s;
   const sel = i.mem ? c.rd16(c.lin(i.seg, c.ea(i), 2, false)) : getReg(s.gpr, i.aux >= 2 ? i.d : i.s, 0, 16);
   let ok = false;
-  if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel, false) >= 0) {
+  if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel, false)) {
     const hi = desc[1]!;
     const type = (hi >>> 8) & 0xf;
     const isSeg = ((hi >>> 12) & 1) === 1;
