@@ -302,6 +302,9 @@ export function parseDefs(text: string): Def[] {
         case "cc":
           def.flags |= EntryFlag.CmpPredicate;
           break;
+        case "cnt":
+          def.flags |= EntryFlag.CountImm;
+          break;
         case "dsz":
           def.flags |= EntryFlag.DataSize;
           break;

@@ -1,10 +1,12 @@
 import { CPUID_FEATURES, FLOW_KINDS, MNEMONICS } from "./generated/opcodes.js";
+import { OK } from "./generated/operand-kind-ids.js";
 import {
   ENTRY_ACCESS,
   ENTRY_CPUID,
   ENTRY_FLAGS,
   ENTRY_FLOW,
   ENTRY_MNEMONIC,
+  ENTRY_OPS,
   ENTRY_RFLAGS,
 } from "./generated/tables.js";
 import { OperandReader } from "./operand-reader.js";
@@ -357,17 +359,31 @@ export class Instruction {
 
   /** RFLAGS bits read ({@link RFlag}). */
   get flagsRead(): number {
-    return rflagBits((ENTRY_RFLAGS[this.opcode] ?? 0) & 0x1ff);
+    return this.countIsZero() ? 0 : rflagBits((ENTRY_RFLAGS[this.opcode] ?? 0) & 0x1ff);
   }
 
   /** RFLAGS bits written ({@link RFlag}). */
   get flagsWritten(): number {
-    return rflagBits(((ENTRY_RFLAGS[this.opcode] ?? 0) >>> 9) & 0x1ff);
+    return this.countIsZero() ? 0 : rflagBits(((ENTRY_RFLAGS[this.opcode] ?? 0) >>> 9) & 0x1ff);
   }
 
   /** RFLAGS bits left undefined ({@link RFlag}). */
   get flagsUndefined(): number {
-    return rflagBits(((ENTRY_RFLAGS[this.opcode] ?? 0) >>> 18) & 0x1ff);
+    return this.countIsZero() ? 0 : rflagBits(((ENTRY_RFLAGS[this.opcode] ?? 0) >>> 18) & 0x1ff);
+  }
+
+  /** A shift or rotate by an immediate count that is 0 after masking (SDM: flags unaffected). */
+  private countIsZero(): boolean {
+    if (!((ENTRY_FLAGS[this.opcode] ?? 0) & EntryFlag.CountImm)) return false;
+    const width = ENTRY_OPS[this.opcode * 5] === OK.Eb ? 8 : this.operandSize;
+    let count = this.immLo & (width === 64 ? 63 : 31);
+    const m = this.mnemonic;
+    if (m === "rcl" || m === "rcr") {
+      // RCL/RCR rotate through CF: 9 positions for bytes, 17 for words.
+      if (width === 8) count %= 9;
+      else if (width === 16) count %= 17;
+    }
+    return count === 0;
   }
 
   /** Access ({@link Access}) of operand `i`. */

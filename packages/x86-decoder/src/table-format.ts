@@ -111,4 +111,6 @@ export const EntryFlag = {
   CmpPredicate: 1 << 20,
   /** Operands are decoded at once (they decide validity), not on first use. */
   Eager: 1 << 21,
+  /** Shift/rotate by an immediate: no flag is touched when the masked count is 0. */
+  CountImm: 1 << 22,
 } as const;
