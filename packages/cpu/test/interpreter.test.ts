@@ -503,3 +503,51 @@ describe("system tables in the upper half of the address space", () => {
     expect(reg(m, R.R15)).toBe(BigInt(L.IST1 - 48));
   });
 });
+
+describe("more system and general-purpose instructions", () => {
+  it("SGDT/SIDT, LAR/LSL/VERW, CR4.FSGSBASE with WRFSBASE/RDFSBASE, FS-relative access, RDMSR FS_BASE", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.systemMisc);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(m.read32(0x300000) & 0xffff).toBe(st.gdtr.limit);
+    expect(m.read64(0x300002)).toBe(BigInt(L.GDT));
+    expect(m.read64(0x300012)).toBe(BigInt(L.IDT));
+    expect(st.lo(Gpr.RBX)).toBe(0x00af9a00 & 0x00f0ff00); // LAR: the access-rights bytes
+    expect(st.lo(R.R11)).toBe(0xffffffff); // LSL: the 4 GiB limit of the flat code segment
+    expect(st.lo(R.R13) & 0xff).toBe(1); // VERW of a writable data segment: ZF = 1
+    expect(st.lo(Gpr.RSI)).toBe(0x11223344); // [fs:rdi] reached 0x300020
+    expect(reg(m, 8)).toBe(0x123456789an);
+    expect(st.lo(R.R9)).toBe(0x3456789a);
+    expect(st.lo(R.R10)).toBe(0x12);
+  });
+
+  it("ENTER/LEAVE, CMPXCHG16B, LOOP, JRCXZ, REP INSB/OUTSB", () => {
+    const m = createMachine("long");
+    let inValue = 0x40;
+    const out: number[] = [];
+    m.io.register(0x90, 1, { read: () => inValue++, write: (_o, _s, v) => out.push(v) }, "probe");
+    load(m, SNIPPETS.miscOps);
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RBX)).toBe(0x4444); // RBX is only a source of CMPXCHG16B
+    expect(m.read64(0x300040)).toBe(0x4444n);
+    expect(m.read64(0x300048)).toBe(0x3333n);
+    expect(st.lo(8) & 0xff).toBe(1);
+    expect(st.lo(R.R9)).toBe(5);
+    expect(st.lo(R.R10)).toBe(0); // JRCXZ jumped over
+    expect(st.lo(Gpr.RSP)).toBe(L.STACK);
+    expect([...m.ram.bytes.subarray(0x300080, 0x300084)]).toEqual([0x40, 0x41, 0x42, 0x43]);
+    expect(out).toEqual([0x40, 0x41, 0x42, 0x43]);
+  });
+
+  it("SYSEXIT to 64-bit ring 3 and SYSENTER back (SYSENTER_CS/ESP/EIP)", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.sysenterExit);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RBX)).toBe(0x77); // ran in ring 3
+    expect(st.segSelector[Seg.CS]).toBe(SEL.CODE64);
+    expect(st.lo(R.R12)).toBe(0x60000); // RSP from SYSENTER_ESP
+  });
+});

@@ -566,6 +566,101 @@ after:
     hex: "b80901b90200ba0300bb0400bd0500be0600bf07006031c031c931db31ff61b01904282788c2b80503d50a89c666670f1f0400f4",
     labels: {},
   },
+  systemMisc: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    sgdt [0x300000]
+    sidt [0x300010]
+    mov ax, 0x18
+    lar ebx, ax
+    lsl r11d, ax
+    mov ax, 0x58
+    verw ax
+    setz r13b
+    mov rax, cr4
+    or eax, 0x10000
+    mov cr4, rax
+    mov rax, 0x123456789a
+    wrfsbase rax
+    mov dword [0x300020], 0x11223344
+    mov rdi, 0x300020
+    sub rdi, rax
+    mov esi, [fs:rdi]
+    rdfsbase r8
+    mov ecx, 0xc0000100
+    rdmsr
+    mov r9d, eax
+    mov r10d, edx
+    hlt
+`,
+    hex: "0f010425000030000f010c251000300066b818000f02d8440f03d866b858000f00e8410f94c50f20e00d000001000f22e048b89a78563412000000f3480faed0c704252000300044332211bf200030004829c7648b37f3490faec0b9000100c00f324189c14189d2f4",
+    labels: {},
+  },
+  miscOps: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    enter 16, 0
+    mov qword [rbp - 8], 0x77
+    mov rbx, [rbp - 8]
+    leave
+    mov rax, 0x1111
+    mov rdx, 0x2222
+    mov rcx, 0x3333
+    mov rbx, 0x4444
+    mov qword [0x300040], 0x1111
+    mov qword [0x300048], 0x2222
+    cmpxchg16b [0x300040]
+    setz r8b
+    mov ecx, 5
+    xor r9d, r9d
+count:
+    inc r9d
+    loop count
+    mov ecx, 0
+    jrcxz skipped
+    mov r10d, 1
+skipped:
+    mov dx, 0x90
+    mov rdi, 0x300080
+    mov ecx, 4
+    rep insb
+    mov rsi, 0x300080
+    mov ecx, 4
+    rep outsb
+    hlt
+`,
+    hex: "c810000048c745f877000000488b5df8c9b811110000ba22220000b933330000bb4444000048c70425400030001111000048c704254800300022220000480fc70c2540003000410f94c0b9050000004531c941ffc1e2fbb900000000e30641ba0100000066ba9000bf80003000b904000000f36cbe80003000b904000000f36ef4",
+    labels: { count: 0x100052, skipped: 0x100064 },
+  },
+  sysenterExit: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    mov ecx, 0x174
+    mov eax, 0x18
+    xor edx, edx
+    wrmsr
+    mov ecx, 0x175
+    mov eax, 0x60000
+    wrmsr
+    mov ecx, 0x176
+    mov eax, kernel
+    wrmsr
+    mov rdx, user
+    mov rcx, 0x50000
+    o64 sysexit
+user:
+    mov ebx, 0x77
+    sysenter
+kernel:
+    mov r12, rsp
+    hlt
+`,
+    hex: "b974010000b81800000031d20f30b975010000b8000006000f30b976010000b83f0010000f3048ba3800100000000000b900000500480f35bb770000000f344989e4f4",
+    labels: { user: 0x100038, kernel: 0x10003f },
+  },
   syscallRoundTrip: {
     bits: 64,
     org: 0x100000,
