@@ -351,6 +351,16 @@ export function parseDefs(text: string): Def[] {
           throw new Error(`line ${ln + 1}: unknown attribute ${a}`);
       }
     }
+    // EVEX forms whose operands depend on the vector length exist for L'L = 00, 01, 10 only (11 is
+    // reserved); scalar forms ignore L'L.
+    if (
+      map >= 8 &&
+      map <= 12 &&
+      sel[Dim.L] === undefined &&
+      def.ops.some((o) => /^(Vx|Hx|Wx|Ux|Vh|Wh|Wq4|Wo8|Mx|VSIB)/.test(o))
+    ) {
+      sel[Dim.L] = 7;
+    }
     if (
       def.ops.some((o) => o === "Ap" || o === "Mp") &&
       def.fmn === def.mnemonic &&

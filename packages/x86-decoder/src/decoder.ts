@@ -549,6 +549,7 @@ export class Decoder extends OperandReader {
       if (op < 0) return OUT_OF_BYTES;
       // EVEX.b on a register form: L'L is the rounding control and the vector length is 512.
       if (kind === 2 && ins.broadcast && this.p < this.limit && data[this.p]! >= 0xc0) this.vl = 2;
+
       ins.vectorLength = 128 << this.vl;
       if (map < 0) {
         // Unknown map: iced-x86 counts the ModRM byte for EVEX, and for VEX map 0.
