@@ -98,6 +98,8 @@ export class Decoder extends OperandReader {
 
   /** EVEX.L'L as encoded (the rounding control when EVEX.b is set on a register form). */
   private evexLL = 0;
+  /** The REX fields packed as in Instruction._rexBits (legacy encodings). */
+  private rexPacked = 0;
   /** REX fields are all zero (skip rewriting them). */
   private rexClear = false;
   /** VEX fields (vvvv, L) are zero. */
@@ -129,7 +131,7 @@ export class Decoder extends OperandReader {
     this.p = start;
     const end = this.end;
     this.limit = Math.min(end, start + 15);
-    ins.bitness = this.bitness;
+    if (ins.bitness !== this.bitness) ins.bitness = this.bitness;
     ins.ipLo = this.ipLo;
     ins.ipHi = this.ipHi;
     const r = this.decodeOne(ins);
@@ -173,7 +175,7 @@ export class Decoder extends OperandReader {
       this.vexBad = false;
       this.vexClear = true;
     }
-    ins.invalidReason = InvalidReason.None;
+    if (ins.invalidReason !== InvalidReason.None) ins.invalidReason = InvalidReason.None;
     if (this.p >= this.limit) return OUT_OF_BYTES;
     let b = data[this.p++]!;
     // Legacy prefixes and REX (SDM 2.1.1, 2.2.1); most instructions have none.
@@ -238,6 +240,9 @@ export class Decoder extends OperandReader {
       this.rexX = (rex >> 1) & 1;
       this.rexB = rex & 1;
       this.rexClear = rex === 0;
+      // Packed for the instruction's saved state (see Instruction._rexBits).
+      this.rexPacked =
+        rex === 0 ? 0 : ((rex >> 2) & 1) | ((rex & 2) << 1) | ((rex & 1) << 4) | ((rex & 8) << 2) | 64;
     }
     if (prefixes !== 0 || ins.prefixes !== 0) {
       ins.rex = rex;
@@ -408,12 +413,17 @@ export class Decoder extends OperandReader {
       if (ins._data !== data) ins._data = data;
       ins._start = this.start;
       ins._opStart = m >= 0 ? this.p - 1 : this.p;
-      ins._rexBits = this.rexClear
-        ? 0
-        : this.rexR | (this.rexX << 2) | (this.rexB << 4) | (this.rexW << 5) | (this.hasRex ? 64 : 0);
-      if (this.vex !== 0) {
-        ins._rexBits |= (this.vex << 7) | (this.vl << 9) | (this.vvvv << 11);
-      }
+      ins._rexBits =
+        this.vex === 0
+          ? this.rexPacked
+          : this.rexR |
+            (this.rexX << 2) |
+            (this.rexB << 4) |
+            (this.rexW << 5) |
+            (this.hasRex ? 64 : 0) |
+            (this.vex << 7) |
+            (this.vl << 9) |
+            (this.vvvv << 11);
       this.p += skip;
     }
     ins._modrm = m;
