@@ -1,6 +1,7 @@
 // The tables are read back by a small parser of our own that knows nothing of the builder: it
 // finds the RSDP the way an OS does, checks every checksum and decodes every field.
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PcMemoryLayout } from "../boot/layout.js";
 import { buildAcpiTables, DSDT_AML } from "./tables.js";
@@ -214,5 +215,55 @@ describe("ACPI tables", () => {
     expect(() => writeAcpiTables(space, buildAcpiTables(), { rsdpAddress: 0x9000 })).toThrow(RangeError);
     expect(() => writeAcpiTables(space, buildAcpiTables(), { rsdpAddress: 0xe0008 })).toThrow(RangeError);
     expect(() => writeAcpiTables(space, buildAcpiTables(), { limit: 0xe0100 })).toThrow(/do not fit/);
+  });
+});
+
+describe("ACPI tables (law)", () => {
+  it("every table of any platform is checksum-valid, listed in both XSDT and RSDT, and the MADT has one entry per CPU", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          cpus: fc.integer({ min: 1, max: 64 }),
+          pmBase: fc.integer({ min: 0x400, max: 0xff00 }).map((x) => x & ~0xf),
+          sciIrq: fc.constantFrom(9, 10, 11),
+          hpet: fc.boolean(),
+          mcfg: fc.boolean(),
+          oemId: fc.stringMatching(/^[A-Z]{1,6}$/),
+        }),
+        (c) => {
+          const { space } = new PcMemoryLayout({ ramSize: 4 * 0x100000 }).createSpace();
+          writeAcpiTables(
+            space,
+            buildAcpiTables({
+              cpus: c.cpus,
+              pmBase: c.pmBase,
+              sciIrq: c.sciIrq,
+              oemId: c.oemId,
+              ...(c.hpet ? {} : { hpet: false as const }),
+              ...(c.mcfg ? { mcfg: { base: 0xb0000000, startBus: 0, endBus: 255 } } : {}),
+            }),
+            { oemId: c.oemId },
+          );
+          const rsdp = new Reader(space, findRsdp(space)!);
+          expect(rsdp.sum(36)).toBe(0);
+          const xsdt = header(space, rsdp.u64(24));
+          const rsdt = header(space, rsdp.u32(16));
+          const x = Array.from({ length: (xsdt.length - 36) / 8 }, (_, i) => xsdt.r.u64(36 + 8 * i));
+          const r = Array.from({ length: (rsdt.length - 36) / 4 }, (_, i) => rsdt.r.u32(36 + 4 * i));
+          expect(x).toEqual(r);
+          const tables = x.map((a) => header(space, a));
+          expect(tables.every((t) => t.checksumOk && t.oemId.trim() === c.oemId)).toBe(true);
+          expect(tables.length).toBe(2 + (c.hpet ? 1 : 0) + (c.mcfg ? 1 : 0));
+          const madt = tables.find((t) => t.signature === "APIC")!;
+          let lapics = 0;
+          for (let o = 44; o < madt.length; o += madt.r.u8(o + 1)) if (madt.r.u8(o) === 0) lapics++;
+          expect(lapics).toBe(c.cpus);
+          const fadt = tables.find((t) => t.signature === "FACP")!;
+          expect([fadt.r.u32(76), fadt.r.u16(46)]).toEqual([c.pmBase + 8, c.sciIrq]);
+          expect(header(space, fadt.r.u32(40)).checksumOk).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
