@@ -44,6 +44,7 @@ export { type AcpiPlacement, type AcpiPlacementOptions, RSDP_SIZE, writeAcpiTabl
 export { type ElfImage, ElfMachine, type ElfSegment, isElf, loadElfKernel, parseElf } from "./boot/elf.js";
 export {
   BOOT_ADDRESSES,
+  BOOT_RESERVED,
   BOOT_SELECTORS,
   type BootEntryState,
   BootMode,

@@ -72,6 +72,15 @@ describe("ELF loader", () => {
       ),
     ).toThrow(/does not fit in RAM \(16 MiB\)/);
     expect(() => parseElf(new Uint8Array(64))).toThrow(/not an ELF image/);
+    expect(() =>
+      loadElfKernel(space, layout, buildElf(32, 3, 0, [{ paddr: 0x400, data: new Uint8Array(0x200) }])),
+    ).toThrow(/^elf: segment 0 at 0x400-0x600 overlaps the boot GDT at 0x500-0x520$/);
+    expect(() =>
+      loadElfKernel(space, layout, buildElf(64, 62, 0, [{ paddr: 0xa000, data: new Uint8Array(16) }])),
+    ).toThrow(/overlaps the identity-map page tables/);
+    expect(() =>
+      loadElfKernel(space, layout, buildElf(32, 3, 0, [{ paddr: 0xa000, data: new Uint8Array(16) }])),
+    ).not.toThrow();
     for (const bad of [good.subarray(0, 40), new Uint8Array(64)]) {
       try {
         loadElfKernel(space, layout, bad);

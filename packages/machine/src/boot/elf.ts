@@ -1,6 +1,6 @@
 import type { PhysicalMemory } from "@turtles/memory";
-import { type BootEntryState, longModeEntry, protectedModeEntry } from "./entry.js";
-import { BootLoadError, ImageReader, placeInRam } from "./image.js";
+import { BOOT_RESERVED, type BootEntryState, longModeEntry, protectedModeEntry } from "./entry.js";
+import { BootLoadError, ImageReader, placeInRam, type ReservedRange } from "./image.js";
 import type { PcMemoryLayout } from "./layout.js";
 
 /** ELF `e_machine` values the loaders accept. */
@@ -98,13 +98,14 @@ export function parseElf(image: Uint8Array, what = "elf"): ElfImage {
   return { bits: is64 ? 64 : 32, machine, entry, segments, low, high };
 }
 
-/** Copies every segment of `elf` to its physical address, zeroing the bss. */
+/** Copies every segment of `elf` to its physical address, zeroing the bss; none may touch `reserved`. */
 export function loadElfSegments(
   mem: PhysicalMemory,
   layout: PcMemoryLayout,
   image: Uint8Array,
   elf: ElfImage,
   what: string,
+  reserved: readonly ReservedRange[] = [],
 ): void {
   elf.segments.forEach((s, i) => {
     placeInRam(
@@ -115,6 +116,7 @@ export function loadElfSegments(
       s.paddr,
       image.subarray(s.offset, s.offset + s.fileSize),
       s.memSize - s.fileSize,
+      reserved,
     );
   });
 }
@@ -138,7 +140,9 @@ export function loadElfKernel(
       `ELF${elf.bits} image is for machine ${elf.machine}, not ${want} (${elf.bits === 64 ? "x86-64" : "i386"})`,
     );
   }
-  loadElfSegments(mem, layout, image, elf, "elf");
+  const reserved: ReservedRange[] = [BOOT_RESERVED.gdt, BOOT_RESERVED.stack];
+  if (elf.bits === 64) reserved.push(BOOT_RESERVED.pageTables);
+  loadElfSegments(mem, layout, image, elf, "elf", reserved);
   return elf.bits === 64
     ? longModeEntry(mem, elf.entry, { rsp: 0x8ff0 })
     : protectedModeEntry(mem, elf.entry, { rsp: 0x8ff0 });

@@ -107,6 +107,16 @@ export const BOOT_ADDRESSES = {
   pml4: 0x9000,
 } as const;
 
+/** Low-memory ranges the entry state uses, by mode (a kernel loaded over them is refused). */
+export const BOOT_RESERVED = {
+  /** The boot GDT. */
+  gdt: [0x500, 0x520, "the boot GDT"],
+  /** The page below the boot stack pointer. */
+  stack: [0x8000, 0x9000, "the boot stack"],
+  /** The long-mode identity map. */
+  pageTables: [0x9000, 0xf000, "the identity-map page tables"],
+} as const;
+
 /** Selectors of the boot GDT: the Linux boot protocol's `__BOOT_CS` and `__BOOT_DS`. */
 export const BOOT_SELECTORS = { code: 0x10, data: 0x18 } as const;
 

@@ -71,9 +71,12 @@ export class ImageReader {
   }
 }
 
+/** A range `[start, end)` the loader itself uses, which the image must leave alone, and its name. */
+export type ReservedRange = readonly [start: number, end: number, name: string];
+
 /**
  * Writes `data` at `addr` and zeroes the following `zeroBytes`, after checking that the whole
- * range is RAM of the layout.
+ * range is RAM of the layout and touches none of the `reserved` ranges.
  */
 export function placeInRam(
   mem: PhysicalMemory,
@@ -83,10 +86,31 @@ export function placeInRam(
   addr: number,
   data: Uint8Array,
   zeroBytes = 0,
+  reserved: readonly ReservedRange[] = [],
 ): void {
-  checkFits(layout, what, field, addr, data.byteLength + zeroBytes);
+  checkPlacement(layout, what, field, addr, data.byteLength + zeroBytes, reserved);
   mem.writeBytes(addr, data, AccessKind.Write);
   if (zeroBytes > 0) mem.writeBytes(addr + data.byteLength, new Uint8Array(zeroBytes), AccessKind.Write);
+}
+
+/** Throws unless `[addr, addr + length)` is RAM of the layout and touches none of the `reserved` ranges. */
+export function checkPlacement(
+  layout: PcMemoryLayout,
+  what: string,
+  field: string,
+  addr: number,
+  length: number,
+  reserved: readonly ReservedRange[],
+): void {
+  checkFits(layout, what, field, addr, length);
+  for (const [start, end, name] of reserved) {
+    if (length > 0 && addr < end && start < addr + length) {
+      throw new BootLoadError(
+        what,
+        `${field} at 0x${addr.toString(16)}-0x${(addr + length).toString(16)} overlaps ${name} at 0x${start.toString(16)}-0x${end.toString(16)}`,
+      );
+    }
+  }
 }
 
 /** Throws unless `[addr, addr + length)` is RAM of the layout. */

@@ -197,6 +197,13 @@ describe("multiboot v1", () => {
         concat(header(0x10000, [0x3ff000, 0x3ff000, 0, 0x500000, 0x3ff000]), new Uint8Array(4)),
       ),
     ).toThrow(/kernel at 0x3ff000-0x500000 does not fit in RAM/);
+    expect(() =>
+      loadMultiboot(
+        space,
+        layout,
+        concat(header(0x10000, [0x9000, 0x9000, 0, 0, 0x9000]), new Uint8Array(16)),
+      ),
+    ).toThrow(/overlaps the multiboot information at 0x9000-0x9600/);
     const k = buildElf(32, 3, 0x100000, [{ paddr: 0x100000, data: new Uint8Array(4) }], header(0));
     expect(() =>
       loadMultiboot(space, layout, k, { modules: [{ data: new Uint8Array(4 * MiB), cmdline: "big" }] }),

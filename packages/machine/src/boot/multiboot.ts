@@ -1,7 +1,15 @@
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import { isElf, loadElfSegments, parseElf } from "./elf.js";
-import { type BootEntryState, protectedModeEntry } from "./entry.js";
-import { alignUp, BootLoadError, checkFits, cString, ImageReader, placeInRam } from "./image.js";
+import { BOOT_RESERVED, type BootEntryState, protectedModeEntry } from "./entry.js";
+import {
+  alignUp,
+  BootLoadError,
+  checkPlacement,
+  cString,
+  ImageReader,
+  placeInRam,
+  type ReservedRange,
+} from "./image.js";
 import type { PcMemoryLayout } from "./layout.js";
 
 /** A boot module: its bytes and its string (QEMU: the `-initrd` entry, file name and arguments). */
@@ -37,6 +45,12 @@ export const MULTIBOOT = {
   /** How far into the image the header is searched. */
   searchLength: 8192,
 } as const;
+
+/** What the loader itself uses below 1 MiB: the boot GDT, the memory map and the information structure. */
+const MULTIBOOT_RESERVED: readonly ReservedRange[] = [
+  BOOT_RESERVED.gdt,
+  [0x9000, 0x9600, "the multiboot information"],
+];
 
 /** The header flag saying the address fields (the a.out kludge) are valid. */
 const HEADER_HAS_ADDRESS = 0x1_0000;
@@ -113,6 +127,7 @@ export function loadByAddressFields(
   headerOffset: number,
   fields: { headerAddr: number; loadAddr: number; loadEndAddr: number; bssEndAddr: number; entry: number },
   what: string,
+  reserved: readonly ReservedRange[] = [],
 ): KernelPlacement {
   const { headerAddr, loadAddr, loadEndAddr, bssEndAddr } = fields;
   if (headerAddr < loadAddr)
@@ -142,6 +157,7 @@ export function loadByAddressFields(
     loadAddr,
     image.subarray(textOffset, textOffset + loadSize),
     size - loadSize,
+    reserved,
   );
   return { loadAddress: loadAddr, size, entry: fields.entry };
 }
@@ -153,6 +169,7 @@ export function loadElfForMultiboot(
   image: Uint8Array,
   what: string,
   allow64: boolean,
+  reserved: readonly ReservedRange[] = [],
 ): KernelPlacement {
   if (!isElf(image))
     throw new BootLoadError(what, "the header has no address fields and the image is not ELF");
@@ -162,7 +179,7 @@ export function loadElfForMultiboot(
   const want = elf.bits === 64 ? 62 : 3;
   if (elf.machine !== want)
     throw new BootLoadError(what, `ELF${elf.bits} image is for machine ${elf.machine}, not ${want}`);
-  loadElfSegments(mem, layout, image, elf, what);
+  loadElfSegments(mem, layout, image, elf, what, reserved);
   return { loadAddress: elf.low, size: elf.high - elf.low, entry: elf.entry };
 }
 
@@ -221,9 +238,10 @@ export function loadMultiboot(
         entry: r.u32(h + 28, "entry_addr"),
       },
       what,
+      MULTIBOOT_RESERVED,
     );
   } else {
-    kernel = loadElfForMultiboot(mem, layout, image, what, false);
+    kernel = loadElfForMultiboot(mem, layout, image, what, false, MULTIBOOT_RESERVED);
   }
 
   const modules = options.modules ?? [];
@@ -243,12 +261,12 @@ export function loadMultiboot(
   const moduleStrings = modules.map((m) => addString(m.cmdline));
   const cmdlineAddr = addString(kernelCmdline);
   const loaderAddr = addString(loaderName);
-  checkFits(layout, what, "the module list and strings", listAddr, at - listAddr);
+  checkPlacement(layout, what, "the module list and strings", listAddr, at - listAddr, MULTIBOOT_RESERVED);
   for (const s of strings) mem.writeBytes(s.addr, s.bytes, AccessKind.Write);
 
   let modAddr = alignUp(at, PAGE);
   modules.forEach((m, i) => {
-    placeInRam(mem, layout, what, `module ${i}`, modAddr, m.data);
+    placeInRam(mem, layout, what, `module ${i}`, modAddr, m.data, 0, MULTIBOOT_RESERVED);
     const entry = listAddr + MODULE_ENTRY_SIZE * i;
     mem.write32(entry, modAddr, AccessKind.Write);
     mem.write32(entry + 4, modAddr + m.data.byteLength, AccessKind.Write);

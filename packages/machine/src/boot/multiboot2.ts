@@ -1,5 +1,5 @@
 import type { PhysicalMemory } from "@turtles/memory";
-import { type BootEntryState, protectedModeEntry } from "./entry.js";
+import { BOOT_RESERVED, type BootEntryState, protectedModeEntry } from "./entry.js";
 import { alignUp, BootLoadError, ImageReader, placeInRam, utf8 } from "./image.js";
 import type { PcMemoryLayout } from "./layout.js";
 import {
@@ -186,9 +186,9 @@ export function loadMultiboot2(
   let kernel: KernelPlacement;
   if (address !== undefined) {
     if (entry === undefined) throw new BootLoadError(what, "an address tag needs an entry address tag");
-    kernel = loadByAddressFields(mem, layout, image, h, { ...address, entry }, what);
+    kernel = loadByAddressFields(mem, layout, image, h, { ...address, entry }, what, [BOOT_RESERVED.gdt]);
   } else {
-    kernel = loadElfForMultiboot(mem, layout, image, what, true);
+    kernel = loadElfForMultiboot(mem, layout, image, what, true, [BOOT_RESERVED.gdt]);
     if (entry !== undefined) kernel = { ...kernel, entry };
   }
   if (kernel.entry >= 0x1_0000_0000) throw new BootLoadError(what, "entry point is above 4 GiB");
@@ -246,9 +246,9 @@ export function loadMultiboot2(
     addrs.push(next);
     next = alignUp(next + m.data.byteLength, PAGE);
   }
-  placeInRam(mem, layout, what, "boot information", infoAddr, build(addrs));
+  placeInRam(mem, layout, what, "boot information", infoAddr, build(addrs), 0, [BOOT_RESERVED.gdt]);
   modules.forEach((m, i) => {
-    placeInRam(mem, layout, what, `module ${i}`, addrs[i]!, m.data);
+    placeInRam(mem, layout, what, `module ${i}`, addrs[i]!, m.data, 0, [BOOT_RESERVED.gdt]);
   });
   return protectedModeEntry(mem, kernel.entry, { rax: MULTIBOOT2.bootloaderMagic, rbx: infoAddr });
 }
