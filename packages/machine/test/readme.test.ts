@@ -12,7 +12,7 @@ const examples: { file: string; load: () => Promise<unknown>; prints: string[] }
     file: "readme-platform-example.ts",
     load: () => import("./readme-platform-example.js"),
     prints: [
-      "RSDP at e0000 tables FACS DSDT FACP APIC HPET MCFG",
+      "RSDP at f0000 tables FACS DSDT FACP APIC HPET MCFG",
       "0xFEBF0000 is pci-bar0",
       "timer vector 40",
       "protected32 at 10000c eax 2badb002 ebx 9500",

@@ -210,6 +210,17 @@ describe("ACPI tables", () => {
     expect(sigs.every((t) => t.checksumOk)).toBe(true);
   });
 
+  it("puts the RSDP in the F segment by default (kvm-unit-tests scan only 0xF0000-0xFFFFF)", () => {
+    const { space, placement } = setup();
+    expect(placement.rsdp).toBe(0xf0000);
+    expect(placement.end).toBeLessThan(0x100000);
+    const rsdp = new Reader(space, 0xf0000);
+    expect(rsdp.str(0, 8)).toBe("RSD PTR ");
+    // The RSDT's 32-bit entries are what those tests walk.
+    const rsdt = header(space, rsdp.u32(16));
+    expect(rsdt.checksumOk).toBe(true);
+  });
+
   it("rejects an RSDP outside the search area", () => {
     const { space } = new PcMemoryLayout({ ramSize: 16 * 0x100000 }).createSpace();
     expect(() => writeAcpiTables(space, buildAcpiTables(), { rsdpAddress: 0x9000 })).toThrow(RangeError);

@@ -4,7 +4,11 @@ import { FadtOffset } from "./tables.js";
 
 /** Where {@link writeAcpiTables} puts things. */
 export interface AcpiPlacementOptions extends AcpiOem {
-  /** Address of the RSDP: 16-byte aligned in 0xE0000-0xFFFFF, where OSes search (default 0xE0000). */
+  /**
+   * Address of the RSDP: 16-byte aligned in 0xE0000-0xFFFFF, where OSes search. The default,
+   * 0xF0000, is in the F segment, where SeaBIOS puts it and older kvm-unit-tests look (they scan
+   * 0xF0000-0xFFFFF only).
+   */
   readonly rsdpAddress?: number;
   /** First address for the tables (default: right after the RSDP). */
   readonly tablesAddress?: number;
@@ -34,7 +38,7 @@ export const RSDP_SIZE = 36;
 /**
  * Places `tables` in guest memory, links the FADT to the FACS and DSDT (32-bit and X_ fields,
  * checksum recomputed), builds the XSDT (64-bit entries) and RSDT (32-bit entries) listing every
- * table but the FACS and DSDT, and writes a revision-2 RSDP with both checksums. Tables are
+ * table but the FACS and DSDT, and writes a revision-2 RSDP with both checksums (at 0xF0000 unless told). Tables are
  * 16-byte aligned (the FACS 64-byte aligned, as the spec requires).
  *
  * @throws RangeError when the RSDP is not 16-byte aligned in 0xE0000-0xFFFFF or the tables do
@@ -45,7 +49,7 @@ export function writeAcpiTables(
   tables: readonly AcpiTable[],
   options: AcpiPlacementOptions = {},
 ): AcpiPlacement {
-  const rsdp = options.rsdpAddress ?? 0xe_0000;
+  const rsdp = options.rsdpAddress ?? 0xf_0000;
   if (rsdp % 16 !== 0 || rsdp < 0xe_0000 || rsdp + RSDP_SIZE > 0x10_0000) {
     throw new RangeError(
       `ACPI: RSDP address 0x${rsdp.toString(16)} is not 16-byte aligned in 0xE0000-0xFFFFF`,
