@@ -208,7 +208,7 @@ export function parseDefs(text: string): Def[] {
       if (!(o in OK)) throw new Error(`line ${ln + 1}: unknown operand kind ${o}`);
     }
     let flags = modrm ? EntryFlag.ModRM : 0;
-    if (ops.some((o) => /^(H|By$|KH$)/.test(o))) flags |= EntryFlag.UsesVvvv;
+    if (ops.some((o) => /^(H|By$|KH$|Th$)/.test(o))) flags |= EntryFlag.UsesVvvv;
     if (sel[Dim.Pfx] !== undefined && map < 5) {
       if (sel[Dim.Pfx] === 2) flags |= EntryFlag.Mandatory66;
       if (sel[Dim.Pfx] === 4 || sel[Dim.Pfx] === 8) flags |= EntryFlag.MandatoryF2F3;
@@ -643,7 +643,8 @@ export function generate(text: string): Map<string, string> {
       else if (o === "Ap") imm = (imm + 2) | 16;
       else if (o === "Iv") imm |= 32;
       else if (o === "Ob" || o === "Ov") imm |= 64;
-      if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy", "VSIBh"].includes(o)) eager = true;
+      if (["Cd", "Dd", "KR", "KH", "VSIBx", "VSIBy", "VSIBh", "Tr", "Tm", "Th", "Msib"].includes(o))
+        eager = true;
     }
     entryImm[d.id] = imm;
     entryEvex[d.id] = d.evex;

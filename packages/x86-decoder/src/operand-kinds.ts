@@ -160,6 +160,11 @@ export const OPERAND_KIND_NAMES = [
   "Ga", // general register from ModRM.reg sized by the address size (MOVDIR64B, ENQCMD)
   "VSIBh", // vector SIB memory, index half the vector length (EVEX dword-index gathers of qwords)
   "Ib4", // the low 4 bits of the last byte (VPERMIL2PS/PD), which also holds an is4 register
+  "Tr", // AMX tile register from ModRM.reg
+  "Tm", // AMX tile register from ModRM.r/m (register form)
+  "Th", // AMX tile register from VEX.vvvv; the three tiles must differ
+  "Msib", // memory that needs a SIB byte (AMX tile loads and stores)
+  "Ra", // general register from ModRM.r/m sized by the address size (UMONITOR)
 ] as const;
 
 /** One operand kind name. */

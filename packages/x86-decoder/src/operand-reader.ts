@@ -492,6 +492,29 @@ export class OperandReader {
         ins._immSize = 1;
         ins._opType[n] = OperandType.Immediate;
         return 0;
+      case 137 /* Tr */:
+        if (this.rexR !== 0) this.badOperand = true;
+        this.setReg(ins, n, Reg.TMM + ((modrm >> 3) & 7));
+        return 0;
+      case 138 /* Tm */:
+        if (this.rexB !== 0) this.badOperand = true;
+        this.setReg(ins, n, Reg.TMM + (modrm & 7));
+        return 0;
+      case 139 /* Th */:
+        {
+          if (this.vvvv > 7) this.badOperand = true;
+          const t = Reg.TMM + (this.vvvv & 7);
+          if (t === ins._opReg[0] || t === ins._opReg[1] || ins._opReg[0] === ins._opReg[1])
+            this.badOperand = true;
+          this.setReg(ins, n, t);
+          return 0;
+        }
+      case 140 /* Msib */:
+        if ((modrm & 7) !== 4) this.badOperand = true;
+        return this.mem(ins, n, 0);
+      case 141 /* Ra */:
+        this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), this.asz >> 3));
+        return 0;
       case 129 /* aAX */:
         this.setReg(ins, n, this.gpr(0, this.asz >> 3));
         return 0;

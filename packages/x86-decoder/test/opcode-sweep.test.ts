@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sweep } from "./sweep.js";
 
 /** Agreement floors reached so far (fractions); the test fails on a regression. */
-const FLOOR = { 16: 0.9998, 32: 0.9998, 64: 0.9998 };
+const FLOOR = { 16: 0.99995, 32: 0.99995, 64: 0.99995 };
 
 describe("opcode-map sweep against iced-x86", () => {
   it("EVEX (64-bit): every map, pp, W and vector length with a few ModRM bytes", () => {

@@ -142,4 +142,9 @@ export const OK = {
   Ga: 134,
   VSIBh: 135,
   Ib4: 136,
+  Tr: 137,
+  Tm: 138,
+  Th: 139,
+  Msib: 140,
+  Ra: 141,
 } as const;
