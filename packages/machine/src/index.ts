@@ -176,6 +176,7 @@ export {
   type Uart16550State,
   type UartModemLines,
 } from "./devices/uart16550.js";
+export { assignPciResources, type PciBarAssignment, type PciResourceOptions } from "./pci/firmware.js";
 export { HOST_BRIDGE_IDENTITY, PciHostBridge } from "./pci/host-bridge.js";
 export {
   formatPci,
