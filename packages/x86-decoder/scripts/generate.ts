@@ -639,6 +639,7 @@ export function generate(text: string): Map<string, string> {
     for (const o of d.ops) {
       if (["Ib", "Ibs", "Ib2", "Ibx", "Ibrx", "Jb"].includes(o)) imm += 1;
       else if (o === "Iw") imm += 2;
+      else if (o === "Id") imm += 4;
       else if (o === "Iz" || o === "Jz") imm |= 16;
       else if (o === "Ap") imm = (imm + 2) | 16;
       else if (o === "Iv") imm |= 32;

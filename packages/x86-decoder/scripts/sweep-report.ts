@@ -6,7 +6,7 @@ import { sweep } from "../test/sweep.js";
 
 const modes =
   process.argv[2] !== undefined ? [Number(process.argv[2]) as 16 | 32 | 64] : ([16, 32, 64] as const);
-const evex = process.env.EVEX === "1";
+const evex = process.env.XOP === "1" ? ("xop" as const) : process.env.EVEX === "1";
 for (const bits of evex ? ([64] as const) : modes) {
   const r = sweep(bits, evex);
   console.log(

@@ -165,6 +165,7 @@ export const OPERAND_KIND_NAMES = [
   "Th", // AMX tile register from VEX.vvvv; the three tiles must differ
   "Msib", // memory that needs a SIB byte (AMX tile loads and stores)
   "Ra", // general register from ModRM.r/m sized by the address size (UMONITOR)
+  "Id", // imm32, whatever the operand size (XOP BEXTR, LWPINS)
 ] as const;
 
 /** One operand kind name. */

@@ -515,6 +515,16 @@ export class OperandReader {
       case 141 /* Ra */:
         this.setReg(ins, n, this.gpr((modrm & 7) | (this.rexB << 3), this.asz >> 3));
         return 0;
+      case 142 /* Id */:
+        {
+          const v = this.imm(4);
+          if (v < 0) return OUT_OF_BYTES;
+          ins._immLo = v;
+          ins._immHi = 0;
+          ins._immSize = 4;
+          ins._opType[n] = OperandType.Immediate;
+          return 0;
+        }
       case 129 /* aAX */:
         this.setReg(ins, n, this.gpr(0, this.asz >> 3));
         return 0;

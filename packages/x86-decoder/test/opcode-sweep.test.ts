@@ -5,6 +5,11 @@ import { sweep } from "./sweep.js";
 const FLOOR = { 16: 0.99995, 32: 0.99995, 64: 0.99995 };
 
 describe("opcode-map sweep against iced-x86", () => {
+  it("XOP (64-bit): maps 8, 9, 0Ah with every W and L", () => {
+    const r = sweep(64, "xop");
+    expect(r.agreed / r.total).toBeGreaterThanOrEqual(0.9999);
+  });
+
   it("EVEX (64-bit): every map, pp, W and vector length with a few ModRM bytes", () => {
     const r = sweep(64, true);
     // Covered: the common AVX-512 F/BW/DQ/CD/VBMI/VBMI2/IFMA/VNNI/BITALG forms (see README).

@@ -64,11 +64,27 @@ export function evexCases(): number[][] {
   return out;
 }
 
+/** XOP cases: maps 8, 9, 0Ah; W and L; vvvv = 1111b. */
+export function xopCases(): number[][] {
+  const out: number[][] = [];
+  for (const map of [8, 9, 10]) {
+    for (const wl of [0, 1, 2, 3]) {
+      const w = wl >> 1;
+      const l = wl & 1;
+      for (let op = 0; op < 256; op++) {
+        for (const m of [0x00, 0x54, 0xc1, 0xd9])
+          out.push([0x8f, 0xe0 | map, (w << 7) | 0x78 | (l << 2), op, m]);
+      }
+    }
+  }
+  return out;
+}
+
 export function sweep(
   bitness: 16 | 32 | 64,
-  evex = false,
+  evex: boolean | "xop" = false,
 ): { total: number; agreed: number; mismatches: Mismatch[] } {
-  const list = evex ? evexCases() : cases(bitness);
+  const list = evex === "xop" ? xopCases() : evex ? evexCases() : cases(bitness);
   const bytes = new Uint8Array(list.length * STRIDE);
   list.forEach((c, i) => {
     for (let j = 0; j < STRIDE; j++) bytes[i * STRIDE + j] = j < c.length ? c[j]! : FILL[j]!;

@@ -233,10 +233,12 @@ const CLMUL_CC: Record<number, string> = { 0: "lqlq", 1: "hqlq", 16: "lqhq", 17:
 
 /** The pseudo-op name part for a predicate immediate, or undefined to print the immediate. */
 const INT_CC = ["eq", "lt", "le", "false", "neq", "nlt", "nle", "true"];
+const XOP_CC = ["lt", "le", "gt", "ge", "eq", "neq", "false", "true"];
 
 function predicateName(fmn: string, imm: number): string | undefined {
   if (fmn.includes("pclmul")) return CLMUL_CC[imm];
   if (fmn.startsWith("vpcmp")) return INT_CC[imm];
+  if (fmn.startsWith("vpcom")) return XOP_CC[imm];
   return (fmn.charCodeAt(0) === 118 ? AVX_CC : SSE_CC)[imm];
 }
 

@@ -147,4 +147,5 @@ export const OK = {
   Th: 139,
   Msib: 140,
   Ra: 141,
+  Id: 142,
 } as const;
