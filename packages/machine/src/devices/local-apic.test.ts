@@ -312,9 +312,40 @@ describe("local APIC: timer", () => {
     m.apic.poll();
     expect(m.apic.hasInterrupt()).toBe(false); // masked
     m.w(0x380, 100);
-    m.w(0x320, 0x2_0032); // periodic: mode change
+    m.w(0x320, 0x4_0032); // TSC-deadline mode: disarmed, TMICT cleared
     expect(m.r(0x380)).toBe(0);
     expect(m.apic.nextDeadlineNs()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("one-shot <-> periodic keeps TMICT and the count (kvm-unit-tests' apic change-mode sequence)", () => {
+    const m = make();
+    enable(m);
+    m.w(0x3e0, 0xb);
+    const tmict = 1000;
+    const mode = (bits: number) => m.w(0x320, (m.r(0x320) & ~0x6_0000) | bits);
+    m.w(0x380, tmict);
+    mode(0x2_0000);
+    expect(m.r(0x380)).toBe(tmict); // TMICT not reset
+    mode(0);
+    m.w(0x380, tmict);
+    expect(m.r(0x390)).toBe(tmict);
+    m.clock.advance(tmict);
+    expect(m.r(0x390)).toBe(0); // one-shot ran out
+    m.w(0x380, tmict);
+    m.clock.advance(600);
+    mode(0x2_0000); // periodic from 400
+    expect(m.r(0x390)).toBe(400);
+    m.clock.advance(500); // wraps: reloaded
+    expect(m.r(0x390)).toBe(900);
+    m.clock.advance(700);
+    mode(0); // one-shot from 200, not reset
+    expect(m.r(0x390)).toBe(200);
+    m.clock.advance(200);
+    expect(m.r(0x390)).toBe(0);
+    mode(0x2_0000); // a one-shot that ran out stays at 0
+    expect(m.r(0x390)).toBe(0);
+    m.clock.advance(5000);
+    expect(m.r(0x390)).toBe(0);
   });
 
   it("TSC deadline: arms through the MSR, fires at the TSC and clears it", () => {
@@ -367,6 +398,8 @@ describe("local APIC: IA32_APIC_BASE and x2APIC", () => {
     expect(apic.writeMsr(0x1b, 0xfee0_0901, 0)).toBe(GP);
     expect(apic.writeMsr(0x1b, 0xfee0_0b00, 0)).toBe(GP); // bit 9
     expect(apic.writeMsr(0x1b, 0xfee0_0900, 0x0010_0000)).toBe(GP); // bit 52
+    expect(make({ physAddressBits: 39 }).apic.writeMsr(0x1b, 0xfee0_0900, 0x80)).toBe(GP); // bit 39
+    expect(make({ physAddressBits: 39 }).apic.writeMsr(0x1b, 0xfee0_0900, 0x40)).toBe(Ok);
     expect(apic.writeMsr(0x1b, 0xfed0_0900, 0x1)).toBe(Ok);
     expect(apic.mmioBase).toBe(0x1_fed0_0000);
     expect(moves).toEqual([[0xfee0_0000, 0x1_fed0_0000]]);

@@ -100,6 +100,11 @@ export interface LocalApicOptions {
   readonly extInt?: InterruptAcknowledge;
   /** Told when software moves the MMIO window (IA32_APIC_BASE), so the machine can remap it. */
   readonly baseMoved?: (oldBase: number, newBase: number) => void;
+  /**
+   * The processor's MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); IA32_APIC_BASE bits at and above it are
+   * reserved (default 52).
+   */
+  readonly physAddressBits?: number;
 }
 
 /** The state of a {@link LocalApic}, as plain data. */
@@ -143,7 +148,6 @@ const BASE_BSP = 0x100;
 const BASE_EXTD = 0x400;
 const BASE_EN = 0x800;
 const BASE_RESERVED_LOW = 0x2ff;
-const ADDRESS_LIMIT = 2 ** 52;
 
 const SVR_ENABLE = 0x100;
 const SVR_SUPPRESS_EOI_BROADCAST = 0x1000;
@@ -211,6 +215,7 @@ export class LocalApic
   private readonly initialId: number;
   private readonly isBsp: boolean;
   private readonly busCycleNs: number;
+  private readonly addressLimit: number;
   private readonly options: LocalApicOptions;
 
   private apicBase = 0;
@@ -248,6 +253,10 @@ export class LocalApic
     this.initialId = (options.apicId ?? 0) >>> 0;
     this.isBsp = options.bsp ?? true;
     this.busCycleNs = options.busCycleNs ?? 1;
+    const bits = options.physAddressBits ?? 52;
+    if (!Number.isInteger(bits) || bits < 32 || bits > 52)
+      throw new RangeError("LocalApic: physAddressBits must be 32-52");
+    this.addressLimit = 2 ** bits;
     if (!Number.isSafeInteger(this.busCycleNs) || this.busCycleNs < 1)
       throw new RangeError("LocalApic: busCycleNs must be a positive integer");
     this.apicBase = LOCAL_APIC_MMIO.base + BASE_EN + (this.isBsp ? BASE_BSP : 0);
@@ -328,12 +337,12 @@ export class LocalApic
   }
 
   /**
-   * Writes IA32_APIC_BASE (SDM §11.12.5, Figure 11-27): reserved bits (0-7, 9, 52-63) set, the
+   * Writes IA32_APIC_BASE (SDM §11.12.5, Figure 11-27): reserved bits (0-7, 9, MAXPHYADDR-63) set, the
    * invalid state EN=0/EXTD=1, x2APIC -> xAPIC, and disabled -> x2APIC are #GP. Going disabled
    * resets the registers; entering x2APIC mode makes the ID and LDR the x2APIC ones.
    */
   private writeApicBase(lo: number, hi: number): MsrAccess {
-    if (lo & BASE_RESERVED_LOW || hi >= ADDRESS_LIMIT / 0x1_0000_0000) return MsrAccess.GeneralProtection;
+    if (lo & BASE_RESERVED_LOW || hi >= this.addressLimit / 0x1_0000_0000) return MsrAccess.GeneralProtection;
     const value = hi * 0x1_0000_0000 + (lo >>> 0);
     const en = (lo & BASE_EN) !== 0;
     const extd = (lo & BASE_EXTD) !== 0;
@@ -459,17 +468,35 @@ export class LocalApic
   }
 
   private writeLvt(i: number, v: number): void {
+    // An expiry that is due happens under the old entry before the new one takes effect.
+    if (i === Lvt.Timer && this.clock.nowNs() >= this.timerNextNs) this.poll();
     const old = this.lvt[i]!;
     let next = v | (old & LVT_REMOTE_IRR);
     if (!this.softwareEnabled) next |= LVT_MASKED;
+    const oldMode = (old >> 17) & 3;
+    const count = i === Lvt.Timer ? this.currentCount() : 0;
     this.lvt[i] = next >>> 0;
-    if (i === Lvt.Timer && ((old >> 17) & 3) !== ((next >> 17) & 3)) {
-      // A mode change disarms the timer (as KVM): initial count and deadline cleared.
-      this.initialCount = 0;
-      this.tscDeadline = 0;
-      this.timerNextNs = Number.POSITIVE_INFINITY;
+    const newMode = (next >> 17) & 3;
+    if (i === Lvt.Timer && oldMode !== newMode) {
+      if ((oldMode === TIMER_TSC_DEADLINE) !== (newMode === TIMER_TSC_DEADLINE)) {
+        // Into or out of TSC-deadline mode the timer is disarmed (as KVM): TMICT and the deadline clear.
+        this.initialCount = 0;
+        this.tscDeadline = 0;
+        this.timerNextNs = Number.POSITIVE_INFINITY;
+      } else if (this.timerNextNs !== Number.POSITIVE_INFINITY) {
+        // One-shot <-> periodic: TMICT stays and the count goes on from where it is
+        // (kvm-unit-tests' apic "change mode" test); a one-shot that ran out stays at 0.
+        this.rebaseTimer(count);
+      }
     }
     if (i === Lvt.Lint0 || i === Lvt.Lint1) this.serviceLint(i);
+  }
+
+  /** Restarts the count's reference so that it reads `count` now and runs on at the current rate. */
+  private rebaseTimer(count: number): void {
+    const now = this.clock.nowNs();
+    this.timerStartNs = now - (this.initialCount - count) * this.tickNs();
+    this.timerNextNs = now + count * this.tickNs();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -804,6 +831,7 @@ export class LocalApic
 
   private currentCount(): number {
     if (this.initialCount === 0 || this.timerMode() === TIMER_TSC_DEADLINE) return 0;
+    if (this.timerNextNs === Number.POSITIVE_INFINITY) return 0; // a one-shot that has fired
     const elapsed = Math.floor((this.clock.nowNs() - this.timerStartNs) / this.tickNs());
     if (this.timerMode() === TIMER_PERIODIC) return this.initialCount - (elapsed % this.initialCount);
     return elapsed >= this.initialCount ? 0 : this.initialCount - elapsed;
@@ -820,11 +848,8 @@ export class LocalApic
     const count = this.currentCount();
     const running = this.timerNextNs !== Number.POSITIVE_INFINITY && this.timerMode() !== TIMER_TSC_DEADLINE;
     this.divideConfig = v;
-    if (!running) return;
     // Keep the current count; the rest of the period runs at the new rate.
-    const now = this.clock.nowNs();
-    this.timerStartNs = now - (this.initialCount - count) * this.tickNs();
-    this.timerNextNs = now + count * this.tickNs();
+    if (running) this.rebaseTimer(count);
   }
 
   private writeTscDeadline(deadline: number): void {
