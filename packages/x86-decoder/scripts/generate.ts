@@ -290,6 +290,9 @@ export function parseDefs(text: string): Def[] {
         case "bc":
           def.evex |= 1 << 8;
           break;
+        case "szl":
+          def.flags |= EntryFlag.ShowSizeBelow512;
+          break;
         case "kreq":
           def.evex |= 1 << 11;
           break;

@@ -113,4 +113,6 @@ export const EntryFlag = {
   Eager: 1 << 21,
   /** Shift/rotate by an immediate: no flag is touched when the masked count is 0. */
   CountImm: 1 << 22,
+  /** EVEX half-width conversions: the memory size is shown below 512 bits (xmm destination). */
+  ShowSizeBelow512: 1 << 23,
 } as const;

@@ -172,7 +172,10 @@ export class IntelFormatter {
 
   private memory(ins: Instruction, flags: number): string {
     let s = "";
-    if (flags & EntryFlag.ShowSize) {
+    if (
+      flags & EntryFlag.ShowSize ||
+      (flags & EntryFlag.ShowSizeBelow512 && ins.vectorLength < 512 && !ins.broadcast)
+    ) {
       const n = MEM_SIZE_NAMES[ins.memSize];
       if (n !== undefined) s = `${n} ptr `;
     } else if (ins.memSize >= 14 && ins.memSize !== 16 && ins.memSize !== 32 && ins.memSize !== 64) {
