@@ -7,10 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import { describe, expect, it } from "vitest";
-import { BootMode, loadMultiboot, PcMemoryLayout } from "../src/index.js";
+import { BootMode, LINUX_BOOT, loadLinux, loadMultiboot, PcMemoryLayout } from "../src/index.js";
 
 const dir = new URL("./guests/", import.meta.url);
-const guests = ["multiboot-hello.elf", "multiboot-info.elf", "multiboot-info-aout.bin"];
+const guests = [
+  "multiboot-hello.elf",
+  "multiboot-info.elf",
+  "multiboot-info-aout.bin",
+  "linux-setup-info.bin",
+];
 const image = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 
 function have(cmd: string, ...args: string[]): boolean {
@@ -176,4 +181,42 @@ describe("guest images", () => {
       expect(ours.mmap).toEqual(layout.e820());
     });
   }
+
+  it.skipIf(!haveQemu)("our Linux loader fills the setup header as QEMU's -kernel does", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+    const kernel = "linux-setup-info.bin";
+    copyFileSync(new URL(kernel, dir), join(cwd, kernel));
+    const initrd = new Uint8Array(10_000).fill(0x52);
+    writeFileSync(join(cwd, "initrd.img"), initrd);
+    const ran = qemu(cwd, kernel, "console=ttyS0 quiet", "initrd.img");
+    expect(ran.status).toBe(33);
+
+    const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
+    const { space } = layout.createSpace();
+    const entry = loadLinux(space, layout, image(kernel), { cmdline: "console=ttyS0 quiet", initrd });
+    const bp = entry.registers.rsi;
+    expect(bp).toBe(LINUX_BOOT.bootParams);
+    const u8 = (o: number) => space.read8(bp + o, AccessKind.Read);
+    const u16 = (o: number) => space.read16(bp + o, AccessKind.Read);
+    const u32 = (o: number) => space.read32(bp + o, AccessKind.Read);
+    const hex = (v: number, digits: number) => v.toString(16).padStart(digits, "0");
+    let cmdline = "";
+    for (let a = u32(0x228); space.read8(a, AccessKind.Read) !== 0; a++)
+      cmdline += String.fromCharCode(space.read8(a, AccessKind.Read));
+    const ours = [
+      `loadflags=${hex(u8(0x211), 2)}`,
+      `heap_end_ptr=${hex(u16(0x224), 4)}`,
+      `vid_mode=${hex(u16(0x1fa), 4)}`,
+      `cmd_line_ptr=${hex(u32(0x228), 8)}`,
+      `ramdisk_image=${hex(u32(0x218), 8)}`,
+      `ramdisk_size=${hex(u32(0x21c), 8)}`,
+      `code32_start=${hex(u32(0x214), 8)}`,
+      `cmdline=${cmdline}`,
+    ];
+    const theirs = ran.output.trim().split("\n");
+    // type_of_loader is the loader's own ID: QEMU's 0xB0, ours 0xFF (undefined).
+    expect(theirs[0]).toBe("type_of_loader=b0");
+    expect(u8(0x210)).toBe(0xff);
+    expect(ours).toEqual(theirs.slice(1));
+  });
 });

@@ -108,11 +108,17 @@ describe("Linux boot protocol", () => {
     expect(u32(0x00)).toBe(0); // outside the header: zeroed
   });
 
-  it("keeps the initrd below initrd_addr_max", () => {
+  it("keeps the initrd below initrd_addr_max unless the kernel takes it anywhere below 4 GiB", () => {
     const layout = new PcMemoryLayout({ ramSize: 64 * MiB });
     const { space } = layout.createSpace();
-    loadLinux(space, layout, fakeBzImage({ initrdMax: 0x1ffffff }), { initrd: new Uint8Array(4096) });
+    loadLinux(space, layout, fakeBzImage({ initrdMax: 0x1ffffff, xloadflags: 1 }), {
+      initrd: new Uint8Array(4096),
+    });
     expect(space.read32(0x7218, AccessKind.Read)).toBe(0x1ffe000); // (max - size) & ~0xfff, as QEMU
+    loadLinux(space, layout, fakeBzImage({ initrdMax: 0x1ffffff, xloadflags: 3 }), {
+      initrd: new Uint8Array(4096),
+    });
+    expect(space.read32(0x7218, AccessKind.Read)).toBe(64 * MiB - 0x2000); // XLF_CAN_BE_LOADED_ABOVE_4G
   });
 
   it("uses the 32-bit entry when asked", () => {

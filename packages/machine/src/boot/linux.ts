@@ -60,6 +60,7 @@ const HDRS = 0x5372_6448; // "HdrS"
 const LOADED_HIGH = 0x01;
 const CAN_USE_HEAP = 0x80;
 const XLF_KERNEL_64 = 0x01;
+const XLF_INITRD_ABOVE_4G = 0x02;
 const E820_MAX = 128;
 
 /** What the setup header of a bzImage says. */
@@ -129,7 +130,7 @@ export function parseBzImage(image: Uint8Array): BzImageInfo {
  * and Firecracker do: the protected-mode kernel at 1 MiB, boot_params at 0x7000 holding a copy of
  * the image's setup header with type_of_loader, loadflags (CAN_USE_HEAP), heap_end_ptr,
  * cmd_line_ptr (command line at 0x20000), ramdisk_image/size, and the e820 table from the
- * layout. The 64-bit entry (protocol 2.12+, XLF_KERNEL_64) is load address + 0x200 in long
+ * layout; vid_mode stays as the image has it (QEMU changes it only for a `vga=` option). The 64-bit entry (protocol 2.12+, XLF_KERNEL_64) is load address + 0x200 in long
  * mode with a 4 GiB identity map; the 32-bit entry is the load address in flat protected mode.
  * Both have RSI = boot_params, CS = 0x10, DS/ES/SS = 0x18.
  *
@@ -171,7 +172,6 @@ export function loadLinux(
   const headerEnd = Math.min(0x202 + image[SetupHeader.jump + 1]!, BootParams.size, image.byteLength);
   params.set(image.subarray(SetupHeader.setupSects, headerEnd), SetupHeader.setupSects);
   const v = new DataView(params.buffer);
-  v.setUint16(SetupHeader.vidMode, 0xffff, true);
   v.setUint8(SetupHeader.typeOfLoader, LINUX_BOOT.loaderType);
   v.setUint8(SetupHeader.loadflags, info.loadflags | CAN_USE_HEAP);
   v.setUint16(SetupHeader.heapEndPtr, 0xfe00, true);
@@ -180,7 +180,10 @@ export function loadLinux(
 
   const initrd = options.initrd;
   if (initrd !== undefined && initrd.byteLength > 0) {
-    const max = Math.min(info.initrdAddrMax, layout.below4g - 1);
+    // Like QEMU: a kernel that can take its initrd above 4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G) takes
+    // it anywhere below 4 GiB; otherwise initrd_addr_max applies. Either way it stays in RAM.
+    const limit = info.xloadflags & XLF_INITRD_ABOVE_4G ? 0xffff_ffff : info.initrdAddrMax;
+    const max = Math.min(limit, layout.below4g - 1);
     // QEMU's placement (hw/i386/x86.c): (initrd_max - size) rounded down to a page.
     const addr = Math.floor((max - initrd.byteLength) / 4096) * 4096;
     if (addr < kernelEnd) {

@@ -17,3 +17,7 @@ build multiboot-info multiboot-info.S
 build multiboot-info-aout multiboot-info.S --defsym AOUT=1
 objcopy -O binary "$out/multiboot-info-aout.elf" "$out/multiboot-info-aout.bin"
 rm -f "$out/multiboot-info-aout.elf"
+as --32 -o "$out/linux-setup-info.o" linux-setup-info.S
+ld -m elf_i386 --build-id=none -T flat.ld -o "$out/linux-setup-info.elf" "$out/linux-setup-info.o"
+objcopy -O binary "$out/linux-setup-info.elf" "$out/linux-setup-info.bin"
+rm -f "$out/linux-setup-info.o" "$out/linux-setup-info.elf"
