@@ -195,6 +195,25 @@ describe("local APIC: acceptance, priority, EOI", () => {
   });
 });
 
+describe("local APIC: MSI", () => {
+  it("decodes the message address and data", () => {
+    const m = make({ apicId: 3 });
+    enable(m);
+    expect(m.apic.deliverMsi(0xfee0_3000, 0x0045)).toBe(true); // physical 3, fixed, vector 0x45
+    expect(m.apic.acknowledge()).toBe(0x45);
+    m.w(0xb0, 0);
+    expect(m.apic.deliverMsi(0xfee0_4000, 0x0046)).toBe(true); // physical 4: not for us
+    expect(m.apic.hasInterrupt()).toBe(false);
+    m.w(0xd0, 0x0100_0000); // logical flat, bit 0
+    expect(m.apic.deliverMsi(0xfee0_100c, 0x8047)).toBe(true); // RH + logical dest 1, level
+    expect(m.apic.acknowledge()).toBe(0x47);
+    expect(m.r(0x180 + 0x20) & (1 << 7)).not.toBe(0); // TMR: level
+    expect(m.apic.deliverMsi(0xfee0_3000, 0x0400)).toBe(true); // NMI
+    expect(m.signals).toEqual(["nmi"]);
+    expect(m.apic.deliverMsi(0xfed0_0000, 0x45)).toBe(false);
+  });
+});
+
 describe("local APIC: IPIs", () => {
   it("loops self IPIs back and sends the rest to the bus", () => {
     const m = make({ apicId: 1 });

@@ -687,6 +687,19 @@ export class LocalApic
     this.deliverLocal(vector, deliveryMode, level);
   }
 
+  /**
+   * An MSI/MSI-X write (SDM §11.11): `address` in 0xFEExxxxx carries the destination ID (bits
+   * 19:12) and the destination mode (bit 2, with redirection hint bit 3); `data` the vector
+   * (7:0), delivery mode (10:8) and trigger mode (15). Delivered as an I/O APIC message would be.
+   * Returns false (nothing delivered) when the address is not an interrupt message address.
+   */
+  deliverMsi(address: number, data: number): boolean {
+    if (Math.floor(address / 0x10_0000) !== 0xfee) return false;
+    const logical = (address & 0x4) !== 0 && (address & 0x8) !== 0;
+    this.deliver(data & 0xff, (data >> 8) & 7, logical, (address >>> 12) & 0xff, (data & 0x8000) !== 0);
+    return true;
+  }
+
   private sendIcr(): void {
     const lo = this.icrLow;
     const vector = lo & 0xff;
