@@ -176,6 +176,23 @@ describe("ACPI tables", () => {
     ]);
   });
 
+  it("declares extra level-triggered IRQs (PCI interrupt lines) with overrides", () => {
+    const { space, placement } = setup({ levelIrqs: [10, 11, 9] });
+    const m = header(space, placement.tables.APIC!);
+    const overrides: number[][] = [];
+    for (let o = 44; o < m.length; o += m.r.u8(o + 1)) {
+      if (m.r.u8(o) === 2) overrides.push([m.r.u8(o + 3), m.r.u32(o + 4), m.r.u16(o + 8)]);
+    }
+    expect(overrides).toEqual([
+      [0, 2, 0],
+      [9, 9, 0x0d],
+      [10, 10, 0x0d],
+      [11, 11, 0x0d],
+    ]);
+    expect(m.checksumOk).toBe(true);
+    expect(() => buildAcpiTables({ levelIrqs: [2] })).toThrow(RangeError);
+  });
+
   it("HPET and MCFG", () => {
     const { space, placement } = setup({ mcfg: { base: 0xb0000000, startBus: 0, endBus: 255 } });
     const h = header(space, placement.tables.HPET!);

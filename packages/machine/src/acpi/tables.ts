@@ -18,6 +18,11 @@ export interface AcpiPlatform extends AcpiOem {
   readonly century?: number;
   /** Reset register port and value (default 0xCF9, 0x06). */
   readonly reset?: { readonly port: number; readonly value: number };
+  /**
+   * More ISA IRQs to declare level-triggered, active high in the MADT (e.g. the Interrupt Line
+   * values given to PCI functions, which OSes without a `_PRT` use as GSIs). Default none.
+   */
+  readonly levelIrqs?: readonly number[];
   /** The HPET block (default at 0xFED00000 with 3 timers), or `false` for no HPET table. */
   readonly hpet?: AcpiHpet | false;
   /** The ECAM window (MCFG), or `false` for none (default: none). */
@@ -200,8 +205,8 @@ export const MpsIntiFlags = {
 /**
  * The MADT (signature "APIC", revision 5): local APIC address and PCAT_COMPAT (dual 8259s
  * present); one enabled Processor Local APIC per CPU; the I/O APIC; interrupt source overrides
- * ISA IRQ0 -> GSI 2 (the PIT on I/O APIC pin 2) and the SCI IRQ level/active-high; a Local APIC
- * NMI on LINT1 for every processor.
+ * ISA IRQ0 -> GSI 2 (the PIT on I/O APIC pin 2), the SCI IRQ and any `levelIrqs` level/active-high;
+ * a Local APIC NMI on LINT1 for every processor.
  */
 export function buildMadt(p: AcpiPlatform = {}): AcpiTable {
   const cpus = p.cpus ?? 1;
@@ -212,12 +217,17 @@ export function buildMadt(p: AcpiPlatform = {}): AcpiTable {
     for (let i = 0; i < cpus; i++) t.u8(MadtEntryType.LocalApic).u8(8).u8(i).u8(i).u32(1); // enabled
     t.u8(MadtEntryType.IoApic).u8(12).u8(io.id).u8(0).u32(io.address).u32(io.gsiBase);
     t.u8(MadtEntryType.InterruptSourceOverride).u8(10).u8(0).u8(0).u32(2).u16(MpsIntiFlags.Conforming);
-    t.u8(MadtEntryType.InterruptSourceOverride)
-      .u8(10)
-      .u8(0)
-      .u8(sci)
-      .u32(sci)
-      .u16(MpsIntiFlags.ActiveHighLevel);
+    const override = (irq: number, flags: number) => {
+      t.u8(MadtEntryType.InterruptSourceOverride).u8(10).u8(0).u8(irq).u32(irq).u16(flags);
+    };
+    override(sci, MpsIntiFlags.ActiveHighLevel);
+    for (const irq of p.levelIrqs ?? []) {
+      if (irq === sci) continue;
+      if (!Number.isInteger(irq) || irq < 1 || irq > 15 || irq === 2) {
+        throw new RangeError(`buildMadt: IRQ ${irq} cannot be declared level-triggered`);
+      }
+      override(irq, MpsIntiFlags.ActiveHighLevel);
+    }
     t.u8(MadtEntryType.LocalApicNmi).u8(6).u8(0xff).u16(0).u8(1); // all processors, LINT1
   });
 }
