@@ -45,6 +45,10 @@ describe("PcMemoryLayout", () => {
     expect(
       () => new PcMemoryLayout({ ramSize: 16 * MiB, reserved: [{ base: 0x200000, length: 4096, type: 2 }] }),
     ).toThrow(/overlaps RAM/);
+    const other = { base: 0xe800_0000, length: 4096, type: MemoryType.Reserved };
+    expect(() => new PcMemoryLayout({ ramSize: 16 * MiB, reserved: [ecam, other] })).toThrow(/overlaps/);
+    const bios = { base: 0xf8000, length: 4096, type: MemoryType.Reserved };
+    expect(() => new PcMemoryLayout({ ramSize: 16 * MiB, reserved: [bios] })).toThrow(/overlaps/);
   });
 
   it("rejects sizes that are not whole MiB", () => {

@@ -78,7 +78,7 @@ export class PcMemoryLayout {
   readonly below4g: number;
   /** Bytes of RAM placed at 4 GiB and above. */
   readonly above4g: number;
-  private readonly extra: readonly MemoryRange[];
+  private readonly extra: MemoryRange[];
 
   /** @throws RangeError for a RAM size or hole start that is not a multiple of 1 MiB or out of range. */
   constructor(options: PcMemoryLayoutOptions) {
@@ -98,11 +98,15 @@ export class PcMemoryLayout {
     this.pciHoleStart = hole;
     this.below4g = Math.min(ramSize, hole);
     this.above4g = ramSize - this.below4g;
-    this.extra = [...(options.reserved ?? [])];
-    for (const r of this.extra) {
-      if (this.ramRanges().some((ram) => r.base < ram.base + ram.length && ram.base < r.base + r.length)) {
-        throw new RangeError(`PcMemoryLayout: reserved range 0x${r.base.toString(16)} overlaps RAM`);
+    this.extra = [];
+    for (const r of options.reserved ?? []) {
+      const overlaps = (o: MemoryRange) => r.base < o.base + o.length && o.base < r.base + r.length;
+      if (!(r.length > 0) || this.ramRanges().some(overlaps) || this.e820().some(overlaps)) {
+        throw new RangeError(
+          `PcMemoryLayout: reserved range 0x${r.base.toString(16)} is empty or overlaps RAM or another range`,
+        );
       }
+      this.extra.push(r);
     }
   }
 
