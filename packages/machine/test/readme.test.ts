@@ -9,13 +9,35 @@ const examples: { file: string; load: () => Promise<unknown>; prints: string[] }
     prints: ["INTR true", "INTR false", "vector 24 byte 121", '"hello\\n" exit 33'],
   },
   {
-    file: "readme-platform-example.ts",
-    load: () => import("./readme-platform-example.js"),
+    file: "readme-apic-example.ts",
+    load: () => import("./readme-apic-example.js"),
+    prints: ["INTR true at 10000 ns", "vector 34 then INTR false", "x2APIC ID read in xAPIC mode: #GP"],
+  },
+  {
+    file: "readme-pci-example.ts",
+    load: () => import("./readme-pci-example.js"),
     prints: [
-      "RSDP at f0000 tables FACS DSDT FACP APIC HPET MCFG",
-      "0xFEBF0000 is pci-bar0",
-      "timer vector 40",
-      "protected32 at 10000c eax 2badb002 ebx 9500",
+      "00:01.0 is 51b36 00:02.0 is ffffffff",
+      "BAR0 at c0000000 (4096 bytes)",
+      "BAR1 at c000 (256 bytes)",
+      "hits 1",
+    ],
+  },
+  {
+    file: "readme-acpi-example.ts",
+    load: () => import("./readme-acpi-example.js"),
+    prints: ["RSDP at f0000 XSDT lists FACP APIC HPET MCFG", "DSDT at f0080 tables end at f0354"],
+  },
+  {
+    file: "readme-boot-example.ts",
+    load: () => import("./readme-boot-example.js"),
+    prints: [
+      "0 9fc00 1",
+      "9fc00 400 2",
+      "e0000 20000 2",
+      "100000 3f00000 1",
+      "protected32 at 10000c eax 2badb002 ebx 9500 cs 16",
+      "multiboot: no multiboot header in the first 8192 bytes",
     ],
   },
 ];
