@@ -8,7 +8,8 @@
  * space ({@link PciBus}, mechanism #1 and ECAM); ACPI tables ({@link buildAcpiTables},
  * {@link writeAcpiTables}); the PC memory layout ({@link PcMemoryLayout}) and boot loaders
  * (Multiboot v1/v2, ELF, raw, Linux bzImage) that describe the entry state
- * ({@link BootEntryState}) for the CPU to apply. The CPU, run loop and CLI come later.
+ * ({@link BootEntryState}) for the CPU to apply; {@link PcPlatform} assembles all of it, wired.
+ * The CPU, run loop and CLI come later.
  *
  * @packageDocumentation
  */
@@ -202,3 +203,4 @@ export {
   PciStatus,
 } from "./pci/pci-function.js";
 export { PCI_TESTDEV_BARS, PCI_TESTDEV_ID, PciTestdev, type PciTestdevState } from "./pci/pci-testdev.js";
+export { PcPlatform, type PcPlatformOptions } from "./platform.js";

@@ -1,0 +1,292 @@
+import { IdentityDma, type PhysicalAddressSpace, PortIoSpace, type Ram } from "@turtles/memory";
+import { ACPI_DEFAULTS, buildAcpiTables } from "./acpi/tables.js";
+import { type AcpiPlacement, writeAcpiTables } from "./acpi/write.js";
+import { MemoryType, PcMemoryLayout } from "./boot/layout.js";
+import { AcpiPmTimer } from "./devices/acpi-pm-timer.js";
+import { type Clock, ManualClock, type TimedDevice } from "./devices/clock.js";
+import { DEBUG_CONSOLE_PORT, DebugConsole } from "./devices/debug-console.js";
+import { FW_CFG_PORTS, FwCfg } from "./devices/fw-cfg.js";
+import { HPET_MMIO, Hpet } from "./devices/hpet.js";
+import { I8042, I8042_PORTS } from "./devices/i8042.js";
+import { IOAPIC_MMIO, IoApic } from "./devices/ioapic.js";
+import { fanOut, type InterruptAcknowledge, type IrqLine, SharedIrqLine } from "./devices/irq-line.js";
+import { ISA_DEBUG_EXIT_PORTS, IsaDebugExit } from "./devices/isa-debug-exit.js";
+import { LOCAL_APIC_MMIO, LocalApic } from "./devices/local-apic.js";
+import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev } from "./devices/pc-testdev.js";
+import { PIC_PORTS, PicPair } from "./devices/pic8259.js";
+import { Pit8254 } from "./devices/pit8254.js";
+import { PORT92, Port92 } from "./devices/port92.js";
+import { ResetControl } from "./devices/reset-control.js";
+import { RTC_PORTS, RtcCmos } from "./devices/rtc-cmos.js";
+import type { ResetKind } from "./devices/signals.js";
+import { UART_PORTS, Uart16550 } from "./devices/uart16550.js";
+import { assignPciResources } from "./pci/firmware.js";
+import { PciHostBridge } from "./pci/host-bridge.js";
+import { mapBarsInto, PCI_CONFIG_PORTS, PciBus, PciConfigMechanism1, PciEcam } from "./pci/pci-bus.js";
+import { PciTestdev } from "./pci/pci-testdev.js";
+
+/** Options of a {@link PcPlatform}. Everything but the RAM size has a default. */
+export interface PcPlatformOptions {
+  /** Guest RAM in bytes (a multiple of 1 MiB). */
+  readonly ramSize: number;
+  /** Start of the PCI hole below 4 GiB (default 0xC0000000). */
+  readonly pciHoleStart?: number;
+  /** The virtual clock (default a new `ManualClock` at 0). */
+  readonly clock?: Clock;
+  /** Bytes written to COM1. */
+  readonly serial?: (byte: number) => void;
+  /** Bytes written to the 0xE9 debug console. */
+  readonly debugConsole?: (byte: number) => void;
+  /** isa-debug-exit's requests: the status is `(value << 1) | 1`. */
+  readonly exit?: (status: number) => void;
+  /** Reset requests (8042 pulse, port 0x92, 0xCF9). */
+  readonly reset?: (kind: ResetKind) => void;
+  /** The A20 gate: the OR of port 0x92's and the 8042's outputs. */
+  readonly a20?: (enabled: boolean) => void;
+  /** The kernel command line offered through fw_cfg. */
+  readonly cmdline?: string;
+  /** Plug QEMU's pci-testdev at 00:01.0 (default true). */
+  readonly pciTestdev?: boolean;
+  /**
+   * ECAM base (256 buses, 256 MiB), reserved in the memory map and described by the MCFG. Default:
+   * the start of the PCI hole; BARs are placed after the ECAM window, below the I/O APIC.
+   */
+  readonly ecamBase?: number;
+  /** The CPU's MAXPHYADDR, for IA32_APIC_BASE (default 52). */
+  readonly physAddressBits?: number;
+}
+
+/**
+ * Two interrupt sources sharing one ISA input, selected by HPET legacy replacement: the PIT or
+ * HPET timer 0 on IRQ0, the RTC or HPET timer 1 on IRQ8. The unselected source is disconnected.
+ */
+class LegacyMux {
+  private levels = [false, false];
+  private selected = 0;
+
+  constructor(private readonly out: IrqLine) {}
+
+  input(index: 0 | 1): IrqLine {
+    return {
+      set: (level: boolean) => {
+        this.levels[index] = level;
+        if (this.selected === index) this.out.set(level);
+      },
+    };
+  }
+
+  select(index: 0 | 1): void {
+    this.selected = index;
+    this.out.set(this.levels[index]!);
+  }
+}
+
+const ECAM_SIZE = 0x1000_0000;
+
+/**
+ * The Turtles PC without its processor: memory laid out as a PC, the chipset devices on their
+ * usual ports and addresses, the I/O APIC, one local APIC, the HPET, PCI (host bridge, optional
+ * pci-testdev, configuration mechanism #1 and ECAM, BARs assigned as firmware would), the ACPI
+ * tables in the BIOS area and fw_cfg — all wired: the 8259A pair to the local APIC's LINT0
+ * (virtual wire) and every ISA interrupt to both the 8259A and the I/O APIC (IRQ0 on pin 2), the
+ * I/O APIC to the local APIC and EOIs back, HPET legacy replacement muting the PIT and RTC.
+ *
+ * The CPU takes interrupts from {@link PcPlatform.interrupts}, forwards the APIC MSRs to
+ * {@link PcPlatform.lapic}, and its run loop calls {@link PcPlatform.pollTimers} when the clock
+ * passes {@link PcPlatform.nextDeadlineNs}. Load a kernel with any loader into
+ * {@link PcPlatform.space} and {@link PcPlatform.layout}.
+ */
+export class PcPlatform {
+  /** The virtual clock. */
+  readonly clock: Clock;
+  /** The memory layout (its e820 map reserves the ECAM window). */
+  readonly layout: PcMemoryLayout;
+  /** The physical address space. */
+  readonly space: PhysicalAddressSpace;
+  /** Guest RAM. */
+  readonly ram: Ram;
+  /** The I/O port space. */
+  readonly io = new PortIoSpace();
+  /** 8259A pair. */
+  readonly pic: PicPair;
+  /** 8254 PIT. */
+  readonly pit: Pit8254;
+  /** RTC/CMOS. */
+  readonly rtc: RtcCmos;
+  /** COM1. */
+  readonly com1: Uart16550;
+  /** The 8042. */
+  readonly i8042: I8042;
+  /** Port 0x92. */
+  readonly port92: Port92;
+  /** 0xCF9 (reached through the PCI configuration ports' window). */
+  readonly resetControl: ResetControl;
+  /** isa-debug-exit at 0xF4. */
+  readonly isaDebugExit: IsaDebugExit;
+  /** The 0xE9 console. */
+  readonly debugConsole: DebugConsole;
+  /** QEMU's pc-testdev. */
+  readonly pcTestdev: PcTestdev;
+  /** fw_cfg at 0x510. */
+  readonly fwCfg: FwCfg;
+  /** The ACPI PM timer at PMBASE + 8. */
+  readonly pmTimer: AcpiPmTimer;
+  /** The I/O APIC. */
+  readonly ioapic: IoApic;
+  /** The local APIC of the one processor. */
+  readonly lapic: LocalApic;
+  /** The HPET. */
+  readonly hpet: Hpet;
+  /** PCI configuration space. */
+  readonly pci: PciBus;
+  /** Where the ACPI tables went. */
+  readonly acpi: AcpiPlacement;
+  /** Every device with timed events. */
+  readonly timed: readonly TimedDevice[];
+
+  /** Builds and wires the platform. */
+  constructor(options: PcPlatformOptions) {
+    const clock = options.clock ?? new ManualClock();
+    this.clock = clock;
+    const hole = options.pciHoleStart ?? 0xc000_0000;
+    const ecamBase = options.ecamBase ?? hole;
+    this.layout = new PcMemoryLayout({
+      ramSize: options.ramSize,
+      pciHoleStart: hole,
+      reserved: [{ base: ecamBase, length: ECAM_SIZE, type: MemoryType.Reserved }],
+    });
+    const { space, ram } = this.layout.createSpace();
+    this.space = space;
+    this.ram = ram;
+    const io = this.io;
+
+    // Interrupt controllers: 8259A -> LINT0 (virtual wire); I/O APIC -> local APIC; EOIs back.
+    let lapic: LocalApic | undefined;
+    this.pic = new PicPair({ set: (level) => lapic?.lint0Line.set(level) });
+    this.ioapic = new IoApic({ deliver: (...message) => lapic?.deliver(...message) });
+    lapic = new LocalApic({
+      clock,
+      extInt: this.pic,
+      eoiBroadcast: (vector) => this.ioapic.eoi(vector),
+      baseMoved: (oldBase, newBase) => {
+        space.unmap(oldBase);
+        space.mapMmio(newBase, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
+      },
+      ...(options.physAddressBits === undefined ? {} : { physAddressBits: options.physAddressBits }),
+    });
+    this.lapic = lapic;
+    const isa = (irq: number): IrqLine =>
+      fanOut(this.pic.irqLine(irq), this.ioapic.irqLine(irq === 0 ? 2 : irq));
+
+    // Legacy timers, muxed with the HPET's legacy replacement outputs.
+    const irq0 = new LegacyMux(isa(0));
+    const irq8 = new LegacyMux(isa(8));
+    this.pit = new Pit8254(clock, irq0.input(0));
+    this.rtc = new RtcCmos({ clock, irq: irq8.input(0) });
+    this.hpet = new Hpet({
+      clock,
+      ioapicLine: (pin) => this.ioapic.irqLine(pin),
+      legacyIrq0: irq0.input(1),
+      legacyIrq8: irq8.input(1),
+      legacyChanged: (on) => {
+        irq0.select(on ? 1 : 0);
+        irq8.select(on ? 1 : 0);
+      },
+    });
+
+    // Other ISA devices.
+    this.com1 = new Uart16550({ clock, irq: isa(4), ...(options.serial ? { sink: options.serial } : {}) });
+    const a20 = new SharedIrqLine({ set: (enabled) => options.a20?.(enabled) });
+    const reset = (kind: ResetKind) => options.reset?.(kind);
+    const a20FromPort92 = a20.output();
+    const a20From8042 = a20.output();
+    this.port92 = new Port92({ reset, a20: (on) => a20FromPort92.set(on) });
+    this.i8042 = new I8042({ reset, a20: (on) => a20From8042.set(on) }, isa(1));
+    this.resetControl = new ResetControl({ reset });
+    this.isaDebugExit = new IsaDebugExit((status) => options.exit?.(status));
+    this.debugConsole = new DebugConsole((byte) => options.debugConsole?.(byte));
+    this.pcTestdev = new PcTestdev({ irq: (n) => (n < 16 ? isa(n) : this.ioapic.irqLine(n)) });
+    this.fwCfg = new FwCfg({
+      cpuCount: 1,
+      ramSize: options.ramSize,
+      ...(options.cmdline === undefined ? {} : { cmdline: options.cmdline }),
+      dma: new IdentityDma(space),
+    });
+    this.pmTimer = new AcpiPmTimer({ clock, width: 32 });
+
+    io.register(PIC_PORTS.master, 2, this.pic.masterPorts, "pic-master");
+    io.register(PIC_PORTS.slave, 2, this.pic.slavePorts, "pic-slave");
+    io.register(PIC_PORTS.elcr, 2, this.pic.elcrPorts, "elcr");
+    io.register(0x40, 4, this.pit.ports, "pit");
+    io.register(0x61, 1, this.pit.portBPorts, "port-b");
+    io.register(RTC_PORTS.index, 2, this.rtc.ports, "rtc");
+    io.register(UART_PORTS.com1, 8, this.com1.ports, "com1");
+    io.register(I8042_PORTS.data, 1, this.i8042.dataPorts, "i8042-data");
+    io.register(I8042_PORTS.command, 1, this.i8042.commandPorts, "i8042-command");
+    io.register(PORT92, 1, this.port92, "port92");
+    io.register(ISA_DEBUG_EXIT_PORTS.base, ISA_DEBUG_EXIT_PORTS.size, this.isaDebugExit, "isa-debug-exit");
+    io.register(DEBUG_CONSOLE_PORT, 1, this.debugConsole, "debug-console");
+    io.register(PC_TESTDEV_PORTS.data, 4, this.pcTestdev.dataPorts, "pc-testdev-data");
+    io.register(PC_TESTDEV_PORTS.flushPage, 4, this.pcTestdev.flushPorts, "pc-testdev-flush");
+    // pc-testdev's byte window is 0xE8-0xEB, but 0xE9 is the debug console's (in QEMU the two
+    // overlap): the window is registered around it.
+    const bytes = this.pcTestdev.dataBytePorts;
+    io.register(PC_TESTDEV_PORTS.dataBytes, 1, bytes, "pc-testdev-bytes");
+    io.register(
+      PC_TESTDEV_PORTS.dataBytes + 2,
+      2,
+      { read: (o, n) => bytes.read(o + 2, n), write: (o, n, v) => bytes.write(o + 2, n, v) },
+      "pc-testdev-bytes-hi",
+    );
+    io.register(PC_TESTDEV_PORTS.irq, 24, this.pcTestdev.irqPorts, "pc-testdev-irq");
+    io.register(FW_CFG_PORTS.selector, 2, this.fwCfg, "fw-cfg");
+    io.register(FW_CFG_PORTS.dma, 8, this.fwCfg.dmaPorts, "fw-cfg-dma");
+    io.register(ACPI_DEFAULTS.pmBase + 8, 4, this.pmTimer, "pm-timer");
+
+    space.mapMmio(IOAPIC_MMIO.base, IOAPIC_MMIO.size, this.ioapic, "ioapic");
+    space.mapMmio(LOCAL_APIC_MMIO.base, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
+    space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, this.hpet, "hpet");
+    space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, this.pcTestdev.mmio, "pc-testdev");
+
+    // PCI: host bridge, pci-testdev; mechanism #1 (sharing 0xCF8-0xCFF with 0xCF9) and ECAM.
+    this.pci = new PciBus(mapBarsInto(space, io));
+    this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
+    if (options.pciTestdev ?? true) this.pci.plug({ bus: 0, device: 1, fn: 0 }, new PciTestdev());
+    io.register(
+      PCI_CONFIG_PORTS.address,
+      PCI_CONFIG_PORTS.size,
+      new PciConfigMechanism1(this.pci, this.resetControl),
+      "pci-conf1",
+    );
+    const ecam = new PciEcam(this.pci);
+    space.mapMmio(ecamBase, ecam.size, ecam, "ecam");
+    const barsStart = ecamBase === hole ? hole + ECAM_SIZE : hole;
+    const barsEnd = ecamBase > hole ? ecamBase : IOAPIC_MMIO.base;
+    assignPciResources(this.pci, { memory: { start: barsStart, end: barsEnd } });
+
+    // ACPI tables in the BIOS area.
+    this.acpi = writeAcpiTables(
+      space,
+      buildAcpiTables({ cpus: 1, mcfg: { base: ecamBase, startBus: 0, endBus: 255 } }),
+    );
+    this.timed = [this.pit, this.rtc, this.com1, this.lapic, this.hpet];
+  }
+
+  /** The processor's INTR / INTA: the local APIC (which answers ExtINT through the 8259A). */
+  get interrupts(): InterruptAcknowledge {
+    return this.lapic;
+  }
+
+  /** The earliest deadline of the timed devices (ns), or `Infinity`. */
+  nextDeadlineNs(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of this.timed) next = Math.min(next, d.nextDeadlineNs());
+    return next;
+  }
+
+  /** Polls every timed device whose deadline the clock has reached. */
+  pollTimers(): void {
+    const now = this.clock.nowNs();
+    for (const d of this.timed) if (d.nextDeadlineNs() <= now) d.poll();
+  }
+}

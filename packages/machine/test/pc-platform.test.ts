@@ -1,0 +1,136 @@
+// The assembled platform: every device where the ACPI tables and the PC say it is, wired.
+import { AccessKind } from "@turtles/memory";
+import { describe, expect, it } from "vitest";
+import {
+  HPET_CAPABILITIES_LOW,
+  loadMultiboot,
+  ManualClock,
+  MemoryType,
+  PcPlatform,
+  ResetKind,
+} from "../src/index.js";
+
+function make() {
+  const out = { serial: "", debug: "", exits: [] as number[], resets: [] as string[], a20: [] as boolean[] };
+  const clock = new ManualClock();
+  const p = new PcPlatform({
+    clock,
+    ramSize: 64 * 0x10_0000,
+    serial: (b) => (out.serial += String.fromCharCode(b)),
+    debugConsole: (b) => (out.debug += String.fromCharCode(b)),
+    exit: (s) => out.exits.push(s),
+    reset: (k) => out.resets.push(k),
+    a20: (on) => out.a20.push(on),
+    cmdline: "hello",
+  });
+  /** The run loop's part: advance the clock deadline by deadline, polling. */
+  const run = (ns: number) => {
+    const end = p.clock.nowNs() + ns;
+    for (;;) {
+      const next = p.nextDeadlineNs();
+      if (next > end) break;
+      clock.set(Math.max(next, clock.nowNs()));
+      p.pollTimers();
+    }
+    clock.set(end);
+  };
+  return { p, out, run, clock };
+}
+
+describe("PcPlatform", () => {
+  it("reserves the ECAM window and describes it, the APICs and the HPET in ACPI", () => {
+    const { p, clock } = make();
+    expect(p.layout.e820()).toContainEqual({
+      base: 0xc000_0000,
+      length: 0x1000_0000,
+      type: MemoryType.Reserved,
+    });
+    expect(Object.keys(p.acpi.tables)).toEqual(["FACS", "DSDT", "FACP", "APIC", "HPET", "MCFG"]);
+    const mcfg = p.acpi.tables.MCFG!;
+    expect(p.space.read32(mcfg + 44, AccessKind.Read)).toBe(0xc000_0000);
+    // The devices answer where the tables point.
+    expect(p.space.read32(0xc000_0000, AccessKind.Read)).toBe(0x0008_1b36); // ECAM: host bridge
+    expect(p.space.read32(0xfed0_0000, AccessKind.Read)).toBe(HPET_CAPABILITIES_LOW);
+    expect(p.space.read32(0xfee0_0030, AccessKind.Read) & 0xff).toBe(0x14);
+    p.space.write32(0xfec0_0000, 1, AccessKind.Write);
+    expect(p.space.read32(0xfec0_0010, AccessKind.Read) & 0xff).toBe(0x20);
+    const pmTimerPort = p.space.read32(p.acpi.tables.FACP! + 76, AccessKind.Read);
+    const t0 = p.io.read(pmTimerPort, 4);
+    clock.advance(1_000_000);
+    expect(p.io.read(pmTimerPort, 4) - t0).toBe(3579);
+  });
+
+  it("assigns pci-testdev's BARs after the ECAM window and maps them", () => {
+    const { p } = make();
+    p.io.write(0xcf8, 4, 0x8000_0810);
+    const bar0 = p.io.read(0xcfc, 4);
+    expect(bar0).toBe(0xd000_0000);
+    p.space.write8(bar0, 0, AccessKind.Write);
+    expect(p.space.read8(bar0 + 16, AccessKind.Read)).toBe("m".charCodeAt(0));
+  });
+
+  it("delivers the PIT through virtual wire, then through the I/O APIC; HPET legacy replacement mutes it", () => {
+    const { p, run } = make();
+    for (const [port, v] of [
+      [0x20, 0x11],
+      [0x21, 0x20],
+      [0x21, 0x04],
+      [0x21, 0x01],
+      [0x21, 0xfe],
+    ] as const)
+      p.io.write(port, 1, v);
+    p.io.write(0x43, 1, 0x34);
+    p.io.write(0x40, 1, 0xa9);
+    p.io.write(0x40, 1, 0x04); // ~1 kHz
+    run(1_500_000);
+    expect(p.interrupts.hasInterrupt()).toBe(true);
+    expect(p.interrupts.acknowledge()).toBe(0x20);
+    p.io.write(0x20, 1, 0x20);
+    // APIC mode: mask the PIC and LINT0, route pin 2.
+    p.io.write(0x21, 1, 0xff);
+    p.space.write32(0xfee0_00f0, 0x1ff, AccessKind.Write);
+    p.space.write32(0xfee0_0350, 0x1_0700, AccessKind.Write);
+    p.space.write32(0xfec0_0000, 0x10 + 4, AccessKind.Write);
+    p.space.write32(0xfec0_0010, 0x31, AccessKind.Write);
+    run(1_000_000);
+    expect(p.interrupts.acknowledge()).toBe(0x31);
+    p.space.write32(0xfee0_00b0, 0, AccessKind.Write);
+    // HPET legacy replacement takes IRQ0 (pin 2) from the PIT.
+    p.space.write32(0xfed0_0010, 2, AccessKind.Write);
+    run(5_000_000);
+    expect(p.interrupts.hasInterrupt()).toBe(false);
+  });
+
+  it("serial, debug console, isa-debug-exit, reset through 0xCF9, A20, fw_cfg", () => {
+    const { p, out } = make();
+    for (const c of "hi") p.io.write(0x3f8, 1, c.charCodeAt(0));
+    p.io.write(0xe9, 1, 0x21);
+    p.io.write(0xf4, 1, 0x10);
+    p.io.write(0xcf9, 1, 0x06);
+    p.io.write(0x92, 1, 0x02);
+    p.io.write(0x510, 2, 0x0000); // FW_CFG_SIGNATURE
+    let sig = "";
+    for (let i = 0; i < 4; i++) sig += String.fromCharCode(p.io.read(0x511, 1));
+    expect(out).toMatchObject({
+      serial: "hi",
+      debug: "!",
+      exits: [33],
+      resets: [ResetKind.Hard],
+      a20: [true],
+    });
+    expect(sig).toBe("QEMU");
+  });
+
+  it("loads a kernel into its memory with the platform's layout", () => {
+    const { p } = make();
+    const image = new Uint8Array(64);
+    new DataView(image.buffer).setUint32(0, 0x1badb002, true);
+    new DataView(image.buffer).setUint32(4, 0x10000, true);
+    new DataView(image.buffer).setUint32(8, -(0x1badb002 + 0x10000) >>> 0, true);
+    for (const [i, v] of [0x100000, 0x100000, 0, 0, 0x100020].entries())
+      new DataView(image.buffer).setUint32(12 + 4 * i, v, true);
+    const entry = loadMultiboot(p.space, p.layout, image);
+    expect(entry.rip).toBe(0x100020);
+    expect(p.space.read32(0x9500 + 8, AccessKind.Read)).toBe(63 * 1024);
+  });
+});
