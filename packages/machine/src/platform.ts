@@ -19,10 +19,18 @@ import { PORT92, Port92 } from "./devices/port92.js";
 import { ResetControl } from "./devices/reset-control.js";
 import { RTC_PORTS, RtcCmos } from "./devices/rtc-cmos.js";
 import type { ResetKind } from "./devices/signals.js";
+import type { Snapshottable } from "./devices/snapshot.js";
 import { UART_PORTS, Uart16550 } from "./devices/uart16550.js";
 import { assignPciResources } from "./pci/firmware.js";
 import { PciHostBridge } from "./pci/host-bridge.js";
-import { mapBarsInto, PCI_CONFIG_PORTS, PciBus, PciConfigMechanism1, PciEcam } from "./pci/pci-bus.js";
+import {
+  formatPci,
+  mapBarsInto,
+  PCI_CONFIG_PORTS,
+  PciBus,
+  PciConfigMechanism1,
+  PciEcam,
+} from "./pci/pci-bus.js";
 import { PciTestdev } from "./pci/pci-testdev.js";
 
 /** Options of a {@link PcPlatform}. Everything but the RAM size has a default. */
@@ -143,6 +151,10 @@ export class PcPlatform {
   readonly acpi: AcpiPlacement;
   /** Every device with timed events. */
   readonly timed: readonly TimedDevice[];
+  /** Configuration mechanism #1 (its CONFIG_ADDRESS is state). */
+  readonly pciConfig: PciConfigMechanism1;
+  private readonly legacyMuxes: readonly LegacyMux[];
+  private lapicMappedAt: number | undefined;
 
   /** Builds and wires the platform. */
   constructor(options: PcPlatformOptions) {
@@ -168,10 +180,7 @@ export class PcPlatform {
       clock,
       extInt: this.pic,
       eoiBroadcast: (vector) => this.ioapic.eoi(vector),
-      baseMoved: (oldBase, newBase) => {
-        space.unmap(oldBase);
-        space.mapMmio(newBase, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
-      },
+      baseMoved: (_oldBase, newBase) => this.mapLapicAt(newBase),
       ...(options.physAddressBits === undefined ? {} : { physAddressBits: options.physAddressBits }),
     });
     this.lapic = lapic;
@@ -202,6 +211,9 @@ export class PcPlatform {
     const a20From8042 = a20.output();
     this.port92 = new Port92({ reset, a20: (on) => a20FromPort92.set(on) });
     this.i8042 = new I8042({ reset, a20: (on) => a20From8042.set(on) }, isa(1));
+    // The gate starts as the devices' outputs are (the 8042's output port enables A20 at reset).
+    a20FromPort92.set(this.port92.a20);
+    a20From8042.set(this.i8042.a20);
     this.resetControl = new ResetControl({ reset });
     this.isaDebugExit = new IsaDebugExit((status) => options.exit?.(status));
     this.debugConsole = new DebugConsole((byte) => options.debugConsole?.(byte));
@@ -244,7 +256,7 @@ export class PcPlatform {
     io.register(ACPI_DEFAULTS.pmBase + 8, 4, this.pmTimer, "pm-timer");
 
     space.mapMmio(IOAPIC_MMIO.base, IOAPIC_MMIO.size, this.ioapic, "ioapic");
-    space.mapMmio(LOCAL_APIC_MMIO.base, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
+    this.mapLapicAt(LOCAL_APIC_MMIO.base);
     space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, this.hpet, "hpet");
     space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, this.pcTestdev.mmio, "pc-testdev");
 
@@ -252,12 +264,8 @@ export class PcPlatform {
     this.pci = new PciBus(mapBarsInto(space, io));
     this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
     if (options.pciTestdev ?? true) this.pci.plug({ bus: 0, device: 1, fn: 0 }, new PciTestdev());
-    io.register(
-      PCI_CONFIG_PORTS.address,
-      PCI_CONFIG_PORTS.size,
-      new PciConfigMechanism1(this.pci, this.resetControl),
-      "pci-conf1",
-    );
+    this.pciConfig = new PciConfigMechanism1(this.pci, this.resetControl);
+    io.register(PCI_CONFIG_PORTS.address, PCI_CONFIG_PORTS.size, this.pciConfig, "pci-conf1");
     const ecam = new PciEcam(this.pci);
     space.mapMmio(ecamBase, ecam.size, ecam, "ecam");
     const barsStart = ecamBase === hole ? hole + ECAM_SIZE : hole;
@@ -270,6 +278,60 @@ export class PcPlatform {
       buildAcpiTables({ cpus: 1, mcfg: { base: ecamBase, startBus: 0, endBus: 255 } }),
     );
     this.timed = [this.pit, this.rtc, this.com1, this.lapic, this.hpet];
+    this.legacyMuxes = [irq0, irq8];
+  }
+
+  /** (Re)maps the local APIC's window at `base`. */
+  private mapLapicAt(base: number): void {
+    if (this.lapicMappedAt === base) return;
+    if (this.lapicMappedAt !== undefined) this.space.unmap(this.lapicMappedAt);
+    this.space.mapMmio(base, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
+    this.lapicMappedAt = base;
+  }
+
+  /** The devices in restore order: interrupt sources first, the interrupt controllers last. */
+  private devices(): [string, Snapshottable<unknown>][] {
+    const list: [string, Snapshottable<unknown>][] = [
+      ["pit", this.pit],
+      ["rtc", this.rtc],
+      ["com1", this.com1],
+      ["i8042", this.i8042],
+      ["port92", this.port92],
+      ["resetControl", this.resetControl],
+      ["isaDebugExit", this.isaDebugExit],
+      ["debugConsole", this.debugConsole],
+      ["pcTestdev", this.pcTestdev],
+      ["fwCfg", this.fwCfg],
+      ["pmTimer", this.pmTimer],
+      ["hpet", this.hpet],
+      ["pciConfig", this.pciConfig],
+    ];
+    for (const { address, fn } of this.pci.list()) list.push([`pci ${formatPci(address)}`, fn]);
+    list.push(["pic", this.pic], ["ioapic", this.ioapic], ["lapic", this.lapic]);
+    return list;
+  }
+
+  /**
+   * A plain-data snapshot of every device (not of RAM, which the machine saves as bytes): one
+   * entry per device, keyed by name.
+   */
+  devicesState(): Record<string, unknown> {
+    return Object.fromEntries(this.devices().map(([name, d]) => [name, d.state()]));
+  }
+
+  /**
+   * Restores a snapshot taken by {@link PcPlatform.devicesState} into a platform built with the
+   * same options: interrupt sources first, so the controllers, restored last, end up exactly as
+   * saved; legacy replacement routing follows the restored HPET.
+   * @throws RangeError when a device's entry is missing.
+   */
+  fromDevicesState(state: Record<string, unknown>): void {
+    for (const [name, d] of this.devices()) {
+      if (name === "pic") for (const mux of this.legacyMuxes) mux.select(this.hpet.legacyReplacement ? 1 : 0);
+      if (!(name in state)) throw new RangeError(`PcPlatform.fromDevicesState: no state for ${name}`);
+      d.fromState(state[name]);
+    }
+    this.mapLapicAt(this.lapic.mmioBase);
   }
 
   /** The processor's INTR / INTA: the local APIC (which answers ExtINT through the 8259A). */

@@ -1,5 +1,6 @@
 // The assembled platform: every device where the ACPI tables and the PC say it is, wired.
 import { AccessKind } from "@turtles/memory";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   HPET_CAPABILITIES_LOW,
@@ -9,6 +10,7 @@ import {
   PcPlatform,
   ResetKind,
 } from "../src/index.js";
+import { checkRoundTrip } from "./round-trip.js";
 
 function make() {
   const out = { serial: "", debug: "", exits: [] as number[], resets: [] as string[], a20: [] as boolean[] };
@@ -133,4 +135,134 @@ describe("PcPlatform", () => {
     expect(entry.rip).toBe(0x100020);
     expect(p.space.read32(0x9500 + 8, AccessKind.Read)).toBe(63 * 1024);
   });
+});
+
+describe("PcPlatform snapshots", () => {
+  it("devicesState()/fromDevicesState() round-trips the whole platform", () => {
+    type Op =
+      | { k: "out"; port: number; size: 1 | 2 | 4; value: number }
+      | { k: "in"; port: number; size: 1 | 2 | 4 }
+      | { k: "mmio"; addr: number; value: number | null }
+      | { k: "time"; ns: number };
+    const programs: Op[] = [
+      // PIC init, PIT at ~1 kHz, RTC periodic, COM1 interrupts, APIC on, HPET running.
+      ...[
+        [0x20, 0x11],
+        [0x21, 0x20],
+        [0x21, 0x04],
+        [0x21, 0x01],
+        [0xa0, 0x11],
+        [0xa1, 0x28],
+        [0xa1, 0x02],
+        [0xa1, 0x01],
+        [0x43, 0x34],
+        [0x40, 0xa9],
+        [0x40, 0x04],
+      ].map(([port, value]) => ({ k: "out" as const, port: port!, size: 1 as const, value: value! })),
+    ];
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.constantFrom(...programs),
+      fc.record({
+        k: fc.constant("out" as const),
+        port: fc.constantFrom(
+          0x20,
+          0x21,
+          0x40,
+          0x43,
+          0x61,
+          0x70,
+          0x71,
+          0x3f8,
+          0x3f9,
+          0x3fb,
+          0xe0,
+          0xf4,
+          0x510,
+          0x92,
+          0x64,
+        ),
+        size: fc.constant(1 as const),
+        value: fc.nat(255),
+      }),
+      fc.record({
+        k: fc.constant("out" as const),
+        port: fc.constant(0xcf8),
+        size: fc.constant(4 as const),
+        value: fc.constantFrom(0x8000_0000, 0x8000_0804, 0x8000_0810),
+      }),
+      fc.record({
+        k: fc.constant("out" as const),
+        port: fc.constant(0xcfc),
+        size: fc.constant(4 as const),
+        value: fc.constantFrom(0, 3, 0xffff_ffff, 0xd000_0000),
+      }),
+      fc.record({
+        k: fc.constant("in" as const),
+        port: fc.constantFrom(0x20, 0x21, 0x40, 0x61, 0x71, 0x3fd, 0x3fa, 0x511, 0x608, 0xcfc, 0xe0),
+        size: fc.constantFrom(1 as const, 4 as const),
+      }),
+      fc.record({
+        k: fc.constant("mmio" as const),
+        addr: fc.constantFrom(
+          0xfee0_00f0,
+          0xfee0_0080,
+          0xfee0_0320,
+          0xfee0_0380,
+          0xfee0_03e0,
+          0xfee0_00b0,
+          0xfed0_0010,
+          0xfed0_0100,
+          0xfed0_0108,
+          0xfed0_00f0,
+          0xfec0_0000,
+          0xfec0_0010,
+        ),
+        value: fc.oneof(
+          fc.constant(null),
+          fc.constantFrom(0x1ff, 0x30, 0x2_0040, 1, 3, 0x4 | (20 << 9), 500, 0x10 + 4, 0x8031),
+        ),
+      }),
+      fc.record({ k: fc.constant("time" as const), ns: fc.nat(3_000_000) }),
+    );
+    checkRoundTrip<Record<string, unknown>, Op>(
+      (startNs) => {
+        const clock = new ManualClock(startNs);
+        const log: unknown[] = [];
+        const p = new PcPlatform({
+          clock,
+          ramSize: 16 * 0x10_0000,
+          serial: (b) => log.push(["serial", b]),
+          exit: (s) => log.push(["exit", s]),
+          reset: (k) => log.push(["reset", k]),
+          a20: (on) => log.push(["a20", on]),
+        });
+        return {
+          log,
+          nowNs: () => clock.nowNs(),
+          apply(o) {
+            if (o.k === "out") p.io.write(o.port, o.size, o.value);
+            else if (o.k === "in") log.push(p.io.read(o.port, o.size));
+            else if (o.k === "mmio") {
+              if (o.value === null) log.push(p.space.read32(o.addr, AccessKind.Read));
+              else p.space.write32(o.addr, o.value, AccessKind.Write);
+            } else {
+              const end = clock.nowNs() + o.ns;
+              for (let guard = 0; guard < 50; guard++) {
+                const next = p.nextDeadlineNs();
+                if (next > end) break;
+                clock.set(Math.max(next, clock.nowNs()));
+                p.pollTimers();
+                if (p.interrupts.hasInterrupt()) log.push(["int", p.interrupts.acknowledge()]);
+              }
+              clock.set(end);
+            }
+          },
+          state: () => p.devicesState(),
+          fromState: (s) => p.fromDevicesState(s),
+        };
+      },
+      op,
+      Number(process.env.ROUNDTRIP_RUNS ?? 60),
+    );
+  }, 120_000);
 });
