@@ -12,6 +12,9 @@ import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { getReg, setReg } from "./operands.js";
 
+/** Iterations of a repeated string instruction per step (it then resumes at the same RIP). */
+export const REP_CHUNK = 4096;
+
 /** String operation kinds (`Insn.aux` low byte); bits 8-15 hold the REP prefix byte (0, 0xF2, 0xF3). */
 export const StrOp = { MOVS: 0, CMPS: 1, SCAS: 2, LODS: 3, STOS: 4, INS: 5, OUTS: 6 } as const;
 
@@ -93,6 +96,9 @@ export function stringOp(c: Cpu, i: Insn): void {
   const repe = rep === 0xf3;
   const compares = op === 1 || op === 2;
   if ((op === 5 || op === 6) && count > 0) checkIo(c, g[4]! & 0xffff, bytes);
+  // A repeat runs at most REP_CHUNK iterations per step, then resumes (like an interrupt window),
+  // so a huge count cannot stall the run loop.
+  let chunk = REP_CHUNK;
   try {
     for (;;) {
       switch (op) {
@@ -150,6 +156,10 @@ export function stringOp(c: Cpu, i: Insn): void {
         if (repe ? zf === 0 : zf === 1) break;
       }
       if (c.breakBlock) break;
+      if (--chunk === 0) {
+        c.breakBlock = true;
+        break;
+      }
     }
   } finally {
     if (rep !== 0) setIdx(g, 1, asz, count);
