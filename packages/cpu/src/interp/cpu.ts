@@ -1,21 +1,16 @@
 import { GuestAccess, GuestPagingWalker, loadPdptes, PagingMode, WalkResult } from "@turtles/ept";
 import { AccessKind, type PhysicalAddressSpace, type PortIoSpace } from "@turtles/memory";
-import { Decoder, Instruction, OPCODE_NAMES } from "@turtles/x86-decoder";
+import { OPCODE_NAMES } from "@turtles/x86-decoder";
 import { CpuState } from "../state/cpu-state.js";
 import { Seg } from "../state/registers.js";
-import { COMPILE_THRESHOLD, type CompiledBlock, compileBlock } from "./compile.js";
+import { type Block, BlockCache } from "./block-cache.js";
+import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
-import { jmpRel } from "./handlers/branch.js";
-import { fuse } from "./handlers/fused.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { StopReason } from "./stop-reason.js";
-import { translateInstruction } from "./translate.js";
-
-/** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
-function followedJump(): void {}
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
 export interface InterruptSource {
@@ -43,8 +38,6 @@ const TLB_MASK = TLB_SIZE - 1;
 /** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
 const INV_2_32 = 2.3283064365386963e-10;
 const TWO_32 = 4294967296;
-/** The most instructions one block holds. */
-const MAX_BLOCK = 64;
 
 /** Segment cache flags. */
 export const SEG_R = 1;
@@ -54,27 +47,6 @@ export const SEG_W = 2;
 export const SEG_DOWN = 4;
 /** Segment cache flag: D/B set (an expand-down segment's upper bound is 4 GiB). */
 export const SEG_BIG = 8;
-
-/** A run of decoded instructions starting at one address. */
-class Block {
-  valid = true;
-  /** Times the block ran interpreted (it is compiled at COMPILE_THRESHOLD). */
-  runs = 0;
-  /** The compiled form, once hot. */
-  compiled: CompiledBlock | null = null;
-  /** Successor cache: the two blocks last run after this one, and the addresses they start at. */
-  link0: Block | null = null;
-  rip0 = Number.NaN;
-  link1: Block | null = null;
-  rip1 = Number.NaN;
-  constructor(
-    readonly rip: number,
-    readonly pa: number,
-    readonly key: number,
-    readonly insns: Insn[],
-    readonly pages: number[],
-  ) {}
-}
 
 /**
  * An x86-64 processor that runs code: real, protected (16/32-bit), compatibility and 64-bit modes
@@ -111,7 +83,9 @@ export class Cpu {
   /** How many times {@link Cpu.run} returned each {@link StopReason}, indexed by value. */
   readonly stopCounts: Float64Array = new Float64Array(5);
   /** Blocks decoded (a decode-cache miss counter). */
-  blocksDecoded = 0;
+  get blocksDecoded(): number {
+    return this.cache.decoded;
+  }
   /** When the last stop was {@link StopReason.Unimplemented}: the instruction's name and address. */
   unimplemented: { readonly name: string; readonly rip: number } | undefined;
 
@@ -188,12 +162,7 @@ export class Cpu {
   private readonly globX = new Uint8Array(2 * TLB_SIZE);
   private anyGlobal = false;
 
-  private readonly blocks = new Map<number, Block>();
-  private readonly pageBlocks = new Map<number, Block[]>();
-  private readonly pageListeners = new Map<number, () => void>();
-  private readonly decoders: Decoder[];
-  private readonly decoded = new Instruction();
-  private readonly codeBuf = new Uint8Array(4096 + 16);
+  private readonly cache: BlockCache;
   /** Bumped whenever cached translations or the mode change: block links older than this are stale. */
   private linkEpoch = 0;
 
@@ -206,8 +175,7 @@ export class Cpu {
     this.s = this.state;
     this.walker.maxPhysAddr = this.model.maxPhysAddr;
     this.walker.pages1G = this.model.pages1G;
-    const empty = new Uint8Array(16);
-    this.decoders = [new Decoder(16, empty), new Decoder(32, empty), new Decoder(64, empty)];
+    this.cache = new BlockCache(this);
     this.reset();
   }
 
@@ -232,7 +200,7 @@ export class Cpu {
     this.instructions = 0;
     this.eventCounts.fill(0);
     this.stopCounts.fill(0);
-    this.blocksDecoded = 0;
+    this.cache.decoded = 0;
   }
 
   /** Asks the running {@link Cpu.run} to return {@link StopReason.Stopped} after the current instruction. */
@@ -364,8 +332,8 @@ export class Cpu {
     }
     const pa = this.xlateFetch(lin);
     const key = this.modeKey();
-    let b = this.blocks.get(pa);
-    if (b === undefined || b.rip !== rip || b.key !== key) b = this.buildBlock(rip, lin, pa, key);
+    let b = this.cache.get(pa);
+    if (b === undefined || b.rip !== rip || b.key !== key) b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
       prev.link1 = prev.link0;
       prev.rip1 = prev.rip0;
@@ -376,115 +344,17 @@ export class Cpu {
     return b;
   }
 
-  private buildBlock(rip: number, lin: number, pa: number, key: number): Block {
-    const old = this.blocks.get(pa);
-    if (old !== undefined) this.dropBlock(old);
-    this.blocksDecoded++;
-    const buf = this.codeBuf;
-    const inPage = 4096 - (lin & 0xfff);
-    this.memory.readBytes(pa, buf.subarray(0, inPage), AccessKind.Fetch);
-    // The next page, for an instruction that crosses the boundary (only if it translates).
-    let extra = 0;
-    let pa2 = -1;
-    const lin2 = this.mode64 ? lin + inPage : (lin + inPage) >>> 0;
-    const probe = this.probeFetch(lin2);
-    if (probe >= 0) {
-      pa2 = probe;
-      extra = 15;
-      this.memory.readBytes(pa2, buf.subarray(inPage, inPage + extra), AccessKind.Fetch);
-    }
-    const bits = this.bits;
-    const dec = this.decoders[bits === 16 ? 0 : bits === 32 ? 1 : 2]!;
-    dec.reset(buf, 0, 0, inPage + extra);
-    if (bits === 64) dec.ip = rip;
-    else dec.setIp(rip >>> 0, 0);
-    const ins = this.decoded;
-    const insns: Insn[] = [];
-    let usedNext = false;
-    let at = rip;
-    while (dec.position < inPage && insns.length < MAX_BLOCK) {
-      const start = dec.position;
-      dec.decodeOut(ins);
-      if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {
-        if (insns.length > 0) break;
-        // The instruction runs into a page that does not translate: fault on it.
-        this.xlateFetch(lin2);
-      }
-      if (start + ins.length > inPage) usedNext = true;
-      let rec = translateInstruction(ins, at, bits);
-      const prevRec = insns[insns.length - 1];
-      const fused = prevRec === undefined ? null : fuse(prevRec, rec);
-      if (fused !== null) {
-        insns[insns.length - 1] = fused;
-        rec = fused;
-      } else {
-        insns.push(rec);
-      }
-      at = rec.next;
-      if (rec.fn === jmpRel && bits !== 16) {
-        // A direct jump forward within the bytes at hand: keep decoding at its target.
-        const idx = rec.target - rip;
-        if (idx >= dec.position && idx < inPage) {
-          rec.fn = followedJump;
-          if (bits === 64) dec.reset(buf, 0, idx, inPage + extra);
-          else dec.reset(buf, 0, idx, inPage + extra);
-          if (bits === 64) dec.ip = rec.target;
-          else dec.setIp(rec.target >>> 0, 0);
-          at = rec.target;
-          continue;
-        }
-      }
-      if (rec.ends) break;
-    }
-    let seq = 0;
-    for (const r of insns) {
-      seq += r.count;
-      r.seqEnd = seq;
-    }
-    const pages = [Math.floor(pa / 4096)];
-    if (usedNext) pages.push(Math.floor(pa2 / 4096));
-    const b = new Block(rip, pa, key, insns, pages);
-    this.blocks.set(pa, b);
-    for (const page of pages) this.addPageBlock(page, b);
-    return b;
-  }
-
-  private addPageBlock(page: number, b: Block): void {
-    let list = this.pageBlocks.get(page);
-    if (list === undefined) {
-      list = [];
-      this.pageBlocks.set(page, list);
-      const listener = (): void => this.invalidatePage(page);
-      this.pageListeners.set(page, listener);
-      this.memory.watchPage(page * 4096, listener);
-    }
-    list.push(b);
-  }
-
-  private dropBlock(b: Block): void {
-    b.valid = false;
-    if (this.blocks.get(b.pa) === b) this.blocks.delete(b.pa);
-  }
-
-  /** Drops every block decoded from `page` (a 4 KiB page number): its bytes changed. */
-  private invalidatePage(page: number): void {
-    const list = this.pageBlocks.get(page);
-    if (list === undefined) return;
-    for (const b of list) this.dropBlock(b);
-    this.pageBlocks.delete(page);
-    const listener = this.pageListeners.get(page)!;
-    this.pageListeners.delete(page);
-    this.memory.unwatchPage(page * 4096, listener);
-    this.breakBlock = true;
-    this.lastBlock = null;
-  }
-
   /** Forgets every decoded block (and stops watching their pages). */
   invalidateAllBlocks(): void {
-    for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
-    this.blocks.clear();
+    this.cache.invalidateAll();
     this.lastBlock = null;
     this.linkEpoch++;
+  }
+
+  /** @internal Called by the block cache when code the CPU may be running was overwritten. */
+  codeChanged(): void {
+    this.breakBlock = true;
+    this.lastBlock = null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -669,8 +539,8 @@ export class Cpu {
     return this.tlbFill(la, vpn, idx, 0, false);
   }
 
-  /** A fetch translation that does not fault: the physical address, or -1. */
-  private probeFetch(la: number): number {
+  /** @internal A fetch translation that does not fault: the physical address, or -1. */
+  probeFetch(la: number): number {
     if (!this.paging) return la;
     if (this.mode64 && (la < -0x8000_0000_0000 || la >= 0x8000_0000_0000)) return -1;
     const access = GuestAccess.Fetch | (this.cpl === 3 ? GuestAccess.User : 0);

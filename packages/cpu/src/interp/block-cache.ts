@@ -1,0 +1,173 @@
+/**
+ * The decoded-code cache: blocks of {@link Insn} records keyed by guest-physical address, built
+ * with the streaming decoder, and dropped when their page is written (write watching of
+ * `@turtles/memory`), which is what makes self-modifying code correct.
+ */
+import { AccessKind } from "@turtles/memory";
+import { Decoder, Instruction } from "@turtles/x86-decoder";
+import type { CompiledBlock } from "./compile.js";
+import type { Cpu } from "./cpu.js";
+import { jmpRel } from "./handlers/branch.js";
+import { fuse } from "./handlers/fused.js";
+import type { Insn } from "./insn.js";
+import { translateInstruction } from "./translate.js";
+
+/** The most instructions one block holds. */
+const MAX_BLOCK = 64;
+
+/** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
+function followedJump(): void {}
+
+/** A run of decoded instructions starting at one address. */
+export class Block {
+  valid = true;
+  /** Times the block ran interpreted (it is compiled at COMPILE_THRESHOLD). */
+  runs = 0;
+  /** The compiled form, once hot. */
+  compiled: CompiledBlock | null = null;
+  /** Successor cache: the two blocks last run after this one, and the addresses they start at. */
+  link0: Block | null = null;
+  rip0 = Number.NaN;
+  link1: Block | null = null;
+  rip1 = Number.NaN;
+  constructor(
+    readonly rip: number,
+    readonly pa: number,
+    readonly key: number,
+    readonly insns: Insn[],
+    readonly pages: number[],
+  ) {}
+}
+
+/** Blocks by physical address, with the pages they were decoded from. */
+export class BlockCache {
+  /** Blocks decoded since construction. */
+  decoded = 0;
+  private readonly blocks = new Map<number, Block>();
+  private readonly pageBlocks = new Map<number, Block[]>();
+  private readonly pageListeners = new Map<number, () => void>();
+  private readonly decoders: Decoder[];
+  private readonly instruction = new Instruction();
+  private readonly codeBuf = new Uint8Array(4096 + 16);
+
+  constructor(private readonly cpu: Cpu) {
+    const empty = new Uint8Array(16);
+    this.decoders = [new Decoder(16, empty), new Decoder(32, empty), new Decoder(64, empty)];
+  }
+
+  /** The block cached at physical address `pa`, if any. */
+  get(pa: number): Block | undefined {
+    return this.blocks.get(pa);
+  }
+
+  /** Decodes the block at `rip` (linear `lin`, physical `pa`) for mode `key` and caches it. */
+  build(rip: number, lin: number, pa: number, key: number): Block {
+    const c = this.cpu;
+    const old = this.blocks.get(pa);
+    if (old !== undefined) this.dropBlock(old);
+    this.decoded++;
+    const buf = this.codeBuf;
+    const inPage = 4096 - (lin & 0xfff);
+    c.memory.readBytes(pa, buf.subarray(0, inPage), AccessKind.Fetch);
+    // The next page, for an instruction that crosses the boundary (only if it translates).
+    let extra = 0;
+    let pa2 = -1;
+    const lin2 = c.mode64 ? lin + inPage : (lin + inPage) >>> 0;
+    const probe = c.probeFetch(lin2);
+    if (probe >= 0) {
+      pa2 = probe;
+      extra = 15;
+      c.memory.readBytes(pa2, buf.subarray(inPage, inPage + extra), AccessKind.Fetch);
+    }
+    const bits = c.bits;
+    const dec = this.decoders[bits === 16 ? 0 : bits === 32 ? 1 : 2]!;
+    dec.reset(buf, 0, 0, inPage + extra);
+    if (bits === 64) dec.ip = rip;
+    else dec.setIp(rip >>> 0, 0);
+    const ins = this.instruction;
+    const insns: Insn[] = [];
+    let usedNext = false;
+    let at = rip;
+    while (dec.position < inPage && insns.length < MAX_BLOCK) {
+      const start = dec.position;
+      dec.decodeOut(ins);
+      if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {
+        if (insns.length > 0) break;
+        // The instruction runs into a page that does not translate: fault on it.
+        c.xlateFetch(lin2);
+      }
+      if (start + ins.length > inPage) usedNext = true;
+      let rec = translateInstruction(ins, at, bits);
+      const prevRec = insns[insns.length - 1];
+      const fused = prevRec === undefined ? null : fuse(prevRec, rec);
+      if (fused !== null) {
+        insns[insns.length - 1] = fused;
+        rec = fused;
+      } else {
+        insns.push(rec);
+      }
+      at = rec.next;
+      if (rec.fn === jmpRel && bits !== 16) {
+        // A direct jump forward within the bytes at hand: keep decoding at its target.
+        const idx = rec.target - rip;
+        if (idx >= dec.position && idx < inPage) {
+          rec.fn = followedJump;
+          if (bits === 64) dec.reset(buf, 0, idx, inPage + extra);
+          else dec.reset(buf, 0, idx, inPage + extra);
+          if (bits === 64) dec.ip = rec.target;
+          else dec.setIp(rec.target >>> 0, 0);
+          at = rec.target;
+          continue;
+        }
+      }
+      if (rec.ends) break;
+    }
+    let seq = 0;
+    for (const r of insns) {
+      seq += r.count;
+      r.seqEnd = seq;
+    }
+    const pages = [Math.floor(pa / 4096)];
+    if (usedNext) pages.push(Math.floor(pa2 / 4096));
+    const b = new Block(rip, pa, key, insns, pages);
+    this.blocks.set(pa, b);
+    for (const page of pages) this.addPageBlock(page, b);
+    return b;
+  }
+
+  private addPageBlock(page: number, b: Block): void {
+    let list = this.pageBlocks.get(page);
+    if (list === undefined) {
+      list = [];
+      this.pageBlocks.set(page, list);
+      const listener = (): void => this.invalidatePage(page);
+      this.pageListeners.set(page, listener);
+      this.cpu.memory.watchPage(page * 4096, listener);
+    }
+    list.push(b);
+  }
+
+  /** Marks `b` stale and forgets it. */
+  dropBlock(b: Block): void {
+    b.valid = false;
+    if (this.blocks.get(b.pa) === b) this.blocks.delete(b.pa);
+  }
+
+  /** Drops every block decoded from `page` (a 4 KiB page number): its bytes changed. */
+  invalidatePage(page: number): void {
+    const list = this.pageBlocks.get(page);
+    if (list === undefined) return;
+    for (const b of list) this.dropBlock(b);
+    this.pageBlocks.delete(page);
+    const listener = this.pageListeners.get(page)!;
+    this.pageListeners.delete(page);
+    this.cpu.memory.unwatchPage(page * 4096, listener);
+    this.cpu.codeChanged();
+  }
+
+  /** Forgets every block (and stops watching their pages). */
+  invalidateAll(): void {
+    for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
+    this.blocks.clear();
+  }
+}
