@@ -203,4 +203,4 @@ export {
   PciStatus,
 } from "./pci/pci-function.js";
 export { PCI_TESTDEV_BARS, PCI_TESTDEV_ID, PciTestdev, type PciTestdevState } from "./pci/pci-testdev.js";
-export { PcPlatform, type PcPlatformOptions } from "./platform.js";
+export { PCI_INTX_IRQS, PcPlatform, type PcPlatformOptions, pciIntxIrq } from "./platform.js";

@@ -27,10 +27,12 @@ import {
   formatPci,
   mapBarsInto,
   PCI_CONFIG_PORTS,
+  type PciAddress,
   PciBus,
   PciConfigMechanism1,
   PciEcam,
 } from "./pci/pci-bus.js";
+import { PciConfig, type PciFunction } from "./pci/pci-function.js";
 import { PciTestdev } from "./pci/pci-testdev.js";
 
 /** Options of a {@link PcPlatform}. Everything but the RAM size has a default. */
@@ -62,6 +64,20 @@ export interface PcPlatformOptions {
   readonly ecamBase?: number;
   /** The CPU's MAXPHYADDR, for IA32_APIC_BASE (default 52). */
   readonly physAddressBits?: number;
+  /** More PCI functions to plug (before BARs are assigned and INTx routed). */
+  readonly pciDevices?: readonly { readonly address: PciAddress; readonly fn: PciFunction }[];
+}
+
+/**
+ * PCI INTx routing, as on a PIIX board with SeaBIOS: pin P of device D drives PIRQ (D + P - 1) mod 4,
+ * and PIRQ A-D go to ISA IRQs 10, 10, 11, 11 (level-triggered: ELCR and MADT overrides say so).
+ * The Interrupt Line register holds that IRQ, which OSes without an ACPI `_PRT` use.
+ */
+export const PCI_INTX_IRQS = [10, 10, 11, 11] as const;
+
+/** The ISA IRQ that pin `pin` (1-4) of `address` is routed to. */
+export function pciIntxIrq(address: PciAddress, pin: number): number {
+  return PCI_INTX_IRQS[(address.device + pin - 1) & 3]!;
 }
 
 /**
@@ -264,18 +280,35 @@ export class PcPlatform {
     this.pci = new PciBus(mapBarsInto(space, io));
     this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
     if (options.pciTestdev ?? true) this.pci.plug({ bus: 0, device: 1, fn: 0 }, new PciTestdev());
+    for (const { address, fn } of options.pciDevices ?? []) this.pci.plug(address, fn);
     this.pciConfig = new PciConfigMechanism1(this.pci, this.resetControl);
     io.register(PCI_CONFIG_PORTS.address, PCI_CONFIG_PORTS.size, this.pciConfig, "pci-conf1");
     const ecam = new PciEcam(this.pci);
     space.mapMmio(ecamBase, ecam.size, ecam, "ecam");
     const barsStart = ecamBase === hole ? hole + ECAM_SIZE : hole;
     const barsEnd = ecamBase > hole ? ecamBase : IOAPIC_MMIO.base;
-    assignPciResources(this.pci, { memory: { start: barsStart, end: barsEnd } });
+    assignPciResources(this.pci, { memory: { start: barsStart, end: barsEnd }, interruptLine: pciIntxIrq });
+    // INTx: each PCI IRQ is a wired-OR of the pins routed to it, level-triggered on the 8259A
+    // (ELCR, as firmware sets it) and on the I/O APIC (the MADT's overrides).
+    const pciIrqs = new Map<number, SharedIrqLine>();
+    for (const irq of new Set(PCI_INTX_IRQS)) {
+      pciIrqs.set(irq, new SharedIrqLine(isa(irq)));
+      const elcr = PIC_PORTS.elcr + (irq >> 3);
+      io.write(elcr, 1, io.read(elcr, 1) | (1 << (irq & 7)));
+    }
+    for (const { address, fn } of this.pci.list()) {
+      const pin = fn.readConfig(PciConfig.interruptPin, 1);
+      if (pin >= 1 && pin <= 4) fn.setIrqLine(pciIrqs.get(pciIntxIrq(address, pin))!.output());
+    }
 
     // ACPI tables in the BIOS area.
     this.acpi = writeAcpiTables(
       space,
-      buildAcpiTables({ cpus: 1, mcfg: { base: ecamBase, startBus: 0, endBus: 255 } }),
+      buildAcpiTables({
+        cpus: 1,
+        mcfg: { base: ecamBase, startBus: 0, endBus: 255 },
+        levelIrqs: [...new Set(PCI_INTX_IRQS)],
+      }),
     );
     this.timed = [this.pit, this.rtc, this.com1, this.lapic, this.hpet];
     this.legacyMuxes = [irq0, irq8];

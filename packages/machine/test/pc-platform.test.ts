@@ -7,7 +7,9 @@ import {
   loadMultiboot,
   ManualClock,
   MemoryType,
+  PciFunction,
   PcPlatform,
+  pciIntxIrq,
   ResetKind,
 } from "../src/index.js";
 import { checkRoundTrip } from "./round-trip.js";
@@ -265,4 +267,65 @@ describe("PcPlatform snapshots", () => {
       Number(process.env.ROUNDTRIP_RUNS ?? 60),
     );
   }, 120_000);
+});
+
+describe("PcPlatform PCI interrupts", () => {
+  it("routes INTx as PIIX/SeaBIOS do: Interrupt Line, ELCR, MADT overrides, both controllers", () => {
+    const clock = new ManualClock();
+    const nic = new PciFunction(
+      { vendorId: 0x1af4, deviceId: 0x1041, classCode: 0x020000, interruptPin: 1 },
+      [{ kind: "mem32", size: 0x1000, handler: { read: () => 0, write: () => {} } }],
+    );
+    const p = new PcPlatform({
+      clock,
+      ramSize: 16 * 0x10_0000,
+      pciDevices: [{ address: { bus: 0, device: 3, fn: 0 }, fn: nic }],
+    });
+    expect(pciIntxIrq({ bus: 0, device: 3, fn: 0 }, 1)).toBe(11);
+    expect(nic.readConfig(0x3c, 1)).toBe(11);
+    expect(p.io.read(0x4d1, 1)).toBe(0x0c); // ELCR: IRQ10 and IRQ11 level
+    const madt = p.acpi.tables.APIC!;
+    const overrides: number[] = [];
+    const length = p.space.read32(madt + 4, AccessKind.Read);
+    for (let o = 44; o < length; o += p.space.read8(madt + o + 1, AccessKind.Read)) {
+      if (p.space.read8(madt + o, AccessKind.Read) === 2)
+        overrides.push(p.space.read8(madt + o + 3, AccessKind.Read));
+    }
+    expect(overrides).toEqual([0, 9, 10, 11]);
+    // PIC mode: the 8259A sees IRQ11 (slave IRQ3) while INTx is asserted.
+    for (const [port, v] of [
+      [0x20, 0x11],
+      [0x21, 0x20],
+      [0x21, 0x04],
+      [0x21, 0x01],
+      [0xa0, 0x11],
+      [0xa1, 0x28],
+      [0xa1, 0x02],
+      [0xa1, 0x01],
+    ] as const)
+      p.io.write(port, 1, v);
+    nic.setIntx(true);
+    expect(p.interrupts.acknowledge()).toBe(0x2b);
+    p.io.write(0xa0, 1, 0x20);
+    p.io.write(0x20, 1, 0x20);
+    const slaveIrr = () => {
+      p.io.write(0xa0, 1, 0x0a); // OCW3: read IRR
+      return p.io.read(0xa0, 1);
+    };
+    expect(slaveIrr()).toBe(0x08); // level: still requested while asserted
+    nic.setIntx(false);
+    expect(slaveIrr()).toBe(0); // and no longer once deasserted
+    // APIC mode: I/O APIC pin 11, level.
+    p.io.write(0x21, 1, 0xff);
+    p.io.write(0xa1, 1, 0xff);
+    p.space.write32(0xfee0_00f0, 0x1ff, AccessKind.Write);
+    p.space.write32(0xfee0_0350, 0x1_0700, AccessKind.Write);
+    p.space.write32(0xfec0_0000, 0x10 + 22, AccessKind.Write);
+    p.space.write32(0xfec0_0010, 0x8000 | 0x61, AccessKind.Write);
+    nic.setIntx(true);
+    expect(p.interrupts.acknowledge()).toBe(0x61);
+    nic.setIntx(false);
+    p.space.write32(0xfee0_00b0, 0, AccessKind.Write);
+    expect(p.interrupts.hasInterrupt()).toBe(false);
+  });
 });
