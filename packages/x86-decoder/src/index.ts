@@ -16,4 +16,5 @@ export {
   Opcode,
 } from "./generated/opcodes.js";
 export { Access, Instruction, InvalidReason, OperandType, Prefix, RFlag } from "./instruction.js";
+export { opcodeMnemonic } from "./opcode-info.js";
 export { gprSize, REGISTER_COUNT, REGISTER_NAMES, Reg } from "./registers.js";

@@ -9,6 +9,7 @@ import {
   InvalidReason,
   Opcode,
   OperandType,
+  opcodeMnemonic,
   Prefix,
   REGISTER_NAMES,
   Reg,
@@ -22,6 +23,8 @@ describe("decode() (the convenience API, as in the README)", () => {
     const r = decode(bytes(0x48, 0x8b, 0x44, 0x24, 0x10), { bitness: 64 });
     expect(r).toMatchObject({ length: 5, mnemonic: "mov", invalid: false, text: "mov rax,[rsp+10h]" });
     expect(r.opcode).toBe(Opcode.Mov_Gv_Ev);
+    expect(opcodeMnemonic(r.opcode)).toBe("mov");
+    expect(opcodeMnemonic(0)).toBe("invalid");
     expect(r.operandSize).toBe(64);
   });
 
