@@ -551,3 +551,28 @@ describe("more system and general-purpose instructions", () => {
     expect(st.lo(R.R12)).toBe(0x60000); // RSP from SYSENTER_ESP
   });
 });
+
+describe("mode transitions", () => {
+  it("protected → real mode the SDM's way (10.9.2): a 16-bit code segment, clear CR0.PE, far jump", () => {
+    const m = createMachine("protected");
+    load(m, SNIPPETS.backToReal);
+    m.cpu.state.rip = SNIPPETS.backToReal.org;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.get16(Gpr.RBX)).toBe(0x1234);
+    expect(st.segSelector[Seg.CS]).toBe(0);
+    expect(st.cr[0]! & 1).toBe(0);
+    expect(m.cpu.bits).toBe(16);
+  });
+
+  it("64-bit → compatibility mode through RETFQ to a 32-bit code segment", () => {
+    const m = createMachine("long");
+    load(m, SNIPPETS.toCompat);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const st = m.cpu.state;
+    expect(st.lo(Gpr.RBX)).toBe(0x42);
+    expect(st.segSelector[Seg.CS]).toBe(SEL.CODE32);
+    expect(m.cpu.mode64).toBe(false);
+    expect(m.cpu.bits).toBe(32);
+  });
+});

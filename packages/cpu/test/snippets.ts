@@ -661,6 +661,48 @@ kernel:
     hex: "b974010000b81800000031d20f30b975010000b8000006000f30b976010000b83f0010000f3048ba3800100000000000b900000500480f35bb770000000f344989e4f4",
     labels: { user: 0x100038, kernel: 0x10003f },
   },
+  backToReal: {
+    bits: 32,
+    org: 0x8000,
+    src: `
+    jmp 0x50:pm16
+bits 16
+pm16:
+    mov eax, cr0
+    and eax, ~1
+    mov cr0, eax
+    jmp 0x0000:real
+real:
+    xor ax, ax
+    mov ds, ax
+    mov ss, ax
+    mov sp, 0x7000
+    mov ax, 0x1234
+    push ax
+    pop bx
+    hlt
+`,
+    hex: "ea0780000050000f20c06683e0fe0f22c0ea1680000031c08ed88ed0bc0070b83412505bf4",
+    labels: { pm16: 0x8007, real: 0x8016 },
+  },
+  toCompat: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    push qword 0x08
+    lea rax, [rel compat]
+    push rax
+    retfq
+bits 32
+compat:
+    mov eax, 0x42
+    push eax
+    pop ebx
+    hlt
+`,
+    hex: "6a08488d05030000005048cbb842000000505bf4",
+    labels: { compat: 0x10000c },
+  },
   syscallRoundTrip: {
     bits: 64,
     org: 0x100000,
