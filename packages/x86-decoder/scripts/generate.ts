@@ -55,6 +55,7 @@ const TUPLES = [
   "ovm",
   "m128",
   "dup",
+  "qv",
 ] as const;
 
 const FLAG_LETTERS = "ODITSZAPC";
@@ -727,7 +728,7 @@ ${numberList(entryImm, 40)}
 );
 /**
  * EVEX properties per opcode: bits 0-3 tuple type (none, fv, hv, fvm, t1s, t1f, t2, t4, t8, hvm,
- * qvm, ovm, m128, dup; SDM Vol. 2 2.7.5), 4-5 log2 of the element size, 6 masking, 7 zeroing,
+ * qvm, ovm, m128, dup, qv; SDM Vol. 2 2.7.5), 4-5 log2 of the element size, 6 masking, 7 zeroing,
  * 8 broadcast, 9 embedded rounding, 10 suppress-all-exceptions, 11 a mask is required.
  */
 export const ENTRY_EVEX: Uint16Array = Uint16Array.of(

@@ -149,6 +149,9 @@ export class OperandReader {
       case 13: // movddup
         this.disp8N = this.vl === 0 ? 8 : vlBytes;
         break;
+      case 14: // quarter vector
+        this.disp8N = b ? es : vlBytes >> 2;
+        break;
       default:
         this.disp8N = 1;
     }

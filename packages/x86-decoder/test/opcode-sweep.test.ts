@@ -13,7 +13,7 @@ describe("opcode-map sweep against iced-x86", () => {
   it("EVEX (64-bit): every map, pp, W and vector length with a few ModRM bytes", () => {
     const r = sweep(64, true);
     // Covered: the common AVX-512 F/BW/DQ/CD/VBMI/VBMI2/IFMA/VNNI/BITALG forms (see README).
-    expect(r.agreed / r.total).toBeGreaterThanOrEqual(0.996);
+    expect(r.agreed / r.total).toBeGreaterThanOrEqual(0.9985);
   });
 
   for (const bits of [16, 32, 64] as const) {
