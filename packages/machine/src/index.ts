@@ -177,6 +177,19 @@ export {
   type Uart16550State,
   type UartModemLines,
 } from "./devices/uart16550.js";
+export { applyEntryState } from "./pc/apply-entry.js";
+export { HostClock, InstructionClock, type InstructionCounter, type MachineClock } from "./pc/clocks.js";
+export { EXIT_STATUS, exitStatusOf } from "./pc/exit-status.js";
+export { BOOT_SECTOR_ADDRESS, type KernelFormat, loadBoot } from "./pc/load-boot.js";
+export { createMachine, PC_PLATFORM, PcMachine } from "./pc/machine.js";
+export {
+  type DebugExitPlacement,
+  type MachineOptions,
+  type RunOptions,
+  TraceKind,
+} from "./pc/options.js";
+export { codeBytesAtRip, describeCpu, describeMode, linearRip } from "./pc/report.js";
+export { RunEnd, type RunResult } from "./pc/run-result.js";
 export { HOST_BRIDGE_IDENTITY, PciHostBridge } from "./pci/host-bridge.js";
 export {
   formatPci,
@@ -201,17 +214,4 @@ export {
   type PciIdentity,
   PciStatus,
 } from "./pci/pci-function.js";
-export { applyEntryState } from "./pc/apply-entry.js";
-export { HostClock, InstructionClock, type InstructionCounter, type MachineClock } from "./pc/clocks.js";
-export { EXIT_STATUS, exitStatusOf } from "./pc/exit-status.js";
-export { BOOT_SECTOR_ADDRESS, type KernelFormat, loadBoot } from "./pc/load-boot.js";
-export { createMachine, PC_PLATFORM, PcMachine } from "./pc/machine.js";
-export {
-  type DebugExitPlacement,
-  type MachineOptions,
-  type RunOptions,
-  TraceKind,
-} from "./pc/options.js";
-export { codeBytesAtRip, describeCpu, describeMode, linearRip } from "./pc/report.js";
-export { RunEnd, type RunResult } from "./pc/run-result.js";
 export { PCI_TESTDEV_BARS, PCI_TESTDEV_ID, PciTestdev, type PciTestdevState } from "./pci/pci-testdev.js";
