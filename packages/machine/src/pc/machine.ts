@@ -267,7 +267,6 @@ export class PcMachine {
     this.fwCfg = new FwCfg({
       cpuCount: cpus,
       ramSize,
-      ...(options.append !== undefined ? { cmdline: options.append } : {}),
       dma: new IdentityDma(space),
     });
     this.register(FW_CFG_PORTS.selector, 2, this.fwCfg, "fw_cfg");
@@ -482,6 +481,16 @@ export class PcMachine {
     this.bootFormat = format;
     if (entry !== undefined) applyEntryState(this.cpu, entry);
     else this.cpu.reset();
+    // QEMU puts the command line in fw_cfg for Linux kernels only (a multiboot kernel gets it in
+    // its information structure, and fw_cfg's item stays empty).
+    const append = this.options.append;
+    if (format === "linux" && append !== undefined) {
+      const bytes = new TextEncoder().encode(`${append}\0`);
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, bytes.byteLength, true);
+      this.fwCfg.setItem(0x14, size); // FW_CFG_CMDLINE_SIZE
+      this.fwCfg.setItem(0x15, bytes); // FW_CFG_CMDLINE_DATA
+    }
   }
 
   private writeFirmwareTables(): AcpiPlacement {
