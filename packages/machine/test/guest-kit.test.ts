@@ -43,7 +43,7 @@ describe("guest kit images", () => {
 describe("guest kit under QEMU and under Turtles", () => {
   if (!haveQemu) console.warn("guest-kit: qemu-system-x86_64 not installed: not comparing with QEMU");
   for (const name of KIT_IMAGES) {
-    // See turtles-command.test.ts: the Turtles CPU misses the long-mode #PF this guest checks.
+    // See turtles-command.test.ts: the Turtles CPU never enables paging yet, so no #PF.
     const test = !haveQemu ? it.skip : name === "longmode" ? it.fails : it;
     test(
       `${name}.elf prints the same and exits the same`,
