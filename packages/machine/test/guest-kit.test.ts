@@ -45,21 +45,17 @@ describe("guest kit under QEMU and under Turtles", () => {
   for (const name of KIT_IMAGES) {
     // See turtles-command.test.ts: the Turtles CPU never enables paging yet, so no #PF.
     const test = !haveQemu ? it.skip : name === "longmode" ? it.fails : it;
-    test(
-      `${name}.elf prints the same and exits the same`,
-      () => {
-        const kernel = join(kitDir, `${name}.elf`);
-        const q = spawnSync("qemu-system-x86_64", ["-kernel", kernel, ...KIT_FLAGS], {
-          cwd: kitDir,
-          encoding: "utf8",
-          timeout: 60_000,
-        });
-        expect(q.stdout).toContain("PASS\n");
-        const t = turtles(["-kernel", kernel, ...KIT_FLAGS, "--timeout", "60"]);
-        expect(t.stdout).toBe(q.stdout);
-        expect(t.status).toBe(q.status);
-      },
-      120_000,
-    );
+    test(`${name}.elf prints the same and exits the same`, () => {
+      const kernel = join(kitDir, `${name}.elf`);
+      const q = spawnSync("qemu-system-x86_64", ["-kernel", kernel, ...KIT_FLAGS], {
+        cwd: kitDir,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(q.stdout).toContain("PASS\n");
+      const t = turtles(["-kernel", kernel, ...KIT_FLAGS, "--timeout", "60"]);
+      expect(t.stdout).toBe(q.stdout);
+      expect(t.status).toBe(q.status);
+    }, 120_000);
   }
 });
