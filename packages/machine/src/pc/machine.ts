@@ -68,7 +68,7 @@ function hex(v: number): string {
 }
 
 /**
- * The Turtles PC: one {@link Cpu} and the chipset, wired as a PC (see {@link createMachine}).
+ * The Turtles PC: one `@turtles/cpu` processor and the chipset, wired as a PC.
  * Build it with {@link createMachine}, then {@link PcMachine.run} it.
  */
 export class PcMachine {
