@@ -11,7 +11,7 @@ export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 /** The guest kit folder. */
 export const kitDir = fileURLToPath(new URL("./guests/kit/", import.meta.url));
 /** The guest kit images every test boots. */
-export const KIT_IMAGES = ["hello", "pit", "rtc", "longmode", "pci", "fwcfg", "acpi"] as const;
+export const KIT_IMAGES = ["hello", "pit", "rtc", "longmode", "pci", "fwcfg", "acpi", "ioapic"] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
   "-append",

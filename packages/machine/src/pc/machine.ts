@@ -18,13 +18,13 @@ import { HPET_MMIO, Hpet } from "../devices/hpet.js";
 import { I8042, I8042_PORTS } from "../devices/i8042.js";
 import { IOAPIC_MMIO, IoApic } from "../devices/ioapic.js";
 import { fanOut, type IrqLine } from "../devices/irq-line.js";
-import { ISA_DEBUG_EXIT_PORTS, IsaDebugExit } from "../devices/isa-debug-exit.js";
+import { IsaDebugExit } from "../devices/isa-debug-exit.js";
 import { LOCAL_APIC_MMIO, LocalApic } from "../devices/local-apic.js";
 import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev } from "../devices/pc-testdev.js";
 import { PIC_PORTS, PicPair } from "../devices/pic8259.js";
 import { PIT_PORTS, Pit8254 } from "../devices/pit8254.js";
 import { PORT92, Port92 } from "../devices/port92.js";
-import { RESET_CONTROL_PORT, ResetControl } from "../devices/reset-control.js";
+import { ResetControl } from "../devices/reset-control.js";
 import { RTC_PORTS, RtcCmos } from "../devices/rtc-cmos.js";
 import type { PlatformSignals, ResetKind } from "../devices/signals.js";
 import type { Snapshottable } from "../devices/snapshot.js";
@@ -130,6 +130,7 @@ export class PcMachine {
   private running = false;
   private sliceEndNs = Number.POSITIVE_INFINITY;
   private hpetLegacy = false;
+  private lapicBase = -1;
 
   /** Use {@link createMachine}. */
   constructor(options: MachineOptions) {
@@ -159,10 +160,7 @@ export class PcMachine {
       clock,
       eoiBroadcast: (vector) => this.ioapic.eoi(vector),
       extInt: this.pic,
-      baseMoved: (oldBase, newBase) => {
-        this.memory.unmap(oldBase);
-        this.memory.mapMmio(newBase, LOCAL_APIC_MMIO.size, this.watched(this.lapic), "lapic");
-      },
+      baseMoved: (_oldBase, newBase) => this.mapLapic(newBase),
     });
     this.lapic = lapic;
     const isa = (irq: number): IrqLine =>
@@ -220,10 +218,10 @@ export class PcMachine {
       this.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(options.debugConsole), "debugcon");
     }
     space.mapMmio(IOAPIC_MMIO.base, IOAPIC_MMIO.size, this.ioapic, "ioapic");
-    space.mapMmio(LOCAL_APIC_MMIO.base, LOCAL_APIC_MMIO.size, this.watched(this.lapic), "lapic");
+    this.mapLapic(LOCAL_APIC_MMIO.base);
     space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, this.watched(this.hpet), "hpet");
 
-    // PCI: mechanism #1 (with 0xCF9 inside its window) and ECAM.
+    // PCI: mechanism #1 (the reset control register 0xCF9 is served inside its window) and ECAM.
     this.pci = new PciBus(mapBarsInto(space, this.io));
     this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
     this.register(
@@ -232,7 +230,6 @@ export class PcMachine {
       new PciConfigMechanism1(this.pci, this.resetControl),
       "pci-conf1",
     );
-    void RESET_CONTROL_PORT; // served through the mechanism #1 window
     const ecam = new PciEcam(this.pci);
     space.mapMmio(PC_PLATFORM.ecamBase, ecam.size, ecam, "ecam");
     if (options.pciTestdev === true) {
@@ -243,7 +240,6 @@ export class PcMachine {
     // Optional test devices.
     if (options.isaDebugExit !== undefined && options.isaDebugExit !== false) {
       const at = options.isaDebugExit === true ? { iobase: 0xf4, iosize: 4 } : options.isaDebugExit;
-      void ISA_DEBUG_EXIT_PORTS;
       const exit = new IsaDebugExit((status) => {
         this.exitStatus = status;
         this.cpu.requestStop();
@@ -309,6 +305,7 @@ export class PcMachine {
    */
   reboot(): void {
     for (const [device, state] of this.initialStates) device.fromState(structuredClone(state));
+    this.mapLapic(LOCAL_APIC_MMIO.base);
     this.hpetLegacy = false;
     this.acpi = this.writeFirmwareTables();
     this.boot();
@@ -521,6 +518,14 @@ export class PcMachine {
       this.fwCfg.setItem(0x0b, le32(initrd.byteLength)); // FW_CFG_INITRD_SIZE
       this.fwCfg.setItem(0x12, initrd); // FW_CFG_INITRD_DATA
     }
+  }
+
+  /** Maps the local APIC's window at `base` (where IA32_APIC_BASE puts it), unmapping the old one. */
+  private mapLapic(base: number): void {
+    if (this.lapicBase === base) return;
+    if (this.lapicBase >= 0) this.memory.unmap(this.lapicBase);
+    this.memory.mapMmio(base, LOCAL_APIC_MMIO.size, this.watched(this.lapic), "lapic");
+    this.lapicBase = base;
   }
 
   private pollDevices(): void {
