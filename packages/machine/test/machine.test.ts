@@ -12,6 +12,7 @@ import {
   PC_PLATFORM,
   RunEnd,
 } from "../src/index.js";
+import { buildElf } from "./elf-builder.js";
 
 const kit = (name: string) =>
   new Uint8Array(readFileSync(new URL(`./guests/kit/${name}.elf`, import.meta.url)));
@@ -95,6 +96,34 @@ describe("createMachine", () => {
     const again = boot({ bootImage: Uint8Array.from(code) }, 1000);
     expect(again.result.end).toBe(RunEnd.Budget);
     expect(again.result.resets).toBeGreaterThan(10);
+  });
+
+  it("enters a plain ELF64 kernel in 64-bit mode and an ELF32 one in protected mode", () => {
+    const exit5 = Uint8Array.from([0xb0, 0x05, 0xe6, 0xf4, 0xf4]); // mov al, 5; out 0xf4, al; hlt
+    const k64 = boot({ kernel: buildElf(64, 62, 0x20_0000, [{ paddr: 0x20_0000, data: exit5 }]) });
+    expect(k64.machine.bootFormat).toBe("elf");
+    expect(k64.result.exitStatus).toBe(11);
+    expect(describeMode(k64.machine.cpu)).toBe("64-bit mode, 64-bit code, paging");
+    const k32 = boot({ kernel: buildElf(32, 3, 0x20_0000, [{ paddr: 0x20_0000, data: exit5 }]) });
+    expect(k32.result.exitStatus).toBe(11);
+    expect(describeMode(k32.machine.cpu)).toBe("protected mode, 32-bit code");
+    expect(() => createMachine({ kernel: new Uint8Array(0) })).toThrow(/kernel: image is empty/);
+  });
+
+  it("offers QEMU's fw_cfg items: etc/e820 matches the layout, the kernel and its size", () => {
+    const kernel = kit("hello");
+    const m = createMachine({ kernel, ramSize: 64 * 0x10_0000 });
+    const file = m.fwCfg.directory().find((f) => f.name === "etc/e820");
+    expect(file?.size).toBe(20 * m.layout.e820().length);
+    const read = (key: number, n: number) => {
+      m.io.write(0x510, 2, key);
+      return Array.from({ length: n }, () => m.io.read(0x511, 1));
+    };
+    const first = read(file?.select ?? 0, 20);
+    expect(first.slice(16, 17)).toEqual([1]); // the first range is RAM
+    const size = read(0x08, 4);
+    expect(size[0]! | (size[1]! << 8) | (size[2]! << 16)).toBe(kernel.byteLength);
+    expect(read(0x14, 4)).toEqual([0, 0, 0, 0]); // no command line for a multiboot kernel, as QEMU
   });
 
   it("traces port I/O, interrupt lines and delivered events", () => {

@@ -501,8 +501,22 @@ export class PcMachine {
     );
   }
 
-  /** QEMU's kernel items: the image, its size, the initrd (the first module) and its size. */
+  /**
+   * QEMU's items for the firmware: the `etc/e820` file (20-byte entries: base, length, type, as
+   * QEMU gives SeaBIOS), the kernel image and its size, the initrd (the first module) and its size.
+   */
   private addFwCfgBootItems(): void {
+    const map = this.layout.e820();
+    const e820 = new Uint8Array(20 * map.length);
+    const view = new DataView(e820.buffer);
+    map.forEach((r, i) => {
+      view.setUint32(20 * i, r.base % 0x1_0000_0000, true);
+      view.setUint32(20 * i + 4, Math.floor(r.base / 0x1_0000_0000), true);
+      view.setUint32(20 * i + 8, r.length % 0x1_0000_0000, true);
+      view.setUint32(20 * i + 12, Math.floor(r.length / 0x1_0000_0000), true);
+      view.setUint32(20 * i + 16, r.type, true);
+    });
+    this.fwCfg.addFile("etc/e820", e820);
     const le32 = (v: number) => {
       const b = new Uint8Array(4);
       new DataView(b.buffer).setUint32(0, v >>> 0, true);
