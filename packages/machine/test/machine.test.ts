@@ -6,6 +6,7 @@ import { ITERATIONS_OFFSET, parseReport, workloads } from "../../../bench/worklo
 import { parseArgs, parseMemorySize } from "../src/cli/args.js";
 import {
   createMachine,
+  describeMode,
   EXIT_STATUS,
   exitStatusOf,
   type MachineOptions,
