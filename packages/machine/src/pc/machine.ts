@@ -142,7 +142,7 @@ export class PcMachine {
     const ramSize = options.ramSize ?? PC_PLATFORM.defaultRamSize;
     this.layout = new PcMemoryLayout({
       ramSize,
-      pciHoleStart: Math.min(PC_PLATFORM.pciHoleStart, Math.max(ramSize, 2 * 0x10_0000)),
+      pciHoleStart: PC_PLATFORM.pciHoleStart,
       reserved: [{ base: PC_PLATFORM.ecamBase, length: PC_PLATFORM.ecamSize, type: MemoryType.Reserved }],
     });
     const { space } = this.layout.createSpace();
@@ -414,14 +414,13 @@ export class PcMachine {
             break;
           }
           case StopReason.Shutdown: {
-            const where = describeCpu(cpu);
             if (this.options.noReboot === true) {
               end = RunEnd.TripleFault;
               message = "triple fault: the processor shut down";
-              report = where;
+              report = describeCpu(cpu);
               break;
             }
-            this.options.traceSink?.("turtles: triple fault; rebooting");
+            this.options.traceSink?.(`turtles: triple fault at RIP ${hex(cpu.state.rip)}; rebooting`);
             resets++;
             this.reboot();
             break;
