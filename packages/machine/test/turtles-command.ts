@@ -11,7 +11,17 @@ export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 /** The guest kit folder. */
 export const kitDir = fileURLToPath(new URL("./guests/kit/", import.meta.url));
 /** The guest kit images every test boots. */
-export const KIT_IMAGES = ["hello", "pit", "rtc", "longmode", "pci", "fwcfg", "acpi", "ioapic"] as const;
+export const KIT_IMAGES = [
+  "hello",
+  "pit",
+  "rtc",
+  "longmode",
+  "pci",
+  "fwcfg",
+  "acpi",
+  "ioapic",
+  "pctestdev",
+] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
   "-append",
@@ -22,6 +32,8 @@ export const KIT_FLAGS = [
   "isa-debug-exit,iobase=0xf4,iosize=0x04",
   "-device",
   "pci-testdev",
+  "-device",
+  "pc-testdev",
   "-serial",
   "stdio",
   "-display",

@@ -611,13 +611,12 @@ export class PcMachine {
   }
 
   private interruptSource(): InterruptSource {
-    const source = (): LocalApic => this.lapic;
-    if (!this.tracing.has(TraceKind.Irq))
-      return { hasInterrupt: () => source().hasInterrupt(), acknowledge: () => source().acknowledge() };
+    const lapic = this.lapic;
+    if (!this.tracing.has(TraceKind.Irq)) return lapic;
     return {
-      hasInterrupt: () => source().hasInterrupt(),
+      hasInterrupt: () => lapic.hasInterrupt(),
       acknowledge: () => {
-        const v = source().acknowledge();
+        const v = lapic.acknowledge();
         this.trace(`irq: INTA vector ${hex(v)} at RIP ${hex(this.cpu.state.rip)}`);
         return v;
       },
