@@ -382,7 +382,10 @@ export class PcMachine {
         }
         this.sliceEndNs = this.clock.host ? Number.POSITIVE_INFINITY : next;
         const before = traceEvents ? Array.from(cpu.eventCounts) : undefined;
+        const ran = cpu.instructions;
         const reason = cpu.run(slice);
+        // Instructions ran (an interrupt handler, say): the processor was not idle all along.
+        if (cpu.instructions !== ran) idleSinceNs = -1;
         if (before !== undefined) this.traceEvents(before);
         switch (reason) {
           case StopReason.Budget:
@@ -433,7 +436,6 @@ export class PcMachine {
             break;
           }
         }
-        if (reason !== StopReason.Halted) idleSinceNs = -1;
       }
     } finally {
       this.running = false;
