@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseArgs } from "../src/cli/args.js";
 import { runCli } from "../src/cli/run-cli.js";
 import { EXIT_STATUS } from "../src/index.js";
 
@@ -29,7 +30,7 @@ describe("runCli", () => {
       "-kernel",
       kit("pci"),
       "-device",
-      "isa-debug-exit",
+      "isa-debug-exit,iobase=0xf4",
       "-device",
       "pci-testdev",
       "-serial",
@@ -42,7 +43,7 @@ describe("runCli", () => {
       "-kernel",
       kit("pci"),
       "-device",
-      "isa-debug-exit",
+      "isa-debug-exit,iobase=0xf4",
       "-device",
       "pci-testdev",
       "-serial",
@@ -53,7 +54,7 @@ describe("runCli", () => {
   });
 
   it("--stats reports the end, instructions, MIPS, stop reasons and events by vector", () => {
-    const r = run(["-kernel", kit("pit"), "-device", "isa-debug-exit", "--stats"]);
+    const r = run(["-kernel", kit("pit"), "-device", "isa-debug-exit,iobase=0xf4", "--stats"]);
     expect(r.status).toBe(1);
     expect(r.stderr[0]).toBe("turtles: the guest wrote 0x0 to isa-debug-exit (status 1)");
     expect(r.stderr[1]).toMatch(
@@ -61,6 +62,17 @@ describe("runCli", () => {
     );
     expect(r.stderr[2]).toMatch(/^turtles: stop reasons: .*Halted \d+/);
     expect(r.stderr[3]).toBe("turtles: events by vector: 32 x10");
+  });
+
+  it("-debugcon stdio shows the 0xE9 console; a bare isa-debug-exit sits at QEMU's 0x501", () => {
+    const hello = new URL("./guests/multiboot-hello.elf", import.meta.url).pathname;
+    const r = run(["-kernel", hello, "-debugcon", "stdio", "-device", "isa-debug-exit,iobase=0xf4"]);
+    expect(r.stdout).toBe("hello from multiboot\n");
+    expect(r.status).toBe(33);
+    expect(parseArgs(["-kernel", "k", "-device", "isa-debug-exit"]).isaDebugExit).toEqual({
+      iobase: 0x501,
+      iosize: 2,
+    });
   });
 
   it("--help prints the usage with the exit statuses and exits 0", () => {
@@ -77,7 +89,7 @@ describe("runCli", () => {
       "-kernel",
       kit("hello"),
       "-device",
-      "isa-debug-exit",
+      "isa-debug-exit,iobase=0xf4",
       "-initrd",
       `${join(dir, "mod.bin")} arg`,
     ]);

@@ -23,6 +23,7 @@ export interface CliArgs {
   bootImage?: string;
   ramSize: number;
   serial: SerialTarget;
+  debugcon?: SerialTarget;
   isaDebugExit?: DebugExitPlacement;
   pcTestdev: boolean;
   pciTestdev: boolean;
@@ -43,7 +44,8 @@ export const USAGE = `usage: turtles [options]
   -m SIZE               RAM (MiB, or with a K/M/G suffix; default 128M)
   -smp 1                processors (only 1)
   -serial stdio|file:PATH|none   where COM1 goes (default stdio)
-  -device isa-debug-exit[,iobase=0xf4,iosize=0x04]
+  -debugcon stdio|file:PATH|none where the 0xE9 debug console goes (default: not present)
+  -device isa-debug-exit[,iobase=0x501,iosize=0x02]  (QEMU's defaults; kit guests use 0xf4)
   -device pc-testdev | -device pci-testdev
   -no-reboot            a reset request or triple fault ends the run
   -display none, -nographic      accepted (there is no display)
@@ -65,6 +67,7 @@ const WITH_VALUE = new Set([
   "m",
   "smp",
   "serial",
+  "debugcon",
   "device",
   "display",
   "boot-image",
@@ -119,7 +122,7 @@ function parseDevice(args: CliArgs, text: string): void {
   switch (name) {
     case "isa-debug-exit":
       known(["iobase", "iosize"]);
-      args.isaDebugExit = { iobase: int("iobase", 0xf4), iosize: int("iosize", 4) };
+      args.isaDebugExit = { iobase: int("iobase", 0x501), iosize: int("iosize", 2) }; // QEMU's defaults
       if (args.isaDebugExit.iosize < 1)
         throw new UsageError("-device isa-debug-exit: iosize must be at least 1");
       return;
@@ -136,11 +139,11 @@ function parseDevice(args: CliArgs, text: string): void {
   }
 }
 
-function parseSerial(text: string): SerialTarget {
+function parseSerial(text: string, flag = "-serial"): SerialTarget {
   if (text === "stdio" || text === "mon:stdio") return { kind: "stdio" };
   if (text === "none" || text === "null") return { kind: "none" };
   if (text.startsWith("file:") && text.length > 5) return { kind: "file", path: text.slice(5) };
-  throw new UsageError(`-serial: unsupported target "${text}" (stdio, file:PATH, none)`);
+  throw new UsageError(`${flag}: unsupported target "${text}" (stdio, file:PATH, none)`);
 }
 
 const TRACE_KINDS: readonly string[] = Object.values(TraceKind);
@@ -200,6 +203,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       }
       case "serial":
         args.serial = parseSerial(value);
+        break;
+      case "debugcon":
+        args.debugcon = parseSerial(value, "-debugcon");
         break;
       case "device":
         parseDevice(args, value);

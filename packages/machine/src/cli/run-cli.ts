@@ -106,14 +106,21 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
     for (const line of USAGE.split("\n")) streams.stderr(line);
     return 0;
   }
-  let serialFd: number | undefined;
-  const out = new LineBuffer(
-    args.serial.kind === "file"
-      ? (bytes) => {
-          if (serialFd !== undefined) writeAll(serialFd, bytes);
-        }
-      : streams.stdout,
-  );
+  const fds: number[] = [];
+  /** A sink for a target: the streams' stdout, a file (opened now), or nothing. */
+  const sinkFor = (flag: string, target: CliArgs["serial"]): LineBuffer | undefined => {
+    if (target.kind === "none") return undefined;
+    if (target.kind === "stdio") return new LineBuffer(streams.stdout);
+    let fd: number;
+    try {
+      fd = openSync(target.path, "w");
+    } catch (e) {
+      throw new UsageError(`${flag}: cannot open ${target.path}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    fds.push(fd);
+    return new LineBuffer((bytes) => writeAll(fd, bytes));
+  };
+  const sinks: LineBuffer[] = [];
   try {
     const options: {
       -readonly [K in keyof MachineOptions]: MachineOptions[K];
@@ -140,16 +147,16 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
       }));
       options.initrd = modules;
     }
-    if (args.serial.kind === "file") {
-      try {
-        serialFd = openSync(args.serial.path, "w");
-      } catch (e) {
-        throw new UsageError(
-          `-serial: cannot open ${args.serial.path}: ${(e as NodeJS.ErrnoException).code}`,
-        );
-      }
+    const serial = sinkFor("-serial", args.serial);
+    if (serial !== undefined) {
+      sinks.push(serial);
+      options.serial = (byte) => serial.push(byte);
     }
-    if (args.serial.kind !== "none") options.serial = (byte) => out.push(byte);
+    const debugcon = args.debugcon !== undefined ? sinkFor("-debugcon", args.debugcon) : undefined;
+    if (debugcon !== undefined) {
+      sinks.push(debugcon);
+      options.debugConsole = (byte) => debugcon.push(byte);
+    }
     let machine: ReturnType<typeof createMachine>;
     try {
       machine = createMachine(options);
@@ -162,7 +169,7 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
       ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
       ...(args.timeoutSeconds !== undefined ? { timeoutSeconds: args.timeoutSeconds } : {}),
     });
-    out.flush();
+    for (const sink of sinks) sink.flush();
     const quiet = result.end === RunEnd.DebugExit || result.end === RunEnd.Shutdown;
     if (args.stats) for (const line of formatStats(result)) streams.stderr(line);
     else if (!quiet) streams.stderr(`turtles: ${result.message}`);
@@ -170,7 +177,7 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
       for (const line of result.report.split("\n")) streams.stderr(`turtles:   ${line}`);
     return exitStatusOf(result);
   } catch (e) {
-    out.flush();
+    for (const sink of sinks) sink.flush();
     if (e instanceof UsageError) {
       streams.stderr(`turtles: ${e.message}`);
       return EXIT_STATUS.badInput;
@@ -178,6 +185,6 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
     streams.stderr(`turtles: emulator error: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT_STATUS.emulatorError;
   } finally {
-    if (serialFd !== undefined) closeSync(serialFd);
+    for (const fd of fds) closeSync(fd);
   }
 }
