@@ -148,6 +148,9 @@ rows.push(
       lapic.write(0xb0, 4, 0);
     }
   }),
+  measure("LAPIC hasInterrupt (nothing pending)", N, () => {
+    for (let i = 0; i < N; i++) if (lapic.hasInterrupt()) sink ^= 1;
+  }),
   measure("LAPIC TPR read (MMIO)", N, () => {
     for (let i = 0; i < N; i++) sink ^= lapic.read(0x80, 4);
   }),

@@ -1,5 +1,5 @@
 /**
- * `@turtles/machine`: the Turtles PC without its processor (yet). The chipset devices — 8259A
+ * `@turtles/machine`: the Turtles PC. The chipset devices — 8259A
  * PICs, 8254 PIT, MC146818 RTC/CMOS, 16550A UART, I/O APIC, local APIC, HPET, ACPI PM timer, the
  * reset and A20 controls, and QEMU-compatible test devices (isa-debug-exit, the 0xE9 console,
  * pc-testdev, fw_cfg, pci-testdev) — each a self-contained module that sees only
@@ -8,8 +8,9 @@
  * space ({@link PciBus}, mechanism #1 and ECAM); ACPI tables ({@link buildAcpiTables},
  * {@link writeAcpiTables}); the PC memory layout ({@link PcMemoryLayout}) and boot loaders
  * (Multiboot v1/v2, ELF, raw, Linux bzImage) that describe the entry state
- * ({@link BootEntryState}) for the CPU to apply; {@link PcPlatform} assembles all of it, wired.
- * The CPU, run loop and CLI come later.
+ * ({@link BootEntryState}) for the CPU to apply; {@link PcPlatform} assembles all of it, wired;
+ * and the machine itself: {@link createMachine} wires it to a `@turtles/cpu` processor and runs it
+ * ({@link PcMachine.run}), which the `turtles` command (the package's bin) drives with QEMU's flags.
  *
  * @packageDocumentation
  */
@@ -177,7 +178,21 @@ export {
   type Uart16550State,
   type UartModemLines,
 } from "./devices/uart16550.js";
+export { applyEntryState } from "./pc/apply-entry.js";
+export { HostClock, InstructionClock, type InstructionCounter, type MachineClock } from "./pc/clocks.js";
+export { EXIT_STATUS, exitStatusOf } from "./pc/exit-status.js";
+export { BOOT_SECTOR_ADDRESS, type KernelFormat, loadBoot } from "./pc/load-boot.js";
+export { createMachine, PC_PLATFORM, PcMachine } from "./pc/machine.js";
+export {
+  type DebugExitPlacement,
+  type MachineOptions,
+  type RunOptions,
+  TraceKind,
+} from "./pc/options.js";
+export { codeBytesAtRip, describeCpu, describeMode, linearRip } from "./pc/report.js";
+export { RunEnd, type RunResult } from "./pc/run-result.js";
 export { assignPciResources, type PciBarAssignment, type PciResourceOptions } from "./pci/firmware.js";
+
 export { HOST_BRIDGE_IDENTITY, PciHostBridge } from "./pci/host-bridge.js";
 export {
   formatPci,

@@ -40,6 +40,11 @@ const examples: { file: string; load: () => Promise<unknown>; prints: string[] }
       "multiboot: no multiboot header in the first 8192 bytes",
     ],
   },
+  {
+    file: "readme-machine-example.ts",
+    load: () => import("./readme-machine-example.js"),
+    prints: ['"PIT: 10 ticks on IRQ0\\nPASS\\n"', "debug-exit 1 IRQ0 taken 10 machine ms 90.001895"],
+  },
 ];
 
 it("README shows the example files verbatim, in order", () => {

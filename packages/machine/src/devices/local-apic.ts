@@ -232,6 +232,8 @@ export class LocalApic
   private initialCount = 0;
   private divideConfig = 0;
   private readonly irr = new Uint32Array(8);
+  /** Set bits in IRR: the common "nothing pending" check costs one comparison. */
+  private irrCount = 0;
   private readonly isr = new Uint32Array(8);
   private readonly tmr = new Uint32Array(8);
   private timerStartNs = 0;
@@ -281,6 +283,7 @@ export class LocalApic
     this.initialCount = 0;
     this.divideConfig = 0;
     this.irr.fill(0);
+    this.irrCount = 0;
     this.isr.fill(0);
     this.tmr.fill(0);
     this.timerStartNs = this.clock.nowNs();
@@ -630,7 +633,10 @@ export class LocalApic
       this.error(ApicError.ReceiveIllegalVector);
       return;
     }
-    setBit(this.irr, vector);
+    if (!testBit(this.irr, vector)) {
+      setBit(this.irr, vector);
+      this.irrCount++;
+    }
     if (level) setBit(this.tmr, vector);
     else clearBit(this.tmr, vector);
   }
@@ -768,6 +774,7 @@ export class LocalApic
   hasInterrupt(): boolean {
     if (!this.globallyEnabled) return this.lint0; // no APIC: the 8259A's INTR goes straight to the processor
     if (this.extIntAsserted()) return true;
+    if (this.irrCount === 0) return false;
     const v = highest(this.irr);
     return v >= 0 && (v & 0xf0) > (this.ppr() & 0xf0);
   }
@@ -784,6 +791,7 @@ export class LocalApic
     const v = highest(this.irr);
     if (v < 0 || (v & 0xf0) <= (this.ppr() & 0xf0)) return this.svr & 0xff;
     clearBit(this.irr, v);
+    this.irrCount--;
     setBit(this.isr, v);
     return v;
   }
@@ -941,6 +949,8 @@ export class LocalApic
     this.initialCount = s.initialCount >>> 0;
     this.divideConfig = s.divideConfig & 0xb;
     this.irr.set(s.irr);
+    this.irrCount = 0;
+    for (const w of this.irr) for (let b = w; b !== 0; b &= b - 1) this.irrCount++;
     this.isr.set(s.isr);
     this.tmr.set(s.tmr);
     this.timerStartNs = s.timerStartNs;
