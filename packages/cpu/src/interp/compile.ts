@@ -6,7 +6,47 @@
  * `breakBlock`, and on a fault the index of the faulting record left in `c.faultIndex`.
  */
 import type { Cpu } from "./cpu.js";
+import { aluRI, aluRR, shiftRI } from "./handlers/alu.js";
+import {
+  alu32RI,
+  alu32RR,
+  alu64RI,
+  alu64RR,
+  dec32,
+  inc32,
+  lea64,
+  mov32RR,
+  mov64RR,
+  rot32RI,
+  rot64RI,
+} from "./handlers/fast.js";
+import { lea, movRI, movRR, nop } from "./handlers/move.js";
 import type { Handler, Insn } from "./insn.js";
+
+/**
+ * Handlers that touch only registers and flags: they can neither fault nor end a block, so a
+ * compiled block does not test `breakBlock` after them.
+ */
+const REGISTER_ONLY = new Set<Handler>([
+  aluRR,
+  aluRI,
+  shiftRI,
+  alu32RI,
+  alu32RR,
+  alu64RI,
+  alu64RR,
+  dec32,
+  inc32,
+  lea64,
+  mov32RR,
+  mov64RR,
+  rot32RI,
+  rot64RI,
+  lea,
+  movRI,
+  movRR,
+  nop,
+]);
 
 /** A compiled block: runs the records and returns how many ran. */
 export type CompiledBlock = (c: Cpu, insns: Insn[]) => number;
@@ -22,7 +62,7 @@ export function compileBlock(insns: readonly Insn[]): CompiledBlock {
   for (let j = 0; j < n; j++) {
     params.push(`f${j}`);
     body += `  f${j}(c, I[${j}]); k = ${j + 1};\n`;
-    if (j < n - 1) body += "  if (c.breakBlock) return k;\n";
+    if (j < n - 1 && !REGISTER_ONLY.has(insns[j]!.fn)) body += "  if (c.breakBlock) return k;\n";
   }
   body += "} catch (e) {\n  c.faultIndex = k;\n  throw e;\n}\nreturn k;\n";
   // One factory per block: its parameters bind the handlers as constants of the inner function.
