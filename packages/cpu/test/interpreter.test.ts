@@ -576,3 +576,25 @@ describe("mode transitions", () => {
     expect(m.cpu.bits).toBe(32);
   });
 });
+
+describe("the TLB across runs", () => {
+  it("is kept between runs (like hardware) until invalidateTlb() or a guest flush", () => {
+    const m = createMachine("long");
+    const s = SNIPPETS.longPageFault;
+    load(m, s);
+    m.write64(L.PD + 5 * 8, BigInt(0x800000 | 0x83)); // 10 MiB -> 8 MiB
+    m.write32(0x800000, 0xaaaa);
+    m.write32(0xc00000, 0xbbbb);
+    const again = (): number => {
+      m.cpu.state.rip = s.org;
+      m.cpu.halted = false;
+      m.cpu.run(100);
+      return m.cpu.state.lo(Gpr.RBX);
+    };
+    expect(again()).toBe(0xaaaa);
+    m.write64(L.PD + 5 * 8, BigInt(0xc00000 | 0x83)); // remapped behind the CPU's back
+    expect(again()).toBe(0xaaaa); // the cached translation
+    m.cpu.invalidateTlb();
+    expect(again()).toBe(0xbbbb);
+  });
+});

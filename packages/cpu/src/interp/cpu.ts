@@ -148,6 +148,8 @@ export class Cpu {
 
   private stopRequested = false;
   private readonly walker = new GuestPagingWalker();
+  /** CR0, CR3 (lo, hi), CR4 and EFER when the walker was last configured; [5] = 1 once valid. */
+  private readonly walkerState = new Uint32Array(6);
   private readonly walk = new WalkResult();
   /** Which TLB half serves data accesses: 0 supervisor, TLB_SIZE user. */
   private tlbSide = 0;
@@ -192,6 +194,7 @@ export class Cpu {
     this.stopRequested = false;
     this.tscOffset = 0;
     this.invalidateAllBlocks();
+    this.walkerState[5] = 0; // reconfigure and flush the TLB
     this.syncFromState();
   }
 
@@ -377,8 +380,29 @@ export class Cpu {
     this.tlbSide = this.cpl === 3 ? TLB_SIZE : 0;
     for (let seg = 0; seg < 8; seg++) this.refreshSegment(seg);
     this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
-    this.configureWalker();
+    // Keep the TLB when nothing that shapes translation changed since it was filled (a machine
+    // runs the CPU in short slices); changes made behind its back need invalidateTlb().
+    const w = this.walkerState;
+    if (
+      w[0] !== s.cr[0] ||
+      w[1] !== s.cr[6] ||
+      w[2] !== s.cr[7] ||
+      w[3] !== s.cr[8] ||
+      w[4] !== s.efer[0] ||
+      w[5] !== 1
+    ) {
+      this.configureWalker();
+    }
     this.linkEpoch++;
+  }
+
+  /**
+   * Empties the TLB (all entries, global ones too). Needed only after page tables were changed
+   * by something other than the guest between runs (the guest flushes with CR3 writes and
+   * INVLPG, as on hardware).
+   */
+  invalidateTlb(): void {
+    this.flushTlb(true);
   }
 
   /** @internal Refreshes the address-formation cache of one segment register from the state. */
@@ -436,6 +460,13 @@ export class Cpu {
   /** @internal Reconfigures the page walker from CR0/CR3/CR4/EFER and flushes the TLB. */
   configureWalker(): void {
     const s = this.s;
+    const st = this.walkerState;
+    st[0] = s.cr[0]!;
+    st[1] = s.cr[6]!;
+    st[2] = s.cr[7]!;
+    st[3] = s.cr[8]!;
+    st[4] = s.efer[0]!;
+    st[5] = 1;
     const w = this.walker;
     const cr4 = s.cr[8]!;
     this.paging = (s.cr[0]! & 0x80000001) >>> 0 === 0x80000001;
@@ -468,6 +499,8 @@ export class Cpu {
   /** @internal CR3 was written: new tables, non-global translations dropped (SDM 4.10.4.1). */
   cr3Changed(): void {
     this.walker.cr3 = this.s.cr[6]! + this.s.cr[7]! * TWO_32;
+    this.walkerState[1] = this.s.cr[6]!;
+    this.walkerState[2] = this.s.cr[7]!;
     this.flushTlb(false);
     this.breakBlock = true;
   }
