@@ -51,6 +51,11 @@ function runCase(name: string, size: number, kind: string, c: FixtureCase): Resu
       }
       set(Gpr.RCX, c.cLo, c.cHi);
       break;
+    case "chain":
+      set(Gpr.RAX, c.aLo, c.aHi);
+      set(Gpr.RCX, c.bLo, c.bHi);
+      set(Gpr.RBX, c.cLo, c.cHi);
+      break;
     case "mulx":
       set(Gpr.RDX, c.aLo, c.aHi);
       set(Gpr.RBX, c.bLo, c.bHi);
@@ -80,6 +85,8 @@ function runCase(name: string, size: number, kind: string, c: FixtureCase): Resu
       return { r: readReg(2, size), d: readReg(0, size), fault: 0, flags };
     case "mulx":
       return { r: readReg(0, size), d: readReg(1, size), fault: 0, flags };
+    case "chain":
+      return { r: readReg(0, size), d: readReg(3, size), fault: 0, flags };
     case "crc32":
       return { r: readReg(0, 32), d: undefined, fault: 0, flags };
     default:

@@ -12,7 +12,8 @@ export type FormKind =
   | "divide"
   | "cmpxchg"
   | "mulx"
-  | "crc32";
+  | "crc32"
+  | "chain";
 
 /** Instruction bytes (hex) and kind of each replayed form. */
 export const INTERPRETER_FORMS: Record<string, { asm: string; hex: string; kind: FormKind }> = {
@@ -190,4 +191,54 @@ export const INTERPRETER_FORMS: Record<string, { asm: string; hex: string; kind:
   crc3216: { asm: "crc32 eax, bx", hex: "66f20f38f1c3", kind: "crc32" },
   crc3232: { asm: "crc32 eax, ebx", hex: "f20f38f1c3", kind: "crc32" },
   crc3264: { asm: "crc32 rax, rbx", hex: "f2480f38f1c3", kind: "crc32" },
+  chain1_32: {
+    asm: "add eax, ecx\nadc ebx, eax\ninc ecx\nsbb eax, ebx\ndec ebx\nadc ebx, ecx",
+    hex: "01c811c3ffc119d8ffcb11cb",
+    kind: "chain",
+  },
+  chain1_64: {
+    asm: "add rax, rcx\nadc rbx, rax\ninc rcx\nsbb rax, rbx\ndec rbx\nadc rbx, rcx",
+    hex: "4801c84811c348ffc14819d848ffcb4811cb",
+    kind: "chain",
+  },
+  chain2_32: {
+    asm: "sub eax, ecx\nrcl ebx, 1\nneg ecx\nadc eax, ecx\ndec eax\nrcr ebx, 3\nsbb ebx, ecx",
+    hex: "29c8d1d3f7d911c8ffc8c1db0319cb",
+    kind: "chain",
+  },
+  chain2_64: {
+    asm: "sub rax, rcx\nrcl rbx, 1\nneg rcx\nadc rax, rcx\ndec rax\nrcr rbx, 3\nsbb rbx, rcx",
+    hex: "4829c848d1d348f7d94811c848ffc848c1db034819cb",
+    kind: "chain",
+  },
+  chain3_32: {
+    asm: "and eax, ecx\nadc eax, ebx\nxor ebx, ecx\ninc ebx\nadc eax, eax\ncmp ebx, eax\nsbb ebx, eax",
+    hex: "21c811d831cbffc311c039c319c3",
+    kind: "chain",
+  },
+  chain3_64: {
+    asm: "and rax, rcx\nadc rax, rbx\nxor rbx, rcx\ninc rbx\nadc rax, rax\ncmp rbx, rax\nsbb rbx, rax",
+    hex: "4821c84811d84831cb48ffc34811c04839c34819c3",
+    kind: "chain",
+  },
+  chain4_32: {
+    asm: "test eax, ecx\nbtc eax, 7\nsbb ecx, ebx\nrol ecx, 1\nadc eax, ecx\nshr ebx, 1\nadc ebx, ecx",
+    hex: "85c80fbaf80719d9d1c111c8d1eb11cb",
+    kind: "chain",
+  },
+  chain4_64: {
+    asm: "test rax, rcx\nbtc rax, 7\nsbb rcx, rbx\nrol rcx, 1\nadc rax, rcx\nshr rbx, 1\nadc rbx, rcx",
+    hex: "4885c8480fbaf8074819d948d1c14811c848d1eb4811cb",
+    kind: "chain",
+  },
+  chain5_32: {
+    asm: "add eax, ecx\nshl ebx, cl\nadc ebx, eax\nrcr eax, cl\nsbb eax, ebx\nrol ebx, cl\nadc ebx, eax",
+    hex: "01c8d3e311c3d3d819d8d3c311c3",
+    kind: "chain",
+  },
+  chain5_64: {
+    asm: "add rax, rcx\nshl rbx, cl\nadc rbx, rax\nrcr rax, cl\nsbb rax, rbx\nrol rbx, cl\nadc rbx, rax",
+    hex: "4801c848d3e34811c348d3d84819d848d3c34811c3",
+    kind: "chain",
+  },
 };
