@@ -110,12 +110,16 @@ function fields(text: string) {
 }
 
 describe("guest images", () => {
-  it.skipIf(!haveBinutils)("are built from their sources", () => {
-    const out = mkdtempSync(join(tmpdir(), "turtles-guest-"));
-    execFileSync("sh", [new URL("build.sh", dir).pathname, out]);
-    for (const g of guests)
-      expect(Buffer.compare(readFileSync(join(out, g)), Buffer.from(image(g))), g).toBe(0);
-  });
+  it.skipIf(!haveBinutils)(
+    "are built from their sources",
+    () => {
+      const out = mkdtempSync(join(tmpdir(), "turtles-guest-"));
+      execFileSync("sh", [new URL("build.sh", dir).pathname, out]);
+      for (const g of guests)
+        expect(Buffer.compare(readFileSync(join(out, g)), Buffer.from(image(g))), g).toBe(0);
+    },
+    60_000,
+  );
 
   it("multiboot-hello.elf loads as QEMU would load it", () => {
     const layout = new PcMemoryLayout({ ramSize: 16 * 0x10_0000 });
@@ -131,92 +135,104 @@ describe("guest images", () => {
     expect(space.read32(0x10000d, AccessKind.Read)).toBe(0x2badb002);
   });
 
-  it.skipIf(!haveQemu)("multiboot-hello.elf boots in QEMU", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
-    copyFileSync(new URL("multiboot-hello.elf", dir), join(cwd, "multiboot-hello.elf"));
-    expect(qemu(cwd, "multiboot-hello.elf", "")).toEqual({ output: "hello from multiboot\n", status: 33 });
-  });
+  it.skipIf(!haveQemu)(
+    "multiboot-hello.elf boots in QEMU",
+    () => {
+      const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+      copyFileSync(new URL("multiboot-hello.elf", dir), join(cwd, "multiboot-hello.elf"));
+      expect(qemu(cwd, "multiboot-hello.elf", "")).toEqual({ output: "hello from multiboot\n", status: 33 });
+    },
+    60_000,
+  );
 
   for (const kernel of ["multiboot-info.elf", "multiboot-info-aout.bin"]) {
-    it.skipIf(!haveQemu)(`our multiboot loader gives ${kernel} what QEMU's -kernel gives it`, () => {
+    it.skipIf(!haveQemu)(
+      `our multiboot loader gives ${kernel} what QEMU's -kernel gives it`,
+      () => {
+        const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+        copyFileSync(new URL(kernel, dir), join(cwd, kernel));
+        const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
+        const mod2 = new Uint8Array(5000).fill(0x5a);
+        writeFileSync(join(cwd, "mod1.bin"), mod1);
+        writeFileSync(join(cwd, "mod2.bin"), mod2);
+        const ran = qemu(cwd, kernel, "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
+        expect(ran.status).toBe(33);
+
+        const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
+        const { space } = layout.createSpace();
+        const entry = loadMultiboot(space, layout, image(kernel), {
+          kernelName: kernel,
+          cmdline: "console=ttyS0 x=1",
+          modules: [
+            { data: mod1, cmdline: "mod1.bin arg=1 b" },
+            { data: mod2, cmdline: "mod2.bin" },
+          ],
+          bootLoaderName: "qemu",
+        });
+        if (kernel.endsWith(".bin")) {
+          // The flat image lands at load_addr; the entry is the header's entry_addr.
+          const flat = image(kernel);
+          const header = new DataView(flat.buffer, flat.byteOffset);
+          expect(entry.rip).toBe(header.getUint32(28, true));
+          const loaded = new Uint8Array(flat.byteLength);
+          space.readBytes(header.getUint32(16, true), loaded, AccessKind.Read);
+          expect(loaded).toEqual(flat);
+        }
+        const ours = fields(describeInfo(space, entry.registers.rax, entry.registers.rbx));
+        const theirs = fields(ran.output);
+        expect(ours.common).toEqual(theirs.common);
+        // Both derive mem_lower and mem_upper from their memory map the same way.
+        for (const side of [ours, theirs]) {
+          expect(side.memLower).toBe(side.mmap.find((e) => e.base === 0 && e.type === 1)!.length / 1024);
+          expect(side.memUpper).toBe(
+            side.mmap.find((e) => e.base === 0x10_0000 && e.type === 1)!.length / 1024,
+          );
+        }
+        expect(ours.mmap).toEqual(layout.e820());
+      },
+      60_000,
+    );
+  }
+
+  it.skipIf(!haveQemu)(
+    "our Linux loader fills the setup header as QEMU's -kernel does",
+    () => {
       const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+      const kernel = "linux-setup-info.bin";
       copyFileSync(new URL(kernel, dir), join(cwd, kernel));
-      const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
-      const mod2 = new Uint8Array(5000).fill(0x5a);
-      writeFileSync(join(cwd, "mod1.bin"), mod1);
-      writeFileSync(join(cwd, "mod2.bin"), mod2);
-      const ran = qemu(cwd, kernel, "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
+      const initrd = new Uint8Array(10_000).fill(0x52);
+      writeFileSync(join(cwd, "initrd.img"), initrd);
+      const ran = qemu(cwd, kernel, "console=ttyS0 quiet", "initrd.img");
       expect(ran.status).toBe(33);
 
       const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
       const { space } = layout.createSpace();
-      const entry = loadMultiboot(space, layout, image(kernel), {
-        kernelName: kernel,
-        cmdline: "console=ttyS0 x=1",
-        modules: [
-          { data: mod1, cmdline: "mod1.bin arg=1 b" },
-          { data: mod2, cmdline: "mod2.bin" },
-        ],
-        bootLoaderName: "qemu",
-      });
-      if (kernel.endsWith(".bin")) {
-        // The flat image lands at load_addr; the entry is the header's entry_addr.
-        const flat = image(kernel);
-        const header = new DataView(flat.buffer, flat.byteOffset);
-        expect(entry.rip).toBe(header.getUint32(28, true));
-        const loaded = new Uint8Array(flat.byteLength);
-        space.readBytes(header.getUint32(16, true), loaded, AccessKind.Read);
-        expect(loaded).toEqual(flat);
-      }
-      const ours = fields(describeInfo(space, entry.registers.rax, entry.registers.rbx));
-      const theirs = fields(ran.output);
-      expect(ours.common).toEqual(theirs.common);
-      // Both derive mem_lower and mem_upper from their memory map the same way.
-      for (const side of [ours, theirs]) {
-        expect(side.memLower).toBe(side.mmap.find((e) => e.base === 0 && e.type === 1)!.length / 1024);
-        expect(side.memUpper).toBe(
-          side.mmap.find((e) => e.base === 0x10_0000 && e.type === 1)!.length / 1024,
-        );
-      }
-      expect(ours.mmap).toEqual(layout.e820());
-    });
-  }
-
-  it.skipIf(!haveQemu)("our Linux loader fills the setup header as QEMU's -kernel does", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
-    const kernel = "linux-setup-info.bin";
-    copyFileSync(new URL(kernel, dir), join(cwd, kernel));
-    const initrd = new Uint8Array(10_000).fill(0x52);
-    writeFileSync(join(cwd, "initrd.img"), initrd);
-    const ran = qemu(cwd, kernel, "console=ttyS0 quiet", "initrd.img");
-    expect(ran.status).toBe(33);
-
-    const layout = new PcMemoryLayout({ ramSize: 64 * 0x10_0000 });
-    const { space } = layout.createSpace();
-    const entry = loadLinux(space, layout, image(kernel), { cmdline: "console=ttyS0 quiet", initrd });
-    const bp = entry.registers.rsi;
-    expect(bp).toBe(LINUX_BOOT.bootParams);
-    const u8 = (o: number) => space.read8(bp + o, AccessKind.Read);
-    const u16 = (o: number) => space.read16(bp + o, AccessKind.Read);
-    const u32 = (o: number) => space.read32(bp + o, AccessKind.Read);
-    const hex = (v: number, digits: number) => v.toString(16).padStart(digits, "0");
-    let cmdline = "";
-    for (let a = u32(0x228); space.read8(a, AccessKind.Read) !== 0; a++)
-      cmdline += String.fromCharCode(space.read8(a, AccessKind.Read));
-    const ours = [
-      `loadflags=${hex(u8(0x211), 2)}`,
-      `heap_end_ptr=${hex(u16(0x224), 4)}`,
-      `vid_mode=${hex(u16(0x1fa), 4)}`,
-      `cmd_line_ptr=${hex(u32(0x228), 8)}`,
-      `ramdisk_image=${hex(u32(0x218), 8)}`,
-      `ramdisk_size=${hex(u32(0x21c), 8)}`,
-      `code32_start=${hex(u32(0x214), 8)}`,
-      `cmdline=${cmdline}`,
-    ];
-    const theirs = ran.output.trim().split("\n");
-    // type_of_loader is the loader's own ID: QEMU's 0xB0, ours 0xFF (undefined).
-    expect(theirs[0]).toBe("type_of_loader=b0");
-    expect(u8(0x210)).toBe(0xff);
-    expect(ours).toEqual(theirs.slice(1));
-  });
+      const entry = loadLinux(space, layout, image(kernel), { cmdline: "console=ttyS0 quiet", initrd });
+      const bp = entry.registers.rsi;
+      expect(bp).toBe(LINUX_BOOT.bootParams);
+      const u8 = (o: number) => space.read8(bp + o, AccessKind.Read);
+      const u16 = (o: number) => space.read16(bp + o, AccessKind.Read);
+      const u32 = (o: number) => space.read32(bp + o, AccessKind.Read);
+      const hex = (v: number, digits: number) => v.toString(16).padStart(digits, "0");
+      let cmdline = "";
+      for (let a = u32(0x228); space.read8(a, AccessKind.Read) !== 0; a++)
+        cmdline += String.fromCharCode(space.read8(a, AccessKind.Read));
+      const ours = [
+        `loadflags=${hex(u8(0x211), 2)}`,
+        `heap_end_ptr=${hex(u16(0x224), 4)}`,
+        `vid_mode=${hex(u16(0x1fa), 4)}`,
+        `cmd_line_ptr=${hex(u32(0x228), 8)}`,
+        `ramdisk_image=${hex(u32(0x218), 8)}`,
+        `ramdisk_size=${hex(u32(0x21c), 8)}`,
+        `code32_start=${hex(u32(0x214), 8)}`,
+        `cmdline=${cmdline}`,
+      ];
+      const theirs = ran.output.trim().split("\n");
+      // type_of_loader is the loader's own ID: QEMU's 0xB0, ours 0xFF (undefined).
+      expect(theirs[0]).toBe("type_of_loader=b0");
+      expect(u8(0x210)).toBe(0xff);
+      expect(ours).toEqual(theirs.slice(1));
+    },
+    60_000,
+  );
 });
