@@ -232,6 +232,7 @@ describe("decoded blocks", () => {
     const m = createMachine("long");
     const s = SNIPPETS.unimplemented;
     load(m, s);
+    m.cpu.state.cr[8] = m.cpu.state.cr[8]! | 0x200; // CR4.OSFXSR: SSE is enabled, so ADDPS would run
     expect(m.cpu.run(100)).toBe(StopReason.Unimplemented);
     expect(m.cpu.unimplemented).toEqual({ name: "Addps_V_W", rip: s.org + 5 });
     expect(m.cpu.state.rip).toBe(s.org + 5);
@@ -596,5 +597,30 @@ describe("the TLB across runs", () => {
     expect(again()).toBe(0xaaaa); // the cached translation
     m.cpu.invalidateTlb();
     expect(again()).toBe(0xbbbb);
+  });
+});
+
+describe("x87 and SSE without an FPU", () => {
+  it("SSE with CR4.OSFXSR clear is #UD; x87 with CR0.EM set is #NM; x87 otherwise stops as Unimplemented", () => {
+    const ud = createMachine("long");
+    load(ud, SNIPPETS.unimplemented);
+    load(ud, SNIPPETS.excHandler64);
+    ud.gate(6, L.HANDLER);
+    expect(ud.cpu.run(100)).toBe(StopReason.Halted);
+    expect(reg(ud, R.R13)).toBe(BigInt(SNIPPETS.unimplemented.org + 5)); // RIP of ADDPS
+
+    const nm = createMachine("long");
+    load(nm, SNIPPETS.x87);
+    load(nm, SNIPPETS.excHandler64);
+    nm.gate(7, L.HANDLER);
+    nm.cpu.state.cr[0] = nm.cpu.state.cr[0]! | 4; // CR0.EM: no FPU
+    expect(nm.cpu.run(100)).toBe(StopReason.Halted);
+    expect(nm.cpu.eventCounts[7]).toBe(1);
+    expect(reg(nm, R.R13)).toBe(BigInt(SNIPPETS.x87.org));
+
+    const gap = createMachine("long");
+    load(gap, SNIPPETS.x87);
+    expect(gap.cpu.run(100)).toBe(StopReason.Unimplemented);
+    expect(gap.cpu.unimplemented?.name).toBe("Fninit");
   });
 });

@@ -8,6 +8,7 @@ import { type Instruction, OPCODE_COUNT, OPCODE_NAMES, OperandType, Prefix } fro
 import type { OperandSize } from "../state/operand-size.js";
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
+import { NO_ERROR, V } from "./fault.js";
 import {
   AluOp,
   aluMI,
@@ -152,6 +153,56 @@ const RRIP = 241;
 /** Stops with `Unimplemented` (an emulator gap, never guest behaviour). */
 function unimplemented(c: Cpu, i: Insn): void {
   c.unimplementedAt(i);
+}
+
+/**
+ * x87 instructions: #NM when CR0.EM or CR0.TS is set (SDM vol. 3, 2.5 and Table 2-2), which is
+ * what a guest that has no FPU configured expects; otherwise an emulator gap.
+ */
+function x87(c: Cpu, i: Insn): void {
+  if ((c.s.cr[0]! & 0xc) !== 0) c.fault(V.NM, NO_ERROR);
+  c.unimplementedAt(i);
+}
+
+/**
+ * MMX/SSE instructions: #UD with CR0.EM set, or for SSE with CR4.OSFXSR clear; #NM with CR0.TS
+ * set (SDM vol. 3, 13.1 and Table 2-2); otherwise an emulator gap.
+ */
+function simd(c: Cpu, i: Insn): void {
+  const cr0 = c.s.cr[0]!;
+  if ((cr0 & 4) !== 0 || (i.aux === 1 && (c.s.cr[8]! & 0x200) === 0)) c.fault(V.UD, NO_ERROR);
+  if ((cr0 & 8) !== 0) c.fault(V.NM, NO_ERROR);
+  c.unimplementedAt(i);
+}
+
+/** CPUID features whose instructions follow the MMX/SSE rules of {@link simd} (aux 1 = needs OSFXSR). */
+const SIMD_FEATURES: Record<string, number> = {
+  MMX: 0,
+  SSE: 1,
+  SSE2: 1,
+  SSE3: 1,
+  SSSE3: 1,
+  SSE4_1: 1,
+  SSE4_2: 1,
+  SSE4A: 1,
+  AES: 1,
+  PCLMULQDQ: 1,
+  SHA: 1,
+  GFNI: 1,
+};
+
+/** Picks the handler of an instruction the interpreter does not implement. */
+function absent(i: Insn, ins: Instruction): Handler {
+  const feature = ins.cpuidFeature;
+  if (feature === "FPU") return x87;
+  const simdKind = SIMD_FEATURES[feature];
+  if (simdKind !== undefined && (ins.prefixes & (Prefix.Vex | Prefix.Evex | Prefix.Xop)) === 0) {
+    i.aux = simdKind;
+    return simd;
+  }
+  // VEX/EVEX/XOP encodings need CR4.OSXSAVE, which this processor does not let software set.
+  if ((ins.prefixes & (Prefix.Vex | Prefix.Evex | Prefix.Xop)) !== 0) return undefinedOpcode;
+  return unimplemented;
 }
 
 /** A builder picks the handler (and fills handler-specific fields) for a decoded instruction. */
@@ -785,7 +836,7 @@ export function translateInstruction(ins: Instruction, rip: number, bits: number
   const builder = BUILDERS[ins.opcode];
   const mnemonic = MNEMONIC_OF[ins.opcode] ?? "";
   if (builder === undefined) {
-    i.fn = unimplemented;
+    i.fn = absent(i, ins);
     i.ends = true;
     return i;
   }
