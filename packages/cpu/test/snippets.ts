@@ -19,7 +19,7 @@ add5:
     ret
 `,
     hex: "b80600bb07000fafc350e8020059f48306000605c3",
-    labels: { "add5": 0x7c0f },
+    labels: { add5: 0x7c0f },
   },
   realInt: {
     bits: 16,
@@ -40,7 +40,7 @@ handler:
     iret
 `,
     hex: "c7068400117cc70686000000cd2189d6f489e58b46008b5e028b4e04ba3412cf",
-    labels: { "after": 0x7c0e, "handler": 0x7c11 },
+    labels: { after: 0x7c0e, handler: 0x7c11 },
   },
   realDivide: {
     bits: 16,
@@ -59,7 +59,7 @@ handler:
     hlt
 `,
     hex: "c7060000147cc7060200000031c9b80a00f6f1f489e58b7e00f4",
-    labels: { "fault": 0x7c11, "handler": 0x7c14 },
+    labels: { fault: 0x7c11, handler: 0x7c14 },
   },
   realIrq: {
     bits: 16,
@@ -76,7 +76,7 @@ handler:
     iret
 `,
     hex: "c706c000127cc706c2000000fbf4bb5500f4b87700cf",
-    labels: { "handler": 0x7c12 },
+    labels: { handler: 0x7c12 },
   },
   protLimit: {
     bits: 32,
@@ -91,7 +91,7 @@ fault:
     hlt
 `,
     hex: "66b858008ed8a10c000000bb01000000a10e000000f4",
-    labels: { "fault": 0x100010 },
+    labels: { fault: 0x100010 },
   },
   protBadSelector: {
     bits: 32,
@@ -103,7 +103,7 @@ fault:
     hlt
 `,
     hex: "66b860008ed8f4",
-    labels: { "fault": 0x100000 },
+    labels: { fault: 0x100000 },
   },
   protBadSs: {
     bits: 32,
@@ -115,7 +115,7 @@ fault:
     hlt
 `,
     hex: "66b833008ed0f4",
-    labels: { "fault": 0x100000 },
+    labels: { fault: 0x100000 },
   },
   gpHandler32: {
     bits: 32,
@@ -127,7 +127,7 @@ fault:
     hlt
 `,
     hex: "588b1c248b4c2404f4",
-    labels: {  },
+    labels: {},
   },
   protRing3: {
     bits: 32,
@@ -146,7 +146,7 @@ user:
     hlt
 `,
     hex: "6a33680000050068020200006a2b6814001000cfbe11110000cd80bf22220000f4",
-    labels: { "user": 0x100014 },
+    labels: { user: 0x100014 },
   },
   int80Handler32: {
     bits: 32,
@@ -161,7 +161,7 @@ user:
     hlt
 `,
     hex: "8b04248b5c24048b4c24088b54240c8b6c241089e7f4",
-    labels: {  },
+    labels: {},
   },
   longPageFault: {
     bits: 64,
@@ -173,7 +173,7 @@ fault1:
     hlt
 `,
     hex: "b811000000488b1c250000a000f4",
-    labels: { "fault1": 0x100005 },
+    labels: { fault1: 0x100005 },
   },
   longWriteProtect: {
     bits: 64,
@@ -185,7 +185,7 @@ fault2:
     hlt
 `,
     hex: "488b1c250000c0008904250000c000f4",
-    labels: { "fault2": 0x100008 },
+    labels: { fault2: 0x100008 },
   },
   pfHandler64: {
     bits: 64,
@@ -201,7 +201,7 @@ fault2:
     hlt
 `,
     hex: "4989e7410f20d64c8b2c244c8b6424084c8b5c24104c8b5424204c8b4c2428f4",
-    labels: {  },
+    labels: {},
   },
   longNonCanonical: {
     bits: 64,
@@ -213,7 +213,7 @@ fault:
     hlt
 `,
     hex: "48b80000000000800000488b18f4",
-    labels: { "fault": 0x10000a },
+    labels: { fault: 0x10000a },
   },
   longStackNonCanonical: {
     bits: 64,
@@ -226,7 +226,7 @@ fault:
     hlt
 `,
     hex: "48b810000000008000004889c453f4",
-    labels: { "fault": 0x10000d },
+    labels: { fault: 0x10000d },
   },
   excHandler64: {
     bits: 64,
@@ -237,7 +237,7 @@ fault:
     hlt
 `,
     hex: "4c8b2c244c8b642408f4",
-    labels: {  },
+    labels: {},
   },
   tripleFault: {
     bits: 64,
@@ -246,7 +246,7 @@ fault:
     ud2
 `,
     hex: "0f0b",
-    labels: {  },
+    labels: {},
   },
   smc: {
     bits: 64,
@@ -258,7 +258,7 @@ patch:
     hlt
 `,
     hex: "c605010000002ab801000000f4",
-    labels: { "patch": 0x100007 },
+    labels: { patch: 0x100007 },
   },
   unimplemented: {
     bits: 64,
@@ -269,7 +269,7 @@ patch:
     hlt
 `,
     hex: "b8030000000f58c1f4",
-    labels: {  },
+    labels: {},
   },
   budget: {
     bits: 64,
@@ -280,7 +280,7 @@ top:
     jmp top
 `,
     hex: "48ffc0ebfb",
-    labels: { "top": 0x100000 },
+    labels: { top: 0x100000 },
   },
   strings: {
     bits: 64,
@@ -304,7 +304,7 @@ top:
     hlt
 `,
     hex: "be00003000bf00013000b910000000fcf3a4be07003000bf07023000b908000000fdf3a4fcbe00003000bf00043000b910000000f3a6f4",
-    labels: {  },
+    labels: {},
   },
   cpuid: {
     bits: 64,
@@ -315,7 +315,7 @@ top:
     hlt
 `,
     hex: "31c00fa2f4",
-    labels: {  },
+    labels: {},
   },
   split: {
     bits: 64,
@@ -328,7 +328,7 @@ top:
     hlt
 `,
     hex: "48b8887766554433221148890425fc0f3000488b1c25fc0f30008b0c25fe0f3000f4",
-    labels: {  },
+    labels: {},
   },
   arith64: {
     bits: 64,
@@ -357,7 +357,7 @@ top:
     hlt
 `,
     hex: "48c7c0ffffffffb90300000048f7e14989d04989c1b86400000031d2b907000000f7f14989c24989d348bb0807060504030201480fcbbe800000000fbdfe400f95c541bc050000004183fc064d0f4cec4f8d74a407f4",
-    labels: {  },
+    labels: {},
   },
   divideError64: {
     bits: 64,
@@ -369,7 +369,7 @@ fault:
     hlt
 `,
     hex: "31c948f7f1f4",
-    labels: { "fault": 0x100002 },
+    labels: { fault: 0x100002 },
   },
   hltOnly: {
     bits: 64,
@@ -378,7 +378,7 @@ fault:
     hlt
 `,
     hex: "f4",
-    labels: {  },
+    labels: {},
   },
   ring3Io: {
     bits: 32,
@@ -400,7 +400,7 @@ fault:
     hlt
 `,
     hex: "6a3368000005006a026a2b6811001000cf66ba8000ecbe0100000066ba8100ecf4",
-    labels: { "user": 0x100011, "fault": 0x10001f },
+    labels: { user: 0x100011, fault: 0x10001f },
   },
   ring3Cli: {
     bits: 32,
@@ -422,7 +422,7 @@ fault:
     hlt
 `,
     hex: "6a33680000050068020200006a2b6814001000cf68003000009d9c5efaf4",
-    labels: { "user": 0x100014, "fault": 0x10001c },
+    labels: { user: 0x100014, fault: 0x10001c },
   },
   stiShadow: {
     bits: 16,
@@ -440,7 +440,7 @@ handler:
     iret
 `,
     hex: "c706c000167cc706c200000031dbfbbb0100bb0200f489d9cf",
-    labels: { "handler": 0x7c16 },
+    labels: { handler: 0x7c16 },
   },
   unrealMode: {
     bits: 16,
@@ -456,7 +456,7 @@ handler:
     hlt
 `,
     hex: "c7063400177cc7063600000066be0000200066678b06f4bfaddef4",
-    labels: { "handler": 0x7c17 },
+    labels: { handler: 0x7c17 },
   },
   ltrBusy: {
     bits: 64,
@@ -468,7 +468,7 @@ handler:
     hlt
 `,
     hex: "66b840000f00d8660f00cbf4",
-    labels: {  },
+    labels: {},
   },
   paging32: {
     bits: 32,
@@ -487,7 +487,7 @@ handler:
     hlt
 `,
     hex: "b8000002000f22d80f20e083c8100f22e00f20c00d000000800f22c08b1d00004000c70504004000feca0000f4",
-    labels: {  },
+    labels: {},
   },
   pagingPae: {
     bits: 32,
@@ -506,7 +506,7 @@ handler:
     hlt
 `,
     hex: "b8001002000f22d80f20e083c8200f22e00f20c00d000000800f22c08b1d00004000c70504004000feca0000f4",
-    labels: {  },
+    labels: {},
   },
   hotLoopFault: {
     bits: 64,
@@ -521,7 +521,7 @@ top:
     jmp top
 `,
     hex: "be00c0990031c9488b064881c600100000ffc1ebf2",
-    labels: { "top": 0x100007 },
+    labels: { top: 0x100007 },
   },
   longIrq: {
     bits: 64,
@@ -534,7 +534,7 @@ after:
     hlt
 `,
     hex: "fb9090f4",
-    labels: { "after": 0x100003 },
+    labels: { after: 0x100003 },
   },
   pushaBcd: {
     bits: 16,
@@ -564,7 +564,7 @@ after:
     hlt
 `,
     hex: "b80901b90200ba0300bb0400bd0500be0600bf07006031c031c931db31ff61b01904282788c2b80503d50a89c666670f1f0400f4",
-    labels: {  },
+    labels: {},
   },
   systemMisc: {
     bits: 64,
@@ -595,7 +595,7 @@ after:
     hlt
 `,
     hex: "0f010425000030000f010c251000300066b818000f02d8440f03d866b858000f00e8410f94c50f20e00d000001000f22e048b89a78563412000000f3480faed0c704252000300044332211bf200030004829c7648b37f3490faec0b9000100c00f324189c14189d2f4",
-    labels: {  },
+    labels: {},
   },
   miscOps: {
     bits: 64,
@@ -632,7 +632,7 @@ skipped:
     hlt
 `,
     hex: "c810000048c745f877000000488b5df8c9b811110000ba22220000b933330000bb4444000048c70425400030001111000048c704254800300022220000480fc70c2540003000410f94c0b9050000004531c941ffc1e2fbb900000000e30641ba0100000066ba9000bf80003000b904000000f36cbe80003000b904000000f36ef4",
-    labels: { "count": 0x100052, "skipped": 0x100064 },
+    labels: { count: 0x100052, skipped: 0x100064 },
   },
   sysenterExit: {
     bits: 64,
@@ -659,7 +659,7 @@ kernel:
     hlt
 `,
     hex: "b974010000b81800000031d20f30b975010000b8000006000f30b976010000b83f0010000f3048ba3800100000000000b900000500480f35bb770000000f344989e4f4",
-    labels: { "user": 0x100038, "kernel": 0x10003f },
+    labels: { user: 0x100038, kernel: 0x10003f },
   },
   backToReal: {
     bits: 32,
@@ -683,7 +683,7 @@ real:
     hlt
 `,
     hex: "ea0780000050000f20c06683e0fe0f22c0ea1680000031c08ed88ed0bc0070b83412505bf4",
-    labels: { "pm16": 0x8007, "real": 0x8016 },
+    labels: { pm16: 0x8007, real: 0x8016 },
   },
   toCompat: {
     bits: 64,
@@ -701,7 +701,7 @@ compat:
     hlt
 `,
     hex: "6a08488d05030000005048cbb842000000505bf4",
-    labels: { "compat": 0x10000c },
+    labels: { compat: 0x10000c },
   },
   x87: {
     bits: 64,
@@ -711,7 +711,7 @@ compat:
     hlt
 `,
     hex: "dbe3f4",
-    labels: {  },
+    labels: {},
   },
   syscallRoundTrip: {
     bits: 64,
@@ -747,6 +747,6 @@ kernel:
     o64 sysret
 `,
     hex: "b9810000c031c0ba18002b000f30b9820000c0b84a00100031d20f30b9840000c0b80002000031d20f306a33680000050068020200006a3b683f00100048cfbb420000000f054989c4f44989cd4d89deb899000000480f07",
-    labels: { "user": 0x10003f, "kernel": 0x10004a },
+    labels: { user: 0x10003f, kernel: 0x10004a },
   },
 } as const satisfies Record<string, Snippet>;
