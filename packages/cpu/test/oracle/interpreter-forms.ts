@@ -1,4 +1,4 @@
-// GENERATED with nasm from the templates in the comments (bits 64). Do not edit by hand.
+// GENERATED with nasm from each entry's `asm` (bits 64); test/snippets.test.ts re-assembles and compares.
 // Each form's instruction bytes for replaying the oracle fixtures through the decoder and the
 // interpreter (test/oracle-interpreter.test.ts); `kind` says where operands and results live.
 
