@@ -213,6 +213,7 @@ export class PcPlatform {
       ioapicLine: (pin) => this.ioapic.irqLine(pin),
       legacyIrq0: irq0.input(1),
       legacyIrq8: irq8.input(1),
+      msi: (address, data) => this.lapic.deliverMsi(address, data),
       legacyChanged: (on) => {
         irq0.select(on ? 1 : 0);
         irq8.select(on ? 1 : 0);

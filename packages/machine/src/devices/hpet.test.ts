@@ -150,6 +150,33 @@ describe("HPET", () => {
     expect(m.hpet.nextDeadlineNs()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it("FSB delivery writes the timer's MSI message instead of driving a line", () => {
+    const clock = new ManualClock();
+    const messages: number[][] = [];
+    const lines: string[] = [];
+    const hpet = new Hpet({
+      clock,
+      msi: (a, d) => messages.push([a, d]),
+      ioapicLine: (pin) => ({ set: (l) => lines.push(`${pin}${l}`) }),
+    });
+    expect(hpet.read(0x100, 4) & 0x8000).toBe(0x8000); // Tn_FSB_INT_DEL_CAP
+    expect(make().r(0x100) & 0x8000).toBe(0); // not without a sink
+    hpet.write(0x110, 4, 0x41); // Tn_FSB_INT_VAL
+    hpet.write(0x114, 4, 0xfee0_0000); // Tn_FSB_INT_ADDR
+    hpet.write(0x100, 4, 0x4 | 0x2 | 0x4000 | (20 << 9)); // enabled, level (ignored), FSB
+    hpet.write(0x108, 4, 10);
+    hpet.write(0x10c, 4, 0);
+    hpet.write(0x10, 4, 1);
+    expect([hpet.read(0x100, 4) & 0x4000, hpet.read(0x110, 4), hpet.read(0x114, 4)]).toEqual([
+      0x4000, 0x41, 0xfee0_0000,
+    ]);
+    clock.advance(100);
+    hpet.poll();
+    expect(messages).toEqual([[0xfee0_0000, 0x41]]);
+    expect(lines).toEqual([]);
+    expect(hpet.read(0x20, 4)).toBe(0);
+  });
+
   it("legacy replacement routes timer 0 to IRQ0 and timer 1 to IRQ8", () => {
     const m = make();
     m.w(0x100, 0x4);

@@ -29,6 +29,12 @@ export interface HpetOptions {
   readonly legacyChanged?: (on: boolean) => void;
   /** Allowed I/O APIC pins per timer (Tn_INT_ROUTE_CAP; default pins 16-23). */
   readonly routeCapability?: number;
+  /**
+   * FSB (MSI) delivery: with it the timers offer Tn_FSB_INT_DEL_CAP, and a timer with
+   * Tn_FSB_EN_CNF set writes its FSB route register's value to its address (wire it to the local
+   * APIC's `deliverMsi`) instead of driving a line.
+   */
+  readonly msi?: (address: number, data: number) => void;
 }
 
 /** One timer's state, as plain data. */
@@ -43,6 +49,10 @@ export interface HpetTimerState {
   periodHi: number;
   /** Elapsed-tick count of the next match, or null. */
   fireTick: number | null;
+  /** FSB route register: the message data (Tn_FSB_INT_VAL). */
+  fsbValue?: number;
+  /** FSB route register: the message address (Tn_FSB_INT_ADDR). */
+  fsbAddress?: number;
 }
 
 /** The state of an {@link Hpet}, as plain data. */
@@ -72,6 +82,8 @@ const TN_SIZE_CAP = 0x20;
 const TN_VAL_SET = 0x40;
 const TN_32BIT = 0x100;
 const TN_ROUTE_SHIFT = 9;
+const TN_FSB_EN = 0x4000;
+const TN_FSB_CAP = 0x8000;
 const TN_WRITABLE = TN_LEVEL | TN_ENABLE | TN_PERIODIC | TN_VAL_SET | TN_32BIT | (0x1f << TN_ROUTE_SHIFT);
 const TWO32 = 0x1_0000_0000;
 /** A delta above this many ticks is never reached (the clock stays below 2^53 ns). */
@@ -84,6 +96,8 @@ interface Timer {
   periodLo: number;
   periodHi: number;
   fireTick: number;
+  fsbValue: number;
+  fsbAddress: number;
 }
 
 /**
@@ -93,7 +107,7 @@ interface Timer {
  * routing to I/O APIC pins or, with legacy replacement, timer 0 to IRQ0/pin 2 and timer 1 to
  * IRQ8/pin 8. A one-shot comparator matches when the counter passes its value (again after a
  * wrap in 32-bit mode); a periodic one adds its period on each match, missed periods coalesced
- * into one interrupt. No FSB (MSI) delivery.
+ * into one interrupt. With an `msi` sink, timers also offer FSB (MSI) delivery.
  */
 export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> {
   private readonly clock: Clock;
@@ -121,6 +135,8 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
         periodLo: 0,
         periodHi: 0,
         fireTick: Number.POSITIVE_INFINITY,
+        fsbValue: 0,
+        fsbAddress: 0,
       });
     }
   }
@@ -219,6 +235,10 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
   private fire(n: number): void {
     const t = this.timers[n]!;
     if (!(t.config & TN_ENABLE)) return;
+    if (t.config & TN_FSB_EN) {
+      this.options.msi?.(t.fsbAddress, t.fsbValue);
+      return;
+    }
     if (t.config & TN_LEVEL) {
       this.status |= 1 << n;
       this.updateLines();
@@ -254,7 +274,7 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
       const key = this.lineKey(n);
       const high =
         this.enabled() &&
-        (t.config & (TN_LEVEL | TN_ENABLE)) === (TN_LEVEL | TN_ENABLE) &&
+        (t.config & (TN_LEVEL | TN_ENABLE | TN_FSB_EN)) === (TN_LEVEL | TN_ENABLE) &&
         (this.status & (1 << n)) !== 0;
       want.set(key, (want.get(key) ?? false) || high);
     }
@@ -273,15 +293,19 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
       const t = this.timers[(offset - 0x100) >> 5]!;
       switch (offset & 0x1f) {
         case 0x00:
-          return (t.config | TN_PERIODIC_CAP | TN_SIZE_CAP) >>> 0;
+          return (t.config | TN_PERIODIC_CAP | TN_SIZE_CAP | (this.options.msi ? TN_FSB_CAP : 0)) >>> 0;
         case 0x04:
           return this.routeCap;
         case 0x08:
           return t.cmpLo;
         case 0x0c:
           return this.is32(t) ? 0 : t.cmpHi;
+        case 0x10:
+          return t.fsbValue;
+        case 0x14:
+          return t.fsbAddress;
         default:
-          return 0; // FSB route: not supported
+          return 0;
       }
     }
     switch (offset) {
@@ -309,6 +333,8 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
       const reg = offset & 0x1f;
       if (reg === 0x00) this.writeTimerConfig(n, v);
       else if (reg === 0x08 || reg === 0x0c) this.writeComparator(t, reg === 0x0c, v);
+      else if (reg === 0x10) t.fsbValue = v;
+      else if (reg === 0x14) t.fsbAddress = v;
       return;
     }
     switch (offset) {
@@ -341,7 +367,7 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
   private writeTimerConfig(n: number, v: number): void {
     const t = this.timers[n]!;
     const old = t.config;
-    let config = (v & TN_WRITABLE) >>> 0;
+    let config = (v & (TN_WRITABLE | (this.options.msi ? TN_FSB_EN : 0))) >>> 0;
     // A route the timer cannot drive is not accepted: the old route reads back (spec §2.3.8).
     const route = (config >> TN_ROUTE_SHIFT) & 0x1f;
     if (!(this.routeCap & (1 << route)))
@@ -408,6 +434,8 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
         periodLo: t.periodLo,
         periodHi: t.periodHi,
         fireTick: Number.isFinite(t.fireTick) ? t.fireTick : null,
+        fsbValue: t.fsbValue,
+        fsbAddress: t.fsbAddress,
       })),
       lines: Object.fromEntries(this.lines),
     };
@@ -423,12 +451,14 @@ export class Hpet implements MmioHandler, TimedDevice, Snapshottable<HpetState> 
     this.startNs = s.startNs;
     s.timers.forEach((x, n) => {
       const t = this.timers[n]!;
-      t.config = x.config & TN_WRITABLE;
+      t.config = x.config & (TN_WRITABLE | TN_FSB_EN);
       t.cmpLo = x.cmpLo >>> 0;
       t.cmpHi = x.cmpHi >>> 0;
       t.periodLo = x.periodLo >>> 0;
       t.periodHi = x.periodHi >>> 0;
       t.fireTick = x.fireTick ?? Number.POSITIVE_INFINITY;
+      t.fsbValue = (x.fsbValue ?? 0) >>> 0;
+      t.fsbAddress = (x.fsbAddress ?? 0) >>> 0;
     });
     this.lines.clear();
     for (const [key, level] of Object.entries(s.lines)) {
