@@ -112,6 +112,9 @@ export class BlockCache {
         const idx = rec.target - rip;
         if (idx >= dec.position && idx < inPage) {
           rec.fn = followedJump;
+          // The block goes on at the target: that is where execution resumes when a budget
+          // stops the block right after this record.
+          rec.next = rec.target;
           if (bits === 64) dec.reset(buf, 0, idx, inPage + extra);
           else dec.reset(buf, 0, idx, inPage + extra);
           if (bits === 64) dec.ip = rec.target;
