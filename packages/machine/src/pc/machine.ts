@@ -1,5 +1,6 @@
 import { Cpu, type InterruptSource, STOP_REASON_NAMES, StopReason } from "@turtles/cpu";
 import type { PhysicalAddressSpace, PortIoHandler, PortIoSpace } from "@turtles/memory";
+import { ACPI_DEFAULTS } from "../acpi/tables.js";
 import type { AcpiPlacement } from "../acpi/write.js";
 import type { BootEntryState } from "../boot/entry.js";
 import type { PcMemoryLayout } from "../boot/layout.js";
@@ -37,7 +38,7 @@ export const PC_PLATFORM = {
   /** ECAM window size. */
   ecamSize: 0x1000_0000,
   /** ACPI PM I/O base (the PM timer is at +8). */
-  pmBase: 0x600,
+  pmBase: ACPI_DEFAULTS.pmBase,
   /** The PCI device number of `pci-testdev` on bus 0. */
   pciTestdevSlot: 3,
   /** Default RAM: 128 MiB, as QEMU. */
@@ -125,7 +126,6 @@ export class PcMachine {
     const virtualClock =
       options.time === "host" ? undefined : new InstructionClock(options.nsPerInstruction ?? 1);
     this.clock = virtualClock ?? new HostClock();
-    const debugExit = options.isaDebugExit ?? false;
 
     const p = new PcPlatform({
       ramSize: options.ramSize ?? PC_PLATFORM.defaultRamSize,
@@ -136,7 +136,7 @@ export class PcMachine {
       ...(options.serial === undefined ? {} : { serial: options.serial }),
       ...(options.debugConsole === undefined ? {} : { debugConsole: options.debugConsole }),
       debugConsolePort: options.debugConsole !== undefined,
-      isaDebugExit: debugExit,
+      isaDebugExit: options.isaDebugExit ?? false,
       exit: (status) => {
         this.exitStatus = status;
         this.cpu.requestStop();
