@@ -1,4 +1,12 @@
-import { IdentityDma, type PhysicalAddressSpace, PortIoSpace, type Ram } from "@turtles/memory";
+import {
+  IdentityDma,
+  type MmioHandler,
+  type PhysicalAddressSpace,
+  type PortIoHandler,
+  PortIoSpace,
+  type Ram,
+} from "@turtles/memory";
+import type { AcpiTable } from "./acpi/table.js";
 import { ACPI_DEFAULTS, buildAcpiTables } from "./acpi/tables.js";
 import { type AcpiPlacement, writeAcpiTables } from "./acpi/write.js";
 import { MemoryType, PcMemoryLayout } from "./boot/layout.js";
@@ -10,7 +18,7 @@ import { HPET_MMIO, Hpet } from "./devices/hpet.js";
 import { I8042, I8042_PORTS } from "./devices/i8042.js";
 import { IOAPIC_MMIO, IoApic } from "./devices/ioapic.js";
 import { fanOut, type InterruptAcknowledge, type IrqLine, SharedIrqLine } from "./devices/irq-line.js";
-import { ISA_DEBUG_EXIT_PORTS, IsaDebugExit } from "./devices/isa-debug-exit.js";
+import { type DebugExitPlacement, ISA_DEBUG_EXIT_PORTS, IsaDebugExit } from "./devices/isa-debug-exit.js";
 import { LOCAL_APIC_MMIO, LocalApic } from "./devices/local-apic.js";
 import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev } from "./devices/pc-testdev.js";
 import { PIC_PORTS, PicPair } from "./devices/pic8259.js";
@@ -66,7 +74,31 @@ export interface PcPlatformOptions {
   readonly physAddressBits?: number;
   /** More PCI functions to plug (before BARs are assigned and INTx routed). */
   readonly pciDevices?: readonly { readonly address: PciAddress; readonly fn: PciFunction }[];
+  /** pci-testdev's device number on bus 0 (default 1; QEMU's `pc` with its VGA gives it 3). */
+  readonly pciTestdevSlot?: number;
+  /** Plug isa-debug-exit: `true` (default) at 0xF4, 4 ports; a placement; `false` leaves it out. */
+  readonly isaDebugExit?: boolean | DebugExitPlacement;
+  /** Plug the 0xE9 debug console (default true). */
+  readonly debugConsolePort?: boolean;
+  /** Plug QEMU's pc-testdev (default true). */
+  readonly pcTestdev?: boolean;
+  /** pc-testdev's flush-page requests (port 0xE4): the processor drops code it translated. */
+  readonly flushPage?: (pageAddr: number) => void;
+  /** The RTC's date at clock time 0, in ms since 1970 UTC (default 2000-01-01). */
+  readonly rtcStartTimeMs?: number;
+  /**
+   * Called after every access to a timer's registers (PIT, RTC, HPET, local APIC), so a run loop
+   * can end its slice when the access moved a deadline earlier.
+   */
+  readonly timerAccess?: () => void;
+  /** Wraps each port window the platform registers (for tracing; default: as is). */
+  readonly wrapPort?: (handler: PortIoHandler, base: number, name: string) => PortIoHandler;
+  /** Wraps each ISA interrupt input (`IRQ0`-`IRQ15`) and the 8259A's `INTR` (for tracing). */
+  readonly wrapIrq?: (line: IrqLine, name: string) => IrqLine;
 }
+
+/** Where the PCI hole starts by default: 3 GiB, QEMU `pc`'s split of RAM above 3.5 GiB. */
+export const PC_PCI_HOLE_START = 0xc000_0000;
 
 /**
  * PCI INTx routing, as on a PIIX board with SeaBIOS: pin P of device D drives PIRQ (D + P - 1) mod 4,
@@ -106,6 +138,43 @@ class LegacyMux {
 }
 
 const ECAM_SIZE = 0x1000_0000;
+
+/**
+ * QEMU's `etc/e820` fw_cfg file: 20-byte entries (base, length: 64-bit little-endian; type: 32-bit),
+ * as QEMU gives SeaBIOS.
+ */
+function e820File(layout: PcMemoryLayout): Uint8Array {
+  const map = layout.e820();
+  const e820 = new Uint8Array(20 * map.length);
+  const view = new DataView(e820.buffer);
+  map.forEach((r, i) => {
+    view.setUint32(20 * i, r.base % 0x1_0000_0000, true);
+    view.setUint32(20 * i + 4, Math.floor(r.base / 0x1_0000_0000), true);
+    view.setUint32(20 * i + 8, r.length % 0x1_0000_0000, true);
+    view.setUint32(20 * i + 12, Math.floor(r.length / 0x1_0000_0000), true);
+    view.setUint32(20 * i + 16, r.type, true);
+  });
+  return e820;
+}
+
+/** A device handler (port or MMIO: the same shape). */
+type Handler = PortIoHandler & MmioHandler;
+
+/** `handler`, calling `after` after each access. */
+function watched(handler: Handler, after: (() => void) | undefined): Handler {
+  if (after === undefined) return handler;
+  return {
+    read: (offset, size) => {
+      const v = handler.read(offset, size);
+      after();
+      return v;
+    },
+    write: (offset, size, value) => {
+      handler.write(offset, size, value);
+      after();
+    },
+  };
+}
 
 /**
  * The Turtles PC without its processor: memory laid out as a PC, the chipset devices on their
@@ -169,14 +238,19 @@ export class PcPlatform {
   readonly timed: readonly TimedDevice[];
   /** Configuration mechanism #1 (its CONFIG_ADDRESS is state). */
   readonly pciConfig: PciConfigMechanism1;
+  /** QEMU's pci-testdev, when plugged. */
+  readonly pciTestdev: PciTestdev | undefined;
   private readonly legacyMuxes: readonly LegacyMux[];
+  private readonly lapicMmio: Handler;
+  private readonly acpiTables: readonly AcpiTable[];
+  private readonly powerOn: Record<string, unknown>;
   private lapicMappedAt: number | undefined;
 
   /** Builds and wires the platform. */
   constructor(options: PcPlatformOptions) {
     const clock = options.clock ?? new ManualClock();
     this.clock = clock;
-    const hole = options.pciHoleStart ?? 0xc000_0000;
+    const hole = options.pciHoleStart ?? PC_PCI_HOLE_START;
     const ecamBase = options.ecamBase ?? hole;
     this.layout = new PcMemoryLayout({
       ramSize: options.ramSize,
@@ -187,10 +261,14 @@ export class PcPlatform {
     this.space = space;
     this.ram = ram;
     const io = this.io;
+    const register = (base: number, length: number, handler: PortIoHandler, name: string) =>
+      io.register(base, length, options.wrapPort ? options.wrapPort(handler, base, name) : handler, name);
+    const wrapIrq = (line: IrqLine, name: string) => (options.wrapIrq ? options.wrapIrq(line, name) : line);
+    const timerAccess = options.timerAccess;
 
     // Interrupt controllers: 8259A -> LINT0 (virtual wire); I/O APIC -> local APIC; EOIs back.
     let lapic: LocalApic | undefined;
-    this.pic = new PicPair({ set: (level) => lapic?.lint0Line.set(level) });
+    this.pic = new PicPair(wrapIrq({ set: (level) => lapic?.lint0Line.set(level) }, "INTR"));
     this.ioapic = new IoApic({ deliver: (...message) => lapic?.deliver(...message) });
     lapic = new LocalApic({
       clock,
@@ -200,14 +278,21 @@ export class PcPlatform {
       ...(options.physAddressBits === undefined ? {} : { physAddressBits: options.physAddressBits }),
     });
     this.lapic = lapic;
-    const isa = (irq: number): IrqLine =>
-      fanOut(this.pic.irqLine(irq), this.ioapic.irqLine(irq === 0 ? 2 : irq));
+    this.lapicMmio = watched(lapic, timerAccess);
+    const isaLines = Array.from({ length: 16 }, (_, irq) =>
+      wrapIrq(fanOut(this.pic.irqLine(irq), this.ioapic.irqLine(irq === 0 ? 2 : irq)), `IRQ${irq}`),
+    );
+    const isa = (irq: number): IrqLine => isaLines[irq]!;
 
     // Legacy timers, muxed with the HPET's legacy replacement outputs.
     const irq0 = new LegacyMux(isa(0));
     const irq8 = new LegacyMux(isa(8));
     this.pit = new Pit8254(clock, irq0.input(0));
-    this.rtc = new RtcCmos({ clock, irq: irq8.input(0) });
+    this.rtc = new RtcCmos({
+      clock,
+      irq: irq8.input(0),
+      ...(options.rtcStartTimeMs === undefined ? {} : { startTimeMs: options.rtcStartTimeMs }),
+    });
     this.hpet = new Hpet({
       clock,
       ioapicLine: (pin) => this.ioapic.irqLine(pin),
@@ -234,56 +319,75 @@ export class PcPlatform {
     this.resetControl = new ResetControl({ reset });
     this.isaDebugExit = new IsaDebugExit((status) => options.exit?.(status));
     this.debugConsole = new DebugConsole((byte) => options.debugConsole?.(byte));
-    this.pcTestdev = new PcTestdev({ irq: (n) => (n < 16 ? isa(n) : this.ioapic.irqLine(n)) });
+    this.pcTestdev = new PcTestdev({
+      irq: (n) => (n < 16 ? isa(n) : this.ioapic.irqLine(n)),
+      ...(options.flushPage ? { flushPage: options.flushPage } : {}),
+    });
     this.fwCfg = new FwCfg({
       cpuCount: 1,
       ramSize: options.ramSize,
       ...(options.cmdline === undefined ? {} : { cmdline: options.cmdline }),
       dma: new IdentityDma(space),
     });
+    this.fwCfg.addFile("etc/e820", e820File(this.layout));
     this.pmTimer = new AcpiPmTimer({ clock, width: 32 });
 
-    io.register(PIC_PORTS.master, 2, this.pic.masterPorts, "pic-master");
-    io.register(PIC_PORTS.slave, 2, this.pic.slavePorts, "pic-slave");
-    io.register(PIC_PORTS.elcr, 2, this.pic.elcrPorts, "elcr");
-    io.register(0x40, 4, this.pit.ports, "pit");
-    io.register(0x61, 1, this.pit.portBPorts, "port-b");
-    io.register(RTC_PORTS.index, 2, this.rtc.ports, "rtc");
-    io.register(UART_PORTS.com1, 8, this.com1.ports, "com1");
-    io.register(I8042_PORTS.data, 1, this.i8042.dataPorts, "i8042-data");
-    io.register(I8042_PORTS.command, 1, this.i8042.commandPorts, "i8042-command");
-    io.register(PORT92, 1, this.port92, "port92");
-    io.register(ISA_DEBUG_EXIT_PORTS.base, ISA_DEBUG_EXIT_PORTS.size, this.isaDebugExit, "isa-debug-exit");
-    io.register(DEBUG_CONSOLE_PORT, 1, this.debugConsole, "debug-console");
-    io.register(PC_TESTDEV_PORTS.data, 4, this.pcTestdev.dataPorts, "pc-testdev-data");
-    io.register(PC_TESTDEV_PORTS.flushPage, 4, this.pcTestdev.flushPorts, "pc-testdev-flush");
-    // pc-testdev's byte window is 0xE8-0xEB, but 0xE9 is the debug console's (in QEMU the two
-    // overlap): the window is registered around it.
-    const bytes = this.pcTestdev.dataBytePorts;
-    io.register(PC_TESTDEV_PORTS.dataBytes, 1, bytes, "pc-testdev-bytes");
-    io.register(
-      PC_TESTDEV_PORTS.dataBytes + 2,
-      2,
-      { read: (o, n) => bytes.read(o + 2, n), write: (o, n, v) => bytes.write(o + 2, n, v) },
-      "pc-testdev-bytes-hi",
-    );
-    io.register(PC_TESTDEV_PORTS.irq, 24, this.pcTestdev.irqPorts, "pc-testdev-irq");
-    io.register(FW_CFG_PORTS.selector, 2, this.fwCfg, "fw-cfg");
-    io.register(FW_CFG_PORTS.dma, 8, this.fwCfg.dmaPorts, "fw-cfg-dma");
-    io.register(ACPI_DEFAULTS.pmBase + 8, 4, this.pmTimer, "pm-timer");
+    register(PIC_PORTS.master, 2, this.pic.masterPorts, "pic-master");
+    register(PIC_PORTS.slave, 2, this.pic.slavePorts, "pic-slave");
+    register(PIC_PORTS.elcr, 2, this.pic.elcrPorts, "elcr");
+    register(0x40, 4, watched(this.pit.ports, timerAccess), "pit");
+    register(0x61, 1, this.pit.portBPorts, "port-b");
+    register(RTC_PORTS.index, 2, watched(this.rtc.ports, timerAccess), "rtc");
+    register(UART_PORTS.com1, 8, this.com1.ports, "com1");
+    register(I8042_PORTS.data, 1, this.i8042.dataPorts, "i8042-data");
+    register(I8042_PORTS.command, 1, this.i8042.commandPorts, "i8042-command");
+    register(PORT92, 1, this.port92, "port92");
+    const debugExit = options.isaDebugExit ?? true;
+    if (debugExit !== false) {
+      const at =
+        debugExit === true
+          ? { iobase: ISA_DEBUG_EXIT_PORTS.base, iosize: ISA_DEBUG_EXIT_PORTS.size }
+          : debugExit;
+      register(at.iobase, at.iosize, this.isaDebugExit, "isa-debug-exit");
+    }
+    const debugConsole = options.debugConsolePort ?? true;
+    if (debugConsole) register(DEBUG_CONSOLE_PORT, 1, this.debugConsole, "debug-console");
+    if (options.pcTestdev ?? true) {
+      register(PC_TESTDEV_PORTS.data, 4, this.pcTestdev.dataPorts, "pc-testdev-data");
+      register(PC_TESTDEV_PORTS.flushPage, 4, this.pcTestdev.flushPorts, "pc-testdev-flush");
+      // pc-testdev's byte window is 0xE8-0xEB, but 0xE9 is the debug console's when there is one
+      // (in QEMU the two overlap): the window is then registered around it.
+      const bytes = this.pcTestdev.dataBytePorts;
+      if (!debugConsole) register(PC_TESTDEV_PORTS.dataBytes, 4, bytes, "pc-testdev-bytes");
+      else {
+        register(PC_TESTDEV_PORTS.dataBytes, 1, bytes, "pc-testdev-bytes");
+        register(
+          PC_TESTDEV_PORTS.dataBytes + 2,
+          2,
+          { read: (o, n) => bytes.read(o + 2, n), write: (o, n, v) => bytes.write(o + 2, n, v) },
+          "pc-testdev-bytes-hi",
+        );
+      }
+      register(PC_TESTDEV_PORTS.irq, 24, this.pcTestdev.irqPorts, "pc-testdev-irq");
+      space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, this.pcTestdev.mmio, "pc-testdev");
+    }
+    register(FW_CFG_PORTS.selector, 2, this.fwCfg, "fw-cfg");
+    register(FW_CFG_PORTS.dma, 8, this.fwCfg.dmaPorts, "fw-cfg-dma");
+    register(ACPI_DEFAULTS.pmBase + 8, 4, this.pmTimer, "pm-timer");
 
     space.mapMmio(IOAPIC_MMIO.base, IOAPIC_MMIO.size, this.ioapic, "ioapic");
     this.mapLapicAt(LOCAL_APIC_MMIO.base);
-    space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, this.hpet, "hpet");
-    space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, this.pcTestdev.mmio, "pc-testdev");
+    space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, watched(this.hpet, timerAccess), "hpet");
 
     // PCI: host bridge, pci-testdev; mechanism #1 (sharing 0xCF8-0xCFF with 0xCF9) and ECAM.
     this.pci = new PciBus(mapBarsInto(space, io));
     this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
-    if (options.pciTestdev ?? true) this.pci.plug({ bus: 0, device: 1, fn: 0 }, new PciTestdev());
+    this.pciTestdev = (options.pciTestdev ?? true) ? new PciTestdev() : undefined;
+    if (this.pciTestdev)
+      this.pci.plug({ bus: 0, device: options.pciTestdevSlot ?? 1, fn: 0 }, this.pciTestdev);
     for (const { address, fn } of options.pciDevices ?? []) this.pci.plug(address, fn);
     this.pciConfig = new PciConfigMechanism1(this.pci, this.resetControl);
-    io.register(PCI_CONFIG_PORTS.address, PCI_CONFIG_PORTS.size, this.pciConfig, "pci-conf1");
+    register(PCI_CONFIG_PORTS.address, PCI_CONFIG_PORTS.size, this.pciConfig, "pci-conf1");
     const ecam = new PciEcam(this.pci);
     space.mapMmio(ecamBase, ecam.size, ecam, "ecam");
     const barsStart = ecamBase === hole ? hole + ECAM_SIZE : hole;
@@ -294,8 +398,8 @@ export class PcPlatform {
     const pciIrqs = new Map<number, SharedIrqLine>();
     for (const irq of new Set(PCI_INTX_IRQS)) {
       pciIrqs.set(irq, new SharedIrqLine(isa(irq)));
-      const elcr = PIC_PORTS.elcr + (irq >> 3);
-      io.write(elcr, 1, io.read(elcr, 1) | (1 << (irq & 7)));
+      const elcr = this.pic.elcrPorts;
+      elcr.write(irq >> 3, 1, elcr.read(irq >> 3, 1) | (1 << (irq & 7)));
     }
     for (const { address, fn } of this.pci.list()) {
       const pin = fn.readConfig(PciConfig.interruptPin, 1);
@@ -303,23 +407,31 @@ export class PcPlatform {
     }
 
     // ACPI tables in the BIOS area.
-    this.acpi = writeAcpiTables(
-      space,
-      buildAcpiTables({
-        cpus: 1,
-        mcfg: { base: ecamBase, startBus: 0, endBus: 255 },
-        levelIrqs: [...new Set(PCI_INTX_IRQS)],
-      }),
-    );
+    this.acpiTables = buildAcpiTables({
+      cpus: 1,
+      mcfg: { base: ecamBase, startBus: 0, endBus: 255 },
+      levelIrqs: [...new Set(PCI_INTX_IRQS)],
+    });
+    this.acpi = writeAcpiTables(space, this.acpiTables);
     this.timed = [this.pit, this.rtc, this.com1, this.lapic, this.hpet];
     this.legacyMuxes = [irq0, irq8];
+    this.powerOn = structuredClone(this.devicesState());
+  }
+
+  /**
+   * A platform reset: every device back to its power-on state and the ACPI tables written again
+   * (RAM is otherwise kept; the processor is the caller's).
+   */
+  reset(): void {
+    this.fromDevicesState(structuredClone(this.powerOn));
+    writeAcpiTables(this.space, this.acpiTables);
   }
 
   /** (Re)maps the local APIC's window at `base`. */
   private mapLapicAt(base: number): void {
     if (this.lapicMappedAt === base) return;
     if (this.lapicMappedAt !== undefined) this.space.unmap(this.lapicMappedAt);
-    this.space.mapMmio(base, LOCAL_APIC_MMIO.size, this.lapic, "lapic");
+    this.space.mapMmio(base, LOCAL_APIC_MMIO.size, this.lapicMmio, "lapic");
     this.lapicMappedAt = base;
   }
 

@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AccessKind, type PhysicalMemory } from "@turtles/memory";
 import { describe, expect, it } from "vitest";
-import { BootMode, LINUX_BOOT, loadLinux, loadMultiboot, PcMemoryLayout } from "../src/index.js";
+import {
+  BootMode,
+  createMachine,
+  LINUX_BOOT,
+  loadLinux,
+  loadMultiboot,
+  PcMemoryLayout,
+} from "../src/index.js";
 
 const dir = new URL("./guests/", import.meta.url);
 const guests = [
@@ -232,6 +239,43 @@ describe("guest images", () => {
       expect(theirs[0]).toBe("type_of_loader=b0");
       expect(u8(0x210)).toBe(0xff);
       expect(ours).toEqual(theirs.slice(1));
+    },
+    60_000,
+  );
+
+  it.skipIf(!haveQemu)(
+    "multiboot-info.elf prints the same on the Turtles machine as on QEMU",
+    () => {
+      const cwd = mkdtempSync(join(tmpdir(), "turtles-qemu-"));
+      const kernel = "multiboot-info.elf";
+      copyFileSync(new URL(kernel, dir), join(cwd, kernel));
+      const mod1 = new TextEncoder().encode("MOD1 first module, 33 bytes long");
+      const mod2 = new Uint8Array(5000).fill(0x5a);
+      writeFileSync(join(cwd, "mod1.bin"), mod1);
+      writeFileSync(join(cwd, "mod2.bin"), mod2);
+      const ran = qemu(cwd, kernel, "console=ttyS0 x=1", "mod1.bin arg=1 b,mod2.bin");
+      let output = "";
+      const machine = createMachine({
+        kernel: image(kernel),
+        kernelName: kernel,
+        append: "console=ttyS0 x=1",
+        initrd: [
+          { data: mod1, cmdline: "mod1.bin arg=1 b" },
+          { data: mod2, cmdline: "mod2.bin" },
+        ],
+        ramSize: 64 * 0x10_0000,
+        isaDebugExit: true,
+        debugConsole: (byte) => {
+          output += String.fromCharCode(byte);
+        },
+      });
+      const result = machine.run({ maxInstructions: 10_000_000 });
+      expect(result.exitStatus).toBe(33);
+      // The guest ran on our CPU and read our loader's structures: the same as on QEMU, but for the
+      // memory map and the boot loader's name.
+      const ours = fields(output).common.filter((l) => !l.startsWith("loader="));
+      expect(ours).toEqual(fields(ran.output).common.filter((l) => !l.startsWith("loader=")));
+      expect(output).toContain("loader=turtles");
     },
     60_000,
   );

@@ -144,6 +144,27 @@ describe("createMachine", () => {
     expect(read(0x14, 4)).toEqual([0, 0, 0, 0]); // no command line for a multiboot kernel, as QEMU
   });
 
+  it("is a PcPlatform: the 0xE9 console and pc-testdev together, pci-testdev at 00:03.0, test devices only when asked", () => {
+    let debug = "";
+    const m = createMachine({
+      debugConsole: (b) => (debug += String.fromCharCode(b)),
+      pcTestdev: true,
+      pciTestdev: true,
+    });
+    expect(m.memory).toBe(m.platform.space);
+    m.io.write(0xe9, 1, 0x41);
+    expect(debug).toBe("A");
+    m.io.write(0xe8, 1, 0x5a);
+    expect(m.io.read(0xe8, 1)).toBe(0x5a);
+    m.io.write(0xcf8, 4, 0x8000_1800);
+    expect(m.io.read(0xcfc, 4)).toBe(0x0005_1b36);
+    const plain = createMachine();
+    expect(plain.io.windowAt(0xe9)).toBeUndefined();
+    expect(plain.io.windowAt(0xf4)).toBeUndefined();
+    expect(plain.pcTestdev).toBeUndefined();
+    expect(plain.pciTestdev).toBeUndefined();
+  });
+
   it("traces port I/O, interrupt lines and delivered events", () => {
     const lines: string[] = [];
     const m = createMachine({

@@ -139,6 +139,84 @@ describe("PcPlatform", () => {
   });
 });
 
+describe("PcPlatform options a machine uses", () => {
+  it("places or leaves out the QEMU test devices; without the 0xE9 console pc-testdev has all of 0xE8-0xEB", () => {
+    const exits: number[] = [];
+    const p = new PcPlatform({
+      ramSize: 64 * 0x10_0000,
+      exit: (s) => exits.push(s),
+      isaDebugExit: { iobase: 0x501, iosize: 2 },
+      debugConsolePort: false,
+      pciTestdevSlot: 3,
+    });
+    p.io.write(0xf4, 1, 1);
+    p.io.write(0x503, 1, 1);
+    expect(exits).toEqual([]);
+    p.io.write(0x501, 1, 2);
+    expect(exits).toEqual([5]);
+    p.io.write(0xe8, 4, 0x1234_5678);
+    expect(p.io.read(0xe9, 1)).toBe(0x56);
+    p.io.write(0xcf8, 4, 0x8000_1800); // 00:03.0
+    expect(p.io.read(0xcfc, 4)).toBe(0x0005_1b36);
+    expect(p.pciTestdev).toBeDefined();
+    const bare = new PcPlatform({
+      ramSize: 64 * 0x10_0000,
+      isaDebugExit: false,
+      pcTestdev: false,
+      pciTestdev: false,
+    });
+    expect(bare.io.windowAt(0xf4)).toBeUndefined();
+    expect(bare.io.windowAt(0xe8)).toBeUndefined();
+    expect(bare.space.regionAt(0xff00_0000)).toBeUndefined();
+    expect(bare.pciTestdev).toBeUndefined();
+  });
+
+  it("reports timer register accesses, wraps ports and IRQ lines, and resets to power-on", () => {
+    const seen: string[] = [];
+    let timerAccesses = 0;
+    const p = new PcPlatform({
+      ramSize: 64 * 0x10_0000,
+      rtcStartTimeMs: Date.UTC(2021, 4, 6),
+      timerAccess: () => timerAccesses++,
+      wrapPort: (h, base, name) => ({
+        read: (o, n) => h.read(o, n),
+        write: (o, n, v) => {
+          seen.push(`${name}@${(base + o).toString(16)}`);
+          h.write(o, n, v);
+        },
+      }),
+      wrapIrq: (line, name) => ({
+        set: (level) => {
+          if (level) seen.push(name);
+          line.set(level);
+        },
+      }),
+    });
+    p.io.write(0x70, 1, 0x09); // RTC year register
+    expect(p.io.read(0x71, 1)).toBe(0x21);
+    p.space.read32(0xfed0_0000, AccessKind.Read);
+    p.space.read32(0xfee0_0030, AccessKind.Read);
+    p.io.write(0x43, 1, 0x34); // mode 2: OUT0 goes high
+    expect(timerAccesses).toBe(5);
+    p.io.write(0x21, 1, 0xff);
+    p.io.write(0x2004, 1, 1); // pc-testdev raises IRQ4
+    expect(seen).toEqual([
+      "rtc@70",
+      "pit@43",
+      "IRQ0",
+      "INTR",
+      "pic-master@21",
+      "pc-testdev-irq@2004",
+      "IRQ4",
+    ]);
+    expect(p.pic.state()).not.toEqual(new PcPlatform({ ramSize: 64 * 0x10_0000 }).pic.state());
+    p.space.write32(p.acpi.rsdp, 0, AccessKind.Write);
+    p.reset();
+    expect(p.space.read32(p.acpi.rsdp, AccessKind.Read)).toBe(0x20445352); // "RSD "
+    expect(p.io.read(0x21, 1)).toBe(0);
+  });
+});
+
 describe("PcPlatform snapshots", () => {
   it("devicesState()/fromDevicesState() round-trips the whole platform", () => {
     type Op =

@@ -9,6 +9,14 @@ export const ISA_DEBUG_EXIT_PORTS = {
   size: 4,
 } as const;
 
+/** Where and how big QEMU's `isa-debug-exit` is (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`). */
+export interface DebugExitPlacement {
+  /** First port (default 0xF4). */
+  readonly iobase: number;
+  /** Number of ports (default 4). */
+  readonly iosize: number;
+}
+
 /** The state of an {@link IsaDebugExit}, as plain data. */
 export interface IsaDebugExitState {
   /** The exit status last requested, or null when none was. */

@@ -1,37 +1,27 @@
 import { Cpu, type InterruptSource, STOP_REASON_NAMES, StopReason } from "@turtles/cpu";
-import {
-  IdentityDma,
-  type MmioHandler,
-  type PhysicalAddressSpace,
-  type PortIoHandler,
-  PortIoSpace,
-} from "@turtles/memory";
-import { buildAcpiTables } from "../acpi/tables.js";
-import { type AcpiPlacement, writeAcpiTables } from "../acpi/write.js";
+import type { PhysicalAddressSpace, PortIoHandler, PortIoSpace } from "@turtles/memory";
+import { ACPI_DEFAULTS } from "../acpi/tables.js";
+import type { AcpiPlacement } from "../acpi/write.js";
 import type { BootEntryState } from "../boot/entry.js";
-import { MemoryType, PcMemoryLayout } from "../boot/layout.js";
-import { AcpiPmTimer } from "../devices/acpi-pm-timer.js";
-import type { TimedDevice } from "../devices/clock.js";
-import { DEBUG_CONSOLE_PORT, DebugConsole } from "../devices/debug-console.js";
-import { FW_CFG_PORTS, FwCfg } from "../devices/fw-cfg.js";
-import { HPET_MMIO, Hpet } from "../devices/hpet.js";
-import { I8042, I8042_PORTS } from "../devices/i8042.js";
-import { IOAPIC_MMIO, IoApic } from "../devices/ioapic.js";
-import { fanOut, type IrqLine } from "../devices/irq-line.js";
-import { IsaDebugExit } from "../devices/isa-debug-exit.js";
-import { LOCAL_APIC_MMIO, LocalApic } from "../devices/local-apic.js";
-import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev } from "../devices/pc-testdev.js";
-import { PIC_PORTS, PicPair } from "../devices/pic8259.js";
-import { PIT_PORTS, Pit8254 } from "../devices/pit8254.js";
-import { PORT92, Port92 } from "../devices/port92.js";
-import { ResetControl } from "../devices/reset-control.js";
-import { RTC_PORTS, RtcCmos } from "../devices/rtc-cmos.js";
-import type { PlatformSignals, ResetKind } from "../devices/signals.js";
-import type { Snapshottable } from "../devices/snapshot.js";
-import { UART_PORTS, Uart16550 } from "../devices/uart16550.js";
-import { PciHostBridge } from "../pci/host-bridge.js";
-import { mapBarsInto, PCI_CONFIG_PORTS, PciBus, PciConfigMechanism1, PciEcam } from "../pci/pci-bus.js";
-import { PciTestdev } from "../pci/pci-testdev.js";
+import type { PcMemoryLayout } from "../boot/layout.js";
+import type { AcpiPmTimer } from "../devices/acpi-pm-timer.js";
+import type { FwCfg } from "../devices/fw-cfg.js";
+import type { Hpet } from "../devices/hpet.js";
+import type { I8042 } from "../devices/i8042.js";
+import type { IoApic } from "../devices/ioapic.js";
+import type { IrqLine } from "../devices/irq-line.js";
+import type { LocalApic } from "../devices/local-apic.js";
+import type { PcTestdev } from "../devices/pc-testdev.js";
+import type { PicPair } from "../devices/pic8259.js";
+import type { Pit8254 } from "../devices/pit8254.js";
+import type { Port92 } from "../devices/port92.js";
+import type { ResetControl } from "../devices/reset-control.js";
+import type { RtcCmos } from "../devices/rtc-cmos.js";
+import type { ResetKind } from "../devices/signals.js";
+import type { Uart16550 } from "../devices/uart16550.js";
+import type { PciBus } from "../pci/pci-bus.js";
+import type { PciTestdev } from "../pci/pci-testdev.js";
+import { PC_PCI_HOLE_START, PcPlatform } from "../platform.js";
 import { applyEntryState } from "./apply-entry.js";
 import { HostClock, InstructionClock, type MachineClock } from "./clocks.js";
 import { type KernelFormat, loadBoot } from "./load-boot.js";
@@ -39,16 +29,16 @@ import { type MachineOptions, type RunOptions, TraceKind } from "./options.js";
 import { describeCpu } from "./report.js";
 import { RunEnd, type RunResult } from "./run-result.js";
 
-/** Fixed addresses and numbers of the Turtles PC (QEMU q35-like where a guest may look). */
+/** Fixed addresses and numbers of the Turtles PC (QEMU `pc`-like where a guest may look). */
 export const PC_PLATFORM = {
-  /** Start of the PCI hole below 4 GiB (RAM beyond it goes above 4 GiB). */
-  pciHoleStart: 0xb000_0000,
-  /** The ECAM (MCFG) window: 256 buses, 256 MiB. */
-  ecamBase: 0xb000_0000,
+  /** Start of the PCI hole below 4 GiB (RAM beyond it goes above 4 GiB), as QEMU `pc` splits large RAM. */
+  pciHoleStart: PC_PCI_HOLE_START,
+  /** The ECAM (MCFG) window: 256 buses, 256 MiB, at the start of the PCI hole. */
+  ecamBase: PC_PCI_HOLE_START,
   /** ECAM window size. */
   ecamSize: 0x1000_0000,
   /** ACPI PM I/O base (the PM timer is at +8). */
-  pmBase: 0x600,
+  pmBase: ACPI_DEFAULTS.pmBase,
   /** The PCI device number of `pci-testdev` on bus 0. */
   pciTestdevSlot: 3,
   /** Default RAM: 128 MiB, as QEMU. */
@@ -60,24 +50,24 @@ const MAX_SLICE = 1_000_000;
 /** Virtual nanoseconds a halted processor may sleep with no interrupt reaching it before the run ends. */
 const MAX_IDLE_NS = 60_000_000_000;
 
-/** A device handler (port or MMIO: the same shape). */
-type Handler = PortIoHandler & MmioHandler;
-
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
 
 /**
- * The Turtles PC: one `@turtles/cpu` processor and the chipset, wired as a PC.
+ * The Turtles PC: a {@link PcPlatform} (the chipset, wired as a PC) with one `@turtles/cpu`
+ * processor, its clock, the boot loaders and the run loop.
  * Build it with {@link createMachine}, then {@link PcMachine.run} it.
  */
 export class PcMachine {
+  /** The platform: every device, wired; the parts below are its parts. */
+  readonly platform: PcPlatform;
   /** The processor. */
   readonly cpu: Cpu;
   /** Physical memory: RAM by {@link PcMachine.layout}, the APICs, HPET, ECAM and PCI BARs. */
   readonly memory: PhysicalAddressSpace;
   /** The port I/O space. */
-  readonly io: PortIoSpace = new PortIoSpace();
+  readonly io: PortIoSpace;
   /** The memory layout. */
   readonly layout: PcMemoryLayout;
   /** The machine's clock (virtual by default). */
@@ -112,16 +102,12 @@ export class PcMachine {
   readonly pciTestdev: PciTestdev | undefined;
   /** `pc-testdev`, when asked for. */
   readonly pcTestdev: PcTestdev | undefined;
-  /** Where the ACPI tables went (the RSDP is at `acpi.rsdp`). */
-  acpi: AcpiPlacement;
   /** Which loader took the kernel. */
   bootFormat: KernelFormat = "none";
   /** The entry state the loader described (undefined without a kernel). */
   entry: BootEntryState | undefined;
 
   private readonly options: MachineOptions;
-  private readonly timed: TimedDevice[];
-  private readonly initialStates: [Snapshottable<unknown>, unknown][] = [];
   private readonly trace: (line: string) => void;
   private readonly tracing: ReadonlySet<string>;
   private exitStatus: number | undefined;
@@ -129,8 +115,6 @@ export class PcMachine {
   private stopRequested = false;
   private running = false;
   private sliceEndNs = Number.POSITIVE_INFINITY;
-  private hpetLegacy = false;
-  private lapicBase = -1;
 
   /** Use {@link createMachine}. */
   constructor(options: MachineOptions) {
@@ -139,153 +123,69 @@ export class PcMachine {
     if (cpus !== 1) throw new RangeError(`createMachine: ${cpus} processors asked for; only 1 is supported`);
     this.tracing = new Set(options.trace ?? []);
     this.trace = options.traceSink ?? ((line) => console.error(line));
-    const ramSize = options.ramSize ?? PC_PLATFORM.defaultRamSize;
-    this.layout = new PcMemoryLayout({
-      ramSize,
-      pciHoleStart: PC_PLATFORM.pciHoleStart,
-      reserved: [{ base: PC_PLATFORM.ecamBase, length: PC_PLATFORM.ecamSize, type: MemoryType.Reserved }],
-    });
-    const { space } = this.layout.createSpace();
-    this.memory = space;
     const virtualClock =
       options.time === "host" ? undefined : new InstructionClock(options.nsPerInstruction ?? 1);
     this.clock = virtualClock ?? new HostClock();
-    const clock = this.clock;
 
-    // Interrupt controllers: the I/O APIC and the 8259A pair both reach the local APIC.
-    let lapic: LocalApic | undefined;
-    this.ioapic = new IoApic({ deliver: (...message) => lapic?.deliver(...message) });
-    this.pic = new PicPair(this.traced("INTR", { set: (level) => lapic?.lint0Line.set(level) }));
-    lapic = new LocalApic({
-      clock,
-      eoiBroadcast: (vector) => this.ioapic.eoi(vector),
-      extInt: this.pic,
-      baseMoved: (_oldBase, newBase) => this.mapLapic(newBase),
-    });
-    this.lapic = lapic;
-    const isa = (irq: number): IrqLine =>
-      this.traced(`IRQ${irq}`, fanOut(this.pic.irqLine(irq), this.ioapic.irqLine(irq === 0 ? 2 : irq)));
-
-    // The processor takes interrupts from its local APIC (fixed ones from the I/O APIC, ExtINT
-    // from the 8259A through LINT0).
-    this.cpu = new Cpu({ memory: space, io: this.io, interrupts: this.interruptSource() });
-    virtualClock?.attach(this.cpu);
-
-    const signals: PlatformSignals = {
+    const p = new PcPlatform({
+      ramSize: options.ramSize ?? PC_PLATFORM.defaultRamSize,
+      pciHoleStart: PC_PLATFORM.pciHoleStart,
+      ecamBase: PC_PLATFORM.ecamBase,
+      clock: this.clock,
+      rtcStartTimeMs: options.rtcStartTimeMs ?? (options.time === "host" ? Date.now() : Date.UTC(2000, 0, 1)),
+      ...(options.serial === undefined ? {} : { serial: options.serial }),
+      ...(options.debugConsole === undefined ? {} : { debugConsole: options.debugConsole }),
+      debugConsolePort: options.debugConsole !== undefined,
+      isaDebugExit: options.isaDebugExit ?? false,
+      exit: (status) => {
+        this.exitStatus = status;
+        this.cpu.requestStop();
+      },
       reset: (kind) => {
         this.resetRequest = kind;
         this.cpu.requestStop();
       },
-    };
-
-    // Timers: the PIT and RTC are muted while the HPET's legacy replacement route is on.
-    const pitLine = isa(0);
-    this.pit = new Pit8254(clock, { set: (level) => pitLine.set(level && !this.hpetLegacy) });
-    const rtcLine = isa(8);
-    this.rtc = new RtcCmos({
-      clock,
-      irq: { set: (level) => rtcLine.set(level && !this.hpetLegacy) },
-      startTimeMs: options.rtcStartTimeMs ?? (options.time === "host" ? Date.now() : Date.UTC(2000, 0, 1)),
+      pcTestdev: options.pcTestdev === true,
+      flushPage: () => this.cpu.invalidateAllBlocks(),
+      pciTestdev: options.pciTestdev === true,
+      pciTestdevSlot: PC_PLATFORM.pciTestdevSlot,
+      timerAccess: () => this.checkDeadline(),
+      ...(this.tracing.has(TraceKind.Io)
+        ? { wrapPort: (h, base, name) => this.tracedPorts(h, base, name) }
+        : {}),
+      ...(this.tracing.has(TraceKind.Irq) ? { wrapIrq: (line, name) => this.tracedLine(line, name) } : {}),
     });
-    this.hpet = new Hpet({
-      clock,
-      ioapicLine: (pin) => this.ioapic.irqLine(pin),
-      legacyIrq0: fanOut(this.pic.irqLine(0), this.ioapic.irqLine(2)),
-      legacyIrq8: fanOut(this.pic.irqLine(8), this.ioapic.irqLine(8)),
-      legacyChanged: (on) => {
-        this.hpetLegacy = on;
-      },
-    });
-    const serial = options.serial;
-    this.com1 = new Uart16550({ clock, irq: isa(4), ...(serial !== undefined ? { sink: serial } : {}) });
-    this.pmTimer = new AcpiPmTimer({ clock, width: 32 });
-    this.i8042 = new I8042(signals, isa(1));
-    this.port92 = new Port92(signals);
-    this.resetControl = new ResetControl(signals);
+    this.platform = p;
+    this.memory = p.space;
+    this.io = p.io;
+    this.layout = p.layout;
+    this.pic = p.pic;
+    this.pit = p.pit;
+    this.rtc = p.rtc;
+    this.com1 = p.com1;
+    this.ioapic = p.ioapic;
+    this.lapic = p.lapic;
+    this.hpet = p.hpet;
+    this.pmTimer = p.pmTimer;
+    this.fwCfg = p.fwCfg;
+    this.i8042 = p.i8042;
+    this.port92 = p.port92;
+    this.resetControl = p.resetControl;
+    this.pci = p.pci;
+    this.pciTestdev = p.pciTestdev;
+    this.pcTestdev = options.pcTestdev === true ? p.pcTestdev : undefined;
 
-    this.register(PIC_PORTS.master, 2, this.pic.masterPorts, "pic-master");
-    this.register(PIC_PORTS.slave, 2, this.pic.slavePorts, "pic-slave");
-    this.register(PIC_PORTS.elcr, 2, this.pic.elcrPorts, "elcr");
-    this.register(PIT_PORTS.pit, 4, this.watched(this.pit.ports), "pit");
-    this.register(PIT_PORTS.portB, 1, this.pit.portBPorts, "port-b");
-    this.register(RTC_PORTS.index, 2, this.watched(this.rtc.ports), "rtc");
-    this.register(UART_PORTS.com1, 8, this.com1.ports, "com1");
-    this.register(I8042_PORTS.data, 1, this.i8042.dataPorts, "i8042-data");
-    this.register(I8042_PORTS.command, 1, this.i8042.commandPorts, "i8042-command");
-    this.register(PORT92, 1, this.port92, "port92");
-    this.register(PC_PLATFORM.pmBase + 8, 4, this.pmTimer, "pm-timer");
-    if (options.debugConsole !== undefined) {
-      this.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(options.debugConsole), "debugcon");
-    }
-    space.mapMmio(IOAPIC_MMIO.base, IOAPIC_MMIO.size, this.ioapic, "ioapic");
-    this.mapLapic(LOCAL_APIC_MMIO.base);
-    space.mapMmio(HPET_MMIO.base, HPET_MMIO.size, this.watched(this.hpet), "hpet");
-
-    // PCI: mechanism #1 (the reset control register 0xCF9 is served inside its window) and ECAM.
-    this.pci = new PciBus(mapBarsInto(space, this.io));
-    this.pci.plug({ bus: 0, device: 0, fn: 0 }, new PciHostBridge());
-    this.register(
-      PCI_CONFIG_PORTS.address,
-      PCI_CONFIG_PORTS.size,
-      new PciConfigMechanism1(this.pci, this.resetControl),
-      "pci-conf1",
-    );
-    const ecam = new PciEcam(this.pci);
-    space.mapMmio(PC_PLATFORM.ecamBase, ecam.size, ecam, "ecam");
-    if (options.pciTestdev === true) {
-      this.pciTestdev = new PciTestdev();
-      this.pci.plug({ bus: 0, device: PC_PLATFORM.pciTestdevSlot, fn: 0 }, this.pciTestdev);
-    }
-
-    // Optional test devices.
-    if (options.isaDebugExit !== undefined && options.isaDebugExit !== false) {
-      const at = options.isaDebugExit === true ? { iobase: 0xf4, iosize: 4 } : options.isaDebugExit;
-      const exit = new IsaDebugExit((status) => {
-        this.exitStatus = status;
-        this.cpu.requestStop();
-      });
-      this.register(at.iobase, at.iosize, exit, "isa-debug-exit");
-    }
-    if (options.pcTestdev === true) {
-      const t = new PcTestdev({
-        irq: (n) => (n < 16 ? isa(n) : n < 24 ? this.ioapic.irqLine(n) : undefined),
-        flushPage: () => this.cpu.invalidateAllBlocks(),
-      });
-      this.pcTestdev = t;
-      this.register(PC_TESTDEV_PORTS.data, 4, t.dataPorts, "pc-testdev");
-      this.register(PC_TESTDEV_PORTS.flushPage, 4, t.flushPorts, "pc-testdev-flush");
-      this.register(PC_TESTDEV_PORTS.dataBytes, 4, t.dataBytePorts, "pc-testdev-byte");
-      this.register(PC_TESTDEV_PORTS.irq, 24, t.irqPorts, "pc-testdev-irq");
-      space.mapMmio(PC_TESTDEV_MMIO.base, PC_TESTDEV_MMIO.size, t.mmio, "pc-testdev-mmio");
-    }
-
-    // fw_cfg, with what QEMU offers.
-    this.fwCfg = new FwCfg({
-      cpuCount: cpus,
-      ramSize,
-      dma: new IdentityDma(space),
-    });
-    this.register(FW_CFG_PORTS.selector, 2, this.fwCfg, "fw_cfg");
-    this.register(FW_CFG_PORTS.dma, 8, this.fwCfg.dmaPorts, "fw_cfg-dma");
+    // The processor takes interrupts from its local APIC (fixed ones from the I/O APIC, ExtINT
+    // from the 8259A through LINT0).
+    this.cpu = new Cpu({ memory: p.space, io: p.io, interrupts: this.interruptSource() });
+    virtualClock?.attach(this.cpu);
     this.addFwCfgBootItems();
-
-    this.timed = [this.pit, this.rtc, this.com1, this.lapic, this.hpet];
-    for (const d of [
-      this.pic,
-      this.pit,
-      this.rtc,
-      this.com1,
-      this.ioapic,
-      this.lapic,
-      this.hpet,
-      this.i8042,
-      this.port92,
-      this.resetControl,
-    ] as Snapshottable<unknown>[]) {
-      this.initialStates.push([d, structuredClone(d.state())]);
-    }
-    this.acpi = this.writeFirmwareTables();
     this.boot();
+  }
+
+  /** Where the ACPI tables went (the RSDP is at `acpi.rsdp`). */
+  get acpi(): AcpiPlacement {
+    return this.platform.acpi;
   }
 
   /** The exit status `isa-debug-exit` asked for, if it was written. */
@@ -304,10 +204,7 @@ export class PcMachine {
    * and the boot image written again, the processor at the kernel's entry. RAM is otherwise kept.
    */
   reboot(): void {
-    for (const [device, state] of this.initialStates) device.fromState(structuredClone(state));
-    this.mapLapic(LOCAL_APIC_MMIO.base);
-    this.hpetLegacy = false;
-    this.acpi = this.writeFirmwareTables();
+    this.platform.reset();
     this.boot();
   }
 
@@ -363,9 +260,9 @@ export class PcMachine {
           report = describeCpu(cpu);
           break;
         }
-        this.pollDevices();
+        this.platform.pollTimers();
         const now = this.clock.nowNs();
-        const next = this.nextDeadline();
+        const next = this.platform.nextDeadlineNs();
         let slice = MAX_SLICE;
         if (traceEvents) slice = 1;
         else if (this.clock.host) slice = Math.min(slice, 20_000);
@@ -399,9 +296,9 @@ export class PcMachine {
               report = describeCpu(cpu);
               break;
             }
-            this.pollDevices();
+            this.platform.pollTimers();
             if (cpu.interrupts?.hasInterrupt() === true) break;
-            const wake = this.nextDeadline();
+            const wake = this.platform.nextDeadlineNs();
             const nowNs = this.clock.nowNs();
             if (idleSinceNs < 0) idleSinceNs = nowNs;
             if (wake === Number.POSITIVE_INFINITY || wake - idleSinceNs > MAX_IDLE_NS) {
@@ -491,33 +388,11 @@ export class PcMachine {
     }
   }
 
-  private writeFirmwareTables(): AcpiPlacement {
-    return writeAcpiTables(
-      this.memory,
-      buildAcpiTables({
-        cpus: 1,
-        pmBase: PC_PLATFORM.pmBase,
-        mcfg: { base: PC_PLATFORM.ecamBase, startBus: 0, endBus: 255 },
-      }),
-    );
-  }
-
   /**
-   * QEMU's items for the firmware: the `etc/e820` file (20-byte entries: base, length, type, as
-   * QEMU gives SeaBIOS), the kernel image and its size, the initrd (the first module) and its size.
+   * QEMU's fw_cfg items for the firmware beyond the platform's (which offers `etc/e820`): the
+   * kernel image and its size, the initrd (the first module) and its size.
    */
   private addFwCfgBootItems(): void {
-    const map = this.layout.e820();
-    const e820 = new Uint8Array(20 * map.length);
-    const view = new DataView(e820.buffer);
-    map.forEach((r, i) => {
-      view.setUint32(20 * i, r.base % 0x1_0000_0000, true);
-      view.setUint32(20 * i + 4, Math.floor(r.base / 0x1_0000_0000), true);
-      view.setUint32(20 * i + 8, r.length % 0x1_0000_0000, true);
-      view.setUint32(20 * i + 12, Math.floor(r.length / 0x1_0000_0000), true);
-      view.setUint32(20 * i + 16, r.type, true);
-    });
-    this.fwCfg.addFile("etc/e820", e820);
     const le32 = (v: number) => {
       const b = new Uint8Array(4);
       new DataView(b.buffer).setUint32(0, v >>> 0, true);
@@ -535,73 +410,28 @@ export class PcMachine {
     }
   }
 
-  /** Maps the local APIC's window at `base` (where IA32_APIC_BASE puts it), unmapping the old one. */
-  private mapLapic(base: number): void {
-    if (this.lapicBase === base) return;
-    if (this.lapicBase >= 0) this.memory.unmap(this.lapicBase);
-    this.memory.mapMmio(base, LOCAL_APIC_MMIO.size, this.watched(this.lapic), "lapic");
-    this.lapicBase = base;
+  private checkDeadline(): void {
+    if (this.running && this.platform.nextDeadlineNs() < this.sliceEndNs) this.cpu.requestStop();
   }
 
-  private pollDevices(): void {
-    const now = this.clock.nowNs();
-    for (const d of this.timed) if (d.nextDeadlineNs() <= now) d.poll();
-  }
-
-  private nextDeadline(): number {
-    let next = Number.POSITIVE_INFINITY;
-    for (const d of this.timed) {
-      const t = d.nextDeadlineNs();
-      if (t < next) next = t;
-    }
-    return next;
-  }
-
-  /** A timer's registers: after each access, a deadline moved earlier ends the processor's slice. */
-  private watched(handler: Handler): Handler {
+  /** A port window that traces each access (`TraceKind.Io`). */
+  private tracedPorts(handler: PortIoHandler, base: number, name: string): PortIoHandler {
+    const trace = this.trace;
     return {
-      read: (offset, size) => {
+      read(offset, size) {
         const v = handler.read(offset, size);
-        this.checkDeadline();
+        trace(`io: in  ${hex(base + offset)}/${size} = ${hex(v)} (${name})`);
         return v;
       },
-      write: (offset, size, value) => {
+      write(offset, size, value) {
+        trace(`io: out ${hex(base + offset)}/${size} = ${hex(value)} (${name})`);
         handler.write(offset, size, value);
-        this.checkDeadline();
       },
     };
   }
 
-  private checkDeadline(): void {
-    if (this.running && this.nextDeadline() < this.sliceEndNs) this.cpu.requestStop();
-  }
-
-  private register(base: number, length: number, handler: PortIoHandler, name: string): void {
-    if (!this.tracing.has(TraceKind.Io)) {
-      this.io.register(base, length, handler, name);
-      return;
-    }
-    const trace = this.trace;
-    this.io.register(
-      base,
-      length,
-      {
-        read(offset, size) {
-          const v = handler.read(offset, size);
-          trace(`io: in  ${hex(base + offset)}/${size} = ${hex(v)} (${name})`);
-          return v;
-        },
-        write(offset, size, value) {
-          trace(`io: out ${hex(base + offset)}/${size} = ${hex(value)} (${name})`);
-          handler.write(offset, size, value);
-        },
-      },
-      name,
-    );
-  }
-
-  private traced(name: string, line: IrqLine): IrqLine {
-    if (!this.tracing.has(TraceKind.Irq)) return line;
+  /** An interrupt line that traces its level changes (`TraceKind.Irq`). */
+  private tracedLine(line: IrqLine, name: string): IrqLine {
     let level = false;
     return {
       set: (high) => {
@@ -613,7 +443,7 @@ export class PcMachine {
   }
 
   private interruptSource(): InterruptSource {
-    const lapic = this.lapic;
+    const lapic = this.platform.interrupts;
     if (!this.tracing.has(TraceKind.Irq)) return lapic;
     return {
       hasInterrupt: () => lapic.hasInterrupt(),
@@ -637,11 +467,11 @@ export class PcMachine {
 }
 
 /**
- * Builds the Turtles PC: RAM laid out by {@link PcMemoryLayout} (`ramSize`, 128 MiB by default;
- * the PCI hole from 0xB0000000), the processor, the 8259A pair, PIT (IRQ0), RTC/CMOS (IRQ8), COM1
- * (IRQ4), the 8042, port 0x92, reset control 0xCF9, the I/O APIC, local APIC, HPET, ACPI PM timer,
- * fw_cfg, the PCI host bridge on mechanism #1 and ECAM, ACPI tables with the RSDP at 0xE0000, the
- * optional QEMU test devices, and the kernel or boot sector loaded with the processor at its entry.
+ * Builds the Turtles PC: a {@link PcPlatform} (RAM laid out by {@link PcMemoryLayout}, `ramSize`,
+ * 128 MiB by default, the PCI hole from 0xC0000000; the chipset, APICs, HPET, PCI, fw_cfg and the
+ * ACPI tables with the RSDP at 0xF0000, the optional QEMU test devices as asked), the processor
+ * taking interrupts from its local APIC, the clock, and the kernel or boot sector loaded with the
+ * processor at its entry.
  *
  * @throws BootLoadError for a kernel, initrd or boot image no loader accepts (host input).
  * @throws RangeError for impossible options (RAM size, processor count).

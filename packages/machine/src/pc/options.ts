@@ -1,4 +1,7 @@
 import type { BootModule } from "../boot/multiboot.js";
+import type { DebugExitPlacement } from "../devices/isa-debug-exit.js";
+
+export type { DebugExitPlacement } from "../devices/isa-debug-exit.js";
 
 /** What the machine can trace, each line to {@link MachineOptions.traceSink}. */
 export const TraceKind = {
@@ -12,14 +15,6 @@ export const TraceKind = {
 
 /** One of the {@link TraceKind} values. */
 export type TraceKind = (typeof TraceKind)[keyof typeof TraceKind];
-
-/** Where and how big QEMU's `isa-debug-exit` is (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`). */
-export interface DebugExitPlacement {
-  /** First port (default 0xF4). */
-  readonly iobase: number;
-  /** Number of ports (default 4). */
-  readonly iosize: number;
-}
 
 /** Options of {@link createMachine}; every one has a default. */
 export interface MachineOptions {
