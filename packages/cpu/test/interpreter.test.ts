@@ -624,3 +624,26 @@ describe("x87 and SSE without an FPU", () => {
     expect(gap.cpu.unimplemented?.name).toBe("Fninit");
   });
 });
+
+describe("call gates", () => {
+  it("CALL FAR through a 64-bit call gate from ring 3 switches to TSS.RSP0; RETF returns to ring 3", () => {
+    const m = createMachine("long");
+    const s = SNIPPETS.callGate64;
+    load(m, s);
+    load(m, SNIPPETS.hltOnly);
+    m.gate(13, L.HANDLER); // the final HLT at CPL 3
+    const kernel = s.labels.kernel!;
+    m.write32(L.GDT + 0x60, (SEL.CODE64 << 16) | (kernel & 0xffff));
+    m.write32(L.GDT + 0x64, (kernel & 0xffff0000) | 0xec00); // present, DPL 3, 64-bit call gate
+    m.write64(L.GDT + 0x68, 0n);
+    m.cpu.state.gdtr.limit = 0x6f;
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    expect(reg(m, R.R11)).toBe(BigInt(L.KSTACK - 32)); // the new stack, from TSS.RSP0
+    expect(reg(m, R.R12)).toBe(BigInt(s.labels.back!)); // return RIP
+    expect(reg(m, R.R13)).toBe(BigInt(SEL.CODE64_U)); // caller's CS
+    expect(reg(m, R.R14)).toBe(0x50000n); // caller's RSP
+    expect(reg(m, R.R15)).toBe(0x33n); // caller's SS
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(0x99); // back in ring 3 after RETF
+    expect(m.cpu.eventCounts[13]).toBe(1);
+  });
+});

@@ -713,6 +713,35 @@ compat:
     hex: "dbe3f4",
     labels: {},
   },
+  callGate64: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    push qword 0x33
+    push qword 0x50000
+    push qword 0x002
+    push qword 0x3b
+    push qword user
+    iretq
+user:
+    call far [rel gateptr]
+back:
+    mov ebx, 0x99
+    hlt
+kernel:
+    mov r11, rsp
+    mov r12, [rsp]
+    mov r13, [rsp + 8]
+    mov r14, [rsp + 16]
+    mov r15, [rsp + 24]
+    o64 retf
+gateptr:
+    dq 0
+    dw 0x63
+`,
+    hex: "6a3368000005006a026a3b681200100048cf48ff1d1e000000bb99000000f44989e34c8b24244c8b6c24084c8b7424104c8b7c241848cb00000000000000006300",
+    labels: { user: 0x100012, back: 0x100019, kernel: 0x10001f, gateptr: 0x100037 },
+  },
   syscallRoundTrip: {
     bits: 64,
     org: 0x100000,

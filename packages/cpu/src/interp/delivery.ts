@@ -262,8 +262,8 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   c.breakBlock = true;
 }
 
-/** Pushes on the current stack as a supervisor access. */
-function pushSys(c: Cpu, size: number, v: number): void {
+/** Pushes 2 or 4 bytes on the current stack as a supervisor access. */
+export function pushSys(c: Cpu, size: number, v: number): void {
   let sp = c.sp() - size;
   if (c.stackBits === 32) sp >>>= 0;
   else sp &= 0xffff;
@@ -277,7 +277,8 @@ function pushSys(c: Cpu, size: number, v: number): void {
   c.setSp(sp);
 }
 
-function sysWrite64(c: Cpu, la: number, lo: number, hi: number): void {
+/** Writes 64 bits as a supervisor access. */
+export function sysWrite64(c: Cpu, la: number, lo: number, hi: number): void {
   c.sysWr32(la, lo);
   c.sysWr32(la + 4, hi);
 }
@@ -288,14 +289,16 @@ function tssBase(c: Cpu): number {
   return (s.segBase[2 * Seg.TR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.TR]!;
 }
 
-function tssRead32(c: Cpu, offset: number, source: number): number {
+/** Reads 32 bits of the current TSS at `offset` (#TS when outside its limit). */
+export function tssRead32(c: Cpu, offset: number, source: number): number {
   const s = c.s;
   if (s.segAccess[Seg.TR]! & 0x10000 || offset + 3 > s.segLimit[Seg.TR]!)
     c.fault(V.TS, (s.segSelector[Seg.TR]! & 0xfffc) + ext(source));
   return c.sysRd32(tssBase(c) + offset);
 }
 
-function tssRead64(c: Cpu, offset: number, source: number): number {
+/** Reads 64 bits of the current TSS at `offset` (#TS when outside its limit), as a signed address. */
+export function tssRead64(c: Cpu, offset: number, source: number): number {
   const s = c.s;
   if (s.segAccess[Seg.TR]! & 0x10000 || offset + 7 > s.segLimit[Seg.TR]!)
     c.fault(V.TS, (s.segSelector[Seg.TR]! & 0xfffc) + ext(source));

@@ -17,6 +17,7 @@ import {
   setRealSegment,
 } from "../segments.js";
 import { StopReason } from "../stop-reason.js";
+import { throughCallGate } from "./call-gate.js";
 import { getReg, maskIp, memLin, toNum } from "./operands.js";
 
 /** Checks a near branch target: canonical in 64-bit mode, within the CS limit otherwise (#GP(0)). */
@@ -146,7 +147,8 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
     return;
   }
   if (!checkFarCodeTarget(c, sel)) {
-    c.unimplementedAt(i);
+    // A system descriptor: a call gate, or a task gate / TSS (task switches are not supported).
+    if (!throughCallGate(c, i, sel, call)) c.unimplementedAt(i);
     return;
   }
   const savedCs = s.segSelector[Seg.CS]!;
