@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ITERATIONS_OFFSET, parseReport, workloads } from "../../../bench/workloads/manifest.js";
 import { parseArgs, parseMemorySize } from "../src/cli/args.js";
 import {
+  codeBytesAtRip,
   createMachine,
   describeMode,
   EXIT_STATUS,
@@ -180,6 +181,25 @@ describe("createMachine", () => {
     expect(lines.some((l) => /^exception: vector 32 delivered; handler at RIP 0x/.test(l))).toBe(true);
   });
 
+  it("reports the code bytes at RIP through the processor's translation when paging is on", () => {
+    // intloop64 ends in 32-bit compatibility code with 4-level paging on (CR0.PG and PE set).
+    const image = new Uint8Array(
+      readFileSync(new URL("../../../bench/workloads/images/intloop64.img", import.meta.url)),
+    );
+    new DataView(image.buffer).setUint32(ITERATIONS_OFFSET, 1, true);
+    const { machine } = boot({ bootImage: image });
+    const cpu = machine.cpu;
+    expect(cpu.state.cr[0]! >>> 31).toBe(1);
+    const translated: number[] = [];
+    const xlate = cpu.xlateFetch.bind(cpu);
+    cpu.xlateFetch = (lin: number) => {
+      translated.push(lin);
+      return xlate(lin);
+    };
+    expect(codeBytesAtRip(cpu)?.length).toBeGreaterThan(0);
+    expect(translated.length).toBe(1);
+  });
+
   it("runs every bench workload from its boot image (--boot-image) and prints its checksum", () => {
     const dir = new URL("../../../bench/workloads/images/", import.meta.url);
     for (const w of workloads) {
@@ -190,7 +210,7 @@ describe("createMachine", () => {
       const report = parseReport(r.serial);
       expect(report?.checksum, w.name).toBe(w.checksum(200));
     }
-  });
+  }, 60_000); // seven boots: seconds on a loaded 2-core machine
 });
 
 describe("command-line parsing", () => {

@@ -27,7 +27,7 @@ export function linearRip(cpu: Cpu): number {
 export function codeBytesAtRip(cpu: Cpu, count = 16): Uint8Array | undefined {
   const lin = linearRip(cpu);
   let pa = lin;
-  if ((cpu.state.cr[0]! & 0x8000_0001) === 0x8000_0001) {
+  if ((cpu.state.cr[0]! & 0x8000_0001) >>> 0 === 0x8000_0001) {
     try {
       pa = cpu.xlateFetch(lin);
     } catch {
