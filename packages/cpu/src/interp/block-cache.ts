@@ -16,7 +16,7 @@ import { translateInstruction } from "./translate.js";
 const MAX_BLOCK = 64;
 
 /** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
-function followedJump(): void {}
+export function followedJump(): void {}
 
 /** A run of decoded instructions starting at one address. */
 export class Block {
