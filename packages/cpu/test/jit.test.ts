@@ -52,7 +52,7 @@ const insn: fc.Arbitrary<number[]> = fc.oneof(
   fc.tuple(reg, anyReg, wide).map(([d, s, w]) => [...rex(w ? 1 : 0, s, 0, d), 0x89, modrm(3, s, d)]),
   fc.tuple(reg, disp, wide).map(([d, off, w]) => [...rex(w ? 1 : 0, d, 0, 6), 0x8b, modrm(1, d, 6), off]),
   fc.tuple(anyReg, disp, wide).map(([s, off, w]) => [...rex(w ? 1 : 0, s, 0, 6), 0x89, modrm(1, s, 6), off]),
-  // LEA r64, [base + index * scale + disp8]
+  // LEA r64/r32, [base (64 or 32-bit address size) + index * scale + disp8]
   fc
     .tuple(
       reg,
@@ -60,9 +60,12 @@ const insn: fc.Arbitrary<number[]> = fc.oneof(
       fc.constantFrom(0, 1, 2, 3, 5, 6, 7, 8, 9, 12, 13, 15),
       fc.integer({ min: 0, max: 3 }),
       disp,
+      wide,
+      fc.boolean(),
     )
-    .map(([d, b, x, sc, off]) => [
-      ...rex(1, d, x, b),
+    .map(([d, b, x, sc, off, w, a32]) => [
+      ...(a32 ? [0x67] : []),
+      ...rex(w ? 1 : 0, d, x, b),
       0x8d,
       modrm(1, d, 4),
       (sc << 6) | ((x & 7) << 3) | (b & 7),

@@ -31,7 +31,7 @@ export function blockSource(insns: readonly Insn[]): string {
     const liveAfter: boolean = live || e.exits;
     const kept: boolean = e.flags !== "" && liveAfter;
     keep[j] = kept;
-    const reads: boolean = e.flagsIn && (e.flags === "" || kept);
+    const reads: boolean = e.flagsIn === "always" || (e.flagsIn === "whenKept" && kept);
     live = e.faults || reads || (!e.flagsFull && liveAfter);
   }
   let body = "const g = c.s.gpr; const f = c.s.flags; const q = c.q; let k = 0;\ntry {\n";

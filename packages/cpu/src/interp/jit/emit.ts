@@ -45,11 +45,17 @@ export interface Emitted {
   readonly faults: boolean;
   /** The record may leave the block (a taken branch): `tail` then returns. */
   readonly exits: boolean;
-  /** `flags` reads the flags as they were before the record. */
-  readonly flagsIn: boolean;
+  /**
+   * Whether the record reads the flags as they were before it: `never`, `always` (its body or
+   * tail does), or `whenKept` (only its `flags` part does, so not when that part is left out).
+   */
+  readonly flagsIn: FlagsIn;
   /** `flags` replaces every arithmetic flag (so the flags before the record are dead after it). */
   readonly flagsFull: boolean;
 }
+
+/** How a record reads the flags before it (see {@link Emitted.flagsIn}). */
+export type FlagsIn = "never" | "always" | "whenKept";
 
 /** Generates the code of record `i`, the `j`-th of its block; null when it has no generator. */
 type Generator = (i: Insn, j: number) => Emitted | null;
@@ -59,7 +65,7 @@ const u32 = (v: number): string => `${v >>> 0}`;
 const reg = (r: number, half: 0 | 1): string => `g[${2 * r + half}]`;
 
 function plain(body: string, faults: boolean): Emitted {
-  return { body, flags: "", tail: "", faults, exits: false, flagsIn: false, flagsFull: false };
+  return { body, flags: "", tail: "", faults, exits: false, flagsIn: "never", flagsFull: false };
 }
 
 /**
@@ -93,55 +99,92 @@ function linSource(i: Insn, size: number, write: boolean): string {
   return `${eaSource(i)} const la = c.lin(${i.seg}, ea, ${size}, ${write});`;
 }
 
-/** The result of a 64-bit ADD/SUB/AND/OR/XOR from `aLo, aHi, bLo, bHi`; null for others. */
-function alu64Result(op: number): { code: string; kind: number } | null {
+/** An ALU operation's code: the result from `aLo, aHi, bLo, bHi` (64-bit) or `a, b` (32-bit). */
+interface AluCode {
+  readonly code: string;
+  /** The {@link FlagOp} to record, as an expression (ADC/SBB depend on the carry-in). */
+  readonly kind: string;
+  /** Whether the result depends on CF (ADC, SBB). */
+  readonly carryIn: boolean;
+}
+
+/** A 64-bit ALU operation, with the arithmetic of `fast.ts`'s `alu64` and `arith.ts`. */
+function alu64Result(op: number): AluCode | null {
+  const add = (cin: string): string =>
+    `const lo = aLo + bLo${cin}; const rLo = lo >>> 0; const rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;`;
+  const sub = (cin: string): string =>
+    `const lo = aLo - bLo${cin}; const rLo = lo >>> 0; const rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;`;
+  const logic = (o: string): AluCode => ({
+    code: `const rLo = (aLo ${o} bLo) >>> 0; const rHi = (aHi ${o} bHi) >>> 0;`,
+    kind: `${FlagOp.Logic}`,
+    carryIn: false,
+  });
   switch (op) {
     case AluOp.ADD:
+      return { code: add(""), kind: `${FlagOp.Add}`, carryIn: false };
+    case AluOp.ADC:
       return {
-        code: "const lo = aLo + bLo; const rLo = lo >>> 0; const rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;",
-        kind: FlagOp.Add,
+        code: `const cin = f.cf(); ${add(" + cin")}`,
+        kind: `cin ? ${FlagOp.Adc} : ${FlagOp.Add}`,
+        carryIn: true,
       };
     case AluOp.SUB:
     case AluOp.CMP:
+      return { code: sub(""), kind: `${FlagOp.Sub}`, carryIn: false };
+    case AluOp.SBB:
       return {
-        code: "const lo = aLo - bLo; const rLo = lo >>> 0; const rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;",
-        kind: FlagOp.Sub,
+        code: `const cin = f.cf(); ${sub(" - cin")}`,
+        kind: `cin ? ${FlagOp.Sbb} : ${FlagOp.Sub}`,
+        carryIn: true,
       };
     case AluOp.AND:
     case AluOp.TEST:
-      return { code: "const rLo = (aLo & bLo) >>> 0; const rHi = (aHi & bHi) >>> 0;", kind: FlagOp.Logic };
+      return logic("&");
     case AluOp.OR:
-      return { code: "const rLo = (aLo | bLo) >>> 0; const rHi = (aHi | bHi) >>> 0;", kind: FlagOp.Logic };
-    case AluOp.XOR:
-      return { code: "const rLo = (aLo ^ bLo) >>> 0; const rHi = (aHi ^ bHi) >>> 0;", kind: FlagOp.Logic };
+      return logic("|");
     default:
-      return null;
+      return logic("^");
   }
 }
 
-/** The result of a 32-bit ADD/SUB/AND/OR/XOR from `a, b`; null for others. */
-function alu32Result(op: number): { code: string; kind: number } | null {
+/** A 32-bit ALU operation. */
+function alu32Result(op: number): AluCode | null {
+  const simple = (expr: string, kind: number): AluCode => ({
+    code: `const r = (${expr}) >>> 0;`,
+    kind: `${kind}`,
+    carryIn: false,
+  });
   switch (op) {
     case AluOp.ADD:
-      return { code: "const r = (a + b) >>> 0;", kind: FlagOp.Add };
+      return simple("a + b", FlagOp.Add);
+    case AluOp.ADC:
+      return {
+        code: "const cin = f.cf(); const r = (a + b + cin) >>> 0;",
+        kind: `cin ? ${FlagOp.Adc} : ${FlagOp.Add}`,
+        carryIn: true,
+      };
     case AluOp.SUB:
     case AluOp.CMP:
-      return { code: "const r = (a - b) >>> 0;", kind: FlagOp.Sub };
+      return simple("a - b", FlagOp.Sub);
+    case AluOp.SBB:
+      return {
+        code: "const cin = f.cf(); const r = (a - b - cin) >>> 0;",
+        kind: `cin ? ${FlagOp.Sbb} : ${FlagOp.Sub}`,
+        carryIn: true,
+      };
     case AluOp.AND:
     case AluOp.TEST:
-      return { code: "const r = (a & b) >>> 0;", kind: FlagOp.Logic };
+      return simple("a & b", FlagOp.Logic);
     case AluOp.OR:
-      return { code: "const r = (a | b) >>> 0;", kind: FlagOp.Logic };
-    case AluOp.XOR:
-      return { code: "const r = (a ^ b) >>> 0;", kind: FlagOp.Logic };
+      return simple("a | b", FlagOp.Logic);
     default:
-      return null;
+      return simple("a ^ b", FlagOp.Logic);
   }
 }
 
 const writes = (op: number): boolean => op !== AluOp.CMP && op !== AluOp.TEST;
 
-/** `alu64RR` / `alu64RI` / `alu64RM`: `operand` loads `bLo, bHi` (after a possible fault). */
+/** A 64-bit ALU record: `operand` loads `bLo, bHi` (after a possible fault). */
 function alu64(i: Insn, operand: string, faults: boolean): Emitted | null {
   const res = alu64Result(i.aux);
   if (res === null) return null;
@@ -152,12 +195,12 @@ function alu64(i: Insn, operand: string, faults: boolean): Emitted | null {
     tail: writes(i.aux) ? `${reg(d, 0)} = rLo; ${reg(d, 1)} = rHi;` : "",
     faults,
     exits: false,
-    flagsIn: false,
+    flagsIn: res.carryIn ? "always" : "never",
     flagsFull: true,
   };
 }
 
-/** `alu32RR` / `alu32RI` / `alu32RM`: `operand` loads `b`. */
+/** A 32-bit ALU record: `operand` loads `b`. */
 function alu32(i: Insn, operand: string, faults: boolean): Emitted | null {
   const res = alu32Result(i.aux);
   if (res === null) return null;
@@ -168,13 +211,32 @@ function alu32(i: Insn, operand: string, faults: boolean): Emitted | null {
     tail: writes(i.aux) ? `${reg(d, 0)} = r; ${reg(d, 1)} = 0;` : "",
     faults,
     exits: false,
-    flagsIn: false,
+    flagsIn: res.carryIn ? "always" : "never",
     flagsFull: true,
   };
 }
 
+/**
+ * The generic `aluRR` / `aluRI` handlers (every operation, every size): generated for 32 and 64
+ * bits, where they behave as the fast forms plus ADC/SBB; other sizes are called.
+ */
+function aluGeneric(i: Insn, immediate: boolean): Emitted | null {
+  if (i.size === 64) {
+    return alu64(
+      i,
+      immediate
+        ? `const bLo = ${u32(i.immLo)}; const bHi = ${u32(i.immHi)};`
+        : `const bLo = ${reg(i.s, 0)}; const bHi = ${reg(i.s, 1)};`,
+      false,
+    );
+  }
+  if (i.size === 32)
+    return alu32(i, immediate ? `const b = ${u32(i.immLo)};` : `const b = ${reg(i.s, 0)};`, false);
+  return null;
+}
+
 /** A fused flag-setter + JZ/JNZ (`aux` 1 = JZ): records the flags, then leaves on a taken branch. */
-function fusedBranch(i: Insn, j: number, body: string, flags: string, flagsIn: boolean): Emitted {
+function fusedBranch(i: Insn, j: number, body: string, flags: string, flagsIn: FlagsIn): Emitted {
   const taken = i.aux === 1 ? "r === 0" : "r !== 0";
   return {
     body,
@@ -196,7 +258,7 @@ function zeroBranch(i: Insn, j: number, zero: boolean): Emitted {
     tail: `if (${zero ? "" : "!"}${zf}) { c.nextRip = ${i.target}; c.breakBlock = true; return ${j + 1}; }`,
     faults: false,
     exits: true,
-    flagsIn: true,
+    flagsIn: "always",
     flagsFull: false,
   };
 }
@@ -270,7 +332,7 @@ const GENERATORS = new Map<Handler, Generator>([
         tail: "",
         faults: false,
         exits: false,
-        flagsIn: true,
+        flagsIn: "whenKept",
         flagsFull: false,
       };
     },
@@ -287,7 +349,7 @@ const GENERATORS = new Map<Handler, Generator>([
         tail: "",
         faults: false,
         exits: false,
-        flagsIn: true,
+        flagsIn: "whenKept",
         flagsFull: false,
       };
     },
@@ -305,7 +367,7 @@ const GENERATORS = new Map<Handler, Generator>([
       tail: `${reg(i.d, 0)} = r; ${reg(i.d, 1)} = 0;`,
       faults: false,
       exits: false,
-      flagsIn: true,
+      flagsIn: "whenKept",
       flagsFull: true,
     }),
   ]),
@@ -317,7 +379,7 @@ const GENERATORS = new Map<Handler, Generator>([
         j,
         `const a = ${reg(i.d, 0)}; const r = (a - 1) >>> 0; ${reg(i.d, 0)} = r; ${reg(i.d, 1)} = 0;`,
         `{ const cf = f.cf(); f.op = ${FlagOp.Dec}; f.size = 32; f.aLo = a; f.aHi = 0; f.bLo = 1; f.bHi = 0; f.rLo = r; f.rHi = 0; f.cin = cf; }`,
-        true,
+        "whenKept",
       ),
   ],
   [
@@ -328,7 +390,7 @@ const GENERATORS = new Map<Handler, Generator>([
         j,
         `const r = (${reg(i.d, 0)} >>> ${i.dh}) & ${i.immLo & 0xff};`,
         `f.op = ${FlagOp.Logic}; f.size = 8; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
-        false,
+        "never",
       ),
   ],
   [
@@ -339,7 +401,7 @@ const GENERATORS = new Map<Handler, Generator>([
         j,
         `const r = (${reg(i.d, 0)} & ${i.immLo | 0}) >>> 0;`,
         `f.op = ${FlagOp.Logic}; f.size = 32; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
-        false,
+        "never",
       ),
   ],
   [
@@ -350,7 +412,7 @@ const GENERATORS = new Map<Handler, Generator>([
         j,
         `const r = (${reg(i.d, 0)} & ${reg(i.s, 0)}) >>> 0;`,
         `f.op = ${FlagOp.Logic}; f.size = 32; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
-        false,
+        "never",
       ),
   ],
   [
@@ -361,8 +423,22 @@ const GENERATORS = new Map<Handler, Generator>([
         j,
         `const a = ${reg(i.d, 0)}; const r = (a - ${u32(i.immLo)}) >>> 0;`,
         `f.op = ${FlagOp.Sub}; f.size = 32; f.aLo = a; f.aHi = 0; f.bLo = ${u32(i.immLo)}; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
-        false,
+        "never",
       ),
+  ],
+  [aluRR, (i) => aluGeneric(i, false)],
+  [aluRI, (i) => aluGeneric(i, true)],
+  [
+    lea,
+    (i) =>
+      i.size === 32
+        ? plain(`${eaSource(i)} ${reg(i.d, 0)} = ea >>> 0; ${reg(i.d, 1)} = 0;`, false)
+        : i.size === 64
+          ? plain(
+              `${eaSource(i)} ${reg(i.d, 0)} = ea >>> 0; ${reg(i.d, 1)} = Math.floor(ea / 4294967296) >>> 0;`,
+              false,
+            )
+          : null,
   ],
   [jz, (i, j) => zeroBranch(i, j, true)],
   [jnz, (i, j) => zeroBranch(i, j, false)],
@@ -387,7 +463,7 @@ export function emitRecord(i: Insn, j: number): Emitted {
     faults: !safe,
     exits: !safe,
     // A called handler may read the flags and may change only some of them.
-    flagsIn: true,
+    flagsIn: "always",
     flagsFull: false,
   };
 }
