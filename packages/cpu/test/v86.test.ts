@@ -174,6 +174,15 @@ describe("entering virtual-8086 mode by IRETD at CPL 0 (SDM IRET, RETURN-TO-VIRT
     expectV86Fault(m, 3, 0);
   });
 
+  it("a segment load in virtual-8086 mode sets limit 0xFFFF whatever the register held", () => {
+    const m = v86Machine([0xb8, 0x00, 0x20, 0x8e, 0xd8, 0x8b, 0x36, 0xff, 0xff]); // mov ax, 0x2000; mov ds, ax; mov si, [0xffff]
+    expect(m.cpu.run(1)).toBe(StopReason.Budget);
+    m.cpu.state.segLimit[Seg.DS] = 0xffffffff; // as a VMM or a snapshot may leave it
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.get16(Gpr.RAX)).toBe(0x2000);
+    expectV86Fault(m, 5, 0);
+  });
+
   it("the state survives a snapshot round trip in virtual-8086 mode", () => {
     const m = v86Machine(P.segArith);
     expect(m.cpu.run(3)).toBe(StopReason.Budget); // IRETD, MOV AX, MOV DS
@@ -230,6 +239,64 @@ describe("leaving virtual-8086 mode through the IDT (SDM INT n, INTERRUPT-FROM-V
     m.load(INT_HANDLER, [0xf4]);
     expect(m.cpu.run(10)).toBe(StopReason.Halted);
     expectV86Fault(m, 0, SEL.CODE32_U & 0xfffc);
+  });
+
+  it("a 16-bit interrupt gate pushes the same frame as words", () => {
+    const m = v86Machine(P.intThroughIdt, { flags: 0x2 | IF | IOPL3 });
+    const handler = 0x9000; // offset in SEL.CODE16 (base 0, limit 0xFFFF)
+    m.write32(L.IDT + 0x30 * 8, (SEL.CODE16 << 16) | handler);
+    m.write32(L.IDT + 0x30 * 8 + 4, 0x0000e600); // present, DPL 3, 16-bit interrupt gate
+    m.load(handler, [0xf4]);
+    expect(m.cpu.run(20)).toBe(StopReason.Halted);
+    const s = m.cpu.state;
+    expect(s.segSelector[Seg.CS]).toBe(SEL.CODE16);
+    expect(s.rip).toBe(handler + 1);
+    expect(s.gpr[8]).toBe(L.KSTACK - 18);
+    const words = Array.from({ length: 9 }, (_, k) => m.read32(L.KSTACK - 18 + 2 * k) & 0xffff);
+    expect(words).toEqual([
+      P.intThroughIdt.labels.after,
+      CS86,
+      0x2 | IF | IOPL3, // the low word of EFLAGS (VM is bit 17)
+      SP86,
+      SS86,
+      ES86,
+      DS86,
+      FS86,
+      GS86,
+    ]);
+  });
+
+  it("an expand-down ring-0 stack takes the frame below ESP0 when it fits above the limit", () => {
+    const m = v86Machine(P.segArith);
+    // GDT 0x60: expand-down writable data (B = 1, byte granular), DPL 0, base 0, limit 0x50000.
+    m.write32(L.GDT + 0x60, 0x00000000);
+    m.write32(L.GDT + 0x64, 0x00459600);
+    m.cpu.state.gdtr.limit = 0x67;
+    m.write32(L.TSS + 8, 0x60);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.segSelector[Seg.SS]).toBe(0x60);
+    expect(m.cpu.state.gpr[8]).toBe(L.KSTACK - 40);
+    expect(stackFrame(m, 3)).toEqual([0, P.segArith.labels.stop, CS86]);
+    // The limit now covers the frame: #SS, which cannot be delivered either (triple fault).
+    const low = v86Machine(P.segArith);
+    low.write32(L.GDT + 0x60, 0x0000ffe0);
+    low.write32(L.GDT + 0x64, 0x00459600); // limit 0x5FFE0
+    low.cpu.state.gdtr.limit = 0x67;
+    low.gate(8, GP_HANDLER);
+    low.write32(L.TSS + 8, 0x60);
+    expect(low.cpu.run(100)).toBe(StopReason.Shutdown);
+    expect(low.cpu.eventCounts[8]).toBe(1); // #GP then #SS: a double fault, whose delivery faults too
+    expect([low.cpu.excVector, low.cpu.excError]).toEqual([12, 0x60 + 1]); // #DF's delivery: #SS(SS0 selector + EXT)
+  });
+
+  it("a ring-0 stack too small for the frame is #SS (here a triple fault: nothing can be delivered)", () => {
+    const m = v86Machine(P.segArith);
+    m.write32(L.TSS + 4, 0x10);
+    m.write32(L.TSS + 8, SEL.SMALL); // limit 15 bytes
+    m.gate(8, GP_HANDLER);
+    expect(m.cpu.run(100)).toBe(StopReason.Shutdown);
+    expect(m.cpu.eventCounts[8]).toBe(1);
+    expect([m.cpu.excVector, m.cpu.excError]).toEqual([12, SEL.SMALL + 1]);
   });
 
   it("an external interrupt goes through the IDT even with VME and a clear redirection bit", () => {
