@@ -183,6 +183,25 @@ describe("entering virtual-8086 mode by IRETD at CPL 0 (SDM IRET, RETURN-TO-VIRT
     expectV86Fault(m, 5, 0);
   });
 
+  it("8086 linear addresses go through paging as user accesses: a supervisor page is #PF(P|W|U)", () => {
+    const m = v86Machine(P.segArith);
+    const PD = 0x90000;
+    const PT = 0x91000;
+    for (let k = 0; k < 1024; k++) m.write32(PT + 4 * k, k * 4096 + 7);
+    m.write32(PT + 4 * 0x10, 0x400000 + 7); // the 8086 code page: linear 0x10000 -> 0x400000
+    m.write32(PT + 4 * 0x20, 0x20000 + 3); // DS's page: supervisor only
+    m.write32(PD, PT + 7);
+    m.load(0x400000, bytesOf(P.segArith));
+    m.load(CS86 << 4, [0xf4]); // what would run without the translation
+    m.gate(14, GP_HANDLER);
+    const s = m.cpu.state;
+    s.cr[6] = PD;
+    s.cr[0] = 0x80000011;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expectV86Fault(m, 5, 7, 14);
+    expect(s.cr[4]).toBe(0x20010);
+  });
+
   it("the state survives a snapshot round trip in virtual-8086 mode", () => {
     const m = v86Machine(P.segArith);
     expect(m.cpu.run(3)).toBe(StopReason.Budget); // IRETD, MOV AX, MOV DS
@@ -508,6 +527,16 @@ describe("virtual-mode extensions: software interrupts (SDM vol. 3, 20.3.3, Tabl
     const top = (SS86 << 4) + SP86;
     expect(m.read32(top - 6) & 0xffff).toBe(P.vmeRedirect.labels.back);
     expect(m.read32(top - 4) & 0xffff).toBe(CS86);
+  });
+
+  it("a stack fault while redirecting leaves SP as it was: #SS(0) restarts the INT", () => {
+    const m = redirectMachine(0x2, [0x21]);
+    m.write32(L.STACK - 36 + 12, 3); // SP image 3: the second push would cross the 64 KiB limit
+    m.gate(12, GP_HANDLER);
+    expect(m.cpu.run(50)).toBe(StopReason.Halted);
+    expect(m.cpu.eventCounts[12]).toBe(1);
+    const [err, eip, cs, , esp] = stackFrame(m, 5);
+    expect([err, eip, cs, esp]).toEqual([0, 1, CS86, 3]);
   });
 
   it("method 5 (IOPL 3, bit clear): the 8086 handler runs with IF cleared; IRET restores IF", () => {

@@ -190,9 +190,15 @@ export function v86SoftInt(c: Cpu, i: Insn): boolean {
   if (!io3) image = (image & ~IF) | IOPL | ((fl & VIF) !== 0 ? IF : 0);
   // The 8086 program's interrupt vector table is at linear address 0 of the task (user access).
   const entry = c.rd32(vector * 4);
-  c.push(2, image, 0);
-  c.push(2, s.segSelector[Seg.CS]!, 0);
-  c.push(2, i.next & 0xffff, 0);
+  const sp = s.gpr[8]!;
+  try {
+    c.push(2, image, 0);
+    c.push(2, s.segSelector[Seg.CS]!, 0);
+    c.push(2, i.next & 0xffff, 0);
+  } catch (e) {
+    s.gpr[8] = sp; // a fault on the 8086 stack leaves SP as it was (the INT restarts)
+    throw e;
+  }
   setV86Segment(c, Seg.CS, entry >>> 16);
   s.flags.bits &= ~(TF | RF | (io3 ? IF : VIF));
   c.nextRip = entry & 0xffff;
