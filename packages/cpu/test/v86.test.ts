@@ -156,6 +156,18 @@ describe("entering virtual-8086 mode by IRETD at CPL 0 (SDM IRET, RETURN-TO-VIRT
     expectV86Fault(m, P.segArith.labels.stop, 0);
   });
 
+  it("a hot 8086 loop runs through the compiled tier with the same result", () => {
+    // mov cx, 1000; xor ax, ax; l: add ax, cx; loop l; hlt
+    const code = [0xb9, 0xe8, 0x03, 0x31, 0xc0, 0x01, 0xc8, 0xe2, 0xfc, 0xf4];
+    for (const compile of [true, false]) {
+      const m = v86Machine(code);
+      m.cpu.compile = compile;
+      expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
+      expect(m.cpu.state.get16(Gpr.RAX)).toBe(((1000 * 1001) / 2) & 0xffff);
+      expectV86Fault(m, 9, 0);
+    }
+  });
+
   it("an EIP image beyond 0xFFFF is #GP(0) at the IRETD, still in protected mode", () => {
     const m = v86Machine(P.segArith, { ip: 0x10000 });
     expect(m.cpu.run(10)).toBe(StopReason.Halted);
