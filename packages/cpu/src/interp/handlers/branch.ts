@@ -17,6 +17,7 @@ import {
   setRealSegment,
 } from "../segments.js";
 import { StopReason } from "../stop-reason.js";
+import { farTaskTransfer, iretTask } from "../task-switch.js";
 import { throughCallGate } from "./call-gate.js";
 import { getReg, maskIp, memLin, toNum } from "./operands.js";
 
@@ -148,7 +149,7 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
   }
   if (!checkFarCodeTarget(c, sel)) {
     // A system descriptor: a call gate, or a task gate / TSS (task switches are not supported).
-    if (!throughCallGate(c, i, sel, call)) c.unimplementedAt(i);
+    if (!throughCallGate(c, i, sel, call) && !farTaskTransfer(c, i, sel, call)) c.unimplementedAt(i);
     return;
   }
   const savedCs = s.segSelector[Seg.CS]!;
@@ -224,8 +225,8 @@ export function iret(c: Cpu, i: Insn): void {
     return;
   }
   const lma = (s.efer[0]! & 0x400) !== 0;
-  if ((s.flags.bits & 0x4000) !== 0 && !lma) {
-    c.unimplementedAt(i);
+  if ((s.flags.bits & 0x24000) === 0x4000) {
+    iretTask(c, i); // NT = 1: task return (#GP(0) in IA-32e mode)
     return;
   }
   const ipLo = c.peek(bytes, 0);
