@@ -338,6 +338,38 @@ describe("events through a task gate (SDM 6.11.3)", () => {
   });
 });
 
+describe("faults of a task switch started by an event", () => {
+  it("a busy TSS behind an IDT task gate is #GP(TSS | EXT) for a hardware exception", () => {
+    const m = tasks([0x0f, 0x0b, HLT]); // UD2
+    setGdt(m, T.B, descriptor(BASE.B, 0x67, 0x0b, 0));
+    idtTaskGate(m, 6, T.B);
+    m.gate(13, L.HANDLER);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(eax(m)).toBe(T.B | 1);
+    expect(tr(m)).toBe(T.A);
+  });
+
+  it("a contributory fault after the commit point of a #PF's task switch is a double fault (SDM Table 6-5)", () => {
+    const m = tasks([...movMem(0x800000, 1), HLT]);
+    for (let k = 0; k < 1024; k++) m.write32(PD1 + 4 * k, k === 2 ? 0 : ((k << 22) | 0x87) >>> 0);
+    const s = m.cpu.state;
+    s.cr[0] = s.cr[0]! | 0x80000000;
+    s.cr[8] = 0x10;
+    s.cr[6] = PD1;
+    tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, cr3: PD1, ldt: SEL.DATA }); // #TS after commit
+    tss32(m, BASE.C, { eip: CODE_C, esp: STACK_C, cr3: PD1 });
+    idtTaskGate(m, 14, T.B);
+    idtTaskGate(m, 10, T.C);
+    idtTaskGate(m, 8, T.C);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.eventCounts[8]).toBe(1);
+    expect(m.cpu.eventCounts[10]).toBe(0);
+    expect(tr(m)).toBe(T.C);
+    expect(eax(m)).toBe(0);
+    expect(m.read32(BASE.C) & 0xffff).toBe(T.B); // entered from B, the task the #PF reached
+  });
+});
+
 describe("#TS, #NP and #SS with their error codes (SDM Table 7-1, Table 6-6)", () => {
   function faultOnJmp(setup: (m: TestMachine) => void, target: number = T.B): TestMachine {
     const m = tasks([...jmpFar(target), HLT]);
@@ -397,8 +429,11 @@ describe("#TS, #NP and #SS with their error codes (SDM Table 7-1, Table 6-6)", (
   });
 
   it("an SS whose RPL differs from the new CPL is #TS(SS)", () => {
-    const m = faultOnJmp((m) => tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, ss: SEL.DATA_U }));
-    expect(eax(m)).toBe(SEL.DATA_U & 0xfffc);
+    // DATA has DPL 0 = the new CPL, so only the RPL of 3 is wrong.
+    const m = faultOnJmp((m) => tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, ss: SEL.DATA | 3 }));
+    expect(eax(m)).toBe(SEL.DATA);
+    const dpl = faultOnJmp((m) => tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, ss: SEL.DATA_U & 0xfffc }));
+    expect(eax(dpl)).toBe(SEL.DATA_U & 0xfffc);
   });
 
   it("a null SS is #TS(0)", () => {
@@ -419,6 +454,12 @@ describe("#TS, #NP and #SS with their error codes (SDM Table 7-1, Table 6-6)", (
     const np = faultOnJmp((m) => tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, data: T.NP_DATA }));
     expect(np.cpu.eventCounts[11]).toBe(1);
     expect(eax(np)).toBe(T.NP_DATA);
+  });
+
+  it("a non-conforming CS whose DPL differs from its RPL is #TS(CS) (Table 7-1)", () => {
+    const m = faultOnJmp((m) => tss32(m, BASE.B, { eip: CODE_B, esp: STACK_B, cs: SEL.CODE32 | 3 }));
+    expect(eax(m)).toBe(SEL.CODE32);
+    expect(m.cpu.eventCounts[10]).toBe(1);
   });
 
   it("a data segment less privileged than its RPL demands is #TS(sel)", () => {
@@ -593,6 +634,30 @@ describe("IA-32e mode: no task switches (SDM 7.7)", () => {
     expect(m.cpu.eventCounts[13]).toBe(1);
     expect(eax(m)).toBe(sel);
     expect(m.cpu.state.segSelector[Seg.TR]).toBe(SEL.TSS);
+  });
+
+  it("LTR reads the 16-byte TSS descriptor (64-bit base) and marks it busy", () => {
+    const m = long([...movEax(0x60), ...LTR_AX, HLT]);
+    m.write32(L.GDT + 0x68, 0x0000_7fff); // base bits 63:32
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    const s = m.cpu.state;
+    expect(s.segSelector[Seg.TR]).toBe(0x60);
+    expect(s.segBase[2 * Seg.TR + 1]).toBe(0x7fff);
+    expect(s.segBase[2 * Seg.TR]).toBe(BASE.B);
+    expect(typeOf(m, 0x60)).toBe(0x0b);
+  });
+
+  it.each([
+    ["a non-zero type in the descriptor's upper half", 0, 0x0000_0100],
+    ["a non-canonical base", 0x0001_0000, 0],
+  ])("LTR with %s is #GP(selector)", (_name, baseHi, upper) => {
+    const m = long([...movEax(0x60), ...LTR_AX, HLT]);
+    m.write32(L.GDT + 0x68, baseHi);
+    m.write32(L.GDT + 0x6c, upper);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(eax(m)).toBe(0x60);
+    expect(m.cpu.state.segSelector[Seg.TR]).toBe(SEL.TSS);
+    expect(typeOf(m, 0x60)).toBe(0x09);
   });
 
   it("IRET with NT = 1 is #GP(0)", () => {

@@ -86,6 +86,8 @@ const NT = 0x4000;
 const VM = 0x20000;
 const AC = 0x40000;
 const BUSY = 0x200;
+/** EFLAGS bits that exist (SDM vol. 1, 3.4.3); the others load as their fixed values. */
+const EFLAGS_DEFINED = 0x3f7fd5;
 /** The order segment registers are stored in a TSS (ES, CS, SS, DS, FS, GS = encoding order). */
 const TSS_SEGS = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS] as const;
 
@@ -212,7 +214,7 @@ export function taskSwitch(
   for (let k = 0; k < oldLayout.segs; k++)
     wr16(c, oldBase + oldLayout.seg + k * ow, s.segSelector[TSS_SEGS[k]!]!);
   // Step 9 and 7.4: a nested task records its caller and runs with NT = 1.
-  let flags = incoming.eflags;
+  let flags = incoming.eflags & EFLAGS_DEFINED;
   // A 16-bit TSS holds FLAGS only: the upper half of EFLAGS is loaded as 0.
   if (layout === TSS16) flags &= 0xffff;
   flags = (flags | 2) >>> 0;

@@ -148,7 +148,7 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
     return;
   }
   if (!checkFarCodeTarget(c, sel)) {
-    // A system descriptor: a call gate, or a task gate / TSS (task switches are not supported).
+    // A system descriptor: a call gate, or a task gate / TSS (a task switch, task-switch.ts).
     if (!throughCallGate(c, i, sel, call) && !farTaskTransfer(c, i, sel, call)) c.unimplementedAt(i);
     return;
   }
