@@ -240,6 +240,43 @@ describe("JMP and CALL to a task (SDM 7.3, 7.4)", () => {
   });
 });
 
+describe("privilege checks from ring 3 (SDM 7.3 step 2, 7.2.5)", () => {
+  /** Runs `code` at CPL 3 (flat ring-3 segments; ring-0 stack in A's TSS for the #GP handler). */
+  function ring3(code: number[]): TestMachine {
+    const m = tasks(code);
+    const s = m.cpu.state;
+    s.segSelector[Seg.CS] = SEL.CODE32_U;
+    s.segAccess[Seg.CS] = 0xc0fb;
+    for (const seg of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
+      s.segSelector[seg] = SEL.DATA_U;
+      s.segAccess[seg] = 0xc0f3;
+    }
+    m.write32(BASE.A + 4, L.KSTACK); // ESP0
+    m.write32(BASE.A + 8, SEL.DATA); // SS0
+    m.gate(13, L.HANDLER);
+    return m;
+  }
+
+  it("a TSS descriptor with DPL 0 cannot be reached from CPL 3: #GP(TSS)", () => {
+    const m = ring3([...jmpFar(T.B | 3), HLT]);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.eventCounts[13]).toBe(1);
+    expect(eax(m)).toBe(T.B);
+    expect(tr(m)).toBe(T.A);
+  });
+
+  it("a task gate with DPL 3 reaches a DPL-0 TSS from CPL 3 (the TSS DPL is not used)", () => {
+    const m = ring3([...jmpFar(T.GATE_B | 3), HLT]);
+    setGdt(m, T.GATE_B, taskGate(T.B, 3));
+    m.load(CODE_B, [HLT]);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.eventCounts[13]).toBe(0);
+    expect(tr(m)).toBe(T.B);
+    expect(m.cpu.cpl).toBe(0); // B's CS is the ring-0 code segment
+    expect(m.read32(BASE.A + 0x4c) & 0xffff).toBe(SEL.CODE32_U);
+  });
+});
+
 describe("busy flag checks", () => {
   it("JMP to a busy TSS is #GP(TSS selector); nothing is saved", () => {
     const m = tasks([...jmpFar(T.A), HLT]);
@@ -310,6 +347,23 @@ describe("events through a task gate (SDM 6.11.3)", () => {
     expect(s.cr[4]).toBe(0x800000); // CR2
     expect(m.read32(BASE.A + 0x20)).toBe(L.CODE);
     expect(m.read32(BASE.C) & 0xffff).toBe(T.A);
+  });
+
+  it("a task gate to a 16-bit TSS pushes a 16-bit error code", () => {
+    const m = tasks([...jmpFar(T.A), HLT]); // busy: #GP(0x60)
+    const d = BASE.D16;
+    for (let k = 0; k < 0x2c; k += 4) m.write32(d + k, 0);
+    m.write32(d + 0x0e, CODE_D16 | (0x0002 << 16)); // IP, FLAGS
+    m.write32(d + 0x1a, 0x6000); // SP
+    m.write32(d + 0x22, T.DATA16 | (SEL.CODE16 << 16)); // ES, CS
+    m.write32(d + 0x26, T.DATA16 | (T.DATA16 << 16)); // SS, DS
+    m.load(CODE_D16, [HLT]);
+    m.write32(0x5ffc, 0xffff_ffff);
+    idtTaskGate(m, 13, T.D16);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(tr(m)).toBe(T.D16);
+    expect(m.cpu.state.get16(Gpr.RSP)).toBe(0x5ffe);
+    expect(m.read32(0x5ffc)).toBe(((T.A << 16) | 0xffff) >>> 0); // two bytes written, no more
   });
 
   it("INT n through a task gate checks the gate DPL and pushes no error code; IRET resumes after INT", () => {
