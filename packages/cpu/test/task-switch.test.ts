@@ -5,6 +5,7 @@
 // and their error codes, CR3 from the TSS, 16-bit TSSs, the T flag, LTR, and #GP in IA-32e mode.
 //
 // Machine code is written by hand (encodings from the SDM opcode tables), one helper per form.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Gpr, Seg, StopReason } from "../src/index.js";
 import { createMachine, L, SEL, type TestMachine } from "./modes.js";
@@ -730,5 +731,30 @@ describe("IA-32e mode: no task switches (SDM 7.7)", () => {
     m.write32(at + 4, 0x8500);
     expect(m.cpu.run(100)).toBe(StopReason.Halted);
     expect(eax(m)).toBe(0x40 * 8 + 2);
+  });
+});
+
+describe("malformed tasks never throw out of run", () => {
+  it("random TSS contents and descriptor bits give an architectural outcome", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0x68, maxLength: 0x68 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.constantFrom(T.B, T.GATE_B, T.D16, T.A),
+        fc.boolean(),
+        (bytes, attrs, target, call) => {
+          const m = tasks([...(call ? callFar(target) : jmpFar(target)), HLT]);
+          m.load(BASE.B, bytes);
+          m.load(BASE.D16, bytes.subarray(0, 0x2c));
+          // Random type/DPL/present bits for B's descriptor (limit and base kept).
+          const at = L.GDT + T.B + 4;
+          m.write32(at, (m.read32(at) & ~0xff00) | ((attrs & 0xff) << 8));
+          for (const v of [8, 10, 11, 12, 13, 14]) idtTaskGate(m, v, T.C);
+          const why = m.cpu.run(50);
+          expect(Object.values(StopReason)).toContain(why);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
