@@ -10,6 +10,7 @@ import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
+import { readTsc } from "./msr-access.js";
 import { StopReason } from "./stop-reason.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
@@ -138,8 +139,6 @@ export class Cpu {
   readonly q: Uint32Array = new Uint32Array(2);
   /** @internal Stop reason set by a handler (-1 = none). */
   pendingStop = -1;
-  /** @internal Time-stamp counter offset (TSC = instructions + offset). */
-  tscOffset = 0;
   /** @internal NMI blocked until IRET. */
   nmiBlocked = false;
 
@@ -192,7 +191,6 @@ export class Cpu {
     this.nmiBlocked = false;
     this.pendingStop = -1;
     this.stopRequested = false;
-    this.tscOffset = 0;
     this.invalidateAllBlocks();
     this.walkerState[5] = 0; // reconfigure and flush the TLB
     this.syncFromState();
@@ -925,9 +923,11 @@ export class Cpu {
     if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
   }
 
-  /** @internal The time-stamp counter as a number. */
+  /** @internal The time-stamp counter as a number (exact below 2^53; RDTSC reads it exactly). */
   tsc(): number {
-    return this.instructions + this.tscOffset;
+    const t = new Uint32Array(2);
+    readTsc(this, t);
+    return t[0]! + t[1]! * TWO_32;
   }
 
   /** @internal Flags that `MOV CR`, `WRMSR` etc. changed the translation: drop the TLB and links. */

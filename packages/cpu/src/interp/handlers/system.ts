@@ -8,7 +8,7 @@ import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
-import { readMsr, writeMsr } from "../msr-access.js";
+import { readMsr, readTsc, writeMsr } from "../msr-access.js";
 import { desc, descAddr, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
@@ -356,10 +356,10 @@ export function wrmsr(c: Cpu, _i: Insn): void {
 export function rdtsc(c: Cpu, i: Insn): void {
   if ((c.s.cr[8]! & 0x4) !== 0 && c.cpl > 0) c.fault(V.GP, 0);
   const g = c.s.gpr;
-  const t = c.tsc();
-  g[0] = t >>> 0;
+  readTsc(c, c.s.out);
+  g[0] = c.s.out[0]!;
   g[1] = 0;
-  g[4] = Math.floor(t / 4294967296) >>> 0;
+  g[4] = c.s.out[1]!;
   g[5] = 0;
   if (i.aux === 1) {
     g[2] = c.msrs.tscAux[0]!;
