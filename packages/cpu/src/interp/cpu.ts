@@ -334,7 +334,13 @@ export class Cpu {
     const pa = this.xlateFetch(lin);
     const key = this.modeKey();
     let b = this.cache.get(pa);
-    if (b === undefined || b.rip !== rip || b.key !== key) b = this.cache.build(rip, lin, pa, key);
+    if (
+      b === undefined ||
+      b.rip !== rip ||
+      b.key !== key ||
+      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
+    )
+      b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
       prev.link1 = prev.link0;
       prev.rip1 = prev.rip0;

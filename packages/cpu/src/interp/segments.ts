@@ -249,3 +249,29 @@ export function nullifyOuterSegments(c: Cpu): void {
     }
   }
 }
+
+/**
+ * System-descriptor types LAR and LSL accept, as bit masks (bit n = type n; SDM vol. 2A, LAR
+ * and LSL, "Segment and Gate Types"). Outside IA-32e mode: LAR takes the 16/32-bit TSSs, the
+ * LDT, call gates and task gates; LSL the TSSs and the LDT. In IA-32e mode only the LDT, the
+ * 64-bit TSSs and (for LAR) the 64-bit call gate.
+ */
+const SYSTEM_TYPES = {
+  larLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
+  larIa32e: (1 << 2) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
+  lslLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 0xb),
+  lslIa32e: (1 << 2) | (1 << 9) | (1 << 0xb),
+} as const;
+
+/** Whether LAR (`lar`) or LSL accepts a system descriptor of `type` in the current mode. */
+export function queryableSystemType(c: Cpu, type: number, lar: boolean): boolean {
+  const ia32e = (c.s.efer[0]! & 0x400) !== 0;
+  const mask = lar
+    ? ia32e
+      ? SYSTEM_TYPES.larIa32e
+      : SYSTEM_TYPES.larLegacy
+    : ia32e
+      ? SYSTEM_TYPES.lslIa32e
+      : SYSTEM_TYPES.lslLegacy;
+  return ((mask >>> (type & 0xf)) & 1) === 1;
+}

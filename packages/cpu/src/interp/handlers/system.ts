@@ -9,7 +9,14 @@ import { cpuid } from "../cpuid.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, readTsc, writeMsr } from "../msr-access.js";
-import { desc, descAddr, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
+import {
+  desc,
+  descAddr,
+  queryableSystemType,
+  readDescriptor,
+  setNullSegment,
+  setSegmentFromDesc,
+} from "../segments.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
 
@@ -303,8 +310,7 @@ export function descriptorQuery(c: Cpu, i: Insn): void {
     const dpl = (hi >>> 13) & 3;
     const conforming = isSeg && (type & 0xc) === 0xc;
     const visible = conforming || (dpl >= c.cpl && dpl >= (sel & 3));
-    if (i.aux === 0) ok = visible && (isSeg || [1, 2, 3, 4, 5, 9, 0xb, 0xc].includes(type));
-    else if (i.aux === 1) ok = visible && (isSeg || [1, 2, 3, 9, 0xb].includes(type));
+    if (i.aux <= 1) ok = visible && (isSeg || queryableSystemType(c, type, i.aux === 0));
     else if (i.aux === 2) ok = isSeg && (conforming || visible) && ((type & 8) === 0 || (type & 2) !== 0);
     else ok = isSeg && visible && (type & 8) === 0 && (type & 2) !== 0;
     if (ok && i.aux === 0) setReg(s.gpr, i.d, 0, i.size, hi & 0x00f0ff00, 0);
