@@ -56,7 +56,11 @@ function cpuidRegs(m: TestMachine, leaf: number, sub = 0): number[] {
 describe("unknown MSRs and privilege", () => {
   it("an MSR the processor lacks raises #GP(0) on RDMSR and WRMSR", () => {
     const m = machine();
-    for (const index of [0x1234, 0xc0000105, 0x210 /* PHYSBASE8: only 8 pairs */, 0x410, 0x6e0, 0x480]) {
+    for (const index of [
+      0x1234, 0xc0000105, 0x210 /* PHYSBASE8: only 8 pairs */, 0x410, 0x6e0 /* TSC_DEADLINE */,
+      0x480 /* VMX_BASIC */, 0xce /* PLATFORM_INFO: not advertised */, 0x17 /* PLATFORM_ID */,
+      0xe7 /* MPERF */, 0x280 /* MC0_CTL2: no CMCI */,
+    ]) {
       expect(rd(m, index)).toBe("GP");
       expect(wr(m, index, 0)).toBe(false);
     }
@@ -427,6 +431,18 @@ describe("MSR snapshot", () => {
     }
     expect(other.cpu.tsc()).toBe(tscAtSave);
     expect(snap.msrs.values.pat).toEqual([0x07050401, 0x06040100]);
+  });
+
+  it("a snapshot without MSRs (taken from the state alone) restores the registers and leaves the MSRs", () => {
+    const m = machine();
+    expect(wr(m, Msr.STAR, 1, 2)).toBe(true);
+    const snap = snapshot(m.cpu.state);
+    expect(snap.msrs).toBeUndefined();
+    const other = createMachine("long");
+    restore(snap, other.cpu.state, other.cpu);
+    expect(readMsr(other.cpu, Msr.STAR)).toBe(true);
+    expect(Array.from(other.cpu.state.out.subarray(0, 2))).toEqual([0, 0]);
+    expect(other.cpu.state.rip).toBe(m.cpu.state.rip);
   });
 
   it("a malformed MSR snapshot throws a TypeError", () => {

@@ -213,7 +213,42 @@ describe("data-segment loads (MOV DS/ES: SDM vol. 2, MOV 'Operation')", () => {
   });
 });
 
+describe("selectors into the LDT (TI = 1)", () => {
+  // LLDT X.LDT (base 0x5000, limit 0x7F), then MOV DS with LDT selectors.
+  const LLDT_BX = [0x0f, 0x00, 0xd3];
+
+  it("loads a data descriptor from the LDT; past the LDT limit the error code keeps TI", () => {
+    const m = machine();
+    m.write32(0x5008, 0x0000ffff);
+    m.write32(0x500c, 0x00cf9300);
+    expect(
+      run(m, [...LLDT_BX, ...MOV_DS_AX], { [Gpr.RBX]: X.LDT, [Gpr.RAX]: 0x08 | 4 }).vector,
+    ).toBeUndefined();
+    expect(m.cpu.state.segSelector[Seg.DS]).toBe(0x0c);
+    expect(run(m, MOV_DS_AX, { [Gpr.RAX]: 0x80 | 4 | 1 })).toMatchObject({ vector: GP, error: 0x84 });
+  });
+
+  it("POP DS applies the same checks as MOV DS", () => {
+    // push eax; pop ds
+    expect(run(machine(), [0x50, 0x1f], { [Gpr.RAX]: X.EXEC_ONLY })).toMatchObject({
+      vector: GP,
+      error: X.EXEC_ONLY,
+    });
+    expect(run(machine(), [0x50, 0x1f], { [Gpr.RAX]: X.NOT_PRESENT })).toMatchObject({
+      vector: NP,
+      error: X.NOT_PRESENT,
+    });
+  });
+});
+
 describe("stack-segment loads (MOV SS)", () => {
+  it("64-bit mode: a null SS loads at CPL 0 with RPL = CPL, and #GP(0) with RPL ≠ CPL", () => {
+    const m = machine("long");
+    expect(run(m, MOV_SS_AX, { [Gpr.RAX]: 0 }).vector).toBeUndefined();
+    expect(m.cpu.state.segSelector[Seg.SS]).toBe(0);
+    expect(run(machine("long"), MOV_SS_AX, { [Gpr.RAX]: 2 })).toMatchObject({ vector: GP, error: 0 });
+  });
+
   it("a null selector raises #GP(0) outside 64-bit mode", () => {
     expect(run(machine(), MOV_SS_AX, { [Gpr.RAX]: 0 })).toMatchObject({ vector: GP, error: 0 });
   });

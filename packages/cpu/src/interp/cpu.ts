@@ -39,6 +39,8 @@ const TLB_MASK = TLB_SIZE - 1;
 /** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
 const INV_2_32 = 2.3283064365386963e-10;
 const TWO_32 = 4294967296;
+/** Scratch of `Cpu.tsc`. */
+const TSC_HALVES = new Uint32Array(2);
 
 /** Segment cache flags. */
 export const SEG_R = 1;
@@ -931,9 +933,8 @@ export class Cpu {
 
   /** @internal The time-stamp counter as a number (exact below 2^53; RDTSC reads it exactly). */
   tsc(): number {
-    const t = new Uint32Array(2);
-    readTsc(this, t);
-    return t[0]! + t[1]! * TWO_32;
+    readTsc(this, TSC_HALVES);
+    return TSC_HALVES[0]! + TSC_HALVES[1]! * TWO_32;
   }
 
   /** @internal Flags that `MOV CR`, `WRMSR` etc. changed the translation: drop the TLB and links. */
