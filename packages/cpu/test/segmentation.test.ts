@@ -376,6 +376,15 @@ describe("far JMP to code segments: conforming and non-conforming (SDM vol. 3, 5
     expect(m.read32(sp + 4)).toBe(X.CONFORMING_EXEC | 3);
   });
 
+  it("loading CS sets the code descriptor's accessed bit (SDM vol. 3, 3.4.5.1)", () => {
+    const m = machine();
+    const at = L.GDT + X.CODE_READ + 4;
+    expect(m.read32(at) & 0x100).toBe(0);
+    expect(run(m, jmp(X.CODE_READ)).vector).toBeUndefined();
+    expect(m.read32(at) & 0x100).toBe(0x100);
+    expect(run(machine(), jmp(X.CODE_READ | 1)).vector).toBe(GP);
+  });
+
   it("a data segment as the target raises #GP(selector); a not-present code segment #NP(selector)", () => {
     expect(run(machine(), jmp(SEL.DATA))).toMatchObject({ vector: GP, error: SEL.DATA });
     expect(run(machine(), jmp(X.CODE_NOT_PRESENT))).toMatchObject({ vector: NP, error: X.CODE_NOT_PRESENT });

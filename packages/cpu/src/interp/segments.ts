@@ -69,6 +69,24 @@ export function markAccessed(c: Cpu): void {
   }
 }
 
+/**
+ * Sets the accessed bit of the code descriptor in {@link desc}, which `sel` selects (SDM vol. 3,
+ * 3.4.5.1: loading a segment register sets it). Its address is derived from the selector: the
+ * callers may have read other descriptors (a stack segment) since.
+ */
+function markCsAccessed(c: Cpu, sel: number): void {
+  if ((desc[1]! & 0x100) !== 0) return;
+  desc[1] = desc[1]! | 0x100;
+  const s = c.s;
+  const base =
+    sel & 4
+      ? (s.segBase[2 * Seg.LDTR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.LDTR]!
+      : (s.gdtr.baseHi | 0) * 4294967296 + s.gdtr.baseLo;
+  let la = base + (sel & 0xfff8);
+  if (!c.mode64 && (s.efer[0]! & 0x400) === 0) la >>>= 0;
+  c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
+}
+
 /** Writes a segment register's visible and hidden parts from {@link desc} and refreshes the caches. */
 export function setSegmentFromDesc(c: Cpu, seg: number, sel: number): void {
   const s = c.s;
@@ -153,6 +171,7 @@ export function loadDataSegment(c: Cpu, seg: number, sel: number): void {
  * {@link desc} (already checked by the caller) and switches the mode and CPL.
  */
 export function commitCs(c: Cpu, sel: number, newCpl: number): void {
+  markCsAccessed(c, sel);
   setSegmentFromDesc(c, Seg.CS, (sel & 0xfffc) | newCpl);
   c.setCpl(newCpl);
   c.updateMode();
