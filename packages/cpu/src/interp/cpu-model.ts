@@ -17,6 +17,15 @@ export interface CpuModel {
   readonly pages1G: boolean;
   /** The brand string (CPUID 0x80000002-4), at most 47 characters. */
   readonly brand: string;
+  /**
+   * 5-level paging (CR4.LA57, CPUID.7.0:ECX[16]; CPUID 0x80000008 then reports 57 linear bits).
+   * Absent means false.
+   */
+  readonly la57?: boolean;
+  /** Process-context identifiers (CR4.PCIDE, CPUID.1:ECX[17]) and INVPCID (CPUID.7.0:EBX[10]). Absent means true. */
+  readonly pcid?: boolean;
+  /** Protection keys for user-mode pages (CR4.PKE, RDPKRU/WRPKRU, CPUID.7.0:ECX[3]). Absent means true. */
+  readonly pku?: boolean;
 }
 
 /** The default model: a family-6 "TurtlesCPU" with the integer, system and paging features implemented. */
@@ -29,5 +38,8 @@ export function defaultCpuModel(): CpuModel {
     linearAddressBits: 48,
     pages1G: true,
     brand: "Turtles interpreter x86-64",
+    la57: false,
+    pcid: true,
+    pku: true,
   };
 }

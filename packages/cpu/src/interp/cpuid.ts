@@ -3,6 +3,7 @@
  * the interpreter implements — no x87, SSE or AVX; no VMX; no APIC in the processor model.
  */
 import type { Cpu } from "./cpu.js";
+import { pagingLeaf7Ecx } from "./cr4.js";
 
 const result = new Uint32Array(4);
 
@@ -49,11 +50,14 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
     case 1:
       r[0] = m.signature;
       r[1] = 0x00000800; // CLFLUSH line size 8 x 8 bytes
-      r[2] = LEAF1_ECX;
+      r[2] = LEAF1_ECX | (m.pcid !== false ? 1 << 17 : 0);
       r[3] = LEAF1_EDX;
       break;
     case 7:
-      if (subleaf === 0) r[1] = LEAF7_EBX;
+      if (subleaf === 0) {
+        r[1] = LEAF7_EBX | (m.pcid !== false ? 1 << 10 : 0);
+        r[2] = pagingLeaf7Ecx(c);
+      }
       break;
     case 0x80000000:
       r[0] = 0x80000008;
@@ -71,7 +75,7 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
       break;
     }
     case 0x80000008:
-      r[0] = m.maxPhysAddr | (m.linearAddressBits << 8);
+      r[0] = m.maxPhysAddr | ((m.la57 === true ? 57 : m.linearAddressBits) << 8);
       break;
     default:
       break;

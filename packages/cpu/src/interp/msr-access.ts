@@ -3,6 +3,7 @@
  * write of reserved bits, returns false (the caller raises #GP(0)).
  */
 import { Seg } from "../state/registers.js";
+import { isCanonicalHi } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { Msr } from "./msr.js";
 
@@ -12,10 +13,6 @@ function pair(c: Cpu, a: Uint32Array, k = 0): true {
   c.s.out[0] = a[k]!;
   c.s.out[1] = a[k + 1]!;
   return true;
-}
-
-function canonical(hi: number): boolean {
-  return (hi << 16) >> 16 === (hi | 0);
 }
 
 /** Reads MSR `index` into `c.s.out[0..1]`; false when it does not exist. */
@@ -102,9 +99,9 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): boolean
     case Msr.SYSENTER_CS:
       return set(m.sysenter, lo, hi, 0);
     case Msr.SYSENTER_ESP:
-      return canonical(hi) && set(m.sysenter, lo, hi, 2);
+      return isCanonicalHi(c, hi) && set(m.sysenter, lo, hi, 2);
     case Msr.SYSENTER_EIP:
-      return canonical(hi) && set(m.sysenter, lo, hi, 4);
+      return isCanonicalHi(c, hi) && set(m.sysenter, lo, hi, 4);
     case Msr.MISC_ENABLE:
       return set(m.miscEnable, lo, hi);
     case Msr.PAT:
@@ -124,23 +121,23 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): boolean
     case Msr.STAR:
       return set(m.star, lo, hi);
     case Msr.LSTAR:
-      return canonical(hi) && set(m.lstar, lo, hi);
+      return isCanonicalHi(c, hi) && set(m.lstar, lo, hi);
     case Msr.CSTAR:
-      return canonical(hi) && set(m.cstar, lo, hi);
+      return isCanonicalHi(c, hi) && set(m.cstar, lo, hi);
     case Msr.FMASK:
       return set(m.fmask, lo, 0);
     case Msr.FS_BASE:
-      if (!canonical(hi)) return false;
+      if (!isCanonicalHi(c, hi)) return false;
       set(s.segBase, lo, hi, 2 * Seg.FS);
       c.refreshSegment(Seg.FS);
       return true;
     case Msr.GS_BASE:
-      if (!canonical(hi)) return false;
+      if (!isCanonicalHi(c, hi)) return false;
       set(s.segBase, lo, hi, 2 * Seg.GS);
       c.refreshSegment(Seg.GS);
       return true;
     case Msr.KERNEL_GS_BASE:
-      return canonical(hi) && set(m.kernelGsBase, lo, hi);
+      return isCanonicalHi(c, hi) && set(m.kernelGsBase, lo, hi);
     case Msr.TSC_AUX:
       return set(m.tscAux, lo, 0);
     default:

@@ -77,6 +77,8 @@ export interface CpuStateSnapshot {
   efer: number[];
   /** XCR0 as [lo, hi]. */
   xcr0: number[];
+  /** PKRU (absent in snapshots made before protection keys: 0). */
+  pkru?: number;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
@@ -119,6 +121,7 @@ export function snapshot(s: CpuState): CpuStateSnapshot {
     dr: Array.from(s.dr),
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
+    pkru: s.pkru,
   };
 }
 
@@ -189,5 +192,6 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState())
   fill(into.dr, snap.dr, "dr");
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
+  into.pkru = snap.pkru === undefined ? 0 : u32(snap.pkru, "pkru");
   return into;
 }
