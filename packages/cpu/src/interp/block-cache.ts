@@ -30,6 +30,8 @@ export class Block {
   rip0 = Number.NaN;
   link1: Block | null = null;
   rip1 = Number.NaN;
+  /** The CPU's link epoch when the links above were made (older links are stale). */
+  linkEpoch = -1;
   constructor(
     readonly rip: number,
     readonly pa: number,

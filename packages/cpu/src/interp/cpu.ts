@@ -321,7 +321,7 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
-    if (prev !== null && this.lastEpoch === this.linkEpoch) {
+    if (prev !== null && prev.linkEpoch === this.linkEpoch) {
       if (prev.rip0 === rip) {
         const next = prev.link0!;
         if (next.valid) return next;
@@ -342,6 +342,11 @@ export class Cpu {
     let b = this.cache.get(pa);
     if (b === undefined || b.rip !== rip || b.key !== key) b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
+      // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
+      if (prev.linkEpoch !== this.linkEpoch) {
+        prev.linkEpoch = this.linkEpoch;
+        prev.rip0 = Number.NaN;
+      }
       prev.link1 = prev.link0;
       prev.rip1 = prev.rip0;
       prev.link0 = b;
@@ -578,6 +583,8 @@ export class Cpu {
 
   /** @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT). */
   xlateSystem(la: number, write: boolean): number {
+    if ((this.s.flags.bits & 0x40000) !== 0 && this.walker.smap && this.paging)
+      return this.walkImplicit(la, write);
     const vpn = Math.floor(la / 4096);
     const idx = vpn & TLB_MASK;
     if (write) {
@@ -586,6 +593,20 @@ export class Cpu {
     }
     if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
     return this.tlbFill(la, vpn, idx, 0, false);
+  }
+
+  /**
+   * An implicit supervisor access while EFLAGS.AC = 1 under SMAP: SMAP ignores AC for it (SDM
+   * 4.6.1), while the TLB's supervisor entries were checked with AC, so it walks without caching.
+   */
+  private walkImplicit(la: number, write: boolean): number {
+    const w = this.walk;
+    if (!this.walker.walk(this.memory, la, GuestAccess.Implicit | (write ? GuestAccess.Write : 0), w)) {
+      this.s.cr[4] = la >>> 0;
+      this.s.cr[5] = Math.floor(la / TWO_32) >>> 0;
+      this.fault(V.PF, w.errorCode);
+    }
+    return w.address;
   }
 
   /** @internal A fetch translation that does not fault: the physical address, or -1. */
