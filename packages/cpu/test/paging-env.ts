@@ -17,7 +17,14 @@ export const P = {
   /** The #PF and #UD handlers (HLT). */
   PF_HANDLER: L.HANDLER,
   UD_HANDLER: L.HANDLER + 0x10,
+  GP_HANDLER: L.HANDLER + 0x20,
+  SS_HANDLER: L.HANDLER + 0x30,
+  /** Where {@link PagingMachine.exec} puts its snippets (each at a fresh address). */
+  SNIPPETS: L.CODE + 0x1000,
 } as const;
+
+/** How a snippet run by {@link PagingMachine.exec} ended. */
+export type ExecResult = "ok" | "pf" | "ud" | "gp" | "ss";
 
 /** The linear address of the test page (PML4 0, PDPT 1, PD 0, PT 0). */
 export const TEST_LA = 0x4000_0000;
@@ -55,6 +62,12 @@ export interface PagingMachine extends TestMachine {
   pfError(): number;
   /** CR2 as a number (signed for upper-half addresses). */
   cr2(): number;
+  /**
+   * Runs `bytes` (followed by HLT) at ring 0, or at ring 3 (followed by UD2, so "ud" is the normal
+   * end there), after loading `regs` (register number -> value, 64-bit as a number); returns how
+   * it ended. Control registers are changed only by the guest code, so the TLB stays as it is.
+   */
+  exec(bytes: number[], regs?: Record<number, number | readonly [number, number]>, cpl?: 0 | 3): ExecResult;
 }
 
 /** Builds the machine: system maps, user page at 6 MiB, test hierarchy with a present PTE. */
@@ -74,8 +87,11 @@ export function createPagingMachine(options: { model?: CpuModel } = {}): PagingM
   m.entry(P.TPT, P.PAGE | 7);
   m.gate(14, P.PF_HANDLER, { ist: 1 });
   m.gate(6, P.UD_HANDLER, { ist: 1 });
-  m.load(P.PF_HANDLER, [0xf4]);
-  m.load(P.UD_HANDLER, [0xf4]);
+  m.gate(13, P.GP_HANDLER, { ist: 1 });
+  m.gate(12, P.SS_HANDLER, { ist: 1 });
+  for (const h of [P.PF_HANDLER, P.UD_HANDLER, P.GP_HANDLER, P.SS_HANDLER]) m.load(h, [0xf4]);
+  let next: number = P.SNIPPETS;
+  let nextUser = P.USER_CODE + 0x1000;
   m.enter = (rip, cpl) => {
     const s = m.cpu.state;
     s.rip = rip;
@@ -99,6 +115,28 @@ export function createPagingMachine(options: { model?: CpuModel } = {}): PagingM
   };
   m.faulted = () => m.cpu.state.rip === P.PF_HANDLER + 1;
   m.pfError = () => view.getUint32(L.IST1 - 48, true);
+  m.exec = (bytes, regs = {}, cpl = 0) => {
+    const at = cpl === 3 ? nextUser : next;
+    m.load(at, [...bytes, ...(cpl === 3 ? [0x0f, 0x0b] : [0xf4])]);
+    if (cpl === 3) nextUser += (bytes.length + 0x12) & ~0xf;
+    else next += (bytes.length + 0x11) & ~0xf;
+    const s = m.cpu.state;
+    for (const [r, v] of Object.entries(regs)) {
+      if (typeof v === "number") s.set64(Number(r), v >>> 0, Math.floor(v / 2 ** 32) >>> 0);
+      else s.set64(Number(r), v[0] >>> 0, v[1] >>> 0);
+    }
+    s.flags.write(2);
+    m.enter(at, cpl);
+    m.runToHalt(200);
+    const rip = s.rip;
+    if (cpl === 0 && rip === at + bytes.length + 1) return "ok";
+    if (rip === P.PF_HANDLER + 1) return "pf";
+    if (rip === P.UD_HANDLER + 1)
+      return cpl === 3 && m.read32(L.IST1 - 40) === at + bytes.length ? "ok" : "ud";
+    if (rip === P.GP_HANDLER + 1) return "gp";
+    if (rip === P.SS_HANDLER + 1) return "ss";
+    throw new Error(`snippet ended at ${rip.toString(16)}`);
+  };
   m.cr2 = () => (m.cpu.state.cr[5]! | 0) * 2 ** 32 + m.cpu.state.cr[4]!;
   return m;
 }

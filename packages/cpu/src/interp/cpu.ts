@@ -7,6 +7,7 @@ import { type Block, BlockCache } from "./block-cache.js";
 import { canonicalBound } from "./canonical.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
+import { CR4_TRANSLATION_BITS } from "./cr4.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
@@ -393,10 +394,10 @@ export class Cpu {
     // runs the CPU in short slices); changes made behind its back need invalidateTlb().
     const w = this.walkerState;
     if (
-      w[0] !== s.cr[0] ||
+      ((w[0]! ^ s.cr[0]!) & 0x80010001) !== 0 ||
       w[1] !== s.cr[6] ||
       w[2] !== s.cr[7] ||
-      w[3] !== s.cr[8] ||
+      ((w[3]! ^ s.cr[8]!) & CR4_TRANSLATION_BITS) !== 0 ||
       w[4] !== s.efer[0] ||
       w[5] !== 1 ||
       this.walker.pkru !== s.pkru
