@@ -4,7 +4,7 @@ import { OPCODE_NAMES } from "@turtles/x86-decoder";
 import { CpuState } from "../state/cpu-state.js";
 import { Seg } from "../state/registers.js";
 import { type Block, BlockCache } from "./block-cache.js";
-import { canonicalBound } from "./canonical.js";
+import { canonicalBound, isCanonical } from "./canonical.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { CR4_TRANSLATION_BITS } from "./cr4.js";
@@ -601,6 +601,7 @@ export class Cpu {
    * 4.6.1), while the TLB's supervisor entries were checked with AC, so it walks without caching.
    */
   private walkImplicit(la: number, write: boolean): number {
+    if (!isCanonical(this, la)) this.fault(V.GP, 0);
     const w = this.walk;
     if (!this.walker.walk(this.memory, la, GuestAccess.Implicit | (write ? GuestAccess.Write : 0), w)) {
       this.s.cr[4] = la >>> 0;
@@ -622,6 +623,9 @@ export class Cpu {
   private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean): number {
     let page: number;
     let flags = 0;
+    // A system-structure base beyond the canonical bound (57-bit canonical but not exact as a
+    // number, see canonical.ts) cannot be walked: #GP(0) rather than a wrong address.
+    if (!isCanonical(this, la)) this.fault(V.GP, 0);
     if (!this.paging) {
       page = vpn * 4096;
     } else {
