@@ -7,6 +7,7 @@ import { Combination, combineExceptions } from "../exceptions/events.js";
 import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
+import { updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 
@@ -44,6 +45,7 @@ export function deliverEvent(
     try {
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
+      updateAlignmentCheck(c);
       return true;
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -67,6 +69,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
+  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;

@@ -6,6 +6,7 @@
 import { Seg } from "../../state/registers.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
+import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, writeMsr } from "../msr-access.js";
@@ -30,7 +31,7 @@ export function cliSti(c: Cpu, i: Insn): void {
     f.bits &= ~0x200;
   } else {
     if ((f.bits & 0x200) === 0) {
-      c.shadow = true;
+      c.s.interruptibility |= Blocking.Sti;
       c.breakBlock = true;
     }
     f.bits |= 0x200;
@@ -99,6 +100,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       }
       s.cr[0] = v;
       s.cr[1] = 0;
+      updateAlignmentCheck(c);
       if (pgOn && lme) s.efer[0] = s.efer[0]! | 0x400;
       if (pgOff) s.efer[0] = s.efer[0]! & ~0x400;
       if (((old ^ v) & 0x80010001) !== 0) {
