@@ -17,6 +17,7 @@ import {
   updateAlignmentCheck,
 } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
+import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { StopReason } from "./stop-reason.js";
@@ -39,6 +40,11 @@ export interface CpuOptions {
   readonly interrupts?: InterruptSource;
   /** CPUID identity and features (default: {@link defaultCpuModel}). */
   readonly model?: CpuModel;
+  /**
+   * The source of RDRAND/RDSEED values, 32 random bits per call (default: a deterministic
+   * generator, so a guest run repeats exactly).
+   */
+  readonly random?: () => number;
 }
 
 /** Entries of each software TLB half (a power of two). */
@@ -166,6 +172,10 @@ export class Cpu {
   set nmiBlocked(v: boolean) {
     this.s.interruptibility = v ? this.s.interruptibility | 8 : this.s.interruptibility & ~8;
   }
+  /** The source of RDRAND/RDSEED values (see {@link CpuOptions.random}). */
+  readonly random: () => number;
+  /** @internal MONITOR armed an address range (MWAIT waits only then). */
+  monitorArmed = false;
   /** @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): `lin` checks every access. */
   acActive = false;
 
@@ -239,6 +249,7 @@ export class Cpu {
     this.io = options.io;
     this.interrupts = options.interrupts;
     this.model = options.model ?? defaultCpuModel();
+    this.random = options.random ?? deterministicRandom();
     this.s = this.state;
     this.walker.maxPhysAddr = this.model.maxPhysAddr;
     this.walker.pages1G = this.model.pages1G;

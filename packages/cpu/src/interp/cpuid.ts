@@ -18,10 +18,14 @@ const LEAF1_EDX =
   (1 << 15) |
   (1 << 16) |
   (1 << 19);
-/** Leaf 1 ECX: CX16, MOVBE, POPCNT. */
-const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
-/** Leaf 7 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP. */
-const LEAF7_EBX = (1 << 0) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 19) | (1 << 20);
+/** Leaf 1 ECX: MONITOR, CX16, MOVBE, POPCNT, XSAVE, RDRAND (OSXSAVE, bit 27, mirrors CR4.OSXSAVE). */
+const LEAF1_ECX = (1 << 3) | (1 << 13) | (1 << 22) | (1 << 23) | (1 << 26) | (1 << 30);
+/** Leaf 7 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, RDSEED, ADX, SMAP. */
+const LEAF7_EBX = (1 << 0) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 18) | (1 << 19) | (1 << 20);
+/** Leaf 7 ECX: RDPID. */
+const LEAF7_ECX = 1 << 22;
+/** Leaf 7 EDX: SERIALIZE. */
+const LEAF7_EDX = 1 << 14;
 /** 0x80000001 EDX: SYSCALL, NX, Page1GB (model), RDTSCP, LM. */
 const EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29);
 /** 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT (ABM). */
@@ -41,7 +45,7 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
   const vendor = m.vendor.padEnd(12, " ");
   switch (leaf >>> 0) {
     case 0:
-      r[0] = 7;
+      r[0] = 0xd;
       r[1] = str4(vendor, 0);
       r[3] = str4(vendor, 4);
       r[2] = str4(vendor, 8);
@@ -49,11 +53,28 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
     case 1:
       r[0] = m.signature;
       r[1] = 0x00000800; // CLFLUSH line size 8 x 8 bytes
-      r[2] = LEAF1_ECX;
+      r[2] = LEAF1_ECX | ((c.s.cr[8]! & 0x40000) !== 0 ? 1 << 27 : 0);
       r[3] = LEAF1_EDX;
       break;
+    case 5:
+      // MONITOR/MWAIT: 64-byte monitor lines; no MWAIT extensions enumerated (ECX = 0).
+      r[0] = 64;
+      r[1] = 64;
+      break;
     case 7:
-      if (subleaf === 0) r[1] = LEAF7_EBX;
+      if (subleaf === 0) {
+        r[1] = LEAF7_EBX;
+        r[2] = LEAF7_ECX;
+        r[3] = LEAF7_EDX;
+      }
+      break;
+    case 0xd:
+      // XSAVE state: x87 only in XCR0 (SDM vol. 1, 13.2); legacy area + header = 576 bytes.
+      if (subleaf === 0) {
+        r[0] = 1;
+        r[1] = 576;
+        r[2] = 576;
+      }
       break;
     case 0x80000000:
       r[0] = 0x80000008;

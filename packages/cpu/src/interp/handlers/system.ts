@@ -71,7 +71,7 @@ export function movToCr(c: Cpu, i: Insn): void {
 }
 
 /** The CR4 bits software may set (VME..SMAP minus what is absent); others are reserved (#GP). */
-const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x40000 | 0x20000);
+const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x20000);
 
 /** @internal Writes a control register with the checks of SDM MOV CR (vol. 2B) and the mode changes. */
 export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
