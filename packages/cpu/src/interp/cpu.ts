@@ -174,6 +174,8 @@ export class Cpu {
   }
   /** The source of RDRAND/RDSEED values (see {@link CpuOptions.random}). */
   readonly random: () => number;
+  /** @internal The instruction count at which the running `run` stops (REP bounds its iterations by it). */
+  runEnd = Number.POSITIVE_INFINITY;
   /** @internal MONITOR armed an address range (MWAIT waits only then). */
   monitorArmed = false;
   /** @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): `lin` checks every access. */
@@ -302,6 +304,7 @@ export class Cpu {
     this.pendingStop = -1;
     this.unimplemented = undefined;
     const end = this.instructions + budget;
+    this.runEnd = end;
     const s = this.s;
     while (this.instructions < end) {
       if (this.stopRequested) return StopReason.Stopped;
