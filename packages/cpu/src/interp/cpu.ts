@@ -265,6 +265,7 @@ export class Cpu {
     this.s.gpr[4] = this.model.resetEdx;
     this.msrs.reset();
     this.shutdown = false;
+    this.monitorArmed = false;
     this.pendingStop = -1;
     this.stopRequested = false;
     this.tscOffset = 0;

@@ -100,6 +100,7 @@ export function initProcessor(c: Cpu): void {
   s.xcr0[1] = xcr0Hi;
   if ((c.msrs.apicBase[0]! & 0x100) === 0) s.activity = Activity.WaitForSipi;
   c.shutdown = false;
+  c.monitorArmed = false;
   c.pendingStop = -1;
   c.invalidateAllBlocks();
   c.syncFromState();
