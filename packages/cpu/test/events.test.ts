@@ -198,6 +198,19 @@ describe("INIT and SIPI", () => {
     expect(c.msrs.pat[0]).toBe(0x00070406);
   });
 
+  it("INIT brings a processor out of shutdown (a triple fault)", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x0f, 0x0b]); // ud2 with an empty IDT: triple fault
+    m.cpu.state.idtr.limit = 0;
+    expect(m.cpu.run(10)).toBe(StopReason.Shutdown);
+    expect(m.cpu.run(10)).toBe(StopReason.Shutdown);
+    m.load(0xffff0, [0xf4]); // what F000:FFF0 finds (RAM below 1 MiB stands in for the ROM here)
+    m.cpu.init();
+    m.cpu.state.segBase[2 * Seg.CS] = 0xf0000;
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(0xfff1);
+  });
+
   it("INIT on an application processor waits for a SIPI, ignoring INTR and NMI until then", () => {
     const intr = line(0x40);
     const m = createMachine("long", intr);

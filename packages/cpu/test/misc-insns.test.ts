@@ -152,6 +152,19 @@ describe("semantics", () => {
     expect((s.lo(Gpr.RCX) >>> 22) & 1).toBe(1); // RDPID
   });
 
+  it("CPUID leaf 0DH reports x87-only XSAVE state (576 bytes) and leaf 5 the 64-byte monitor line", () => {
+    // cpuid(0dh, 0) -> r8d = eax, r9d = ebx; cpuid(5)
+    const code = [...MOV_EAX(0xd), 0x31, 0xc9, 0x0f, 0xa2, 0x41, 0x89, 0xc0, 0x41, 0x89, 0xd9];
+    const m = machine("long", [...code, ...MOV_EAX(5), 0x31, 0xc9, 0x0f, 0xa2]);
+    expect(outcome(m)).toBe(-1);
+    const s = m.cpu.state;
+    expect(s.lo(Gpr.R8)).toBe(1);
+    expect(s.lo(Gpr.R9)).toBe(576);
+    expect(s.lo(Gpr.RAX)).toBe(64);
+    expect(s.lo(Gpr.RBX)).toBe(64);
+    expect(s.lo(Gpr.RCX)).toBe(0);
+  });
+
   it("RDPID reads IA32_TSC_AUX", () => {
     const m = machine("long", [0xf3, 0x0f, 0xc7, 0xf8], { cpl3: true });
     m.cpu.msrs.tscAux[0] = 0x1234;
