@@ -452,3 +452,37 @@ describe("MSR snapshot", () => {
     expect(() => restore(snap, m.cpu.state, m.cpu)).toThrow(TypeError);
   });
 });
+
+describe("an MSR device (a local APIC) answers its MSRs first", () => {
+  it("RDMSR/WRMSR of the device's indexes go to it; its false is #GP; other MSRs stay the processor's", () => {
+    const { space } = createRamSpace(1 << 20);
+    const seen: string[] = [];
+    let deadline = [0, 0];
+    const cpu = new Cpu({
+      memory: space,
+      io: new PortIoSpace(),
+      msrDevice: {
+        handlesMsr: (index) => index === Msr.APIC_BASE || index === 0x6e0,
+        readMsr(index, out) {
+          seen.push(`r${index.toString(16)}`);
+          if (index === Msr.APIC_BASE) return false;
+          out[0] = deadline[0]!;
+          out[1] = deadline[1]!;
+          return true;
+        },
+        writeMsr(index, lo, hi) {
+          seen.push(`w${index.toString(16)}`);
+          deadline = [lo, hi];
+          return index === 0x6e0;
+        },
+      },
+    });
+    expect(writeMsr(cpu, 0x6e0, 0x1234, 5)).toBe(true);
+    expect(readMsr(cpu, 0x6e0)).toBe(true);
+    expect(Array.from(cpu.state.out.subarray(0, 2))).toEqual([0x1234, 5]);
+    expect(readMsr(cpu, Msr.APIC_BASE)).toBe(false);
+    expect(writeMsr(cpu, Msr.APIC_BASE, 0xfee00900, 0)).toBe(false);
+    expect(readMsr(cpu, Msr.PAT)).toBe(true);
+    expect(seen).toEqual(["w6e0", "r6e0", "r1b", "w1b"]);
+  });
+});
