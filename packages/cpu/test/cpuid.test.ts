@@ -160,7 +160,39 @@ const cr4Bit = (b: number) => (cpu: Cpu) => {
   return m.cpu.eventCounts[13] === 0 && (m.cpu.state.cr[8]! & (1 << b)) !== 0;
 };
 
+/** UMIP: with CR4.UMIP, SMSW/SGDT/SIDT/SLDT/STR raise #GP(0) at CPL 3 and still run at CPL 0. */
+function umipWorks(): boolean {
+  const CODES = [
+    [0x0f, 0x01, 0xe0],
+    [0x0f, 0x01, 0x00],
+    [0x0f, 0x01, 0x08],
+    [0x0f, 0x00, 0xc0],
+    [0x0f, 0x00, 0xc8],
+  ];
+  for (const code of CODES) {
+    for (const user of [false, true]) {
+      const m = createMachine("long");
+      m.gate(13, L.HANDLER);
+      m.load(L.HANDLER, [0xf4]);
+      m.load(L.CODE, [...code, 0xeb, 0xfe]); // then spin (HLT would #GP at CPL 3)
+      const s = m.cpu.state;
+      s.cr[8] = 0x820; // PAE, UMIP
+      s.set64(Gpr.RAX, L.DATA, 0);
+      if (user) {
+        s.segSelector[1] = 0x3b;
+        s.segAccess[1] = 0xa0fb;
+        s.segSelector[2] = 0x33;
+        s.segAccess[2] = 0xc0f3;
+      }
+      m.cpu.run(10);
+      if (m.cpu.eventCounts[13]! > 0 !== user) return false;
+    }
+  }
+  return true;
+}
+
 const PROBES: Record<string, Probe> = {
+  UMIP: { check: umipWorks },
   PSE: { check: cr4Bit(4) },
   TSC: { code: [0x0f, 0x31] },
   MSR: { code: [0x0f, 0x32], setup: (m) => m.cpu.state.set64(Gpr.RCX, Msr.TSC, 0) },

@@ -192,6 +192,7 @@ export function lmsw(c: Cpu, i: Insn): void {
 
 /** SMSW: CR0's low bits to a register (operand size) or 16 bits to memory. */
 export function smsw(c: Cpu, i: Insn): void {
+  if ((c.s.cr[8]! & 0x800) !== 0 && c.cpl > 0) c.fault(V.GP, 0); // CR4.UMIP
   const cr0 = c.s.cr[0]!;
   if (i.mem) c.wr16(c.lin(i.seg, c.ea(i), 2, true), cr0 & 0xffff);
   else setReg(c.s.gpr, i.d, 0, i.size, i.size === 16 ? cr0 & 0xffff : cr0, 0);
