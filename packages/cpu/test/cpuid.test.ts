@@ -236,7 +236,7 @@ const PROBES: Record<string, Probe> = {
       m.cpu.msrs.star[1] = 0x18;
     },
   },
-  NX: { check: (cpu) => readMsr(cpu, Msr.EFER) },
+  NX: { check: (cpu) => writeMsr(cpu, Msr.EFER, 0x800, 0) && (cpu.state.efer[0]! & 0x800) !== 0 },
   LM: { check: () => true }, // long mode itself: every test of test/modes.ts "long" runs in it
   RDTSCP: { code: [0x0f, 0x01, 0xf9] },
   WBNOINVD: { code: [0xf3, 0x0f, 0x09] },

@@ -4,6 +4,7 @@
 import { createRamSpace, PortIoSpace } from "@turtles/memory";
 import { describe, expect, it } from "vitest";
 import { Cpu, defaultCpuModel, FIXED_MTRRS, Gpr, Msr, restore, snapshot } from "../src/index.js";
+import { cpuid } from "../src/interp/cpuid.js";
 import { msrIndexes, readMsr, writeMsr } from "../src/interp/msr-access.js";
 import { createMachine, L, type TestMachine } from "./modes.js";
 
@@ -242,6 +243,17 @@ describe("IA32_MISC_ENABLE", () => {
     expect(wr(m, Msr.MISC_ENABLE, 0x1, 0x4)).toBe(true);
     expect(cpuidRegs(m, 0x80000001)[3]! & (1 << 20)).toBe(0);
     expect(wr(m, Msr.EFER, 0xd01)).toBe(false);
+  });
+});
+
+describe("a model without NX", () => {
+  it("EFER.NXE and MISC_ENABLE.XD_DISABLE are reserved; CPUID does not report NX", () => {
+    const { space } = createRamSpace(1 << 20);
+    const cpu = new Cpu({ memory: space, io: new PortIoSpace(), model: { ...defaultCpuModel(), nx: false } });
+    expect(writeMsr(cpu, Msr.EFER, 0x800, 0)).toBe(false);
+    expect(writeMsr(cpu, Msr.EFER, 0x001, 0)).toBe(true);
+    expect(writeMsr(cpu, Msr.MISC_ENABLE, 0x1, 0x4)).toBe(false);
+    expect(cpuid(cpu, 0x80000001, 0)[3]! & (1 << 20)).toBe(0);
   });
 });
 

@@ -72,15 +72,15 @@ export const FEATURES: readonly FeatureBit[] = [
   f(0x80000001, 2, 5, "LZCNT"),
   f(0x80000001, 2, 8, "PREFETCHW"),
   f(0x80000001, 3, 11, "SYSCALL"),
-  f(0x80000001, 3, 20, "NX"),
   f(0x80000001, 3, 29, "LM"),
   f(0x80000001, 3, 27, "RDTSCP"),
   f(0x80000008, 1, 9, "WBNOINVD"),
 ];
 
-/** Feature bits that depend on the model: 1-GByte pages and the speculation controls. */
+/** Feature bits that depend on the model: 1-GByte pages, NX, the speculation controls, invariant TSC. */
 export const MODEL_FEATURES: readonly (FeatureBit & { readonly when: (m: CpuModel) => boolean })[] = [
   { ...f(0x80000001, 3, 26, "Page1GB"), when: (m) => m.pages1G },
+  { ...f(0x80000001, 3, 20, "NX"), when: (m) => m.nx },
   { ...f(7, 3, 26, "IBRS-IBPB"), when: (m) => m.speculationControl },
   { ...f(7, 3, 27, "STIBP"), when: (m) => m.speculationControl },
   { ...f(7, 3, 29, "IA32_ARCH_CAPABILITIES"), when: (m) => m.speculationControl },

@@ -70,9 +70,9 @@ function everyByte(lo: number, hi: number, ok: (t: number) => boolean): boolean 
   return true;
 }
 
-/** Whether NX is usable: reported by CPUID and not turned off by IA32_MISC_ENABLE.XD_DISABLE. */
+/** Whether NX is usable: the model has it and IA32_MISC_ENABLE.XD_DISABLE does not turn it off. */
 export function nxSupported(c: Cpu): boolean {
-  return (c.msrs.miscEnable[1]! & 0x4) === 0;
+  return c.model.nx && (c.msrs.miscEnable[1]! & 0x4) === 0;
 }
 
 const spec = (c: Cpu): boolean => c.model.speculationControl;
@@ -282,6 +282,8 @@ def(Msr.MISC_ENABLE, {
   whi: 0x4,
   ilo: 0x80 | 0x800 | 0x1000,
   ihi: 0,
+  // XD disable exists only where NX does.
+  check: (c, _lo, hi) => (hi & 0x4) === 0 || c.model.nx,
 });
 def(Msr.PAT, {
   name: "IA32_PAT",
