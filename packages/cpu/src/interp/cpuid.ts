@@ -37,7 +37,7 @@ const f = (leaf: number, reg: 0 | 1 | 2 | 3, bit: number, name: string): Feature
  * The feature bits the interpreter advertises on every model (audited against what it
  * implements; see the package README). Not advertised: FPU, VME, DE, APIC, MMX, FXSR, SSE*,
  * MONITOR, VMX, PCID, x2APIC, TSC-deadline, XSAVE/OSXSAVE, AVX, RDRAND/RDSEED, INVPCID, PKU,
- * RDPID, LA57, HTT.
+ * LA57, HTT.
  */
 export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 3, "PSE"),
@@ -68,6 +68,7 @@ export const FEATURES: readonly FeatureBit[] = [
   f(7, 1, 23, "CLFLUSHOPT"),
   f(7, 1, 24, "CLWB"),
   f(7, 2, 2, "UMIP"),
+  f(7, 2, 22, "RDPID"),
   f(0x80000001, 2, 0, "LAHF-SAHF"),
   f(0x80000001, 2, 5, "LZCNT"),
   f(0x80000001, 2, 8, "PREFETCHW"),

@@ -374,6 +374,11 @@ export function rdtsc(c: Cpu, i: Insn): void {
   }
 }
 
+/** RDPID: IA32_TSC_AUX into a register (64-bit in 64-bit mode, else 32-bit; SDM vol. 2B, RDPID). */
+export function rdpid(c: Cpu, i: Insn): void {
+  setReg(c.s.gpr, i.d, 0, c.mode64 ? 64 : 32, c.msrs.tscAux[0]!, 0);
+}
+
 /** CPUID */
 export function cpuidOp(c: Cpu, _i: Insn): void {
   const g = c.s.gpr;
