@@ -6,9 +6,13 @@
 import { Combination, combineExceptions } from "../exceptions/events.js";
 import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
+import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
+import { updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
+import { TaskSource, taskSwitch } from "./task-switch.js";
+import { deliverFromV86 } from "./v86.js";
 
 /** Where an event comes from: decides privilege checks, error codes and the EXT bit. */
 export const EventSource = {
@@ -44,6 +48,7 @@ export function deliverEvent(
     try {
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
+      updateAlignmentCheck(c);
       return true;
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -67,6 +72,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
+  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;
@@ -161,7 +167,8 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   if (ist !== 0) rsp = tssRead64(c, 0x24 + 8 * (ist - 1), source);
   else if (newCpl < oldCpl) rsp = tssRead64(c, 4 + 8 * newCpl, source);
   else rsp = c.sp();
-  if (rsp < -0x8000_0000_0000 || rsp >= 0x8000_0000_0000) c.fault(V.SS, ext(source));
+  if (!isCanonical(c, target)) c.fault(V.GP, ext(source));
+  if (!isCanonical(c, rsp)) c.fault(V.SS, ext(source));
   rsp -= ((rsp % 16) + 16) % 16;
   const flags = c.rflags();
   const g = s.gpr;
@@ -212,8 +219,10 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   const g1 = gate[1]!;
   const type = (g1 >>> 8) & 0x1f;
   if (type === 0x05) {
-    // Task gate: task switching is not implemented.
-    c.fault(V.GP, vector * 8 + 2 + ext(source));
+    checkGateAccess(c, vector, (g1 >>> 13) & 3, (g1 & 0x8000) !== 0, source);
+    const err = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    taskSwitch(c, g0 >>> 16, TaskSource.Interrupt, returnRip, ext(source), err);
+    return;
   }
   if (type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f)
     c.fault(V.GP, vector * 8 + 2 + ext(source));
@@ -222,6 +231,11 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   const sel = g0 >>> 16;
   const target = gate32 ? ((g1 & 0xffff0000) | (g0 & 0xffff)) >>> 0 : g0 & 0xffff;
   const newCpl = checkGateTarget(c, sel, source);
+  if ((s.flags.bits & 0x20000) !== 0) {
+    const code = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    deliverFromV86(c, sel, gate32, (type & 1) === 0, target, code, returnRip, ext(source));
+    return;
+  }
   const csDesc0 = desc[0]!;
   const csDesc1 = desc[1]!;
   const oldCpl = c.cpl;

@@ -4,6 +4,7 @@
  */
 import { condition } from "../../alu/conditions.js";
 import { Seg } from "../../state/registers.js";
+import { isCanonical } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { deliverEvent, EventSource } from "../delivery.js";
 import { NO_ERROR, V } from "../fault.js";
@@ -17,13 +18,15 @@ import {
   setRealSegment,
 } from "../segments.js";
 import { StopReason } from "../stop-reason.js";
+import { farTaskTransfer, iretTask } from "../task-switch.js";
+import { iretToV86, v86Iret, v86SoftInt } from "../v86.js";
 import { throughCallGate } from "./call-gate.js";
 import { getReg, maskIp, memLin, toNum } from "./operands.js";
 
 /** Checks a near branch target: canonical in 64-bit mode, within the CS limit otherwise (#GP(0)). */
 export function checkTarget(c: Cpu, t: number): void {
   if (c.mode64) {
-    if (t < -0x8000_0000_0000 || t >= 0x8000_0000_0000) c.fault(V.GP, 0);
+    if (!isCanonical(c, t)) c.fault(V.GP, 0);
   } else if (t > c.segLim[Seg.CS]!) {
     c.fault(V.GP, 0);
   }
@@ -147,8 +150,8 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
     return;
   }
   if (!checkFarCodeTarget(c, sel)) {
-    // A system descriptor: a call gate, or a task gate / TSS (task switches are not supported).
-    if (!throughCallGate(c, i, sel, call)) c.unimplementedAt(i);
+    // A system descriptor: a call gate, or a task gate / TSS (a task switch, task-switch.ts).
+    if (!throughCallGate(c, i, sel, call) && !farTaskTransfer(c, i, sel, call)) c.unimplementedAt(i);
     return;
   }
   const savedCs = s.segSelector[Seg.CS]!;
@@ -208,10 +211,11 @@ export function retFar(c: Cpu, i: Insn): void {
   c.nextRip = c.bits === 64 ? off : off >>> 0;
 }
 
-/** IRET/IRETD/IRETQ (SDM IRET). Virtual-8086 returns and task returns (NT = 1) are not supported. */
+/** IRET/IRETD/IRETQ (SDM IRET); virtual-8086 entry and returns in v86.ts, task returns (NT = 1) in task-switch.ts. */
 export function iret(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
+  c.nmiBlocked = false; // every IRET unblocks NMIs, even one that then faults (SDM vol. 3, 6.7.1)
   if (!c.pe) {
     const ip = c.peek(bytes, 0);
     const cs = c.peek(bytes, bytes) & 0xffff;
@@ -224,8 +228,12 @@ export function iret(c: Cpu, i: Insn): void {
     return;
   }
   const lma = (s.efer[0]! & 0x400) !== 0;
-  if ((s.flags.bits & 0x4000) !== 0 && !lma) {
-    c.unimplementedAt(i);
+  if ((s.flags.bits & 0x20000) !== 0) {
+    v86Iret(c, i);
+    return;
+  }
+  if ((s.flags.bits & 0x4000) !== 0) {
+    iretTask(c, i); // NT = 1: task return (#GP(0) in IA-32e mode)
     return;
   }
   const ipLo = c.peek(bytes, 0);
@@ -233,7 +241,7 @@ export function iret(c: Cpu, i: Insn): void {
   const sel = c.peek(bytes, bytes) & 0xffff;
   const fl = c.peek(bytes, 2 * bytes);
   if ((fl & 0x20000) !== 0 && c.cpl === 0 && !lma) {
-    c.unimplementedAt(i);
+    iretToV86(c, ipLo, sel, fl);
     return;
   }
   checkReturnCs(c, sel);
@@ -285,7 +293,7 @@ function softInt(c: Cpu, i: Insn, vector: number, source: number): void {
 
 /** INT imm8 */
 export function intN(c: Cpu, i: Insn): void {
-  if ((c.s.flags.bits & 0x20000) !== 0 && ((c.s.flags.bits >>> 12) & 3) < 3) c.fault(V.GP, 0);
+  if ((c.s.flags.bits & 0x20000) !== 0 && v86SoftInt(c, i)) return;
   softInt(c, i, i.immLo & 0xff, EventSource.Software);
 }
 

@@ -4,11 +4,15 @@
  * CLI/STI, PUSHF/POPF, LAR/LSL/VERR/VERW/ARPL, the FS/GS base instructions, UD.
  */
 import { Seg } from "../../state/registers.js";
+import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
+import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, readTsc, writeMsr } from "../msr-access.js";
+import { writeCr3 } from "../pcid.js";
 import {
   desc,
   descAddr,
@@ -17,6 +21,7 @@ import {
   setNullSegment,
   setSegmentFromDesc,
 } from "../segments.js";
+import { v86Popf, v86Pushf, virtualCliSti } from "../v86.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
 
@@ -29,15 +34,18 @@ export function undefinedOpcode(c: Cpu, _i: Insn): void {
   c.fault(V.UD, NO_ERROR);
 }
 
-/** CLI (aux 0) / STI (aux 1): IOPL-sensitive in protected mode (SDM CLI/STI; no VME/PVI). */
+/** CLI (aux 0) / STI (aux 1): IOPL-sensitive in protected mode (SDM CLI/STI; VME/PVI in v86.ts). */
 export function cliSti(c: Cpu, i: Insn): void {
   const f = c.s.flags;
-  if (c.pe && c.cpl > ((f.bits >>> 12) & 3)) c.fault(V.GP, 0);
+  if (c.pe && c.cpl > ((f.bits >>> 12) & 3)) {
+    virtualCliSti(c, i);
+    return;
+  }
   if (i.aux === 0) {
     f.bits &= ~0x200;
   } else {
     if ((f.bits & 0x200) === 0) {
-      c.shadow = true;
+      c.s.interruptibility |= Blocking.Sti;
       c.breakBlock = true;
     }
     f.bits |= 0x200;
@@ -47,7 +55,10 @@ export function cliSti(c: Cpu, i: Insn): void {
 /** PUSHF/PUSHFD/PUSHFQ: VM and RF read as 0 in the image. */
 export function pushf(c: Cpu, i: Insn): void {
   const fl = c.rflags();
-  if ((fl & 0x20000) !== 0 && ((fl >>> 12) & 3) < 3) c.fault(V.GP, 0);
+  if ((fl & 0x20000) !== 0 && ((fl >>> 12) & 3) < 3) {
+    v86Pushf(c, i);
+    return;
+  }
   c.push(i.size >>> 3, fl & ~0x30000 & (i.size === 16 ? 0xffff : 0xffffffff), 0);
 }
 
@@ -56,7 +67,10 @@ export function popf(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
   const iopl = (s.flags.bits >>> 12) & 3;
-  if ((s.flags.bits & 0x20000) !== 0 && iopl < 3) c.fault(V.GP, 0);
+  if ((s.flags.bits & 0x20000) !== 0 && iopl < 3) {
+    v86Popf(c, i);
+    return;
+  }
   const v = c.pop(bytes);
   let mask = 0x244dd5 | 0x100 | 0x400 | 0x4000; // ID, AC, arith, TF, DF, NT (RF cleared; VM/VIF/VIP kept)
   if (!c.pe || c.cpl === 0) mask |= 0x3000 | 0x200;
@@ -77,7 +91,7 @@ export function movToCr(c: Cpu, i: Insn): void {
 }
 
 /** The CR4 bits software may set (VME..SMAP minus what is absent); others are reserved (#GP). */
-const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x40000 | 0x20000);
+const CR4_ALLOWED = (0x003f07ff | 0x800) & ~(0x2000 | 0x4000 | 0x20000); // 0x800: UMIP
 
 /** @internal Writes a control register with the checks of SDM MOV CR (vol. 2B) and the mode changes. */
 export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
@@ -97,6 +111,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
         if ((s.segAccess[Seg.CS]! & 0x2000) !== 0) c.fault(V.GP, 0);
       }
       if (pgOff && c.mode64) c.fault(V.GP, 0);
+      if (pgOff && (s.cr[8]! & CR4_PCIDE) !== 0) c.fault(V.GP, 0); // SDM MOV CR: PG = 0 needs PCIDE = 0
       if (pgOn && !lme && (s.cr[8]! & 0x20) !== 0) {
         s.cr[0] = v;
         if (!c.loadPdptes()) {
@@ -106,6 +121,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       }
       s.cr[0] = v;
       s.cr[1] = 0;
+      updateAlignmentCheck(c);
       if (pgOn && lme) s.efer[0] = s.efer[0]! | 0x400;
       if (pgOff) s.efer[0] = s.efer[0]! & ~0x400;
       if (((old ^ v) & 0x80010001) !== 0) {
@@ -121,22 +137,18 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       s.cr[4] = lo;
       s.cr[5] = hi;
       break;
-    case 3: {
-      const maxPhys = c.model.maxPhysAddr;
-      if (c.mode64 && hi >>> (maxPhys - 32) !== 0 && (hi & 0x80000000) === 0) c.fault(V.GP, 0);
-      s.cr[6] = lo;
-      s.cr[7] = hi & 0x7fffffff;
-      if (c.paging && (s.efer[0]! & 0x400) === 0 && (s.cr[8]! & 0x20) !== 0 && !c.loadPdptes())
-        c.fault(V.GP, 0);
-      c.cr3Changed();
+    case 3:
+      writeCr3(c, lo, hi);
       break;
-    }
     case 4: {
-      if (hi !== 0 || (lo & ~CR4_ALLOWED) !== 0) c.fault(V.GP, 0);
+      if (hi !== 0 || (lo & ~(CR4_ALLOWED | pagingCr4Bits(c.model))) !== 0) c.fault(V.GP, 0);
       if ((s.efer[0]! & 0x400) !== 0 && (lo & 0x20) === 0) c.fault(V.GP, 0);
+      const old = s.cr[8]!;
+      if (cr4PagingFault(c, old, lo)) c.fault(V.GP, 0);
       s.cr[8] = lo;
       s.cr[9] = 0;
-      c.pagingChanged();
+      if (((old ^ lo) & CR4_TRANSLATION_BITS) !== 0) c.pagingChanged();
+      else c.breakBlock = true;
       break;
     }
     case 8:
@@ -222,7 +234,7 @@ export function lgdt(c: Cpu, i: Insn): void {
   let hi = 0;
   if (c.mode64) hi = c.rd32(la + 6);
   else if (i.size === 16) lo &= 0xffffff;
-  if (c.mode64 && (((hi << 16) >> 16) | 0) !== (hi | 0)) c.fault(V.GP, 0);
+  if (c.mode64 && !isCanonicalHi(c, hi)) c.fault(V.GP, 0);
   const r = i.aux === 0 ? s.gdtr : s.idtr;
   r.limit = limit;
   r.baseLo = lo >>> 0;
@@ -277,6 +289,9 @@ export function ltr(c: Cpu, i: Insn): void {
   const type = (hi >>> 8) & 0x1f;
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  // IA-32e: the upper half's type field must be 0 and the base canonical (SDM vol. 2, LTR).
+  if (lma && ((desc[3]! & 0x1f00) !== 0 || (desc[2]! << 16) >> 16 !== (desc[2]! | 0)))
+    c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
@@ -325,7 +340,7 @@ export function descriptorQuery(c: Cpu, i: Insn): void {
 
 /** ARPL E16, r16 (legacy modes). */
 export function arpl(c: Cpu, i: Insn): void {
-  if (!c.pe) c.fault(V.UD, NO_ERROR);
+  if (!c.pe || (c.s.flags.bits & 0x20000) !== 0) c.fault(V.UD, NO_ERROR);
   const g = c.s.gpr;
   const la = i.mem ? c.lin(i.seg, c.ea(i), 2, true) : Number.NaN;
   const dst = i.mem ? c.rd16(la) : g[2 * i.d]! & 0xffff;
@@ -374,11 +389,6 @@ export function rdtsc(c: Cpu, i: Insn): void {
   }
 }
 
-/** RDPID: IA32_TSC_AUX into a register (64-bit in 64-bit mode, else 32-bit; SDM vol. 2B, RDPID). */
-export function rdpid(c: Cpu, i: Insn): void {
-  setReg(c.s.gpr, i.d, 0, c.mode64 ? 64 : 32, c.msrs.tscAux[0]!, 0);
-}
-
 /** CPUID */
 export function cpuidOp(c: Cpu, _i: Insn): void {
   const g = c.s.gpr;
@@ -419,6 +429,7 @@ export function syscall(c: Cpu, i: Insn): void {
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
   s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
+  if (((fl ^ c.rflags()) & 0x40000) !== 0) c.flushTlb(true); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -441,7 +452,9 @@ export function sysret(c: Cpu, i: Insn): void {
     flatSegment(c, Seg.CS, (base & 0xfffc) | 3, 0xc0fb);
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
+  const oldAc = c.rflags() & 0x40000;
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
+  if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
   c.setCpl(3);
   c.updateMode();
   c.nextRip = target;
@@ -478,6 +491,7 @@ export function sysexit(c: Cpu, i: Insn): void {
   if (!c.pe || c.cpl !== 0 || (m[0]! & 0xfffc) === 0) c.fault(V.GP, 0);
   const g = s.gpr;
   const cs = m[0]! & 0xfffc;
+  if (i.size === 64 && (!isCanonicalHi(c, g[3]!) || !isCanonicalHi(c, g[5]!))) c.fault(V.GP, 0);
   if (i.size === 64) {
     flatSegment(c, Seg.CS, (cs + 32) | 3, 0xa0fb);
     flatSegment(c, Seg.SS, (cs + 40) | 3, 0xc0f3);
@@ -522,7 +536,7 @@ export function fsgsBase(c: Cpu, i: Insn): void {
   if (i.aux & 2) {
     const lo = g[2 * i.d]!;
     const hi = i.size === 64 ? g[2 * i.d + 1]! : 0;
-    if ((hi << 16) >> 16 !== (hi | 0)) c.fault(V.GP, 0);
+    if (!isCanonicalHi(c, hi)) c.fault(V.GP, 0);
     s.segBase[2 * seg] = lo;
     s.segBase[2 * seg + 1] = hi;
     c.refreshSegment(seg);
