@@ -21,7 +21,7 @@ import {
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
-import { Msrs } from "./msr.js";
+import { type MsrDevice, Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
 import { currentPcid } from "./pcid.js";
 import { StopReason } from "./stop-reason.js";
@@ -43,6 +43,8 @@ export interface CpuOptions {
   readonly io: PortIoSpace;
   /** The interrupt controller, when there is one. */
   readonly interrupts?: InterruptSource;
+  /** A device that answers some MSRs itself (a local APIC), consulted before the processor's own. */
+  readonly msrDevice?: MsrDevice;
   /** CPUID identity and features (default: {@link defaultCpuModel}). */
   readonly model?: CpuModel;
   /**
@@ -90,6 +92,8 @@ export class Cpu {
   readonly io: PortIoSpace;
   /** The interrupt controller, if any. */
   readonly interrupts: InterruptSource | undefined;
+  /** The device answering some MSRs, if any (see {@link CpuOptions.msrDevice}). */
+  readonly msrDevice: MsrDevice | undefined;
   /** The CPUID model. */
   readonly model: CpuModel;
   /** Model-specific registers other than those kept in {@link CpuState} (EFER, FS/GS base). */
@@ -256,6 +260,7 @@ export class Cpu {
     this.memory = options.memory;
     this.io = options.io;
     this.interrupts = options.interrupts;
+    this.msrDevice = options.msrDevice;
     this.model = options.model ?? defaultCpuModel();
     this.random = options.random ?? deterministicRandom();
     this.s = this.state;

@@ -91,7 +91,7 @@ export function movToCr(c: Cpu, i: Insn): void {
 }
 
 /** The CR4 bits software may set (VME..SMAP minus what is absent); others are reserved (#GP). */
-const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x20000);
+const CR4_ALLOWED = (0x003f07ff | 0x800) & ~(0x2000 | 0x4000 | 0x20000); // 0x800: UMIP
 
 /** @internal Writes a control register with the checks of SDM MOV CR (vol. 2B) and the mode changes. */
 export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
@@ -204,6 +204,7 @@ export function lmsw(c: Cpu, i: Insn): void {
 
 /** SMSW: CR0's low bits to a register (operand size) or 16 bits to memory. */
 export function smsw(c: Cpu, i: Insn): void {
+  if ((c.s.cr[8]! & 0x800) !== 0 && c.cpl > 0) c.fault(V.GP, 0); // CR4.UMIP
   const cr0 = c.s.cr[0]!;
   if (i.mem) c.wr16(c.lin(i.seg, c.ea(i), 2, true), cr0 & 0xffff);
   else setReg(c.s.gpr, i.d, 0, i.size, i.size === 16 ? cr0 & 0xffff : cr0, 0);
