@@ -396,7 +396,7 @@ export function msrIndexes(): number[] {
 /** Reads MSR `index` into `c.s.out[0..1]`; false when it does not exist (or is write-only). */
 export function readMsr(c: Cpu, index: number): boolean {
   const dev = c.msrDevice;
-  if (dev !== undefined && dev.handlesMsr(index >>> 0)) return dev.readMsr(index >>> 0, c.s.out);
+  if (dev?.handlesMsr(index >>> 0)) return dev.readMsr(index >>> 0, c.s.out);
   const d = TABLE.get(index >>> 0);
   if (d === undefined || d.writeOnly === true || (d.exists !== undefined && !d.exists(c))) return false;
   if (d.read !== undefined) {
@@ -413,7 +413,7 @@ export function readMsr(c: Cpu, index: number): boolean {
 /** Writes MSR `index`; false (#GP) when it does not exist, is read-only, or `lo`/`hi` break its rules. */
 export function writeMsr(c: Cpu, index: number, lo: number, hi: number): boolean {
   const dev = c.msrDevice;
-  if (dev !== undefined && dev.handlesMsr(index >>> 0)) return dev.writeMsr(index >>> 0, lo >>> 0, hi >>> 0);
+  if (dev?.handlesMsr(index >>> 0)) return dev.writeMsr(index >>> 0, lo >>> 0, hi >>> 0);
   const d = TABLE.get(index >>> 0);
   if (d === undefined || d.readOnly === true || (d.exists !== undefined && !d.exists(c))) return false;
   lo >>>= 0;
