@@ -88,7 +88,9 @@ export class BlockCache {
     const insns: Insn[] = [];
     let usedNext = false;
     let at = rip;
-    while (dec.position < inPage && insns.length < MAX_BLOCK) {
+    // Debug mode (key bit 16) runs one instruction per block: nothing fused, nothing compiled.
+    const maxInsns = key >= 0x10000 ? 1 : MAX_BLOCK;
+    while (dec.position < inPage && insns.length < maxInsns) {
       const start = dec.position;
       dec.decodeOut(ins);
       if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {

@@ -6,6 +6,16 @@ import { Seg } from "../state/registers.js";
 import { type Block, BlockCache } from "./block-cache.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
+import {
+  DebugUnit,
+  debugAborted,
+  debugAfter,
+  debugBefore,
+  markFault,
+  noteDebugException,
+  refreshDebug,
+  watchAccess,
+} from "./debug.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
@@ -145,6 +155,12 @@ export class Cpu {
 
   /** @internal A triple fault happened: the processor stays shut down until `reset()`. */
   shutdown = false;
+  /** @internal Breakpoints, TF, RF or a held #DB trap need per-instruction checks (see debug.ts). */
+  debugActive = false;
+  /** @internal Data breakpoints are armed: their pages stay out of the TLB. */
+  dataWatch = false;
+  /** @internal The decoded debug registers. */
+  readonly debug: DebugUnit = new DebugUnit();
 
   private stopRequested = false;
   private readonly walker = new GuestPagingWalker();
@@ -189,6 +205,7 @@ export class Cpu {
     this.halted = false;
     this.shutdown = false;
     this.shadow = false;
+    this.debug.ssShadow = false;
     this.nmiBlocked = false;
     this.pendingStop = -1;
     this.stopRequested = false;
@@ -241,6 +258,11 @@ export class Cpu {
       if (this.halted) return StopReason.Halted;
       const oneOnly = this.shadow;
       this.shadow = false;
+      if (this.debugActive) {
+        if (this.debugStep()) return StopReason.Shutdown;
+        if (this.pendingStop >= 0) return this.pendingStop as StopReason;
+        continue;
+      }
       try {
         const b = this.fetchBlock();
         this.execBlock(b, oneOnly ? 1 : end - this.instructions);
@@ -254,8 +276,41 @@ export class Cpu {
     return this.stopRequested ? StopReason.Stopped : StopReason.Budget;
   }
 
+  /**
+   * One instruction with the debug checks (debug.ts): instruction breakpoints before it, the #DB
+   * trap (single-step, data and I/O breakpoints) after it. Returns true on a triple fault.
+   */
+  private debugStep(): boolean {
+    const s = this.s;
+    let bits = 0;
+    try {
+      debugBefore(this);
+      const b = this.fetchBlock();
+      this.execBlock(b, 1);
+      if (this.pendingStop < 0) bits = debugAfter(this, b.insns[0]!);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      bits = debugAborted(this);
+      if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip)) return true;
+    }
+    if (bits !== 0) {
+      noteDebugException(this, bits);
+      if (this.deliver(V.DB, NO_ERROR, EventSource.Exception, s.rip)) return true;
+    }
+    refreshDebug(this);
+    return false;
+  }
+
+  /** @internal `debugActive` changed: blocks are fetched under another key, so links are stale. */
+  debugModeChanged(): void {
+    this.linkEpoch++;
+    this.lastBlock = null;
+    this.breakBlock = true;
+  }
+
   /** Delivers an event; returns true on a triple fault (shutdown). */
   private deliver(vector: number, error: number, source: number, returnRip: number): boolean {
+    if (source === EventSource.Exception) markFault(this, vector);
     const ok = deliverEvent(this, vector, error, source, returnRip);
     if (!ok) {
       this.shutdown = true;
@@ -310,7 +365,8 @@ export class Cpu {
   // Blocks
 
   private modeKey(): number {
-    return this.bits | (this.cpl << 8);
+    // Debug mode decodes one-instruction blocks (no fusion): its own key (DEBUG_KEY).
+    return this.bits | (this.cpl << 8) | (this.debugActive ? 0x10000 : 0);
   }
 
   private fetchBlock(): Block {
@@ -394,6 +450,7 @@ export class Cpu {
       this.configureWalker();
     }
     this.linkEpoch++;
+    refreshDebug(this);
   }
 
   /**
@@ -536,20 +593,20 @@ export class Cpu {
     this.lastBlock = null;
   }
 
-  /** @internal Physical address of a data read at linear `la`. */
-  xlateRead(la: number): number {
+  /** @internal Physical address of a data read of `size` bytes (for data breakpoints) at linear `la`. */
+  xlateRead(la: number, size = 1): number {
     const vpn = Math.floor(la / 4096);
     const idx = (vpn & TLB_MASK) + this.tlbSide;
     if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 0, this.tlbSide !== 0);
+    return this.tlbFill(la, vpn, idx, 0, this.tlbSide !== 0, size);
   }
 
-  /** @internal Physical address of a data write at linear `la`. */
-  xlateWrite(la: number): number {
+  /** @internal Physical address of a data write of `size` bytes (for data breakpoints) at linear `la`. */
+  xlateWrite(la: number, size = 1): number {
     const vpn = Math.floor(la / 4096);
     const idx = (vpn & TLB_MASK) + this.tlbSide;
     if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 1, this.tlbSide !== 0);
+    return this.tlbFill(la, vpn, idx, 1, this.tlbSide !== 0, size);
   }
 
   /** @internal Physical address of an instruction fetch at linear `la`. */
@@ -581,7 +638,7 @@ export class Cpu {
     return this.walk.address;
   }
 
-  private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean): number {
+  private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean, size = 0): number {
     let page: number;
     let global = 0;
     if (!this.paging) {
@@ -603,6 +660,9 @@ export class Cpu {
         this.anyGlobal = true;
       }
     }
+    // A page holding an armed data breakpoint is not cached: every access to it is checked.
+    if (this.dataWatch && kind !== 2 && watchAccess(this, la, vpn, size, kind === 1))
+      return page + (la & 0xfff);
     if (kind === 0) {
       this.tagR[idx] = vpn;
       this.physR[idx] = page;
@@ -703,13 +763,13 @@ export class Cpu {
   /** @internal */
   rd16(la: number): number {
     if ((la & 0xfff) > 0xffe) return this.rdSplit(la, 2);
-    return this.memory.read16(this.xlateRead(la), AccessKind.Read);
+    return this.memory.read16(this.xlateRead(la, 2), AccessKind.Read);
   }
 
   /** @internal */
   rd32(la: number): number {
     if ((la & 0xfff) > 0xffc) return this.rdSplit(la, 4);
-    return this.memory.read32(this.xlateRead(la), AccessKind.Read);
+    return this.memory.read32(this.xlateRead(la, 4), AccessKind.Read);
   }
 
   /** @internal Reads 64 bits into `q[0]` (low) and `q[1]` (high): no number is returned, so nothing is boxed. */
@@ -719,13 +779,13 @@ export class Cpu {
       this.q[1] = this.rdSplit(la + 4, 4);
       return;
     }
-    this.memory.read64(this.xlateRead(la), AccessKind.Read, this.q, 0);
+    this.memory.read64(this.xlateRead(la, 8), AccessKind.Read, this.q, 0);
   }
 
   /** @internal Reads 32 bits into `q[0]`. */
   ld32(la: number): void {
     if ((la & 0xfff) > 0xffc) this.q[0] = this.rdSplit(la, 4);
-    else this.q[0] = this.memory.read32(this.xlateRead(la), AccessKind.Read);
+    else this.q[0] = this.memory.read32(this.xlateRead(la, 4), AccessKind.Read);
   }
 
   /** @internal Reads 64 bits: returns the low half, leaves the high half in `mhi`. */
@@ -735,7 +795,7 @@ export class Cpu {
       this.mhi = this.rdSplit(la + 4, 4);
       return lo;
     }
-    const pa = this.xlateRead(la);
+    const pa = this.xlateRead(la, 8);
     const m = this.memory;
     const lo = m.read32(pa, AccessKind.Read);
     this.mhi = m.read32(pa + 4, AccessKind.Read);
@@ -769,13 +829,13 @@ export class Cpu {
   /** @internal */
   wr16(la: number, v: number): void {
     if ((la & 0xfff) > 0xffe) this.wrSplit(la, 2, v);
-    else this.memory.write16(this.xlateWrite(la), v & 0xffff, AccessKind.Write);
+    else this.memory.write16(this.xlateWrite(la, 2), v & 0xffff, AccessKind.Write);
   }
 
   /** @internal */
   wr32(la: number, v: number): void {
     if ((la & 0xfff) > 0xffc) this.wrSplit(la, 4, v);
-    else this.memory.write32(this.xlateWrite(la), v >>> 0, AccessKind.Write);
+    else this.memory.write32(this.xlateWrite(la, 4), v >>> 0, AccessKind.Write);
   }
 
   /** @internal */
@@ -787,7 +847,7 @@ export class Cpu {
       this.wrSplit(la + 4, 4, hi);
       return;
     }
-    this.memory.write64(this.xlateWrite(la), lo >>> 0, hi >>> 0, AccessKind.Write);
+    this.memory.write64(this.xlateWrite(la, 8), lo >>> 0, hi >>> 0, AccessKind.Write);
   }
 
   /** @internal Writes `size` bytes (1, 2, 4, 8). */
@@ -921,6 +981,7 @@ export class Cpu {
     const old = f.read();
     const v = ((old & ~mask) | (value & mask)) >>> 0;
     f.write(v);
+    if (((old ^ v) & 0x10100) !== 0) refreshDebug(this);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
     if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
   }
