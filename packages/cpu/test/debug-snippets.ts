@@ -297,4 +297,68 @@ done:
     hex: "be00203000bf00103000b908000000fcf3a5f4",
     labels: { done: 0x100012 },
   },
+  realStep: {
+    bits: 16,
+    org: 0x7c00,
+    src: `
+    mov word [4], db16
+    mov word [6], 0
+    pushf
+    pop ax
+    or ax, 0x100
+    push ax
+    popf
+n1: nop
+n2: pushf
+n3: pop ax
+n4: and ax, ~0x100
+n5: push ax
+n6: popf
+n7: hlt
+db16:
+    inc si
+    mov bx, si
+    add bx, bx
+    mov bp, sp
+    mov di, [bp]
+    mov [0x500 + bx], di
+    iret
+`,
+    hex: "c70604001c7cc706060000009c580d0001509d909c5825fffe509df44689f301db89e58b7e0089bf0005cf",
+    labels: {
+      n1: 0x7c13,
+      n2: 0x7c14,
+      n3: 0x7c15,
+      n4: 0x7c16,
+      n5: 0x7c19,
+      n6: 0x7c1a,
+      n7: 0x7c1b,
+      db16: 0x7c1c,
+    },
+  },
+  prot32Loop: {
+    bits: 32,
+    org: 0x100000,
+    src: `
+    mov ecx, 2
+top:
+    inc edx
+    dec ecx
+    jnz top
+    hlt
+`,
+    hex: "b902000000424975fcf4",
+    labels: { top: 0x100005 },
+  },
+  prot32Handler: {
+    bits: 32,
+    org: 0x200000,
+    src: `
+    inc esi
+    or dword [esp+8], 0x10000
+    iretd
+`,
+    hex: "46814c240800000100cf",
+    labels: {},
+  },
 } as const satisfies Record<string, Snippet>;

@@ -296,7 +296,42 @@ describe("MOV DR (SDM vol. 2B) and DR6/DR7 formats", () => {
   });
 });
 
+describe("other modes", () => {
+  it("real mode: POPF sets TF, each later instruction traps through IVT entry 1, IRET resumes", () => {
+    const m = createMachine("real");
+    m.load(P.realStep.org, bytesOf(P.realStep));
+    expect(m.cpu.run(300)).toBe(StopReason.Halted);
+    const l = P.realStep.labels;
+    const n = m.cpu.state.lo(Gpr.RSI) & 0xffff;
+    const rips = Array.from({ length: n }, (_, k) => m.read32(0x502 + 2 * k) & 0xffff);
+    expect(rips).toEqual([l.n2, l.n3, l.n4, l.n5, l.n6, l.n7]);
+  });
+
+  it("32-bit protected mode: an instruction breakpoint with a 32-bit gate and IRETD restoring RF", () => {
+    const m = createMachine("protected");
+    m.load(P.prot32Loop.org, bytesOf(P.prot32Loop));
+    m.load(P.prot32Handler.org, bytesOf(P.prot32Handler));
+    m.gate(1, P.prot32Handler.org);
+    setDr(m, 0, P.prot32Loop.labels.top);
+    m.cpu.state.dr[14] = dr7(0, 0, 0);
+    const edx = m.cpu.state.lo(Gpr.RDX);
+    expect(m.cpu.run(300)).toBe(StopReason.Halted);
+    expect(m.cpu.state.lo(Gpr.RSI)).toBe(2);
+    expect(m.cpu.state.lo(Gpr.RDX) - edx).toBe(2);
+    expect(m.cpu.state.dr[12]).toBe((DR6_INIT | 1) >>> 0);
+  });
+});
+
 describe("RF and the pushed EFLAGS", () => {
+  it("RF alone (no breakpoint armed) is cleared without entering the one-instruction mode", () => {
+    const m = machine(P.stepThree);
+    m.cpu.state.flags.bits |= RF;
+    expect(m.cpu.run(1)).toBe(StopReason.Budget);
+    expect(m.cpu.state.flags.bits & RF).toBe(0);
+    expect(m.cpu.debugActive).toBe(false);
+    expect(m.cpu.debugStepping).toBe(false);
+  });
+
   it("a fault other than #DB pushes RF = 1 (17.3.1.1)", () => {
     const m = machine(P.faultRf);
     expect(m.cpu.run(100)).toBe(StopReason.Halted);

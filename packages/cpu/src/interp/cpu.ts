@@ -7,6 +7,7 @@ import { type Block, BlockCache } from "./block-cache.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import {
+  clearResumeFlag,
   DebugUnit,
   debugAborted,
   debugAfter,
@@ -155,8 +156,10 @@ export class Cpu {
 
   /** @internal A triple fault happened: the processor stays shut down until `reset()`. */
   shutdown = false;
-  /** @internal Breakpoints, TF, RF or a held #DB trap need per-instruction checks (see debug.ts). */
+  /** @internal Breakpoints, TF, RF or a held #DB trap need attention before the next block (see debug.ts). */
   debugActive = false;
+  /** @internal Breakpoints, TF or a held #DB trap: run one instruction per block, with the debug checks. */
+  debugStepping = false;
   /** @internal Data breakpoints are armed: their pages stay out of the TLB. */
   dataWatch = false;
   /** @internal The decoded debug registers. */
@@ -259,9 +262,12 @@ export class Cpu {
       const oneOnly = this.shadow;
       this.shadow = false;
       if (this.debugActive) {
-        if (this.debugStep()) return StopReason.Shutdown;
-        if (this.pendingStop >= 0) return this.pendingStop as StopReason;
-        continue;
+        if (this.debugStepping) {
+          if (this.debugStep()) return StopReason.Shutdown;
+          if (this.pendingStop >= 0) return this.pendingStop as StopReason;
+          continue;
+        }
+        clearResumeFlag(this);
       }
       try {
         const b = this.fetchBlock();
@@ -301,7 +307,7 @@ export class Cpu {
     return false;
   }
 
-  /** @internal `debugActive` changed: blocks are fetched under another key, so links are stale. */
+  /** @internal `debugStepping` changed: blocks are fetched under another key, so links are stale. */
   debugModeChanged(): void {
     this.linkEpoch++;
     this.lastBlock = null;
@@ -366,7 +372,7 @@ export class Cpu {
 
   private modeKey(): number {
     // Debug mode decodes one-instruction blocks (no fusion): its own key (DEBUG_KEY).
-    return this.bits | (this.cpl << 8) | (this.debugActive ? 0x10000 : 0);
+    return this.bits | (this.cpl << 8) | (this.debugStepping ? 0x10000 : 0);
   }
 
   private fetchBlock(): Block {

@@ -6,10 +6,10 @@
  * shadow of debug traps.
  *
  * Cost model: the run loop tests one flag, `Cpu.debugActive`, per block. It is set only while
- * something needs per-instruction attention (an enabled breakpoint, TF, RF, or a trap held over a
- * MOV SS shadow); then the loop runs blocks of a single instruction (decoded without fusion, never
- * compiled) through `Cpu.debugStep`, which calls {@link debugBefore} and {@link debugAfter} around
- * it. Data breakpoints keep the pages they watch out of the software TLB, so only accesses to
+ * something needs attention: RF alone is just cleared ({@link clearResumeFlag}); an enabled
+ * breakpoint, TF or a trap held over a MOV SS shadow set `Cpu.debugStepping`, and the loop runs
+ * blocks of a single instruction (decoded without fusion, never compiled) through
+ * `Cpu.debugStep`, which calls {@link debugBefore} and {@link debugAfter} around it. Data breakpoints keep the pages they watch out of the software TLB, so only accesses to
  * those pages take the slow path that compares addresses ({@link watchAccess}).
  */
 import { Seg } from "../state/registers.js";
@@ -148,11 +148,23 @@ export function refreshDebug(c: Cpu): void {
   c.dataWatch = data !== 0;
   // Pages now watched may have translations cached: drop them so their accesses reach tlbFill.
   if (watchChanged && data !== 0) c.flushTlb(true);
-  const active = (exec | data | io) !== 0 || (s.flags.bits & (TF | RF)) !== 0 || s.pendingDebug !== 0;
-  if (active !== c.debugActive) {
-    c.debugActive = active;
+  const stepping = (exec | data | io) !== 0 || (s.flags.bits & TF) !== 0 || s.pendingDebug !== 0;
+  c.debugActive = stepping || (s.flags.bits & RF) !== 0;
+  if (stepping !== c.debugStepping) {
+    c.debugStepping = stepping;
     c.debugModeChanged();
   }
+}
+
+/**
+ * RF set while no breakpoint is armed (after IRET from a fault handler, whose frame has RF = 1):
+ * it can suppress nothing, so it is simply cleared before the next instruction, which then runs
+ * in a normal block (clearing it before rather than after the instruction is not observable:
+ * PUSHF stores RF as 0 and a fault of that instruction pushes RF = 1 anyway).
+ */
+export function clearResumeFlag(c: Cpu): void {
+  c.s.flags.bits &= ~RF;
+  refreshDebug(c);
 }
 
 /**

@@ -425,7 +425,7 @@ export function sysret(c: Cpu, i: Insn): void {
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
-  refreshDebug(c);
+  if ((g[22]! & 0x100) !== 0) refreshDebug(c); // TF from R11: single-step from here on
   c.setCpl(3);
   c.updateMode();
   c.nextRip = target;
