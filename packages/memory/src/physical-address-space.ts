@@ -431,8 +431,10 @@ export class PhysicalAddressSpace implements PhysicalMemory {
     for (let page = Math.floor(addr / PAGE); page <= last; page++) {
       const list = this.watches.get(page);
       if (list === undefined) continue;
-      // A listener may unwatch while being notified: iterate over a copy (only on this rare path).
-      for (const listener of list.slice()) listener(addr, size, kind);
+      // A listener may unwatch while being notified: iterate over a copy when there are several
+      // (one listener, the common case, is called without allocating).
+      if (list.length === 1) list[0]!(addr, size, kind);
+      else for (const listener of list.slice()) listener(addr, size, kind);
     }
   }
 

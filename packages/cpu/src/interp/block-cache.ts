@@ -1,7 +1,9 @@
 /**
  * The decoded-code cache: blocks of {@link Insn} records keyed by guest-physical address, built
- * with the streaming decoder, and dropped when their page is written (write watching of
- * `@turtles/memory`), which is what makes self-modifying code correct.
+ * with the streaming decoder, and dropped when bytes they were decoded from are written (write
+ * watching of `@turtles/memory`), which is what makes self-modifying code correct. Each watched
+ * page keeps a map of the 16-byte granules that hold decoded code, so data written next to code
+ * (a page that holds both) costs a bit test, not a rebuild.
  */
 import { AccessKind } from "@turtles/memory";
 import { Decoder, Instruction } from "@turtles/x86-decoder";
@@ -14,9 +16,11 @@ import { translateInstruction } from "./translate.js";
 
 /** The most instructions one block holds. */
 const MAX_BLOCK = 64;
+/** Bytes per bit of a page's code map. */
+const GRANULE_SHIFT = 4;
 
 /** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
-function followedJump(): void {}
+export function followedJump(): void {}
 
 /** A run of decoded instructions starting at one address. */
 export class Block {
@@ -45,7 +49,9 @@ export class BlockCache {
   decoded = 0;
   private readonly blocks = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Block[]>();
-  private readonly pageListeners = new Map<number, () => void>();
+  private readonly pageListeners = new Map<number, (addr: number, size: number) => void>();
+  /** Per watched page: one bit per 16-byte granule that holds decoded code. */
+  private readonly codeMaps = new Map<number, Uint32Array>();
   private readonly decoders: Decoder[];
   private readonly instruction = new Instruction();
   private readonly codeBuf = new Uint8Array(4096 + 16);
@@ -87,12 +93,14 @@ export class BlockCache {
     const ins = this.instruction;
     const insns: Insn[] = [];
     let usedNext = false;
+    let lastByte = 0;
     let at = rip;
     // Debug mode (key bit 16) runs one instruction per block: nothing fused, nothing compiled.
     const maxInsns = key >= 0x10000 ? 1 : MAX_BLOCK;
     while (dec.position < inPage && insns.length < maxInsns) {
       const start = dec.position;
       dec.decodeOut(ins);
+      if (start + ins.length > lastByte) lastByte = start + ins.length;
       if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {
         if (insns.length > 0) break;
         // The instruction runs into a page that does not translate: fault on it.
@@ -136,20 +144,42 @@ export class BlockCache {
     if (usedNext) pages.push(Math.floor(pa2 / 4096));
     const b = new Block(rip, pa, key, insns, pages);
     this.blocks.set(pa, b);
-    for (const page of pages) this.addPageBlock(page, b);
+    // Forward jumps only were followed, so the block's bytes lie between its start and the
+    // furthest byte decoded.
+    const start = pa & 0xfff;
+    const end = start + Math.min(lastByte, inPage);
+    this.addPageBlock(pages[0]!, b, start, end);
+    if (usedNext) this.addPageBlock(pages[1]!, b, 0, lastByte - inPage);
     return b;
   }
 
-  private addPageBlock(page: number, b: Block): void {
+  /** Registers `b` as decoded from bytes [from, to) of `page`, watching the page. */
+  private addPageBlock(page: number, b: Block, from: number, to: number): void {
     let list = this.pageBlocks.get(page);
-    if (list === undefined) {
+    let map = this.codeMaps.get(page);
+    if (list === undefined || map === undefined) {
       list = [];
+      map = new Uint32Array(4096 >>> (GRANULE_SHIFT + 5));
       this.pageBlocks.set(page, list);
-      const listener = (): void => this.invalidatePage(page);
+      this.codeMaps.set(page, map);
+      const base = page * 4096;
+      const listener = (addr: number, size: number): void => {
+        if (this.touchesCode(map!, addr - base, size)) this.invalidatePage(page);
+      };
       this.pageListeners.set(page, listener);
-      this.cpu.memory.watchPage(page * 4096, listener);
+      this.cpu.memory.watchPage(base, listener);
     }
     list.push(b);
+    for (let g = from >>> GRANULE_SHIFT; g <= (to - 1) >>> GRANULE_SHIFT && g < map.length * 32; g++)
+      map[g >>> 5]! |= 1 << (g & 31);
+  }
+
+  /** Whether a write of `size` bytes at `offset` from the page start covers a code granule. */
+  private touchesCode(map: Uint32Array, offset: number, size: number): boolean {
+    const first = Math.max(offset, 0) >>> GRANULE_SHIFT;
+    const last = Math.min(offset + size - 1, 4095) >>> GRANULE_SHIFT;
+    for (let g = first; g <= last; g++) if ((map[g >>> 5]! & (1 << (g & 31))) !== 0) return true;
+    return false;
   }
 
   /** Marks `b` stale and forgets it. */
@@ -164,6 +194,7 @@ export class BlockCache {
     if (list === undefined) return;
     for (const b of list) this.dropBlock(b);
     this.pageBlocks.delete(page);
+    this.codeMaps.delete(page);
     const listener = this.pageListeners.get(page)!;
     this.pageListeners.delete(page);
     this.cpu.memory.unwatchPage(page * 4096, listener);

@@ -1,52 +1,17 @@
 /**
- * The second tier: a block that has run often is turned into one JavaScript function that calls
- * its handlers in sequence. Each compiled block has its own call sites, each seeing one handler,
- * so the engine can inline the handlers instead of dispatching through a shared indirect call.
- * Semantics are the interpreter's: the same handlers, the same early exit when a handler sets
- * `breakBlock`, and on a fault the index of the faulting record left in `c.faultIndex`.
+ * The second tier: a block that has run often becomes one JavaScript function. The hottest
+ * records are generated inline (`./jit/emit.ts`: their registers, immediates and operation turned
+ * into constants); the others call their handlers, each from a call site of its own so the engine
+ * can inline it. Semantics are the interpreter's: the same early exit when a record leaves the
+ * block, and on a fault the index of the faulting record left in `c.faultIndex`.
+ *
+ * Flag recording that no one can observe is left out: a record's flags are dead when a later
+ * record replaces them all before anything reads them, and nothing in between can fault or
+ * leave the block (where the flags would become visible).
  */
 import type { Cpu } from "./cpu.js";
-import { aluRI, aluRR, shiftRI } from "./handlers/alu.js";
-import {
-  alu32RI,
-  alu32RR,
-  alu64RI,
-  alu64RR,
-  dec32,
-  inc32,
-  lea64,
-  mov32RR,
-  mov64RR,
-  rot32RI,
-  rot64RI,
-} from "./handlers/fast.js";
-import { lea, movRI, movRR, nop } from "./handlers/move.js";
 import type { Handler, Insn } from "./insn.js";
-
-/**
- * Handlers that touch only registers and flags: they can neither fault nor end a block, so a
- * compiled block does not test `breakBlock` after them.
- */
-const REGISTER_ONLY = new Set<Handler>([
-  aluRR,
-  aluRI,
-  shiftRI,
-  alu32RI,
-  alu32RR,
-  alu64RI,
-  alu64RR,
-  dec32,
-  inc32,
-  lea64,
-  mov32RR,
-  mov64RR,
-  rot32RI,
-  rot64RI,
-  lea,
-  movRI,
-  movRR,
-  nop,
-]);
+import { type Emitted, emitRecord } from "./jit/emit.js";
 
 /** A compiled block: runs the records and returns how many ran. */
 export type CompiledBlock = (c: Cpu, insns: Insn[]) => number;
@@ -54,17 +19,35 @@ export type CompiledBlock = (c: Cpu, insns: Insn[]) => number;
 /** Runs of a block before it is compiled. */
 export const COMPILE_THRESHOLD = 64;
 
+/** The source of the function body of a block of `insns` (exported for tests and curiosity). */
+export function blockSource(insns: readonly Insn[]): string {
+  const n = insns.length;
+  const code: Emitted[] = insns.map((i, j) => emitRecord(i, j));
+  // Backward pass: are the flags after record j observable?
+  const keep: boolean[] = new Array<boolean>(n);
+  let live: boolean = true; // at the block's end the flags are architectural state
+  for (let j = n - 1; j >= 0; j--) {
+    const e = code[j]!;
+    const liveAfter: boolean = live || e.exits;
+    const kept: boolean = e.flags !== "" && liveAfter;
+    keep[j] = kept;
+    const reads: boolean = e.flagsIn === "always" || (e.flagsIn === "whenKept" && kept);
+    live = e.faults || reads || (!e.flagsFull && liveAfter);
+  }
+  let body = "const g = c.s.gpr; const f = c.s.flags; const q = c.q; let k = 0;\ntry {\n";
+  for (let j = 0; j < n; j++) {
+    const e = code[j]!;
+    const flags = keep[j] ? e.flags : "";
+    body += `  {${e.faults ? ` k = ${j};` : ""} ${e.body} ${flags} ${e.tail} }\n`;
+  }
+  body += `} catch (e) {\n  c.faultIndex = k;\n  throw e;\n}\nreturn ${n};\n`;
+  return body;
+}
+
 /** Builds the function of a block of `insns`. */
 export function compileBlock(insns: readonly Insn[]): CompiledBlock {
-  const n = insns.length;
-  const params: string[] = [];
-  let body = "let k = 0;\ntry {\n";
-  for (let j = 0; j < n; j++) {
-    params.push(`f${j}`);
-    body += `  f${j}(c, I[${j}]); k = ${j + 1};\n`;
-    if (j < n - 1 && !REGISTER_ONLY.has(insns[j]!.fn)) body += "  if (c.breakBlock) return k;\n";
-  }
-  body += "} catch (e) {\n  c.faultIndex = k;\n  throw e;\n}\nreturn k;\n";
+  const params = insns.map((_, j) => `h${j}`);
+  const body = blockSource(insns);
   // One factory per block: its parameters bind the handlers as constants of the inner function.
   const factory = new Function(...params, `"use strict";\nreturn function block(c, I) {\n${body}};`) as (
     ...fns: Handler[]

@@ -9,6 +9,7 @@ import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
+import { deliverFromV86 } from "./v86.js";
 
 /** Where an event comes from: decides privilege checks, error codes and the EXT bit. */
 export const EventSource = {
@@ -222,6 +223,11 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   const sel = g0 >>> 16;
   const target = gate32 ? ((g1 & 0xffff0000) | (g0 & 0xffff)) >>> 0 : g0 & 0xffff;
   const newCpl = checkGateTarget(c, sel, source);
+  if ((s.flags.bits & 0x20000) !== 0) {
+    const code = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    deliverFromV86(c, sel, gate32, (type & 1) === 0, target, code, returnRip, ext(source));
+    return;
+  }
   const csDesc0 = desc[0]!;
   const csDesc1 = desc[1]!;
   const oldCpl = c.cpl;

@@ -17,6 +17,7 @@ import {
   setRealSegment,
 } from "../segments.js";
 import { StopReason } from "../stop-reason.js";
+import { iretToV86, v86Iret, v86SoftInt } from "../v86.js";
 import { throughCallGate } from "./call-gate.js";
 import { getReg, maskIp, memLin, toNum } from "./operands.js";
 
@@ -208,7 +209,7 @@ export function retFar(c: Cpu, i: Insn): void {
   c.nextRip = c.bits === 64 ? off : off >>> 0;
 }
 
-/** IRET/IRETD/IRETQ (SDM IRET). Virtual-8086 returns and task returns (NT = 1) are not supported. */
+/** IRET/IRETD/IRETQ (SDM IRET); virtual-8086 entry and returns in v86.ts. Task returns (NT = 1) are not supported. */
 export function iret(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
@@ -224,6 +225,10 @@ export function iret(c: Cpu, i: Insn): void {
     return;
   }
   const lma = (s.efer[0]! & 0x400) !== 0;
+  if ((s.flags.bits & 0x20000) !== 0) {
+    v86Iret(c, i);
+    return;
+  }
   if ((s.flags.bits & 0x4000) !== 0 && !lma) {
     c.unimplementedAt(i);
     return;
@@ -233,7 +238,7 @@ export function iret(c: Cpu, i: Insn): void {
   const sel = c.peek(bytes, bytes) & 0xffff;
   const fl = c.peek(bytes, 2 * bytes);
   if ((fl & 0x20000) !== 0 && c.cpl === 0 && !lma) {
-    c.unimplementedAt(i);
+    iretToV86(c, ipLo, sel, fl);
     return;
   }
   checkReturnCs(c, sel);
@@ -285,7 +290,7 @@ function softInt(c: Cpu, i: Insn, vector: number, source: number): void {
 
 /** INT imm8 */
 export function intN(c: Cpu, i: Insn): void {
-  if ((c.s.flags.bits & 0x20000) !== 0 && ((c.s.flags.bits >>> 12) & 3) < 3) c.fault(V.GP, 0);
+  if ((c.s.flags.bits & 0x20000) !== 0 && v86SoftInt(c, i)) return;
   softInt(c, i, i.immLo & 0xff, EventSource.Software);
 }
 

@@ -18,7 +18,7 @@ function take(c: Cpu, i: Insn, zero: boolean): void {
 }
 
 /** DEC r32; Jcc (aux 1 = JZ, 0 = JNZ). */
-function decJcc32(c: Cpu, i: Insn): void {
+export function decJcc32(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
   const f = c.s.flags;
   const cf = f.cf();
@@ -32,21 +32,21 @@ function decJcc32(c: Cpu, i: Insn): void {
 }
 
 /** TEST r8, imm8; Jcc. */
-function testJcc8(c: Cpu, i: Insn): void {
+export function testJcc8(c: Cpu, i: Insn): void {
   const r = (c.s.gpr[2 * i.d]! >>> i.dh) & i.immLo & 0xff;
   c.s.flags.set(FlagOp.Logic, 8, 0, 0, 0, 0, r, 0);
   take(c, i, r === 0);
 }
 
 /** TEST r32, imm32; Jcc. */
-function testJcc32I(c: Cpu, i: Insn): void {
+export function testJcc32I(c: Cpu, i: Insn): void {
   const r = (c.s.gpr[2 * i.d]! & i.immLo) >>> 0;
   c.s.flags.set(FlagOp.Logic, 32, 0, 0, 0, 0, r, 0);
   take(c, i, r === 0);
 }
 
 /** TEST r32, r32; Jcc. */
-function testJcc32R(c: Cpu, i: Insn): void {
+export function testJcc32R(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
   const r = (g[2 * i.d]! & g[2 * i.s]!) >>> 0;
   c.s.flags.set(FlagOp.Logic, 32, 0, 0, 0, 0, r, 0);
@@ -54,7 +54,7 @@ function testJcc32R(c: Cpu, i: Insn): void {
 }
 
 /** CMP r32, imm32; Jcc. */
-function cmpJcc32I(c: Cpu, i: Insn): void {
+export function cmpJcc32I(c: Cpu, i: Insn): void {
   const a = c.s.gpr[2 * i.d]!;
   const b = i.immLo;
   const r = (a - b) >>> 0;

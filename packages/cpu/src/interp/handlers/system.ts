@@ -11,6 +11,7 @@ import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, writeMsr } from "../msr-access.js";
 import { desc, descAddr, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
+import { v86Popf, v86Pushf, virtualCliSti } from "../v86.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
 
@@ -23,10 +24,13 @@ export function undefinedOpcode(c: Cpu, _i: Insn): void {
   c.fault(V.UD, NO_ERROR);
 }
 
-/** CLI (aux 0) / STI (aux 1): IOPL-sensitive in protected mode (SDM CLI/STI; no VME/PVI). */
+/** CLI (aux 0) / STI (aux 1): IOPL-sensitive in protected mode (SDM CLI/STI; VME/PVI in v86.ts). */
 export function cliSti(c: Cpu, i: Insn): void {
   const f = c.s.flags;
-  if (c.pe && c.cpl > ((f.bits >>> 12) & 3)) c.fault(V.GP, 0);
+  if (c.pe && c.cpl > ((f.bits >>> 12) & 3)) {
+    virtualCliSti(c, i);
+    return;
+  }
   if (i.aux === 0) {
     f.bits &= ~0x200;
   } else {
@@ -41,7 +45,10 @@ export function cliSti(c: Cpu, i: Insn): void {
 /** PUSHF/PUSHFD/PUSHFQ: VM and RF read as 0 in the image. */
 export function pushf(c: Cpu, i: Insn): void {
   const fl = c.rflags();
-  if ((fl & 0x20000) !== 0 && ((fl >>> 12) & 3) < 3) c.fault(V.GP, 0);
+  if ((fl & 0x20000) !== 0 && ((fl >>> 12) & 3) < 3) {
+    v86Pushf(c, i);
+    return;
+  }
   c.push(i.size >>> 3, fl & ~0x30000 & (i.size === 16 ? 0xffff : 0xffffffff), 0);
 }
 
@@ -50,7 +57,10 @@ export function popf(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
   const iopl = (s.flags.bits >>> 12) & 3;
-  if ((s.flags.bits & 0x20000) !== 0 && iopl < 3) c.fault(V.GP, 0);
+  if ((s.flags.bits & 0x20000) !== 0 && iopl < 3) {
+    v86Popf(c, i);
+    return;
+  }
   const v = c.pop(bytes);
   let mask = 0x244dd5 | 0x100 | 0x400 | 0x4000; // ID, AC, arith, TF, DF, NT (RF cleared; VM/VIF/VIP kept)
   if (!c.pe || c.cpl === 0) mask |= 0x3000 | 0x200;
@@ -313,7 +323,7 @@ export function descriptorQuery(c: Cpu, i: Insn): void {
 
 /** ARPL E16, r16 (legacy modes). */
 export function arpl(c: Cpu, i: Insn): void {
-  if (!c.pe) c.fault(V.UD, NO_ERROR);
+  if (!c.pe || (c.s.flags.bits & 0x20000) !== 0) c.fault(V.UD, NO_ERROR);
   const g = c.s.gpr;
   const la = i.mem ? c.lin(i.seg, c.ea(i), 2, true) : Number.NaN;
   const dst = i.mem ? c.rd16(la) : g[2 * i.d]! & 0xffff;
