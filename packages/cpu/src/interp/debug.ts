@@ -296,12 +296,6 @@ export function markFault(c: Cpu, vector: number): void {
   if (vector < 32 && ((FAULT_VECTORS >>> vector) & 1) !== 0) c.s.flags.bits |= RF;
 }
 
-/** A task switch to a TSS with T = 1 (17.3.1.5): #DB with DR6.BT before the new task's first instruction. */
-export function debugTaskSwitch(c: Cpu): void {
-  c.s.pendingDebug |= DR6_BT;
-  refreshDebug(c);
-}
-
 /**
  * MOV DR checks that follow the CPL test (SDM vol. 2B MOV—Move to/from Debug Registers):
  * DR8-DR15, or DR4/DR5 with CR4.DE = 1, are #UD; with DR7.GD = 1 any access is a general-detect
