@@ -274,6 +274,9 @@ export function ltr(c: Cpu, i: Insn): void {
   const type = (hi >>> 8) & 0x1f;
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  // IA-32e: the upper half's type field must be 0 and the base canonical (SDM vol. 2, LTR).
+  if (lma && ((desc[3]! & 0x1f00) !== 0 || (desc[2]! << 16) >> 16 !== (desc[2]! | 0)))
+    c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
