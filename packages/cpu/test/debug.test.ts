@@ -296,6 +296,15 @@ describe("MOV DR (SDM vol. 2B) and DR6/DR7 formats", () => {
   });
 });
 
+describe("CPUID", () => {
+  it("leaf 1 EDX advertises DE (bit 2): I/O breakpoints and CR4.DE", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4]); // mov eax, 1; cpuid; hlt
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.gpr[2 * Gpr.RDX]! & 4).toBe(4);
+  });
+});
+
 describe("other modes", () => {
   it("real mode: POPF sets TF, each later instruction traps through IVT entry 1, IRET resumes", () => {
     const m = createMachine("real");

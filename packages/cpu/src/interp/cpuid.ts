@@ -6,9 +6,10 @@ import type { Cpu } from "./cpu.js";
 
 const result = new Uint32Array(4);
 
-/** Leaf 1 EDX: VME, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, PAT, CLFSH. */
+/** Leaf 1 EDX: VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, PAT, CLFSH. */
 const LEAF1_EDX =
   (1 << 1) |
+  (1 << 2) |
   (1 << 3) |
   (1 << 4) |
   (1 << 5) |
