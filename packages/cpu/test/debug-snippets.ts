@@ -361,4 +361,77 @@ top:
     hex: "46814c240800000100cf",
     labels: {},
   },
+  armInline: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    mov eax, 0x401
+    mov dr7, rax
+brk:
+    nop
+    nop
+    hlt
+`,
+    hex: "b8010400000f23f89090f4",
+    labels: { brk: 0x100008 },
+  },
+  lenEight: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    mov byte [0x301008], 1
+    mov qword [0x300ff8], 0
+    mov byte [0x301007], 1
+hit:
+    hlt
+`,
+    hex: "c60425081030000148c70425f80f300000000000c604250710300001f4",
+    labels: { hit: 0x10001c },
+  },
+  repOuts: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    mov esi, 0x302000
+    mov ecx, 4
+    mov dx, 0x80
+    cld
+rep_:
+    rep outsb
+done:
+    hlt
+`,
+    hex: "be00203000b90400000066ba8000fcf36ef4",
+    labels: { rep_: 0x10000f, done: 0x100011 },
+  },
+  stiStep: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    sti
+n1: nop
+n2: pushfq
+n3: and qword [rsp], ~0x100
+n4: popfq
+n5: hlt
+`,
+    hex: "fb909c48812424fffeffff9df4",
+    labels: { n1: 0x100001, n2: 0x100002, n3: 0x100003, n4: 0x10000b, n5: 0x10000c },
+  },
+  syscallTf: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    syscall
+    hlt
+kernel:
+    nop
+s1: pushfq
+s2: and qword [rsp], ~0x100
+s3: popfq
+s4: hlt
+`,
+    hex: "0f05f4909c48812424fffeffff9df4",
+    labels: { kernel: 0x100003, s1: 0x100004, s2: 0x100005, s3: 0x10000d, s4: 0x10000e },
+  },
 } as const satisfies Record<string, Snippet>;

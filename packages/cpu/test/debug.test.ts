@@ -128,6 +128,27 @@ describe("single-step (17.3.1.4)", () => {
     expect(logged(m, LOG_DR6)[0]).toBe((DR6_INIT | BS) >>> 0);
   });
 
+  it("an STI shadow does not delay the single-step trap (only MOV SS/POP SS do)", () => {
+    const m = machine(P.stiStep);
+    m.cpu.state.flags.bits = (m.cpu.state.flags.bits | TF) & ~0x200;
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    const l = P.stiStep.labels;
+    expect(logged(m, LOG_RIP)).toEqual([l.n1, l.n2, l.n3, l.n4, l.n5]);
+  });
+
+  it("SYSCALL: the trap follows TF as FMASK leaves it (none when FMASK clears TF)", () => {
+    for (const fmask of [0, TF]) {
+      const m = machine(P.syscallTf);
+      m.cpu.msrs.star[1] = SEL.CODE64;
+      m.cpu.msrs.lstar[0] = P.syscallTf.labels.kernel;
+      m.cpu.msrs.fmask[0] = fmask;
+      m.cpu.state.flags.bits |= TF;
+      expect(m.cpu.run(200)).toBe(StopReason.Halted);
+      const l = P.syscallTf.labels;
+      expect(logged(m, LOG_RIP)).toEqual(fmask === 0 ? [l.kernel, l.s1, l.s2, l.s3, l.s4] : []);
+    }
+  });
+
   it("a trap held over the MOV SS shadow survives a snapshot round trip", () => {
     const m = machine(P.movSsStep);
     m.cpu.state.flags.bits |= TF;
@@ -174,6 +195,18 @@ describe("instruction breakpoints (17.3.1.1)", () => {
     expect(m.cpu.state.lo(Gpr.RBX)).toBe(2000);
   });
 
+  it("MOV DR7 arms a breakpoint on the very next instruction of the same block; G bits count", () => {
+    const m = machine(P.armInline);
+    setDr(m, 0, P.armInline.labels.brk);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(logged(m, LOG_RIP)).toEqual([P.armInline.labels.brk]);
+    const g = machine(P.execLoop);
+    setDr(g, 3, P.execLoop.labels.brk);
+    g.cpu.state.dr[14] = (0x400 | (2 << 6)) >>> 0; // G3 only, R/W3 = LEN3 = 00
+    expect(g.cpu.run(500)).toBe(StopReason.Halted);
+    expect(logged(g, LOG_DR6)).toEqual(Array(3).fill((DR6_INIT | 8) >>> 0));
+  });
+
   it("disarming DR7 leaves debug mode (nothing per instruction)", () => {
     const m = machine(P.hotLoop);
     setDr(m, 0, P.hotLoop.labels.brk);
@@ -214,6 +247,15 @@ describe("data breakpoints (17.3.1.2)", () => {
     expect(logged(m, LOG_RIP)).toEqual([l.hit1, l.hit2, l.hit3]);
   });
 
+  it("LEN = 8 (encoding 10) covers an aligned quadword", () => {
+    const m = machine(P.lenEight);
+    setDr(m, 1, VAR + 5);
+    m.cpu.state.dr[14] = dr7(1, 1, 2);
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    expect(logged(m, LOG_RIP)).toEqual([P.lenEight.labels.hit]);
+    expect(logged(m, LOG_DR6)).toEqual([(DR6_INIT | 2) >>> 0]);
+  });
+
   it("a REP MOVSD stops after the iteration that wrote the watched dword and resumes", () => {
     const m = machine(P.repMovs);
     for (let k = 0; k < 8; k++) m.write32(0x302000 + 4 * k, 0x11 * (k + 1));
@@ -245,6 +287,19 @@ describe("I/O breakpoints (R/W = 10, CR4.DE)", () => {
       expect(m.cpu.run(200)).toBe(StopReason.Halted);
       expect(logged(m, LOG_RIP)).toEqual(de ? [P.ioOut.labels.after] : []);
     }
+  });
+});
+
+describe("I/O breakpoints on string instructions", () => {
+  it("REP OUTSB reports the breakpoint after each resumed first iteration (17.3.1.2)", () => {
+    const m = machine(P.repOuts);
+    m.cpu.state.cr[8] = m.cpu.state.cr[8]! | 8;
+    setDr(m, 0, 0x80);
+    m.cpu.state.dr[14] = dr7(0, 2, 0);
+    expect(m.cpu.run(300)).toBe(StopReason.Halted);
+    const l = P.repOuts.labels;
+    expect(logged(m, LOG_RIP)).toEqual([l.rep_, l.rep_, l.rep_, l.done]);
+    expect(m.cpu.state.lo(Gpr.RCX)).toBe(0);
   });
 });
 
