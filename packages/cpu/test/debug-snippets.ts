@@ -434,4 +434,24 @@ s4: hlt
     hex: "0f05f4909c48812424fffeffff9df4",
     labels: { kernel: 0x100003, s1: 0x100004, s2: 0x100005, s3: 0x10000d, s4: 0x10000e },
   },
+  faultFrame: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    ud2
+`,
+    hex: "0f0b",
+    labels: {},
+  },
+  intFrame: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    int 0x40
+back:
+    hlt
+`,
+    hex: "cd40f4",
+    labels: { back: 0x100002 },
+  },
 } as const satisfies Record<string, Snippet>;

@@ -266,6 +266,30 @@ describe("data breakpoints (17.3.1.2)", () => {
     for (let k = 0; k < 8; k++) expect(m.read32(VAR + 4 * k)).toBe(0x11 * (k + 1));
   });
 
+  it("event delivery's own accesses hit data breakpoints: #DB before the handler's first instruction", () => {
+    // The 64-bit frame of an event taken at CPL 0 with RSP = L.STACK: its RIP slot is L.STACK - 40.
+    for (const [code, handler] of [
+      [P.faultFrame, P.udHandler.org],
+      [P.intFrame, P.iretHandler.org],
+    ] as const) {
+      const m = machine(code);
+      setDr(m, 0, L.STACK - 40);
+      m.cpu.state.dr[14] = dr7(0, 1, 2);
+      expect(m.cpu.run(200)).toBe(StopReason.Halted);
+      expect(logged(m, LOG_RIP)).toEqual([handler]);
+      expect(logged(m, LOG_DR6)).toEqual([(DR6_INIT | 1) >>> 0]);
+    }
+  });
+
+  it("so does the read of the IDT gate (R/W = 11)", () => {
+    const m = machine(P.faultFrame);
+    setDr(m, 2, L.IDT + 6 * 16 + 4);
+    m.cpu.state.dr[14] = dr7(2, 3, 3);
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    expect(logged(m, LOG_RIP)).toEqual([P.udHandler.org]);
+    expect(logged(m, LOG_DR6)).toEqual([(DR6_INIT | 4) >>> 0]);
+  });
+
   it("a MOV SS data breakpoint is reported after the next instruction, in one #DB", () => {
     const m = machine(P.movSsData);
     m.write32(VAR, SEL.DATA64);

@@ -15,6 +15,7 @@ import {
   markFault,
   noteDebugException,
   refreshDebug,
+  takeDebugHits,
   watchAccess,
 } from "./debug.js";
 import { deliverEvent, EventSource } from "./delivery.js";
@@ -298,6 +299,7 @@ export class Cpu {
       if (e !== FAULT) throw e;
       bits = debugAborted(this);
       if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip)) return true;
+      bits |= takeDebugHits(this); // data breakpoints hit by the delivery's own accesses
     }
     if (bits !== 0) {
       noteDebugException(this, bits);
@@ -623,16 +625,19 @@ export class Cpu {
     return this.tlbFill(la, vpn, idx, 2, this.tlbSide !== 0);
   }
 
-  /** @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT). */
-  xlateSystem(la: number, write: boolean): number {
+  /**
+   * @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT) of
+   * `size` bytes (0: a probe, not checked against data breakpoints).
+   */
+  xlateSystem(la: number, write: boolean, size = 0): number {
     const vpn = Math.floor(la / 4096);
     const idx = vpn & TLB_MASK;
     if (write) {
       if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
-      return this.tlbFill(la, vpn, idx, 1, false);
+      return this.tlbFill(la, vpn, idx, 1, false, size);
     }
     if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 0, false);
+    return this.tlbFill(la, vpn, idx, 0, false, size);
   }
 
   /** @internal A fetch translation that does not fault: the physical address, or -1. */
@@ -884,10 +889,10 @@ export class Cpu {
     if ((la & 0xfff) > 0xffc) {
       let v = 0;
       for (let k = 0; k < 4; k++)
-        v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+        v |= this.memory.read8(this.xlateSystem(la + k, false, 1), AccessKind.Read) << (8 * k);
       return v >>> 0;
     }
-    return this.memory.read32(this.xlateSystem(la, false), AccessKind.Read);
+    return this.memory.read32(this.xlateSystem(la, false, 4), AccessKind.Read);
   }
 
   /** @internal */
@@ -898,7 +903,7 @@ export class Cpu {
   private sysRd32Bytes(la: number, n: number): number {
     let v = 0;
     for (let k = 0; k < n; k++)
-      v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+      v |= this.memory.read8(this.xlateSystem(la + k, false, 1), AccessKind.Read) << (8 * k);
     return v >>> 0;
   }
 
@@ -909,12 +914,12 @@ export class Cpu {
       for (let k = 0; k < 4; k++) this.sysWr8(la + k, (v >>> (8 * k)) & 0xff);
       return;
     }
-    this.memory.write32(this.xlateSystem(la, true), v >>> 0, AccessKind.Write);
+    this.memory.write32(this.xlateSystem(la, true, 4), v >>> 0, AccessKind.Write);
   }
 
   /** @internal */
   sysWr8(la: number, v: number): void {
-    this.memory.write8(this.xlateSystem(la, true), v, AccessKind.Write);
+    this.memory.write8(this.xlateSystem(la, true, 1), v, AccessKind.Write);
   }
 
   // ---------------------------------------------------------------------------------------------

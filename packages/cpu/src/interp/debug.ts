@@ -192,8 +192,9 @@ export function debugBefore(c: Cpu): void {
 /**
  * After an instruction in debug mode retired: the DR6 bits of the #DB trap to deliver now (0 for
  * none). Single-step uses TF at the instruction's start (17.3.1.4), except SYSCALL/SYSRET (TF as
- * they leave it); a software interrupt that was delivered discards the instruction's traps (its
- * handler runs with TF clear). Traps of MOV SS/POP SS are held until the next instruction retires
+ * they leave it); a software interrupt that was delivered has no single-step trap (its handler
+ * runs with TF clear), only the data breakpoints its delivery hit, reported before the handler's
+ * first instruction. Traps of MOV SS/POP SS are held until the next instruction retires
  * (or its event is delivered), then reported together with that instruction's own.
  */
 export function debugAfter(c: Cpu, i: Insn): number {
@@ -203,11 +204,9 @@ export function debugAfter(c: Cpu, i: Insn): number {
   const fn = i.fn;
   let bits = d.hits;
   d.hits = 0;
-  if (softInts!.has(fn) && s.rip !== i.next) {
-    bits = 0;
-  } else if (tfAfter!.has(fn) ? (s.flags.bits & TF) !== 0 : d.tf) {
-    bits |= DR6_BS;
-  }
+  // A delivered software interrupt has no single-step trap; data breakpoints its delivery hit remain.
+  const delivered = softInts!.has(fn) && s.rip !== i.next;
+  if (!delivered && (tfAfter!.has(fn) ? (s.flags.bits & TF) !== 0 : d.tf)) bits |= DR6_BS;
   bits |= s.pendingDebug;
   s.pendingDebug = 0;
   d.ssShadow = false;
@@ -232,6 +231,13 @@ export function debugAborted(c: Cpu): number {
   return held;
 }
 
+/** The data-breakpoint matches recorded since the last call (an event delivery's accesses), cleared. */
+export function takeDebugHits(c: Cpu): number {
+  const hits = c.debug.hits;
+  c.debug.hits = 0;
+  return hits;
+}
+
 /** Records a #DB about to be delivered: sets `bits` in DR6 and clears DR7.GD (17.2.4). */
 export function noteDebugException(c: Cpu, bits: number): void {
   const dr = c.s.dr;
@@ -250,8 +256,9 @@ function raiseDebugFault(c: Cpu, bits: number): never {
 /**
  * The data-breakpoint check of a TLB fill (17.3.1.2). Returns true when linear page `vpn` holds
  * an armed data breakpoint, so the caller must not cache its translation; records in the DebugUnit
- * the breakpoints that the access of `size` bytes at `la` touches (size 0: an implicit access that
- * is not checked).
+ * the breakpoints that the access of `size` bytes at `la` touches (size 0: a translation probe,
+ * not an access). Implicit accesses (descriptor tables, TSS, the frames pushed by event delivery)
+ * are checked like explicit ones.
  */
 export function watchAccess(c: Cpu, la: number, vpn: number, size: number, write: boolean): boolean {
   const d = c.debug;
