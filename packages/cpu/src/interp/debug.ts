@@ -9,8 +9,15 @@
  * something needs attention: RF alone is just cleared ({@link clearResumeFlag}); an enabled
  * breakpoint, TF or a trap held over a MOV SS shadow set `Cpu.debugStepping`, and the loop runs
  * blocks of a single instruction (decoded without fusion, never compiled) through
- * `Cpu.debugStep`, which calls {@link debugBefore} and {@link debugAfter} around it. Data breakpoints keep the pages they watch out of the software TLB, so only accesses to
- * those pages take the slow path that compares addresses ({@link watchAccess}).
+ * `Cpu.debugStep`, which calls {@link debugBefore} and {@link debugAfter} around it. Data
+ * breakpoints keep the pages they watch out of the software TLB, so only accesses to those pages
+ * take the slow path that compares addresses ({@link watchAccess}); implicit accesses (descriptor
+ * tables, TSS, frames pushed by event delivery) are checked too.
+ *
+ * Limits: B0-B3 are only set for enabled breakpoints, and DR6 is only ever ORed into (the SDM lets
+ * a #DB clear B0-B3; this model never does). Data breakpoints hit while an external interrupt is
+ * delivered are not reported. An interrupted REP string instruction resumes with RF = 0, so an
+ * instruction breakpoint on it fires again. No RTM, BLD or DEBUGCTL (LBR, BTF) features.
  */
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
