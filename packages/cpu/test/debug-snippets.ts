@@ -454,4 +454,20 @@ back:
     hex: "cd40f4",
     labels: { back: 0x100002 },
   },
+  repLong: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    mov edi, 0x400000
+    mov ecx, 10000
+    xor eax, eax
+    cld
+rep_:
+    rep stosb
+done:
+    hlt
+`,
+    hex: "bf00004000b91027000031c0fcf3aaf4",
+    labels: { rep_: 0x10000d, done: 0x10000f },
+  },
 } as const satisfies Record<string, Snippet>;

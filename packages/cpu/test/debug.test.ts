@@ -207,6 +207,15 @@ describe("instruction breakpoints (17.3.1.1)", () => {
     expect(logged(g, LOG_DR6)).toEqual(Array(3).fill((DR6_INIT | 8) >>> 0));
   });
 
+  it("a long REP STOSB with a breakpoint on it reports it once, not again as it resumes", () => {
+    const m = machine(P.repLong);
+    setDr(m, 0, P.repLong.labels.rep_);
+    m.cpu.state.dr[14] = dr7(0, 0, 0);
+    expect(m.cpu.run(500)).toBe(StopReason.Halted);
+    expect(logged(m, LOG_RIP)).toEqual([P.repLong.labels.rep_]);
+    expect(m.cpu.state.lo(Gpr.RDI)).toBe(0x400000 + 10000);
+  });
+
   it("disarming DR7 leaves debug mode (nothing per instruction)", () => {
     const m = machine(P.hotLoop);
     setDr(m, 0, P.hotLoop.labels.brk);

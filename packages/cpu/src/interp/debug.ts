@@ -16,8 +16,9 @@
  *
  * Limits: B0-B3 are only set for enabled breakpoints, and DR6 is only ever ORed into (the SDM lets
  * a #DB clear B0-B3; this model never does). Data breakpoints hit while an external interrupt is
- * delivered are not reported. An interrupted REP string instruction resumes with RF = 0, so an
- * instruction breakpoint on it fires again. No RTM, BLD or DEBUGCTL (LBR, BTF) features.
+ * delivered are not reported. A REP string instruction paused between iterations (by a debug trap
+ * or the interpreter's own slicing) resumes with RF = 1, so its instruction breakpoint does not
+ * fire again. No RTM, BLD or DEBUGCTL (LBR, BTF) features.
  */
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";

@@ -171,6 +171,9 @@ export function stringOp(c: Cpu, i: Insn): void {
     if (op !== 3 && op !== 6) setIdx(g, 7, asz, di);
   }
   // An interrupted repeat (a device asked to stop, or code was overwritten) resumes here.
-  if (rep !== 0 && count !== 0 && c.breakBlock && !(compares && s.flags.zf() === (repe ? 0 : 1)))
+  if (rep !== 0 && count !== 0 && c.breakBlock && !(compares && s.flags.zf() === (repe ? 0 : 1))) {
     c.nextRip = i.rip;
+    // The resumed iterations are the same instruction: RF keeps its breakpoint from firing again.
+    if (c.debugActive) s.flags.bits |= 0x10000;
+  }
 }
