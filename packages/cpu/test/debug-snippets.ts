@@ -470,4 +470,17 @@ done:
     hex: "bf00004000b91027000031c0fcf3aaf4",
     labels: { rep_: 0x10000d, done: 0x10000f },
   },
+  irqWait: {
+    bits: 64,
+    org: 0x100000,
+    src: `
+    sti
+    nop
+    nop
+    nop
+    hlt
+`,
+    hex: "fb909090f4",
+    labels: {},
+  },
 } as const satisfies Record<string, Snippet>;

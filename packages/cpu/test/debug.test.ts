@@ -290,6 +290,25 @@ describe("data breakpoints (17.3.1.2)", () => {
     }
   });
 
+  it("and so does an external interrupt's frame", () => {
+    let pending = true;
+    const m = createMachine("long", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        return 0x40;
+      },
+    });
+    for (const s of [P.dbHandler, P.iretHandler, P.irqWait]) m.load(s.org, bytesOf(s));
+    m.gate(1, P.dbHandler.org);
+    m.gate(0x40, P.iretHandler.org);
+    setDr(m, 0, L.STACK - 40);
+    m.cpu.state.dr[14] = dr7(0, 1, 2);
+    expect(m.cpu.run(200)).toBe(StopReason.Halted);
+    expect(logged(m, LOG_RIP)).toEqual([P.iretHandler.org]);
+    expect(m.cpu.state.lo(Gpr.R14)).toBe(1);
+  });
+
   it("so does the read of the IDT gate (R/W = 11)", () => {
     const m = machine(P.faultFrame);
     setDr(m, 2, L.IDT + 6 * 16 + 4);

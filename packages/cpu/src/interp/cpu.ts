@@ -300,15 +300,20 @@ export class Cpu {
       const b = this.fetchBlock();
       this.execBlock(b, 1);
       if (this.pendingStop < 0) bits = debugAfter(this, b.insns[0]!);
+      else takeDebugHits(this); // the instruction did not run
     } catch (e) {
       if (e !== FAULT) throw e;
       bits = debugAborted(this);
-      if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip)) return true;
-      bits |= takeDebugHits(this); // data breakpoints hit by the delivery's own accesses
+      const vector = this.excVector;
+      if (this.deliver(vector, this.excError, EventSource.Exception, s.rip)) return true;
+      // Data breakpoints hit by the delivery's own accesses (not by a #DB's: no endless #DBs).
+      const hits = takeDebugHits(this);
+      if (vector !== V.DB) bits |= hits;
     }
     if (bits !== 0) {
       noteDebugException(this, bits);
       if (this.deliver(V.DB, NO_ERROR, EventSource.Exception, s.rip)) return true;
+      takeDebugHits(this);
     }
     refreshDebug(this);
     return false;

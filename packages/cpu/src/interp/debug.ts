@@ -15,8 +15,8 @@
  * tables, TSS, frames pushed by event delivery) are checked too.
  *
  * Limits: B0-B3 are only set for enabled breakpoints, and DR6 is only ever ORed into (the SDM lets
- * a #DB clear B0-B3; this model never does). Data breakpoints hit while an external interrupt is
- * delivered are not reported. A REP string instruction paused between iterations (by a debug trap
+ * a #DB clear B0-B3; this model never does). Data breakpoints hit by the delivery of a #DB itself
+ * are not reported (on hardware they can make #DB recurse). A REP string instruction paused between iterations (by a debug trap
  * or the interpreter's own slicing) resumes with RF = 1, so its instruction breakpoint does not
  * fire again. No RTM, BLD or DEBUGCTL (LBR, BTF) features.
  */
@@ -176,14 +176,18 @@ export function clearResumeFlag(c: Cpu): void {
 }
 
 /**
- * Before an instruction in debug mode (17.3.1.1): an RF of 1 is consumed (it suppresses this
- * instruction's breakpoint and is clear once the instruction completes); otherwise an enabled
- * instruction breakpoint at the instruction's linear address raises the #DB fault with its Bn set.
+ * Before an instruction in debug mode (17.3.1.1): data breakpoints hit by an external interrupt
+ * delivered at this boundary raise their #DB first (before the handler's first instruction);
+ * then an RF of 1 is consumed (it suppresses this instruction's breakpoint and is clear once the
+ * instruction completes); otherwise an enabled instruction breakpoint at the instruction's linear
+ * address raises the #DB fault with its Bn set.
  */
 export function debugBefore(c: Cpu): void {
   const s = c.s;
   const d = c.debug;
+  const delivered = d.hits;
   d.hits = 0;
+  if (delivered !== 0) raiseDebugFault(c, delivered);
   const f = s.flags.bits;
   d.tf = (f & TF) !== 0;
   if ((f & RF) !== 0) {
