@@ -216,6 +216,17 @@ describe("instruction breakpoints (17.3.1.1)", () => {
     expect(m.cpu.state.lo(Gpr.RDI)).toBe(0x400000 + 10000);
   });
 
+  it("a breakpoint on the #DB handler itself (IST stack) is an endless #DB: run still returns", () => {
+    const m = machine(P.stepThree);
+    m.gate(1, P.dbHandler.org, { ist: 1 });
+    setDr(m, 0, P.dbHandler.org);
+    m.cpu.state.dr[14] = dr7(0, 0, 0);
+    m.cpu.state.flags.bits |= TF;
+    expect(m.cpu.run(1000)).toBe(StopReason.Budget);
+    expect(m.cpu.instructions).toBe(1); // the first NOP; then #DB after #DB at the handler
+    expect(m.cpu.eventCounts[1]).toBeGreaterThan(900);
+  });
+
   it("disarming DR7 leaves debug mode (nothing per instruction)", () => {
     const m = machine(P.hotLoop);
     setDr(m, 0, P.hotLoop.labels.brk);

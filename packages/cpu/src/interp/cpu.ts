@@ -256,6 +256,7 @@ export class Cpu {
     this.unimplemented = undefined;
     const end = this.instructions + budget;
     const s = this.s;
+    let stalled = 0;
     while (this.instructions < end) {
       if (this.stopRequested) return StopReason.Stopped;
       if (!this.shadow && (s.flags.bits & 0x200) !== 0 && this.interrupts?.hasInterrupt() === true) {
@@ -269,8 +270,12 @@ export class Cpu {
       this.shadow = false;
       if (this.debugActive) {
         if (this.debugStepping) {
+          const retired = this.instructions;
           if (this.debugStep()) return StopReason.Shutdown;
           if (this.pendingStop >= 0) return this.pendingStop as StopReason;
+          // A #DB storm (a breakpoint on the #DB handler's first instruction, with an IST stack)
+          // retires nothing: the budget bounds it too.
+          if (this.instructions === retired && ++stalled >= budget) return StopReason.Budget;
           continue;
         }
         clearResumeFlag(this);
