@@ -483,4 +483,19 @@ done:
     hex: "fb909090f4",
     labels: {},
   },
+  popSs32: {
+    bits: 32,
+    org: 0x100000,
+    src: `
+    push ss
+    pop ss
+    nop
+    pushfd
+    and dword [esp], ~0x100
+    popfd
+    hlt
+`,
+    hex: "1617909c812424fffeffff9df4",
+    labels: {},
+  },
 } as const satisfies Record<string, Snippet>;

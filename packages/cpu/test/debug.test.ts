@@ -434,6 +434,17 @@ describe("other modes", () => {
     expect(rips).toEqual([l.n2, l.n3, l.n4, l.n5, l.n6, l.n7]);
   });
 
+  it("32-bit protected mode: POP SS holds the single-step trap over the next instruction", () => {
+    const m = createMachine("protected");
+    m.load(P.popSs32.org, bytesOf(P.popSs32));
+    m.load(P.prot32Handler.org, bytesOf(P.prot32Handler));
+    m.gate(1, P.prot32Handler.org);
+    m.cpu.state.flags.bits |= TF;
+    expect(m.cpu.run(300)).toBe(StopReason.Halted);
+    // push ss, then one #DB for pop ss + nop, then pushfd, and, popfd: five, not six.
+    expect(m.cpu.state.lo(Gpr.RSI)).toBe(5);
+  });
+
   it("32-bit protected mode: an instruction breakpoint with a 32-bit gate and IRETD restoring RF", () => {
     const m = createMachine("protected");
     m.load(P.prot32Loop.org, bytesOf(P.prot32Loop));
