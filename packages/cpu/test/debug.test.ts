@@ -211,7 +211,7 @@ describe("instruction breakpoints (17.3.1.1)", () => {
     const m = machine(P.repLong);
     setDr(m, 0, P.repLong.labels.rep_);
     m.cpu.state.dr[14] = dr7(0, 0, 0);
-    expect(m.cpu.run(500)).toBe(StopReason.Halted);
+    expect(m.cpu.run(50_000)).toBe(StopReason.Halted); // each iteration counts as an instruction
     expect(logged(m, LOG_RIP)).toEqual([P.repLong.labels.rep_]);
     expect(m.cpu.state.lo(Gpr.RDI)).toBe(0x400000 + 10000);
   });
