@@ -208,6 +208,7 @@ function rdpidWorks(): boolean {
 const PROBES: Record<string, Probe> = {
   UMIP: { check: umipWorks },
   VME: { check: cr4Bit(0) },
+  DE: { check: cr4Bit(3) }, // CR4.DE: I/O breakpoints, DR4/DR5 #UD (test/debug.test.ts)
   PCID: { check: cr4Bit(17) },
   MONITOR: { code: [0x0f, 0x01, 0xc8] }, // MONITOR [rax]
   RDRAND: { code: [0x0f, 0xc7, 0xf0] },

@@ -137,7 +137,9 @@ export class BlockCache {
     let at = rip;
     // Outside 64-bit mode every byte of an instruction must lie within the CS limit.
     const csLimit = bits === 64 ? Number.POSITIVE_INFINITY : c.segLim[Seg.CS]!;
-    while (dec.position < inPage && insns.length < MAX_BLOCK) {
+    // Debug mode (key bit 16) runs one instruction per block: nothing fused, nothing compiled.
+    const maxInsns = key >= 0x10000 ? 1 : MAX_BLOCK;
+    while (dec.position < inPage && insns.length < maxInsns) {
       const start = dec.position;
       dec.decodeOut(ins);
       if (start + ins.length > lastByte) lastByte = start + ins.length;

@@ -36,12 +36,13 @@ const f = (leaf: number, reg: 0 | 1 | 2 | 3, bit: number, name: string): Feature
 
 /**
  * The feature bits the interpreter advertises on every model (audited against what it
- * implements; see the package README). Not advertised: FPU, DE, APIC, MMX, FXSR, SSE*, VMX,
+ * implements; see the package README). Not advertised: FPU, APIC, MMX, FXSR, SSE*, VMX,
  * x2APIC, TSC-deadline, AVX, HTT, and XSAVE (XSAVE/XRSTOR are absent; XGETBV/XSETBV work on
  * XCR0 = x87 once CR4.OSXSAVE is set). PCID/INVPCID, PKU, LA57 and NX follow the model.
  */
 export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 1, "VME"),
+  f(1, 3, 2, "DE"),
   f(1, 3, 3, "PSE"),
   f(1, 3, 4, "TSC"),
   f(1, 3, 5, "MSR"),
