@@ -13,7 +13,7 @@
  * instruction (priorities 7-10) come after: they are raised when it is fetched and run.
  */
 import { Seg } from "../state/registers.js";
-import type { Cpu } from "./cpu.js";
+import { type Cpu, SEG_BIG, SEG_DOWN, SEG_R, SEG_W } from "./cpu.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { NO_ERROR, V } from "./fault.js";
 import { StopReason } from "./stop-reason.js";
@@ -129,9 +129,62 @@ export function startupProcessor(c: Cpu, vector: number): boolean {
 /**
  * Recomputes {@link Cpu.acActive}: alignment checking is on when CR0.AM = 1, RFLAGS.AC = 1 and
  * CPL = 3 (SDM vol. 3, 6.15, Interrupt 17). Called when one of the three changes.
+ *
+ * Normal accesses pay nothing for it: while it is on, the segment caches of ES..GS hold poison
+ * (usable flags 0; in 64-bit mode a NaN base), so the first check in `Cpu.lin` fails and every
+ * access goes through {@link linChecked}, which uses the real values kept in `Cpu.acSeg`.
  */
 export function updateAlignmentCheck(c: Cpu): void {
-  c.acActive = (c.s.cr[0]! & 0x40000) !== 0 && (c.s.flags.bits & 0x40000) !== 0 && c.cpl === 3;
+  const on = (c.s.cr[0]! & 0x40000) !== 0 && (c.s.flags.bits & 0x40000) !== 0 && c.cpl === 3;
+  if (on === c.acActive) return;
+  c.acActive = on;
+  for (let seg = 0; seg < 6; seg++) {
+    if (on) poisonSegment(c, seg);
+    else c.refreshSegment(seg);
+  }
+}
+
+/** Turns alignment checking off for implicit supervisor accesses (event delivery). */
+export function suspendAlignmentCheck(c: Cpu): void {
+  if (!c.acActive) return;
+  c.acActive = false;
+  for (let seg = 0; seg < 6; seg++) c.refreshSegment(seg);
+}
+
+/** Saves the real cache of segment `seg` in `acSeg` and poisons it (see {@link updateAlignmentCheck}). */
+export function poisonSegment(c: Cpu, seg: number): void {
+  c.acSeg[seg] = c.segBaseN[seg]!;
+  c.acSeg[8 + seg] = c.segFlags[seg]!;
+  c.segFlags[seg] = 0;
+  // Instruction fetch outside 64-bit mode uses the CS base: poison bases only in 64-bit mode.
+  if (c.mode64) c.segBaseN[seg] = Number.NaN;
+}
+
+/**
+ * The slow path of `Cpu.lin`: the segment or canonical checks (#GP(0)/#SS(0)) with the real
+ * segment caches, then, while alignment checking is on, the alignment check (#AC(0)).
+ */
+export function linChecked(c: Cpu, seg: number, off: number, size: number, write: boolean): number {
+  const ac = c.acActive;
+  const fault = seg === Seg.SS ? V.SS : V.GP;
+  const base = ac ? c.acSeg[seg]! : c.segBaseN[seg]!;
+  let la: number;
+  if (c.mode64) {
+    la = off + base;
+    if (la < -0x8000_0000_0000 || la + size > 0x8000_0000_0000) c.fault(fault, 0);
+  } else {
+    const f = ac ? c.acSeg[8 + seg]! : c.segFlags[seg]!;
+    if ((f & (write ? SEG_W : SEG_R)) === 0) c.fault(fault, 0);
+    const limit = c.segLim[seg]!;
+    if ((f & SEG_DOWN) === 0) {
+      if (off + size - 1 > limit) c.fault(fault, 0);
+    } else if (off <= limit || off + size - 1 > (f & SEG_BIG ? 0xffffffff : 0xffff)) {
+      c.fault(fault, 0);
+    }
+    la = (base + off) >>> 0;
+  }
+  if (ac) checkAlignment(c, la, size);
+  return la;
 }
 
 /**
