@@ -46,6 +46,16 @@ describe("REP and the instruction budget", () => {
     expect(m.cpu.state.rip).toBe(L.CODE + 3);
   });
 
+  it("a REP that completes inside a block does not let the rest of the block overrun the budget", () => {
+    const INC_RBX = [0x48, 0xff, 0xc3];
+    const m = withRep([...REP_STOSB, ...INC_RBX, ...INC_RBX, ...INC_RBX, ...INC_RBX, ...INC_RBX], 10);
+    expect(m.cpu.run(12)).toBe(StopReason.Budget);
+    expect(m.cpu.instructions).toBe(12);
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(2);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.instructions).toBe(10 + 5 + 1);
+  });
+
   it("a REP with a zero count is one instruction", () => {
     const m = withRep(REP_STOSB, 0);
     expect(m.cpu.run(100)).toBe(StopReason.Halted);
