@@ -4,9 +4,10 @@
  * the startup IPI (SDM vol. 3, 9.1 and 10.4 "Multiple-Processor (MP) Initialization"), and the
  * alignment-check condition (SDM vol. 3, 6.15 "Interrupt 17—Alignment Check Exception (#AC)").
  *
- * The run loop calls {@link arbitrate} once per block (a block ends at every instruction that
- * changes what can be taken: STI, MOV SS, HLT, IRET, POPF, ...), so the check costs one call per
- * block and nothing per instruction. Higher-priority events are taken elsewhere:
+ * The run loop calls {@link arbitrate} between blocks (a block ends at every instruction that
+ * changes what can be taken: STI, MOV SS, HLT, IRET, POPF, ...) when something could be taken:
+ * RFLAGS.IF = 1, an NMI pending, or the processor not active; nothing is paid per instruction.
+ * Higher-priority events are taken elsewhere:
  * faults of the previous instruction are delivered where they are raised, and traps of the
  * previous instruction (single-step, data breakpoints: priority 4) must be delivered by the run
  * loop before it calls {@link arbitrate} (NMI is priority 5, INTR priority 6). Faults of the next
