@@ -23,10 +23,11 @@ import {
 import { deliverEvent, EventSource } from "./delivery.js";
 import {
   arbitrate,
-  checkAlignment,
   DELIVERED,
   initProcessor,
+  linChecked,
   NO_EVENT,
+  poisonSegment,
   startupProcessor,
   updateAlignmentCheck,
 } from "./events.js";
@@ -196,8 +197,13 @@ export class Cpu {
   runEnd = Number.POSITIVE_INFINITY;
   /** @internal MONITOR armed an address range (MWAIT waits only then). */
   monitorArmed = false;
-  /** @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): `lin` checks every access. */
+  /**
+   * @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): the segment caches hold poison
+   * so that every `lin` takes the checking path (events.ts); the real values are in `acSeg`.
+   */
   acActive = false;
+  /** @internal While `acActive`: the real segBaseN (0-7) and segFlags (8-15). */
+  readonly acSeg: Float64Array = new Float64Array(16);
 
   /**
    * Raises the NMI input (edge-triggered): the NMI is latched and delivered as vector 2 at the
@@ -341,14 +347,17 @@ export class Cpu {
     let stalled = 0;
     while (this.instructions < end) {
       if (this.stopRequested) return StopReason.Stopped;
-      const ev = arbitrate(this);
-      if (ev !== NO_EVENT) {
-        if (ev === DELIVERED) continue;
-        return ev as StopReason;
+      // Events (events.ts) can only be taken with IF = 1, an NMI pending, or while not active.
+      if ((s.flags.bits & 0x200) !== 0 || s.nmiPending !== 0 || s.activity !== 0) {
+        const ev = arbitrate(this);
+        if (ev !== NO_EVENT) {
+          if (ev === DELIVERED) continue;
+          return ev as StopReason;
+        }
+        if (s.activity !== 0) return StopReason.Halted;
       }
-      if (this.halted) return StopReason.Halted;
-      const oneOnly = this.shadow;
-      this.shadow = false;
+      const oneOnly = (s.interruptibility & 3) !== 0;
+      if (oneOnly) s.interruptibility &= ~3;
       if (this.debugActive) {
         if (this.debugStepping) {
           const retired = this.instructions;
@@ -602,6 +611,7 @@ export class Cpu {
       }
     }
     this.segFlags[seg] = f;
+    if (this.acActive && seg < 6) poisonSegment(this, seg);
   }
 
   /** @internal Recomputes the mode after CS, CR0 or EFER changed. */
@@ -888,23 +898,22 @@ export class Cpu {
    * segment (limit, type, usability) or, in 64-bit mode, canonicality: #GP(0) or #SS(0).
    */
   lin(seg: number, off: number, size: number, write: boolean): number {
+    // Failing checks (and every access while #AC checking poisons the caches) take linChecked.
     if (this.mode64) {
       const la = off + this.segBaseN[seg]!;
-      if (la < -this.canonBound || la + size > this.canonBound) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
-      if (this.acActive) checkAlignment(this, la, size);
+      if (!(la >= -this.canonBound && la + size <= this.canonBound))
+        return linChecked(this, seg, off, size, write);
       return la;
     }
     const f = this.segFlags[seg]!;
-    if ((f & (write ? SEG_W : SEG_R)) === 0) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+    if ((f & (write ? SEG_W : SEG_R)) === 0) return linChecked(this, seg, off, size, write);
     if ((f & SEG_DOWN) === 0) {
       if (off + size - 1 > this.segLim[seg]!) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
     } else {
       const top = f & SEG_BIG ? 0xffffffff : 0xffff;
       if (off <= this.segLim[seg]! || off + size - 1 > top) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
     }
-    const la = (this.segBaseN[seg]! + off) >>> 0;
-    if (this.acActive) checkAlignment(this, la, size);
-    return la;
+    return (this.segBaseN[seg]! + off) >>> 0;
   }
 
   /** @internal Linear address of the memory operand of `i` for an access of `size` bytes. */

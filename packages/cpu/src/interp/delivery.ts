@@ -8,7 +8,7 @@ import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
 import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
-import { updateAlignmentCheck } from "./events.js";
+import { suspendAlignmentCheck, updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
@@ -72,7 +72,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
-  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
+  suspendAlignmentCheck(c); // the frame pushes are implicit supervisor accesses: no #AC (SDM 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;

@@ -174,6 +174,8 @@ export function stringOp(c: Cpu, i: Insn): void {
       }
     }
     finished = true;
+    // The block was cut to the budget counting this record as one: end it after extra iterations.
+    if (done > 1) c.breakBlock = true;
   } finally {
     // Iterations beyond the first count extra; after a fault the record is not counted at all.
     if (done > 0) c.instructions += finished ? done - 1 : done;
