@@ -357,3 +357,27 @@ describe("reserved bits (RSVD, error-code bit 3; SDM 4.5.4 and Tables 4-15 to 4-
     expect(r).toEqual({ fault: true, error: 9, cr2: TEST_LA });
   });
 });
+
+describe("EFLAGS.AC under SMAP: cached supervisor translations of user pages follow AC", () => {
+  const STAC = [0x0f, 0x01, 0xcb];
+  const CLAC = [0x0f, 0x01, 0xca];
+  const READ = [0x8b, 0x03];
+  const MOV_CR4_RAX = [0x0f, 0x22, 0xe0];
+
+  it("STAC allows, CLAC forbids again at once (the translation cached under AC = 1 is dropped)", () => {
+    const m = createPagingMachine();
+    expect(m.exec(MOV_CR4_RAX, { 0: CR4.PAE | CR4.SMAP })).toBe("ok");
+    expect(m.exec(READ, { 3: TEST_LA })).toBe("pf");
+    expect(m.pfError()).toBe(1);
+    expect(m.exec([...STAC, ...READ, ...CLAC, ...READ], { 3: TEST_LA })).toBe("pf");
+    expect(m.cpu.state.rip).toBe(P.PF_HANDLER + 1);
+    expect(m.exec([...STAC, ...READ], { 3: TEST_LA })).toBe("ok");
+    // exec() clears AC in the state directly (behind the CPU's back): the next run sees it too.
+    expect(m.exec(READ, { 3: TEST_LA })).toBe("pf");
+  });
+
+  it("AC does not matter without SMAP", () => {
+    const m = createPagingMachine();
+    expect(m.exec([...STAC, ...READ, ...CLAC, ...READ], { 3: TEST_LA })).toBe("ok");
+  });
+});

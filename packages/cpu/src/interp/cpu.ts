@@ -404,6 +404,7 @@ export class Cpu {
     ) {
       this.configureWalker();
     }
+    if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
     this.linkEpoch++;
   }
 
@@ -552,6 +553,15 @@ export class Cpu {
     this.tlbChanged();
   }
 
+  /**
+   * @internal EFLAGS.AC went from 1 to 0: drop the supervisor data translations of user-mode
+   * pages that SMAP allowed only because AC was 1 (a change from 0 to 1 needs nothing: with AC = 0
+   * such accesses faulted and were not cached).
+   */
+  acCleared(): void {
+    for (const t of this.tlbs.all()) if (t.acDependent) t.clearSupervisorData();
+  }
+
   /** @internal Drops the translations of one linear page (INVLPG, SDM 4.10.4.1). */
   flushPage(la: number): void {
     this.tlbs.invlpg(Math.floor(la / 4096));
@@ -648,7 +658,10 @@ export class Cpu {
         set.anyGlobal ||= (flags & 1) !== 0;
         set.anyLarge ||= flags > 1;
       }
-      if (this.walker.pke && kind !== 2 && (w.permissions & Permission.User) !== 0) set.anyKeyed = true;
+      if (kind !== 2 && (w.permissions & Permission.User) !== 0) {
+        if (this.walker.pke) set.anyKeyed = true;
+        if (!user && this.walker.smap) set.acDependent = true;
+      }
     }
     if (kind === 0) {
       this.tagR[idx] = vpn;
@@ -969,7 +982,7 @@ export class Cpu {
     const v = ((old & ~mask) | (value & mask)) >>> 0;
     f.write(v);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
-    if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
+    if ((old & ~v & 0x40000) !== 0) this.acCleared();
   }
 
   /** @internal The time-stamp counter as a number. */

@@ -407,7 +407,7 @@ export function syscall(c: Cpu, i: Insn): void {
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
   s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
-  if (((fl ^ c.rflags()) & 0x40000) !== 0) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((fl & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -430,9 +430,9 @@ export function sysret(c: Cpu, i: Insn): void {
     flatSegment(c, Seg.CS, (base & 0xfffc) | 3, 0xc0fb);
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
-  const oldAc = c.rflags() & 0x40000;
+  const oldFlags = c.rflags();
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
-  if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((oldFlags & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   c.setCpl(3);
   c.updateMode();
   c.nextRip = target;
