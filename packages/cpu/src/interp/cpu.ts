@@ -403,6 +403,8 @@ export class Cpu {
       this.walker.pkru !== s.pkru
     ) {
       this.configureWalker();
+      // State written from outside (a snapshot restore): PAE paging needs its PDPTE registers.
+      if (this.walker.mode === PagingMode.Pae && this.paging) this.loadPdptes();
     }
     if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
     this.linkEpoch++;

@@ -52,6 +52,20 @@ export function cr4PagingFault(c: Cpu, old: number, v: number): boolean {
   return false;
 }
 
+/**
+ * Whether a MOV to CR4 from `old` to `v` reloads the PAE PDPTE registers (SDM vol. 3A, 4.4.1): with
+ * PAE paging in use (CR0.PG = 1, IA32_EFER.LMA = 0), when it changes PGE, PAE, PSE or SMEP.
+ */
+export function cr4ReloadsPdptes(c: Cpu, old: number, v: number): boolean {
+  const s = c.s;
+  return (
+    c.paging &&
+    (s.efer[0]! & 0x400) === 0 &&
+    (v & CR4_PAE) !== 0 &&
+    ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP)) !== 0
+  );
+}
+
 /** CPUID.(EAX=7,ECX=0):ECX: PKU (bit 3), OSPKE = CR4.PKE (bit 4), LA57 (bit 16), by the model. */
 export function pagingLeaf7Ecx(c: Cpu): number {
   const m = c.model;

@@ -7,7 +7,7 @@ import { Seg } from "../../state/registers.js";
 import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
-import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, cr4ReloadsPdptes, pagingCr4Bits } from "../cr4.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, writeMsr } from "../msr-access.js";
@@ -130,6 +130,11 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       s.cr[9] = 0;
       if (((old ^ lo) & CR4_TRANSLATION_BITS) !== 0) c.pagingChanged();
       else c.breakBlock = true;
+      if (cr4ReloadsPdptes(c, old, lo) && !c.loadPdptes()) {
+        s.cr[8] = old;
+        c.pagingChanged();
+        c.fault(V.GP, 0);
+      }
       break;
     }
     case 8:
