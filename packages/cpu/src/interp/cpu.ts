@@ -341,7 +341,13 @@ export class Cpu {
     const pa = this.xlateFetch(lin);
     const key = this.modeKey();
     let b = this.cache.get(pa);
-    if (b === undefined || b.rip !== rip || b.key !== key) b = this.cache.build(rip, lin, pa, key);
+    if (
+      b === undefined ||
+      b.rip !== rip ||
+      b.key !== key ||
+      (b.pages.length > 1 && this.secondPageMoved(b, lin))
+    )
+      b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
@@ -355,6 +361,18 @@ export class Cpu {
     }
     this.lastEpoch = this.linkEpoch;
     return b;
+  }
+
+  /**
+   * Whether the page after `lin`'s, from which block `b` took the tail of an instruction, now
+   * translates elsewhere (or not at all): the block must then be decoded again.
+   */
+  private secondPageMoved(b: Block, lin: number): boolean {
+    const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
+    const vpn = Math.floor(lin2 / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
+    return pa2 < 0 || Math.floor(pa2 / 4096) !== b.pages[1];
   }
 
   /** Forgets every decoded block (and stops watching their pages). */
