@@ -257,6 +257,7 @@ export function lldt(c: Cpu, i: Insn): void {
   const hi = desc[1]!;
   if (((hi >>> 8) & 0x1f) !== 0x02) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  if (c.mode64 && !isCanonicalHi(c, desc[2]!)) c.fault(V.GP, sel & 0xfffc);
   setSegmentFromDesc(c, Seg.LDTR, sel);
 }
 
@@ -274,6 +275,7 @@ export function ltr(c: Cpu, i: Insn): void {
   const type = (hi >>> 8) & 0x1f;
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  if (lma && !isCanonicalHi(c, desc[2]!)) c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
