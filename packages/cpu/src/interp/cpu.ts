@@ -509,7 +509,8 @@ export class Cpu {
       b === undefined ||
       b.rip !== rip ||
       b.key !== key ||
-      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
+      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS]) ||
+      (b.pages.length > 1 && this.secondPageMoved(b, lin))
     )
       b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
@@ -525,6 +526,18 @@ export class Cpu {
     }
     this.lastEpoch = this.linkEpoch;
     return b;
+  }
+
+  /**
+   * Whether the page after `lin`'s, from which block `b` took the tail of an instruction, now
+   * translates elsewhere (or not at all): the block must then be decoded again.
+   */
+  private secondPageMoved(b: Block, lin: number): boolean {
+    const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
+    const vpn = Math.floor(lin2 / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
+    return pa2 < 0 || Math.floor(pa2 / 4096) !== b.pages[1];
   }
 
   /** Forgets every decoded block (and stops watching their pages). */
@@ -574,7 +587,10 @@ export class Cpu {
       this.walker.pkru !== s.pkru
     ) {
       this.configureWalker();
+      // State written from outside (a snapshot restore): PAE paging needs its PDPTE registers.
+      if (this.walker.mode === PagingMode.Pae && this.paging) this.loadPdptes();
     }
+    if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
     this.linkEpoch++;
     refreshDebug(this);
   }
@@ -726,6 +742,15 @@ export class Cpu {
     this.tlbChanged();
   }
 
+  /**
+   * @internal EFLAGS.AC went from 1 to 0: drop the supervisor data translations of user-mode
+   * pages that SMAP allowed only because AC was 1 (a change from 0 to 1 needs nothing: with AC = 0
+   * such accesses faulted and were not cached).
+   */
+  acCleared(): void {
+    for (const t of this.tlbs.all()) if (t.acDependent) t.clearSupervisorData();
+  }
+
   /** @internal Drops the translations of one linear page (INVLPG, SDM 4.10.4.1). */
   flushPage(la: number): void {
     this.tlbs.invlpg(Math.floor(la / 4096));
@@ -825,7 +850,10 @@ export class Cpu {
         set.anyGlobal ||= (flags & 1) !== 0;
         set.anyLarge ||= flags > 1;
       }
-      if (this.walker.pke && kind !== 2 && (w.permissions & Permission.User) !== 0) set.anyKeyed = true;
+      if (kind !== 2 && (w.permissions & Permission.User) !== 0) {
+        if (this.walker.pke) set.anyKeyed = true;
+        if (!user && this.walker.smap) set.acDependent = true;
+      }
     }
     // A page holding an armed data breakpoint is not cached: every access to it is checked.
     if (this.dataWatch && kind !== 2 && watchAccess(this, la, vpn, size, kind === 1))
@@ -1153,7 +1181,7 @@ export class Cpu {
     if (((old ^ v) & 0x10100) !== 0) refreshDebug(this);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
     if (((old ^ v) & 0x40000) !== 0) {
-      this.flushTlb(true);
+      if ((old & ~v & 0x40000) !== 0) this.acCleared();
       updateAlignmentCheck(this);
     }
   }

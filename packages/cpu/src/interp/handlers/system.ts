@@ -7,7 +7,7 @@ import { Seg } from "../../state/registers.js";
 import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
-import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, cr4ReloadsPdptes, pagingCr4Bits } from "../cr4.js";
 import { debugRegisterNumber, refreshDebug, writeDebugRegister } from "../debug.js";
 import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
@@ -150,6 +150,11 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       s.cr[9] = 0;
       if (((old ^ lo) & CR4_TRANSLATION_BITS) !== 0) c.pagingChanged();
       else c.breakBlock = true;
+      if (cr4ReloadsPdptes(c, old, lo) && !c.loadPdptes()) {
+        s.cr[8] = old;
+        c.pagingChanged();
+        c.fault(V.GP, 0);
+      }
       break;
     }
     case 8:
@@ -267,6 +272,7 @@ export function lldt(c: Cpu, i: Insn): void {
   const hi = desc[1]!;
   if (((hi >>> 8) & 0x1f) !== 0x02) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  if (c.mode64 && !isCanonicalHi(c, desc[2]!)) c.fault(V.GP, sel & 0xfffc);
   setSegmentFromDesc(c, Seg.LDTR, sel);
 }
 
@@ -285,8 +291,7 @@ export function ltr(c: Cpu, i: Insn): void {
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
   // IA-32e: the upper half's type field must be 0 and the base canonical (SDM vol. 2, LTR).
-  if (lma && ((desc[3]! & 0x1f00) !== 0 || (desc[2]! << 16) >> 16 !== (desc[2]! | 0)))
-    c.fault(V.GP, sel & 0xfffc);
+  if (lma && ((desc[3]! & 0x1f00) !== 0 || !isCanonicalHi(c, desc[2]!))) c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
@@ -424,7 +429,7 @@ export function syscall(c: Cpu, i: Insn): void {
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
   s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
-  if (((fl ^ c.rflags()) & 0x40000) !== 0) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((fl & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -447,9 +452,9 @@ export function sysret(c: Cpu, i: Insn): void {
     flatSegment(c, Seg.CS, (base & 0xfffc) | 3, 0xc0fb);
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
-  const oldAc = c.rflags() & 0x40000;
+  const oldFlags = c.rflags();
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
-  if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((oldFlags & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   if ((g[22]! & 0x100) !== 0) refreshDebug(c); // TF from R11: single-step from here on
   c.setCpl(3);
   c.updateMode();
