@@ -62,6 +62,8 @@ export {
 } from "./exceptions/vectors.js";
 export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
 export { type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export { VmExitReason } from "./interp/exit-reason.js";
+export { CpuExit, type CpuIntercepts } from "./interp/intercepts.js";
 export { Msr, Msrs } from "./interp/msr.js";
 export { STOP_REASON_NAMES, StopReason } from "./interp/stop-reason.js";
 export { isImplemented } from "./interp/translate.js";

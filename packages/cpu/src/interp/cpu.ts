@@ -9,8 +9,15 @@ import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
+import {
+  CpuExit,
+  type CpuIntercepts,
+  interceptAtBoundary,
+  interceptInterrupt,
+  VM_EXIT,
+} from "./intercepts.js";
 import { Msrs } from "./msr.js";
-import { StopReason } from "./stop-reason.js";
+import { STOP_REASON_NAMES, StopReason } from "./stop-reason.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
 export interface InterruptSource {
@@ -81,11 +88,18 @@ export class Cpu {
   /** Events delivered, by vector (exceptions, software and external interrupts). */
   readonly eventCounts: Float64Array = new Float64Array(256);
   /** How many times {@link Cpu.run} returned each {@link StopReason}, indexed by value. */
-  readonly stopCounts: Float64Array = new Float64Array(5);
+  readonly stopCounts: Float64Array = new Float64Array(STOP_REASON_NAMES.length);
   /** Blocks decoded (a decode-cache miss counter). */
   get blocksDecoded(): number {
     return this.cache.decoded;
   }
+  /**
+   * The hypervisor's view of the intercept points (VM exits): null (the default) runs as bare
+   * hardware, with no cost on any path. See {@link CpuIntercepts}.
+   */
+  intercepts: CpuIntercepts | null = null;
+  /** The last VM exit's information (valid after `run` returned {@link StopReason.VmExit}). */
+  readonly exit: CpuExit = new CpuExit();
   /** When the last stop was {@link StopReason.Unimplemented}: the instruction's name and address. */
   unimplemented: { readonly name: string; readonly rip: number } | undefined;
 
@@ -231,8 +245,10 @@ export class Cpu {
     const end = this.instructions + budget;
     const s = this.s;
     while (this.instructions < end) {
+      if (this.intercepts !== null && interceptAtBoundary(this)) return StopReason.VmExit;
       if (this.stopRequested) return StopReason.Stopped;
       if (!this.shadow && (s.flags.bits & 0x200) !== 0 && this.interrupts?.hasInterrupt() === true) {
+        if (this.intercepts !== null && interceptInterrupt(this)) return StopReason.VmExit;
         this.halted = false;
         const vector = this.interrupts.acknowledge();
         if (this.deliver(vector, NO_ERROR, EventSource.External, s.rip)) return StopReason.Shutdown;
@@ -245,6 +261,7 @@ export class Cpu {
         const b = this.fetchBlock();
         this.execBlock(b, oneOnly ? 1 : end - this.instructions);
       } catch (e) {
+        if (e === VM_EXIT) return StopReason.VmExit;
         if (e !== FAULT) throw e;
         if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip))
           return StopReason.Shutdown;

@@ -8,6 +8,7 @@ import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
+import { interceptEvent, interceptTripleFault } from "./intercepts.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
 import { deliverFromV86 } from "./v86.js";
@@ -44,6 +45,7 @@ export function deliverEvent(
   let ret = returnRip;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
+      if (c.intercepts !== null && interceptEvent(c, vec, err, src, ret, attempt)) return true;
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
       return true;
@@ -53,6 +55,7 @@ export function deliverEvent(
       ret = c.s.rip;
       const combination =
         src === EventSource.Exception && vec < 32 ? combineExceptions(vec, second) : Combination.Serial;
+      if (combination === Combination.TripleFault && c.intercepts !== null) return interceptTripleFault(c);
       if (combination === Combination.TripleFault) return false;
       if (combination === Combination.DoubleFault) {
         vec = V.DF;

@@ -10,6 +10,7 @@ import { Seg } from "../../state/registers.js";
 import type { Cpu } from "../cpu.js";
 import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
+import { interceptInstruction } from "../intercepts.js";
 import { getReg, setReg } from "./operands.js";
 
 /** Iterations of a repeated string instruction per step (it then resumes at the same RIP). */
@@ -65,6 +66,7 @@ export function inOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.intercepts !== null) interceptInstruction(c, i);
   const v = c.io.read(port, bytes as 1 | 2 | 4);
   setReg(g, 0, 0, i.size, v >>> 0, 0);
 }
@@ -75,6 +77,7 @@ export function outOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.intercepts !== null) interceptInstruction(c, i);
   c.io.write(port, bytes as 1 | 2 | 4, getReg(g, 0, 0, i.size));
 }
 
@@ -96,6 +99,7 @@ export function stringOp(c: Cpu, i: Insn): void {
   const repe = rep === 0xf3;
   const compares = op === 1 || op === 2;
   if ((op === 5 || op === 6) && count > 0) checkIo(c, g[4]! & 0xffff, bytes);
+  if (c.intercepts !== null && (op === 5 || op === 6)) interceptInstruction(c, i);
   // A repeat runs at most REP_CHUNK iterations per step, then resumes (like an interrupt window),
   // so a huge count cannot stall the run loop.
   let chunk = REP_CHUNK;
