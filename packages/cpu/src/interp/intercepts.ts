@@ -245,7 +245,7 @@ export function interceptInstruction(c: Cpu, i: Insn): void {
 }
 
 /** Scratch of {@link interceptEvent}: the first event of a delivery (for IDT-vectoring information). */
-const origin = new Int32Array(3); // [source, interruption info, error code]
+const origin = new Int32Array(4); // [source, interruption info, error code, instruction length]
 
 /**
  * The hook of event delivery, asked before each delivery attempt of `deliverEvent` (`attempt`
@@ -279,6 +279,8 @@ export function interceptEvent(
     origin[0] = source;
     origin[1] = info | 0;
     origin[2] = hasError ? error : 0;
+    // INT n/INT3/INTO/INT1 come from an instruction: exits report its length (SDM vol. 3, 28.2.5).
+    origin[3] = source === Source.Exception ? 0 : (returnRip - c.s.rip) & 0xf;
   }
   if (source === Source.External || source === Source.Software) return false;
   const e = c.exit;
@@ -286,9 +288,7 @@ export function interceptEvent(
   e.reason = VmExitReason.ExceptionOrNmi;
   e.interruptionInfo = info;
   e.interruptionErrorCode = hasError ? error >>> 0 : 0;
-  // INT3/INTO/INT1: the exit reports the instruction's length (SDM vol. 3, 28.2.5).
-  if (type === IntType.Software || type === IntType.Privileged)
-    e.instructionLength = (returnRip - c.s.rip) & 0xf;
+  e.instructionLength = origin[3]!;
   // #PF: the faulting linear address (SDM vol. 3, table 28-1; here CR2 already holds it).
   if (vector === V.PF && type === IntType.Hardware) {
     e.qualLo = c.s.cr[4]!;
@@ -297,12 +297,6 @@ export function interceptEvent(
   if (attempt > 0) {
     e.idtVectoringInfo = origin[1]! >>> 0;
     e.idtVectoringErrorCode = origin[2]! >>> 0;
-    if (
-      origin[0] === Source.SoftwareException ||
-      origin[0] === Source.Privileged ||
-      origin[0] === Source.Software
-    )
-      e.instructionLength = (returnRip - c.s.rip) & 0xf;
   }
   if (!c.intercepts!.intercept(e, c)) return false;
   return exitFromEvent(c);

@@ -1,0 +1,855 @@
+// Intercept points (VM exits, SDM vol. 3, chapters 26 and 28): for each point, a program that
+// hits it, run with a hook that exits (StopReason.VmExit, the SDM's reason, qualification,
+// length and information, RIP at the instruction, no architectural effect), resumed past it by
+// the exit's instruction length, and run with a hook that declines and with no hook at all (the
+// instruction then behaves exactly as before).
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  type CpuExit,
+  type CpuIntercepts,
+  Gpr,
+  type InterruptSource,
+  Seg,
+  STOP_REASON_NAMES,
+  StopReason,
+  VmExitReason,
+} from "../src/index.js";
+import { createMachine, L, type TestMachine } from "./modes.js";
+
+const HLT = 0xf4;
+
+/** A hook that records what it was asked and exits when `wants` says so. */
+class Recorder implements CpuIntercepts {
+  readonly asked: number[] = [];
+  interruptWindow = false;
+  constructor(public wants: (e: CpuExit) => boolean) {}
+  intercept(exit: CpuExit): boolean {
+    this.asked.push(exit.reason);
+    return this.wants(exit);
+  }
+}
+
+const never = (): Recorder => new Recorder(() => false);
+const on = (reason: number): Recorder => new Recorder((e) => e.reason === reason);
+
+/** A port device that records writes and answers reads with 0x42. */
+function device(m: TestMachine, port: number): { writes: number[]; reads: number } {
+  const d = { writes: [] as number[], reads: 0 };
+  m.io.register(port, 1, {
+    read: () => {
+      d.reads++;
+      return 0x42;
+    },
+    write: (_o, _s, v) => {
+      d.writes.push(v);
+    },
+  });
+  return d;
+}
+
+interface Row {
+  readonly name: string;
+  readonly mode?: "real" | "protected" | "long";
+  /** The intercepted instruction (the program is these bytes followed by HLT). */
+  readonly bytes: number[];
+  readonly reason: number;
+  readonly qual?: number;
+  readonly qualHi?: number;
+  readonly info?: number;
+  readonly linear?: number;
+  /** Extra checks of the exit record. */
+  readonly record?: (e: CpuExit, m: TestMachine) => void;
+  /** Prepares registers and memory; returns an observer of the effect. */
+  readonly setup: (m: TestMachine) => () => unknown;
+  /** The value the observer gives when the instruction has not run. */
+  readonly before: unknown;
+  /** The instruction has no effect a test can see (a hint, a cache or TLB operation). */
+  readonly invisible?: boolean;
+}
+
+const set = (m: TestMachine, r: number, lo: number, hi = 0): void => m.cpu.state.set64(r, lo, hi);
+
+const ROWS: Row[] = [
+  {
+    name: "CPUID",
+    bytes: [0x0f, 0xa2],
+    reason: VmExitReason.Cpuid,
+    qual: 0,
+    record: (e) => expect([e.eax, e.ecx]).toEqual([0, 0]),
+    setup: (m) => {
+      set(m, Gpr.RAX, 0);
+      set(m, Gpr.RCX, 0);
+      set(m, Gpr.RBX, 0x1234);
+      return () => m.cpu.state.lo(Gpr.RBX);
+    },
+    before: 0x1234,
+  },
+  {
+    name: "RDTSC",
+    bytes: [0x0f, 0x31],
+    reason: VmExitReason.Rdtsc,
+    setup: (m) => {
+      set(m, Gpr.RAX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RAX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "RDTSCP",
+    bytes: [0x0f, 0x01, 0xf9],
+    reason: VmExitReason.Rdtscp,
+    setup: (m) => {
+      set(m, Gpr.RCX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RCX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "RDMSR",
+    bytes: [0x0f, 0x32],
+    reason: VmExitReason.Rdmsr,
+    record: (e) => expect(e.ecx).toBe(0xc0000080),
+    setup: (m) => {
+      set(m, Gpr.RCX, 0xc0000080);
+      set(m, Gpr.RAX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RAX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "WRMSR",
+    bytes: [0x0f, 0x30],
+    reason: VmExitReason.Wrmsr,
+    record: (e) => expect([e.ecx, e.eax, e.edx]).toEqual([0xc0000102, 0x5000, 0xffff8000]),
+    setup: (m) => {
+      set(m, Gpr.RCX, 0xc0000102); // IA32_KERNEL_GS_BASE
+      set(m, Gpr.RAX, 0x5000);
+      set(m, Gpr.RDX, 0xffff8000);
+      return () => m.cpu.msrs.kernelGsBase[0];
+    },
+    before: 0,
+  },
+  {
+    name: "MOV CR3, RBX",
+    bytes: [0x0f, 0x22, 0xdb],
+    reason: VmExitReason.CrAccess,
+    qual: 0x303, // CR3, MOV to CR, RBX
+    record: (e) => expect([e.crValueLo, e.crValueHi]).toEqual([L.PML4 | 8, 0]),
+    setup: (m) => {
+      set(m, Gpr.RBX, L.PML4 | 8);
+      return () => m.cpu.state.cr[6];
+    },
+    before: L.PML4,
+  },
+  {
+    name: "MOV RAX, CR3",
+    bytes: [0x0f, 0x20, 0xd8],
+    reason: VmExitReason.CrAccess,
+    qual: 0x13, // CR3, MOV from CR, RAX
+    setup: (m) => {
+      set(m, Gpr.RAX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RAX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "MOV CR0, RAX",
+    bytes: [0x0f, 0x22, 0xc0],
+    reason: VmExitReason.CrAccess,
+    qual: 0,
+    record: (e) => expect(e.crValueLo).toBe(0x80010019),
+    setup: (m) => {
+      set(m, Gpr.RAX, 0x80010019); // sets CR0.TS
+      return () => m.cpu.state.cr[0];
+    },
+    before: 0x80010011,
+  },
+  {
+    name: "MOV CR4, RAX",
+    bytes: [0x0f, 0x22, 0xe0],
+    reason: VmExitReason.CrAccess,
+    qual: 4,
+    record: (e) => expect(e.crValueLo).toBe(0x220),
+    setup: (m) => {
+      set(m, Gpr.RAX, 0x220); // PAE | OSFXSR
+      return () => m.cpu.state.cr[8];
+    },
+    before: 0x20,
+  },
+  {
+    name: "MOV CR8, RCX",
+    bytes: [0x44, 0x0f, 0x22, 0xc1],
+    reason: VmExitReason.CrAccess,
+    qual: 0x108, // CR8, MOV to CR, RCX
+    record: (e) => expect(e.crValueLo).toBe(5),
+    setup: (m) => {
+      set(m, Gpr.RCX, 5);
+      return () => m.cpu.state.cr[16];
+    },
+    before: 0,
+  },
+  {
+    name: "CLTS",
+    bytes: [0x0f, 0x06],
+    reason: VmExitReason.CrAccess,
+    qual: 0x20,
+    record: (e) => expect(e.crValueLo).toBe(0x80010011),
+    setup: (m) => {
+      m.cpu.state.cr[0] = 0x80010019;
+      return () => m.cpu.state.cr[0];
+    },
+    before: 0x80010019,
+  },
+  {
+    name: "LMSW AX",
+    bytes: [0x0f, 0x01, 0xf0],
+    reason: VmExitReason.CrAccess,
+    qual: (0x0019 << 16) | 0x30, // LMSW, register operand, source data
+    setup: (m) => {
+      set(m, Gpr.RAX, 0x0019);
+      return () => m.cpu.state.cr[0];
+    },
+    before: 0x80010011,
+  },
+  {
+    name: "LMSW [RAX]",
+    bytes: [0x0f, 0x01, 0x30],
+    reason: VmExitReason.CrAccess,
+    qual: (0x0019 << 16) | 0x70, // LMSW, memory operand, source data
+    linear: L.DATA,
+    setup: (m) => {
+      set(m, Gpr.RAX, L.DATA);
+      m.write32(L.DATA, 0x0019);
+      return () => m.cpu.state.cr[0];
+    },
+    before: 0x80010011,
+  },
+  {
+    name: "MOV DR0, RAX",
+    bytes: [0x0f, 0x23, 0xc0],
+    reason: VmExitReason.MovDr,
+    qual: 0, // DR0, MOV to DR, RAX
+    setup: (m) => {
+      set(m, Gpr.RAX, 0x4000);
+      return () => m.cpu.state.dr[0];
+    },
+    before: 0,
+  },
+  {
+    name: "MOV RDX, DR7",
+    bytes: [0x0f, 0x21, 0xfa],
+    reason: VmExitReason.MovDr,
+    qual: 0x217, // DR7, MOV from DR, RDX
+    setup: (m) => {
+      set(m, Gpr.RDX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RDX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "INVLPG [RAX+0x10]",
+    invisible: true,
+    bytes: [0x0f, 0x01, 0x78, 0x10],
+    reason: VmExitReason.Invlpg,
+    qual: L.DATA + 0x10,
+    setup: (m) => {
+      set(m, Gpr.RAX, L.DATA);
+      return () => 0;
+    },
+    before: 0,
+  },
+  {
+    name: "INVD",
+    invisible: true,
+    bytes: [0x0f, 0x08],
+    reason: VmExitReason.Invd,
+    setup: () => () => 0,
+    before: 0,
+  },
+  {
+    name: "WBINVD",
+    invisible: true,
+    bytes: [0x0f, 0x09],
+    reason: VmExitReason.Wbinvd,
+    setup: () => () => 0,
+    before: 0,
+  },
+  {
+    name: "PAUSE",
+    invisible: true,
+    bytes: [0xf3, 0x90],
+    reason: VmExitReason.Pause,
+    setup: () => () => 0,
+    before: 0,
+  },
+  {
+    name: "OUT 0x80, AL",
+    bytes: [0xe6, 0x80],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x80 << 16) | 0x40, // 1 byte, OUT, immediate port
+    setup: (m) => {
+      set(m, Gpr.RAX, 0x37);
+      const d = device(m, 0x80);
+      return () => d.writes.join();
+    },
+    before: "",
+  },
+  {
+    name: "OUT DX, EAX",
+    bytes: [0xef],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x80 << 16) | 3, // 4 bytes, OUT, port in DX
+    setup: (m) => {
+      set(m, Gpr.RDX, 0x80);
+      const d = device(m, 0x80);
+      return () => d.writes.length;
+    },
+    before: 0,
+  },
+  {
+    name: "IN AL, DX",
+    bytes: [0xec],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x60 << 16) | 8, // 1 byte, IN, port in DX
+    setup: (m) => {
+      set(m, Gpr.RDX, 0x60);
+      set(m, Gpr.RAX, 0);
+      const d = device(m, 0x60);
+      return () => `${d.reads}:${m.cpu.state.lo(Gpr.RAX)}`;
+    },
+    before: "0:0",
+  },
+  {
+    name: "REP OUTSB",
+    bytes: [0xf3, 0x6e],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x80 << 16) | 0x30, // 1 byte, OUT, string, REP
+    info: (2 << 7) | (Seg.DS << 15), // 64-bit addresses, DS
+    linear: L.DATA,
+    setup: (m) => {
+      set(m, Gpr.RDX, 0x80);
+      set(m, Gpr.RSI, L.DATA);
+      set(m, Gpr.RCX, 3);
+      m.write32(L.DATA, 0x030201);
+      const d = device(m, 0x80);
+      return () => `${d.writes.join()}/${m.cpu.state.lo(Gpr.RCX)}`;
+    },
+    before: "/3",
+  },
+  {
+    name: "INSW",
+    bytes: [0x66, 0x6d],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x60 << 16) | 0x19, // 2 bytes, IN, string
+    info: (2 << 7) | (Seg.ES << 15),
+    linear: L.DATA + 8,
+    setup: (m) => {
+      set(m, Gpr.RDX, 0x60);
+      set(m, Gpr.RDI, L.DATA + 8);
+      return () => m.read32(L.DATA + 8);
+    },
+    before: 0,
+  },
+  {
+    name: "LGDT [RAX+RBX*4+0x10]",
+    bytes: [0x0f, 0x01, 0x54, 0x98, 0x10],
+    reason: VmExitReason.GdtrIdtrAccess,
+    qual: 0x10,
+    // scale 4, 64-bit addresses, DS, index RBX, base RAX, identity LGDT
+    info: (2 | (2 << 7) | (Seg.DS << 15) | (Gpr.RBX << 18) | (Gpr.RAX << 23) | (2 << 28)) >>> 0,
+    setup: (m) => {
+      set(m, Gpr.RAX, L.DATA);
+      set(m, Gpr.RBX, 4);
+      m.write32(L.DATA + 0x20, 0x1000_00ff); // limit 0xff, base 0x...1000
+      m.write32(L.DATA + 0x24, 0);
+      m.write32(L.DATA + 0x28, 0);
+      return () => m.cpu.state.gdtr.limit;
+    },
+    before: 12 * 8 - 1,
+  },
+  {
+    name: "SIDT [RAX]",
+    bytes: [0x0f, 0x01, 0x08],
+    reason: VmExitReason.GdtrIdtrAccess,
+    qual: 0,
+    info: ((2 << 7) | (Seg.DS << 15) | (1 << 22) | (Gpr.RAX << 23) | (1 << 28)) >>> 0,
+    setup: (m) => {
+      set(m, Gpr.RAX, L.DATA);
+      return () => m.read32(L.DATA);
+    },
+    before: 0,
+  },
+  {
+    name: "STR AX",
+    bytes: [0x0f, 0x00, 0xc8],
+    reason: VmExitReason.LdtrTrAccess,
+    info: ((Gpr.RAX << 3) | (2 << 7) | (1 << 10) | (1 << 28)) >>> 0,
+    setup: (m) => {
+      set(m, Gpr.RAX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RAX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "LLDT [RBX]",
+    bytes: [0x0f, 0x00, 0x13],
+    reason: VmExitReason.LdtrTrAccess,
+    qual: 0,
+    info: ((2 << 7) | (Seg.DS << 15) | (1 << 22) | (Gpr.RBX << 23) | (2 << 28)) >>> 0,
+    setup: (m) => {
+      set(m, Gpr.RBX, L.DATA);
+      m.write32(L.DATA, 0); // the null selector: LDTR becomes unusable
+      m.cpu.state.segSelector[Seg.LDTR] = 0x48;
+      return () => m.cpu.state.segSelector[Seg.LDTR];
+    },
+    before: 0x48,
+  },
+  {
+    name: "HLT",
+    bytes: [HLT],
+    reason: VmExitReason.Hlt,
+    setup: (m) => () => m.cpu.halted && m.cpu.state.rip === L.CODE + 1,
+    before: false,
+  },
+  {
+    name: "OUT 0x80, AL in real mode",
+    mode: "real",
+    bytes: [0xe6, 0x80],
+    reason: VmExitReason.IoInstruction,
+    qual: (0x80 << 16) | 0x40,
+    setup: (m) => {
+      const d = device(m, 0x80);
+      return () => d.writes.length;
+    },
+    before: 0,
+  },
+  {
+    name: "CPUID in 32-bit protected mode",
+    mode: "protected",
+    bytes: [0x0f, 0xa2],
+    reason: VmExitReason.Cpuid,
+    setup: (m) => {
+      set(m, Gpr.RAX, 0);
+      set(m, Gpr.RBX, 0x1234);
+      return () => m.cpu.state.lo(Gpr.RBX);
+    },
+    before: 0x1234,
+  },
+  {
+    name: "MOV CR3, EBX in 32-bit protected mode",
+    mode: "protected",
+    bytes: [0x0f, 0x22, 0xdb],
+    reason: VmExitReason.CrAccess,
+    qual: 0x303,
+    setup: (m) => {
+      set(m, Gpr.RBX, 0x5000);
+      return () => m.cpu.state.cr[6];
+    },
+    before: 0,
+  },
+];
+
+function start(row: Row, hook: Recorder | null): { m: TestMachine; observe: () => unknown } {
+  const m = createMachine(row.mode ?? "long");
+  const org = row.mode === "real" ? 0x7c00 : L.CODE;
+  m.load(org, [...row.bytes, HLT, HLT]);
+  const observe = row.setup(m);
+  m.cpu.intercepts = hook;
+  return { m, observe };
+}
+
+describe("instruction intercept points", () => {
+  for (const row of ROWS) {
+    const org = row.mode === "real" ? 0x7c00 : L.CODE;
+    const len = row.bytes.length;
+
+    it(`${row.name}: an exiting hook stops before any effect, with the SDM exit record`, () => {
+      const hook = on(row.reason);
+      const { m, observe } = start(row, hook);
+      expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+      const e = m.cpu.exit;
+      expect(e.reason).toBe(row.reason);
+      expect(e.instructionLength).toBe(len);
+      if (row.qual !== undefined) expect(e.qualLo).toBe(row.qual >>> 0);
+      expect(e.qualHi).toBe(row.qualHi ?? 0);
+      if (row.info !== undefined) expect(e.instructionInfo).toBe(row.info);
+      if (row.linear !== undefined) expect(e.linearLo).toBe(row.linear);
+      row.record?.(e, m);
+      expect(m.cpu.state.rip).toBe(org);
+      expect(m.cpu.instructions).toBe(0);
+      expect(observe()).toEqual(row.before);
+      expect(m.cpu.stopCounts[StopReason.VmExit]).toBe(1);
+    });
+
+    it(`${row.name}: resuming past the exit by its length skips the instruction`, () => {
+      const hook = on(row.reason);
+      const { m, observe } = start(row, hook);
+      expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+      m.cpu.state.rip += m.cpu.exit.instructionLength;
+      hook.wants = () => false;
+      expect(m.cpu.run(100)).toBe(StopReason.Halted);
+      expect(m.cpu.state.rip).toBe(org + len + 1);
+      expect(observe()).toEqual(row.before);
+    });
+
+    it(`${row.name}: a declining hook and no hook both let the instruction run`, () => {
+      const hook = never();
+      const a = start(row, hook);
+      const b = start(row, null);
+      const ra = a.m.cpu.run(100);
+      const rb = b.m.cpu.run(100);
+      expect(ra).toBe(StopReason.Halted);
+      expect(rb).toBe(ra);
+      expect(hook.asked).toContain(row.reason);
+      if (row.invisible !== true) expect(a.observe()).not.toEqual(row.before);
+      expect(a.observe()).toEqual(b.observe());
+      expect(a.m.cpu.state.rip).toBe(b.m.cpu.state.rip);
+      expect(a.m.cpu.instructions).toBe(b.m.cpu.instructions);
+    });
+  }
+
+  it("privilege checks come before the exit: MOV CR3 at CPL 3 raises #GP without asking", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x0f, 0x22, 0xdb, HLT]);
+    m.gate(13, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    m.cpu.state.segSelector[Seg.CS] = 0x38 | 3;
+    m.cpu.state.segAccess[Seg.CS] = 0xa0fb;
+    m.cpu.state.segSelector[Seg.SS] = 0x30 | 3;
+    m.cpu.state.segAccess[Seg.SS] = 0xc0f3;
+    const hook = on(VmExitReason.CrAccess);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(hook.asked).not.toContain(VmExitReason.CrAccess);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+  });
+
+  it("#UD for a CR that does not exist comes before the exit (MOV CR5)", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x0f, 0x22, 0xeb, HLT]); // mov cr5, rbx
+    m.gate(6, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    const hook = on(VmExitReason.CrAccess);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(hook.asked).not.toContain(VmExitReason.CrAccess);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+  });
+
+  it("an exit inside a compiled hot block leaves RIP, the counters and the registers exact", () => {
+    // L: inc esi; out 0x80, al; cmp esi, 200; jne L; hlt
+    const m = createMachine("long");
+    m.load(L.CODE, [0xff, 0xc6, 0xe6, 0x80, 0x81, 0xfe, 0xc8, 0x00, 0x00, 0x00, 0x75, 0xf4, HLT]);
+    const d = device(m, 0x80);
+    set(m, Gpr.RSI, 0);
+    const hook = new Recorder(
+      (e) => e.reason === VmExitReason.IoInstruction && m.cpu.state.lo(Gpr.RSI) === 150,
+    );
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(10_000)).toBe(StopReason.VmExit);
+    expect(m.cpu.state.rip).toBe(L.CODE + 2);
+    expect(m.cpu.state.lo(Gpr.RSI)).toBe(150);
+    expect(d.writes.length).toBe(149);
+    expect(m.cpu.instructions).toBe(149 * 4 + 1);
+    m.cpu.state.rip += m.cpu.exit.instructionLength;
+    expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
+    expect(d.writes.length).toBe(199);
+    expect(m.cpu.instructions).toBe(200 * 4 + 1 - 1);
+  });
+});
+
+describe("VMX instructions and GETSEC", () => {
+  // Each raises #UD without an intercept (outside VMX operation) and exits when intercepted.
+  const VMX: { name: string; bytes: number[]; reason: number; info?: number; qual?: number }[] = [
+    { name: "VMCALL", bytes: [0x0f, 0x01, 0xc1], reason: VmExitReason.Vmcall },
+    { name: "VMLAUNCH", bytes: [0x0f, 0x01, 0xc2], reason: VmExitReason.Vmlaunch },
+    { name: "VMRESUME", bytes: [0x0f, 0x01, 0xc3], reason: VmExitReason.Vmresume },
+    { name: "VMXOFF", bytes: [0x0f, 0x01, 0xc4], reason: VmExitReason.Vmxoff },
+    { name: "VMFUNC", bytes: [0x0f, 0x01, 0xd4], reason: VmExitReason.Vmfunc },
+    {
+      name: "VMPTRLD [RAX+8]",
+      bytes: [0x0f, 0xc7, 0x70, 0x08],
+      reason: VmExitReason.Vmptrld,
+      qual: 8,
+      info: ((2 << 7) | (Seg.DS << 15) | (1 << 22) | (Gpr.RAX << 23)) >>> 0,
+    },
+    { name: "VMPTRST [RAX]", bytes: [0x0f, 0xc7, 0x38], reason: VmExitReason.Vmptrst },
+    { name: "VMCLEAR [RAX]", bytes: [0x66, 0x0f, 0xc7, 0x30], reason: VmExitReason.Vmclear },
+    { name: "VMXON [RAX]", bytes: [0xf3, 0x0f, 0xc7, 0x30], reason: VmExitReason.Vmxon },
+    {
+      name: "VMREAD RBX, RCX",
+      bytes: [0x0f, 0x78, 0xcb],
+      reason: VmExitReason.Vmread,
+      info: ((Gpr.RBX << 3) | (1 << 10) | (Gpr.RCX << 28)) >>> 0,
+    },
+    {
+      name: "VMWRITE RCX, RBX",
+      bytes: [0x0f, 0x79, 0xcb],
+      reason: VmExitReason.Vmwrite,
+      info: ((Gpr.RBX << 3) | (1 << 10) | (Gpr.RCX << 28)) >>> 0,
+    },
+    {
+      name: "INVEPT RCX, [RBX]",
+      bytes: [0x66, 0x0f, 0x38, 0x80, 0x0b],
+      reason: VmExitReason.Invept,
+      qual: 0,
+      info: ((2 << 7) | (Seg.DS << 15) | (1 << 22) | (Gpr.RBX << 23) | (Gpr.RCX << 28)) >>> 0,
+    },
+    { name: "INVVPID RCX, [RBX]", bytes: [0x66, 0x0f, 0x38, 0x81, 0x0b], reason: VmExitReason.Invvpid },
+  ];
+
+  function vmxMachine(bytes: number[]): TestMachine {
+    const m = createMachine("long");
+    m.load(L.CODE, [...bytes, HLT]);
+    m.gate(6, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    set(m, Gpr.RAX, L.DATA);
+    set(m, Gpr.RBX, L.DATA);
+    set(m, Gpr.RCX, 0x4402);
+    return m;
+  }
+
+  for (const row of VMX) {
+    it(`${row.name}: #UD without an intercept, a VM exit with one`, () => {
+      const a = vmxMachine(row.bytes);
+      expect(a.cpu.run(100)).toBe(StopReason.Halted);
+      expect(a.cpu.state.rip).toBe(L.HANDLER + 1);
+      expect(a.cpu.eventCounts[6]).toBe(1);
+
+      const b = vmxMachine(row.bytes);
+      b.cpu.intercepts = on(row.reason);
+      expect(b.cpu.run(100)).toBe(StopReason.VmExit);
+      expect(b.cpu.exit.reason).toBe(row.reason);
+      expect(b.cpu.exit.instructionLength).toBe(row.bytes.length);
+      expect(b.cpu.state.rip).toBe(L.CODE);
+      if (row.info !== undefined) expect(b.cpu.exit.instructionInfo).toBe(row.info);
+      if (row.qual !== undefined) expect(b.cpu.exit.qualLo).toBe(row.qual);
+      if (row.reason === VmExitReason.Vmread || row.reason === VmExitReason.Vmwrite)
+        expect(b.cpu.exit.vmcsEncoding).toBe(0x4402);
+      b.cpu.state.rip += b.cpu.exit.instructionLength;
+      expect(b.cpu.run(100)).toBe(StopReason.Halted);
+      expect(b.cpu.state.rip).toBe(L.CODE + row.bytes.length + 1);
+    });
+  }
+
+  it("VMPTRLD in compatibility mode is #UD before any exit; VMCALL still exits in real mode", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x0f, 0xc7, 0x30, HLT]);
+    m.gate(6, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    m.cpu.state.segSelector[Seg.CS] = 0x08;
+    m.cpu.state.segAccess[Seg.CS] = 0xc09b; // 32-bit code under EFER.LMA: compatibility mode
+    set(m, Gpr.RAX, L.DATA);
+    const hook = on(VmExitReason.Vmptrld);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(hook.asked).not.toContain(VmExitReason.Vmptrld);
+
+    const r = createMachine("real");
+    r.load(0x7c00, [0x0f, 0x01, 0xc1, HLT]);
+    r.cpu.intercepts = on(VmExitReason.Vmcall);
+    expect(r.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(r.cpu.state.rip).toBe(0x7c00);
+  });
+
+  it("GETSEC is #UD (CR4.SMXE cannot be set) and never asks", () => {
+    const m = vmxMachine([0x0f, 0x37]);
+    const hook = never();
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+    expect(hook.asked).not.toContain(VmExitReason.Getsec);
+  });
+});
+
+describe("event intercept points", () => {
+  const EXC = VmExitReason.ExceptionOrNmi;
+
+  it("#UD: exits before delivery with hardware-exception interruption information", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, 0x0f, 0x0b, HLT]);
+    m.gate(6, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    const hook = on(EXC);
+    m.cpu.intercepts = hook;
+    const rsp = m.cpu.state.lo(Gpr.RSP);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.reason).toBe(EXC);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000306);
+    expect(m.cpu.state.rip).toBe(L.CODE + 1);
+    expect(m.cpu.state.lo(Gpr.RSP)).toBe(rsp); // nothing pushed
+    expect(m.cpu.eventCounts[6]).toBe(0);
+    expect(m.cpu.instructions).toBe(1);
+    // Declined: delivered as before.
+    hook.wants = () => false;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+  });
+
+  it("#GP(0) from WRMSR to a missing MSR: error code valid; the WRMSR point is asked first", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x0f, 0x30, HLT]);
+    set(m, Gpr.RCX, 0x12345);
+    const hook = on(EXC);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(hook.asked).toEqual([VmExitReason.Wrmsr, EXC]);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000b0d);
+    expect(m.cpu.exit.interruptionErrorCode).toBe(0);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+  });
+
+  it("#PF: the faulting linear address is the qualification, the error code is reported", () => {
+    const m = createMachine("long");
+    // mov rax, [0x40000000] (above the 1 GiB identity map)
+    m.load(L.CODE, [0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, HLT]);
+    m.cpu.intercepts = on(EXC);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000b0e);
+    expect(m.cpu.exit.interruptionErrorCode).toBe(0);
+    expect(m.cpu.exit.qualLo).toBe(0x40000000);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+  });
+
+  it("INT3: a software exception with its length, RIP at INT3; resuming skips it", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0xcc, HLT]);
+    m.gate(3, L.HANDLER, { dpl: 3 });
+    m.load(L.HANDLER, [HLT]);
+    const hook = on(EXC);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000603);
+    expect(m.cpu.exit.instructionLength).toBe(1);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.instructions).toBe(0);
+    expect(m.cpu.eventCounts[3]).toBe(0);
+    m.cpu.state.rip += m.cpu.exit.instructionLength;
+    hook.wants = () => false;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.CODE + 2);
+  });
+
+  it("a fault while delivering INT3 reports INT3 as IDT-vectoring information", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0xcc, HLT]); // gate 3 is empty: #GP(3*8+2)
+    m.cpu.intercepts = new Recorder((e) => e.reason === EXC && (e.interruptionInfo & 0xff) === 13);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    const e = m.cpu.exit;
+    expect(e.interruptionInfo).toBe(0x80000b0d);
+    expect(e.interruptionErrorCode).toBe(3 * 8 + 2);
+    expect(e.idtVectoringInfo).toBe(0x80000603);
+    expect(e.instructionLength).toBe(1);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.instructions).toBe(0);
+  });
+
+  it("triple fault: an exit instead of the shutdown", () => {
+    const make = (): TestMachine => {
+      const m = createMachine("long");
+      m.load(L.CODE, [0x0f, 0x0b]);
+      m.cpu.state.idtr.limit = 0; // every delivery faults
+      return m;
+    };
+    const a = make();
+    a.cpu.intercepts = on(VmExitReason.TripleFault);
+    expect(a.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(a.cpu.exit.reason).toBe(VmExitReason.TripleFault);
+    expect(a.cpu.state.rip).toBe(L.CODE);
+    const b = make();
+    b.cpu.intercepts = never();
+    expect(b.cpu.run(100)).toBe(StopReason.Shutdown);
+    const c = make();
+    expect(c.cpu.run(100)).toBe(StopReason.Shutdown);
+  });
+
+  function pic(vector: number): InterruptSource & { pending: boolean; acks: number } {
+    return {
+      pending: true,
+      acks: 0,
+      hasInterrupt() {
+        return this.pending;
+      },
+      acknowledge() {
+        this.pending = false;
+        this.acks++;
+        return vector;
+      },
+    };
+  }
+
+  it("external interrupt: asked before INTA; an exit leaves it pending at the controller", () => {
+    const src = pic(0x40);
+    const m = createMachine("long", src);
+    m.load(L.CODE, [0x90, HLT]);
+    m.gate(0x40, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    m.cpu.state.flags.write(0x202);
+    const hook = on(VmExitReason.ExternalInterrupt);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.reason).toBe(VmExitReason.ExternalInterrupt);
+    expect(src.acks).toBe(0);
+    expect(src.pending).toBe(true);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    // The hypervisor takes it itself ("acknowledge interrupt on exit" left to the hook).
+    hook.wants = () => false;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(src.acks).toBe(1);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+    // External interrupts are not asked about a second time at delivery.
+    expect(hook.asked.filter((r) => r === EXC)).toEqual([]);
+  });
+
+  it("interrupt window: exits at the first boundary with IF = 1, never with IF = 0", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, 0xfb, 0x90, 0x90, HLT]); // nop; sti; nop; nop; hlt
+    const hook = on(VmExitReason.InterruptWindow);
+    hook.interruptWindow = true;
+    m.cpu.intercepts = hook;
+    m.cpu.state.flags.write(0x2);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.reason).toBe(VmExitReason.InterruptWindow);
+    // The STI shadow holds the window for one instruction: RIP is past the NOP after STI.
+    expect(m.cpu.state.rip).toBe(L.CODE + 3);
+    hook.interruptWindow = false;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+  });
+});
+
+describe("the exit-reason table and the record match @turtles/vmx", () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const vmxSrc = join(here, "../../vmx/src");
+
+  it("every VmExitReason has vmx's number for the same name", () => {
+    const text = readFileSync(join(vmxSrc, "exit-reason.ts"), "utf8");
+    const vmx = new Map<string, number>();
+    for (const m of text.matchAll(/^\s+(\w+): (\d+),$/gm)) vmx.set(m[1]!, Number(m[2]));
+    expect(vmx.size).toBeGreaterThan(60);
+    for (const [name, n] of Object.entries(VmExitReason)) expect([name, vmx.get(name)]).toEqual([name, n]);
+  });
+
+  it("CpuExit has every field of vmx's VmExitRecord, with its initial value", () => {
+    const text = readFileSync(join(vmxSrc, "vm-exit-record.ts"), "utf8");
+    const fields = [...text.matchAll(/^ {2}(\w+) = (.+);$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(fields.length).toBeGreaterThan(15);
+    const m = createMachine("real");
+    const record = m.cpu.exit as unknown as Record<string, unknown>;
+    for (const [name, init] of fields) {
+      const value = init === "false" ? false : Number(init.replaceAll("_", ""));
+      expect([name, record[name]]).toEqual([name, value]);
+    }
+  });
+});
+
+describe("stop reasons", () => {
+  it("VmExit is added last and counted", () => {
+    expect(StopReason.VmExit).toBe(5);
+    expect(STOP_REASON_NAMES[StopReason.VmExit]).toBe("VmExit");
+    const m = createMachine("real");
+    expect(m.cpu.stopCounts.length).toBe(STOP_REASON_NAMES.length);
+  });
+});
