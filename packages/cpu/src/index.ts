@@ -61,10 +61,18 @@ export {
   type VectorInfo,
 } from "./exceptions/vectors.js";
 export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
-export { type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export { type CacheInfo, type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export { Activity, Blocking } from "./interp/events.js";
 export { VmExitReason } from "./interp/exit-reason.js";
 export { CpuExit, type CpuIntercepts } from "./interp/intercepts.js";
-export { Msr, Msrs } from "./interp/msr.js";
+export {
+  FIXED_MTRRS,
+  MC_BANK_COUNT,
+  Msr,
+  Msrs,
+  type MsrsSnapshot,
+  MTRR_VARIABLE_COUNT,
+} from "./interp/msr.js";
 export { STOP_REASON_NAMES, StopReason } from "./interp/stop-reason.js";
 export { isImplemented } from "./interp/translate.js";
 export { CpuState, DescriptorTableRegister } from "./state/cpu-state.js";
@@ -74,6 +82,7 @@ export { CONTROL_REGISTERS, Gpr, Seg } from "./state/registers.js";
 export { ARITH_FLAGS, RFLAGS_DEFINED, Rflags } from "./state/rflags.js";
 export {
   type CpuStateSnapshot,
+  type EventsSnapshot,
   type FlagsSnapshot,
   restore,
   type SegmentSnapshot,

@@ -6,7 +6,9 @@
 import { Combination, combineExceptions } from "../exceptions/events.js";
 import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
+import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
+import { updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { interceptEvent, interceptTripleFault } from "./intercepts.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
@@ -48,6 +50,7 @@ export function deliverEvent(
       if (c.intercepts !== null && interceptEvent(c, vec, err, src, ret, attempt)) return true;
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
+      updateAlignmentCheck(c);
       return true;
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -72,6 +75,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
+  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;
@@ -166,7 +170,8 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   if (ist !== 0) rsp = tssRead64(c, 0x24 + 8 * (ist - 1), source);
   else if (newCpl < oldCpl) rsp = tssRead64(c, 4 + 8 * newCpl, source);
   else rsp = c.sp();
-  if (rsp < -0x8000_0000_0000 || rsp >= 0x8000_0000_0000) c.fault(V.SS, ext(source));
+  if (!isCanonical(c, target)) c.fault(V.GP, ext(source));
+  if (!isCanonical(c, rsp)) c.fault(V.SS, ext(source));
   rsp -= ((rsp % 16) + 16) % 16;
   const flags = c.rflags();
   const g = s.gpr;

@@ -265,6 +265,11 @@ function ecxEaxEdx(c: Cpu, _i: Insn, e: CpuExit): void {
   e.edx = g[4]!;
 }
 
+/** MWAIT: bit 0 set when the monitor was armed (SDM vol. 3, table 28-1). */
+function mwaitQual(c: Cpu, _i: Insn, e: CpuExit): void {
+  e.qualLo = c.monitorArmed ? 1 : 0;
+}
+
 /** VMFUNC: EAX (the function number). */
 function eaxOnly(c: Cpu, _i: Insn, e: CpuExit): void {
   e.eax = c.s.gpr[0]!;
@@ -297,6 +302,7 @@ const BUILDERS: (Builder | undefined)[] = (() => {
     [R.Xsetbv, ecxEaxEdx],
     [R.Cpuid, ecxEaxEdx],
     [R.Vmfunc, eaxOnly],
+    [R.Mwait, mwaitQual],
   ];
   for (const [reason, b] of rows) t[reason] = b;
   return t;

@@ -72,6 +72,8 @@ export class CpuExit {
   vmcsEncoding = 0;
   /** EPT exits of a nested run (always false here). */
   inEpt12 = false;
+  /** @internal An exit taken outside `run` (INIT, SIPI) that the next `run` returns at once. */
+  latched = false;
 
   /** Resets every field to its initial value. */
   clear(): void {
@@ -348,7 +350,42 @@ export function interceptNmi(c: Cpu): boolean {
   e.clear();
   e.reason = VmExitReason.ExceptionOrNmi;
   e.interruptionInfo = (0x8000_0000 | (IntType.Nmi << 8) | V.NMI) >>> 0;
-  return c.intercepts!.intercept(e, c);
+  if (!c.intercepts!.intercept(e, c)) return false;
+  c.s.nmiPending = 0;
+  return true;
+}
+
+/**
+ * The hook of the INIT signal (reason 3), asked before INIT takes effect. On an exit INIT does
+ * nothing and the next `run` returns `StopReason.VmExit` at once.
+ */
+export function interceptInit(c: Cpu): boolean {
+  const e = c.exit;
+  e.clear();
+  e.reason = VmExitReason.InitSignal;
+  return latch(c);
+}
+
+/**
+ * The hook of a start-up IPI in the wait-for-SIPI state (reason 4, the vector as the
+ * qualification, SDM vol. 3, table 28-1). On an exit the processor keeps waiting and the next
+ * `run` returns `StopReason.VmExit` at once.
+ */
+export function interceptSipi(c: Cpu, vector: number): boolean {
+  const e = c.exit;
+  e.clear();
+  e.reason = VmExitReason.Sipi;
+  e.qualLo = vector & 0xff;
+  return latch(c);
+}
+
+/** Asks about an exit taken between runs; on yes, latches it for the next `run`. */
+function latch(c: Cpu): boolean {
+  const e = c.exit;
+  if (!c.intercepts!.intercept(e, c)) return false;
+  e.latched = true;
+  c.breakBlock = true;
+  return true;
 }
 
 /**
@@ -357,6 +394,10 @@ export function interceptNmi(c: Cpu): boolean {
  */
 export function interceptAtBoundary(c: Cpu): boolean {
   if (c.pendingStop === StopReason.VmExit) return true;
+  if (c.exit.latched) {
+    c.exit.latched = false;
+    return true;
+  }
   const hook = c.intercepts!;
   if (hook.interruptWindow !== true || c.shadow || (c.s.flags.bits & 0x200) === 0) return false;
   const e = c.exit;

@@ -1,3 +1,5 @@
+import type { Cpu } from "../interp/cpu.js";
+import type { MsrsSnapshot } from "../interp/msr.js";
 import { CpuState, type DescriptorTableRegister } from "./cpu-state.js";
 import { FLAG_OP_COUNT, type FlagOp } from "./lazy-flags.js";
 import type { OperandSize } from "./operand-size.js";
@@ -77,14 +79,42 @@ export interface CpuStateSnapshot {
   efer: number[];
   /** XCR0 as [lo, hi]. */
   xcr0: number[];
+  /** The MSRs kept outside the state (with the TSC), when the snapshot was taken from a `Cpu`. */
+  msrs?: MsrsSnapshot;
+  /** PKRU (absent in snapshots made before protection keys: 0). */
+  pkru?: number;
+  /**
+   * Event state: activity (0 active, 1 HLT, 3 wait-for-SIPI), interruptibility (VMCS bits: 0 STI,
+   * 1 MOV SS, 3 NMI blocking) and whether an NMI is pending. Absent in older snapshots (all 0).
+   */
+  events?: EventsSnapshot;
+}
+
+/** The event part of a {@link CpuStateSnapshot} (see {@link CpuState.activity}). */
+export interface EventsSnapshot {
+  /** Activity state, VMCS encoding. */
+  activity: number;
+  /** Interruptibility state, VMCS encoding. */
+  interruptibility: number;
+  /** 1 when an NMI is pending. */
+  nmiPending: number;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
   return { baseLo: t.baseLo, baseHi: t.baseHi, limit: t.limit };
 }
 
-/** Copies the architectural state of `s` into a new plain object. */
-export function snapshot(s: CpuState): CpuStateSnapshot {
+/**
+ * Copies the architectural state of `s` into a new plain object; with `cpu` (whose state `s`
+ * is), its MSRs and time-stamp counter too.
+ */
+export function snapshot(s: CpuState, cpu?: Cpu): CpuStateSnapshot {
+  const snap = snapshotState(s);
+  if (cpu !== undefined) snap.msrs = cpu.msrs.save(cpu.instructions);
+  return snap;
+}
+
+function snapshotState(s: CpuState): CpuStateSnapshot {
   const f = s.flags;
   const segments: SegmentSnapshot[] = [];
   for (let i = 0; i < 8; i++) {
@@ -119,6 +149,8 @@ export function snapshot(s: CpuState): CpuStateSnapshot {
     dr: Array.from(s.dr),
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
+    pkru: s.pkru,
+    events: { activity: s.activity, interruptibility: s.interruptibility, nmiPending: s.nmiPending },
   };
 }
 
@@ -137,10 +169,11 @@ function u32(v: unknown, what: string): number {
 }
 
 /**
- * Loads a snapshot into `into` (or into a new state) and returns it. A malformed snapshot is a
- * caller error and throws a `TypeError`.
+ * Loads a snapshot into `into` (or into a new state) and returns it; with `cpu` (whose state
+ * `into` is), also the MSRs the snapshot holds, the TSC continuing from its saved value. A
+ * malformed snapshot is a caller error and throws a `TypeError`.
  */
-export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState()): CpuState {
+export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(), cpu?: Cpu): CpuState {
   if (snap.version !== 1) throw new TypeError("snapshot.version: expected 1");
   fill(into.gpr, snap.gpr, "gpr");
   if (typeof snap.rip !== "number" || !Number.isSafeInteger(snap.rip)) {
@@ -189,5 +222,13 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState())
   fill(into.dr, snap.dr, "dr");
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
+  if (cpu !== undefined && snap.msrs !== undefined) cpu.msrs.load(snap.msrs, cpu.instructions);
+  into.pkru = snap.pkru === undefined ? 0 : u32(snap.pkru, "pkru");
+  const ev = snap.events;
+  into.activity = ev === undefined ? 0 : u32(ev.activity, "events.activity");
+  into.interruptibility = ev === undefined ? 0 : u32(ev.interruptibility, "events.interruptibility");
+  into.nmiPending = ev === undefined ? 0 : u32(ev.nmiPending, "events.nmiPending");
+  if (into.activity !== 0 && into.activity !== 1 && into.activity !== 3)
+    throw new TypeError("snapshot.events.activity");
   return into;
 }
