@@ -408,6 +408,81 @@ const ROWS: Row[] = [
     before: 0x48,
   },
   {
+    name: "RDRAND EAX",
+    bytes: [0x0f, 0xc7, 0xf0],
+    reason: VmExitReason.Rdrand,
+    info: (Gpr.RAX << 3) | (1 << 11), // EAX, 32-bit
+    setup: (m) => {
+      set(m, Gpr.RAX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RAX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "RDSEED RBX",
+    bytes: [0x48, 0x0f, 0xc7, 0xfb],
+    reason: VmExitReason.Rdseed,
+    info: (Gpr.RBX << 3) | (2 << 11), // RBX, 64-bit
+    setup: (m) => {
+      set(m, Gpr.RBX, 0xdead);
+      return () => m.cpu.state.lo(Gpr.RBX);
+    },
+    before: 0xdead,
+  },
+  {
+    name: "XSETBV",
+    bytes: [0x0f, 0x01, 0xd1],
+    reason: VmExitReason.Xsetbv,
+    invisible: true, // XCR0 can only hold x87 (1), its reset value
+    record: (e) => expect([e.ecx, e.eax, e.edx]).toEqual([0, 1, 0]),
+    setup: (m) => {
+      m.cpu.state.cr[8] = 0x40020; // PAE | OSXSAVE
+      set(m, Gpr.RCX, 0);
+      set(m, Gpr.RAX, 1);
+      set(m, Gpr.RDX, 0);
+      return () => m.cpu.state.xcr0[0];
+    },
+    before: 1,
+  },
+  {
+    name: "MONITOR",
+    bytes: [0x0f, 0x01, 0xc8],
+    reason: VmExitReason.Monitor,
+    setup: (m) => {
+      set(m, Gpr.RAX, L.DATA);
+      set(m, Gpr.RCX, 0);
+      set(m, Gpr.RDX, 0);
+      return () => m.cpu.monitorArmed;
+    },
+    before: false,
+  },
+  {
+    name: "MWAIT (monitor armed, IF = 0)",
+    bytes: [0x0f, 0x01, 0xc9],
+    reason: VmExitReason.Mwait,
+    qual: 1, // the monitor was armed
+    setup: (m) => {
+      m.cpu.monitorArmed = true;
+      set(m, Gpr.RCX, 0);
+      return () => m.cpu.monitorArmed;
+    },
+    before: true,
+  },
+  {
+    name: "INVPCID RCX, [RBX]",
+    bytes: [0x66, 0x0f, 0x38, 0x82, 0x0b],
+    reason: VmExitReason.Invpcid,
+    invisible: true,
+    qual: 0,
+    info: ((2 << 7) | (Seg.DS << 15) | (1 << 22) | (Gpr.RBX << 23) | (Gpr.RCX << 28)) >>> 0,
+    setup: (m) => {
+      set(m, Gpr.RBX, L.DATA);
+      set(m, Gpr.RCX, 2);
+      return () => 0;
+    },
+    before: 0,
+  },
+  {
     name: "HLT",
     bytes: [HLT],
     reason: VmExitReason.Hlt,
@@ -766,6 +841,83 @@ describe("event intercept points", () => {
     expect(c.cpu.run(100)).toBe(StopReason.Shutdown);
   });
 
+  it("RDPMC: exits before its #GP (no counters); CPL 3 without CR4.PCE faults first", () => {
+    const make = (): TestMachine => {
+      const m = createMachine("long");
+      m.load(L.CODE, [0x0f, 0x33, HLT]);
+      m.gate(13, L.HANDLER);
+      m.load(L.HANDLER, [HLT]);
+      set(m, Gpr.RCX, 1);
+      return m;
+    };
+    const a = make();
+    a.cpu.intercepts = on(VmExitReason.Rdpmc);
+    expect(a.cpu.run(100)).toBe(StopReason.VmExit);
+    expect([a.cpu.exit.reason, a.cpu.exit.ecx, a.cpu.exit.instructionLength]).toEqual([
+      VmExitReason.Rdpmc,
+      1,
+      2,
+    ]);
+    const b = make();
+    b.cpu.intercepts = never();
+    expect(b.cpu.run(100)).toBe(StopReason.Halted);
+    expect(b.cpu.state.rip).toBe(L.HANDLER + 1);
+  });
+
+  it("NMI: asked before delivery; an exit consumes it and nothing is pushed", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, HLT]);
+    m.gate(2, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    const hook = on(EXC);
+    m.cpu.intercepts = hook;
+    m.cpu.raiseNmi();
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000202);
+    expect(m.cpu.nmiPending).toBe(false);
+    expect(m.cpu.eventCounts[2]).toBe(0);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    // Declined: delivered through gate 2.
+    hook.wants = () => false;
+    m.cpu.raiseNmi();
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
+  });
+
+  it("INIT: an exit leaves the state alone and the next run returns it at once", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, HLT]);
+    const hook = on(VmExitReason.InitSignal);
+    m.cpu.intercepts = hook;
+    m.cpu.init();
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.state.cr[0]).toBe(0x80010011);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.reason).toBe(VmExitReason.InitSignal);
+    expect(m.cpu.instructions).toBe(0);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // latched once only
+    hook.wants = () => false;
+    m.cpu.init();
+    expect(m.cpu.state.rip).toBe(0xfff0);
+  });
+
+  it("SIPI in wait-for-SIPI: an exit with the vector as qualification; the processor keeps waiting", () => {
+    const m = createMachine("real");
+    m.cpu.msrs.apicBase[0] = m.cpu.msrs.apicBase[0]! & ~0x100; // an application processor
+    m.cpu.init();
+    expect(m.cpu.waitingForSipi).toBe(true);
+    const hook = on(VmExitReason.Sipi);
+    m.cpu.intercepts = hook;
+    expect(m.cpu.startup(0x12)).toBe(true);
+    expect(m.cpu.waitingForSipi).toBe(true);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect([m.cpu.exit.reason, m.cpu.exit.qualLo]).toEqual([VmExitReason.Sipi, 0x12]);
+    hook.wants = () => false;
+    expect(m.cpu.startup(0x12)).toBe(true);
+    expect(m.cpu.waitingForSipi).toBe(false);
+    expect(m.cpu.state.segSelector[Seg.CS]).toBe(0x1200);
+  });
+
   function pic(vector: number): InterruptSource & { pending: boolean; acks: number } {
     return {
       pending: true,
@@ -802,6 +954,23 @@ describe("event intercept points", () => {
     expect(m.cpu.state.rip).toBe(L.HANDLER + 1);
     // External interrupts are not asked about a second time at delivery.
     expect(hook.asked.filter((r) => r === EXC)).toEqual([]);
+  });
+
+  it("a fault while delivering an external interrupt reports it as IDT-vectoring information", () => {
+    const src = pic(0x41); // gate 0x41 is empty: #GP(0x41*8 + 2 + EXT)
+    const m = createMachine("long", src);
+    m.load(L.CODE, [0x90, HLT]);
+    m.cpu.state.flags.write(0x202);
+    m.cpu.intercepts = new Recorder((e) => e.reason === EXC);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    const e = m.cpu.exit;
+    expect(e.interruptionInfo).toBe(0x80000b0d);
+    expect(e.interruptionErrorCode).toBe(0x41 * 8 + 3);
+    expect(e.idtVectoringInfo).toBe(0x80000041);
+    expect(e.instructionLength).toBe(0);
+    expect(src.acks).toBe(1);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.instructions).toBe(0);
   });
 
   it("interrupt window: exits at the first boundary with IF = 1, never with IF = 0", () => {
