@@ -989,6 +989,89 @@ describe("event intercept points", () => {
   });
 });
 
+describe("task switches (reason 9, SDM vol. 3, table 28-2)", () => {
+  const TSS_SEL = 0x60;
+  /** Protected mode with an available 32-bit TSS descriptor at 0x60 (base 0x4000) and `code`. */
+  function taskMachine(code: number[]): TestMachine {
+    const m = createMachine("protected");
+    m.write32(L.GDT + TSS_SEL, (0x4000 << 16) | 0x67);
+    m.write32(L.GDT + TSS_SEL + 4, 0x8900);
+    m.cpu.state.gdtr.limit = 0x67;
+    m.load(L.CODE, [...code, HLT]);
+    m.gate(13, L.HANDLER);
+    m.gate(10, L.HANDLER);
+    m.load(L.HANDLER, [HLT]);
+    return m;
+  }
+  const ROWS_TS: {
+    name: string;
+    code: number[];
+    qual: number;
+    len: number;
+    prepare?: (m: TestMachine) => void;
+  }[] = [
+    { name: "JMP far to a TSS", code: [0xea, 0, 0, 0, 0, TSS_SEL, 0], qual: TSS_SEL | (2 << 30), len: 7 },
+    { name: "CALL far to a TSS", code: [0x9a, 0, 0, 0, 0, TSS_SEL, 0], qual: TSS_SEL | (0 << 30), len: 7 },
+    {
+      name: "IRET with NT",
+      code: [0xcf],
+      qual: TSS_SEL | (1 << 30),
+      len: 1,
+      prepare: (m) => {
+        m.cpu.state.flags.write(0x4002);
+        m.write32(L.TSS, TSS_SEL); // previous-task link
+      },
+    },
+  ];
+  for (const row of ROWS_TS) {
+    it(`${row.name}: exits before any TSS check; declining runs the switch as without a hook`, () => {
+      const a = taskMachine(row.code);
+      row.prepare?.(a);
+      a.cpu.intercepts = on(VmExitReason.TaskSwitch);
+      expect(a.cpu.run(100)).toBe(StopReason.VmExit);
+      expect(a.cpu.exit.qualLo).toBe(row.qual >>> 0);
+      expect(a.cpu.exit.instructionLength).toBe(row.len);
+      expect(a.cpu.state.rip).toBe(L.CODE);
+      expect(a.cpu.state.segSelector[Seg.TR]).toBe(0x40);
+      const b = taskMachine(row.code);
+      row.prepare?.(b);
+      b.cpu.intercepts = never();
+      const c = taskMachine(row.code);
+      row.prepare?.(c);
+      const rb = b.cpu.run(100);
+      expect(c.cpu.run(100)).toBe(rb);
+      expect(b.cpu.state.rip).toBe(c.cpu.state.rip);
+      expect(b.cpu.state.segSelector[Seg.TR]).toBe(c.cpu.state.segSelector[Seg.TR]);
+    });
+  }
+
+  it("INT n through an IDT task gate: source 3, the INT as IDT-vectoring information", () => {
+    const m = taskMachine([0xcd, 0x30]);
+    m.write32(L.IDT + 0x30 * 8, TSS_SEL << 16);
+    m.write32(L.IDT + 0x30 * 8 + 4, 0xe500); // present, DPL 3, task gate
+    m.cpu.intercepts = on(VmExitReason.TaskSwitch);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    const e = m.cpu.exit;
+    expect(e.qualLo).toBe((TSS_SEL | (3 << 30)) >>> 0);
+    expect(e.idtVectoringInfo).toBe(0x80000430);
+    expect(e.instructionLength).toBe(2);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.instructions).toBe(0);
+  });
+
+  it("#UD through an IDT task gate from the run loop: RIP at the faulting instruction", () => {
+    const m = taskMachine([0x90, 0x0f, 0x0b]);
+    m.write32(L.IDT + 6 * 8, TSS_SEL << 16);
+    m.write32(L.IDT + 6 * 8 + 4, 0x8500);
+    m.cpu.intercepts = on(VmExitReason.TaskSwitch);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.idtVectoringInfo).toBe(0x80000306);
+    expect(m.cpu.exit.instructionLength).toBe(0);
+    expect(m.cpu.state.rip).toBe(L.CODE + 1);
+    expect(m.cpu.state.segSelector[Seg.TR]).toBe(0x40);
+  });
+});
+
 describe("the exit-reason table and the record match @turtles/vmx", () => {
   const here = dirname(fileURLToPath(import.meta.url));
   const vmxSrc = join(here, "../../vmx/src");

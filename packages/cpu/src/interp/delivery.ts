@@ -10,7 +10,7 @@ import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
-import { interceptEvent, interceptTripleFault } from "./intercepts.js";
+import { interceptEvent, interceptTaskGate, interceptTripleFault } from "./intercepts.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
 import { deliverFromV86 } from "./v86.js";
@@ -224,6 +224,7 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   if (type === 0x05) {
     checkGateAccess(c, vector, (g1 >>> 13) & 3, (g1 & 0x8000) !== 0, source);
     const err = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    if (c.intercepts !== null && interceptTaskGate(c, g0 >>> 16)) return;
     taskSwitch(c, g0 >>> 16, TaskSource.Interrupt, returnRip, ext(source), err);
     return;
   }

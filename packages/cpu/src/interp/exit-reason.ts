@@ -20,6 +20,8 @@ export const VmExitReason = {
   InterruptWindow: 7,
   /** The NMI window opened. */
   NmiWindow: 8,
+  /** A task switch (CALL, JMP, IRET, or an IDT task gate). */
+  TaskSwitch: 9,
   /** CPUID. */
   Cpuid: 10,
   /** GETSEC. */

@@ -331,6 +331,38 @@ function exitFromEvent(c: Cpu): boolean {
 }
 
 /**
+ * The hook of a task switch by CALL (source 0), IRET (1) or JMP (2): asked after the privilege
+ * checks of the instruction and before any check of the new TSS; the qualification is the TSS
+ * selector (15:0) and the source (31:30) of SDM vol. 3, table 28-2. Throws {@link VM_EXIT} on an
+ * exit (task switches exit unconditionally in VMX non-root operation, SDM vol. 3, 26.1.2).
+ */
+export function interceptTaskSwitch(c: Cpu, i: Insn, selector: number, source: number): void {
+  const e = c.exit;
+  e.clear();
+  e.reason = VmExitReason.TaskSwitch;
+  e.qualLo = ((selector & 0xffff) | (source << 30)) >>> 0;
+  e.instructionLength = i.len;
+  if (c.intercepts!.intercept(e, c)) throw VM_EXIT;
+}
+
+/**
+ * The hook of a task switch through a task gate of the IDT (source 3), asked during the delivery
+ * of the event, which is reported as IDT-vectoring information. Returns true on an exit (the
+ * task switch does not happen).
+ */
+export function interceptTaskGate(c: Cpu, selector: number): boolean {
+  const e = c.exit;
+  e.clear();
+  e.reason = VmExitReason.TaskSwitch;
+  e.qualLo = ((selector & 0xffff) | (3 << 30)) >>> 0;
+  e.idtVectoringInfo = origin[1]! >>> 0;
+  e.idtVectoringErrorCode = origin[2]! >>> 0;
+  e.instructionLength = origin[3]!;
+  if (!c.intercepts!.intercept(e, c)) return false;
+  return exitFromEvent(c);
+}
+
+/**
  * The hook of the INTR input, asked before the INTA cycle when a maskable interrupt would be
  * taken. Returns true for a VM exit (reason 1); the interrupt stays pending at the controller.
  */
