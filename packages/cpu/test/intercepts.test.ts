@@ -25,6 +25,7 @@ const HLT = 0xf4;
 class Recorder implements CpuIntercepts {
   readonly asked: number[] = [];
   interruptWindow = false;
+  nmiWindow = false;
   constructor(public wants: (e: CpuExit) => boolean) {}
   intercept(exit: CpuExit): boolean {
     this.asked.push(exit.reason);
@@ -986,6 +987,25 @@ describe("event intercept points", () => {
     expect(m.cpu.state.rip).toBe(L.CODE + 3);
     hook.interruptWindow = false;
     expect(m.cpu.run(100)).toBe(StopReason.Halted);
+  });
+});
+
+describe("NMI window", () => {
+  it("exits at the first boundary without NMI blocking; never while an NMI handler runs", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, 0x90, HLT]);
+    const hook = on(VmExitReason.NmiWindow);
+    hook.nmiWindow = true;
+    m.cpu.intercepts = hook;
+    m.cpu.nmiBlocked = true;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(hook.asked).not.toContain(VmExitReason.NmiWindow);
+    m.cpu.state.rip = L.CODE;
+    m.cpu.halted = false;
+    m.cpu.nmiBlocked = false;
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.reason).toBe(VmExitReason.NmiWindow);
+    expect(m.cpu.state.rip).toBe(L.CODE);
   });
 });
 

@@ -289,6 +289,7 @@ export class Cpu {
     this.msrs.reset();
     this.shutdown = false;
     this.monitorArmed = false;
+    this.exit.latched = false;
     this.pendingStop = -1;
     this.stopRequested = false;
     this.invalidateAllBlocks();

@@ -126,6 +126,11 @@ export interface CpuIntercepts {
    * interrupts (SDM vol. 3, 26.2).
    */
   interruptWindow?: boolean;
+  /**
+   * NMI-window exiting: while true, `run` asks with reason 8 at every block boundary where no
+   * NMI blocking (an NMI handler running, the MOV SS shadow) would hold an NMI (SDM vol. 3, 26.2).
+   */
+  nmiWindow?: boolean;
 }
 
 /**
@@ -133,6 +138,11 @@ export interface CpuIntercepts {
  * fault sentinel it never leaves `run`, and `execBlock` leaves RIP at the instruction.
  */
 export const VM_EXIT: { readonly vmExit: true } = Object.freeze({ vmExit: true });
+
+/** Interruptibility-state bits (`CpuState.interruptibility`, the VMCS encoding: SDM vol. 3, 25.4.2). */
+const BLOCK_STI = 1;
+const BLOCK_MOV_SS = 2;
+const BLOCK_NMI = 8;
 
 /** Interruption types (bits 10:8 of interruption information, SDM vol. 3, 25.9.2). */
 const IntType = {
@@ -431,9 +441,23 @@ export function interceptAtBoundary(c: Cpu): boolean {
     return true;
   }
   const hook = c.intercepts!;
-  if (hook.interruptWindow !== true || c.shadow || (c.s.flags.bits & 0x200) === 0) return false;
+  const block = c.s.interruptibility;
+  // NMI window first: an NMI is taken before INTR (SDM vol. 3, 6.9, Table 6-2).
+  if (
+    hook.nmiWindow === true &&
+    (block & (BLOCK_MOV_SS | BLOCK_NMI)) === 0 &&
+    askWindow(c, VmExitReason.NmiWindow)
+  )
+    return true;
+  if (hook.interruptWindow !== true || (block & (BLOCK_STI | BLOCK_MOV_SS)) !== 0) return false;
+  if ((c.s.flags.bits & 0x200) === 0) return false;
+  return askWindow(c, VmExitReason.InterruptWindow);
+}
+
+/** Asks about an open window (reason 7 or 8; no qualification, RIP at the boundary). */
+function askWindow(c: Cpu, reason: number): boolean {
   const e = c.exit;
   e.clear();
-  e.reason = VmExitReason.InterruptWindow;
-  return hook.intercept(e, c);
+  e.reason = reason;
+  return c.intercepts!.intercept(e, c);
 }
