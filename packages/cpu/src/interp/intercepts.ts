@@ -134,8 +134,9 @@ export interface CpuIntercepts {
 }
 
 /**
- * Thrown by an instruction hook that exits; the run loop returns `StopReason.VmExit`. Like the
- * fault sentinel it never leaves `run`, and `execBlock` leaves RIP at the instruction.
+ * Thrown by a hook that exits from deep inside an instruction (a task switch, an event raised
+ * by INT n/INT3/INTO/INT1); the run loop returns `StopReason.VmExit`. Like the fault sentinel it
+ * never leaves `run`, and `execBlock` leaves RIP at the instruction.
  */
 export const VM_EXIT: { readonly vmExit: true } = Object.freeze({ vmExit: true });
 
@@ -240,12 +241,13 @@ export function exitReasonOf(op: number): number {
 }
 
 /**
- * The hook of an instruction handler: `if (c.intercepts !== null) interceptInstruction(c, i);`
- * after the handler's #UD and privilege checks. Fills {@link Cpu.exit} from the reason table
- * and the qualification builders, asks the hook, and on an exit throws {@link VM_EXIT} (RIP
- * stays at the instruction, which is not counted as retired).
+ * The hook of an instruction handler, after its #UD and privilege checks:
+ * `if (c.intercepts !== null && interceptInstruction(c, i)) return;`. Fills {@link Cpu.exit}
+ * from the reason table and the qualification builders and asks the hook. On an exit it returns
+ * true with the block ended, RIP left at the instruction, the instruction not counted as retired
+ * and the run loop told to return `StopReason.VmExit`: the handler just returns.
  */
-export function interceptInstruction(c: Cpu, i: Insn): void {
+export function interceptInstruction(c: Cpu, i: Insn): boolean {
   const reason = REASON_BY_OPCODE[i.opcode] ?? -1;
   if (reason < 0) throw new Error(`no exit reason for opcode ${OPCODE_NAMES[i.opcode] ?? i.opcode}`);
   const e = c.exit;
@@ -253,7 +255,12 @@ export function interceptInstruction(c: Cpu, i: Insn): void {
   e.reason = reason;
   e.instructionLength = i.len;
   fillQualification(c, i, e);
-  if (c.intercepts!.intercept(e, c)) throw VM_EXIT;
+  if (!c.intercepts!.intercept(e, c)) return false;
+  c.pendingStop = StopReason.VmExit;
+  c.nextRip = i.rip;
+  c.instructions--;
+  c.breakBlock = true;
+  return true;
 }
 
 /** Scratch of {@link interceptEvent}: the first event of a delivery (for IDT-vectoring information). */

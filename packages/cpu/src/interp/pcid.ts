@@ -65,7 +65,7 @@ export function invpcid(c: Cpu, i: Insn): void {
   const s = c.s;
   if (c.model.pcid === false || (s.flags.bits & 0x20000) !== 0 || !i.mem) c.fault(V.UD, NO_ERROR);
   if (c.cpl !== 0) c.fault(V.GP, 0);
-  if (c.intercepts !== null) interceptInstruction(c, i);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = s.gpr;
   const typeHi = c.mode64 ? g[2 * i.d + 1]! : 0;
   const type = g[2 * i.d]!;

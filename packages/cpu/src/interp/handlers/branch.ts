@@ -316,7 +316,7 @@ export function int1(c: Cpu, i: Insn): void {
 /** HLT: privileged; the processor waits for an interrupt. */
 export function hlt(c: Cpu, i: Insn): void {
   if (c.cpl !== 0) c.fault(V.GP, 0);
-  if (c.intercepts !== null) interceptInstruction(c, i);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   c.halted = true;
   c.breakBlock = true;
 }

@@ -13,7 +13,7 @@ const CR4_SMXE = 0x4000;
 
 /** PAUSE: a spin-loop hint; with intercepts, a PAUSE exit (reason 40). */
 export function pause(c: Cpu, i: Insn): void {
-  if (c.intercepts !== null) interceptInstruction(c, i);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
 }
 
 /**
@@ -29,7 +29,7 @@ export function vmxInstruction(c: Cpu, i: Insn): void {
     (!c.pe || (c.s.flags.bits & 0x20000) !== 0 || ((c.s.efer[0]! & 0x400) !== 0 && !c.mode64))
   )
     c.fault(V.UD, NO_ERROR);
-  if (c.intercepts !== null) interceptInstruction(c, i);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   c.fault(V.UD, NO_ERROR);
 }
 
@@ -39,6 +39,6 @@ export function vmxInstruction(c: Cpu, i: Insn): void {
  */
 export function getsec(c: Cpu, i: Insn): void {
   if ((c.s.cr[8]! & CR4_SMXE) === 0) c.fault(V.UD, NO_ERROR);
-  if (c.intercepts !== null) interceptInstruction(c, i);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   c.fault(V.UD, NO_ERROR);
 }
