@@ -69,6 +69,7 @@ export {
   FIXED_MTRRS,
   MC_BANK_COUNT,
   Msr,
+  type MsrDevice,
   Msrs,
   type MsrsSnapshot,
   MTRR_VARIABLE_COUNT,

@@ -990,6 +990,44 @@ describe("event intercept points", () => {
   });
 });
 
+describe("intercepts while single-stepping (RFLAGS.TF)", () => {
+  function stepping(code: number[]): TestMachine {
+    const m = createMachine("long");
+    m.load(L.CODE, [...code, HLT]);
+    m.gate(1, L.HANDLER);
+    m.gate(3, L.HANDLER, { dpl: 3 });
+    m.load(L.HANDLER, [HLT]);
+    m.cpu.state.flags.write(0x102);
+    return m;
+  }
+
+  it("an instruction exit raises no single-step trap", () => {
+    const m = stepping([0x0f, 0xa2]);
+    m.cpu.intercepts = on(VmExitReason.Cpuid);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+    expect(m.cpu.eventCounts[1]).toBe(0);
+  });
+
+  it("INT3 exits (thrown from its delivery) leave RIP at INT3", () => {
+    const m = stepping([0xcc]);
+    m.cpu.intercepts = on(VmExitReason.ExceptionOrNmi);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000603);
+    expect(m.cpu.state.rip).toBe(L.CODE);
+  });
+
+  it("the single-step #DB exits with BS in the qualification, RIP after the stepped instruction", () => {
+    const m = stepping([0x90, 0x90]);
+    m.cpu.intercepts = on(VmExitReason.ExceptionOrNmi);
+    expect(m.cpu.run(100)).toBe(StopReason.VmExit);
+    expect(m.cpu.exit.interruptionInfo).toBe(0x80000301);
+    expect(m.cpu.exit.qualLo & 0x4000).toBe(0x4000);
+    expect(m.cpu.state.rip).toBe(L.CODE + 1);
+    expect(m.cpu.eventCounts[1]).toBe(0);
+  });
+});
+
 describe("NMI window", () => {
   it("exits at the first boundary without NMI blocking; never while an NMI handler runs", () => {
     const m = createMachine("long");

@@ -313,6 +313,8 @@ export function interceptEvent(
     e.qualLo = c.s.cr[4]!;
     e.qualHi = c.s.cr[5]!;
   }
+  // #DB: B0-B3, BD, BS (table 28-1). Here DR6 already holds them (on hardware it is unchanged).
+  if (vector === V.DB && type === IntType.Hardware) e.qualLo = c.s.dr[12]! & 0x600f;
   if (attempt > 0) {
     e.idtVectoringInfo = origin[1]! >>> 0;
     e.idtVectoringErrorCode = origin[2]! >>> 0;
