@@ -587,6 +587,21 @@ describe("instruction intercept points", () => {
     });
   }
 
+  it("the hook sees RIP at the instruction, also in the middle of a block", () => {
+    const m = createMachine("long");
+    m.load(L.CODE, [0x90, 0x90, 0x0f, 0xa2, HLT]); // nop; nop; cpuid
+    let seen = -1;
+    m.cpu.intercepts = {
+      intercept: (e, cpu) => {
+        if (e.reason === VmExitReason.Cpuid) seen = cpu.state.rip;
+        return false;
+      },
+    };
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(seen).toBe(L.CODE + 2);
+    expect(m.cpu.state.rip).toBe(L.CODE + 5);
+  });
+
   it("privilege checks come before the exit: MOV CR3 at CPL 3 raises #GP without asking", () => {
     const m = createMachine("long");
     m.load(L.CODE, [0x0f, 0x22, 0xdb, HLT]);

@@ -110,8 +110,9 @@ export class CpuExit {
 export interface CpuIntercepts {
   /**
    * Asked at each intercept point with `exit` filled in (reason, qualification, instruction
-   * length and information, interruption information, ...) and RIP (`cpu.state.rip` after the
-   * exit) at the instruction or the interrupted boundary. Return true to make it a VM exit: the
+   * length and information, interruption information, ...), the registers as they are before
+   * the instruction or event, and `cpu.state.rip` at the instruction or the interrupted
+   * boundary (for INT3/INTO/INT1, at that instruction). Return true to make it a VM exit: the
    * instruction or event has no effect and `run` returns `StopReason.VmExit`. Return false to
    * let it happen normally.
    *
@@ -255,6 +256,7 @@ export function interceptInstruction(c: Cpu, i: Insn): boolean {
   e.reason = reason;
   e.instructionLength = i.len;
   fillQualification(c, i, e);
+  c.s.rip = i.rip; // the hook sees RIP at the instruction (the block writes it only at its end)
   if (!c.intercepts!.intercept(e, c)) return false;
   c.pendingStop = StopReason.VmExit;
   c.nextRip = i.rip;
@@ -361,6 +363,7 @@ export function interceptTaskSwitch(c: Cpu, i: Insn, selector: number, source: n
   e.reason = VmExitReason.TaskSwitch;
   e.qualLo = ((selector & 0xffff) | (source << 30)) >>> 0;
   e.instructionLength = i.len;
+  c.s.rip = i.rip;
   if (c.intercepts!.intercept(e, c)) throw VM_EXIT;
 }
 
