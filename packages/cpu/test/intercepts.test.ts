@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type CpuExit,
@@ -649,6 +650,86 @@ describe("instruction intercept points", () => {
     expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
     expect(d.writes.length).toBe(199);
     expect(m.cpu.instructions).toBe(200 * 4 + 1 - 1);
+  });
+});
+
+describe("law: exiting at a point and resuming by its length = the instruction replaced by NOPs", () => {
+  // Long-mode rows whose exit path reads no memory (any register values will do), without XSETBV
+  // (its #UD without CR4.OSXSAVE comes before the exit) and HLT (the end of the program).
+  const POOL = ROWS.filter(
+    (r) =>
+      r.mode === undefined &&
+      r.reason !== VmExitReason.Hlt &&
+      r.reason !== VmExitReason.Xsetbv &&
+      r.name !== "LMSW [RAX]",
+  );
+
+  /** Architectural state a test can compare (everything but the instruction count and the TSC). */
+  function observable(m: TestMachine, writes: number[]): unknown {
+    const s = m.cpu.state;
+    return {
+      gpr: Array.from(s.gpr),
+      flags: s.flags.read(),
+      cr: Array.from(s.cr),
+      dr: Array.from(s.dr),
+      gdtr: [s.gdtr.limit, s.gdtr.baseLo, s.gdtr.baseHi],
+      sel: Array.from(s.segSelector),
+      msr: Array.from(m.cpu.msrs.kernelGsBase),
+      data: Array.from(m.ram.bytes.subarray(L.DATA - 0x100, L.DATA + 0x100)),
+      writes: writes.join(),
+      monitor: m.cpu.monitorArmed,
+      rip: s.rip,
+    };
+  }
+
+  function build(code: number[], regs: number[]): { m: TestMachine; writes: number[] } {
+    const m = createMachine("long");
+    m.load(L.CODE, [...code, HLT]);
+    const writes: number[] = [];
+    for (const port of [0x60, 0x80]) {
+      m.io.register(port, 1, { read: () => 0x42, write: (_o, _s, v) => void writes.push(v) });
+    }
+    regs.forEach((v, k) => {
+      m.cpu.state.gpr[k] = v >>> 0;
+    });
+    m.cpu.state.set64(4, L.STACK); // RSP
+    return { m, writes };
+  }
+
+  it("holds for random sequences of intercept points and random registers", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: POOL.length - 1 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 32, maxLength: 32 }),
+        (picks, regs) => {
+          const rows = picks.map((k) => POOL[k]!);
+          const a = build(
+            rows.flatMap((r) => r.bytes),
+            regs,
+          );
+          const hook = new Recorder((e) => e.reason !== VmExitReason.Hlt);
+          a.m.cpu.intercepts = hook;
+          const reasons: number[] = [];
+          for (let guard = 0; guard < 20; guard++) {
+            const why = a.m.cpu.run(1000);
+            if (why !== StopReason.VmExit) {
+              expect(why).toBe(StopReason.Halted);
+              break;
+            }
+            reasons.push(a.m.cpu.exit.reason);
+            a.m.cpu.state.rip += a.m.cpu.exit.instructionLength;
+          }
+          expect(reasons).toEqual(rows.map((r) => r.reason));
+          const b = build(
+            rows.flatMap((r) => r.bytes.map(() => 0x90)),
+            regs,
+          );
+          expect(b.m.cpu.run(1000)).toBe(StopReason.Halted);
+          expect(observable(a.m, a.writes)).toEqual(observable(b.m, b.writes));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
