@@ -692,7 +692,7 @@ describe("law: exiting at a point and resuming by its length = the instruction r
     regs.forEach((v, k) => {
       m.cpu.state.gpr[k] = v >>> 0;
     });
-    m.cpu.state.set64(4, L.STACK); // RSP
+    m.cpu.state.set64(4, L.STACK, 0); // RSP
     return { m, writes };
   }
 
