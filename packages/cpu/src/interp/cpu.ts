@@ -34,10 +34,18 @@ import {
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
+import {
+  CpuExit,
+  type CpuIntercepts,
+  interceptAtBoundary,
+  interceptInit,
+  interceptSipi,
+  VM_EXIT,
+} from "./intercepts.js";
 import { type MsrDevice, Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
 import { currentPcid } from "./pcid.js";
-import { StopReason } from "./stop-reason.js";
+import { STOP_REASON_NAMES, StopReason } from "./stop-reason.js";
 import { TLB_MASK, TLB_SIZE, type TlbSet, TlbSets, tlbEntryFlags } from "./tlb-sets.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
@@ -117,11 +125,18 @@ export class Cpu {
   /** Events delivered, by vector (exceptions, software and external interrupts). */
   readonly eventCounts: Float64Array = new Float64Array(256);
   /** How many times {@link Cpu.run} returned each {@link StopReason}, indexed by value. */
-  readonly stopCounts: Float64Array = new Float64Array(5);
+  readonly stopCounts: Float64Array = new Float64Array(STOP_REASON_NAMES.length);
   /** Blocks decoded (a decode-cache miss counter). */
   get blocksDecoded(): number {
     return this.cache.decoded;
   }
+  /**
+   * The hypervisor's view of the intercept points (VM exits): null (the default) runs as bare
+   * hardware, with no cost on any path. See {@link CpuIntercepts}.
+   */
+  intercepts: CpuIntercepts | null = null;
+  /** The last VM exit's information (valid after `run` returned {@link StopReason.VmExit}). */
+  readonly exit: CpuExit = new CpuExit();
   /** When the last stop was {@link StopReason.Unimplemented}: the instruction's name and address. */
   unimplemented: { readonly name: string; readonly rip: number } | undefined;
 
@@ -228,6 +243,7 @@ export class Cpu {
    * until {@link Cpu.startup}.
    */
   init(): void {
+    if (this.intercepts !== null && interceptInit(this)) return;
     initProcessor(this);
   }
 
@@ -236,6 +252,7 @@ export class Cpu {
    * (CS = vector << 8, base vector << 12). Returns false (and does nothing) in any other state.
    */
   startup(vector: number): boolean {
+    if (this.intercepts !== null && this.waitingForSipi && interceptSipi(this, vector)) return true;
     return startupProcessor(this, vector);
   }
 
@@ -303,6 +320,7 @@ export class Cpu {
     this.msrs.reset();
     this.shutdown = false;
     this.monitorArmed = false;
+    this.exit.latched = false;
     this.debug.ssShadow = false;
     this.pendingStop = -1;
     this.stopRequested = false;
@@ -346,6 +364,7 @@ export class Cpu {
     const s = this.s;
     let stalled = 0;
     while (this.instructions < end) {
+      if (this.intercepts !== null && interceptAtBoundary(this)) return StopReason.VmExit;
       if (this.stopRequested) return StopReason.Stopped;
       // Events (events.ts) can only be taken with IF = 1, an NMI pending, or while not active.
       if ((s.flags.bits & 0x200) !== 0 || s.nmiPending !== 0 || s.activity !== 0) {
@@ -374,6 +393,7 @@ export class Cpu {
         const b = this.fetchBlock();
         this.execBlock(b, oneOnly ? 1 : end - this.instructions);
       } catch (e) {
+        if (e === VM_EXIT) return StopReason.VmExit;
         if (e !== FAULT) throw e;
         if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip))
           return StopReason.Shutdown;
@@ -397,6 +417,7 @@ export class Cpu {
       if (this.pendingStop < 0) bits = debugAfter(this, b.insns[0]!);
       else takeDebugHits(this); // the instruction did not run
     } catch (e) {
+      if (e === VM_EXIT) return this.exitInStep();
       if (e !== FAULT) throw e;
       bits = debugAborted(this);
       const vector = this.excVector;
@@ -411,6 +432,13 @@ export class Cpu {
       takeDebugHits(this);
     }
     refreshDebug(this);
+    return false;
+  }
+
+  /** A VM exit thrown while single-stepping: the run loop returns it (RIP is at the instruction). */
+  private exitInStep(): boolean {
+    this.pendingStop = StopReason.VmExit;
+    takeDebugHits(this);
     return false;
   }
 

@@ -17,6 +17,7 @@ import { Seg } from "../state/registers.js";
 import { type Cpu, SEG_BIG, SEG_DOWN, SEG_R, SEG_W } from "./cpu.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { NO_ERROR, V } from "./fault.js";
+import { interceptInterrupt, interceptNmi } from "./intercepts.js";
 import { StopReason } from "./stop-reason.js";
 
 /** Activity states, in the VMCS encoding (SDM vol. 3, 25.4.2). */
@@ -59,6 +60,7 @@ export function arbitrate(c: Cpu): number {
   if (s.activity === Activity.WaitForSipi) return StopReason.Halted;
   const block = s.interruptibility;
   if (s.nmiPending !== 0 && (block & (Blocking.MovSs | Blocking.Nmi)) === 0) {
+    if (c.intercepts !== null && interceptNmi(c)) return StopReason.VmExit;
     s.nmiPending = 0;
     // Delivery of an NMI blocks further NMIs until IRET (SDM vol. 3, 6.7.1).
     s.interruptibility = (block & ~(Blocking.Sti | Blocking.MovSs)) | Blocking.Nmi;
@@ -66,6 +68,8 @@ export function arbitrate(c: Cpu): number {
   }
   if ((block & (Blocking.Sti | Blocking.MovSs)) === 0 && (s.flags.bits & 0x200) !== 0) {
     const src = c.interrupts;
+    if (c.intercepts !== null && src?.hasInterrupt() === true && interceptInterrupt(c))
+      return StopReason.VmExit;
     if (src?.hasInterrupt()) return deliverExternal(c, src.acknowledge());
   }
   return NO_EVENT;
