@@ -25,8 +25,15 @@ export function canonicalBound(cr4: number): number {
 
 /** Whether the linear address `la` (a signed number) is canonical for the current paging mode. */
 export function isCanonical(c: Cpu, la: number): boolean {
+  if (la >= -CANON_BOUND_48 && la < CANON_BOUND_48) return true; // the common case, a constant
   const b = c.canonBound;
   return la >= -b && la < b;
+}
+
+/** Whether the `size` bytes at `la` are all canonical (the last byte's address included). */
+export function isCanonicalRange(c: Cpu, la: number, size: number): boolean {
+  const b = c.canonBound;
+  return la >= -b && la + size <= b;
 }
 
 /** Whether a 64-bit address whose high half is `hi` is canonical (exact, 48 or 57 bits by CR4.LA57). */

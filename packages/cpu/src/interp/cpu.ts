@@ -4,7 +4,7 @@ import { OPCODE_NAMES } from "@turtles/x86-decoder";
 import { CpuState } from "../state/cpu-state.js";
 import { Seg } from "../state/registers.js";
 import { type Block, BlockCache } from "./block-cache.js";
-import { canonicalBound, isCanonical } from "./canonical.js";
+import { canonicalBound, isCanonical, isCanonicalRange } from "./canonical.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { CR4_TRANSLATION_BITS } from "./cr4.js";
@@ -753,7 +753,9 @@ export class Cpu {
   lin(seg: number, off: number, size: number, write: boolean): number {
     if (this.mode64) {
       const la = off + this.segBaseN[seg]!;
-      if (la < -this.canonBound || la + size > this.canonBound) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+      // The 48-bit range first (a constant, the common case), then the shared bound (LA57).
+      if ((la < -0x8000_0000_0000 || la + size > 0x8000_0000_0000) && !isCanonicalRange(this, la, size))
+        this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
       return la;
     }
     const f = this.segFlags[seg]!;
