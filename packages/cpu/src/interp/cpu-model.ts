@@ -26,6 +26,8 @@ export interface CpuModel {
   readonly pcid?: boolean;
   /** Protection keys for user-mode pages (CR4.PKE, RDPKRU/WRPKRU, CPUID.7.0:ECX[3]). Absent means true. */
   readonly pku?: boolean;
+  /** Protection keys for supervisor-mode pages (CR4.PKS, IA32_PKRS, CPUID.7.0:ECX[31]). Absent means false. */
+  readonly pks?: boolean;
 }
 
 /** The default model: a family-6 "TurtlesCPU" with the integer, system and paging features implemented. */

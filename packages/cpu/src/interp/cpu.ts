@@ -418,7 +418,8 @@ export class Cpu {
       ((w[3]! ^ s.cr[8]!) & CR4_TRANSLATION_BITS) !== 0 ||
       w[4] !== s.efer[0] ||
       w[5] !== 1 ||
-      this.walker.pkru !== s.pkru
+      this.walker.pkru !== s.pkru ||
+      this.walker.pkrs !== s.pkrs
     ) {
       this.configureWalker();
       // State written from outside (a snapshot restore): PAE paging needs its PDPTE registers.
@@ -518,6 +519,8 @@ export class Cpu {
     w.smap = (cr4 & 0x200000) !== 0;
     w.pke = (cr4 & 0x400000) !== 0;
     w.pkru = s.pkru;
+    w.pks = (cr4 & 0x1000000) !== 0;
+    w.pkrs = s.pkrs;
     this.canonBound = canonicalBound(cr4);
     this.flushTlb(true);
     this.useTlbSet(this.tlbs.select(currentPcid(this)));
@@ -681,6 +684,8 @@ export class Cpu {
       if (kind !== 2 && (w.permissions & Permission.User) !== 0) {
         if (this.walker.pke) set.anyKeyed = true;
         if (!user && this.walker.smap) set.acDependent = true;
+      } else if (kind !== 2 && this.walker.pks) {
+        set.anyKeyed = true;
       }
     }
     if (kind === 0) {

@@ -6,6 +6,7 @@ import { Seg } from "../state/registers.js";
 import { isCanonicalHi } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { Msr } from "./msr.js";
+import { setPkrs } from "./pkeys.js";
 
 const EFER_WRITABLE = 0x1 | 0x100 | 0x800; // SCE, LME, NXE
 
@@ -50,6 +51,11 @@ export function readMsr(c: Cpu, index: number): boolean {
       return pair(c, m.miscEnable);
     case Msr.PAT:
       return pair(c, m.pat);
+    case Msr.PKRS:
+      if (c.model.pks !== true) return false;
+      s.out[0] = s.pkrs;
+      s.out[1] = 0;
+      return true;
     case Msr.MTRR_DEF_TYPE:
       return pair(c, m.mtrrDefType);
     case Msr.EFER:
@@ -106,6 +112,10 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): boolean
       return set(m.miscEnable, lo, hi);
     case Msr.PAT:
       return set(m.pat, lo, hi);
+    case Msr.PKRS: // bits 63:32 are reserved (SDM vol. 4)
+      if (c.model.pks !== true || hi !== 0) return false;
+      setPkrs(c, lo);
+      return true;
     case Msr.MTRR_DEF_TYPE:
       return set(m.mtrrDefType, lo, hi);
     case Msr.EFER: {

@@ -12,6 +12,7 @@ export const Msr = {
   SYSENTER_EIP: 0x176,
   MISC_ENABLE: 0x1a0,
   PAT: 0x277,
+  PKRS: 0x6e1,
   MTRR_DEF_TYPE: 0x2ff,
   EFER: 0xc0000080,
   STAR: 0xc0000081,

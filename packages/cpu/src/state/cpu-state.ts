@@ -51,6 +51,8 @@ export class CpuState {
   readonly xcr0 = new Uint32Array(2);
   /** PKRU, the protection-key rights register (SDM vol. 3A, 4.6.2): AD and WD bits per key. */
   pkru = 0;
+  /** IA32_PKRS, the protection-key rights of supervisor-mode pages (SDM vol. 3A, 4.6.2). */
+  pkrs = 0;
   /**
    * Scratch outputs of the ALU functions (not architectural): `[lo, hi, lo2, hi2]` — the result,
    * then a second result where there is one (high product, remainder, old value, ...).
@@ -93,6 +95,7 @@ export class CpuState {
     this.xcr0[0] = 1;
     this.xcr0[1] = 0;
     this.pkru = 0;
+    this.pkrs = 0;
     this.out.fill(0);
   }
 

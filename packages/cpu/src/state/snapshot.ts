@@ -79,6 +79,8 @@ export interface CpuStateSnapshot {
   xcr0: number[];
   /** PKRU (absent in snapshots made before protection keys: 0). */
   pkru?: number;
+  /** IA32_PKRS (absent in older snapshots: 0). */
+  pkrs?: number;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
@@ -122,6 +124,7 @@ export function snapshot(s: CpuState): CpuStateSnapshot {
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
     pkru: s.pkru,
+    pkrs: s.pkrs,
   };
 }
 
@@ -193,5 +196,6 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState())
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
   into.pkru = snap.pkru === undefined ? 0 : u32(snap.pkru, "pkru");
+  into.pkrs = snap.pkrs === undefined ? 0 : u32(snap.pkrs, "pkrs");
   return into;
 }
