@@ -341,13 +341,8 @@ export class Cpu {
     const pa = this.xlateFetch(lin);
     const key = this.modeKey();
     let b = this.cache.get(pa);
-    if (
-      b === undefined ||
-      b.rip !== rip ||
-      b.key !== key ||
-      (b.pages.length > 1 && this.secondPageMoved(b, lin))
-    )
-      b = this.cache.build(rip, lin, pa, key);
+    if (b === undefined || b.rip !== rip || b.key !== key || b.pages.length > 1)
+      b = this.blockFor(b, rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
@@ -364,15 +359,19 @@ export class Cpu {
   }
 
   /**
-   * Whether the page after `lin`'s, from which block `b` took the tail of an instruction, now
-   * translates elsewhere (or not at all): the block must then be decoded again.
+   * The block to run at `rip` when the cached one (`b`) does not match or spans two pages: a block
+   * whose last instruction took bytes from the next page is decoded again when that page now
+   * translates elsewhere (or not at all).
    */
-  private secondPageMoved(b: Block, lin: number): boolean {
-    const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
-    const vpn = Math.floor(lin2 / 4096);
-    const idx = (vpn & TLB_MASK) + this.tlbSide;
-    const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
-    return pa2 < 0 || Math.floor(pa2 / 4096) !== b.pages[1];
+  private blockFor(b: Block | undefined, rip: number, lin: number, pa: number, key: number): Block {
+    if (b !== undefined && b.rip === rip && b.key === key) {
+      const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
+      const vpn = Math.floor(lin2 / 4096);
+      const idx = (vpn & TLB_MASK) + this.tlbSide;
+      const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
+      if (pa2 >= 0 && Math.floor(pa2 / 4096) === b.pages[1]) return b;
+    }
+    return this.cache.build(rip, lin, pa, key);
   }
 
   /** Forgets every decoded block (and stops watching their pages). */
