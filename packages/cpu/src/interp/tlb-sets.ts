@@ -104,7 +104,7 @@ export class TlbSet {
    * are dropped only when `globals` is true; with `onlyGlobals` only they are.
    */
   dropPage(vpn: number, globals: boolean, onlyGlobals: boolean): void {
-    for (const side of [0, TLB_SIZE]) {
+    for (let side = 0; side <= TLB_SIZE; side += TLB_SIZE) {
       const idx = (vpn & TLB_MASK) + side;
       dropAt(this.tagR, this.flagR, idx, vpn, globals, onlyGlobals);
       dropAt(this.tagW, this.flagW, idx, vpn, globals, onlyGlobals);
