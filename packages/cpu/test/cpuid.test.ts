@@ -276,6 +276,13 @@ const PROBES: Record<string, Probe> = {
   IA32_ARCH_CAPABILITIES: { check: msrExists(Msr.ARCH_CAPABILITIES) },
   SSBD: { check: msrExists(Msr.SPEC_CTRL) },
   "Invariant TSC": { check: () => true },
+  // With a PKS model, IA32_PKRS exists and CR4.PKS (bit 24) can be set (test/pkeys.test.ts checks the keys).
+  PKS: {
+    check: () => {
+      const pks = cpuWith({ pks: true });
+      return readMsr(pks, Msr.PKRS) && writeMsr(pks, Msr.PKRS, 0x4, 0) && !readMsr(cpuWith(), Msr.PKRS);
+    },
+  },
   // CR4.LA57 may be set outside IA-32e mode on a model with 5-level paging (test/la57.test.ts walks it).
   LA57: {
     check: () => {

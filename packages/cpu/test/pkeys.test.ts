@@ -141,11 +141,57 @@ describe("protection keys (CR4.PKE, PKRU)", () => {
     });
   });
 
-  it("PKRU is part of the snapshot and survives a round trip", () => {
+  describe("supervisor keys (CR4.PKS, IA32_PKRS) in a model that has them", () => {
+    const WRMSR = [0x0f, 0x30];
+    const RDMSR = [0x0f, 0x32];
+    const PKRS = 0x6e1;
+    const CR4_PKS = 1 << 24;
+    let n: PagingMachine;
+    const wrpkrs = (v: number): void => {
+      expect(n.exec(WRMSR, { [RCX]: PKRS, [RAX]: v, [RDX]: 0 })).toBe("ok");
+    };
+    beforeEach(() => {
+      n = createPagingMachine({ model: { ...m.cpu.model, pks: true } });
+      n.entry(P.TPT, P.PAGE | 3, KEY << 27); // a supervisor page with key 5
+      expect(n.exec(MOV_CR4_RAX, { [RAX]: CR4.PAE | CR4_PKS })).toBe("ok");
+    });
+
+    it("is absent by default: CR4.PKS reserved, IA32_PKRS unknown, CPUID bit 31 clear", () => {
+      expect(m.exec(MOV_CR4_RAX, { [RAX]: CR4.PAE | CR4_PKS })).toBe("gp");
+      expect(m.exec(RDMSR, { [RCX]: PKRS })).toBe("gp");
+      expect(cpuid(m.cpu, 7, 0)[2]! >>> 31).toBe(0);
+      expect(cpuid(n.cpu, 7, 0)[2]! >>> 31).toBe(1);
+    });
+
+    it("IA32_PKRS reads back; bits 63:32 are reserved", () => {
+      wrpkrs(0xc);
+      expect(n.exec(RDMSR, { [RCX]: PKRS })).toBe("ok");
+      expect([n.cpu.state.lo(RAX), n.cpu.state.lo(RDX)]).toEqual([0xc, 0]);
+      expect(n.exec(WRMSR, { [RCX]: PKRS, [RAX]: 0, [RDX]: 1 })).toBe("gp");
+    });
+
+    it("AD/WD of IA32_PKRS govern supervisor-mode pages (PK in the error code); PKRU does not", () => {
+      expect(n.exec(READ, { [RBX]: TEST_LA })).toBe("ok"); // cached
+      wrpkrs(AD);
+      expect(n.exec(READ, { [RBX]: TEST_LA })).toBe("pf");
+      expect(n.pfError()).toBe(PF_P | PF_PK);
+      wrpkrs(WD);
+      expect(n.exec(READ, { [RBX]: TEST_LA })).toBe("ok");
+      expect(n.exec(WRITE, { [RBX]: TEST_LA })).toBe("pf");
+      expect(n.pfError()).toBe(PF_P | PF_W | PF_PK);
+      wrpkrs(0);
+      n.cpu.state.pkru = AD | WD; // PKRU is for user-mode pages only
+      expect(n.exec(WRITE, { [RBX]: TEST_LA })).toBe("ok");
+    });
+  });
+
+  it("PKRU and IA32_PKRS are part of the snapshot and survive a round trip", () => {
     m.cpu.state.pkru = 0xdead_beef;
+    m.cpu.state.pkrs = 0x1234;
     const snap = JSON.parse(JSON.stringify(snapshot(m.cpu.state)));
     expect(snap.pkru).toBe(0xdead_beef);
     expect(restore(snap).pkru).toBe(0xdead_beef);
+    expect(restore(snap).pkrs).toBe(0x1234);
     const { pkru: _drop, ...old } = snap;
     expect(restore(old).pkru).toBe(0); // snapshots from before protection keys
     expect(() => restore({ ...snap, pkru: -1 })).toThrow(TypeError);

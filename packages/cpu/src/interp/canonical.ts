@@ -25,6 +25,7 @@ export function canonicalBound(cr4: number): number {
 
 /** Whether the linear address `la` (a signed number) is canonical for the current paging mode. */
 export function isCanonical(c: Cpu, la: number): boolean {
+  if (la >= -CANON_BOUND_48 && la < CANON_BOUND_48) return true; // the common case, a constant
   const b = c.canonBound;
   return la >= -b && la < b;
 }

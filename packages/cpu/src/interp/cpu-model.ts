@@ -28,6 +28,8 @@ export interface CpuModel {
   readonly pcid?: boolean;
   /** Protection keys for user-mode pages (CR4.PKE, RDPKRU/WRPKRU, CPUID.7.0:ECX[3]). Absent means true. */
   readonly pku?: boolean;
+  /** Protection keys for supervisor-mode pages (CR4.PKS, IA32_PKRS, CPUID.7.0:ECX[31]). Absent means false. */
+  readonly pks?: boolean;
   /** The caches CPUID leaves 4, 0x80000005 and 0x80000006 describe, innermost first. */
   readonly caches: readonly CacheInfo[];
   /** Logical processors per core (CPUID leaves 0xB/0x1F; the interpreter runs one). */

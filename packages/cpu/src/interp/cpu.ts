@@ -537,10 +537,10 @@ export class Cpu {
       b === undefined ||
       b.rip !== rip ||
       b.key !== key ||
-      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS]) ||
-      (b.pages.length > 1 && this.secondPageMoved(b, lin))
+      b.pages.length > 1 ||
+      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
     )
-      b = this.cache.build(rip, lin, pa, key);
+      b = this.blockFor(b, rip, lin, pa, key);
     if (prev?.valid && this.lastEpoch === this.linkEpoch) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
@@ -557,15 +557,25 @@ export class Cpu {
   }
 
   /**
-   * Whether the page after `lin`'s, from which block `b` took the tail of an instruction, now
-   * translates elsewhere (or not at all): the block must then be decoded again.
+   * The block to run at `rip` when the cached one (`b`) does not match, was cut to another CS limit,
+   * or spans two pages: a block whose last instruction took bytes from the next page is decoded
+   * again when that page now translates elsewhere (or not at all).
    */
-  private secondPageMoved(b: Block, lin: number): boolean {
-    const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
-    const vpn = Math.floor(lin2 / 4096);
-    const idx = (vpn & TLB_MASK) + this.tlbSide;
-    const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
-    return pa2 < 0 || Math.floor(pa2 / 4096) !== b.pages[1];
+  private blockFor(b: Block | undefined, rip: number, lin: number, pa: number, key: number): Block {
+    if (
+      b !== undefined &&
+      b.rip === rip &&
+      b.key === key &&
+      b.pages.length > 1 &&
+      (this.mode64 || b.csLimit === this.segLim[Seg.CS])
+    ) {
+      const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
+      const vpn = Math.floor(lin2 / 4096);
+      const idx = (vpn & TLB_MASK) + this.tlbSide;
+      const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
+      if (pa2 >= 0 && Math.floor(pa2 / 4096) === b.pages[1]) return b;
+    }
+    return this.cache.build(rip, lin, pa, key);
   }
 
   /** Forgets every decoded block (and stops watching their pages). */
@@ -612,7 +622,8 @@ export class Cpu {
       ((w[3]! ^ s.cr[8]!) & CR4_TRANSLATION_BITS) !== 0 ||
       w[4] !== s.efer[0] ||
       w[5] !== 1 ||
-      this.walker.pkru !== s.pkru
+      this.walker.pkru !== s.pkru ||
+      this.walker.pkrs !== s.pkrs
     ) {
       this.configureWalker();
       // State written from outside (a snapshot restore): PAE paging needs its PDPTE registers.
@@ -715,6 +726,8 @@ export class Cpu {
     w.smap = (cr4 & 0x200000) !== 0;
     w.pke = (cr4 & 0x400000) !== 0;
     w.pkru = s.pkru;
+    w.pks = (cr4 & 0x1000000) !== 0;
+    w.pkrs = s.pkrs;
     this.canonBound = canonicalBound(cr4);
     this.flushTlb(true);
     this.useTlbSet(this.tlbs.select(currentPcid(this)));
@@ -881,6 +894,8 @@ export class Cpu {
       if (kind !== 2 && (w.permissions & Permission.User) !== 0) {
         if (this.walker.pke) set.anyKeyed = true;
         if (!user && this.walker.smap) set.acDependent = true;
+      } else if (kind !== 2 && this.walker.pks) {
+        set.anyKeyed = true;
       }
     }
     // A page holding an armed data breakpoint is not cached: every access to it is checked.

@@ -91,6 +91,7 @@ export const MODEL_FEATURES: readonly (FeatureBit & { readonly when: (m: CpuMode
   { ...f(7, 1, 10, "INVPCID"), when: (m) => m.pcid !== false },
   { ...f(7, 2, 3, "PKU"), when: (m) => m.pku !== false },
   { ...f(7, 2, 16, "LA57"), when: (m) => m.la57 === true },
+  { ...f(7, 2, 31, "PKS"), when: (m) => m.pks === true },
   { ...f(0x80000001, 3, 26, "Page1GB"), when: (m) => m.pages1G },
   { ...f(0x80000001, 3, 20, "NX"), when: (m) => m.nx },
   { ...f(7, 3, 26, "IBRS-IBPB"), when: (m) => m.speculationControl },

@@ -21,6 +21,8 @@ export const CR4_SMEP = 1 << 20;
 export const CR4_SMAP = 1 << 21;
 /** CR4.PKE (bit 22). */
 export const CR4_PKE = 1 << 22;
+/** CR4.PKS (bit 24). */
+export const CR4_PKS = 1 << 24;
 
 /**
  * CR4 bits whose change invalidates cached translations. The SDM requires it for PGE, PCIDE
@@ -29,14 +31,15 @@ export const CR4_PKE = 1 << 22;
  * always free to invalidate more, SDM 4.10.4.1).
  */
 export const CR4_TRANSLATION_BITS =
-  CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57;
+  CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS | CR4_LA57;
 
 /** The CR4 bits the paging features of `model` make writable (beyond the base set). */
 export function pagingCr4Bits(model: CpuModel): number {
   return (
     (model.la57 === true ? CR4_LA57 : 0) |
     (model.pcid !== false ? CR4_PCIDE : 0) |
-    (model.pku !== false ? CR4_PKE : 0)
+    (model.pku !== false ? CR4_PKE : 0) |
+    (model.pks === true ? CR4_PKS : 0)
   );
 }
 

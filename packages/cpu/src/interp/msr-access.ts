@@ -10,6 +10,7 @@ import { Seg } from "../state/registers.js";
 import { isCanonicalHi } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { add64, FIXED_MTRRS, MC_BANK_COUNT, Msr, type Msrs, MTRR_VARIABLE_COUNT, sub64 } from "./msr.js";
+import { setPkrs } from "./pkeys.js";
 
 /** One MSR: its name, storage and write rules. */
 interface MsrDef {
@@ -150,6 +151,21 @@ def(Msr.TSC_ADJUST, {
   wlo: 0xffffffff,
   whi: 0xffffffff,
   write: writeTscAdjust,
+});
+// Supervisor protection keys (SDM vol. 3, 4.6.2): bits 63:32 reserved; only with CPUID.7.0:ECX[31].
+def(Msr.PKRS, {
+  name: "IA32_PKRS",
+  wlo: 0xffffffff,
+  whi: 0,
+  exists: (c) => c.model.pks === true,
+  read: (c) => {
+    c.s.out[0] = c.s.pkrs;
+    c.s.out[1] = 0;
+  },
+  write: (c, lo) => {
+    setPkrs(c, lo);
+    return true;
+  },
 });
 def(Msr.TSC_AUX, { name: "IA32_TSC_AUX", store: (m) => m.tscAux, wlo: 0xffffffff, whi: 0 });
 // APIC base: BSP (8), global enable (11), base up to MAXPHYADDR; bit 9 and x2APIC enable (10,

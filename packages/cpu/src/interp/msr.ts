@@ -25,6 +25,7 @@ export const Msr = {
   MTRR_FIX4K_C0000: 0x268,
   MTRR_FIX4K_F8000: 0x26f,
   PAT: 0x277,
+  PKRS: 0x6e1,
   MTRR_DEF_TYPE: 0x2ff,
   /** IA32_MC0_CTL; bank i has CTL, STATUS, ADDR, MISC at 0x400 + 4i + 0..3. */
   MC0_CTL: 0x400,

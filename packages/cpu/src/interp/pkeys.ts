@@ -18,6 +18,15 @@ export function setPkru(c: Cpu, value: number): void {
   for (const t of c.tlbs.all()) if (t.anyKeyed) t.clearData();
 }
 
+/** Loads IA32_PKRS with `value`, dropping the TLB entries whose permission check used the old value. */
+export function setPkrs(c: Cpu, value: number): void {
+  const v = value >>> 0;
+  if (c.s.pkrs === v && c.walker.pkrs === v) return;
+  c.s.pkrs = v;
+  c.walker.pkrs = v;
+  for (const t of c.tlbs.all()) if (t.anyKeyed) t.clearData();
+}
+
 /** RDPKRU: EAX = PKRU, EDX = 0 (upper halves cleared). #UD without CR4.PKE; #GP(0) when ECX ≠ 0. */
 export function rdpkru(c: Cpu, _i: Insn): void {
   const s = c.s;

@@ -104,7 +104,7 @@ export class TlbSet {
    * are dropped only when `globals` is true; with `onlyGlobals` only they are.
    */
   dropPage(vpn: number, globals: boolean, onlyGlobals: boolean): void {
-    for (const side of [0, TLB_SIZE]) {
+    for (let side = 0; side <= TLB_SIZE; side += TLB_SIZE) {
       const idx = (vpn & TLB_MASK) + side;
       dropAt(this.tagR, this.flagR, idx, vpn, globals, onlyGlobals);
       dropAt(this.tagW, this.flagW, idx, vpn, globals, onlyGlobals);
@@ -153,7 +153,7 @@ function dropLarge(
 
 /** The entry flags for a translation: `global`, and the size of the page it was cut from. */
 export function tlbEntryFlags(global: boolean, pageSize: number): number {
-  const shift = pageSize <= 4096 ? 0 : Math.round(Math.log2(pageSize)) - 12;
+  const shift = pageSize <= 4096 ? 0 : pageSize === 0x20_0000 ? 9 : pageSize === 0x40_0000 ? 10 : 18;
   return (global ? TLB_GLOBAL : 0) | (shift << SIZE_SHIFT);
 }
 

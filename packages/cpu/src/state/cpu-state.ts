@@ -56,6 +56,8 @@ export class CpuState {
   readonly xcr0 = new Uint32Array(2);
   /** PKRU, the protection-key rights register (SDM vol. 3A, 4.6.2): AD and WD bits per key. */
   pkru = 0;
+  /** IA32_PKRS, the protection-key rights of supervisor-mode pages (SDM vol. 3A, 4.6.2). */
+  pkrs = 0;
   /**
    * Activity state, in the VMCS encoding (SDM vol. 3, 25.4.2): 0 active, 1 HLT, 3 wait-for-SIPI
    * (after INIT on an application processor).
@@ -115,6 +117,7 @@ export class CpuState {
     this.activity = 0;
     this.interruptibility = 0;
     this.nmiPending = 0;
+    this.pkrs = 0;
     this.out.fill(0);
   }
 

@@ -85,6 +85,8 @@ export interface CpuStateSnapshot {
   msrs?: MsrsSnapshot;
   /** PKRU (absent in snapshots made before protection keys: 0). */
   pkru?: number;
+  /** IA32_PKRS (absent in older snapshots: 0). */
+  pkrs?: number;
   /**
    * Event state: activity (0 active, 1 HLT, 3 wait-for-SIPI), interruptibility (VMCS bits: 0 STI,
    * 1 MOV SS, 3 NMI blocking) and whether an NMI is pending. Absent in older snapshots (all 0).
@@ -154,6 +156,7 @@ function snapshotState(s: CpuState): CpuStateSnapshot {
     xcr0: Array.from(s.xcr0),
     pkru: s.pkru,
     events: { activity: s.activity, interruptibility: s.interruptibility, nmiPending: s.nmiPending },
+    pkrs: s.pkrs,
   };
 }
 
@@ -234,5 +237,6 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(),
   into.nmiPending = ev === undefined ? 0 : u32(ev.nmiPending, "events.nmiPending");
   if (into.activity !== 0 && into.activity !== 1 && into.activity !== 3)
     throw new TypeError("snapshot.events.activity");
+  into.pkrs = snap.pkrs === undefined ? 0 : u32(snap.pkrs, "pkrs");
   return into;
 }
