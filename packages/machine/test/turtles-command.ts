@@ -21,6 +21,7 @@ export const KIT_IMAGES = [
   "acpi",
   "ioapic",
   "pctestdev",
+  "v86",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
