@@ -61,8 +61,15 @@ export {
   type VectorInfo,
 } from "./exceptions/vectors.js";
 export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
-export { type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
-export { Msr, Msrs } from "./interp/msr.js";
+export { type CacheInfo, type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export {
+  FIXED_MTRRS,
+  MC_BANK_COUNT,
+  Msr,
+  Msrs,
+  type MsrsSnapshot,
+  MTRR_VARIABLE_COUNT,
+} from "./interp/msr.js";
 export { STOP_REASON_NAMES, StopReason } from "./interp/stop-reason.js";
 export { isImplemented } from "./interp/translate.js";
 export { CpuState, DescriptorTableRegister } from "./state/cpu-state.js";

@@ -7,11 +7,13 @@
  */
 import { AccessKind } from "@turtles/memory";
 import { Decoder, Instruction } from "@turtles/x86-decoder";
+import { Seg } from "../state/registers.js";
 import type { CompiledBlock } from "./compile.js";
 import type { Cpu } from "./cpu.js";
+import { V } from "./fault.js";
 import { jmpRel } from "./handlers/branch.js";
 import { fuse } from "./handlers/fused.js";
-import type { Insn } from "./insn.js";
+import { Insn } from "./insn.js";
 import { translateInstruction } from "./translate.js";
 
 /** The most instructions one block holds. */
@@ -21,6 +23,34 @@ const GRANULE_SHIFT = 4;
 
 /** A direct JMP folded into its block (decoding went on at the target): nothing to do. */
 export function followedJump(): void {}
+
+/**
+ * An instruction whose bytes run past the CS limit: fetching it raises #GP(0) (SDM vol. 3,
+ * 5.3 "Limit Checking"). The block ends before it, so it is reached only as a block's first record.
+ */
+function beyondCsLimit(c: Cpu): void {
+  c.fault(V.GP, 0);
+}
+
+/**
+ * Makes a relative branch (JMP/Jcc/CALL/LOOP rel) whose static target lies past the CS limit
+ * raise #GP(0) when taken, with RSP as it was (SDM vol. 2, JMP/CALL "Operation": the target is
+ * checked before the transfer). Only such rare records pay for the check.
+ */
+function guardBranchTarget(rec: Insn): void {
+  const taken = rec.fn;
+  rec.fn = (c, i) => {
+    const g = c.s.gpr;
+    const sp = g[8]!;
+    taken(c, i);
+    if (c.nextRip > c.segLim[Seg.CS]!) {
+      g[8] = sp;
+      c.nextRip = Number.NaN;
+      c.fault(V.GP, 0);
+    }
+  };
+  rec.ends = true;
+}
 
 /** A run of decoded instructions starting at one address. */
 export class Block {
@@ -34,6 +64,8 @@ export class Block {
   rip0 = Number.NaN;
   link1: Block | null = null;
   rip1 = Number.NaN;
+  /** The CS limit the block was cut to (outside 64-bit mode): another limit needs a new block. */
+  csLimit = -1;
   constructor(
     readonly rip: number,
     readonly pa: number,
@@ -95,10 +127,21 @@ export class BlockCache {
     let usedNext = false;
     let lastByte = 0;
     let at = rip;
+    // Outside 64-bit mode every byte of an instruction must lie within the CS limit.
+    const csLimit = bits === 64 ? Number.POSITIVE_INFINITY : c.segLim[Seg.CS]!;
     while (dec.position < inPage && insns.length < MAX_BLOCK) {
       const start = dec.position;
       dec.decodeOut(ins);
       if (start + ins.length > lastByte) lastByte = start + ins.length;
+      if (at + Math.max(ins.length, 1) - 1 > csLimit) {
+        if (insns.length > 0) break;
+        const rec = new Insn(beyondCsLimit);
+        rec.rip = at;
+        rec.next = at;
+        rec.ends = true;
+        insns.push(rec);
+        break;
+      }
       if (ins.invalidReason === 4 /* NeedMoreBytes */ && start + ins.length >= inPage && pa2 < 0) {
         if (insns.length > 0) break;
         // The instruction runs into a page that does not translate: fault on it.
@@ -106,6 +149,8 @@ export class BlockCache {
       }
       if (start + ins.length > inPage) usedNext = true;
       let rec = translateInstruction(ins, at, bits);
+      // A relative branch whose target is past the CS limit faults at the branch when taken.
+      if (rec.target > csLimit) guardBranchTarget(rec);
       const prevRec = insns[insns.length - 1];
       const fused = prevRec === undefined ? null : fuse(prevRec, rec);
       if (fused !== null) {
@@ -118,7 +163,8 @@ export class BlockCache {
       if (rec.fn === jmpRel && bits !== 16) {
         // A direct jump forward within the bytes at hand: keep decoding at its target.
         const idx = rec.target - rip;
-        if (idx >= dec.position && idx < inPage) {
+        // (A target beyond the CS limit stays a real jump: its handler raises the #GP.)
+        if (idx >= dec.position && idx < inPage && rec.target <= csLimit) {
           rec.fn = followedJump;
           // The block goes on at the target: that is where execution resumes when a budget
           // stops the block right after this record.
@@ -141,6 +187,7 @@ export class BlockCache {
     const pages = [Math.floor(pa / 4096)];
     if (usedNext) pages.push(Math.floor(pa2 / 4096));
     const b = new Block(rip, pa, key, insns, pages);
+    b.csLimit = bits === 64 ? -1 : csLimit;
     this.blocks.set(pa, b);
     // Forward jumps only were followed, so the block's bytes lie between its start and the
     // furthest byte decoded.

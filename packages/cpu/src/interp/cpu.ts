@@ -10,6 +10,7 @@ import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
+import { readTsc } from "./msr-access.js";
 import { StopReason } from "./stop-reason.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
@@ -38,6 +39,8 @@ const TLB_MASK = TLB_SIZE - 1;
 /** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
 const INV_2_32 = 2.3283064365386963e-10;
 const TWO_32 = 4294967296;
+/** Scratch of `Cpu.tsc`. */
+const TSC_HALVES = new Uint32Array(2);
 
 /** Segment cache flags. */
 export const SEG_R = 1;
@@ -138,8 +141,6 @@ export class Cpu {
   readonly q: Uint32Array = new Uint32Array(2);
   /** @internal Stop reason set by a handler (-1 = none). */
   pendingStop = -1;
-  /** @internal Time-stamp counter offset (TSC = instructions + offset). */
-  tscOffset = 0;
   /** @internal NMI blocked until IRET. */
   nmiBlocked = false;
 
@@ -192,7 +193,6 @@ export class Cpu {
     this.nmiBlocked = false;
     this.pendingStop = -1;
     this.stopRequested = false;
-    this.tscOffset = 0;
     this.invalidateAllBlocks();
     this.walkerState[5] = 0; // reconfigure and flush the TLB
     this.syncFromState();
@@ -336,7 +336,13 @@ export class Cpu {
     const pa = this.xlateFetch(lin);
     const key = this.modeKey();
     let b = this.cache.get(pa);
-    if (b === undefined || b.rip !== rip || b.key !== key) b = this.cache.build(rip, lin, pa, key);
+    if (
+      b === undefined ||
+      b.rip !== rip ||
+      b.key !== key ||
+      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
+    )
+      b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
       prev.link1 = prev.link0;
       prev.rip1 = prev.rip0;
@@ -925,9 +931,10 @@ export class Cpu {
     if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
   }
 
-  /** @internal The time-stamp counter as a number. */
+  /** @internal The time-stamp counter as a number (exact below 2^53; RDTSC reads it exactly). */
   tsc(): number {
-    return this.instructions + this.tscOffset;
+    readTsc(this, TSC_HALVES);
+    return TSC_HALVES[0]! + TSC_HALVES[1]! * TWO_32;
   }
 
   /** @internal Flags that `MOV CR`, `WRMSR` etc. changed the translation: drop the TLB and links. */

@@ -9,6 +9,7 @@ import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
+import { TaskSource, taskSwitch } from "./task-switch.js";
 import { deliverFromV86 } from "./v86.js";
 
 /** Where an event comes from: decides privilege checks, error codes and the EXT bit. */
@@ -213,8 +214,10 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   const g1 = gate[1]!;
   const type = (g1 >>> 8) & 0x1f;
   if (type === 0x05) {
-    // Task gate: task switching is not implemented.
-    c.fault(V.GP, vector * 8 + 2 + ext(source));
+    checkGateAccess(c, vector, (g1 >>> 13) & 3, (g1 & 0x8000) !== 0, source);
+    const err = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    taskSwitch(c, g0 >>> 16, TaskSource.Interrupt, returnRip, ext(source), err);
+    return;
   }
   if (type !== 0x06 && type !== 0x07 && type !== 0x0e && type !== 0x0f)
     c.fault(V.GP, vector * 8 + 2 + ext(source));

@@ -69,6 +69,24 @@ export function markAccessed(c: Cpu): void {
   }
 }
 
+/**
+ * Sets the accessed bit of the code descriptor in {@link desc}, which `sel` selects (SDM vol. 3,
+ * 3.4.5.1: loading a segment register sets it). Its address is derived from the selector: the
+ * callers may have read other descriptors (a stack segment) since.
+ */
+function markCsAccessed(c: Cpu, sel: number): void {
+  if ((desc[1]! & 0x100) !== 0) return;
+  desc[1] = desc[1]! | 0x100;
+  const s = c.s;
+  const base =
+    sel & 4
+      ? (s.segBase[2 * Seg.LDTR + 1]! | 0) * 4294967296 + s.segBase[2 * Seg.LDTR]!
+      : (s.gdtr.baseHi | 0) * 4294967296 + s.gdtr.baseLo;
+  let la = base + (sel & 0xfff8);
+  if (!c.mode64 && (s.efer[0]! & 0x400) === 0) la >>>= 0;
+  c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
+}
+
 /** Writes a segment register's visible and hidden parts from {@link desc} and refreshes the caches. */
 export function setSegmentFromDesc(c: Cpu, seg: number, sel: number): void {
   const s = c.s;
@@ -158,6 +176,7 @@ export function loadDataSegment(c: Cpu, seg: number, sel: number): void {
  * {@link desc} (already checked by the caller) and switches the mode and CPL.
  */
 export function commitCs(c: Cpu, sel: number, newCpl: number): void {
+  markCsAccessed(c, sel);
   setSegmentFromDesc(c, Seg.CS, (sel & 0xfffc) | newCpl);
   c.setCpl(newCpl);
   c.updateMode();
@@ -253,4 +272,30 @@ export function nullifyOuterSegments(c: Cpu): void {
       c.refreshSegment(seg);
     }
   }
+}
+
+/**
+ * System-descriptor types LAR and LSL accept, as bit masks (bit n = type n; SDM vol. 2A, LAR
+ * and LSL, "Segment and Gate Types"). Outside IA-32e mode: LAR takes the 16/32-bit TSSs, the
+ * LDT, call gates and task gates; LSL the TSSs and the LDT. In IA-32e mode only the LDT, the
+ * 64-bit TSSs and (for LAR) the 64-bit call gate.
+ */
+const SYSTEM_TYPES = {
+  larLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
+  larIa32e: (1 << 2) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
+  lslLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 0xb),
+  lslIa32e: (1 << 2) | (1 << 9) | (1 << 0xb),
+} as const;
+
+/** Whether LAR (`lar`) or LSL accepts a system descriptor of `type` in the current mode. */
+export function queryableSystemType(c: Cpu, type: number, lar: boolean): boolean {
+  const ia32e = (c.s.efer[0]! & 0x400) !== 0;
+  const mask = lar
+    ? ia32e
+      ? SYSTEM_TYPES.larIa32e
+      : SYSTEM_TYPES.larLegacy
+    : ia32e
+      ? SYSTEM_TYPES.lslIa32e
+      : SYSTEM_TYPES.lslLegacy;
+  return ((mask >>> (type & 0xf)) & 1) === 1;
 }

@@ -1,3 +1,5 @@
+import type { Cpu } from "../interp/cpu.js";
+import type { MsrsSnapshot } from "../interp/msr.js";
 import { CpuState, type DescriptorTableRegister } from "./cpu-state.js";
 import { FLAG_OP_COUNT, type FlagOp } from "./lazy-flags.js";
 import type { OperandSize } from "./operand-size.js";
@@ -77,14 +79,25 @@ export interface CpuStateSnapshot {
   efer: number[];
   /** XCR0 as [lo, hi]. */
   xcr0: number[];
+  /** The MSRs kept outside the state (with the TSC), when the snapshot was taken from a `Cpu`. */
+  msrs?: MsrsSnapshot;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
   return { baseLo: t.baseLo, baseHi: t.baseHi, limit: t.limit };
 }
 
-/** Copies the architectural state of `s` into a new plain object. */
-export function snapshot(s: CpuState): CpuStateSnapshot {
+/**
+ * Copies the architectural state of `s` into a new plain object; with `cpu` (whose state `s`
+ * is), its MSRs and time-stamp counter too.
+ */
+export function snapshot(s: CpuState, cpu?: Cpu): CpuStateSnapshot {
+  const snap = snapshotState(s);
+  if (cpu !== undefined) snap.msrs = cpu.msrs.save(cpu.instructions);
+  return snap;
+}
+
+function snapshotState(s: CpuState): CpuStateSnapshot {
   const f = s.flags;
   const segments: SegmentSnapshot[] = [];
   for (let i = 0; i < 8; i++) {
@@ -137,10 +150,11 @@ function u32(v: unknown, what: string): number {
 }
 
 /**
- * Loads a snapshot into `into` (or into a new state) and returns it. A malformed snapshot is a
- * caller error and throws a `TypeError`.
+ * Loads a snapshot into `into` (or into a new state) and returns it; with `cpu` (whose state
+ * `into` is), also the MSRs the snapshot holds, the TSC continuing from its saved value. A
+ * malformed snapshot is a caller error and throws a `TypeError`.
  */
-export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState()): CpuState {
+export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(), cpu?: Cpu): CpuState {
   if (snap.version !== 1) throw new TypeError("snapshot.version: expected 1");
   fill(into.gpr, snap.gpr, "gpr");
   if (typeof snap.rip !== "number" || !Number.isSafeInteger(snap.rip)) {
@@ -189,5 +203,6 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState())
   fill(into.dr, snap.dr, "dr");
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
+  if (cpu !== undefined && snap.msrs !== undefined) cpu.msrs.load(snap.msrs, cpu.instructions);
   return into;
 }

@@ -17,6 +17,7 @@ import {
   setRealSegment,
 } from "../segments.js";
 import { StopReason } from "../stop-reason.js";
+import { farTaskTransfer, iretTask } from "../task-switch.js";
 import { iretToV86, v86Iret, v86SoftInt } from "../v86.js";
 import { throughCallGate } from "./call-gate.js";
 import { getReg, maskIp, memLin, toNum } from "./operands.js";
@@ -148,8 +149,8 @@ function farTransfer(c: Cpu, i: Insn, sel: number, offset: number, call: boolean
     return;
   }
   if (!checkFarCodeTarget(c, sel)) {
-    // A system descriptor: a call gate, or a task gate / TSS (task switches are not supported).
-    if (!throughCallGate(c, i, sel, call)) c.unimplementedAt(i);
+    // A system descriptor: a call gate, or a task gate / TSS (a task switch, task-switch.ts).
+    if (!throughCallGate(c, i, sel, call) && !farTaskTransfer(c, i, sel, call)) c.unimplementedAt(i);
     return;
   }
   const savedCs = s.segSelector[Seg.CS]!;
@@ -209,7 +210,7 @@ export function retFar(c: Cpu, i: Insn): void {
   c.nextRip = c.bits === 64 ? off : off >>> 0;
 }
 
-/** IRET/IRETD/IRETQ (SDM IRET); virtual-8086 entry and returns in v86.ts. Task returns (NT = 1) are not supported. */
+/** IRET/IRETD/IRETQ (SDM IRET); virtual-8086 entry and returns in v86.ts, task returns (NT = 1) in task-switch.ts. */
 export function iret(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
@@ -229,8 +230,8 @@ export function iret(c: Cpu, i: Insn): void {
     v86Iret(c, i);
     return;
   }
-  if ((s.flags.bits & 0x4000) !== 0 && !lma) {
-    c.unimplementedAt(i);
+  if ((s.flags.bits & 0x4000) !== 0) {
+    iretTask(c, i); // NT = 1: task return (#GP(0) in IA-32e mode)
     return;
   }
   const ipLo = c.peek(bytes, 0);

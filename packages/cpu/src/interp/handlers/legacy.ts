@@ -38,14 +38,17 @@ export function bcd(c: Cpu, i: Insn): void {
   setReg(g, 0, 0, 16, s.out[0]!, 0);
 }
 
+/** PUSHA/POPA scratch: the eight values, reused (no allocation per instruction). */
+const pushaValues = new Float64Array(8);
+
 /** PUSHA/PUSHAD: AX, CX, DX, BX, the original SP, BP, SI, DI. */
 export function pusha(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
   const bytes = i.size >>> 3;
   const sp = c.sp();
-  const values = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => (r === 4 ? sp : getReg(g, r, 0, i.size)));
+  for (let r = 0; r < 8; r++) pushaValues[r] = r === 4 ? sp : getReg(g, r, 0, i.size);
   try {
-    for (const v of values) c.push(bytes, v, 0);
+    for (let r = 0; r < 8; r++) c.push(bytes, pushaValues[r]!, 0);
   } catch (e) {
     c.setSp(sp);
     throw e;
@@ -56,12 +59,12 @@ export function pusha(c: Cpu, i: Insn): void {
 export function popa(c: Cpu, i: Insn): void {
   const g = c.s.gpr;
   const bytes = i.size >>> 3;
-  const values: number[] = [];
-  for (let k = 0; k < 8; k++) values.push(c.peek(bytes, k * bytes));
+  // Read all eight before changing anything: a fault on the last leaves the registers intact.
+  for (let k = 0; k < 8; k++) pushaValues[k] = c.peek(bytes, k * bytes);
   c.addSp(8 * bytes);
   for (let k = 0; k < 8; k++) {
     const r = 7 - k;
-    if (r !== 4) setReg(g, r, 0, i.size, values[k]!, 0);
+    if (r !== 4) setReg(g, r, 0, i.size, pushaValues[k]!, 0);
   }
 }
 

@@ -8,8 +8,15 @@ import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
-import { readMsr, writeMsr } from "../msr-access.js";
-import { desc, descAddr, readDescriptor, setNullSegment, setSegmentFromDesc } from "../segments.js";
+import { readMsr, readTsc, writeMsr } from "../msr-access.js";
+import {
+  desc,
+  descAddr,
+  queryableSystemType,
+  readDescriptor,
+  setNullSegment,
+  setSegmentFromDesc,
+} from "../segments.js";
 import { v86Popf, v86Pushf, virtualCliSti } from "../v86.js";
 import { checkTarget } from "./branch.js";
 import { getReg, setReg, toNum } from "./operands.js";
@@ -279,6 +286,9 @@ export function ltr(c: Cpu, i: Insn): void {
   const type = (hi >>> 8) & 0x1f;
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  // IA-32e: the upper half's type field must be 0 and the base canonical (SDM vol. 2, LTR).
+  if (lma && ((desc[3]! & 0x1f00) !== 0 || (desc[2]! << 16) >> 16 !== (desc[2]! | 0)))
+    c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
@@ -313,8 +323,7 @@ export function descriptorQuery(c: Cpu, i: Insn): void {
     const dpl = (hi >>> 13) & 3;
     const conforming = isSeg && (type & 0xc) === 0xc;
     const visible = conforming || (dpl >= c.cpl && dpl >= (sel & 3));
-    if (i.aux === 0) ok = visible && (isSeg || [1, 2, 3, 4, 5, 9, 0xb, 0xc].includes(type));
-    else if (i.aux === 1) ok = visible && (isSeg || [1, 2, 3, 9, 0xb].includes(type));
+    if (i.aux <= 1) ok = visible && (isSeg || queryableSystemType(c, type, i.aux === 0));
     else if (i.aux === 2) ok = isSeg && (conforming || visible) && ((type & 8) === 0 || (type & 2) !== 0);
     else ok = isSeg && visible && (type & 8) === 0 && (type & 2) !== 0;
     if (ok && i.aux === 0) setReg(s.gpr, i.d, 0, i.size, hi & 0x00f0ff00, 0);
@@ -366,10 +375,10 @@ export function wrmsr(c: Cpu, _i: Insn): void {
 export function rdtsc(c: Cpu, i: Insn): void {
   if ((c.s.cr[8]! & 0x4) !== 0 && c.cpl > 0) c.fault(V.GP, 0);
   const g = c.s.gpr;
-  const t = c.tsc();
-  g[0] = t >>> 0;
+  readTsc(c, c.s.out);
+  g[0] = c.s.out[0]!;
   g[1] = 0;
-  g[4] = Math.floor(t / 4294967296) >>> 0;
+  g[4] = c.s.out[1]!;
   g[5] = 0;
   if (i.aux === 1) {
     g[2] = c.msrs.tscAux[0]!;
