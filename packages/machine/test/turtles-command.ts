@@ -22,6 +22,7 @@ export const KIT_IMAGES = [
   "ioapic",
   "pctestdev",
   "v86",
+  "tasks",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
