@@ -1,7 +1,8 @@
 /* (k) Hardware task switching (SDM vol. 3, chapter 8): 32-bit TSSs for this task (0x20), tasks A
  * (0x28) and B (0x30), a double-fault task (0x38) and an overflow task (0x48); a task gate for B in
  * the GDT (0x40) and one for #DF in the IDT. Far JMP and CALL to a TSS descriptor and through the
- * task gate, IRET back through the back link with NT set, nested CALLs, the busy bits and NT of
+ * task gate, INT n through an IDT task gate, IRET back through the back link with NT set (also a
+ * thousand times in a loop), nested CALLs, the busy bits and NT of
  * SDM Table 8-2 after each switch, CR0.TS, the state saved in and reloaded from the TSS, #GP for a
  * CALL or JMP to a busy TSS, and the classic stack overflow: with paging on, a task pushes into a
  * not-present guard page, the #PF cannot be delivered on that stack, and the #DF goes through the
@@ -229,6 +230,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   lgdt(gdt, sizeof gdt);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)exception_stubs[v], 0x8e);
   gate_set(&idt[8], SEL_DF, 0, ACC_TASK_GATE);
+  gate_set(&idt[0x40], SEL_B, 0, ACC_TASK_GATE); /* INT 0x40: a task gate to B */
   gate_set(&idt[10], SEL_CODE32, (uint32_t)ts_stub, 0x8e);
   gate_set(&idt[13], SEL_CODE32, (uint32_t)gp_stub, 0x8e);
   lidt(idt, sizeof idt);
@@ -300,10 +302,19 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(type_of(SEL_B) == ACC_TSS32_AVAIL, "IRET from 30: still busy");
   puts("tasks: CALL through task gate 40 to TSS 30: NT set, back link 0020; IRET returned\n");
 
+  /* INT 0x40 through the IDT task gate, then a thousand CALL/IRET round trips. */
+  __asm__ volatile("int $0x40" : : : "memory");
+  check(seen_b.runs == 3 && (seen_b.eflags & FL_NT) != 0 && seen_b.link == SEL_MAIN, "INT 0x40: B not called");
+  check(type_of(SEL_B) == ACC_TSS32_AVAIL && str() == SEL_MAIN, "INT 0x40: IRET did not return");
+  for (int i = 0; i < 1000; i++) __asm__ volatile("lcall %0, $0" : : "i"(SEL_GATE_B) : "memory");
+  check(seen_b.runs == 1003 && type_of(SEL_B) == ACC_TSS32_AVAIL, "1000 CALLs to B: not all ran and returned");
+  puts("tasks: INT 0x40 through an IDT task gate to TSS 30 and back by IRET; then 1000 CALL/IRET round "
+       "trips\n");
+
   /* Nested: 20 CALLs 28, which CALLs 30. */
   nest = 1;
   __asm__ volatile("lcall %0, $0" : : "i"(SEL_A) : "memory");
-  check(seen_b.runs == 3 && seen_b.link == SEL_A && (seen_b.eflags & FL_NT) != 0, "nested: B's back link");
+  check(seen_b.runs == 1004 && seen_b.link == SEL_A && (seen_b.eflags & FL_NT) != 0, "nested: B's back link");
   check(seen_b.type_main == ACC_TSS32_BUSY && seen_b.type_a == ACC_TSS32_BUSY && seen_b.type_b == ACC_TSS32_BUSY,
         "nested: not all three busy");
   check(seen_a_after_b.tr == SEL_A && (seen_a_after_b.eflags & FL_NT) != 0 && seen_a_after_b.link == SEL_MAIN &&
