@@ -2,7 +2,9 @@
  * bitmap that allows COM1 (0x3F8-0x3FF) only; an IRET from CPL 0 with VM = 1 to 8086 code at
  * 2000:0000 (copied to linear 0x20000) that does segment arithmetic, calls a ring-0 monitor with
  * INT 0x21 through a DPL-3 interrupt gate (IOPL 3), writes COM1 itself, has OUTs the bitmap denies
- * trap as #GP(0), asks the monitor to lower IOPL to 0, then traps CLI, HLT and INT 0x21 as #GP(0).
+ * trap as #GP(0), checks that POPF leaves IOPL alone, asks the monitor to lower IOPL to 0, then
+ * traps CLI, HLT, STI, PUSHF, POPF, IRET, INT 3 and INT 0x21 as #GP(0), while INT3 (0xCC), not
+ * IOPL-sensitive, goes through the IDT.
  * The monitor checks every frame (GS, FS, DS, ES, SS, ESP, EFLAGS, CS, EIP, the error code),
  * emulates what trapped and finally returns to 32-bit protected mode.
  *
@@ -53,9 +55,10 @@ void v86_leave(void) __attribute__((noreturn));
 extern void (*const monitor_stubs[32])(void);
 void monitor_int21(void);
 extern const char v86_code[], v86_code_end[], v86_after_int1[], v86_out80[], v86_out3ff[], v86_cli[],
-    v86_hlt[], v86_int_iopl0[], v86_sub[];
+    v86_hlt[], v86_int_iopl0[], v86_sub[], v86_sti[], v86_pushf[], v86_popf[], v86_iret[], v86_after_int3[],
+    v86_int_3[];
 
-#define OFF(label) ((uint32_t)(label - v86_code))
+#define OFF(label) ((uint32_t)((label) - v86_code))
 
 __asm__(
     ".pushsection .text\n"
@@ -130,7 +133,7 @@ __asm__(
     ".pushsection .text\n"
     ".code16\n"
     ".globl v86_code, v86_code_end, v86_after_int1, v86_out80, v86_out3ff, v86_cli, v86_hlt\n"
-    ".globl v86_int_iopl0, v86_sub\n"
+    ".globl v86_int_iopl0, v86_sub, v86_sti, v86_pushf, v86_popf, v86_iret, v86_after_int3, v86_int_3\n"
     "v86_code:\n"
     "  mov $0x00, %ah\n" /* 0: the monitor checks the frame of this first call */
     "  int $0x21\n"
@@ -150,6 +153,10 @@ __asm__(
     "  stc\n  pushf\n  lcall $0x2000, $(v86_sub - v86_code)\n  sbb %si, %si\n"
     "  mov $0x02, %ah\n"
     "  int $0x21\n"
+    /* POPF at IOPL 3 in virtual-8086 mode cannot change IOPL. */
+    "  pushf\n  pop %ax\n  and $0xcfff, %ax\n  push %ax\n  popf\n  pushf\n  pop %bx\n"
+    "  mov $0x07, %ah\n"
+    "  int $0x21\n"
     /* COM1 from the 8086 code: IN from 0x3FD and OUT to 0x3F8 are allowed by the bitmap. */
     "  mov $(v86_msg1 - v86_code), %si\n  call v86_puts\n"
     /* Ports the bitmap denies: #GP(0). */
@@ -165,6 +172,18 @@ __asm__(
     "  cli\n"
     "v86_hlt:\n"
     "  hlt\n"
+    "v86_sti:\n"
+    "  sti\n"
+    "v86_pushf:\n"
+    "  pushf\n"
+    "v86_popf:\n"
+    "  popf\n"
+    "v86_iret:\n"
+    "  iret\n"
+    "  int3\n" /* not IOPL-sensitive: vector 3 through the IDT */
+    "v86_after_int3:\n"
+    "v86_int_3:\n"
+    "  .byte 0xcd, 0x03\n" /* INT 3 in its two-byte form (GNU as turns `int $3` into 0xCC): #GP(0) */
     "  mov $(v86_msg2 - v86_code), %si\n  call v86_puts\n"
     "  mov $0x04, %ah\n" /* 4: enable VME if CPUID has it (AL = 1) */
     "v86_int_iopl0:\n"
@@ -206,6 +225,7 @@ __asm__(
 
 static uint32_t entries;
 static int int_emulated_told;
+static uint32_t trapped; /* bit per instruction of the IOPL 0 group that trapped */
 static int vme_used;
 
 static void put_at(const struct frame *f) {
@@ -233,6 +253,10 @@ static void set_cr4(uint32_t set, uint32_t clear) {
 static void service(struct frame *f) {
   uint32_t fn = (f->eax >> 8) & 0xff;
   switch (fn) {
+  case 7:
+    check((f->ebx & FL_IOPL3) == FL_IOPL3 && (f->eflags & FL_IOPL3) == FL_IOPL3, "POPF changed IOPL");
+    puts("v86: POPF with IOPL 3 left IOPL unchanged\n");
+    break;
   case 0:
     check(f->gs == 0x2003 && f->fs == 0x2002 && f->ds == 0x2000 && f->es == 0x2001, "data segments in the frame");
     check(f->ss == V86_STACK_SEG && f->esp == 0xfffe, "SS:ESP in the frame");
@@ -334,8 +358,29 @@ static void general_protection(struct frame *f) {
     put_at(f);
     f->eip += 1;
     break;
+  case 0xfb: /* STI */
+  case 0x9c: /* PUSHF */
+  case 0x9d: /* POPF */
+  case 0xcf: /* IRET */
+    check(f->eip == OFF(ip[0] == 0xfb ? v86_sti : ip[0] == 0x9c ? v86_pushf : ip[0] == 0x9d ? v86_popf : v86_iret),
+          "unexpected STI, PUSHF, POPF or IRET trapped");
+    check((f->eflags & FL_IOPL3) == 0 && f->esp == 0xfffe, "STI, PUSHF, POPF or IRET: IOPL or SP");
+    trapped |= ip[0] == 0xfb ? 1 : ip[0] == 0x9c ? 2 : ip[0] == 0x9d ? 4 : 8;
+    if (ip[0] == 0xcf) {
+      check(trapped == 15, "STI, PUSHF, POPF, IRET: not each trapped once");
+      puts("v86: STI, PUSHF, POPF and IRET with IOPL 0 each trapped as #GP(0), SP unchanged\n");
+    }
+    f->eip += 1;
+    break;
   case 0xcd: /* INT n with IOPL < 3 */
-    check(ip[1] == 0x21, "INT other than 0x21 trapped");
+    if (ip[1] == 3) {
+      check(f->eip == OFF(v86_int_3), "INT 3 trapped at the wrong place");
+      puts("v86: INT 3 (CD 03) with IOPL 0 trapped as #GP(0)");
+      put_at(f);
+      f->eip += 2;
+      break;
+    }
+    check(ip[1] == 0x21, "INT other than 0x21 or 3 trapped");
     check((f->eflags & FL_IOPL3) == 0, "INT trapped at IOPL 3");
     if (!int_emulated_told) {
       check(f->eip == OFF(v86_int_iopl0), "INT 0x21 trapped at the wrong place");
@@ -381,6 +426,9 @@ void monitor(struct frame *f) {
     general_protection(f);
   } else if (f->vector == 0x21) {
     service(f);
+  } else if (f->vector == 3) {
+    check(f->eip == OFF(v86_after_int3) && (f->eflags & FL_IOPL3) == 0, "INT3: frame");
+    puts("v86: INT3 (CC) with IOPL 0 is not IOPL-sensitive: vector 3 through its DPL-3 gate, EIP after it\n");
   } else {
     puts("exception ");
     putdec(f->vector);
@@ -410,6 +458,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   ltr(SEL_TSS);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)monitor_stubs[v], 0x8e);
   gate_set(&idt[0x21], SEL_CODE32, (uint32_t)monitor_int21, 0xee); /* DPL 3: INT 0x21 from CPL 3 */
+  gate_set(&idt[3], SEL_CODE32, (uint32_t)monitor_stubs[3], 0xee);    /* DPL 3: INT3 */
   lidt(idt, sizeof idt);
   /* The 8086 program at 2000:0000, its data at linear 0x24567. */
   uint8_t *code = (uint8_t *)(V86_SEG * 16);
@@ -419,7 +468,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   v86_enter();
   check(read_cs() == SEL_CODE32 && str() == SEL_TSS, "not back at CPL 0 with the TSS");
   check((eflags() & FL_IOPL3) == 0, "IOPL not 0 in protected mode");
-  check(entries == (vme_used ? 12 : 10), "not every event reached the monitor once");
-  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 10 times\n");
+  check(entries == (vme_used ? 19 : 17), "not every event reached the monitor once");
+  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 17 times\n");
   pass();
 }
