@@ -1,7 +1,7 @@
 // Puts a fresh Cpu directly into real, 32-bit protected or 64-bit long mode (no boot code) with a
 // flat GDT, an empty IDT, a 64-bit TSS and identity-mapped 2 MiB pages, for the unit tests.
 import { createRamSpace, type PhysicalAddressSpace, PortIoSpace, type Ram } from "@turtles/memory";
-import { Cpu, type InterruptSource, Seg } from "../src/index.js";
+import { Cpu, type CpuModel, type InterruptSource, Seg } from "../src/index.js";
 
 /** Layout of the test machine (physical = linear). */
 export const L = {
@@ -68,10 +68,16 @@ export interface TestMachine {
 export function createMachine(
   mode: "real" | "protected" | "long",
   interrupts?: InterruptSource,
+  model?: CpuModel,
 ): TestMachine {
   const { space, ram } = createRamSpace(16 * 1024 * 1024);
   const io = new PortIoSpace();
-  const cpu = new Cpu(interrupts === undefined ? { memory: space, io } : { memory: space, io, interrupts });
+  const cpu = new Cpu({
+    memory: space,
+    io,
+    ...(interrupts === undefined ? {} : { interrupts }),
+    ...(model === undefined ? {} : { model }),
+  });
   const view = new DataView(ram.buffer);
   const m: TestMachine = {
     cpu,

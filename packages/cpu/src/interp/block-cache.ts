@@ -66,6 +66,8 @@ export class Block {
   rip1 = Number.NaN;
   /** The CS limit the block was cut to (outside 64-bit mode): another limit needs a new block. */
   csLimit = -1;
+  /** The CPU's link epoch when the links above were made (older links are stale). */
+  linkEpoch = -1;
   constructor(
     readonly rip: number,
     readonly pa: number,

@@ -17,6 +17,15 @@ export interface CpuModel {
   readonly pages1G: boolean;
   /** The brand string (CPUID 0x80000002-4), at most 47 characters. */
   readonly brand: string;
+  /**
+   * 5-level paging (CR4.LA57, CPUID.7.0:ECX[16]; CPUID 0x80000008 then reports 57 linear bits).
+   * Absent means false.
+   */
+  readonly la57?: boolean;
+  /** Process-context identifiers (CR4.PCIDE, CPUID.1:ECX[17]) and INVPCID (CPUID.7.0:EBX[10]). Absent means true. */
+  readonly pcid?: boolean;
+  /** Protection keys for user-mode pages (CR4.PKE, RDPKRU/WRPKRU, CPUID.7.0:ECX[3]). Absent means true. */
+  readonly pku?: boolean;
   /** The caches CPUID leaves 4, 0x80000005 and 0x80000006 describe, innermost first. */
   readonly caches: readonly CacheInfo[];
   /** Logical processors per core (CPUID leaves 0xB/0x1F; the interpreter runs one). */
@@ -80,5 +89,8 @@ export function defaultCpuModel(): CpuModel {
     speculationControl: true,
     // RDCL_NO, SSB_NO, MDS_NO, IF_PSCHANGE_MC_NO, TAA_NO: nothing speculates, nothing leaks.
     archCapabilities: 0x1 | 0x10 | 0x20 | 0x40 | 0x100,
+    la57: false,
+    pcid: true,
+    pku: true,
   };
 }

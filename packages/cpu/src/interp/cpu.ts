@@ -1,17 +1,21 @@
-import { GuestAccess, GuestPagingWalker, loadPdptes, PagingMode, WalkResult } from "@turtles/ept";
+import { GuestAccess, GuestPagingWalker, loadPdptes, PagingMode, Permission, WalkResult } from "@turtles/ept";
 import { AccessKind, type PhysicalAddressSpace, type PortIoSpace } from "@turtles/memory";
 import { OPCODE_NAMES } from "@turtles/x86-decoder";
 import { CpuState } from "../state/cpu-state.js";
 import { Seg } from "../state/registers.js";
 import { type Block, BlockCache } from "./block-cache.js";
+import { canonicalBound, isCanonical } from "./canonical.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
+import { CR4_TRANSLATION_BITS } from "./cr4.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
+import { currentPcid } from "./pcid.js";
 import { StopReason } from "./stop-reason.js";
+import { TLB_MASK, TLB_SIZE, type TlbSet, TlbSets, tlbEntryFlags } from "./tlb-sets.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
 export interface InterruptSource {
@@ -33,9 +37,6 @@ export interface CpuOptions {
   readonly model?: CpuModel;
 }
 
-/** Entries of each software TLB half (a power of two). */
-const TLB_SIZE = 512;
-const TLB_MASK = TLB_SIZE - 1;
 /** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
 const INV_2_32 = 2.3283064365386963e-10;
 const TWO_32 = 4294967296;
@@ -148,22 +149,26 @@ export class Cpu {
   shutdown = false;
 
   private stopRequested = false;
-  private readonly walker = new GuestPagingWalker();
+  /** @internal The page walker (configured from CR0/CR3/CR4/EFER/PKRU). */
+  readonly walker = new GuestPagingWalker();
   /** CR0, CR3 (lo, hi), CR4 and EFER when the walker was last configured; [5] = 1 once valid. */
   private readonly walkerState = new Uint32Array(6);
   private readonly walk = new WalkResult();
   /** Which TLB half serves data accesses: 0 supervisor, TLB_SIZE user. */
   private tlbSide = 0;
-  private readonly tagR = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
-  private readonly tagW = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
-  private readonly tagX = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
-  private readonly physR = new Float64Array(2 * TLB_SIZE);
-  private readonly physW = new Float64Array(2 * TLB_SIZE);
-  private readonly physX = new Float64Array(2 * TLB_SIZE);
-  private readonly globR = new Uint8Array(2 * TLB_SIZE);
-  private readonly globW = new Uint8Array(2 * TLB_SIZE);
-  private readonly globX = new Uint8Array(2 * TLB_SIZE);
-  private anyGlobal = false;
+  /** @internal The TLB sets of the cached PCIDs; the current one's arrays are below. */
+  readonly tlbs = new TlbSets();
+  private tagR = this.tlbs.current.tagR;
+  private tagW = this.tlbs.current.tagW;
+  private tagX = this.tlbs.current.tagX;
+  private physR = this.tlbs.current.physR;
+  private physW = this.tlbs.current.physW;
+  private physX = this.tlbs.current.physX;
+  private flagR = this.tlbs.current.flagR;
+  private flagW = this.tlbs.current.flagW;
+  private flagX = this.tlbs.current.flagX;
+  /** @internal Canonical linear addresses in 64-bit mode are [-canonBound, canonBound) (see canonical.ts). */
+  canonBound = 2 ** 47;
 
   private readonly cache: BlockCache;
   /** Bumped whenever cached translations or the mode change: block links older than this are stale. */
@@ -317,7 +322,7 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
-    if (prev !== null && this.lastEpoch === this.linkEpoch) {
+    if (prev !== null && prev.linkEpoch === this.linkEpoch) {
       if (prev.rip0 === rip) {
         const next = prev.link0!;
         if (next.valid) return next;
@@ -344,6 +349,11 @@ export class Cpu {
     )
       b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
+      // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
+      if (prev.linkEpoch !== this.linkEpoch) {
+        prev.linkEpoch = this.linkEpoch;
+        prev.rip0 = Number.NaN;
+      }
       prev.link1 = prev.link0;
       prev.rip1 = prev.rip0;
       prev.link0 = b;
@@ -390,12 +400,13 @@ export class Cpu {
     // runs the CPU in short slices); changes made behind its back need invalidateTlb().
     const w = this.walkerState;
     if (
-      w[0] !== s.cr[0] ||
+      ((w[0]! ^ s.cr[0]!) & 0x80010001) !== 0 ||
       w[1] !== s.cr[6] ||
       w[2] !== s.cr[7] ||
-      w[3] !== s.cr[8] ||
+      ((w[3]! ^ s.cr[8]!) & CR4_TRANSLATION_BITS) !== 0 ||
       w[4] !== s.efer[0] ||
-      w[5] !== 1
+      w[5] !== 1 ||
+      this.walker.pkru !== s.pkru
     ) {
       this.configureWalker();
     }
@@ -490,7 +501,11 @@ export class Cpu {
     w.nxe = (s.efer[0]! & 0x800) !== 0;
     w.smep = (cr4 & 0x100000) !== 0;
     w.smap = (cr4 & 0x200000) !== 0;
+    w.pke = (cr4 & 0x400000) !== 0;
+    w.pkru = s.pkru;
+    this.canonBound = canonicalBound(cr4);
     this.flushTlb(true);
+    this.useTlbSet(this.tlbs.select(currentPcid(this)));
   }
 
   /**
@@ -502,44 +517,51 @@ export class Cpu {
     return loadPdptes(this.memory, this.walker, this.walk);
   }
 
-  /** @internal CR3 was written: new tables, non-global translations dropped (SDM 4.10.4.1). */
-  cr3Changed(): void {
+  /**
+   * @internal CR3 was written (SDM 4.10.4.1): new tables; the non-global translations of the new
+   * PCID are dropped unless `noFlush` (CR4.PCIDE = 1 and bit 63 of the source was 1).
+   */
+  cr3Changed(noFlush = false): void {
     this.walker.cr3 = this.s.cr[6]! + this.s.cr[7]! * TWO_32;
     this.walkerState[1] = this.s.cr[6]!;
     this.walkerState[2] = this.s.cr[7]!;
-    this.flushTlb(false);
+    const set = this.tlbs.select(currentPcid(this));
+    if (!noFlush) set.clearNonGlobal();
+    this.useTlbSet(set);
     this.breakBlock = true;
   }
 
-  /** @internal Empties the TLB: everything, or only non-global entries. */
-  flushTlb(all: boolean): void {
-    this.linkEpoch++;
-    this.lastBlock = null;
-    if (all || !this.anyGlobal) {
-      this.tagR.fill(Number.NaN);
-      this.tagW.fill(Number.NaN);
-      this.tagX.fill(Number.NaN);
-      this.anyGlobal = false;
-      return;
-    }
-    for (let k = 0; k < 2 * TLB_SIZE; k++) {
-      if (this.globR[k] === 0) this.tagR[k] = Number.NaN;
-      if (this.globW[k] === 0) this.tagW[k] = Number.NaN;
-      if (this.globX[k] === 0) this.tagX[k] = Number.NaN;
-    }
+  /** @internal Makes `set` the TLB the lookups use (the current PCID's). */
+  useTlbSet(set: TlbSet): void {
+    this.tagR = set.tagR;
+    this.tagW = set.tagW;
+    this.tagX = set.tagX;
+    this.physR = set.physR;
+    this.physW = set.physW;
+    this.physX = set.physX;
+    this.flagR = set.flagR;
+    this.flagW = set.flagW;
+    this.flagX = set.flagX;
+    this.tlbChanged();
   }
 
-  /** @internal Drops the translations of one linear page (INVLPG). */
-  flushPage(la: number): void {
-    const vpn = Math.floor(la / 4096);
-    for (const side of [0, TLB_SIZE]) {
-      const idx = (vpn & TLB_MASK) + side;
-      if (this.tagR[idx] === vpn) this.tagR[idx] = Number.NaN;
-      if (this.tagW[idx] === vpn) this.tagW[idx] = Number.NaN;
-      if (this.tagX[idx] === vpn) this.tagX[idx] = Number.NaN;
-    }
+  /** @internal Cached translations changed: block links made under them are stale. */
+  tlbChanged(): void {
     this.linkEpoch++;
     this.lastBlock = null;
+  }
+
+  /** @internal Empties the TLB of every PCID: everything, or only non-global entries. */
+  flushTlb(all: boolean): void {
+    if (all) this.tlbs.clearAll();
+    else this.tlbs.clearNonGlobalAll();
+    this.tlbChanged();
+  }
+
+  /** @internal Drops the translations of one linear page (INVLPG, SDM 4.10.4.1). */
+  flushPage(la: number): void {
+    this.tlbs.invlpg(Math.floor(la / 4096));
+    this.tlbChanged();
   }
 
   /** @internal Physical address of a data read at linear `la`. */
@@ -568,6 +590,8 @@ export class Cpu {
 
   /** @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT). */
   xlateSystem(la: number, write: boolean): number {
+    if ((this.s.flags.bits & 0x40000) !== 0 && this.walker.smap && this.paging)
+      return this.walkImplicit(la, write);
     const vpn = Math.floor(la / 4096);
     const idx = vpn & TLB_MASK;
     if (write) {
@@ -578,10 +602,25 @@ export class Cpu {
     return this.tlbFill(la, vpn, idx, 0, false);
   }
 
+  /**
+   * An implicit supervisor access while EFLAGS.AC = 1 under SMAP: SMAP ignores AC for it (SDM
+   * 4.6.1), while the TLB's supervisor entries were checked with AC, so it walks without caching.
+   */
+  private walkImplicit(la: number, write: boolean): number {
+    if (!isCanonical(this, la)) this.fault(V.GP, 0);
+    const w = this.walk;
+    if (!this.walker.walk(this.memory, la, GuestAccess.Implicit | (write ? GuestAccess.Write : 0), w)) {
+      this.s.cr[4] = la >>> 0;
+      this.s.cr[5] = Math.floor(la / TWO_32) >>> 0;
+      this.fault(V.PF, w.errorCode);
+    }
+    return w.address;
+  }
+
   /** @internal A fetch translation that does not fault: the physical address, or -1. */
   probeFetch(la: number): number {
     if (!this.paging) return la;
-    if (this.mode64 && (la < -0x8000_0000_0000 || la >= 0x8000_0000_0000)) return -1;
+    if (this.mode64 && (la < -this.canonBound || la >= this.canonBound)) return -1;
     const access = GuestAccess.Fetch | (this.cpl === 3 ? GuestAccess.User : 0);
     if (!this.walker.walk(this.memory, la, access, this.walk)) return -1;
     return this.walk.address;
@@ -589,7 +628,10 @@ export class Cpu {
 
   private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean): number {
     let page: number;
-    let global = 0;
+    let flags = 0;
+    // A system-structure base beyond the canonical bound (57-bit canonical but not exact as a
+    // number, see canonical.ts) cannot be walked: #GP(0) rather than a wrong address.
+    if (!isCanonical(this, la)) this.fault(V.GP, 0);
     if (!this.paging) {
       page = vpn * 4096;
     } else {
@@ -599,28 +641,33 @@ export class Cpu {
         ((this.s.flags.bits & 0x40000) !== 0 ? GuestAccess.Ac : 0);
       const w = this.walk;
       if (!this.walker.walk(this.memory, la, access, w)) {
+        // A #PF drops the page's entries (SDM 4.10.4.1), so a retry walks the tables again.
+        this.tlbs.current.dropPage(vpn, true, false);
         this.s.cr[4] = la >>> 0;
         this.s.cr[5] = Math.floor(la / TWO_32) >>> 0;
         this.fault(V.PF, w.errorCode);
       }
       page = w.address - (la & 0xfff);
-      if (w.global && (this.s.cr[8]! & 0x80) !== 0) {
-        global = 1;
-        this.anyGlobal = true;
+      flags = tlbEntryFlags(w.global && (this.s.cr[8]! & 0x80) !== 0, w.pageSize);
+      const set = this.tlbs.current;
+      if (flags !== 0) {
+        set.anyGlobal ||= (flags & 1) !== 0;
+        set.anyLarge ||= flags > 1;
       }
+      if (this.walker.pke && kind !== 2 && (w.permissions & Permission.User) !== 0) set.anyKeyed = true;
     }
     if (kind === 0) {
       this.tagR[idx] = vpn;
       this.physR[idx] = page;
-      this.globR[idx] = global;
+      this.flagR[idx] = flags;
     } else if (kind === 1) {
       this.tagW[idx] = vpn;
       this.physW[idx] = page;
-      this.globW[idx] = global;
+      this.flagW[idx] = flags;
     } else {
       this.tagX[idx] = vpn;
       this.physX[idx] = page;
-      this.globX[idx] = global;
+      this.flagX[idx] = flags;
     }
     return page + (la & 0xfff);
   }
@@ -679,7 +726,7 @@ export class Cpu {
   lin(seg: number, off: number, size: number, write: boolean): number {
     if (this.mode64) {
       const la = off + this.segBaseN[seg]!;
-      if (la < -0x8000_0000_0000 || la + size > 0x8000_0000_0000) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+      if (la < -this.canonBound || la + size > this.canonBound) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
       return la;
     }
     const f = this.segFlags[seg]!;

@@ -5,6 +5,7 @@
  */
 import type { Cpu } from "./cpu.js";
 import type { CpuModel } from "./cpu-model.js";
+import { CR4_PKE } from "./cr4.js";
 import { nxSupported } from "./msr-access.js";
 
 const result = new Uint32Array(4);
@@ -36,8 +37,8 @@ const f = (leaf: number, reg: 0 | 1 | 2 | 3, bit: number, name: string): Feature
 /**
  * The feature bits the interpreter advertises on every model (audited against what it
  * implements; see the package README). Not advertised: FPU, DE, APIC, MMX, FXSR, SSE*,
- * MONITOR, VMX, PCID, x2APIC, TSC-deadline, XSAVE/OSXSAVE, AVX, RDRAND/RDSEED, INVPCID, PKU,
- * UMIP, RDPID, LA57, HTT.
+ * MONITOR, VMX, x2APIC, TSC-deadline, XSAVE/OSXSAVE, AVX, RDRAND/RDSEED,
+ * UMIP, RDPID, HTT. PCID/INVPCID, PKU and LA57 follow the model.
  */
 export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 1, "VME"),
@@ -80,6 +81,10 @@ export const FEATURES: readonly FeatureBit[] = [
 
 /** Feature bits that depend on the model: 1-GByte pages and the speculation controls. */
 export const MODEL_FEATURES: readonly (FeatureBit & { readonly when: (m: CpuModel) => boolean })[] = [
+  { ...f(1, 2, 17, "PCID"), when: (m) => m.pcid !== false },
+  { ...f(7, 1, 10, "INVPCID"), when: (m) => m.pcid !== false },
+  { ...f(7, 2, 3, "PKU"), when: (m) => m.pku !== false },
+  { ...f(7, 2, 16, "LA57"), when: (m) => m.la57 === true },
   { ...f(0x80000001, 3, 26, "Page1GB"), when: (m) => m.pages1G },
   { ...f(7, 3, 26, "IBRS-IBPB"), when: (m) => m.speculationControl },
   { ...f(7, 3, 27, "STIBP"), when: (m) => m.speculationControl },
@@ -200,7 +205,10 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
       cacheLeaf(r, m, subleaf);
       break;
     case 7:
-      if (subleaf === 0) setFeatures(r, 7, m);
+      if (subleaf === 0) {
+        setFeatures(r, 7, m);
+        if ((c.s.cr[8]! & CR4_PKE) !== 0) r[2] = (r[2]! | (1 << 4)) >>> 0; // OSPKE mirrors CR4.PKE
+      }
       break;
     case 0xb:
     case 0x1f:
@@ -244,7 +252,7 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
       setFeatures(r, 0x80000007, m);
       break;
     case 0x80000008:
-      r[0] = m.maxPhysAddr | (m.linearAddressBits << 8);
+      r[0] = m.maxPhysAddr | ((m.la57 === true ? 57 : m.linearAddressBits) << 8);
       setFeatures(r, 0x80000008, m);
       break;
     default:

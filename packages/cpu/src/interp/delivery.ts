@@ -6,6 +6,7 @@
 import { Combination, combineExceptions } from "../exceptions/events.js";
 import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
+import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
@@ -163,7 +164,8 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   if (ist !== 0) rsp = tssRead64(c, 0x24 + 8 * (ist - 1), source);
   else if (newCpl < oldCpl) rsp = tssRead64(c, 4 + 8 * newCpl, source);
   else rsp = c.sp();
-  if (rsp < -0x8000_0000_0000 || rsp >= 0x8000_0000_0000) c.fault(V.SS, ext(source));
+  if (!isCanonical(c, target)) c.fault(V.GP, ext(source));
+  if (!isCanonical(c, rsp)) c.fault(V.SS, ext(source));
   rsp -= ((rsp % 16) + 16) % 16;
   const flags = c.rflags();
   const g = s.gpr;

@@ -7,16 +7,9 @@
  * breaks a rule of the table or a non-canonical address, returns false: the caller raises #GP(0).
  */
 import { Seg } from "../state/registers.js";
+import { isCanonicalHi } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
 import { add64, FIXED_MTRRS, MC_BANK_COUNT, Msr, type Msrs, MTRR_VARIABLE_COUNT, sub64 } from "./msr.js";
-
-/**
- * Whether a 64-bit address whose high half is `hi` is canonical (bits 63:47 all equal, 48-bit
- * linear addresses). The one canonical check of the MSRs.
- */
-export function canonical(hi: number): boolean {
-  return (hi << 16) >> 16 === (hi | 0);
-}
 
 /** One MSR: its name, storage and write rules. */
 interface MsrDef {
@@ -135,7 +128,7 @@ function segBaseReader(seg: number): (c: Cpu) => void {
   };
 }
 
-const isCanonical = (_c: Cpu, _lo: number, hi: number): boolean => canonical(hi);
+const isCanonical = (c: Cpu, _lo: number, hi: number): boolean => isCanonicalHi(c, hi);
 
 /** The table (data), keyed by MSR index. */
 const TABLE = new Map<number, MsrDef>();

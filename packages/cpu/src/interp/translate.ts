@@ -138,6 +138,8 @@ import {
   wrmsr,
 } from "./handlers/system.js";
 import { type Handler, Insn } from "./insn.js";
+import { invpcid } from "./pcid.js";
+import { rdpkru, wrpkru } from "./pkeys.js";
 
 /** Register-id bases of the decoder (`Reg`). */
 const R8 = 1;
@@ -612,6 +614,9 @@ const BY_MNEMONIC: Record<string, Builder> = {
   lmsw: plain(lmsw),
   smsw: plain(smsw),
   invlpg: plain(invlpg),
+  invpcid: plain(invpcid),
+  rdpkru: plain(rdpkru),
+  wrpkru: plain(wrpkru),
   invd: plain(invd),
   wbinvd: plain(invd),
   wbnoinvd: plain(invd),
@@ -698,6 +703,7 @@ const ENDS_BLOCK = new Set([
   "lmsw",
   "clts",
   "invlpg",
+  "invpcid",
   "wrmsr",
   "lgdt",
   "lidt",

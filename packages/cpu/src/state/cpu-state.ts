@@ -49,6 +49,8 @@ export class CpuState {
   readonly efer = new Uint32Array(2);
   /** XCR0 as lo/hi halves. */
   readonly xcr0 = new Uint32Array(2);
+  /** PKRU, the protection-key rights register (SDM vol. 3A, 4.6.2): AD and WD bits per key. */
+  pkru = 0;
   /**
    * Scratch outputs of the ALU functions (not architectural): `[lo, hi, lo2, hi2]` — the result,
    * then a second result where there is one (high product, remainder, old value, ...).
@@ -90,6 +92,7 @@ export class CpuState {
     this.efer.fill(0);
     this.xcr0[0] = 1;
     this.xcr0[1] = 0;
+    this.pkru = 0;
     this.out.fill(0);
   }
 

@@ -81,6 +81,8 @@ export interface CpuStateSnapshot {
   xcr0: number[];
   /** The MSRs kept outside the state (with the TSC), when the snapshot was taken from a `Cpu`. */
   msrs?: MsrsSnapshot;
+  /** PKRU (absent in snapshots made before protection keys: 0). */
+  pkru?: number;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
@@ -132,6 +134,7 @@ function snapshotState(s: CpuState): CpuStateSnapshot {
     dr: Array.from(s.dr),
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
+    pkru: s.pkru,
   };
 }
 
@@ -204,5 +207,6 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(),
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
   if (cpu !== undefined && snap.msrs !== undefined) cpu.msrs.load(snap.msrs, cpu.instructions);
+  into.pkru = snap.pkru === undefined ? 0 : u32(snap.pkru, "pkru");
   return into;
 }

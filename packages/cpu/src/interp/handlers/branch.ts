@@ -4,6 +4,7 @@
  */
 import { condition } from "../../alu/conditions.js";
 import { Seg } from "../../state/registers.js";
+import { isCanonical } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { deliverEvent, EventSource } from "../delivery.js";
 import { NO_ERROR, V } from "../fault.js";
@@ -25,7 +26,7 @@ import { getReg, maskIp, memLin, toNum } from "./operands.js";
 /** Checks a near branch target: canonical in 64-bit mode, within the CS limit otherwise (#GP(0)). */
 export function checkTarget(c: Cpu, t: number): void {
   if (c.mode64) {
-    if (t < -0x8000_0000_0000 || t >= 0x8000_0000_0000) c.fault(V.GP, 0);
+    if (!isCanonical(c, t)) c.fault(V.GP, 0);
   } else if (t > c.segLim[Seg.CS]!) {
     c.fault(V.GP, 0);
   }

@@ -4,11 +4,14 @@
  * CLI/STI, PUSHF/POPF, LAR/LSL/VERR/VERW/ARPL, the FS/GS base instructions, UD.
  */
 import { Seg } from "../../state/registers.js";
+import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
+import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, readTsc, writeMsr } from "../msr-access.js";
+import { writeCr3 } from "../pcid.js";
 import {
   desc,
   descAddr,
@@ -107,6 +110,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
         if ((s.segAccess[Seg.CS]! & 0x2000) !== 0) c.fault(V.GP, 0);
       }
       if (pgOff && c.mode64) c.fault(V.GP, 0);
+      if (pgOff && (s.cr[8]! & CR4_PCIDE) !== 0) c.fault(V.GP, 0); // SDM MOV CR: PG = 0 needs PCIDE = 0
       if (pgOn && !lme && (s.cr[8]! & 0x20) !== 0) {
         s.cr[0] = v;
         if (!c.loadPdptes()) {
@@ -131,22 +135,18 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       s.cr[4] = lo;
       s.cr[5] = hi;
       break;
-    case 3: {
-      const maxPhys = c.model.maxPhysAddr;
-      if (c.mode64 && hi >>> (maxPhys - 32) !== 0 && (hi & 0x80000000) === 0) c.fault(V.GP, 0);
-      s.cr[6] = lo;
-      s.cr[7] = hi & 0x7fffffff;
-      if (c.paging && (s.efer[0]! & 0x400) === 0 && (s.cr[8]! & 0x20) !== 0 && !c.loadPdptes())
-        c.fault(V.GP, 0);
-      c.cr3Changed();
+    case 3:
+      writeCr3(c, lo, hi);
       break;
-    }
     case 4: {
-      if (hi !== 0 || (lo & ~CR4_ALLOWED) !== 0) c.fault(V.GP, 0);
+      if (hi !== 0 || (lo & ~(CR4_ALLOWED | pagingCr4Bits(c.model))) !== 0) c.fault(V.GP, 0);
       if ((s.efer[0]! & 0x400) !== 0 && (lo & 0x20) === 0) c.fault(V.GP, 0);
+      const old = s.cr[8]!;
+      if (cr4PagingFault(c, old, lo)) c.fault(V.GP, 0);
       s.cr[8] = lo;
       s.cr[9] = 0;
-      c.pagingChanged();
+      if (((old ^ lo) & CR4_TRANSLATION_BITS) !== 0) c.pagingChanged();
+      else c.breakBlock = true;
       break;
     }
     case 8:
@@ -231,7 +231,7 @@ export function lgdt(c: Cpu, i: Insn): void {
   let hi = 0;
   if (c.mode64) hi = c.rd32(la + 6);
   else if (i.size === 16) lo &= 0xffffff;
-  if (c.mode64 && (((hi << 16) >> 16) | 0) !== (hi | 0)) c.fault(V.GP, 0);
+  if (c.mode64 && !isCanonicalHi(c, hi)) c.fault(V.GP, 0);
   const r = i.aux === 0 ? s.gdtr : s.idtr;
   r.limit = limit;
   r.baseLo = lo >>> 0;
@@ -426,6 +426,7 @@ export function syscall(c: Cpu, i: Insn): void {
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
   s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
+  if (((fl ^ c.rflags()) & 0x40000) !== 0) c.flushTlb(true); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -448,7 +449,9 @@ export function sysret(c: Cpu, i: Insn): void {
     flatSegment(c, Seg.CS, (base & 0xfffc) | 3, 0xc0fb);
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
+  const oldAc = c.rflags() & 0x40000;
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
+  if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
   c.setCpl(3);
   c.updateMode();
   c.nextRip = target;
@@ -485,6 +488,7 @@ export function sysexit(c: Cpu, i: Insn): void {
   if (!c.pe || c.cpl !== 0 || (m[0]! & 0xfffc) === 0) c.fault(V.GP, 0);
   const g = s.gpr;
   const cs = m[0]! & 0xfffc;
+  if (i.size === 64 && (!isCanonicalHi(c, g[3]!) || !isCanonicalHi(c, g[5]!))) c.fault(V.GP, 0);
   if (i.size === 64) {
     flatSegment(c, Seg.CS, (cs + 32) | 3, 0xa0fb);
     flatSegment(c, Seg.SS, (cs + 40) | 3, 0xc0f3);
@@ -529,7 +533,7 @@ export function fsgsBase(c: Cpu, i: Insn): void {
   if (i.aux & 2) {
     const lo = g[2 * i.d]!;
     const hi = i.size === 64 ? g[2 * i.d + 1]! : 0;
-    if ((hi << 16) >> 16 !== (hi | 0)) c.fault(V.GP, 0);
+    if (!isCanonicalHi(c, hi)) c.fault(V.GP, 0);
     s.segBase[2 * seg] = lo;
     s.segBase[2 * seg + 1] = hi;
     c.refreshSegment(seg);
