@@ -3,8 +3,11 @@
  * the GDT (0x40) and one for #DF in the IDT. Far JMP and CALL to a TSS descriptor and through the
  * task gate, INT n through an IDT task gate, IRET back through the back link with NT set (also a
  * thousand times in a loop), nested CALLs, the busy bits and NT of
- * SDM Table 8-2 after each switch, CR0.TS, the state saved in and reloaded from the TSS, #GP for a
- * CALL or JMP to a busy TSS, and the classic stack overflow: with paging on, a task pushes into a
+ * SDM Table 8-2 after each switch, CR0.TS, the state saved in and reloaded from the TSS, an LDT and
+ * an LDT selector loaded from it, #GP for a CALL or JMP to a busy TSS, #TS for an IRET to a free
+ * TSS and for a TSS limit below 0x67, a CALL to a TSS whose EFLAGS has VM set (virtual-8086 mode
+ * entered by the switch; its #GP reaches a ring-0 handler on SS0:ESP0, which returns to the
+ * caller by IRET with NT), and the classic stack overflow: with paging on, a task pushes into a
  * not-present guard page, the #PF cannot be delivered on that stack, and the #DF goes through the
  * IDT task gate to a task with its own stack, which repairs the overflowed task and IRETs to it. */
 #include "rt.h"
@@ -18,14 +21,21 @@
 #define SEL_OVF 0x48
 #define SEL_SMALL 0x50 /* a TSS descriptor for B whose limit is below 0x67 */
 #define SEL_LDT 0x58   /* B's LDT */
+#define SEL_V86 0x60   /* a task whose EFLAGS image has VM set */
 
-static uint64_t gdt[12];
+static uint64_t gdt[13];
 static uint64_t ldt_b[2];
 static struct gate idt[256];
 static struct tss32 tss_main, tss_a, tss_b, tss_df, tss_ovf;
 static uint8_t stack_a[4096] __attribute__((aligned(16)));
 static uint8_t stack_b[4096] __attribute__((aligned(16)));
 static uint8_t stack_df[4096] __attribute__((aligned(16)));
+static uint8_t stack_v86_ring0[4096] __attribute__((aligned(16)));
+static struct tss32 tss_v86;
+/* What the ring-0 #GP handler of the virtual-8086 task saw: the frame, TR, where the frame was. */
+static volatile uint32_t v86_frame[10];
+static volatile uint32_t v86_frame_end;
+static volatile uint16_t v86_tr;
 /* 32-bit paging: the first 4 MiB identity-mapped with 4 KiB pages, but the guard page. */
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t page_table[1024] __attribute__((aligned(4096)));
@@ -74,9 +84,20 @@ __asm__(".pushsection .text\n"
         /* #GP from a far JMP/CALL (7 bytes) to a busy TSS: record the error code, skip it. */
         ".globl gp_stub\n"
         "gp_stub:\n"
+        "  testl $0x20000, 12(%esp)\n" /* from virtual-8086 mode? */
+        "  jnz gp_from_v86\n"
         "  popl gp_error\n"
         "  addl $7, (%esp)\n"
         "  incl gp_count\n"
+        "  iret\n"
+        /* #GP in the virtual-8086 task: DS and ES are null here; record the frame, then IRET with
+         * NT set: a task return to the task that called it. */
+        "gp_from_v86:\n"
+        "  mov $0x10, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
+        "  push %esp\n"
+        "  call v86_task_gp\n"
+        "  add $4, %esp\n"
+        "  pushf\n  orl $0x4000, (%esp)\n  popf\n"
         "  iret\n"
         /* #TS: record the error code, skip ts_skip bytes and clear NT in the EFLAGS image. */
         ".globl ts_stub\n"
@@ -90,6 +111,22 @@ __asm__(".pushsection .text\n"
         "  incl ts_count\n"
         "  iret\n"
         ".popsection\n");
+
+void v86_task_gp(uint32_t *frame);
+void v86_task_gp(uint32_t *frame) {
+  for (int i = 0; i < 10; i++) v86_frame[i] = frame[i];
+  v86_frame_end = (uint32_t)&frame[10];
+  v86_tr = str();
+}
+
+/* The virtual-8086 task's code, copied to 2000:0000: a store through DS, then INT 0x21 (#GP(0)
+ * with IOPL 0). */
+static const uint8_t v86_task_code[] = {
+    0xb8, 0x34, 0x12,       /* mov ax, 0x1234 */
+    0xa3, 0x10, 0x00,       /* mov [0x0010], ax: linear 0x20010 */
+    0xcd, 0x21,             /* int 0x21 */
+    0xeb, 0xfe,             /* jmp $ */
+};
 
 static uint8_t type_of(uint16_t sel) { return (uint8_t)(gdt[sel >> 3] >> 40); }
 
@@ -226,6 +263,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gdt[SEL_OVF >> 3] = seg_desc((uint32_t)&tss_ovf, sizeof tss_ovf - 1, ACC_TSS32_AVAIL, 0);
   gdt[SEL_SMALL >> 3] = seg_desc((uint32_t)&tss_b, 0x60, ACC_TSS32_AVAIL, 0);
   gdt[SEL_LDT >> 3] = seg_desc((uint32_t)ldt_b, sizeof ldt_b - 1, 0x82, 0);
+  gdt[SEL_V86 >> 3] = seg_desc((uint32_t)&tss_v86, sizeof tss_v86 - 1, ACC_TSS32_AVAIL, 0);
   ldt_b[1] = DESC_DATA; /* selector 0x0c: LDT entry 1 */
   lgdt(gdt, sizeof gdt);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)exception_stubs[v], 0x8e);
@@ -234,9 +272,10 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gate_set(&idt[10], SEL_CODE32, (uint32_t)ts_stub, 0x8e);
   gate_set(&idt[13], SEL_CODE32, (uint32_t)gp_stub, 0x8e);
   lidt(idt, sizeof idt);
-  for (uint32_t i = 0; i < 1024; i++) page_table[i] = i * 4096 | 3;
+  /* User pages too: virtual-8086 code runs at CPL 3. */
+  for (uint32_t i = 0; i < 1024; i++) page_table[i] = i * 4096 | 7;
   page_table[(uint32_t)ovf_area.guard >> 12] = 0;
-  page_dir[0] = (uint32_t)page_table | 3;
+  page_dir[0] = (uint32_t)page_table | 7;
   __asm__ volatile("mov %0, %%cr3\n"
                    "mov %%cr0, %%eax\n"
                    "or $0x80000000, %%eax\n"
@@ -348,6 +387,33 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(ts_count == 2 && ts_error == SEL_SMALL, "JMP to TSS 50 (limit 60): no #TS(0050)");
   check(str() == SEL_MAIN && type_of(SEL_B) == ACC_TSS32_AVAIL, "JMP to TSS 50: a task switch");
   puts("tasks: IRET with NT to the free TSS 28 trapped as #TS(0028); JMP to TSS 50 (limit 60) as #TS(0050)\n");
+
+  /* A task whose TSS holds EFLAGS.VM = 1: the switch enters virtual-8086 mode (SDM vol. 3, 20.2.5). */
+  for (uint32_t i = 0; i < sizeof v86_task_code; i++) ((volatile uint8_t *)0x20000)[i] = v86_task_code[i];
+  tss_v86.eip = 0;
+  tss_v86.eflags = FL_VM | 2;
+  tss_v86.cs = 0x2000;
+  tss_v86.ds = 0x2000;
+  tss_v86.es = 0x2001;
+  tss_v86.fs = 0x2002;
+  tss_v86.gs = 0x2003;
+  tss_v86.ss = 0x3000;
+  tss_v86.esp = 0xfffe;
+  tss_v86.esp0 = (uint32_t)stack_v86_ring0 + sizeof stack_v86_ring0;
+  tss_v86.ss0 = SEL_DATA;
+  tss_v86.cr3 = (uint32_t)page_dir;
+  tss_v86.iomap = sizeof(struct tss32);
+  __asm__ volatile("lcall %0, $0" : : "i"(SEL_V86) : "memory");
+  check(*(volatile uint16_t *)0x20010 == 0x1234, "task 60: the 8086 code did not store through DS = 2000");
+  check(v86_tr == SEL_V86 && v86_frame_end == tss_v86.esp0, "task 60: #GP not on SS0:ESP0 of TSS 60");
+  check(v86_frame[0] == 0 && v86_frame[1] == 6 && v86_frame[2] == 0x2000, "task 60: #GP error code or CS:EIP");
+  check((v86_frame[3] & (FL_VM | FL_NT | FL_IOPL3)) == (FL_VM | FL_NT), "task 60: EFLAGS (VM, NT, IOPL 0)");
+  check(v86_frame[4] == 0xfffe && v86_frame[5] == 0x3000, "task 60: SS:ESP");
+  check(v86_frame[6] == 0x2001 && v86_frame[7] == 0x2000 && v86_frame[8] == 0x2002 && v86_frame[9] == 0x2003,
+        "task 60: ES, DS, FS, GS");
+  check(str() == SEL_MAIN && type_of(SEL_V86) == ACC_TSS32_AVAIL, "task 60: no return to 20");
+  puts("tasks: CALL to TSS 60 with VM in its EFLAGS: 8086 code at 2000:0000 stored through DS=2000, its INT "
+       "0x21 (IOPL 0) gave #GP(0) on SS0:ESP0 with the virtual-8086 frame; IRET with NT returned to 20\n");
 
   /* The stack overflow and the #DF task. */
   __asm__ volatile("lcall %0, $0" : : "i"(SEL_OVF) : "memory");
