@@ -1,6 +1,7 @@
 /* (j) Virtual-8086 mode (SDM vol. 3, chapter 20): a TSS with SS0:ESP0 and an I/O permission
  * bitmap that allows COM1 (0x3F8-0x3FF) only; an IRET from CPL 0 with VM = 1 to 8086 code at
- * 2000:0000 (copied to linear 0x20000) that does segment arithmetic, calls a ring-0 monitor with
+ * 2000:0000 (copied to linear 0x20000), paging on, that does segment arithmetic, reads from a page
+ * that is not present (#PF with a user error code; the monitor maps it), calls a ring-0 monitor with
  * INT 0x21 through a DPL-3 interrupt gate (IOPL 3), writes COM1 itself, has OUTs the bitmap denies
  * trap as #GP(0), checks that POPF leaves IOPL alone, asks the monitor to lower IOPL to 0, then
  * traps CLI, HLT, STI, PUSHF, POPF, IRET, INT 3 and INT 0x21 as #GP(0), while INT3 (0xCC), not
@@ -22,6 +23,8 @@
 #define V86_STACK_SEG 0x3000
 #define MAGIC_AT 0x24567 /* 2456:0007 = 2000:4567 */
 #define MAGIC 0x5a
+#define HOLE 0x25000   /* a page left not present: the monitor maps it on the #PF */
+#define BACKING 0x26000 /* the page it maps there */
 
 /* The TSS, the software-interrupt redirection bitmap (32 bytes just below the I/O bitmap, SDM
  * vol. 3, 20.3.3) and the I/O permission bitmap with its terminating 0xFF byte (16.5.2). */
@@ -35,6 +38,9 @@ static struct {
 static uint64_t gdt[5];
 static struct gate idt[256];
 static uint8_t monitor_stack[8192] __attribute__((aligned(16)));
+/* 32-bit paging: the first 4 MiB identity-mapped with user pages, but HOLE. */
+static uint32_t page_dir[1024] __attribute__((aligned(4096)));
+static uint32_t page_table[1024] __attribute__((aligned(4096)));
 #define MONITOR_TOP ((uint32_t)monitor_stack + sizeof monitor_stack)
 
 /* Written by the assembly below (hence not static). */
@@ -56,7 +62,7 @@ extern void (*const monitor_stubs[32])(void);
 void monitor_int21(void);
 extern const char v86_code[], v86_code_end[], v86_after_int1[], v86_out80[], v86_out3ff[], v86_cli[],
     v86_hlt[], v86_int_iopl0[], v86_sub[], v86_sti[], v86_pushf[], v86_popf[], v86_iret[], v86_after_int3[],
-    v86_int_3[];
+    v86_int_3[], v86_pf[];
 
 #define OFF(label) ((uint32_t)((label) - v86_code))
 
@@ -134,6 +140,7 @@ __asm__(
     ".code16\n"
     ".globl v86_code, v86_code_end, v86_after_int1, v86_out80, v86_out3ff, v86_cli, v86_hlt\n"
     ".globl v86_int_iopl0, v86_sub, v86_sti, v86_pushf, v86_popf, v86_iret, v86_after_int3, v86_int_3\n"
+    ".globl v86_pf\n"
     "v86_code:\n"
     "  mov $0x00, %ah\n" /* 0: the monitor checks the frame of this first call */
     "  int $0x21\n"
@@ -152,6 +159,13 @@ __asm__(
     "  xor %di, %di\n"
     "  stc\n  pushf\n  lcall $0x2000, $(v86_sub - v86_code)\n  sbb %si, %si\n"
     "  mov $0x02, %ah\n"
+    "  int $0x21\n"
+    /* A read from a page that is not present: #PF to the monitor, which maps it; the read retries. */
+    "  mov $0x2500, %ax\n  mov %ax, %ds\n"
+    "v86_pf:\n"
+    "  mov 0x0123, %bx\n"
+    "  mov $0x2000, %ax\n  mov %ax, %ds\n"
+    "  mov $0x08, %ah\n"
     "  int $0x21\n"
     /* POPF at IOPL 3 in virtual-8086 mode cannot change IOPL. */
     "  pushf\n  pop %ax\n  and $0xcfff, %ax\n  push %ax\n  popf\n  pushf\n  pop %bx\n"
@@ -253,6 +267,10 @@ static void set_cr4(uint32_t set, uint32_t clear) {
 static void service(struct frame *f) {
   uint32_t fn = (f->eax >> 8) & 0xff;
   switch (fn) {
+  case 8:
+    check((f->ebx & 0xffff) == 0xbeef, "the read did not retry in the page the monitor mapped");
+    puts("v86: the read retried after the #PF and saw the page the monitor mapped\n");
+    break;
   case 7:
     check((f->ebx & FL_IOPL3) == FL_IOPL3 && (f->eflags & FL_IOPL3) == FL_IOPL3, "POPF changed IOPL");
     puts("v86: POPF with IOPL 3 left IOPL unchanged\n");
@@ -426,6 +444,16 @@ void monitor(struct frame *f) {
     general_protection(f);
   } else if (f->vector == 0x21) {
     service(f);
+  } else if (f->vector == 14) {
+    uint32_t cr2;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    check(f->error == 4, "#PF error code is not 4 (user read, not present)");
+    check(cr2 == HOLE + 0x123 && f->cs == V86_SEG && f->eip == OFF(v86_pf) && f->ds == 0x2500, "#PF: CR2 or frame");
+    puts("v86: read at 2500:0123 from a page not present: #PF error code 4 (user, read), CR2=");
+    puthex(cr2, 8);
+    puts(", frame DS=2500; the monitor maps the page\n");
+    page_table[HOLE >> 12] = BACKING | 7;
+    __asm__ volatile("invlpg (%0)" : : "r"(HOLE) : "memory");
   } else if (f->vector == 3) {
     check(f->eip == OFF(v86_after_int3) && (f->eflags & FL_IOPL3) == 0, "INT3: frame");
     puts("v86: INT3 (CC) with IOPL 0 is not IOPL-sensitive: vector 3 through its DPL-3 gate, EIP after it\n");
@@ -464,11 +492,22 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   uint8_t *code = (uint8_t *)(V86_SEG * 16);
   for (uint32_t i = 0; i < (uint32_t)(v86_code_end - v86_code); i++) code[i] = (uint8_t)v86_code[i];
   *(volatile uint8_t *)MAGIC_AT = MAGIC;
-  puts("v86: TSS with SS0:ESP0 and an I/O bitmap allowing COM1 only; IRET to 2000:0000 with VM=1, IOPL=3\n");
+  *(volatile uint16_t *)(BACKING + 0x123) = 0xbeef;
+  for (uint32_t i = 0; i < 1024; i++) page_table[i] = i * 4096 | 7;
+  page_table[HOLE >> 12] = 0;
+  page_dir[0] = (uint32_t)page_table | 7;
+  __asm__ volatile("mov %0, %%cr3\n"
+                   "mov %%cr0, %%eax\n"
+                   "or $0x80000000, %%eax\n"
+                   "mov %%eax, %%cr0\n"
+                   :
+                   : "r"(page_dir)
+                   : "eax", "memory");
+  puts("v86: paging on; TSS with SS0:ESP0 and an I/O bitmap allowing COM1 only; IRET to 2000:0000 with VM=1, IOPL=3\n");
   v86_enter();
   check(read_cs() == SEL_CODE32 && str() == SEL_TSS, "not back at CPL 0 with the TSS");
   check((eflags() & FL_IOPL3) == 0, "IOPL not 0 in protected mode");
-  check(entries == (vme_used ? 19 : 17), "not every event reached the monitor once");
-  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 17 times\n");
+  check(entries == (vme_used ? 21 : 19), "not every event reached the monitor once");
+  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 19 times\n");
   pass();
 }
