@@ -62,6 +62,7 @@ export {
 } from "./exceptions/vectors.js";
 export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
 export { type CacheInfo, type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
+export { Activity, Blocking } from "./interp/events.js";
 export {
   FIXED_MTRRS,
   MC_BANK_COUNT,
@@ -79,6 +80,7 @@ export { CONTROL_REGISTERS, Gpr, Seg } from "./state/registers.js";
 export { ARITH_FLAGS, RFLAGS_DEFINED, Rflags } from "./state/rflags.js";
 export {
   type CpuStateSnapshot,
+  type EventsSnapshot,
   type FlagsSnapshot,
   restore,
   type SegmentSnapshot,

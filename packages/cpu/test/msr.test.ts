@@ -335,7 +335,7 @@ describe("IA32_EFER", () => {
 describe("speculation-control MSRs follow the model", () => {
   it("advertised: SPEC_CTRL bits 2:0, PRED_CMD write-only, ARCH_CAPABILITIES read-only", () => {
     const m = machine();
-    expect(cpuidRegs(m, 7)[3]! >>> 0).toBe(((1 << 26) | (1 << 27) | (1 << 29) | (1 << 31)) >>> 0);
+    expect(cpuidRegs(m, 7)[3]! >>> 0).toBe(((1 << 14) | (1 << 26) | (1 << 27) | (1 << 29) | (1 << 31)) >>> 0);
     expect(wr(m, Msr.SPEC_CTRL, 0x7)).toBe(true);
     expect(rd(m, Msr.SPEC_CTRL)).toEqual([7, 0]);
     expect(wr(m, Msr.SPEC_CTRL, 0x8)).toBe(false);

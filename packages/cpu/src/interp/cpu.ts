@@ -9,7 +9,17 @@ import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { CR4_TRANSLATION_BITS } from "./cr4.js";
 import { deliverEvent, EventSource } from "./delivery.js";
+import {
+  arbitrate,
+  checkAlignment,
+  DELIVERED,
+  initProcessor,
+  NO_EVENT,
+  startupProcessor,
+  updateAlignmentCheck,
+} from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
+import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
 import { Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
@@ -35,6 +45,11 @@ export interface CpuOptions {
   readonly interrupts?: InterruptSource;
   /** CPUID identity and features (default: {@link defaultCpuModel}). */
   readonly model?: CpuModel;
+  /**
+   * The source of RDRAND/RDSEED values, 32 random bits per call (default: a deterministic
+   * generator, so a guest run repeats exactly).
+   */
+  readonly random?: () => number;
 }
 
 /** 2^-32, exact: turns a sum of 32-bit halves into its carry. */
@@ -131,11 +146,21 @@ export class Cpu {
   excError = NO_ERROR;
   /**
    * Whether the processor is in the HLT state: an interrupt wakes it; set it to false to resume
-   * at `state.rip` without one.
+   * at `state.rip` without one. (Kept in `state.activity`.)
    */
-  halted = false;
-  /** @internal Interrupts are inhibited for one instruction (STI, MOV SS, POP SS). */
-  shadow = false;
+  get halted(): boolean {
+    return this.s.activity === 1;
+  }
+  set halted(v: boolean) {
+    this.s.activity = v ? 1 : 0;
+  }
+  /** @internal Interrupts are inhibited for one instruction (STI, MOV SS, POP SS); `true` sets the MOV SS kind. */
+  get shadow(): boolean {
+    return (this.s.interruptibility & 3) !== 0;
+  }
+  set shadow(v: boolean) {
+    this.s.interruptibility = v ? this.s.interruptibility | 2 : this.s.interruptibility & ~3;
+  }
   /** @internal Scratch: the high half of the last 64-bit read. */
   mhi = 0;
   /** @internal Scratch of `ld64`/`ld32`: the value read, as halves. */
@@ -143,7 +168,59 @@ export class Cpu {
   /** @internal Stop reason set by a handler (-1 = none). */
   pendingStop = -1;
   /** @internal NMI blocked until IRET. */
-  nmiBlocked = false;
+  get nmiBlocked(): boolean {
+    return (this.s.interruptibility & 8) !== 0;
+  }
+  set nmiBlocked(v: boolean) {
+    this.s.interruptibility = v ? this.s.interruptibility | 8 : this.s.interruptibility & ~8;
+  }
+  /** The source of RDRAND/RDSEED values (see {@link CpuOptions.random}). */
+  readonly random: () => number;
+  /** @internal The instruction count at which the running `run` stops (REP bounds its iterations by it). */
+  runEnd = Number.POSITIVE_INFINITY;
+  /** @internal MONITOR armed an address range (MWAIT waits only then). */
+  monitorArmed = false;
+  /** @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): `lin` checks every access. */
+  acActive = false;
+
+  /**
+   * Raises the NMI input (edge-triggered): the NMI is latched and delivered as vector 2 at the
+   * next instruction boundary where it is not blocked (a running NMI handler blocks it until
+   * IRET; the MOV SS shadow holds it for one instruction). It wakes HLT. A second NMI raised
+   * before the first is delivered is lost, as on hardware.
+   */
+  raiseNmi(): void {
+    this.s.nmiPending = 1;
+    this.breakBlock = true;
+  }
+
+  /** Whether an NMI is latched and not yet delivered. */
+  get nmiPending(): boolean {
+    return this.s.nmiPending !== 0;
+  }
+
+  /**
+   * The INIT signal: registers to their reset values except CR0.CD/NW, XCR0, the MSRs and the
+   * TSC. The bootstrap processor (IA32_APIC_BASE.BSP) restarts at F000:FFF0; another processor
+   * enters the wait-for-SIPI state, where {@link Cpu.run} returns {@link StopReason.Halted}
+   * until {@link Cpu.startup}.
+   */
+  init(): void {
+    initProcessor(this);
+  }
+
+  /**
+   * A startup IPI: in the wait-for-SIPI state, starts in real mode at `vector` × 100h:0000
+   * (CS = vector << 8, base vector << 12). Returns false (and does nothing) in any other state.
+   */
+  startup(vector: number): boolean {
+    return startupProcessor(this, vector);
+  }
+
+  /** Whether the processor waits for a startup IPI (after {@link Cpu.init} on a non-bootstrap processor). */
+  get waitingForSipi(): boolean {
+    return this.s.activity === 3;
+  }
 
   /** @internal A triple fault happened: the processor stays shut down until `reset()`. */
   shutdown = false;
@@ -180,6 +257,7 @@ export class Cpu {
     this.io = options.io;
     this.interrupts = options.interrupts;
     this.model = options.model ?? defaultCpuModel();
+    this.random = options.random ?? deterministicRandom();
     this.s = this.state;
     this.walker.maxPhysAddr = this.model.maxPhysAddr;
     this.walker.pages1G = this.model.pages1G;
@@ -192,10 +270,8 @@ export class Cpu {
     this.s.reset();
     this.s.gpr[4] = this.model.resetEdx;
     this.msrs.reset();
-    this.halted = false;
     this.shutdown = false;
-    this.shadow = false;
-    this.nmiBlocked = false;
+    this.monitorArmed = false;
     this.pendingStop = -1;
     this.stopRequested = false;
     this.invalidateAllBlocks();
@@ -234,14 +310,14 @@ export class Cpu {
     this.pendingStop = -1;
     this.unimplemented = undefined;
     const end = this.instructions + budget;
+    this.runEnd = end;
     const s = this.s;
     while (this.instructions < end) {
       if (this.stopRequested) return StopReason.Stopped;
-      if (!this.shadow && (s.flags.bits & 0x200) !== 0 && this.interrupts?.hasInterrupt() === true) {
-        this.halted = false;
-        const vector = this.interrupts.acknowledge();
-        if (this.deliver(vector, NO_ERROR, EventSource.External, s.rip)) return StopReason.Shutdown;
-        continue;
+      const ev = arbitrate(this);
+      if (ev !== NO_EVENT) {
+        if (ev === DELIVERED) continue;
+        return ev as StopReason;
       }
       if (this.halted) return StopReason.Halted;
       const oneOnly = this.shadow;
@@ -396,6 +472,7 @@ export class Cpu {
     this.tlbSide = this.cpl === 3 ? TLB_SIZE : 0;
     for (let seg = 0; seg < 8; seg++) this.refreshSegment(seg);
     this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
+    updateAlignmentCheck(this);
     // Keep the TLB when nothing that shapes translation changed since it was filled (a machine
     // runs the CPU in short slices); changes made behind its back need invalidateTlb().
     const w = this.walkerState;
@@ -466,6 +543,7 @@ export class Cpu {
     if (cpl !== this.cpl) {
       this.cpl = cpl;
       this.tlbSide = cpl === 3 ? TLB_SIZE : 0;
+      updateAlignmentCheck(this);
       this.breakBlock = true;
       this.linkEpoch++;
     }
@@ -727,6 +805,7 @@ export class Cpu {
     if (this.mode64) {
       const la = off + this.segBaseN[seg]!;
       if (la < -this.canonBound || la + size > this.canonBound) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+      if (this.acActive) checkAlignment(this, la, size);
       return la;
     }
     const f = this.segFlags[seg]!;
@@ -737,7 +816,9 @@ export class Cpu {
       const top = f & SEG_BIG ? 0xffffffff : 0xffff;
       if (off <= this.segLim[seg]! || off + size - 1 > top) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
     }
-    return (this.segBaseN[seg]! + off) >>> 0;
+    const la = (this.segBaseN[seg]! + off) >>> 0;
+    if (this.acActive) checkAlignment(this, la, size);
+    return la;
   }
 
   /** @internal Linear address of the memory operand of `i` for an access of `size` bytes. */
@@ -975,7 +1056,10 @@ export class Cpu {
     const v = ((old & ~mask) | (value & mask)) >>> 0;
     f.write(v);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
-    if (((old ^ v) & 0x40000) !== 0) this.flushTlb(true);
+    if (((old ^ v) & 0x40000) !== 0) {
+      this.flushTlb(true);
+      updateAlignmentCheck(this);
+    }
   }
 
   /** @internal The time-stamp counter as a number (exact below 2^53; RDTSC reads it exactly). */

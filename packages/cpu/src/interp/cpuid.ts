@@ -36,9 +36,9 @@ const f = (leaf: number, reg: 0 | 1 | 2 | 3, bit: number, name: string): Feature
 
 /**
  * The feature bits the interpreter advertises on every model (audited against what it
- * implements; see the package README). Not advertised: FPU, DE, APIC, MMX, FXSR, SSE*,
- * MONITOR, VMX, x2APIC, TSC-deadline, XSAVE/OSXSAVE, AVX, RDRAND/RDSEED,
- * UMIP, RDPID, HTT. PCID/INVPCID, PKU and LA57 follow the model.
+ * implements; see the package README). Not advertised: FPU, DE, APIC, MMX, FXSR, SSE*, VMX,
+ * x2APIC, TSC-deadline, AVX, UMIP, HTT, and XSAVE (XSAVE/XRSTOR are absent; XGETBV/XSETBV work on
+ * XCR0 = x87 once CR4.OSXSAVE is set). PCID/INVPCID, PKU and LA57 follow the model.
  */
 export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 1, "VME"),
@@ -56,19 +56,24 @@ export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 16, "PAT"),
   f(1, 3, 17, "PSE-36"),
   f(1, 3, 19, "CLFSH"),
+  f(1, 2, 3, "MONITOR"),
   f(1, 2, 13, "CMPXCHG16B"),
   f(1, 2, 22, "MOVBE"),
   f(1, 2, 23, "POPCNT"),
+  f(1, 2, 30, "RDRAND"),
   f(7, 1, 0, "FSGSBASE"),
   f(7, 1, 1, "IA32_TSC_ADJUST"),
   f(7, 1, 3, "BMI1"),
   f(7, 1, 7, "SMEP"),
   f(7, 1, 8, "BMI2"),
   f(7, 1, 9, "ERMS"),
+  f(7, 1, 18, "RDSEED"),
   f(7, 1, 19, "ADX"),
   f(7, 1, 20, "SMAP"),
   f(7, 1, 23, "CLFLUSHOPT"),
   f(7, 1, 24, "CLWB"),
+  f(7, 2, 22, "RDPID"),
+  f(7, 3, 14, "SERIALIZE"),
   f(0x80000001, 2, 0, "LAHF-SAHF"),
   f(0x80000001, 2, 5, "LZCNT"),
   f(0x80000001, 2, 8, "PREFETCHW"),
@@ -197,12 +202,18 @@ export function cpuid(c: Cpu, leaf: number, subleaf: number): Uint32Array {
           ((m.apicId & 0xff) << 24)) >>>
         0;
       setFeatures(r, 1, m);
+      if ((c.s.cr[8]! & 0x40000) !== 0) r[2] = (r[2]! | (1 << 27)) >>> 0; // OSXSAVE mirrors CR4.OSXSAVE
       break;
     case 2:
       r[0] = 0x0000ff01; // one iteration; descriptor FFH: "use leaf 4"
       break;
     case 4:
       cacheLeaf(r, m, subleaf);
+      break;
+    case 5:
+      // MONITOR/MWAIT: 64-byte monitor lines; no MWAIT extensions enumerated (ECX = 0).
+      r[0] = 64;
+      r[1] = 64;
       break;
     case 7:
       if (subleaf === 0) {

@@ -8,6 +8,7 @@ import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
 import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
+import { updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
@@ -47,6 +48,7 @@ export function deliverEvent(
     try {
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
+      updateAlignmentCheck(c);
       return true;
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -70,6 +72,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
+  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;

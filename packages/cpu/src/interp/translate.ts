@@ -68,6 +68,18 @@ import {
 } from "./handlers/fast.js";
 import { bcd, clacStac, popa, pusha } from "./handlers/legacy.js";
 import {
+  bound,
+  cacheLine,
+  implicitSegment,
+  monitor,
+  mwait,
+  rdpid,
+  rdpmc,
+  rdrand,
+  xgetbv,
+  xsetbv,
+} from "./handlers/misc.js";
+import {
   cmovcc,
   cmpxchgOp,
   cmpxchgWide,
@@ -202,7 +214,7 @@ function absent(i: Insn, ins: Instruction): Handler {
     i.aux = simdKind;
     return simd;
   }
-  // VEX/EVEX/XOP encodings need CR4.OSXSAVE, which this processor does not let software set.
+  // VEX/EVEX/XOP encodings need CR4.OSXSAVE and XCR0 AVX state, which this processor lacks: #UD.
   if ((ins.prefixes & (Prefix.Vex | Prefix.Evex | Prefix.Xop)) !== 0) return undefinedOpcode;
   return unimplemented;
 }
@@ -501,9 +513,40 @@ const BY_MNEMONIC: Record<string, Builder> = {
   prefetcht0: plain(nop),
   prefetcht1: plain(nop),
   prefetcht2: plain(nop),
-  clflush: plain(nop),
-  clflushopt: plain(nop),
-  clwb: plain(nop),
+  prefetchit0: plain(nop),
+  prefetchit1: plain(nop),
+  prefetchwt1: plain(nop),
+  clflush: plain(cacheLine),
+  clflushopt: plain(cacheLine),
+  clwb: plain(cacheLine),
+  monitor: (i, ins) => {
+    i.seg = implicitSegment(ins.segmentPrefix, RSEG);
+    return monitor;
+  },
+  mwait: plain(mwait),
+  rdrand: withAux(rdrand, 0),
+  rdseed: withAux(rdrand, 1),
+  rdpid: plain(rdpid),
+  xgetbv: plain(xgetbv),
+  xsetbv: plain(xsetbv),
+  bound: plain(bound),
+  rdpmc: plain(rdpmc),
+  serialize: plain(nop),
+  // Features this processor does not have: #UD, as on a processor without them (SDM vol. 2:
+  // RSM outside SMM; RTM/HLE; WAITPKG; AMD's MONITORX/MWAITX/CLZERO/RDPRU; the 486 0F A6 opcode).
+  rsm: plain(undefinedOpcode),
+  xbegin: plain(undefinedOpcode),
+  xend: plain(undefinedOpcode),
+  xabort: plain(undefinedOpcode),
+  xtest: plain(undefinedOpcode),
+  umonitor: plain(undefinedOpcode),
+  umwait: plain(undefinedOpcode),
+  tpause: plain(undefinedOpcode),
+  monitorx: plain(undefinedOpcode),
+  mwaitx: plain(undefinedOpcode),
+  clzero: plain(undefinedOpcode),
+  rdpru: plain(undefinedOpcode),
+  undoc: plain(undefinedOpcode),
   wait: plain(nop),
   push: pushBuilder,
   pop: popBuilder,
@@ -695,6 +738,8 @@ for (let cc = 0; cc < 16; cc++) {
 /** Mnemonics after which a block ends even though control flows on (mode, privilege or translation changes). */
 const ENDS_BLOCK = new Set([
   "hlt",
+  "mwait",
+  "xsetbv",
   "cli",
   "sti",
   "popf",

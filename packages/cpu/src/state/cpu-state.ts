@@ -52,6 +52,19 @@ export class CpuState {
   /** PKRU, the protection-key rights register (SDM vol. 3A, 4.6.2): AD and WD bits per key. */
   pkru = 0;
   /**
+   * Activity state, in the VMCS encoding (SDM vol. 3, 25.4.2): 0 active, 1 HLT, 3 wait-for-SIPI
+   * (after INIT on an application processor).
+   */
+  activity = 0;
+  /**
+   * Interruptibility state, in the VMCS encoding (SDM vol. 3, 25.4.2, "Format of Interruptibility
+   * State"): bit 0 blocking by STI, bit 1 blocking by MOV SS/POP SS, bit 3 blocking by NMI (an NMI
+   * handler runs until the next IRET).
+   */
+  interruptibility = 0;
+  /** 1 while an NMI has been latched and not yet delivered (the NMI input is edge-triggered). */
+  nmiPending = 0;
+  /**
    * Scratch outputs of the ALU functions (not architectural): `[lo, hi, lo2, hi2]` — the result,
    * then a second result where there is one (high product, remainder, old value, ...).
    */
@@ -93,6 +106,9 @@ export class CpuState {
     this.xcr0[0] = 1;
     this.xcr0[1] = 0;
     this.pkru = 0;
+    this.activity = 0;
+    this.interruptibility = 0;
+    this.nmiPending = 0;
     this.out.fill(0);
   }
 

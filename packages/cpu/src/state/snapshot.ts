@@ -83,6 +83,21 @@ export interface CpuStateSnapshot {
   msrs?: MsrsSnapshot;
   /** PKRU (absent in snapshots made before protection keys: 0). */
   pkru?: number;
+  /**
+   * Event state: activity (0 active, 1 HLT, 3 wait-for-SIPI), interruptibility (VMCS bits: 0 STI,
+   * 1 MOV SS, 3 NMI blocking) and whether an NMI is pending. Absent in older snapshots (all 0).
+   */
+  events?: EventsSnapshot;
+}
+
+/** The event part of a {@link CpuStateSnapshot} (see {@link CpuState.activity}). */
+export interface EventsSnapshot {
+  /** Activity state, VMCS encoding. */
+  activity: number;
+  /** Interruptibility state, VMCS encoding. */
+  interruptibility: number;
+  /** 1 when an NMI is pending. */
+  nmiPending: number;
 }
 
 function table(t: DescriptorTableRegister): TableRegisterSnapshot {
@@ -135,6 +150,7 @@ function snapshotState(s: CpuState): CpuStateSnapshot {
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
     pkru: s.pkru,
+    events: { activity: s.activity, interruptibility: s.interruptibility, nmiPending: s.nmiPending },
   };
 }
 
@@ -208,5 +224,11 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(),
   fill(into.xcr0, snap.xcr0, "xcr0");
   if (cpu !== undefined && snap.msrs !== undefined) cpu.msrs.load(snap.msrs, cpu.instructions);
   into.pkru = snap.pkru === undefined ? 0 : u32(snap.pkru, "pkru");
+  const ev = snap.events;
+  into.activity = ev === undefined ? 0 : u32(ev.activity, "events.activity");
+  into.interruptibility = ev === undefined ? 0 : u32(ev.interruptibility, "events.interruptibility");
+  into.nmiPending = ev === undefined ? 0 : u32(ev.nmiPending, "events.nmiPending");
+  if (into.activity !== 0 && into.activity !== 1 && into.activity !== 3)
+    throw new TypeError("snapshot.events.activity");
   return into;
 }

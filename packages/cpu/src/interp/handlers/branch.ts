@@ -215,6 +215,7 @@ export function retFar(c: Cpu, i: Insn): void {
 export function iret(c: Cpu, i: Insn): void {
   const s = c.s;
   const bytes = i.size >>> 3;
+  c.nmiBlocked = false; // every IRET unblocks NMIs, even one that then faults (SDM vol. 3, 6.7.1)
   if (!c.pe) {
     const ip = c.peek(bytes, 0);
     const cs = c.peek(bytes, bytes) & 0xffff;

@@ -12,7 +12,10 @@ import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { getReg, setReg } from "./operands.js";
 
-/** Iterations of a repeated string instruction per step (it then resumes at the same RIP). */
+/**
+ * Iterations of a repeated string instruction per step at most (it then resumes at the same RIP,
+ * after the run loop has looked at pending events).
+ */
 export const REP_CHUNK = 4096;
 
 /** String operation kinds (`Insn.aux` low byte); bits 8-15 hold the REP prefix byte (0, 0xF2, 0xF3). */
@@ -96,9 +99,13 @@ export function stringOp(c: Cpu, i: Insn): void {
   const repe = rep === 0xf3;
   const compares = op === 1 || op === 2;
   if ((op === 5 || op === 6) && count > 0) checkIo(c, g[4]! & 0xffff, bytes);
-  // A repeat runs at most REP_CHUNK iterations per step, then resumes (like an interrupt window),
-  // so a huge count cannot stall the run loop.
-  let chunk = REP_CHUNK;
+  // A repeat runs at most REP_CHUNK iterations per step, and no more than the budget has left
+  // (each iteration counts as one instruction; the record itself counts the first), then resumes
+  // at the same RIP: the run loop can stop or take an interrupt between iterations (SDM REP).
+  const left = c.runEnd - c.instructions - (i.seqEnd - 1);
+  let chunk = Math.max(1, Math.min(left, REP_CHUNK));
+  let done = 0;
+  let finished = false;
   try {
     for (;;) {
       switch (op) {
@@ -148,6 +155,7 @@ export function stringOp(c: Cpu, i: Insn): void {
           break;
         }
       }
+      done++;
       if (rep === 0) break;
       count = wrap(count - 1, asz);
       if (count === 0) break;
@@ -161,7 +169,10 @@ export function stringOp(c: Cpu, i: Insn): void {
         break;
       }
     }
+    finished = true;
   } finally {
+    // Iterations beyond the first count extra; after a fault the record is not counted at all.
+    if (done > 0) c.instructions += finished ? done - 1 : done;
     if (rep !== 0) setIdx(g, 1, asz, count);
     if (op !== 2 && op !== 4 && op !== 5) setIdx(g, 6, asz, si);
     if (op !== 3 && op !== 6) setIdx(g, 7, asz, di);

@@ -8,6 +8,7 @@ import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
 import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { readMsr, readTsc, writeMsr } from "../msr-access.js";
@@ -44,7 +45,7 @@ export function cliSti(c: Cpu, i: Insn): void {
     f.bits &= ~0x200;
   } else {
     if ((f.bits & 0x200) === 0) {
-      c.shadow = true;
+      c.s.interruptibility |= Blocking.Sti;
       c.breakBlock = true;
     }
     f.bits |= 0x200;
@@ -90,7 +91,7 @@ export function movToCr(c: Cpu, i: Insn): void {
 }
 
 /** The CR4 bits software may set (VME..SMAP minus what is absent); others are reserved (#GP). */
-const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x40000 | 0x20000);
+const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x20000);
 
 /** @internal Writes a control register with the checks of SDM MOV CR (vol. 2B) and the mode changes. */
 export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
@@ -120,6 +121,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       }
       s.cr[0] = v;
       s.cr[1] = 0;
+      updateAlignmentCheck(c);
       if (pgOn && lme) s.efer[0] = s.efer[0]! | 0x400;
       if (pgOff) s.efer[0] = s.efer[0]! & ~0x400;
       if (((old ^ v) & 0x80010001) !== 0) {
