@@ -23,6 +23,7 @@ export const KIT_IMAGES = [
   "pctestdev",
   "v86",
   "tasks",
+  "rings",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
