@@ -67,6 +67,7 @@ export {
   FIXED_MTRRS,
   MC_BANK_COUNT,
   Msr,
+  type MsrDevice,
   Msrs,
   type MsrsSnapshot,
   MTRR_VARIABLE_COUNT,

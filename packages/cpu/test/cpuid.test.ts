@@ -160,13 +160,60 @@ const cr4Bit = (b: number) => (cpu: Cpu) => {
   return m.cpu.eventCounts[13] === 0 && (m.cpu.state.cr[8]! & (1 << b)) !== 0;
 };
 
+/** UMIP: with CR4.UMIP, SMSW/SGDT/SIDT/SLDT/STR raise #GP(0) at CPL 3 and still run at CPL 0. */
+function umipWorks(): boolean {
+  if (!cr4Bit(11)(cpuWith())) return false; // MOV to CR4 accepts UMIP
+  const CODES = [
+    [0x0f, 0x01, 0xe0],
+    [0x0f, 0x01, 0x00],
+    [0x0f, 0x01, 0x08],
+    [0x0f, 0x00, 0xc0],
+    [0x0f, 0x00, 0xc8],
+  ];
+  for (const code of CODES) {
+    for (const user of [false, true]) {
+      const m = createMachine("long");
+      m.gate(13, L.HANDLER);
+      m.load(L.HANDLER, [0xf4]);
+      m.load(L.CODE, [...code, 0xeb, 0xfe]); // then spin (HLT would #GP at CPL 3)
+      const s = m.cpu.state;
+      s.cr[8] = 0x820; // PAE, UMIP
+      s.set64(Gpr.RAX, L.DATA, 0);
+      if (user) {
+        s.segSelector[1] = 0x3b;
+        s.segAccess[1] = 0xa0fb;
+        s.segSelector[2] = 0x33;
+        s.segAccess[2] = 0xc0f3;
+      }
+      m.cpu.run(10);
+      if (m.cpu.eventCounts[13]! > 0 !== user) return false;
+    }
+  }
+  return true;
+}
+
+/** RDPID (F3 0F C7 /7) reads IA32_TSC_AUX: zero-extended to 64 bits in 64-bit mode. */
+function rdpidWorks(): boolean {
+  const m = createMachine("long");
+  m.load(L.CODE, [0xf3, 0x0f, 0xc7, 0xf8, 0xf4]); // rdpid rax; hlt
+  m.cpu.msrs.tscAux[0] = 0x87654321;
+  m.cpu.state.set64(Gpr.RAX, 0xffffffff, 0xffffffff);
+  return (
+    m.cpu.run(5) === StopReason.Halted &&
+    m.cpu.state.lo(Gpr.RAX) === 0x87654321 &&
+    m.cpu.state.hi(Gpr.RAX) === 0
+  );
+}
+
 const PROBES: Record<string, Probe> = {
+  UMIP: { check: umipWorks },
   VME: { check: cr4Bit(0) },
+  DE: { check: cr4Bit(3) }, // CR4.DE: I/O breakpoints, DR4/DR5 #UD (test/debug.test.ts)
   PCID: { check: cr4Bit(17) },
   MONITOR: { code: [0x0f, 0x01, 0xc8] }, // MONITOR [rax]
   RDRAND: { code: [0x0f, 0xc7, 0xf0] },
   RDSEED: { code: [0x0f, 0xc7, 0xf8] },
-  RDPID: { code: [0xf3, 0x0f, 0xc7, 0xf8] },
+  RDPID: { check: rdpidWorks },
   SERIALIZE: { code: [0x0f, 0x01, 0xe8] },
   PKU: { code: [0x0f, 0x01, 0xee], setup: (m) => (m.cpu.state.cr[8] = 0x400020) },
   INVPCID: {
@@ -219,7 +266,7 @@ const PROBES: Record<string, Probe> = {
       m.cpu.msrs.star[1] = 0x18;
     },
   },
-  NX: { check: (cpu) => readMsr(cpu, Msr.EFER) },
+  NX: { check: (cpu) => writeMsr(cpu, Msr.EFER, 0x800, 0) && (cpu.state.efer[0]! & 0x800) !== 0 },
   LM: { check: () => true }, // long mode itself: every test of test/modes.ts "long" runs in it
   RDTSCP: { code: [0x0f, 0x01, 0xf9] },
   WBNOINVD: { code: [0xf3, 0x0f, 0x09] },

@@ -4,6 +4,7 @@
 import { createRamSpace, PortIoSpace } from "@turtles/memory";
 import { describe, expect, it } from "vitest";
 import { Cpu, defaultCpuModel, FIXED_MTRRS, Gpr, Msr, restore, snapshot } from "../src/index.js";
+import { cpuid } from "../src/interp/cpuid.js";
 import { msrIndexes, readMsr, writeMsr } from "../src/interp/msr-access.js";
 import { createMachine, L, type TestMachine } from "./modes.js";
 
@@ -245,6 +246,17 @@ describe("IA32_MISC_ENABLE", () => {
   });
 });
 
+describe("a model without NX", () => {
+  it("EFER.NXE and MISC_ENABLE.XD_DISABLE are reserved; CPUID does not report NX", () => {
+    const { space } = createRamSpace(1 << 20);
+    const cpu = new Cpu({ memory: space, io: new PortIoSpace(), model: { ...defaultCpuModel(), nx: false } });
+    expect(writeMsr(cpu, Msr.EFER, 0x800, 0)).toBe(false);
+    expect(writeMsr(cpu, Msr.EFER, 0x001, 0)).toBe(true);
+    expect(writeMsr(cpu, Msr.MISC_ENABLE, 0x1, 0x4)).toBe(false);
+    expect(cpuid(cpu, 0x80000001, 0)[3]! & (1 << 20)).toBe(0);
+  });
+});
+
 describe("IA32_FEATURE_CONTROL", () => {
   it("unlocked at power-on; VMX bits are reserved (no VMX on this model); locking makes writes #GP", () => {
     const m = machine();
@@ -450,5 +462,39 @@ describe("MSR snapshot", () => {
     const snap = snapshot(m.cpu.state, m.cpu);
     snap.msrs!.values.pat = [1];
     expect(() => restore(snap, m.cpu.state, m.cpu)).toThrow(TypeError);
+  });
+});
+
+describe("an MSR device (a local APIC) answers its MSRs first", () => {
+  it("RDMSR/WRMSR of the device's indexes go to it; its false is #GP; other MSRs stay the processor's", () => {
+    const { space } = createRamSpace(1 << 20);
+    const seen: string[] = [];
+    let deadline = [0, 0];
+    const cpu = new Cpu({
+      memory: space,
+      io: new PortIoSpace(),
+      msrDevice: {
+        handlesMsr: (index) => index === Msr.APIC_BASE || index === 0x6e0,
+        readMsr(index, out) {
+          seen.push(`r${index.toString(16)}`);
+          if (index === Msr.APIC_BASE) return false;
+          out[0] = deadline[0]!;
+          out[1] = deadline[1]!;
+          return true;
+        },
+        writeMsr(index, lo, hi) {
+          seen.push(`w${index.toString(16)}`);
+          deadline = [lo, hi];
+          return index === 0x6e0;
+        },
+      },
+    });
+    expect(writeMsr(cpu, 0x6e0, 0x1234, 5)).toBe(true);
+    expect(readMsr(cpu, 0x6e0)).toBe(true);
+    expect(Array.from(cpu.state.out.subarray(0, 2))).toEqual([0x1234, 5]);
+    expect(readMsr(cpu, Msr.APIC_BASE)).toBe(false);
+    expect(writeMsr(cpu, Msr.APIC_BASE, 0xfee00900, 0)).toBe(false);
+    expect(readMsr(cpu, Msr.PAT)).toBe(true);
+    expect(seen).toEqual(["w6e0", "r6e0", "r1b", "w1b"]);
   });
 });

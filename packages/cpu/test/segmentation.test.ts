@@ -398,9 +398,11 @@ describe("LAR, LSL, VERR, VERW over every descriptor type (SDM vol. 2A, LAR/LSL/
   const VERW = [0x0f, 0x00, 0xeb];
   const SENTINEL = 0x5a5a5a5a;
   const LAR_LEGACY = [1, 2, 3, 4, 5, 9, 0xb, 0xc];
-  const LAR_IA32E = [2, 9, 0xb, 0xc];
+  // IA-32e mode, as the SDM tables give it: LAR marks the LDT invalid; LSL accepts type 0,
+  // "upper 8 bytes of a 16-byte descriptor".
+  const LAR_IA32E = [9, 0xb, 0xc];
   const LSL_LEGACY = [1, 2, 3, 9, 0xb];
-  const LSL_IA32E = [2, 9, 0xb];
+  const LSL_IA32E = [0, 2, 9, 0xb];
 
   function query(m: TestMachine, code: number[], sel: number): { zf: boolean; eax: number } {
     expect(run(m, code, { [Gpr.RAX]: SENTINEL, [Gpr.RBX]: sel }).vector).toBeUndefined();

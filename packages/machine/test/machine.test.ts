@@ -129,6 +129,22 @@ describe("createMachine", () => {
     expect(() => createMachine({ kernel: new Uint8Array(0) })).toThrow(/kernel: image is empty/);
   });
 
+  it("RDMSR/WRMSR of IA32_APIC_BASE reach the local APIC (the CPU's MSR device)", () => {
+    // mov ecx, 0x1b; rdmsr; mov ebx, eax; and eax, ~0x800 (disable the APIC); wrmsr; rdmsr;
+    // mov edi, eax; mov al, 5; out 0xf4, al; hlt
+    const code = Uint8Array.from([
+      0xb9, 0x1b, 0, 0, 0, 0x0f, 0x32, 0x89, 0xc3, 0x25, 0xff, 0xf7, 0xff, 0xff, 0x0f, 0x30, 0x0f, 0x32, 0x89,
+      0xc7, 0xb0, 0x05, 0xe6, 0xf4, 0xf4,
+    ]);
+    const k = boot({ kernel: buildElf(32, 3, 0x20_0000, [{ paddr: 0x20_0000, data: code }]) });
+    expect(k.result.exitStatus).toBe(11);
+    const st = k.machine.cpu.state;
+    expect(st.get32(3)).toBe(0xfee0_0900); // base, enabled, bootstrap processor
+    expect(st.get32(7)).toBe(0xfee0_0100); // disabled through the APIC itself
+    expect(k.machine.lapic.readMsr(0x1b)).toBe(0);
+    expect(k.machine.lapic.msrLo).toBe(0xfee0_0100);
+  });
+
   it("offers QEMU's fw_cfg items: etc/e820 matches the layout, the kernel and its size", () => {
     const kernel = kit("hello");
     const m = createMachine({ kernel, ramSize: 64 * 0x10_0000 });

@@ -6,7 +6,7 @@
  * (a page that holds both) costs a bit test, not a rebuild.
  */
 import { AccessKind } from "@turtles/memory";
-import { Decoder, Instruction } from "@turtles/x86-decoder";
+import { Decoder, Instruction, OperandType } from "@turtles/x86-decoder";
 import { Seg } from "../state/registers.js";
 import type { CompiledBlock } from "./compile.js";
 import type { Cpu } from "./cpu.js";
@@ -50,6 +50,12 @@ function guardBranchTarget(rec: Insn): void {
     }
   };
   rec.ends = true;
+}
+
+/** Whether the decoded instruction has a relative (near) branch target. */
+function isNearBranch(ins: Instruction): boolean {
+  for (let k = 0; k < ins.opCount; k++) if (ins.opType[k] === OperandType.NearBranch) return true;
+  return false;
 }
 
 /** A run of decoded instructions starting at one address. */
@@ -131,7 +137,9 @@ export class BlockCache {
     let at = rip;
     // Outside 64-bit mode every byte of an instruction must lie within the CS limit.
     const csLimit = bits === 64 ? Number.POSITIVE_INFINITY : c.segLim[Seg.CS]!;
-    while (dec.position < inPage && insns.length < MAX_BLOCK) {
+    // Debug mode (key bit 16) runs one instruction per block: nothing fused, nothing compiled.
+    const maxInsns = key >= 0x10000 ? 1 : MAX_BLOCK;
+    while (dec.position < inPage && insns.length < maxInsns) {
       const start = dec.position;
       dec.decodeOut(ins);
       if (start + ins.length > lastByte) lastByte = start + ins.length;
@@ -151,8 +159,9 @@ export class BlockCache {
       }
       if (start + ins.length > inPage) usedNext = true;
       let rec = translateInstruction(ins, at, bits);
-      // A relative branch whose target is past the CS limit faults at the branch when taken.
-      if (rec.target > csLimit) guardBranchTarget(rec);
+      // A relative branch whose target is past the CS limit faults at the branch when taken
+      // (far transfers check their new offset against the new CS themselves).
+      if (rec.target > csLimit && isNearBranch(ins)) guardBranchTarget(rec);
       const prevRec = insns[insns.length - 1];
       const fused = prevRec === undefined ? null : fuse(prevRec, rec);
       if (fused !== null) {

@@ -15,6 +15,8 @@ export interface CpuModel {
   readonly linearAddressBits: number;
   /** Whether 1-GByte pages are supported. */
   readonly pages1G: boolean;
+  /** Whether the execute-disable bit is supported (CPUID.80000001H:EDX.NX, EFER.NXE). */
+  readonly nx: boolean;
   /** The brand string (CPUID 0x80000002-4), at most 47 characters. */
   readonly brand: string;
   /**
@@ -75,6 +77,7 @@ export function defaultCpuModel(): CpuModel {
     maxPhysAddr: 46,
     linearAddressBits: 48,
     pages1G: true,
+    nx: true,
     brand: "Turtles interpreter x86-64",
     caches: [
       { type: 1, level: 1, size: 32 * 1024, ways: 8, lineSize: 64, sharedBy: 1, inclusive: false },

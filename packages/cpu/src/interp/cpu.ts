@@ -8,6 +8,18 @@ import { canonicalBound, isCanonical } from "./canonical.js";
 import { COMPILE_THRESHOLD, compileBlock } from "./compile.js";
 import { type CpuModel, defaultCpuModel } from "./cpu-model.js";
 import { CR4_TRANSLATION_BITS } from "./cr4.js";
+import {
+  clearResumeFlag,
+  DebugUnit,
+  debugAborted,
+  debugAfter,
+  debugBefore,
+  markFault,
+  noteDebugException,
+  refreshDebug,
+  takeDebugHits,
+  watchAccess,
+} from "./debug.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import {
   arbitrate,
@@ -21,7 +33,7 @@ import {
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
-import { Msrs } from "./msr.js";
+import { type MsrDevice, Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
 import { currentPcid } from "./pcid.js";
 import { StopReason } from "./stop-reason.js";
@@ -43,6 +55,8 @@ export interface CpuOptions {
   readonly io: PortIoSpace;
   /** The interrupt controller, when there is one. */
   readonly interrupts?: InterruptSource;
+  /** A device that answers some MSRs itself (a local APIC), consulted before the processor's own. */
+  readonly msrDevice?: MsrDevice;
   /** CPUID identity and features (default: {@link defaultCpuModel}). */
   readonly model?: CpuModel;
   /**
@@ -90,6 +104,8 @@ export class Cpu {
   readonly io: PortIoSpace;
   /** The interrupt controller, if any. */
   readonly interrupts: InterruptSource | undefined;
+  /** The device answering some MSRs, if any (see {@link CpuOptions.msrDevice}). */
+  readonly msrDevice: MsrDevice | undefined;
   /** The CPUID model. */
   readonly model: CpuModel;
   /** Model-specific registers other than those kept in {@link CpuState} (EFER, FS/GS base). */
@@ -224,6 +240,14 @@ export class Cpu {
 
   /** @internal A triple fault happened: the processor stays shut down until `reset()`. */
   shutdown = false;
+  /** @internal Breakpoints, TF, RF or a held #DB trap need attention before the next block (see debug.ts). */
+  debugActive = false;
+  /** @internal Breakpoints, TF or a held #DB trap: run one instruction per block, with the debug checks. */
+  debugStepping = false;
+  /** @internal Data breakpoints are armed: their pages stay out of the TLB. */
+  dataWatch = false;
+  /** @internal The decoded debug registers. */
+  readonly debug: DebugUnit = new DebugUnit();
 
   private stopRequested = false;
   /** @internal The page walker (configured from CR0/CR3/CR4/EFER/PKRU). */
@@ -256,6 +280,7 @@ export class Cpu {
     this.memory = options.memory;
     this.io = options.io;
     this.interrupts = options.interrupts;
+    this.msrDevice = options.msrDevice;
     this.model = options.model ?? defaultCpuModel();
     this.random = options.random ?? deterministicRandom();
     this.s = this.state;
@@ -272,6 +297,7 @@ export class Cpu {
     this.msrs.reset();
     this.shutdown = false;
     this.monitorArmed = false;
+    this.debug.ssShadow = false;
     this.pendingStop = -1;
     this.stopRequested = false;
     this.invalidateAllBlocks();
@@ -312,6 +338,7 @@ export class Cpu {
     const end = this.instructions + budget;
     this.runEnd = end;
     const s = this.s;
+    let stalled = 0;
     while (this.instructions < end) {
       if (this.stopRequested) return StopReason.Stopped;
       const ev = arbitrate(this);
@@ -322,6 +349,18 @@ export class Cpu {
       if (this.halted) return StopReason.Halted;
       const oneOnly = this.shadow;
       this.shadow = false;
+      if (this.debugActive) {
+        if (this.debugStepping) {
+          const retired = this.instructions;
+          if (this.debugStep()) return StopReason.Shutdown;
+          if (this.pendingStop >= 0) return this.pendingStop as StopReason;
+          // A #DB storm (a breakpoint on the #DB handler's first instruction, with an IST stack)
+          // retires nothing: the budget bounds it too.
+          if (this.instructions === retired && ++stalled >= budget) return StopReason.Budget;
+          continue;
+        }
+        clearResumeFlag(this);
+      }
       try {
         const b = this.fetchBlock();
         this.execBlock(b, oneOnly ? 1 : end - this.instructions);
@@ -335,8 +374,47 @@ export class Cpu {
     return this.stopRequested ? StopReason.Stopped : StopReason.Budget;
   }
 
+  /**
+   * One instruction with the debug checks (debug.ts): instruction breakpoints before it, the #DB
+   * trap (single-step, data and I/O breakpoints) after it. Returns true on a triple fault.
+   */
+  private debugStep(): boolean {
+    const s = this.s;
+    let bits = 0;
+    try {
+      debugBefore(this);
+      const b = this.fetchBlock();
+      this.execBlock(b, 1);
+      if (this.pendingStop < 0) bits = debugAfter(this, b.insns[0]!);
+      else takeDebugHits(this); // the instruction did not run
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      bits = debugAborted(this);
+      const vector = this.excVector;
+      if (this.deliver(vector, this.excError, EventSource.Exception, s.rip)) return true;
+      // Data breakpoints hit by the delivery's own accesses (not by a #DB's: no endless #DBs).
+      const hits = takeDebugHits(this);
+      if (vector !== V.DB) bits |= hits;
+    }
+    if (bits !== 0) {
+      noteDebugException(this, bits);
+      if (this.deliver(V.DB, NO_ERROR, EventSource.Exception, s.rip)) return true;
+      takeDebugHits(this);
+    }
+    refreshDebug(this);
+    return false;
+  }
+
+  /** @internal `debugStepping` changed: blocks are fetched under another key, so links are stale. */
+  debugModeChanged(): void {
+    this.linkEpoch++;
+    this.lastBlock = null;
+    this.breakBlock = true;
+  }
+
   /** Delivers an event; returns true on a triple fault (shutdown). */
   private deliver(vector: number, error: number, source: number, returnRip: number): boolean {
+    if (source === EventSource.Exception) markFault(this, vector);
     const ok = deliverEvent(this, vector, error, source, returnRip);
     if (!ok) {
       this.shutdown = true;
@@ -391,7 +469,8 @@ export class Cpu {
   // Blocks
 
   private modeKey(): number {
-    return this.bits | (this.cpl << 8);
+    // Debug mode decodes one-instruction blocks (no fusion): its own key (bit 16).
+    return this.bits | (this.cpl << 8) | (this.debugStepping ? 0x10000 : 0);
   }
 
   private fetchBlock(): Block {
@@ -488,6 +567,7 @@ export class Cpu {
       this.configureWalker();
     }
     this.linkEpoch++;
+    refreshDebug(this);
   }
 
   /**
@@ -642,20 +722,20 @@ export class Cpu {
     this.tlbChanged();
   }
 
-  /** @internal Physical address of a data read at linear `la`. */
-  xlateRead(la: number): number {
+  /** @internal Physical address of a data read of `size` bytes (for data breakpoints) at linear `la`. */
+  xlateRead(la: number, size = 1): number {
     const vpn = Math.floor(la / 4096);
     const idx = (vpn & TLB_MASK) + this.tlbSide;
     if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 0, this.tlbSide !== 0);
+    return this.tlbFill(la, vpn, idx, 0, this.tlbSide !== 0, size);
   }
 
-  /** @internal Physical address of a data write at linear `la`. */
-  xlateWrite(la: number): number {
+  /** @internal Physical address of a data write of `size` bytes (for data breakpoints) at linear `la`. */
+  xlateWrite(la: number, size = 1): number {
     const vpn = Math.floor(la / 4096);
     const idx = (vpn & TLB_MASK) + this.tlbSide;
     if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 1, this.tlbSide !== 0);
+    return this.tlbFill(la, vpn, idx, 1, this.tlbSide !== 0, size);
   }
 
   /** @internal Physical address of an instruction fetch at linear `la`. */
@@ -666,18 +746,21 @@ export class Cpu {
     return this.tlbFill(la, vpn, idx, 2, this.tlbSide !== 0);
   }
 
-  /** @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT). */
-  xlateSystem(la: number, write: boolean): number {
+  /**
+   * @internal Physical address of an implicit supervisor access (descriptor tables, TSS, IDT) of
+   * `size` bytes (0: a probe, not checked against data breakpoints).
+   */
+  xlateSystem(la: number, write: boolean, size = 0): number {
     if ((this.s.flags.bits & 0x40000) !== 0 && this.walker.smap && this.paging)
       return this.walkImplicit(la, write);
     const vpn = Math.floor(la / 4096);
     const idx = vpn & TLB_MASK;
     if (write) {
       if (this.tagW[idx] === vpn) return this.physW[idx]! + (la & 0xfff);
-      return this.tlbFill(la, vpn, idx, 1, false);
+      return this.tlbFill(la, vpn, idx, 1, false, size);
     }
     if (this.tagR[idx] === vpn) return this.physR[idx]! + (la & 0xfff);
-    return this.tlbFill(la, vpn, idx, 0, false);
+    return this.tlbFill(la, vpn, idx, 0, false, size);
   }
 
   /**
@@ -704,7 +787,7 @@ export class Cpu {
     return this.walk.address;
   }
 
-  private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean): number {
+  private tlbFill(la: number, vpn: number, idx: number, kind: number, user: boolean, size = 0): number {
     let page: number;
     let flags = 0;
     // A system-structure base beyond the canonical bound (57-bit canonical but not exact as a
@@ -734,6 +817,9 @@ export class Cpu {
       }
       if (this.walker.pke && kind !== 2 && (w.permissions & Permission.User) !== 0) set.anyKeyed = true;
     }
+    // A page holding an armed data breakpoint is not cached: every access to it is checked.
+    if (this.dataWatch && kind !== 2 && watchAccess(this, la, vpn, size, kind === 1))
+      return page + (la & 0xfff);
     if (kind === 0) {
       this.tagR[idx] = vpn;
       this.physR[idx] = page;
@@ -837,13 +923,13 @@ export class Cpu {
   /** @internal */
   rd16(la: number): number {
     if ((la & 0xfff) > 0xffe) return this.rdSplit(la, 2);
-    return this.memory.read16(this.xlateRead(la), AccessKind.Read);
+    return this.memory.read16(this.xlateRead(la, 2), AccessKind.Read);
   }
 
   /** @internal */
   rd32(la: number): number {
     if ((la & 0xfff) > 0xffc) return this.rdSplit(la, 4);
-    return this.memory.read32(this.xlateRead(la), AccessKind.Read);
+    return this.memory.read32(this.xlateRead(la, 4), AccessKind.Read);
   }
 
   /** @internal Reads 64 bits into `q[0]` (low) and `q[1]` (high): no number is returned, so nothing is boxed. */
@@ -853,13 +939,13 @@ export class Cpu {
       this.q[1] = this.rdSplit(la + 4, 4);
       return;
     }
-    this.memory.read64(this.xlateRead(la), AccessKind.Read, this.q, 0);
+    this.memory.read64(this.xlateRead(la, 8), AccessKind.Read, this.q, 0);
   }
 
   /** @internal Reads 32 bits into `q[0]`. */
   ld32(la: number): void {
     if ((la & 0xfff) > 0xffc) this.q[0] = this.rdSplit(la, 4);
-    else this.q[0] = this.memory.read32(this.xlateRead(la), AccessKind.Read);
+    else this.q[0] = this.memory.read32(this.xlateRead(la, 4), AccessKind.Read);
   }
 
   /** @internal Reads 64 bits: returns the low half, leaves the high half in `mhi`. */
@@ -869,7 +955,7 @@ export class Cpu {
       this.mhi = this.rdSplit(la + 4, 4);
       return lo;
     }
-    const pa = this.xlateRead(la);
+    const pa = this.xlateRead(la, 8);
     const m = this.memory;
     const lo = m.read32(pa, AccessKind.Read);
     this.mhi = m.read32(pa + 4, AccessKind.Read);
@@ -903,13 +989,13 @@ export class Cpu {
   /** @internal */
   wr16(la: number, v: number): void {
     if ((la & 0xfff) > 0xffe) this.wrSplit(la, 2, v);
-    else this.memory.write16(this.xlateWrite(la), v & 0xffff, AccessKind.Write);
+    else this.memory.write16(this.xlateWrite(la, 2), v & 0xffff, AccessKind.Write);
   }
 
   /** @internal */
   wr32(la: number, v: number): void {
     if ((la & 0xfff) > 0xffc) this.wrSplit(la, 4, v);
-    else this.memory.write32(this.xlateWrite(la), v >>> 0, AccessKind.Write);
+    else this.memory.write32(this.xlateWrite(la, 4), v >>> 0, AccessKind.Write);
   }
 
   /** @internal */
@@ -921,7 +1007,7 @@ export class Cpu {
       this.wrSplit(la + 4, 4, hi);
       return;
     }
-    this.memory.write64(this.xlateWrite(la), lo >>> 0, hi >>> 0, AccessKind.Write);
+    this.memory.write64(this.xlateWrite(la, 8), lo >>> 0, hi >>> 0, AccessKind.Write);
   }
 
   /** @internal Writes `size` bytes (1, 2, 4, 8). */
@@ -952,10 +1038,10 @@ export class Cpu {
     if ((la & 0xfff) > 0xffc) {
       let v = 0;
       for (let k = 0; k < 4; k++)
-        v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+        v |= this.memory.read8(this.xlateSystem(la + k, false, 1), AccessKind.Read) << (8 * k);
       return v >>> 0;
     }
-    return this.memory.read32(this.xlateSystem(la, false), AccessKind.Read);
+    return this.memory.read32(this.xlateSystem(la, false, 4), AccessKind.Read);
   }
 
   /** @internal */
@@ -966,7 +1052,7 @@ export class Cpu {
   private sysRd32Bytes(la: number, n: number): number {
     let v = 0;
     for (let k = 0; k < n; k++)
-      v |= this.memory.read8(this.xlateSystem(la + k, false), AccessKind.Read) << (8 * k);
+      v |= this.memory.read8(this.xlateSystem(la + k, false, 1), AccessKind.Read) << (8 * k);
     return v >>> 0;
   }
 
@@ -977,12 +1063,12 @@ export class Cpu {
       for (let k = 0; k < 4; k++) this.sysWr8(la + k, (v >>> (8 * k)) & 0xff);
       return;
     }
-    this.memory.write32(this.xlateSystem(la, true), v >>> 0, AccessKind.Write);
+    this.memory.write32(this.xlateSystem(la, true, 4), v >>> 0, AccessKind.Write);
   }
 
   /** @internal */
   sysWr8(la: number, v: number): void {
-    this.memory.write8(this.xlateSystem(la, true), v, AccessKind.Write);
+    this.memory.write8(this.xlateSystem(la, true, 1), v, AccessKind.Write);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1055,6 +1141,7 @@ export class Cpu {
     const old = f.read();
     const v = ((old & ~mask) | (value & mask)) >>> 0;
     f.write(v);
+    if (((old ^ v) & 0x10100) !== 0) refreshDebug(this);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
     if (((old ^ v) & 0x40000) !== 0) {
       this.flushTlb(true);

@@ -36,12 +36,13 @@ const f = (leaf: number, reg: 0 | 1 | 2 | 3, bit: number, name: string): Feature
 
 /**
  * The feature bits the interpreter advertises on every model (audited against what it
- * implements; see the package README). Not advertised: FPU, DE, APIC, MMX, FXSR, SSE*, VMX,
- * x2APIC, TSC-deadline, AVX, UMIP, HTT, and XSAVE (XSAVE/XRSTOR are absent; XGETBV/XSETBV work on
- * XCR0 = x87 once CR4.OSXSAVE is set). PCID/INVPCID, PKU and LA57 follow the model.
+ * implements; see the package README). Not advertised: FPU, APIC, MMX, FXSR, SSE*, VMX,
+ * x2APIC, TSC-deadline, AVX, HTT, and XSAVE (XSAVE/XRSTOR are absent; XGETBV/XSETBV work on
+ * XCR0 = x87 once CR4.OSXSAVE is set). PCID/INVPCID, PKU, LA57 and NX follow the model.
  */
 export const FEATURES: readonly FeatureBit[] = [
   f(1, 3, 1, "VME"),
+  f(1, 3, 2, "DE"),
   f(1, 3, 3, "PSE"),
   f(1, 3, 4, "TSC"),
   f(1, 3, 5, "MSR"),
@@ -72,25 +73,26 @@ export const FEATURES: readonly FeatureBit[] = [
   f(7, 1, 20, "SMAP"),
   f(7, 1, 23, "CLFLUSHOPT"),
   f(7, 1, 24, "CLWB"),
+  f(7, 2, 2, "UMIP"),
   f(7, 2, 22, "RDPID"),
   f(7, 3, 14, "SERIALIZE"),
   f(0x80000001, 2, 0, "LAHF-SAHF"),
   f(0x80000001, 2, 5, "LZCNT"),
   f(0x80000001, 2, 8, "PREFETCHW"),
   f(0x80000001, 3, 11, "SYSCALL"),
-  f(0x80000001, 3, 20, "NX"),
   f(0x80000001, 3, 29, "LM"),
   f(0x80000001, 3, 27, "RDTSCP"),
   f(0x80000008, 1, 9, "WBNOINVD"),
 ];
 
-/** Feature bits that depend on the model: 1-GByte pages and the speculation controls. */
+/** Feature bits that depend on the model: 1-GByte pages, NX, the speculation controls, invariant TSC. */
 export const MODEL_FEATURES: readonly (FeatureBit & { readonly when: (m: CpuModel) => boolean })[] = [
   { ...f(1, 2, 17, "PCID"), when: (m) => m.pcid !== false },
   { ...f(7, 1, 10, "INVPCID"), when: (m) => m.pcid !== false },
   { ...f(7, 2, 3, "PKU"), when: (m) => m.pku !== false },
   { ...f(7, 2, 16, "LA57"), when: (m) => m.la57 === true },
   { ...f(0x80000001, 3, 26, "Page1GB"), when: (m) => m.pages1G },
+  { ...f(0x80000001, 3, 20, "NX"), when: (m) => m.nx },
   { ...f(7, 3, 26, "IBRS-IBPB"), when: (m) => m.speculationControl },
   { ...f(7, 3, 27, "STIBP"), when: (m) => m.speculationControl },
   { ...f(7, 3, 29, "IA32_ARCH_CAPABILITIES"), when: (m) => m.speculationControl },

@@ -63,9 +63,9 @@ function everyByte(lo: number, hi: number, ok: (t: number) => boolean): boolean 
   return true;
 }
 
-/** Whether NX is usable: reported by CPUID and not turned off by IA32_MISC_ENABLE.XD_DISABLE. */
+/** Whether NX is usable: the model has it and IA32_MISC_ENABLE.XD_DISABLE does not turn it off. */
 export function nxSupported(c: Cpu): boolean {
-  return (c.msrs.miscEnable[1]! & 0x4) === 0;
+  return c.model.nx && (c.msrs.miscEnable[1]! & 0x4) === 0;
 }
 
 const spec = (c: Cpu): boolean => c.model.speculationControl;
@@ -275,6 +275,8 @@ def(Msr.MISC_ENABLE, {
   whi: 0x4,
   ilo: 0x80 | 0x800 | 0x1000,
   ihi: 0,
+  // XD disable exists only where NX does.
+  check: (c, _lo, hi) => (hi & 0x4) === 0 || c.model.nx,
 });
 def(Msr.PAT, {
   name: "IA32_PAT",
@@ -393,6 +395,8 @@ export function msrIndexes(): number[] {
 
 /** Reads MSR `index` into `c.s.out[0..1]`; false when it does not exist (or is write-only). */
 export function readMsr(c: Cpu, index: number): boolean {
+  const dev = c.msrDevice;
+  if (dev?.handlesMsr(index >>> 0)) return dev.readMsr(index >>> 0, c.s.out);
   const d = TABLE.get(index >>> 0);
   if (d === undefined || d.writeOnly === true || (d.exists !== undefined && !d.exists(c))) return false;
   if (d.read !== undefined) {
@@ -408,6 +412,8 @@ export function readMsr(c: Cpu, index: number): boolean {
 
 /** Writes MSR `index`; false (#GP) when it does not exist, is read-only, or `lo`/`hi` break its rules. */
 export function writeMsr(c: Cpu, index: number, lo: number, hi: number): boolean {
+  const dev = c.msrDevice;
+  if (dev?.handlesMsr(index >>> 0)) return dev.writeMsr(index >>> 0, lo >>> 0, hi >>> 0);
   const d = TABLE.get(index >>> 0);
   if (d === undefined || d.readOnly === true || (d.exists !== undefined && !d.exists(c))) return false;
   lo >>>= 0;

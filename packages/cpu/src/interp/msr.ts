@@ -39,6 +39,19 @@ export const Msr = {
   TSC_AUX: 0xc0000103,
 } as const;
 
+/**
+ * A device that answers some MSRs itself, such as a local APIC (IA32_APIC_BASE, IA32_TSC_DEADLINE,
+ * the x2APIC range). RDMSR/WRMSR of an index it handles go to it instead of the processor's table.
+ */
+export interface MsrDevice {
+  /** Whether the device answers MSR `index`. */
+  handlesMsr(index: number): boolean;
+  /** RDMSR: writes the value to `out[0]` (low) and `out[1]` (high); false raises #GP(0). */
+  readMsr(index: number, out: Uint32Array): boolean;
+  /** WRMSR of `hi:lo` (unsigned halves); false raises #GP(0). */
+  writeMsr(index: number, lo: number, hi: number): boolean;
+}
+
 /** The fixed-range MTRRs in the order {@link Msrs.mtrrFixed} stores them (SDM vol. 3, "Fixed Range MTRRs"). */
 export const FIXED_MTRRS: readonly number[] = [
   0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,

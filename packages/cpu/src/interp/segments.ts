@@ -275,16 +275,17 @@ export function nullifyOuterSegments(c: Cpu): void {
 }
 
 /**
- * System-descriptor types LAR and LSL accept, as bit masks (bit n = type n; SDM vol. 2A, LAR
- * and LSL, "Segment and Gate Types"). Outside IA-32e mode: LAR takes the 16/32-bit TSSs, the
- * LDT, call gates and task gates; LSL the TSSs and the LDT. In IA-32e mode only the LDT, the
- * 64-bit TSSs and (for LAR) the 64-bit call gate.
+ * System-descriptor types LAR and LSL accept, as bit masks (bit n = type n), exactly as the
+ * tables "Segment and Gate Types" of SDM vol. 2A, LAR and LSL, give them. Outside IA-32e mode:
+ * LAR takes the 16/32-bit TSSs, the LDT, call gates and task gates; LSL the TSSs and the LDT.
+ * In IA-32e mode LAR takes the 64-bit TSSs and call gate (the table marks the LDT invalid), LSL
+ * the LDT, the 64-bit TSSs and type 0 ("upper 8 bytes of a 16-byte descriptor").
  */
 const SYSTEM_TYPES = {
   larLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
-  larIa32e: (1 << 2) | (1 << 9) | (1 << 0xb) | (1 << 0xc),
+  larIa32e: (1 << 9) | (1 << 0xb) | (1 << 0xc),
   lslLegacy: (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 0xb),
-  lslIa32e: (1 << 2) | (1 << 9) | (1 << 0xb),
+  lslIa32e: (1 << 0) | (1 << 2) | (1 << 9) | (1 << 0xb),
 } as const;
 
 /** Whether LAR (`lar`) or LSL accepts a system descriptor of `type` in the current mode. */

@@ -45,6 +45,11 @@ export class CpuState {
   readonly cr = new Uint32Array(32);
   /** Debug registers DR0-DR7 as lo/hi halves (16 elements). */
   readonly dr = new Uint32Array(16);
+  /**
+   * DR6 bits (BS, B0-B3, BT) of a #DB trap held over a MOV SS/POP SS shadow, delivered after the
+   * next instruction (SDM vol. 3, 6.8.3); 0 when none.
+   */
+  pendingDebug = 0;
   /** IA32_EFER as lo/hi halves. */
   readonly efer = new Uint32Array(2);
   /** XCR0 as lo/hi halves. */
@@ -102,6 +107,7 @@ export class CpuState {
     this.dr.fill(0);
     this.dr[12] = 0xffff0ff0; // DR6
     this.dr[14] = 0x400; // DR7
+    this.pendingDebug = 0;
     this.efer.fill(0);
     this.xcr0[0] = 1;
     this.xcr0[1] = 0;

@@ -75,6 +75,8 @@ export interface CpuStateSnapshot {
   cr: number[];
   /** 16 numbers: DR0-DR7 as lo/hi halves. */
   dr: number[];
+  /** DR6 bits of a #DB trap held over a MOV SS shadow (absent in older snapshots: 0). */
+  pendingDebug?: number;
   /** IA32_EFER as [lo, hi]. */
   efer: number[];
   /** XCR0 as [lo, hi]. */
@@ -147,6 +149,7 @@ function snapshotState(s: CpuState): CpuStateSnapshot {
     idtr: table(s.idtr),
     cr: Array.from(s.cr),
     dr: Array.from(s.dr),
+    pendingDebug: s.pendingDebug,
     efer: Array.from(s.efer),
     xcr0: Array.from(s.xcr0),
     pkru: s.pkru,
@@ -220,6 +223,7 @@ export function restore(snap: CpuStateSnapshot, into: CpuState = new CpuState(),
   }
   fill(into.cr, snap.cr, "cr");
   fill(into.dr, snap.dr, "dr");
+  into.pendingDebug = snap.pendingDebug === undefined ? 0 : u32(snap.pendingDebug, "pendingDebug");
   fill(into.efer, snap.efer, "efer");
   fill(into.xcr0, snap.xcr0, "xcr0");
   if (cpu !== undefined && snap.msrs !== undefined) cpu.msrs.load(snap.msrs, cpu.instructions);

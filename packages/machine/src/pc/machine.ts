@@ -1,4 +1,4 @@
-import { Cpu, type InterruptSource, STOP_REASON_NAMES, StopReason } from "@turtles/cpu";
+import { Cpu, type InterruptSource, type MsrDevice, STOP_REASON_NAMES, StopReason } from "@turtles/cpu";
 import type { PhysicalAddressSpace, PortIoHandler, PortIoSpace } from "@turtles/memory";
 import { ACPI_DEFAULTS } from "../acpi/tables.js";
 import type { AcpiPlacement } from "../acpi/write.js";
@@ -10,7 +10,7 @@ import type { Hpet } from "../devices/hpet.js";
 import type { I8042 } from "../devices/i8042.js";
 import type { IoApic } from "../devices/ioapic.js";
 import type { IrqLine } from "../devices/irq-line.js";
-import type { LocalApic } from "../devices/local-apic.js";
+import { type LocalApic, MsrAccess } from "../devices/local-apic.js";
 import type { PcTestdev } from "../devices/pc-testdev.js";
 import type { PicPair } from "../devices/pic8259.js";
 import type { Pit8254 } from "../devices/pit8254.js";
@@ -177,7 +177,12 @@ export class PcMachine {
 
     // The processor takes interrupts from its local APIC (fixed ones from the I/O APIC, ExtINT
     // from the 8259A through LINT0).
-    this.cpu = new Cpu({ memory: p.space, io: p.io, interrupts: this.interruptSource() });
+    this.cpu = new Cpu({
+      memory: p.space,
+      io: p.io,
+      interrupts: this.interruptSource(),
+      msrDevice: lapicMsrs(p.lapic),
+    });
     virtualClock?.attach(this.cpu);
     this.addFwCfgBootItems();
     this.boot();
@@ -478,4 +483,18 @@ export class PcMachine {
  */
 export function createMachine(options: MachineOptions = {}): PcMachine {
   return new PcMachine(options);
+}
+
+/** The local APIC's MSRs (IA32_APIC_BASE, TSC deadline, the x2APIC range) as the CPU reaches them. */
+function lapicMsrs(lapic: LocalApic): MsrDevice {
+  return {
+    handlesMsr: (index) => lapic.handlesMsr(index),
+    readMsr: (index, out) => {
+      if (lapic.readMsr(index) !== MsrAccess.Ok) return false;
+      out[0] = lapic.msrLo;
+      out[1] = lapic.msrHi;
+      return true;
+    },
+    writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi) === MsrAccess.Ok,
+  };
 }

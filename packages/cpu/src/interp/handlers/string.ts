@@ -8,6 +8,7 @@ import { cmp } from "../../alu/arith.js";
 import type { OperandSize } from "../../state/operand-size.js";
 import { Seg } from "../../state/registers.js";
 import type { Cpu } from "../cpu.js";
+import { debugIo, repChunk } from "../debug.js";
 import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { getReg, setReg } from "./operands.js";
@@ -68,6 +69,7 @@ export function inOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.debugActive) debugIo(c, port, bytes);
   const v = c.io.read(port, bytes as 1 | 2 | 4);
   setReg(g, 0, 0, i.size, v >>> 0, 0);
 }
@@ -78,6 +80,7 @@ export function outOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.debugActive) debugIo(c, port, bytes);
   c.io.write(port, bytes as 1 | 2 | 4, getReg(g, 0, 0, i.size));
 }
 
@@ -99,11 +102,12 @@ export function stringOp(c: Cpu, i: Insn): void {
   const repe = rep === 0xf3;
   const compares = op === 1 || op === 2;
   if ((op === 5 || op === 6) && count > 0) checkIo(c, g[4]! & 0xffff, bytes);
+  if (c.debugActive && (op === 5 || op === 6)) debugIo(c, g[4]! & 0xffff, bytes);
   // A repeat runs at most REP_CHUNK iterations per step, and no more than the budget has left
   // (each iteration counts as one instruction; the record itself counts the first), then resumes
   // at the same RIP: the run loop can stop or take an interrupt between iterations (SDM REP).
   const left = c.runEnd - c.instructions - (i.seqEnd - 1);
-  let chunk = Math.max(1, Math.min(left, REP_CHUNK));
+  let chunk = Math.max(1, Math.min(left, c.debugActive ? repChunk(c, REP_CHUNK) : REP_CHUNK));
   let done = 0;
   let finished = false;
   try {
@@ -178,6 +182,9 @@ export function stringOp(c: Cpu, i: Insn): void {
     if (op !== 3 && op !== 6) setIdx(g, 7, asz, di);
   }
   // An interrupted repeat (a device asked to stop, or code was overwritten) resumes here.
-  if (rep !== 0 && count !== 0 && c.breakBlock && !(compares && s.flags.zf() === (repe ? 0 : 1)))
+  if (rep !== 0 && count !== 0 && c.breakBlock && !(compares && s.flags.zf() === (repe ? 0 : 1))) {
     c.nextRip = i.rip;
+    // The resumed iterations are the same instruction: RF keeps its breakpoint from firing again.
+    if (c.debugActive) s.flags.bits |= 0x10000;
+  }
 }

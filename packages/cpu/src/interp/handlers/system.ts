@@ -8,6 +8,7 @@ import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
 import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { debugRegisterNumber, refreshDebug, writeDebugRegister } from "../debug.js";
 import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
@@ -91,7 +92,7 @@ export function movToCr(c: Cpu, i: Insn): void {
 }
 
 /** The CR4 bits software may set (VME..SMAP minus what is absent); others are reserved (#GP). */
-const CR4_ALLOWED = 0x003f07ff & ~(0x2000 | 0x4000 | 0x20000);
+const CR4_ALLOWED = (0x003f07ff | 0x800) & ~(0x2000 | 0x4000 | 0x20000); // 0x800: UMIP
 
 /** @internal Writes a control register with the checks of SDM MOV CR (vol. 2B) and the mode changes. */
 export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
@@ -169,20 +170,14 @@ export function movFromCr(c: Cpu, i: Insn): void {
   setReg(s.gpr, i.d, 0, c.mode64 ? 64 : 32, s.cr[2 * n]!, c.mode64 ? s.cr[2 * n + 1]! : 0);
 }
 
-/** MOV DRn (aux = n; imm2 = 1: to the debug register). Breakpoints are stored, not armed. */
+/** MOV DRn (aux = n; imm2 = 1: to the debug register): checks and breakpoints in debug.ts. */
 export function movDr(c: Cpu, i: Insn): void {
   requireCpl0(c);
   const s = c.s;
-  let n = i.aux;
-  if (n === 4 || n === 5) {
-    if ((s.cr[8]! & 0x8) !== 0) c.fault(V.UD, NO_ERROR);
-    n += 2;
-  }
-  if (n > 7) c.fault(V.UD, NO_ERROR);
+  const n = debugRegisterNumber(c, i.aux);
   const g = s.gpr;
   if (i.imm2 === 1) {
-    s.dr[2 * n] = g[2 * i.s]!;
-    s.dr[2 * n + 1] = c.mode64 ? g[2 * i.s + 1]! : 0;
+    writeDebugRegister(c, n, g[2 * i.s]!, c.mode64 ? g[2 * i.s + 1]! : 0);
   } else {
     setReg(g, i.d, 0, c.mode64 ? 64 : 32, s.dr[2 * n]!, c.mode64 ? s.dr[2 * n + 1]! : 0);
   }
@@ -204,6 +199,7 @@ export function lmsw(c: Cpu, i: Insn): void {
 
 /** SMSW: CR0's low bits to a register (operand size) or 16 bits to memory. */
 export function smsw(c: Cpu, i: Insn): void {
+  if ((c.s.cr[8]! & 0x800) !== 0 && c.cpl > 0) c.fault(V.GP, 0); // CR4.UMIP
   const cr0 = c.s.cr[0]!;
   if (i.mem) c.wr16(c.lin(i.seg, c.ea(i), 2, true), cr0 & 0xffff);
   else setReg(c.s.gpr, i.d, 0, i.size, i.size === 16 ? cr0 & 0xffff : cr0, 0);
@@ -454,6 +450,7 @@ export function sysret(c: Cpu, i: Insn): void {
   const oldAc = c.rflags() & 0x40000;
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
   if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((g[22]! & 0x100) !== 0) refreshDebug(c); // TF from R11: single-step from here on
   c.setCpl(3);
   c.updateMode();
   c.nextRip = target;

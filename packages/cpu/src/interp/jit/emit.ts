@@ -9,6 +9,7 @@
  * declares its own names only inside braces.
  */
 import { FlagOp } from "../../state/lazy-flags.js";
+import { Seg } from "../../state/registers.js";
 import { followedJump } from "../block-cache.js";
 import { AluOp, aluRI, aluRR, shiftRI } from "../handlers/alu.js";
 import { jnz, jz } from "../handlers/branch.js";
@@ -94,9 +95,16 @@ function eaSource(i: Insn): string {
   return `const ea = (${a}) ${i.asz === 32 ? ">>> 0" : "& 0xffff"};`;
 }
 
-/** `const la = ...`: the linear address of the memory operand (segment checks in `c.lin`). */
+/**
+ * `la = ...`: the linear address of the memory operand. With 64-bit addressing (64-bit mode,
+ * which the block's mode key fixes) the common case is inline: the base of FS/GS only, and the
+ * canonical bound; anything else (a non-canonical address, alignment checking) goes through
+ * `c.lin`, which raises the fault. Otherwise `c.lin` does the segment checks.
+ */
 function linSource(i: Insn, size: number, write: boolean): string {
-  return `${eaSource(i)} const la = c.lin(${i.seg}, ea, ${size}, ${write});`;
+  if (i.asz !== 64) return `${eaSource(i)} const la = c.lin(${i.seg}, ea, ${size}, ${write});`;
+  const base = i.seg === Seg.FS || i.seg === Seg.GS ? ` + c.segBaseN[${i.seg}]` : "";
+  return `${eaSource(i)} let la = ea${base}; if (la < -c.canonBound || la + ${size} > c.canonBound || c.acActive) la = c.lin(${i.seg}, ea, ${size}, ${write});`;
 }
 
 /** An ALU operation's code: the result from `aLo, aHi, bLo, bHi` (64-bit) or `a, b` (32-bit). */
