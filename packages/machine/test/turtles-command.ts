@@ -24,6 +24,7 @@ export const KIT_IMAGES = [
   "v86",
   "tasks",
   "rings",
+  "debug",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
