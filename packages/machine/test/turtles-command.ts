@@ -25,6 +25,7 @@ export const KIT_IMAGES = [
   "tasks",
   "rings",
   "debug",
+  "faults",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
