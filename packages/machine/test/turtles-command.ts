@@ -26,6 +26,7 @@ export const KIT_IMAGES = [
   "rings",
   "debug",
   "faults",
+  "realmode",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
