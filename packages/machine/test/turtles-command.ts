@@ -27,6 +27,7 @@ export const KIT_IMAGES = [
   "debug",
   "faults",
   "realmode",
+  "pae",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
