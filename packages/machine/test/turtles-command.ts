@@ -28,6 +28,7 @@ export const KIT_IMAGES = [
   "faults",
   "realmode",
   "pae",
+  "long64",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
