@@ -29,6 +29,7 @@ export const KIT_IMAGES = [
   "realmode",
   "pae",
   "long64",
+  "smc",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
