@@ -63,6 +63,8 @@ export {
 export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
 export { type CacheInfo, type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
 export { Activity, Blocking } from "./interp/events.js";
+export { VmExitReason } from "./interp/exit-reason.js";
+export { CpuExit, type CpuIntercepts } from "./interp/intercepts.js";
 export {
   FIXED_MTRRS,
   MC_BANK_COUNT,

@@ -96,6 +96,48 @@ describe("#AC(0)", () => {
     expect(m.cpu.state.lo(Gpr.RBX)).toBe(L.CODE + 9);
   });
 
+  it("32-bit protected mode at CPL 3: checks alignment, and the segment checks still come first", () => {
+    const run = (off: number, limit = 0xffffffff) => {
+      const m = createMachine("protected");
+      const s = m.cpu.state;
+      m.load(L.CODE, [0x8b, 0x07, 0x8b, 0x1e, 0xcd, 0x30]); // mov eax, [edi]; mov ebx, [esi]; int 30h
+      m.load(L.HANDLER, [0xf4]);
+      m.load(L.HANDLER + 0x100, [0xf4]);
+      m.load(L.HANDLER + 0x200, [0xf4]);
+      m.gate(0x30, L.HANDLER, { dpl: 3 });
+      m.gate(17, L.HANDLER + 0x100);
+      m.gate(13, L.HANDLER + 0x200);
+      s.segSelector[Seg.CS] = SEL.CODE32_U;
+      s.segAccess[Seg.CS] = 0xc0fb;
+      for (const seg of [Seg.SS, Seg.DS, Seg.ES]) {
+        s.segSelector[seg] = SEL.DATA_U;
+        s.segAccess[seg] = 0xc0f3;
+      }
+      s.segLimit[Seg.DS] = limit;
+      s.cr[0] = (s.cr[0]! | AM) >>> 0;
+      s.flags.write(0x2 | AC);
+      m.write32(L.DATA + 8, 0x11223344);
+      s.gpr[2 * Gpr.RDI] = L.DATA + 8;
+      s.gpr[2 * Gpr.RSI] = L.DATA + off;
+      expect(m.cpu.run(100)).toBe(StopReason.Halted);
+      return [m.cpu.eventCounts[17], m.cpu.eventCounts[13], s.lo(Gpr.RAX)];
+    };
+    expect(run(8)).toEqual([0, 0, 0x11223344]);
+    expect(run(9)).toEqual([1, 0, 0x11223344]);
+    expect(run(9, L.DATA + 11)).toEqual([0, 1, 0x11223344]); // beyond the limit: #GP before #AC
+  });
+
+  it("checking stops when the handler runs at CPL 0 and resumes after IRET to ring 3", () => {
+    // ring 3: mov eax, [rdi] (misaligned: #AC); the handler skips it, IRETQs; then mov ebx, [rdi] faults again
+    const m = user64([0x8b, 0x07, 0x8b, 0x1f], { rdi: L.DATA + 1 });
+    // #AC handler: add rsp, 8 (error code); add qword [rsp], 2; mov ecx, [rdi] (ring 0, misaligned); iretq
+    m.load(L.HANDLER, [0x48, 0x83, 0xc4, 0x08, 0x48, 0x83, 0x04, 0x24, 0x02, 0x8b, 0x0f, 0x48, 0xcf]);
+    m.write32(L.DATA + 1, 0xabcd);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted); // the INT3 at the end reaches the #BP handler
+    expect(m.cpu.eventCounts[17]).toBe(2);
+    expect(m.cpu.state.lo(Gpr.RCX)).toBe(0xabcd);
+  });
+
   it("does not check the implicit supervisor pushes of an interrupt from ring 3 (misaligned ESP0)", () => {
     const m = createMachine("protected");
     const s = m.cpu.state;

@@ -161,6 +161,10 @@ describe("NMI", () => {
     n.cpu.halted = false;
     n.cpu.run(50);
     expect(n.cpu.state.lo(Gpr.RBX)).toBe(2);
+    // An activity state this processor does not have is a caller error.
+    expect(() => restore({ ...snap, events: { activity: 2, interruptibility: 0, nmiPending: 0 } })).toThrow(
+      TypeError,
+    );
     // An old snapshot without the field restores as active with nothing pending.
     delete snap.events;
     expect(restore(snap).activity).toBe(0);

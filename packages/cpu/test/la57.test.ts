@@ -134,6 +134,23 @@ describe("5-level paging", () => {
     expect(m.cpu.run(10)).toBe(StopReason.Shutdown);
   });
 
+  it("LLDT checks the 64-bit base of the LDT descriptor against the 57-bit bound", () => {
+    const install = (n: PagingMachine): void => {
+      n.write32(L.GDT + 0x60, 0x0000_ffff); // limit 0xffff, base 15:0 = 0
+      n.write32(L.GDT + 0x64, 0x0000_8200); // present LDT (type 2)
+      n.write32(L.GDT + 0x68, 0x0001_0000); // base 63:32: bit 48
+      n.write32(L.GDT + 0x6c, 0);
+      n.cpu.state.gdtr.limit = 0x6f;
+    };
+    install(m);
+    expect(m.exec([0x0f, 0x00, 0xd0], { [RAX]: 0x60 })).toBe("ok"); // lldt ax
+    expect(m.cpu.state.segBase[2 * 6 + 1]).toBe(0x0001_0000);
+    const n = createPagingMachine({ model: LA57_MODEL });
+    install(n);
+    expect(n.exec([0x0f, 0x00, 0xd0], { [RAX]: 0x60 })).toBe("gp");
+    expect(n.pfError()).toBe(0x60); // #GP(selector)
+  });
+
   it("without LA57 the same addresses are 48-bit non-canonical (#GP) and the MSR check is 48-bit", () => {
     const n = createPagingMachine({ model: LA57_MODEL });
     expect(n.exec(READ, { [RBX]: halves(2 ** 48 + TEST_LA) })).toBe("gp");

@@ -140,3 +140,67 @@ export function createPagingMachine(options: { model?: CpuModel } = {}): PagingM
   m.cr2 = () => (m.cpu.state.cr[5]! | 0) * 2 ** 32 + m.cpu.state.cr[4]!;
   return m;
 }
+
+/** Tables of the legacy-mode (32-bit and PAE) paging machine. */
+export const LP = {
+  /** 32-bit paging: the page directory (4-byte entries). */
+  PD32: 0x18000,
+  /** PAE: the PDPT (4 entries) and the page directory of the first GiB. */
+  PDPT: 0x16000,
+  PD0: 0x17000,
+} as const;
+
+/**
+ * A 32-bit protected-mode machine with 32-bit paging (`bits32`: 4-MByte supervisor pages, the one
+ * at 4 MiB user) or PAE paging (`pae`: 2-MByte supervisor pages, the one at 6 MiB user), and the
+ * test hierarchy at linear 1 GiB: upper = PDE at P.TPD (PAE) or PD32[256] (32-bit), leaf = PTE at
+ * P.TPT. Handlers as in {@link createPagingMachine}, through 32-bit interrupt gates.
+ */
+export function createLegacyPagingMachine(mode: "bits32" | "pae"): TestMachine & {
+  /** The upper entry's address (a PDE). */
+  readonly upperAddr: number;
+  /** Puts the CPU at `rip` in ring `cpl`. */
+  enter(rip: number, cpl: 0 | 3): void;
+} {
+  const m = createMachine("protected");
+  const view = new DataView(m.ram.buffer);
+  const s = m.cpu.state;
+  for (const [v, h] of [
+    [14, P.PF_HANDLER],
+    [6, P.UD_HANDLER],
+    [13, P.GP_HANDLER],
+  ] as const) {
+    m.gate(v, h);
+    m.load(h, [0xf4]);
+  }
+  let upperAddr: number;
+  if (mode === "bits32") {
+    for (let k = 0; k < 4; k++) view.setUint32(LP.PD32 + 4 * k, k * 0x400000 + (k === 1 ? 0x87 : 0x83), true);
+    upperAddr = LP.PD32 + 4 * 256;
+    s.cr[6] = LP.PD32;
+    s.cr[8] = CR4.PSE;
+  } else {
+    for (let k = 0; k < 512; k++) {
+      view.setUint32(LP.PD0 + 8 * k, k * 0x200000 + (k === 3 ? 0x87 : 0x83), true);
+      view.setUint32(LP.PD0 + 8 * k + 4, 0, true);
+    }
+    view.setUint32(LP.PDPT, LP.PD0 | 1, true);
+    view.setUint32(LP.PDPT + 8, P.TPD | 1, true);
+    upperAddr = P.TPD;
+    s.cr[6] = LP.PDPT;
+    s.cr[8] = CR4.PAE;
+  }
+  s.cr[0] = 0x80010011;
+  return Object.assign(m, {
+    upperAddr,
+    enter(rip: number, cpl: 0 | 3): void {
+      s.rip = rip;
+      m.cpu.halted = false;
+      s.segSelector[Seg.CS] = cpl === 3 ? SEL.CODE32_U : SEL.CODE32;
+      s.segAccess[Seg.CS] = cpl === 3 ? 0xc0fb : 0xc09b;
+      s.segSelector[Seg.SS] = cpl === 3 ? SEL.DATA_U : SEL.DATA;
+      s.segAccess[Seg.SS] = cpl === 3 ? 0xc0f3 : 0xc093;
+      s.gpr[8] = cpl === 3 ? P.USER_CODE + 0x1f0000 : L.STACK;
+    },
+  });
+}

@@ -5,8 +5,19 @@
 // flags) comes from the small reference model below, written from SDM vol. 3A 4.5 (the walk and
 // reserved bits), 4.6.1 (access rights), 4.7 (error code) and 4.8 (A/D flags).
 import { beforeAll, describe, expect, it } from "vitest";
+import { StopReason } from "../src/index.js";
 import { L } from "./modes.js";
-import { CR4, createPagingMachine, E, P, type PagingMachine, TEST_LA, XD_HI } from "./paging-env.js";
+import {
+  CR4,
+  createLegacyPagingMachine,
+  createPagingMachine,
+  E,
+  LP,
+  P,
+  type PagingMachine,
+  TEST_LA,
+  XD_HI,
+} from "./paging-env.js";
 
 type Kind = "read" | "write" | "fetch";
 
@@ -47,22 +58,24 @@ const entryOf = (n: number): Entry => ({
 });
 
 /** The reference model (SDM 4.5-4.8), independent of the walker. */
-function reference(c: Case): Outcome {
+function reference(c: Case, mode: "long" | "pae" | "bits32" = "long"): Outcome {
   const write = c.kind === "write";
   const fetch = c.kind === "fetch";
   const user = c.cpl === 3;
-  // Error code bits (4.7): W/R = write, U/S = CPL 3, I/D = fetch when SMEP or (PAE and NXE).
-  const base = (write ? 2 : 0) | (user ? 4 : 0) | (fetch && (c.nxe || c.smep) ? 16 : 0);
+  // Error code bits (4.7): W/R = write, U/S = CPL 3, I/D = fetch when SMEP or (PAE and NXE);
+  // 32-bit paging has no XD bit at all (its entries are 4 bytes).
+  const nxe = mode !== "bits32" && c.nxe;
+  const base = (write ? 2 : 0) | (user ? 4 : 0) | (fetch && (nxe || c.smep) ? 16 : 0);
   const fault = (error: number): Outcome => ({ fault: true, error, accessed: false, dirty: false });
   // The walk, top down: a not-present entry stops it (P = 0); in a present entry, XD is a reserved
   // bit when NXE = 0 (4.5.4, Table 4-14 to 4-20 "Ignored/Reserved"): P | RSVD.
   for (const e of [c.upper, c.leaf]) {
     if (!e.p) return fault(base);
-    if (e.xd && !c.nxe) return fault(base | 1 | 8);
+    if (e.xd && !nxe) return fault(base | 1 | 8);
   }
   const rw = c.upper.rw && c.leaf.rw;
   const us = c.upper.us && c.leaf.us;
-  const xd = c.nxe && (c.upper.xd || c.leaf.xd);
+  const xd = nxe && (c.upper.xd || c.leaf.xd);
   let allowed: boolean;
   if (user) {
     // User-mode accesses (4.6.1): only user-mode pages; writes need R/W; fetches need XD = 0.
@@ -355,5 +368,140 @@ describe("reserved bits (RSVD, error-code bit 3; SDM 4.5.4 and Tables 4-15 to 4-
       m.cpu.state.efer[0] = 0x501;
     });
     expect(r).toEqual({ fault: true, error: 9, cr2: TEST_LA });
+  });
+});
+
+describe("EFLAGS.AC under SMAP: cached supervisor translations of user pages follow AC", () => {
+  const STAC = [0x0f, 0x01, 0xcb];
+  const CLAC = [0x0f, 0x01, 0xca];
+  const READ = [0x8b, 0x03];
+  const MOV_CR4_RAX = [0x0f, 0x22, 0xe0];
+
+  it("STAC allows, CLAC forbids again at once (the translation cached under AC = 1 is dropped)", () => {
+    const m = createPagingMachine();
+    expect(m.exec(MOV_CR4_RAX, { 0: CR4.PAE | CR4.SMAP })).toBe("ok");
+    expect(m.exec(READ, { 3: TEST_LA })).toBe("pf");
+    expect(m.pfError()).toBe(1);
+    expect(m.exec([...STAC, ...READ, ...CLAC, ...READ], { 3: TEST_LA })).toBe("pf");
+    expect(m.cpu.state.rip).toBe(P.PF_HANDLER + 1);
+    expect(m.exec([...STAC, ...READ], { 3: TEST_LA })).toBe("ok");
+    // exec() clears AC in the state directly (behind the CPU's back): the next run sees it too.
+    expect(m.exec(READ, { 3: TEST_LA })).toBe("pf");
+  });
+
+  it("AC does not matter without SMAP", () => {
+    const m = createPagingMachine();
+    expect(m.exec([...STAC, ...READ, ...CLAC, ...READ], { 3: TEST_LA })).toBe("ok");
+  });
+});
+
+describe("32-bit and PAE paging permission matrix through the CPU (SDM 4.3, 4.4, 4.6, 4.7)", () => {
+  for (const mode of ["bits32", "pae"] as const) {
+    it(`${mode === "pae" ? "PAE" : "32-bit"} paging: PTE/PDE bits x access x CPL x WP/SMEP/SMAP/AC/NXE`, () => {
+      const m = createLegacyPagingMachine(mode);
+      for (const prog of Object.values(PROGRAM)) {
+        m.load(L.CODE + prog.offset, prog.bytes);
+        m.load(P.USER_CODE + prog.offset, prog.bytes);
+      }
+      const wide = mode === "pae";
+      const put = (addr: number, e: Entry, frame: number): void => {
+        const b = bitsOf(e);
+        m.write32(addr, frame | b.lo);
+        if (wide) m.write32(addr + 4, b.hi);
+      };
+      const bad: string[] = [];
+      let count = 0;
+      const s = m.cpu.state;
+      for (const kind of ["read", "write", "fetch"] as const) {
+        for (const cpl of [0, 3] as const) {
+          for (let flags = 0; flags < 32; flags++) {
+            const [wp, smep, smap, ac, nxe] = [1, 2, 4, 8, 16].map((b) => (flags & b) !== 0) as [
+              boolean,
+              boolean,
+              boolean,
+              boolean,
+              boolean,
+            ];
+            const entries = wide ? 16 : 8; // 32-bit entries have no XD
+            for (let upper = 0; upper < entries; upper++) {
+              for (let leaf = 0; leaf < entries; leaf++) {
+                const c: Case = {
+                  leaf: entryOf(leaf),
+                  upper: entryOf(upper),
+                  kind,
+                  cpl,
+                  wp,
+                  smep,
+                  smap,
+                  ac,
+                  nxe,
+                };
+                const want = reference(c, mode);
+                put(m.upperAddr, c.upper, P.TPT);
+                put(P.TPT, c.leaf, P.PAGE);
+                m.load(P.PAGE, PAGE_BYTES);
+                s.cr[0] = 0x80000011 | (wp ? 0x10000 : 0);
+                s.cr[8] = (wide ? CR4.PAE : CR4.PSE) | (smep ? CR4.SMEP : 0) | (smap ? CR4.SMAP : 0);
+                s.efer[0] = nxe ? 0x800 : 0;
+                s.flags.write(0x2 | (ac ? 0x40000 : 0));
+                s.set64(3, TEST_LA, 0);
+                s.set64(0, MARK, 0);
+                m.enter((cpl === 3 ? P.USER_CODE : L.CODE) + PROGRAM[kind].offset, cpl);
+                m.cpu.invalidateTlb();
+                const why = m.cpu.run(50);
+                const esp = s.gpr[8]!;
+                const faulted = s.rip === P.PF_HANDLER + 1;
+                const upperLo = m.read32(m.upperAddr);
+                const leafLo = m.read32(P.TPT);
+                const got = {
+                  fault: faulted,
+                  error: faulted ? m.read32(esp) : 0,
+                  accessed: (upperLo & E.A) !== 0 && (leafLo & E.A) !== 0,
+                  dirty: (leafLo & E.D) !== 0,
+                };
+                let ok = why === 1 && got.fault === want.fault && got.accessed === want.accessed;
+                ok &&= got.dirty === want.dirty;
+                if (want.fault) ok &&= got.error === want.error && s.cr[4] === TEST_LA;
+                else {
+                  ok &&= s.rip === P.UD_HANDLER + 1;
+                  if (kind === "read") ok &&= s.lo(0) === 0x90900b0f;
+                  if (kind === "write") ok &&= m.read32(P.PAGE) === MARK;
+                  if (kind === "fetch") ok &&= m.read32(esp) === TEST_LA;
+                }
+                count++;
+                if (!ok && bad.length < 10) {
+                  bad.push(
+                    `${mode} ${describeCase(c)}: want ${JSON.stringify(want)} got ${JSON.stringify(got)} stop ${why} rip ${s.rip.toString(16)}`,
+                  );
+                }
+              }
+            }
+          }
+        }
+      }
+      expect(count).toBe(wide ? 49152 : 12288);
+      expect(bad).toEqual([]);
+    });
+  }
+});
+
+describe("PAE PDPTE registers (SDM 4.4.1)", () => {
+  it("MOV to CR4 changing PGE reloads them: a reserved bit in a PDPTE is #GP and CR4 stays", () => {
+    const m = createLegacyPagingMachine("pae");
+    m.load(L.CODE, [0x0f, 0x22, 0xe0, 0xf4]); // mov cr4, eax; hlt
+    m.enter(L.CODE, 0);
+    m.cpu.state.set64(0, CR4.PAE | CR4.SMAP, 0);
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.CODE + 4);
+    m.write32(LP.PDPT + 16, 0x20000 | 1 | 2); // PDPTE[2]: present with bit 1 (reserved)
+    m.enter(L.CODE, 0);
+    m.cpu.state.set64(0, CR4.PAE, 0); // SMAP changes: no reload
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(L.CODE + 4);
+    m.enter(L.CODE, 0);
+    m.cpu.state.set64(0, CR4.PAE | CR4.PGE, 0);
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.state.rip).toBe(P.GP_HANDLER + 1);
+    expect(m.cpu.state.cr[8]).toBe(CR4.PAE);
   });
 });

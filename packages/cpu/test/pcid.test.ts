@@ -215,3 +215,30 @@ describe("PCID: CR4.PCIDE, MOV to CR3 and the tagged TLB", () => {
     });
   });
 });
+
+describe("decoded blocks follow remapped pages", () => {
+  it("an instruction crossing into a page that was remapped (and invalidated) is decoded again", () => {
+    const m = createPagingMachine();
+    const tail = (page: number, imm: number): void => {
+      m.load(page, [(imm >>> 8) & 0xff, (imm >>> 16) & 0xff, imm >>> 24, 0xf4]); // imm bytes 1-3, hlt
+    };
+    m.load(P.PAGE + 0xffe, [0xb8, 0x34]); // mov eax, imm32: the opcode and one byte on page 1
+    m.entry(P.TPT + 8, PAGE_B | 3);
+    tail(PAGE_B, 0xbbbb_1234);
+    tail(0x520000, 0xcccc_1234);
+    m.enter(TEST_LA + 0xffe, 0);
+    m.runToHalt();
+    expect(m.cpu.state.lo(RAX)).toBe(0xbbbb_1234);
+    m.entry(P.TPT + 8, 0x520000 | 3); // the second page moves
+    m.cpu.invalidateTlb();
+    m.enter(TEST_LA + 0xffe, 0);
+    m.runToHalt();
+    expect(m.cpu.state.lo(RAX)).toBe(0xcccc_1234);
+    m.entry(P.TPT + 8, 0); // and goes away: #PF on the fetch of its bytes
+    m.cpu.invalidateTlb();
+    m.enter(TEST_LA + 0xffe, 0);
+    m.runToHalt();
+    expect(m.faulted()).toBe(true);
+    expect(m.cr2()).toBe(TEST_LA + 0x1000);
+  });
+});

@@ -2,6 +2,7 @@
 // and an interrupt can be taken between iterations with RIP at the REP instruction and RCX/RSI/RDI
 // updated (SDM vol. 2B, "REP/REPE/REPZ/REPNE/REPNZ": interrupts and exceptions between
 // iterations; vol. 3, 6.6 "Program or Task Restart").
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Gpr, StopReason } from "../src/index.js";
 import { createMachine, L } from "./modes.js";
@@ -45,6 +46,16 @@ describe("REP and the instruction budget", () => {
     expect(m.cpu.state.rip).toBe(L.CODE + 3);
   });
 
+  it("a REP that completes inside a block does not let the rest of the block overrun the budget", () => {
+    const INC_RBX = [0x48, 0xff, 0xc3];
+    const m = withRep([...REP_STOSB, ...INC_RBX, ...INC_RBX, ...INC_RBX, ...INC_RBX, ...INC_RBX], 10);
+    expect(m.cpu.run(12)).toBe(StopReason.Budget);
+    expect(m.cpu.instructions).toBe(12);
+    expect(m.cpu.state.lo(Gpr.RBX)).toBe(2);
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.instructions).toBe(10 + 5 + 1);
+  });
+
   it("a REP with a zero count is one instruction", () => {
     const m = withRep(REP_STOSB, 0);
     expect(m.cpu.run(100)).toBe(StopReason.Halted);
@@ -59,6 +70,26 @@ describe("REP and the instruction budget", () => {
     expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
     expect(m.cpu.instructions).toBe(25 + 1);
     expect(m.cpu.state.lo(Gpr.RCX)).toBe(1000 - 25);
+  });
+
+  it("law: slicing never changes the final state or the count (REP MOVSB, then a short REP STOSB)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 2000 }), (slice, count) => {
+        const run = (budget: number) => {
+          const m = withRep([...REP_MOVSB, 0xb9, 0x10, 0, 0, 0, ...REP_STOSB], count);
+          while (m.cpu.run(budget) === StopReason.Budget) {}
+          return [
+            m.cpu.instructions,
+            m.cpu.state.lo(Gpr.RDI),
+            m.cpu.state.lo(Gpr.RSI),
+            m.cpu.state.lo(Gpr.RCX),
+          ];
+        };
+        expect(run(slice)).toEqual(run(1_000_000));
+        expect(run(slice)[0]).toBe(Math.max(count, 1) + 1 + 16 + 1); // a zero-count REP is one
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it("the same final state and count whatever the slicing", () => {

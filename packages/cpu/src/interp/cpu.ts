@@ -23,20 +23,29 @@ import {
 import { deliverEvent, EventSource } from "./delivery.js";
 import {
   arbitrate,
-  checkAlignment,
   DELIVERED,
   initProcessor,
+  linChecked,
   NO_EVENT,
+  poisonSegment,
   startupProcessor,
   updateAlignmentCheck,
 } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { deterministicRandom } from "./handlers/misc.js";
 import type { Insn } from "./insn.js";
+import {
+  CpuExit,
+  type CpuIntercepts,
+  interceptAtBoundary,
+  interceptInit,
+  interceptSipi,
+  VM_EXIT,
+} from "./intercepts.js";
 import { type MsrDevice, Msrs } from "./msr.js";
 import { readTsc } from "./msr-access.js";
 import { currentPcid } from "./pcid.js";
-import { StopReason } from "./stop-reason.js";
+import { STOP_REASON_NAMES, StopReason } from "./stop-reason.js";
 import { TLB_MASK, TLB_SIZE, type TlbSet, TlbSets, tlbEntryFlags } from "./tlb-sets.js";
 
 /** The interrupt controller as the processor sees it (the INTR line and the INTA cycle). */
@@ -116,11 +125,18 @@ export class Cpu {
   /** Events delivered, by vector (exceptions, software and external interrupts). */
   readonly eventCounts: Float64Array = new Float64Array(256);
   /** How many times {@link Cpu.run} returned each {@link StopReason}, indexed by value. */
-  readonly stopCounts: Float64Array = new Float64Array(5);
+  readonly stopCounts: Float64Array = new Float64Array(STOP_REASON_NAMES.length);
   /** Blocks decoded (a decode-cache miss counter). */
   get blocksDecoded(): number {
     return this.cache.decoded;
   }
+  /**
+   * The hypervisor's view of the intercept points (VM exits): null (the default) runs as bare
+   * hardware, with no cost on any path. See {@link CpuIntercepts}.
+   */
+  intercepts: CpuIntercepts | null = null;
+  /** The last VM exit's information (valid after `run` returned {@link StopReason.VmExit}). */
+  readonly exit: CpuExit = new CpuExit();
   /** When the last stop was {@link StopReason.Unimplemented}: the instruction's name and address. */
   unimplemented: { readonly name: string; readonly rip: number } | undefined;
 
@@ -196,8 +212,13 @@ export class Cpu {
   runEnd = Number.POSITIVE_INFINITY;
   /** @internal MONITOR armed an address range (MWAIT waits only then). */
   monitorArmed = false;
-  /** @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): `lin` checks every access. */
+  /**
+   * @internal Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3): the segment caches hold poison
+   * so that every `lin` takes the checking path (events.ts); the real values are in `acSeg`.
+   */
   acActive = false;
+  /** @internal While `acActive`: the real segBaseN (0-7) and segFlags (8-15). */
+  readonly acSeg: Float64Array = new Float64Array(16);
 
   /**
    * Raises the NMI input (edge-triggered): the NMI is latched and delivered as vector 2 at the
@@ -222,6 +243,7 @@ export class Cpu {
    * until {@link Cpu.startup}.
    */
   init(): void {
+    if (this.intercepts !== null && interceptInit(this)) return;
     initProcessor(this);
   }
 
@@ -230,6 +252,7 @@ export class Cpu {
    * (CS = vector << 8, base vector << 12). Returns false (and does nothing) in any other state.
    */
   startup(vector: number): boolean {
+    if (this.intercepts !== null && this.waitingForSipi && interceptSipi(this, vector)) return true;
     return startupProcessor(this, vector);
   }
 
@@ -297,6 +320,7 @@ export class Cpu {
     this.msrs.reset();
     this.shutdown = false;
     this.monitorArmed = false;
+    this.exit.latched = false;
     this.debug.ssShadow = false;
     this.pendingStop = -1;
     this.stopRequested = false;
@@ -340,15 +364,19 @@ export class Cpu {
     const s = this.s;
     let stalled = 0;
     while (this.instructions < end) {
+      if (this.intercepts !== null && interceptAtBoundary(this)) return StopReason.VmExit;
       if (this.stopRequested) return StopReason.Stopped;
-      const ev = arbitrate(this);
-      if (ev !== NO_EVENT) {
-        if (ev === DELIVERED) continue;
-        return ev as StopReason;
+      // Events (events.ts) can only be taken with IF = 1, an NMI pending, or while not active.
+      if ((s.flags.bits & 0x200) !== 0 || s.nmiPending !== 0 || s.activity !== 0) {
+        const ev = arbitrate(this);
+        if (ev !== NO_EVENT) {
+          if (ev === DELIVERED) continue;
+          return ev as StopReason;
+        }
+        if (s.activity !== 0) return StopReason.Halted;
       }
-      if (this.halted) return StopReason.Halted;
-      const oneOnly = this.shadow;
-      this.shadow = false;
+      const oneOnly = (s.interruptibility & 3) !== 0;
+      if (oneOnly) s.interruptibility &= ~3;
       if (this.debugActive) {
         if (this.debugStepping) {
           const retired = this.instructions;
@@ -365,6 +393,7 @@ export class Cpu {
         const b = this.fetchBlock();
         this.execBlock(b, oneOnly ? 1 : end - this.instructions);
       } catch (e) {
+        if (e === VM_EXIT) return StopReason.VmExit;
         if (e !== FAULT) throw e;
         if (this.deliver(this.excVector, this.excError, EventSource.Exception, s.rip))
           return StopReason.Shutdown;
@@ -388,6 +417,7 @@ export class Cpu {
       if (this.pendingStop < 0) bits = debugAfter(this, b.insns[0]!);
       else takeDebugHits(this); // the instruction did not run
     } catch (e) {
+      if (e === VM_EXIT) return this.exitInStep();
       if (e !== FAULT) throw e;
       bits = debugAborted(this);
       const vector = this.excVector;
@@ -402,6 +432,13 @@ export class Cpu {
       takeDebugHits(this);
     }
     refreshDebug(this);
+    return false;
+  }
+
+  /** A VM exit thrown while single-stepping: the run loop returns it (RIP is at the instruction). */
+  private exitInStep(): boolean {
+    this.pendingStop = StopReason.VmExit;
+    takeDebugHits(this);
     return false;
   }
 
@@ -500,7 +537,8 @@ export class Cpu {
       b === undefined ||
       b.rip !== rip ||
       b.key !== key ||
-      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
+      (!this.mode64 && b.csLimit !== this.segLim[Seg.CS]) ||
+      (b.pages.length > 1 && this.secondPageMoved(b, lin))
     )
       b = this.cache.build(rip, lin, pa, key);
     if (prev !== null && this.lastEpoch === this.linkEpoch) {
@@ -516,6 +554,18 @@ export class Cpu {
     }
     this.lastEpoch = this.linkEpoch;
     return b;
+  }
+
+  /**
+   * Whether the page after `lin`'s, from which block `b` took the tail of an instruction, now
+   * translates elsewhere (or not at all): the block must then be decoded again.
+   */
+  private secondPageMoved(b: Block, lin: number): boolean {
+    const lin2 = this.mode64 ? lin - (lin & 0xfff) + 4096 : ((lin | 0xfff) + 1) >>> 0;
+    const vpn = Math.floor(lin2 / 4096);
+    const idx = (vpn & TLB_MASK) + this.tlbSide;
+    const pa2 = this.tagX[idx] === vpn ? this.physX[idx]! : this.probeFetch(lin2);
+    return pa2 < 0 || Math.floor(pa2 / 4096) !== b.pages[1];
   }
 
   /** Forgets every decoded block (and stops watching their pages). */
@@ -565,7 +615,10 @@ export class Cpu {
       this.walker.pkru !== s.pkru
     ) {
       this.configureWalker();
+      // State written from outside (a snapshot restore): PAE paging needs its PDPTE registers.
+      if (this.walker.mode === PagingMode.Pae && this.paging) this.loadPdptes();
     }
+    if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
     this.linkEpoch++;
     refreshDebug(this);
   }
@@ -602,6 +655,7 @@ export class Cpu {
       }
     }
     this.segFlags[seg] = f;
+    if (this.acActive && seg < 6) poisonSegment(this, seg);
   }
 
   /** @internal Recomputes the mode after CS, CR0 or EFER changed. */
@@ -716,6 +770,15 @@ export class Cpu {
     this.tlbChanged();
   }
 
+  /**
+   * @internal EFLAGS.AC went from 1 to 0: drop the supervisor data translations of user-mode
+   * pages that SMAP allowed only because AC was 1 (a change from 0 to 1 needs nothing: with AC = 0
+   * such accesses faulted and were not cached).
+   */
+  acCleared(): void {
+    for (const t of this.tlbs.all()) if (t.acDependent) t.clearSupervisorData();
+  }
+
   /** @internal Drops the translations of one linear page (INVLPG, SDM 4.10.4.1). */
   flushPage(la: number): void {
     this.tlbs.invlpg(Math.floor(la / 4096));
@@ -815,7 +878,10 @@ export class Cpu {
         set.anyGlobal ||= (flags & 1) !== 0;
         set.anyLarge ||= flags > 1;
       }
-      if (this.walker.pke && kind !== 2 && (w.permissions & Permission.User) !== 0) set.anyKeyed = true;
+      if (kind !== 2 && (w.permissions & Permission.User) !== 0) {
+        if (this.walker.pke) set.anyKeyed = true;
+        if (!user && this.walker.smap) set.acDependent = true;
+      }
     }
     // A page holding an armed data breakpoint is not cached: every access to it is checked.
     if (this.dataWatch && kind !== 2 && watchAccess(this, la, vpn, size, kind === 1))
@@ -888,23 +954,22 @@ export class Cpu {
    * segment (limit, type, usability) or, in 64-bit mode, canonicality: #GP(0) or #SS(0).
    */
   lin(seg: number, off: number, size: number, write: boolean): number {
+    // Failing checks (and every access while #AC checking poisons the caches) take linChecked.
     if (this.mode64) {
       const la = off + this.segBaseN[seg]!;
-      if (la < -this.canonBound || la + size > this.canonBound) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
-      if (this.acActive) checkAlignment(this, la, size);
+      if (!(la >= -this.canonBound && la + size <= this.canonBound))
+        return linChecked(this, seg, off, size, write);
       return la;
     }
     const f = this.segFlags[seg]!;
-    if ((f & (write ? SEG_W : SEG_R)) === 0) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
+    if ((f & (write ? SEG_W : SEG_R)) === 0) return linChecked(this, seg, off, size, write);
     if ((f & SEG_DOWN) === 0) {
       if (off + size - 1 > this.segLim[seg]!) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
     } else {
       const top = f & SEG_BIG ? 0xffffffff : 0xffff;
       if (off <= this.segLim[seg]! || off + size - 1 > top) this.fault(seg === Seg.SS ? V.SS : V.GP, 0);
     }
-    const la = (this.segBaseN[seg]! + off) >>> 0;
-    if (this.acActive) checkAlignment(this, la, size);
-    return la;
+    return (this.segBaseN[seg]! + off) >>> 0;
   }
 
   /** @internal Linear address of the memory operand of `i` for an access of `size` bytes. */
@@ -1144,7 +1209,7 @@ export class Cpu {
     if (((old ^ v) & 0x10100) !== 0) refreshDebug(this);
     if (((old ^ v) & 0x20000) !== 0) this.syncFromState();
     if (((old ^ v) & 0x40000) !== 0) {
-      this.flushTlb(true);
+      if ((old & ~v & 0x40000) !== 0) this.acCleared();
       updateAlignmentCheck(this);
     }
   }

@@ -51,3 +51,17 @@ export function cr4PagingFault(c: Cpu, old: number, v: number): boolean {
   if ((v & ~old & CR4_PCIDE) !== 0 && (!lma || (s.cr[6]! & 0xfff) !== 0)) return true;
   return false;
 }
+
+/**
+ * Whether a MOV to CR4 from `old` to `v` reloads the PAE PDPTE registers (SDM vol. 3A, 4.4.1): with
+ * PAE paging in use (CR0.PG = 1, IA32_EFER.LMA = 0), when it changes PGE, PAE, PSE or SMEP.
+ */
+export function cr4ReloadsPdptes(c: Cpu, old: number, v: number): boolean {
+  const s = c.s;
+  return (
+    c.paging &&
+    (s.efer[0]! & 0x400) === 0 &&
+    (v & CR4_PAE) !== 0 &&
+    ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP)) !== 0
+  );
+}

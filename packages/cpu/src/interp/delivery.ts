@@ -8,8 +8,9 @@ import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
 import { isCanonical } from "./canonical.js";
 import type { Cpu } from "./cpu.js";
-import { updateAlignmentCheck } from "./events.js";
+import { suspendAlignmentCheck, updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
+import { interceptEvent, interceptTaskGate, interceptTripleFault } from "./intercepts.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
 import { deliverFromV86 } from "./v86.js";
@@ -46,6 +47,7 @@ export function deliverEvent(
   let ret = returnRip;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
+      if (c.intercepts !== null && interceptEvent(c, vec, err, src, ret, attempt)) return true;
       c.eventCounts[vec]!++;
       deliverOnce(c, vec, err, src, ret);
       updateAlignmentCheck(c);
@@ -56,6 +58,7 @@ export function deliverEvent(
       ret = c.s.rip;
       const combination =
         src === EventSource.Exception && vec < 32 ? combineExceptions(vec, second) : Combination.Serial;
+      if (combination === Combination.TripleFault && c.intercepts !== null) return interceptTripleFault(c);
       if (combination === Combination.TripleFault) return false;
       if (combination === Combination.DoubleFault) {
         vec = V.DF;
@@ -72,7 +75,7 @@ export function deliverEvent(
 
 function deliverOnce(c: Cpu, vector: number, error: number, source: number, returnRip: number): void {
   c.halted = false;
-  c.acActive = false; // the frame pushes are implicit supervisor accesses: no #AC (SDM vol. 3, 6.15)
+  suspendAlignmentCheck(c); // the frame pushes are implicit supervisor accesses: no #AC (SDM 6.15)
   if (!c.pe) {
     deliverReal(c, vector, returnRip);
     return;
@@ -221,6 +224,7 @@ function deliverProtected(c: Cpu, vector: number, error: number, source: number,
   if (type === 0x05) {
     checkGateAccess(c, vector, (g1 >>> 13) & 3, (g1 & 0x8000) !== 0, source);
     const err = hasErrorCode(vector, source, error) ? error : NO_ERROR;
+    if (c.intercepts !== null && interceptTaskGate(c, g0 >>> 16)) return;
     taskSwitch(c, g0 >>> 16, TaskSource.Interrupt, returnRip, ext(source), err);
     return;
   }

@@ -4,18 +4,20 @@
  * the startup IPI (SDM vol. 3, 9.1 and 10.4 "Multiple-Processor (MP) Initialization"), and the
  * alignment-check condition (SDM vol. 3, 6.15 "Interrupt 17—Alignment Check Exception (#AC)").
  *
- * The run loop calls {@link arbitrate} once per block (a block ends at every instruction that
- * changes what can be taken: STI, MOV SS, HLT, IRET, POPF, ...), so the check costs one call per
- * block and nothing per instruction. Higher-priority events are taken elsewhere:
+ * The run loop calls {@link arbitrate} between blocks (a block ends at every instruction that
+ * changes what can be taken: STI, MOV SS, HLT, IRET, POPF, ...) when something could be taken:
+ * RFLAGS.IF = 1, an NMI pending, or the processor not active; nothing is paid per instruction.
+ * Higher-priority events are taken elsewhere:
  * faults of the previous instruction are delivered where they are raised, and traps of the
  * previous instruction (single-step, data breakpoints: priority 4) must be delivered by the run
  * loop before it calls {@link arbitrate} (NMI is priority 5, INTR priority 6). Faults of the next
  * instruction (priorities 7-10) come after: they are raised when it is fetched and run.
  */
 import { Seg } from "../state/registers.js";
-import type { Cpu } from "./cpu.js";
+import { type Cpu, SEG_BIG, SEG_DOWN, SEG_R, SEG_W } from "./cpu.js";
 import { deliverEvent, EventSource } from "./delivery.js";
 import { NO_ERROR, V } from "./fault.js";
+import { interceptInterrupt, interceptNmi } from "./intercepts.js";
 import { StopReason } from "./stop-reason.js";
 
 /** Activity states, in the VMCS encoding (SDM vol. 3, 25.4.2). */
@@ -58,6 +60,7 @@ export function arbitrate(c: Cpu): number {
   if (s.activity === Activity.WaitForSipi) return StopReason.Halted;
   const block = s.interruptibility;
   if (s.nmiPending !== 0 && (block & (Blocking.MovSs | Blocking.Nmi)) === 0) {
+    if (c.intercepts !== null && interceptNmi(c)) return StopReason.VmExit;
     s.nmiPending = 0;
     // Delivery of an NMI blocks further NMIs until IRET (SDM vol. 3, 6.7.1).
     s.interruptibility = (block & ~(Blocking.Sti | Blocking.MovSs)) | Blocking.Nmi;
@@ -65,6 +68,8 @@ export function arbitrate(c: Cpu): number {
   }
   if ((block & (Blocking.Sti | Blocking.MovSs)) === 0 && (s.flags.bits & 0x200) !== 0) {
     const src = c.interrupts;
+    if (c.intercepts !== null && src?.hasInterrupt() === true && interceptInterrupt(c))
+      return StopReason.VmExit;
     if (src?.hasInterrupt()) return deliverExternal(c, src.acknowledge());
   }
   return NO_EVENT;
@@ -129,9 +134,62 @@ export function startupProcessor(c: Cpu, vector: number): boolean {
 /**
  * Recomputes {@link Cpu.acActive}: alignment checking is on when CR0.AM = 1, RFLAGS.AC = 1 and
  * CPL = 3 (SDM vol. 3, 6.15, Interrupt 17). Called when one of the three changes.
+ *
+ * Normal accesses pay nothing for it: while it is on, the segment caches of ES..GS hold poison
+ * (usable flags 0; in 64-bit mode a NaN base), so the first check in `Cpu.lin` fails and every
+ * access goes through {@link linChecked}, which uses the real values kept in `Cpu.acSeg`.
  */
 export function updateAlignmentCheck(c: Cpu): void {
-  c.acActive = (c.s.cr[0]! & 0x40000) !== 0 && (c.s.flags.bits & 0x40000) !== 0 && c.cpl === 3;
+  const on = (c.s.cr[0]! & 0x40000) !== 0 && (c.s.flags.bits & 0x40000) !== 0 && c.cpl === 3;
+  if (on === c.acActive) return;
+  c.acActive = on;
+  for (let seg = 0; seg < 6; seg++) {
+    if (on) poisonSegment(c, seg);
+    else c.refreshSegment(seg);
+  }
+}
+
+/** Turns alignment checking off for implicit supervisor accesses (event delivery). */
+export function suspendAlignmentCheck(c: Cpu): void {
+  if (!c.acActive) return;
+  c.acActive = false;
+  for (let seg = 0; seg < 6; seg++) c.refreshSegment(seg);
+}
+
+/** Saves the real cache of segment `seg` in `acSeg` and poisons it (see {@link updateAlignmentCheck}). */
+export function poisonSegment(c: Cpu, seg: number): void {
+  c.acSeg[seg] = c.segBaseN[seg]!;
+  c.acSeg[8 + seg] = c.segFlags[seg]!;
+  c.segFlags[seg] = 0;
+  // Instruction fetch outside 64-bit mode uses the CS base: poison bases only in 64-bit mode.
+  if (c.mode64) c.segBaseN[seg] = Number.NaN;
+}
+
+/**
+ * The slow path of `Cpu.lin`: the segment or canonical checks (#GP(0)/#SS(0)) with the real
+ * segment caches, then, while alignment checking is on, the alignment check (#AC(0)).
+ */
+export function linChecked(c: Cpu, seg: number, off: number, size: number, write: boolean): number {
+  const ac = c.acActive;
+  const fault = seg === Seg.SS ? V.SS : V.GP;
+  const base = ac ? c.acSeg[seg]! : c.segBaseN[seg]!;
+  let la: number;
+  if (c.mode64) {
+    la = off + base;
+    if (la < -c.canonBound || la + size > c.canonBound) c.fault(fault, 0);
+  } else {
+    const f = ac ? c.acSeg[8 + seg]! : c.segFlags[seg]!;
+    if ((f & (write ? SEG_W : SEG_R)) === 0) c.fault(fault, 0);
+    const limit = c.segLim[seg]!;
+    if ((f & SEG_DOWN) === 0) {
+      if (off + size - 1 > limit) c.fault(fault, 0);
+    } else if (off <= limit || off + size - 1 > (f & SEG_BIG ? 0xffffffff : 0xffff)) {
+      c.fault(fault, 0);
+    }
+    la = (base + off) >>> 0;
+  }
+  if (ac) checkAlignment(c, la, size);
+  return la;
 }
 
 /**

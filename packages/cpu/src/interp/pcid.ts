@@ -8,6 +8,7 @@ import type { Cpu } from "./cpu.js";
 import { CR4_PCIDE } from "./cr4.js";
 import { NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
+import { interceptInstruction } from "./intercepts.js";
 
 /** The current PCID: CR3[11:0] when CR4.PCIDE = 1, otherwise 000H (SDM 4.10.1). */
 export function currentPcid(c: Cpu): number {
@@ -64,6 +65,7 @@ export function invpcid(c: Cpu, i: Insn): void {
   const s = c.s;
   if (c.model.pcid === false || (s.flags.bits & 0x20000) !== 0 || !i.mem) c.fault(V.UD, NO_ERROR);
   if (c.cpl !== 0) c.fault(V.GP, 0);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = s.gpr;
   const typeHi = c.mode64 ? g[2 * i.d + 1]! : 0;
   const type = g[2 * i.d]!;

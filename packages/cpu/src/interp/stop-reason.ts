@@ -13,6 +13,12 @@ export const StopReason = {
    * behaviour): see {@link Cpu.unimplemented} for its name and address.
    */
   Unimplemented: 4,
+  /**
+   * An intercept point asked {@link Cpu.intercepts} and was told to exit: see {@link Cpu.exit}
+   * for the reason and qualification; RIP is at the intercepted instruction (or the boundary
+   * where the event was to be taken). Added last: the other values keep their numbers.
+   */
+  VmExit: 5,
 } as const;
 
 /** One of the {@link StopReason} values. */
@@ -25,4 +31,5 @@ export const STOP_REASON_NAMES: readonly string[] = [
   "Shutdown",
   "Stopped",
   "Unimplemented",
+  "VmExit",
 ];

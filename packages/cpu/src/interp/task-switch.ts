@@ -14,6 +14,7 @@ import type { Cpu } from "./cpu.js";
 import { deliverEvent, EventSource, pushSys } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
+import { interceptTaskSwitch } from "./intercepts.js";
 import { arOf, baseOf, desc, limitOf, markAccessed, readDescriptor, setSegmentFromDesc } from "./segments.js";
 import { StopReason } from "./stop-reason.js";
 
@@ -380,6 +381,7 @@ export function farTaskTransfer(c: Cpu, i: Insn, sel: number, call: boolean): bo
     if ((hi & 0x8000) === 0) c.fault(V.NP, err);
     tss = desc[0]! >>> 16;
   }
+  if (c.intercepts !== null) interceptTaskSwitch(c, i, tss, call ? 0 : 2);
   taskSwitch(c, tss, call ? TaskSource.Call : TaskSource.Jmp, i.next, 0, NO_ERROR);
   return true;
 }
@@ -389,5 +391,6 @@ export function iretTask(c: Cpu, i: Insn): void {
   const s = c.s;
   if ((s.efer[0]! & 0x400) !== 0) c.fault(V.GP, 0);
   const link = c.sysRd16(s.segBase[2 * Seg.TR]!);
+  if (c.intercepts !== null) interceptTaskSwitch(c, i, link, 1);
   taskSwitch(c, link, TaskSource.Iret, i.next, 0, NO_ERROR);
 }

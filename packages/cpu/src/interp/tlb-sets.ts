@@ -38,6 +38,8 @@ export class TlbSet {
   anyLarge = false;
   /** Whether some data entry maps a user-mode page under CR4.PKE (WRPKRU must drop them). */
   anyKeyed = false;
+  /** Whether some supervisor data entry maps a user-mode page under SMAP (allowed by EFLAGS.AC = 1). */
+  acDependent = false;
   /** Page-number tags of data-read entries (NaN = empty), supervisor half then user half. */
   readonly tagR = new Float64Array(2 * TLB_SIZE).fill(Number.NaN);
   /** Page-number tags of data-write entries. */
@@ -65,6 +67,7 @@ export class TlbSet {
     this.anyGlobal = false;
     this.anyLarge = false;
     this.anyKeyed = false;
+    this.acDependent = false;
   }
 
   /** Drops every non-global entry. */
@@ -80,11 +83,19 @@ export class TlbSet {
     }
   }
 
+  /** Drops the supervisor half's data entries: what clearing EFLAGS.AC affects under SMAP. */
+  clearSupervisorData(): void {
+    this.tagR.fill(Number.NaN, 0, TLB_SIZE);
+    this.tagW.fill(Number.NaN, 0, TLB_SIZE);
+    this.acDependent = false;
+  }
+
   /** Drops the data entries (reads and writes), keeping fetches: what a PKRU change affects. */
   clearData(): void {
     this.tagR.fill(Number.NaN);
     this.tagW.fill(Number.NaN);
     this.anyKeyed = false;
+    this.acDependent = false;
   }
 
   /**

@@ -66,6 +66,7 @@ import {
   rot32RI,
   rot64RI,
 } from "./handlers/fast.js";
+import { getsec, pause, vmxInstruction } from "./handlers/intercepted.js";
 import { bcd, clacStac, popa, pusha } from "./handlers/legacy.js";
 import {
   bound,
@@ -501,7 +502,7 @@ const BY_MNEMONIC: Record<string, Builder> = {
   lea: (i) => (i.size === 64 && i.asz === 64 ? lea64 : lea),
   xchg: plain(xchg),
   nop: plain(nop),
-  pause: plain(nop),
+  pause: plain(pause),
   endbr32: plain(nop),
   endbr64: plain(nop),
   lfence: plain(nop),
@@ -727,6 +728,22 @@ const BY_MNEMONIC: Record<string, Builder> = {
   ud0: plain(undefinedOpcode),
   ud1: plain(undefinedOpcode),
   ud2: plain(undefinedOpcode),
+  // VMX instructions and GETSEC: #UD, or a VM exit when intercepted (handlers/intercepted.ts).
+  vmcall: withAux(vmxInstruction, 0),
+  vmfunc: withAux(vmxInstruction, 0),
+  vmclear: withAux(vmxInstruction, 1),
+  vmlaunch: withAux(vmxInstruction, 1),
+  vmptrld: withAux(vmxInstruction, 1),
+  vmptrst: withAux(vmxInstruction, 1),
+  vmread: withAux(vmxInstruction, 1),
+  vmresume: withAux(vmxInstruction, 1),
+  vmwrite: withAux(vmxInstruction, 1),
+  vmxoff: withAux(vmxInstruction, 1),
+  vmxon: withAux(vmxInstruction, 1),
+  invept: withAux(vmxInstruction, 1),
+  invvpid: withAux(vmxInstruction, 1),
+  getsec: plain(getsec),
+  getsecq: plain(getsec),
 };
 for (let cc = 0; cc < 16; cc++) {
   const name = CONDITIONS[cc]!;

@@ -9,6 +9,7 @@ import type { Cpu } from "../cpu.js";
 import { deliverEvent, EventSource } from "../delivery.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
+import { interceptInstruction } from "../intercepts.js";
 import {
   checkFarCodeTarget,
   checkReturnCs,
@@ -313,8 +314,9 @@ export function int1(c: Cpu, i: Insn): void {
 }
 
 /** HLT: privileged; the processor waits for an interrupt. */
-export function hlt(c: Cpu, _i: Insn): void {
+export function hlt(c: Cpu, i: Insn): void {
   if (c.cpl !== 0) c.fault(V.GP, 0);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   c.halted = true;
   c.breakBlock = true;
 }

@@ -5,6 +5,7 @@
  * supported (the caller reports them as unimplemented).
  */
 import { Seg } from "../../state/registers.js";
+import { isCanonical } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { EventSource, pushSys, sysWrite64, tssRead32, tssRead64 } from "../delivery.js";
 import { V } from "../fault.js";
@@ -33,6 +34,7 @@ export function throughCallGate(c: Cpu, i: Insn, gateSel: number, call: boolean)
     readDescriptor(c, gateSel, true);
     if ((desc[3]! & 0x1f00) !== 0) c.fault(V.GP, gateSel & 0xfffc);
     offset = (desc[2]! | 0) * 4294967296 + offset;
+    if (!isCanonical(c, offset)) c.fault(V.GP, 0);
   }
   // The target code segment.
   if ((csSel & 0xfffc) === 0) c.fault(V.GP, 0);

@@ -68,8 +68,11 @@ export function popa(c: Cpu, i: Insn): void {
   }
 }
 
-/** CLAC (aux 0) / STAC (aux 1): EFLAGS.AC at CPL 0 with CR4.SMAP set, else #UD. */
+/**
+ * CLAC (aux 0) / STAC (aux 1): EFLAGS.AC at CPL 0, else #UD (SDM vol. 2A CLAC: the #UD depends on
+ * CPUID's SMAP bit, which this model always reports, not on CR4.SMAP).
+ */
 export function clacStac(c: Cpu, i: Insn): void {
-  if (c.cpl !== 0 || (c.s.cr[8]! & 0x200000) === 0) c.fault(V.UD, NO_ERROR);
+  if (c.cpl !== 0) c.fault(V.UD, NO_ERROR);
   c.setRflags(i.aux === 1 ? 0x40000 : 0, 0x40000);
 }

@@ -7,6 +7,7 @@ import { Seg } from "../../state/registers.js";
 import type { Cpu } from "../cpu.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
+import { interceptInstruction } from "../intercepts.js";
 import { getReg, setReg } from "./operands.js";
 
 /** CR4.OSXSAVE. */
@@ -38,6 +39,7 @@ export function deterministicRandom(seed = 0x2545f491): () => number {
  */
 export function monitor(c: Cpu, i: Insn): void {
   if (c.cpl !== 0) c.fault(V.UD, NO_ERROR);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = c.s.gpr;
   if (g[2]! !== 0) c.fault(V.GP, 0);
   const off = i.asz === 64 ? (g[1]! | 0) * 4294967296 + g[0]! : i.asz === 32 ? g[0]! : g[0]! & 0xffff;
@@ -52,8 +54,9 @@ export function monitor(c: Cpu, i: Insn): void {
  * implementation-specific reasons"). Writes to the monitored range do not end the wait. #UD at
  * CPL > 0; #GP(0) when ECX asks for an extension (CPUID.5:ECX enumerates none).
  */
-export function mwait(c: Cpu, _i: Insn): void {
+export function mwait(c: Cpu, i: Insn): void {
   if (c.cpl !== 0) c.fault(V.UD, NO_ERROR);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   if (c.s.gpr[2]! !== 0) c.fault(V.GP, 0);
   if (c.monitorArmed && (c.s.flags.bits & 0x200) !== 0) {
     c.halted = true;
@@ -64,6 +67,7 @@ export function mwait(c: Cpu, _i: Insn): void {
 
 /** RDRAND (aux 0) / RDSEED (aux 1) r16/32/64: a random value from `Cpu.random`, CF = 1, other arithmetic flags 0. */
 export function rdrand(c: Cpu, i: Insn): void {
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const lo = c.random();
   const hi = i.size === 64 ? c.random() : 0;
   setReg(c.s.gpr, i.d, 0, i.size, lo, hi);
@@ -94,10 +98,11 @@ export const XCR0_SUPPORTED = 1;
  * XSETBV (SDM vol. 2C): XCR[ECX] = EDX:EAX. #UD without CR4.OSXSAVE; #GP(0) at CPL > 0, for an
  * XCR other than 0, with an unsupported bit set or with bit 0 (x87) clear.
  */
-export function xsetbv(c: Cpu, _i: Insn): void {
+export function xsetbv(c: Cpu, i: Insn): void {
   const s = c.s;
   if ((s.cr[8]! & CR4_OSXSAVE) === 0) c.fault(V.UD, NO_ERROR);
   if (c.cpl !== 0) c.fault(V.GP, 0);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = s.gpr;
   const lo = g[0]!;
   const hi = g[4]!;
@@ -141,7 +146,9 @@ export function bound(c: Cpu, i: Insn): void {
  * RDPMC (SDM vol. 2B): this processor has no performance counters (CPUID leaf 0AH is absent),
  * so every counter index is invalid: #GP(0).
  */
-export function rdpmc(c: Cpu, _i: Insn): void {
+export function rdpmc(c: Cpu, i: Insn): void {
+  if (c.intercepts !== null && (c.cpl === 0 || (c.s.cr[8]! & 0x100) !== 0) && interceptInstruction(c, i))
+    return;
   c.fault(V.GP, 0);
 }
 

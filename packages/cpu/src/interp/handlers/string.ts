@@ -11,6 +11,7 @@ import type { Cpu } from "../cpu.js";
 import { debugIo, repChunk } from "../debug.js";
 import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
+import { interceptInstruction } from "../intercepts.js";
 import { getReg, setReg } from "./operands.js";
 
 /**
@@ -69,6 +70,7 @@ export function inOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   if (c.debugActive) debugIo(c, port, bytes);
   const v = c.io.read(port, bytes as 1 | 2 | 4);
   setReg(g, 0, 0, i.size, v >>> 0, 0);
@@ -80,6 +82,7 @@ export function outOp(c: Cpu, i: Insn): void {
   const port = i.imm2 === 1 ? g[4]! & 0xffff : i.immLo & 0xff;
   const bytes = i.size >>> 3;
   checkIo(c, port, bytes);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   if (c.debugActive) debugIo(c, port, bytes);
   c.io.write(port, bytes as 1 | 2 | 4, getReg(g, 0, 0, i.size));
 }
@@ -102,6 +105,7 @@ export function stringOp(c: Cpu, i: Insn): void {
   const repe = rep === 0xf3;
   const compares = op === 1 || op === 2;
   if ((op === 5 || op === 6) && count > 0) checkIo(c, g[4]! & 0xffff, bytes);
+  if (c.intercepts !== null && (op === 5 || op === 6) && interceptInstruction(c, i)) return;
   if (c.debugActive && (op === 5 || op === 6)) debugIo(c, g[4]! & 0xffff, bytes);
   // A repeat runs at most REP_CHUNK iterations per step, and no more than the budget has left
   // (each iteration counts as one instruction; the record itself counts the first), then resumes
@@ -174,6 +178,8 @@ export function stringOp(c: Cpu, i: Insn): void {
       }
     }
     finished = true;
+    // The block was cut to the budget counting this record as one: end it after extra iterations.
+    if (done > 1) c.breakBlock = true;
   } finally {
     // Iterations beyond the first count extra; after a fault the record is not counted at all.
     if (done > 0) c.instructions += finished ? done - 1 : done;

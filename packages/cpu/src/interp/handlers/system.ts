@@ -7,11 +7,12 @@ import { Seg } from "../../state/registers.js";
 import { isCanonicalHi } from "../canonical.js";
 import type { Cpu } from "../cpu.js";
 import { cpuid } from "../cpuid.js";
-import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, pagingCr4Bits } from "../cr4.js";
+import { CR4_PCIDE, CR4_TRANSLATION_BITS, cr4PagingFault, cr4ReloadsPdptes, pagingCr4Bits } from "../cr4.js";
 import { debugRegisterNumber, refreshDebug, writeDebugRegister } from "../debug.js";
 import { Blocking, updateAlignmentCheck } from "../events.js";
 import { NO_ERROR, V } from "../fault.js";
 import type { Insn } from "../insn.js";
+import { interceptInstruction } from "../intercepts.js";
 import { readMsr, readTsc, writeMsr } from "../msr-access.js";
 import { writeCr3 } from "../pcid.js";
 import {
@@ -84,6 +85,7 @@ export function popf(c: Cpu, i: Insn): void {
 /** MOV to CRn (aux = n) from register `s`. */
 export function movToCr(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const s = c.s;
   const g = s.gpr;
   const lo = g[2 * i.s]!;
@@ -150,6 +152,11 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
       s.cr[9] = 0;
       if (((old ^ lo) & CR4_TRANSLATION_BITS) !== 0) c.pagingChanged();
       else c.breakBlock = true;
+      if (cr4ReloadsPdptes(c, old, lo) && !c.loadPdptes()) {
+        s.cr[8] = old;
+        c.pagingChanged();
+        c.fault(V.GP, 0);
+      }
       break;
     }
     case 8:
@@ -164,6 +171,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
 /** MOV reg `d` from CRn (aux = n). */
 export function movFromCr(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const s = c.s;
   const n = i.aux;
   if (n !== 0 && n !== 2 && n !== 3 && n !== 4 && n !== 8) c.fault(V.UD, NO_ERROR);
@@ -173,6 +181,7 @@ export function movFromCr(c: Cpu, i: Insn): void {
 /** MOV DRn (aux = n; imm2 = 1: to the debug register): checks and breakpoints in debug.ts. */
 export function movDr(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const s = c.s;
   const n = debugRegisterNumber(c, i.aux);
   const g = s.gpr;
@@ -184,14 +193,16 @@ export function movDr(c: Cpu, i: Insn): void {
 }
 
 /** CLTS */
-export function clts(c: Cpu, _i: Insn): void {
+export function clts(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   c.s.cr[0] = c.s.cr[0]! & ~8;
 }
 
 /** LMSW: loads CR0 bits 0-3 (PE can be set, not cleared). */
 export function lmsw(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const v = i.mem ? c.rd16(c.lin(i.seg, c.ea(i), 2, false)) : c.s.gpr[2 * i.d]! & 0xffff;
   const old = c.s.cr[0]!;
   writeCr(c, 0, ((old & ~0xe) | (v & 0xf) | (old & 1)) >>> 0, 0);
@@ -208,19 +219,22 @@ export function smsw(c: Cpu, i: Insn): void {
 /** INVLPG m */
 export function invlpg(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const off = c.ea(i);
   const la = c.mode64 ? off + c.segBaseN[i.seg]! : (c.segBaseN[i.seg]! + off) >>> 0;
   c.flushPage(la);
 }
 
 /** INVD / WBINVD: no caches to act on. */
-export function invd(c: Cpu, _i: Insn): void {
+export function invd(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
 }
 
 /** LGDT (aux 0) / LIDT (aux 1). */
 export function lgdt(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const s = c.s;
   const baseBytes = c.mode64 ? 8 : 4;
   const la = c.lin(i.seg, c.ea(i), 2 + baseBytes, false);
@@ -240,6 +254,7 @@ export function lgdt(c: Cpu, i: Insn): void {
 export function sgdt(c: Cpu, i: Insn): void {
   const s = c.s;
   if ((s.cr[8]! & 0x800) !== 0 && c.cpl > 0) c.fault(V.GP, 0); // CR4.UMIP
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const baseBytes = c.mode64 ? 8 : 4;
   const la = c.lin(i.seg, c.ea(i), 2 + baseBytes, true);
   const r = i.aux === 0 ? s.gdtr : s.idtr;
@@ -257,6 +272,7 @@ function readSelector(c: Cpu, i: Insn): number {
 export function lldt(c: Cpu, i: Insn): void {
   if (!c.pe || (c.s.flags.bits & 0x20000) !== 0) c.fault(V.UD, NO_ERROR);
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const sel = readSelector(c, i);
   if ((sel & 0xfffc) === 0) {
     setNullSegment(c, Seg.LDTR, sel);
@@ -267,6 +283,7 @@ export function lldt(c: Cpu, i: Insn): void {
   const hi = desc[1]!;
   if (((hi >>> 8) & 0x1f) !== 0x02) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
+  if (c.mode64 && !isCanonicalHi(c, desc[2]!)) c.fault(V.GP, sel & 0xfffc);
   setSegmentFromDesc(c, Seg.LDTR, sel);
 }
 
@@ -274,6 +291,7 @@ export function lldt(c: Cpu, i: Insn): void {
 export function ltr(c: Cpu, i: Insn): void {
   if (!c.pe || (c.s.flags.bits & 0x20000) !== 0) c.fault(V.UD, NO_ERROR);
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const sel = readSelector(c, i);
   if ((sel & 0xfffc) === 0) c.fault(V.GP, 0);
   if (sel & 4) c.fault(V.GP, sel & 0xfffc);
@@ -285,8 +303,7 @@ export function ltr(c: Cpu, i: Insn): void {
   if (lma ? type !== 0x09 : type !== 0x09 && type !== 0x01) c.fault(V.GP, sel & 0xfffc);
   if (((hi >>> 15) & 1) === 0) c.fault(V.NP, sel & 0xfffc);
   // IA-32e: the upper half's type field must be 0 and the base canonical (SDM vol. 2, LTR).
-  if (lma && ((desc[3]! & 0x1f00) !== 0 || (desc[2]! << 16) >> 16 !== (desc[2]! | 0)))
-    c.fault(V.GP, sel & 0xfffc);
+  if (lma && ((desc[3]! & 0x1f00) !== 0 || !isCanonicalHi(c, desc[2]!))) c.fault(V.GP, sel & 0xfffc);
   desc[1] = hi | 0x200;
   c.sysWr8(la + 5, (desc[1]! >>> 8) & 0xff);
   setSegmentFromDesc(c, Seg.TR, sel);
@@ -300,6 +317,7 @@ export function ltr(c: Cpu, i: Insn): void {
 export function storeSystemSelector(c: Cpu, i: Insn): void {
   if (!c.pe || (c.s.flags.bits & 0x20000) !== 0) c.fault(V.UD, NO_ERROR);
   if ((c.s.cr[8]! & 0x800) !== 0 && c.cpl > 0) c.fault(V.GP, 0);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const sel = c.s.segSelector[i.aux === 0 ? Seg.LDTR : Seg.TR]!;
   if (i.mem) c.wr16(c.lin(i.seg, c.ea(i), 2, true), sel);
   else setReg(c.s.gpr, i.d, 0, i.size === 16 ? 16 : i.size, sel, 0);
@@ -351,8 +369,9 @@ export function arpl(c: Cpu, i: Insn): void {
 }
 
 /** RDMSR */
-export function rdmsr(c: Cpu, _i: Insn): void {
+export function rdmsr(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = c.s.gpr;
   if (!readMsr(c, g[2]!)) c.fault(V.GP, 0);
   g[0] = c.s.out[0]!;
@@ -362,8 +381,9 @@ export function rdmsr(c: Cpu, _i: Insn): void {
 }
 
 /** WRMSR */
-export function wrmsr(c: Cpu, _i: Insn): void {
+export function wrmsr(c: Cpu, i: Insn): void {
   requireCpl0(c);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = c.s.gpr;
   if (!writeMsr(c, g[2]!, g[0]!, g[4]!)) c.fault(V.GP, 0);
   c.breakBlock = true;
@@ -372,6 +392,7 @@ export function wrmsr(c: Cpu, _i: Insn): void {
 /** RDTSC (aux 0) / RDTSCP (aux 1): a virtual counter of instructions retired. */
 export function rdtsc(c: Cpu, i: Insn): void {
   if ((c.s.cr[8]! & 0x4) !== 0 && c.cpl > 0) c.fault(V.GP, 0);
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = c.s.gpr;
   readTsc(c, c.s.out);
   g[0] = c.s.out[0]!;
@@ -385,7 +406,8 @@ export function rdtsc(c: Cpu, i: Insn): void {
 }
 
 /** CPUID */
-export function cpuidOp(c: Cpu, _i: Insn): void {
+export function cpuidOp(c: Cpu, i: Insn): void {
+  if (c.intercepts !== null && interceptInstruction(c, i)) return;
   const g = c.s.gpr;
   const r = cpuid(c, g[0]!, g[2]!);
   g[0] = r[0]!;
@@ -424,7 +446,7 @@ export function syscall(c: Cpu, i: Insn): void {
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
   s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
-  if (((fl ^ c.rflags()) & 0x40000) !== 0) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((fl & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -447,9 +469,9 @@ export function sysret(c: Cpu, i: Insn): void {
     flatSegment(c, Seg.CS, (base & 0xfffc) | 3, 0xc0fb);
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
-  const oldAc = c.rflags() & 0x40000;
+  const oldFlags = c.rflags();
   s.flags.write((g[22]! & 0x3c7fd7) | 2);
-  if ((c.rflags() & 0x40000) !== oldAc) c.flushTlb(true); // the TLB caches SMAP checks made under AC
+  if ((oldFlags & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   if ((g[22]! & 0x100) !== 0) refreshDebug(c); // TF from R11: single-step from here on
   c.setCpl(3);
   c.updateMode();
