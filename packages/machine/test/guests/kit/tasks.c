@@ -7,7 +7,7 @@
  * an LDT selector loaded from it, #GP for a CALL or JMP to a busy TSS, #TS for an IRET to a free
  * TSS and for a TSS limit below 0x67, a CALL to a TSS whose EFLAGS has VM set (virtual-8086 mode
  * entered by the switch; its #GP reaches a ring-0 handler on SS0:ESP0, which returns to the
- * caller by IRET with NT), and the classic stack overflow: with paging on, a task pushes into a
+ * caller by IRET with NT), a CALL to a 16-bit TSS, and the classic stack overflow: with paging on, a task pushes into a
  * not-present guard page, the #PF cannot be delivered on that stack, and the #DF goes through the
  * IDT task gate to a task with its own stack, which repairs the overflowed task and IRETs to it. */
 #include "rt.h"
@@ -22,8 +22,12 @@
 #define SEL_SMALL 0x50 /* a TSS descriptor for B whose limit is below 0x67 */
 #define SEL_LDT 0x58   /* B's LDT */
 #define SEL_V86 0x60   /* a task whose EFLAGS image has VM set */
+#define SEL_CODE16 0x68 /* 16-bit code, base 0 */
+#define SEL_DATA16 0x70 /* 16-bit data, base 0 */
+#define SEL_TSS16 0x78  /* a 16-bit TSS */
 
-static uint64_t gdt[13];
+static uint64_t gdt[16];
+static uint16_t tss16[22] __attribute__((aligned(16))); /* SDM vol. 3, Figure 8-11 */
 static uint64_t ldt_b[2];
 static struct gate idt[256];
 static struct tss32 tss_main, tss_a, tss_b, tss_df, tss_ovf;
@@ -118,6 +122,23 @@ void v86_task_gp(uint32_t *frame) {
   v86_frame_end = (uint32_t)&frame[10];
   v86_tr = str();
 }
+
+/* The 16-bit task's code, copied to 0x8000: stores a word, its FLAGS and DS, then IRET (NT set:
+ * back to the caller); called again, it starts over. */
+extern const char t16_code[], t16_end[], t16_after_iret[];
+__asm__(".pushsection .text\n"
+        ".code16\n"
+        ".globl t16_code, t16_end, t16_after_iret\n"
+        "t16_code:\n"
+        "  mov $0x1234, %ax\n  mov %ax, (0x8800)\n"
+        "  pushf\n  pop %ax\n  mov %ax, (0x8802)\n"
+        "  mov %ds, %ax\n  mov %ax, (0x8804)\n"
+        "  iret\n"
+        "t16_after_iret:\n"
+        "  jmp t16_code\n"
+        "t16_end:\n"
+        ".code32\n"
+        ".popsection\n");
 
 /* The virtual-8086 task's code, copied to 2000:0000: a store through DS, then INT 0x21 (#GP(0)
  * with IOPL 0). */
@@ -264,6 +285,9 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gdt[SEL_SMALL >> 3] = seg_desc((uint32_t)&tss_b, 0x60, ACC_TSS32_AVAIL, 0);
   gdt[SEL_LDT >> 3] = seg_desc((uint32_t)ldt_b, sizeof ldt_b - 1, 0x82, 0);
   gdt[SEL_V86 >> 3] = seg_desc((uint32_t)&tss_v86, sizeof tss_v86 - 1, ACC_TSS32_AVAIL, 0);
+  gdt[SEL_CODE16 >> 3] = seg_desc(0, 0xffff, 0x9a, 0);
+  gdt[SEL_DATA16 >> 3] = seg_desc(0, 0xffff, 0x92, 0);
+  gdt[SEL_TSS16 >> 3] = seg_desc((uint32_t)tss16, sizeof tss16 - 1, 0x81, 0); /* available 16-bit TSS */
   ldt_b[1] = DESC_DATA; /* selector 0x0c: LDT entry 1 */
   lgdt(gdt, sizeof gdt);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)exception_stubs[v], 0x8e);
@@ -414,6 +438,24 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(str() == SEL_MAIN && type_of(SEL_V86) == ACC_TSS32_AVAIL, "task 60: no return to 20");
   puts("tasks: CALL to TSS 60 with VM in its EFLAGS: 8086 code at 2000:0000 stored through DS=2000, its INT "
        "0x21 (IOPL 0) gave #GP(0) on SS0:ESP0 with the virtual-8086 frame; IRET with NT returned to 20\n");
+
+  /* A 16-bit TSS (type 1): IP, FLAGS, SP and the segment selectors from its 44 bytes. */
+  for (uint32_t i = 0; i < (uint32_t)(t16_end - t16_code); i++) ((volatile uint8_t *)0x8000)[i] = (uint8_t)t16_code[i];
+  tss16[7] = 0x8000;     /* IP */
+  tss16[8] = 2;          /* FLAGS */
+  tss16[13] = 0x7c00;    /* SP */
+  tss16[17] = SEL_DATA16; /* ES */
+  tss16[18] = SEL_CODE16; /* CS */
+  tss16[19] = SEL_DATA16; /* SS */
+  tss16[20] = SEL_DATA16; /* DS */
+  __asm__ volatile("lcall %0, $0" : : "i"(SEL_TSS16) : "memory");
+  check(*(volatile uint16_t *)0x8800 == 0x1234 && *(volatile uint16_t *)0x8804 == SEL_DATA16, "16-bit task: did not run");
+  check((*(volatile uint16_t *)0x8802 & FL_NT) != 0 && tss16[0] == SEL_MAIN, "16-bit task: NT or back link");
+  check(tss16[7] == 0x8000 + (uint32_t)(t16_after_iret - t16_code) && (tss16[8] & FL_NT) == 0,
+        "16-bit task: IP or FLAGS saved in its TSS");
+  check(type_of(SEL_TSS16) == 0x81 && str() == SEL_MAIN, "16-bit task: busy bit or TR after the IRET");
+  puts("tasks: CALL to the 16-bit TSS 78: its code ran with NT set and back link 0020; IRET saved IP and "
+       "FLAGS (NT clear) in its 16-bit TSS and returned\n");
 
   /* The stack overflow and the #DF task. */
   __asm__ volatile("lcall %0, $0" : : "i"(SEL_OVF) : "memory");
