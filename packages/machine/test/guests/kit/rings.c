@@ -1,7 +1,9 @@
 /* (m) Privilege levels (SDM vol. 3, chapters 5 and 6): ring 3 entered by IRET; INT 0x80 through a
  * DPL-3 trap gate switches to SS0:ESP0 of the TSS and pushes SS, ESP, EFLAGS, CS, EIP; ring 3
  * writes COM1 through the I/O permission bitmap while an OUT to a denied port, CLI and MOV from CR0
- * are #GP(0); a far CALL through a DPL-3 call gate switches to ring 0 on SS0:ESP0 and a far RET
+ * are #GP(0), as are INT n through a DPL-0 gate, loading DS with a DPL-0 segment and a far CALL to
+ * DPL-0 code (with their selector error codes); POPF leaves IF and IOPL alone; IRET to ring 3
+ * nulls DS and ES holding a DPL-0 segment; a far CALL through a DPL-3 call gate switches to ring 0 on SS0:ESP0 and a far RET
  * returns to ring 3 (no parameters: the Turtles CPU does not copy call-gate parameters yet); a far CALL to a conforming ring-0 segment keeps CPL 3; LAR,
  * LSL, VERR and VERW from ring 3; SYSENTER to ring 0 and SYSEXIT back. */
 #include "rt.h"
@@ -28,7 +30,8 @@ static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
 /* Written by the assembly below (hence not static). */
 uint32_t pm_esp;
 uint32_t int80_frame[5], int80_esp, gate_frame[4], gate_esp, gate_cs;
-uint32_t gp_count, gp_eip[4], gp_error[4], gp_skip[4];
+uint32_t gp_count, gp_eip[8], gp_error[8], gp_skip[8];
+uint32_t popf_seen, null_ds, null_es;
 uint32_t conf_cs, lar_val, lsl_val, zf_bits, sysenter_seen[3], sysexit_seen[2];
 
 extern void (*const exception_stubs[32])(void);
@@ -37,7 +40,8 @@ void int80_stub(void);
 void gp_stub(void);
 void gate_entry(void);
 void sysenter_entry(void);
-extern const char r3_after_int80[], r3_out80[], r3_cli[], r3_movcr0[], r3_after_gate[], r3_after_sysenter[];
+extern const char r3_after_int80[], r3_out80[], r3_cli[], r3_movcr0[], r3_after_gate[], r3_after_sysenter[],
+    r3_int81[], r3_lds[], r3_farcall[];
 
 __asm__(".pushsection .text\n"
         /* IRET to ring 3 at r3_code on its own stack; INT 0x80 with EAX = 0 comes back here. */
@@ -61,6 +65,8 @@ __asm__(".pushsection .text\n"
         "int80_stub:\n"
         "  test %eax, %eax\n"
         "  jz ring3_leave\n"
+        "  cmp $2, %eax\n"
+        "  je 5f\n"
         "  push %ds\n"
         "  push %eax\n"
         "  mov $0x10, %eax\n  mov %eax, %ds\n"
@@ -73,6 +79,9 @@ __asm__(".pushsection .text\n"
         "  pop %eax\n"
         "  pop %ds\n"
         "  iret\n"
+        /* EAX = 2: return to ring 3 with DS and ES holding the DPL-0 data segment. */
+        "5:mov $0x10, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
+        "  iret\n"
         /* #GP from ring 3: record EIP and the error code, skip the instruction (length from the
          * table of expected places), return. */
         ".globl gp_stub\n"
@@ -80,7 +89,7 @@ __asm__(".pushsection .text\n"
         "  push %ds\n  push %eax\n  push %ebx\n"
         "  mov $0x10, %eax\n  mov %eax, %ds\n"
         "  mov gp_count, %ebx\n"
-        "  cmp $4, %ebx\n"
+        "  cmp $8, %ebx\n"
         "  jae 1f\n"
         "  mov 12(%esp), %eax\n  mov %eax, gp_error(,%ebx,4)\n"
         "  mov 16(%esp), %eax\n  mov %eax, gp_eip(,%ebx,4)\n"
@@ -115,6 +124,7 @@ __asm__(".pushsection .text\n"
         "  lret\n"
         /* Ring 3. */
         ".globl r3_after_int80, r3_out80, r3_cli, r3_movcr0, r3_after_gate, r3_after_sysenter\n"
+        ".globl r3_int81, r3_lds, r3_farcall\n"
         "r3_code:\n"
         "  mov $0x23, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
         "  mov $1, %eax\n"
@@ -131,6 +141,21 @@ __asm__(".pushsection .text\n"
         "  cli\n"
         "r3_movcr0:\n"
         "  mov %cr0, %eax\n"
+        "r3_int81:\n"
+        "  int $0x81\n" /* a DPL-0 gate: #GP(0x81 * 8 + 2) */
+        "  mov $0x10, %eax\n"
+        "r3_lds:\n"
+        "  mov %eax, %ds\n" /* a DPL-0 data segment: #GP(0010) */
+        "r3_farcall:\n"
+        "  lcall $0x08, $0\n" /* a non-conforming DPL-0 code segment: #GP(0008) */
+        /* POPF at CPL 3 with IOPL 0 leaves IF and IOPL alone, without a fault. */
+        "  pushf\n  orl $0x3200, (%esp)\n  popf\n  pushf\n  pop %eax\n  mov %eax, popf_seen\n"
+        /* A return to ring 3 nulls DS and ES if they hold a more privileged data segment. */
+        "  mov $2, %eax\n"
+        "  int $0x80\n"
+        "  mov %ds, %ebx\n  mov %es, %ecx\n"
+        "  mov $0x23, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
+        "  mov %ebx, null_ds\n  mov %ecx, null_es\n"
         "  lcall $0x33, $0\n"
         "r3_after_gate:\n"
         "  lcall $0x3b, $conf_entry\n"
@@ -188,6 +213,10 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gp_skip[0] = 2; /* OUT imm8 */
   gp_skip[1] = 1; /* CLI */
   gp_skip[2] = 3; /* MOV from CR0 */
+  gp_skip[3] = 2; /* INT 0x81 */
+  gp_skip[4] = 2; /* MOV to DS */
+  gp_skip[5] = 7; /* far CALL */
+  gate_set(&idt[0x81], SEL_CODE32, (uint32_t)exception_stubs[0], 0x8e); /* DPL 0 */
   ring3_enter();
 
   check(int80_frame[0] == (uint32_t)r3_after_int80 && int80_frame[1] == 0x1b, "INT 0x80: CS:EIP");
@@ -196,11 +225,20 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(int80_esp == RING0_TOP - 20, "INT 0x80: not on SS0:ESP0");
   puts("rings: IRET to ring 3; INT 0x80 through a DPL-3 trap gate to SS0:ESP0: frame SS=0023 ESP=ring 3 "
        "stack top EFLAGS CS=001b EIP after the INT\n");
-  check(gp_count == 3, "ring 3: not three #GP");
+  check(gp_count == 6, "ring 3: not six #GP");
   check(gp_eip[0] == (uint32_t)r3_out80 && gp_eip[1] == (uint32_t)r3_cli && gp_eip[2] == (uint32_t)r3_movcr0 &&
             gp_error[0] == 0 && gp_error[1] == 0 && gp_error[2] == 0,
         "ring 3: #GP places or error codes");
   puts("rings: from ring 3, OUT to port 80 (denied by the bitmap), CLI (IOPL 0) and MOV from CR0 are #GP(0)\n");
+  check(gp_eip[3] == (uint32_t)r3_int81 && gp_error[3] == 0x81 * 8 + 2, "INT 0x81 through a DPL-0 gate");
+  check(gp_eip[4] == (uint32_t)r3_lds && gp_error[4] == SEL_DATA, "loading DS with a DPL-0 segment");
+  check(gp_eip[5] == (uint32_t)r3_farcall && gp_error[5] == SEL_CODE32, "far CALL to DPL-0 code");
+  puts("rings: from ring 3, INT 0x81 through a DPL-0 gate is #GP(040a), loading DS with 0010 is #GP(0010), a far "
+       "CALL to 0008 is #GP(0008)\n");
+  check((popf_seen & 0x3200) == 0, "POPF at CPL 3 changed IF or IOPL");
+  puts("rings: POPF at CPL 3 with IOPL 0 leaves IF and IOPL unchanged, without a fault\n");
+  check(null_ds == 0 && null_es == 0, "IRET to ring 3 kept DPL-0 segments in DS or ES");
+  puts("rings: IRET to ring 3 nulls DS and ES holding a DPL-0 data segment\n");
   check(gate_frame[0] == (uint32_t)r3_after_gate && gate_frame[1] == 0x1b, "call gate: return CS:EIP");
   check(gate_frame[2] == RING3_TOP && gate_frame[3] == 0x23, "call gate: outer SS:ESP");
   check(gate_esp == RING0_TOP - 16 && gate_cs == SEL_CODE32, "call gate: not at CPL 0 on SS0:ESP0");
