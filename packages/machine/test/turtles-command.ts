@@ -30,6 +30,7 @@ export const KIT_IMAGES = [
   "pae",
   "long64",
   "smc",
+  "shadow",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
