@@ -2,7 +2,9 @@
  * vector, error code and saved EIP checked (the faulting instruction for a fault, the next one for
  * a trap): #DE, #BP, #OF, #BR, #UD, #NM (CR0.TS), #NP and #GP(selector) for data-segment loads,
  * #GP(0) for a null SS and #SS(selector) for a stack segment not present, and with paging on, #PF
- * for a write to a read-only page with CR0.WP (error code 3, CR2), the accessed and dirty bits
+ * for a write to a read-only page with CR0.WP (error code 3, CR2), a REP MOVSB that runs into a
+ * page not present (#PF part way with ECX, ESI, EDI showing the bytes done; it resumes once the
+ * page is mapped), the accessed and dirty bits
  * set by a read and a write, and a 4 MiB page (CR4.PSE). Not checked, because QEMU 7.2's TCG
  * departs from the SDM there (Turtles follows the SDM): RF set in the EFLAGS image a fault pushes,
  * and the EXT bit of the error code when delivering an exception hits a gate that is not present. */
@@ -19,9 +21,15 @@ static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t page_table[1024] __attribute__((aligned(4096)));
 static uint8_t ro_page[4096] __attribute__((aligned(4096)));
 static uint8_t ad_page[4096] __attribute__((aligned(4096)));
+uint8_t np_page[4096] __attribute__((aligned(4096)));
+uint8_t rep_src[64];
+uint32_t rep_left = 0xffffffff;
+void t_rep(void);
+extern const char f_rep[];
 
 /* Written by the stubs: the last exception, and how far to move EIP past it. */
 uint32_t ex_vector, ex_error, ex_eip, ex_count, ex_skip;
+uint32_t ex_ecx, ex_esi, ex_edi, pf_fix_pte; /* registers at the fault; a PTE the #PF handler marks present */
 int32_t bounds[2] = {0, 3};
 
 extern void (*const fault_stubs[32])(void);
@@ -46,7 +54,12 @@ __asm__(".pushsection .text\n"
         "  FSTUB \\v\n"
         ".endr\n"
         "fstub_common:\n"
+        "  mov %ecx, ex_ecx\n  mov %esi, ex_esi\n  mov %edi, ex_edi\n"
         "  push %eax\n"
+        "  cmpl $14, ex_vector\n  jne 1f\n"
+        "  mov pf_fix_pte, %eax\n  test %eax, %eax\n  jz 1f\n"
+        "  orl $1, (%eax)\n  movl $0, pf_fix_pte\n  mov %cr2, %eax\n  invlpg (%eax)\n"
+        "1:\n"
         "  mov 4(%esp), %eax\n  mov %eax, ex_eip\n"
         "  mov ex_skip, %eax\n  add %eax, 4(%esp)\n"
         "  incl ex_count\n"
@@ -66,6 +79,13 @@ __asm__(".pushsection .text\n"
         "t_ssnull:\n  xor %eax, %eax\nf_ssnull:\n  mov %eax, %ss\nf_ssnull_end:\n  ret\n"
         "t_ssnp:\n  mov $0x28, %eax\nf_ssnp:\n  mov %eax, %ss\nf_ssnp_end:\n  ret\n"
         "t_wp:\nf_wp:\n  movl $1, ro_page\nf_wp_end:\n  ret\n"
+        /* REP MOVSB of 64 bytes from rep_src to 16 bytes below np_page (not present at first). */
+        ".globl t_rep, f_rep\n"
+        "t_rep:\n  push %esi\n  push %edi\n"
+        "  mov $rep_src, %esi\n  mov $np_page - 16, %edi\n  mov $64, %ecx\n  cld\n"
+        "f_rep:\n  rep movsb\n"
+        "  mov %ecx, rep_left\n"
+        "  pop %edi\n  pop %esi\n  ret\n"
         ".popsection\n"
         ".pushsection .rodata\n"
         ".align 4\n"
@@ -155,6 +175,17 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   __asm__ volatile("invlpg (%0)" : : "r"(ad_page) : "memory");
   *(volatile uint8_t *)ad_page = 1;
   check((*pte & 0x60) == 0x60, "a write did not set D");
+  for (uint32_t i = 0; i < 64; i++) rep_src[i] = (uint8_t)(i + 1);
+  page_table[(uint32_t)np_page >> 12] &= ~1u;
+  __asm__ volatile("invlpg (%0)" : : "r"(np_page) : "memory");
+  pf_fix_pte = (uint32_t)&page_table[(uint32_t)np_page >> 12];
+  expect(t_rep, 14, 2, f_rep, 0, "REP MOVSB into a page not present: #PF");
+  check(cr(2) == (uint32_t)np_page, "REP MOVSB: CR2 not at the first byte of the page");
+  check(ex_ecx == 48 && ex_esi == (uint32_t)rep_src + 16 && ex_edi == (uint32_t)np_page,
+        "REP MOVSB: ECX, ESI, EDI at the #PF not after the 16 bytes done");
+  check(rep_left == 0 && np_page[47] == 64 && *(volatile uint8_t *)((uint32_t)np_page - 16) == 1, "REP MOVSB: not completed after the #PF");
+  puts("faults: REP MOVSB across into a page not present: #PF after 16 bytes with ECX=48 and ESI/EDI "
+       "advanced; mapped, it resumed and finished\n");
   puts("faults: a read sets the accessed bit of the PTE and PDE, a write the dirty bit\n");
   check(*(volatile uint32_t *)(0x400000 + 0x100000) == 0x1badb002, "4 MiB page: not physical 0");
   check((page_dir[1] & 0x20) != 0, "4 MiB page: A not set in the PDE");
