@@ -7,7 +7,8 @@
  * an LDT selector loaded from it, #GP for a CALL or JMP to a busy TSS, #TS for an IRET to a free
  * TSS and for a TSS limit below 0x67, a CALL to a TSS whose EFLAGS has VM set (virtual-8086 mode
  * entered by the switch; its #GP reaches a ring-0 handler on SS0:ESP0, which returns to the
- * caller by IRET with NT), a CALL to a 16-bit TSS, and the classic stack overflow: with paging on, a task pushes into a
+ * caller by IRET with NT), a CALL to a 16-bit TSS, a task with its own CR3, and the classic
+ * stack overflow: with paging on, a task pushes into a
  * not-present guard page, the #PF cannot be delivered on that stack, and the #DF goes through the
  * IDT task gate to a task with its own stack, which repairs the overflowed task and IRETs to it. */
 #include "rt.h"
@@ -25,8 +26,9 @@
 #define SEL_CODE16 0x68 /* 16-bit code, base 0 */
 #define SEL_DATA16 0x70 /* 16-bit data, base 0 */
 #define SEL_TSS16 0x78  /* a 16-bit TSS */
+#define SEL_C 0x80      /* a task with its own CR3 */
 
-static uint64_t gdt[16];
+static uint64_t gdt[17];
 static uint16_t tss16[22] __attribute__((aligned(16))); /* SDM vol. 3, Figure 8-11 */
 static uint64_t ldt_b[2];
 static struct gate idt[256];
@@ -43,6 +45,12 @@ static volatile uint16_t v86_tr;
 /* 32-bit paging: the first 4 MiB identity-mapped with 4 KiB pages, but the guard page. */
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t page_table[1024] __attribute__((aligned(4096)));
+/* Task C's address space: the same, but linear 0x300000 maps physical 0x301000. */
+static uint32_t page_dir_c[1024] __attribute__((aligned(4096)));
+static uint32_t page_table_c[1024] __attribute__((aligned(4096)));
+static struct tss32 tss_c;
+static uint8_t stack_c[4096] __attribute__((aligned(16)));
+static volatile uint32_t seen_c;
 static struct {
   uint8_t guard[4096];
   uint8_t stack[4096];
@@ -221,6 +229,13 @@ static void task_a(void) {
   }
 }
 
+static void task_c(void) {
+  for (;;) {
+    seen_c = *(volatile uint32_t *)0x300000;
+    __asm__ volatile("iret" : : : "memory");
+  }
+}
+
 static void task_b(void) {
   for (;;) {
     record(&seen_b, &tss_b);
@@ -288,6 +303,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gdt[SEL_CODE16 >> 3] = seg_desc(0, 0xffff, 0x9a, 0);
   gdt[SEL_DATA16 >> 3] = seg_desc(0, 0xffff, 0x92, 0);
   gdt[SEL_TSS16 >> 3] = seg_desc((uint32_t)tss16, sizeof tss16 - 1, 0x81, 0); /* available 16-bit TSS */
+  gdt[SEL_C >> 3] = seg_desc((uint32_t)&tss_c, sizeof tss_c - 1, ACC_TSS32_AVAIL, 0);
   ldt_b[1] = DESC_DATA; /* selector 0x0c: LDT entry 1 */
   lgdt(gdt, sizeof gdt);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)exception_stubs[v], 0x8e);
@@ -456,6 +472,26 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(type_of(SEL_TSS16) == 0x81 && str() == SEL_MAIN, "16-bit task: busy bit or TR after the IRET");
   puts("tasks: CALL to the 16-bit TSS 78: its code ran with NT set and back link 0020; IRET saved IP and "
        "FLAGS (NT clear) in its 16-bit TSS and returned\n");
+
+  /* A task with its own CR3: the switch loads it (and drops the old translations), the switch
+   * back reloads this task's. */
+  for (uint32_t i = 0; i < 1024; i++) page_table_c[i] = page_table[i];
+  page_table_c[0x300] = 0x301000 | 7;
+  page_dir_c[0] = (uint32_t)page_table_c | 7;
+  *(volatile uint32_t *)0x300000 = 0x11111111;
+  *(volatile uint32_t *)0x301000 = 0x22222222;
+  tss_init(&tss_c, task_c, stack_c, sizeof stack_c);
+  tss_c.cr3 = (uint32_t)page_dir_c;
+  for (int i = 0; i < 3; i++) {
+    check(*(volatile uint32_t *)0x300000 == 0x11111111, "CR3: this task's mapping of 300000");
+    __asm__ volatile("lcall %0, $0" : : "i"(SEL_C) : "memory");
+    check(seen_c == 0x22222222, "CR3: task C did not see its own mapping of 300000");
+  }
+  uint32_t cr3;
+  __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+  check(cr3 == (uint32_t)page_dir && *(volatile uint32_t *)0x300000 == 0x11111111, "CR3 not reloaded from TSS 20");
+  puts("tasks: CALL to TSS 80 loads its CR3: linear 300000 reads 22222222 there and 11111111 here, three "
+       "times over (no stale translations)\n");
 
   /* The stack overflow and the #DF task. */
   __asm__ volatile("lcall %0, $0" : : "i"(SEL_OVF) : "memory");
