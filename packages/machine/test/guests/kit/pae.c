@@ -2,7 +2,7 @@
  * EFER.NXE with an execute-disable page (#PF error code 0x11 on a fetch, CR2 the address), a
  * reserved bit set in a PTE (#PF with RSVD), a read-only page written at CPL 0 with
  * CR0.WP clear (allowed) and set (#PF error code 3), the accessed and dirty bits, and INVLPG
- * making a changed PTE visible. The reserved bit is bit 50: QEMU 7.2 does not treat bits 62:52 of
+ * making a changed PTE visible, as a MOV to CR3 does, and toggling CR4.PGE for a global page. The reserved bit is bit 50: QEMU 7.2 does not treat bits 62:52 of
  * PAE entries as reserved, though the SDM (Table 4-11) does and Turtles follows it. (QEMU also
  * leaves P out of the RSVD error code, so only the RSVD, W/R and U/S bits are compared.) */
 #include "rt.h"
@@ -129,5 +129,22 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   invlpg(swap_a);
   check(*(volatile uint8_t *)swap_a == 0xbb, "INVLPG: the old translation is still used");
   puts("pae: a write sets A and D in the PTE; after INVLPG a changed PTE is used\n");
+
+  /* A MOV to CR3 drops non-global translations; toggling CR4.PGE drops global ones too. */
+  *pte = (*pte & ~0xfffff000ull) | (uint32_t)swap_a;
+  __asm__ volatile("mov %%cr3, %%eax\n mov %%eax, %%cr3" : : : "eax", "memory");
+  check(*(volatile uint8_t *)swap_a == 0xaa, "MOV to CR3: a changed PTE is not used");
+  __asm__ volatile("mov %%cr4, %%eax\n or $0x80, %%eax\n mov %%eax, %%cr4" : : : "eax", "memory");
+  *pte |= 0x100; /* global */
+  invlpg(swap_a);
+  check(*(volatile uint8_t *)swap_a == 0xaa, "global page: not mapped");
+  *pte = (*pte & ~0xfffff000ull) | (uint32_t)swap_b;
+  __asm__ volatile("mov %%cr4, %%eax\n and $~0x80, %%eax\n mov %%eax, %%cr4\n"
+                   "or $0x80, %%eax\n mov %%eax, %%cr4"
+                   :
+                   :
+                   : "eax", "memory");
+  check(*(volatile uint8_t *)swap_a == 0xbb, "toggling CR4.PGE: a changed global PTE is not used");
+  puts("pae: a MOV to CR3 makes a changed PTE visible; for a global page, toggling CR4.PGE does\n");
   pass();
 }
