@@ -4,7 +4,8 @@
  * IRETQ to ring 3; SYSCALL to the LSTAR entry (RCX, R11, CS/SS from STAR, RFLAGS masked by FMASK)
  * and SYSRETQ back; INT 0x80 from ring 3 through a DPL-3 gate onto RSP0 with a 16-byte-aligned
  * frame of SS, RSP, RFLAGS, CS, RIP; SWAPGS exchanging GS.base and KERNEL_GS_BASE; #GP(0) for a
- * non-canonical address; a far jump to 32-bit compatibility mode and back. test_main is called by
+ * non-canonical address; a far jump to 32-bit compatibility mode and back; a far CALL from ring
+ * 3 through a 64-bit call gate (CPL 0 on RSP0, null SS) and LRETQ back. test_main is called by
  * start.S in 32-bit protected mode. */
         .set COM1, 0x3f8
         .set K_CS, 0x18                /* 64-bit code, DPL 0 (SYSCALL CS) */
@@ -12,6 +13,7 @@
         .set U_SS, 0x33                /* data, DPL 3 (SYSRET SS = STAR[63:48] + 8) */
         .set U_CS, 0x3b                /* 64-bit code, DPL 3 (SYSRET CS = STAR[63:48] + 16) */
         .set TSS_SEL, 0x40
+        .set GATE_SEL, 0x50            /* 64-bit call gate, DPL 3, to K_CS:gate64_entry */
         .set HOLE, 0x3fe00000          /* PD entry 511 is left not present */
 
         .text
@@ -67,6 +69,11 @@ test_main:
         inc %ecx
         cmp $0x81, %ecx
         jne 2b
+        /* The 64-bit call gate (16 bytes) at GATE_SEL. */
+        mov $gate64_entry, %eax
+        mov %ax, gdt64 + GATE_SEL
+        shr $16, %eax
+        mov %ax, gdt64 + GATE_SEL + 6
         lgdt gdt64_ptr
         /* PAE, CR3, EFER.LME and SCE, paging: then 64-bit code. */
         mov %cr4, %eax
@@ -196,6 +203,14 @@ user_after_syscall:
         mov %ax, user_cs2(%rip)
         mov %ss, %ax
         mov %ax, user_ss2(%rip)
+        lea user_after_gate(%rip), %rax
+        mov %rax, expect_gate_rip(%rip)
+        lcall *gate64_ptr(%rip)
+user_after_gate:
+        mov %cs, %ax
+        mov %ax, user_cs3(%rip)
+        mov %ss, %ax
+        mov %ax, user_ss3(%rip)
         int $0x80                      /* back to ring 0 for good */
         jmp .
 
@@ -219,6 +234,28 @@ syscall_entry:
         jne fail64
         sysretq
 
+gate64_entry:
+        /* CPL 0 through the call gate: SS is a null selector, on RSP0 a frame of RIP, CS, RSP, SS. */
+        mov %ss, %ax
+        test %ax, %ax
+        jnz fail64
+        lea rsp0_top(%rip), %rax
+        sub $32, %rax
+        cmp %rax, %rsp
+        jne fail64
+        mov (%rsp), %rax
+        cmp expect_gate_rip(%rip), %rax
+        jne fail64
+        cmpq $U_CS, 8(%rsp)
+        jne fail64
+        lea user_stack_top(%rip), %rax
+        cmp %rax, 16(%rsp)
+        jne fail64
+        cmpq $U_SS, 24(%rsp)
+        jne fail64
+        incl gate_count(%rip)
+        lretq
+
 int80:
         /* From ring 3 onto RSP0: SS, RSP, RFLAGS, CS, RIP at RSP0 - 40. */
         lea rsp0_top(%rip), %rax
@@ -239,9 +276,17 @@ int80:
         jne fail64
         cmpw $U_SS, user_ss2(%rip)
         jne fail64
+        cmpl $1, gate_count(%rip)
+        jne fail64
+        cmpw $U_CS, user_cs3(%rip)
+        jne fail64
+        cmpw $U_SS, user_ss3(%rip)
+        jne fail64
         lea msg_user(%rip), %rsi
         call puts64
         lea msg_syscall(%rip), %rsi
+        call puts64
+        lea msg_gate(%rip), %rsi
         call puts64
         lea msg_int80(%rip), %rsi
         call puts64
@@ -310,6 +355,7 @@ msg_gp:      .asciz "long64: a non-canonical address is #GP(0)\n"
 msg_compat:  .asciz "long64: a far jump to 32-bit compatibility mode and back\n"
 msg_user:    .asciz "long64: IRETQ to ring 3 (CS=003b SS=0033)\n"
 msg_syscall: .asciz "long64: SYSCALL to LSTAR at CPL 0 (CS=0018 SS=0020, RCX the return RIP, R11 RFLAGS, DF masked by FMASK); SYSRETQ back to 003b/0033\n"
+msg_gate:    .asciz "long64: far CALL from ring 3 through a 64-bit call gate: CPL 0 on RSP0 with a null SS, RIP/CS/RSP/SS pushed; LRETQ back to ring 3\n"
 msg_int80:   .asciz "long64: INT 0x80 from ring 3 through a DPL-3 gate onto RSP0: SS, RSP, RFLAGS, CS, RIP\n"
 msg_pass:    .asciz "PASS\n"
 msg_fail:    .asciz "FAIL: long64 check\n"
@@ -326,6 +372,8 @@ gdt64:  .quad 0
         .quad 0x00affa000000ffff       /* 0x38: 64-bit code, DPL 3 */
         .quad 0x0000890000000067       /* 0x40: 64-bit TSS (base filled in) */
         .quad 0
+        .quad 0x0000ec0000180000       /* 0x50: 64-bit call gate, DPL 3, to 0x18 (offset filled in) */
+        .quad 0
 gdt64_end:
 gdt64_ptr: .word gdt64_end - gdt64 - 1
         .long gdt64
@@ -333,6 +381,8 @@ idt64_ptr: .word 0x81 * 16 - 1
         .long idt64, 0
 compat_ptr: .long compat
         .word 0x08
+gate64_ptr: .long 0
+        .word GATE_SEL | 3
         .align 8
 pf_cr2:     .quad 0
 pf_error:   .quad 0
@@ -350,6 +400,11 @@ compat_back: .long 0
 user_cs:    .word 0
 user_cs2:   .word 0
 user_ss2:   .word 0
+user_cs3:   .word 0
+user_ss3:   .word 0
+        .align 8
+expect_gate_rip: .quad 0
+gate_count: .long 0
 
         .bss
         .align 4096
