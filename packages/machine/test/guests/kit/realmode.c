@@ -2,7 +2,7 @@
  * 16-bit code segment, CR0.PE cleared and a far JMP to real-mode code copied to 0800:0000. There,
  * with the IVT (IDTR base 0, limit 0x3FF): INT 0x30 to a handler that sees IP, CS and FLAGS on the
  * stack; #DE from DIV by 0 and #UD from UD2 through the IVT with IP at the faulting instruction;
- * segment arithmetic; "big real mode": FS keeps the 4 GiB limit it was loaded with in protected
+ * segment arithmetic; IRQ5 of pc-testdev through the 8259A and the IVT; "big real mode": FS keeps the 4 GiB limit it was loaded with in protected
  * mode, so FS:[ESI] with ESI = 0x100000 reads the multiboot header. Then CR0.PE set and a far JMP
  * back to 32-bit code. */
 #include "rt.h"
@@ -16,12 +16,14 @@ static uint64_t gdt[5];
 static struct gate idt[256];
 extern void (*const exception_stubs[32])(void);
 void rm_run(void);
-extern const char rm_base[], rm_end[], rm_after_int30[], rm_div[], rm_ud2[], rm_results[], rm_scratch[];
+extern const char rm_base[], rm_end[], rm_after_int30[], rm_div[], rm_ud2[], rm_results[], rm_scratch[],
+    rm_irq_at[];
 
 /* What the real-mode code leaves at rm_results (see the offsets below). */
 struct rm_results {
   uint16_t ip30, cs30, fl30, fl_before, ip0, ip6, word_es, pad;
   uint32_t unreal, cr0;
+  uint16_t irq_count, irq_ip;
 };
 
 uint32_t pm_esp;
@@ -39,7 +41,7 @@ __asm__(".pushsection .text\n"
         "  pop %edi\n  pop %esi\n  pop %ebx\n  pop %ebp\n"
         "  ret\n"
         ".code16\n"
-        ".globl rm_base, rm_end, rm_after_int30, rm_div, rm_ud2, rm_results, rm_scratch\n"
+        ".globl rm_base, rm_end, rm_after_int30, rm_div, rm_ud2, rm_results, rm_scratch, rm_irq_at\n"
         "rm_base:\n"
         "pm16:\n" /* 16-bit protected mode, CS = 0x18 (base 0) */
         "  mov $0x20, %ax\n  mov %ax, %ds\n  mov %ax, %es\n  mov %ax, %ss\n  mov %ax, %gs\n"
@@ -54,6 +56,7 @@ __asm__(".pushsection .text\n"
         "  movw $(h30 - rm_base), %es:0xc0\n  movw $0x0800, %es:0xc2\n"
         "  movw $(h0 - rm_base), %es:0x00\n  movw $0x0800, %es:0x02\n"
         "  movw $(h6 - rm_base), %es:0x18\n  movw $0x0800, %es:0x1a\n"
+        "  movw $(h25 - rm_base), %es:0x94\n  movw $0x0800, %es:0x96\n"
         "  mov %cr0, %eax\n  mov %eax, (rm_results - rm_base + 20)\n"
         "  stc\n"
         "  pushf\n  pop %ax\n  mov %ax, (rm_results - rm_base + 6)\n"
@@ -68,6 +71,13 @@ __asm__(".pushsection .text\n"
         "  movw $0xa5c3, (rm_scratch - rm_base)\n"
         "  mov $(0x0800 + (rm_scratch - rm_base) / 16), %ax\n  mov %ax, %es\n"
         "  mov %es:((rm_scratch - rm_base) % 16), %ax\n  mov %ax, (rm_results - rm_base + 12)\n"
+        /* IRQ5 of pc-testdev (the 8259A maps it to vector 0x25): taken after STI and one instruction. */
+        "  mov $0x2005, %dx\n  mov $1, %al\n  out %al, %dx\n"
+        "  sti\n"
+        "  nop\n"
+        "rm_irq_at:\n"
+        "  nop\n"
+        "  cli\n"
         /* Big real mode: FS base 0 with its 4 GiB limit. */
         "  mov $0x100000, %esi\n"
         "  mov %fs:(%esi), %eax\n  mov %eax, (rm_results - rm_base + 16)\n"
@@ -86,6 +96,13 @@ __asm__(".pushsection .text\n"
         "  mov 2(%bp), %ax\n  mov %ax, (rm_results - rm_base + 8)\n"
         "  addw $2, 2(%bp)\n"
         "  pop %bp\n  iret\n"
+        "h25:\n" /* IRQ5: record IP, lower the line, EOI */
+        "  push %bp\n  push %ax\n  push %dx\n  mov %sp, %bp\n"
+        "  mov 6(%bp), %ax\n  mov %ax, (rm_results - rm_base + 26)\n"
+        "  incw (rm_results - rm_base + 24)\n"
+        "  mov $0x2005, %dx\n  xor %al, %al\n  out %al, %dx\n"
+        "  mov $0x20, %al\n  out %al, $0x20\n"
+        "  pop %dx\n  pop %ax\n  pop %bp\n  iret\n"
         "h6:\n" /* #UD: record IP, skip the 2-byte UD2 */
         "  push %bp\n  mov %sp, %bp\n"
         "  mov 2(%bp), %ax\n  mov %ax, (rm_results - rm_base + 10)\n"
@@ -95,7 +112,7 @@ __asm__(".pushsection .text\n"
         "  .balign 16\n"
         "rm_scratch: .word 0\n"
         "  .balign 4\n"
-        "rm_results: .fill 24, 1, 0\n"
+        "rm_results: .fill 28, 1, 0\n"
         "rm_end:\n"
         ".code32\n"
         ".popsection\n");
@@ -113,6 +130,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   uint8_t *to = (uint8_t *)(RM_SEG * 16);
   for (uint32_t i = 0; i < (uint32_t)(rm_end - rm_base); i++) to[i] = (uint8_t)rm_base[i];
   check((uint32_t)(rm_end - rm_base) < 0x1000, "real-mode code too big for 0x8000-0x8fff");
+  pic_init(1 << 5); /* IRQ5 at vector 0x25 */
   rm_run();
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)exception_stubs[v], 0x8e);
   lidt(idt, sizeof idt);
@@ -135,6 +153,8 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   putc(':');
   puthex(OFF(rm_scratch) % 16, 4);
   putc('\n');
+  check(r->irq_count == 1 && r->irq_ip == OFF(rm_irq_at), "IRQ5 in real mode: not taken once after STI; NOP");
+  puts("realmode: IRQ5 through the 8259A and the IVT (vector 25), taken after STI and one instruction\n");
   check(r->unreal == 0x1badb002, "big real mode: FS:[0x100000] is not the multiboot header");
   puts("realmode: big real mode: FS kept its 4 GiB limit, FS:[ESI=100000] read ");
   puthex(r->unreal, 8);
