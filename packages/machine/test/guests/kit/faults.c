@@ -4,7 +4,8 @@
  * #GP(0) for a null SS and #SS(selector) for a stack segment not present, #UD for LOCK with a
  * register destination and MOV to CS, and with paging on, #PF for a write to a read-only page with
  * CR0.WP (error code 3, CR2), a REP MOVSB that runs into a page not present (#PF part way with
- * ECX, ESI, EDI showing the bytes done; it resumes once the page is mapped), the accessed and
+ * ECX, ESI, EDI showing the bytes done; it resumes once the page is mapped), an instruction that
+ * runs into a page not present (#PF at its first byte, CR2 the page), the accessed and
  * dirty bits set by a read and a write, and a 4 MiB page (CR4.PSE). Not checked, because QEMU
  * 7.2's TCG departs from the SDM there (Turtles follows the SDM): RF set in the EFLAGS image a fault pushes,
  * the EXT bit of the error code when delivering an exception hits a gate that is not present, and
@@ -26,6 +27,7 @@ static uint8_t ro_page[4096] __attribute__((aligned(4096)));
 static uint8_t ad_page[4096] __attribute__((aligned(4096)));
 uint8_t np_page[4096] __attribute__((aligned(4096)));
 uint8_t rep_src[64];
+static uint8_t xpages[8192] __attribute__((aligned(4096))); /* code across a page boundary */
 uint32_t rep_left = 0xffffffff;
 void t_rep(void);
 void t_lock(void), t_movcs(void);
@@ -200,6 +202,19 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(rep_left == 0 && np_page[47] == 64 && *(volatile uint8_t *)((uint32_t)np_page - 16) == 1, "REP MOVSB: not completed after the #PF");
   puts("faults: REP MOVSB across into a page not present: #PF after 16 bytes with ECX=48 and ESI/EDI "
        "advanced; mapped, it resumed and finished\n");
+  /* An instruction whose last bytes are in a page not present: #PF at its first byte, CR2 the
+   * page; once mapped, it runs whole. */
+  static const uint8_t code[] = {0xb8, 0x44, 0x33, 0x22, 0x11, 0xc3}; /* mov $0x11223344, %eax; ret */
+  for (uint32_t i = 0; i < sizeof code; i++) xpages[4094 + i] = code[i];
+  page_table[((uint32_t)xpages >> 12) + 1] &= ~1u;
+  __asm__ volatile("invlpg (%0)" : : "r"(xpages + 4096) : "memory");
+  pf_fix_pte = (uint32_t)&page_table[((uint32_t)xpages >> 12) + 1];
+  uint32_t (*across)(void) = (uint32_t (*)(void))(void *)(xpages + 4094);
+  expect((void (*)(void))(void *)across, 14, 0, (const char *)xpages + 4094, 0, "fetch across into a page not present");
+  check(cr(2) == (uint32_t)xpages + 4096, "fetch across: CR2 not at the page");
+  check(across() == 0x11223344, "fetch across: the instruction did not run whole once mapped");
+  puts("faults: an instruction running into a page not present: #PF (error code 0) at its first byte, CR2 "
+       "the page; mapped, it ran whole\n");
   puts("faults: a read sets the accessed bit of the PTE and PDE, a write the dirty bit\n");
   check(*(volatile uint32_t *)(0x400000 + 0x100000) == 0x1badb002, "4 MiB page: not physical 0");
   check((page_dir[1] & 0x20) != 0, "4 MiB page: A not set in the PDE");
