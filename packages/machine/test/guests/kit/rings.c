@@ -2,7 +2,7 @@
  * DPL-3 trap gate switches to SS0:ESP0 of the TSS and pushes SS, ESP, EFLAGS, CS, EIP; ring 3
  * writes COM1 through the I/O permission bitmap while an OUT to a denied port, CLI and MOV from CR0
  * are #GP(0), as are INT n through a DPL-0 gate, loading DS with a DPL-0 segment and a far CALL to
- * DPL-0 code (with their selector error codes); POPF leaves IF and IOPL alone; IRET to ring 3
+ * DPL-0 code (with their selector error codes), HLT, and RDTSC with CR4.TSD, while SMSW is allowed; POPF leaves IF and IOPL alone; IRET to ring 3
  * nulls DS and ES holding a DPL-0 segment; a far CALL through a DPL-3 call gate switches to ring 0 on SS0:ESP0 and a far RET
  * returns to ring 3 (no parameters: the Turtles CPU does not copy call-gate parameters yet); a far CALL to a conforming ring-0 segment keeps CPL 3; LAR,
  * LSL, VERR and VERW from ring 3; SYSENTER to ring 0 and SYSEXIT back. */
@@ -31,7 +31,7 @@ static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
 uint32_t pm_esp;
 uint32_t int80_frame[5], int80_esp, gate_frame[4], gate_esp, gate_cs;
 uint32_t gp_count, gp_eip[8], gp_error[8], gp_skip[8];
-uint32_t popf_seen, null_ds, null_es;
+uint32_t popf_seen, null_ds, null_es, smsw_seen;
 uint32_t conf_cs, lar_val, lsl_val, zf_bits, sysenter_seen[3], sysexit_seen[2];
 
 extern void (*const exception_stubs[32])(void);
@@ -41,7 +41,7 @@ void gp_stub(void);
 void gate_entry(void);
 void sysenter_entry(void);
 extern const char r3_after_int80[], r3_out80[], r3_cli[], r3_movcr0[], r3_after_gate[], r3_after_sysenter[],
-    r3_int81[], r3_lds[], r3_farcall[];
+    r3_int81[], r3_lds[], r3_farcall[], r3_hlt[], r3_rdtsc[];
 
 __asm__(".pushsection .text\n"
         /* IRET to ring 3 at r3_code on its own stack; INT 0x80 with EAX = 0 comes back here. */
@@ -124,7 +124,7 @@ __asm__(".pushsection .text\n"
         "  lret\n"
         /* Ring 3. */
         ".globl r3_after_int80, r3_out80, r3_cli, r3_movcr0, r3_after_gate, r3_after_sysenter\n"
-        ".globl r3_int81, r3_lds, r3_farcall\n"
+        ".globl r3_int81, r3_lds, r3_farcall, r3_hlt, r3_rdtsc\n"
         "r3_code:\n"
         "  mov $0x23, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
         "  mov $1, %eax\n"
@@ -148,6 +148,11 @@ __asm__(".pushsection .text\n"
         "  mov %eax, %ds\n" /* a DPL-0 data segment: #GP(0010) */
         "r3_farcall:\n"
         "  lcall $0x08, $0\n" /* a non-conforming DPL-0 code segment: #GP(0008) */
+        "r3_hlt:\n"
+        "  hlt\n" /* #GP(0) */
+        "r3_rdtsc:\n"
+        "  rdtsc\n" /* CR4.TSD set: #GP(0) */
+        "  smsw %eax\n  mov %eax, smsw_seen\n" /* allowed at CPL 3 */
         /* POPF at CPL 3 with IOPL 0 leaves IF and IOPL alone, without a fault. */
         "  pushf\n  orl $0x3200, (%esp)\n  popf\n  pushf\n  pop %eax\n  mov %eax, popf_seen\n"
         /* A return to ring 3 nulls DS and ES if they hold a more privileged data segment. */
@@ -216,6 +221,9 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   gp_skip[3] = 2; /* INT 0x81 */
   gp_skip[4] = 2; /* MOV to DS */
   gp_skip[5] = 7; /* far CALL */
+  gp_skip[6] = 1; /* HLT */
+  gp_skip[7] = 2; /* RDTSC */
+  __asm__ volatile("mov %%cr4, %%eax\n or $4, %%eax\n mov %%eax, %%cr4" : : : "eax"); /* CR4.TSD */
   gate_set(&idt[0x81], SEL_CODE32, (uint32_t)exception_stubs[0], 0x8e); /* DPL 0 */
   ring3_enter();
 
@@ -225,7 +233,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(int80_esp == RING0_TOP - 20, "INT 0x80: not on SS0:ESP0");
   puts("rings: IRET to ring 3; INT 0x80 through a DPL-3 trap gate to SS0:ESP0: frame SS=0023 ESP=ring 3 "
        "stack top EFLAGS CS=001b EIP after the INT\n");
-  check(gp_count == 6, "ring 3: not six #GP");
+  check(gp_count == 8, "ring 3: not eight #GP");
   check(gp_eip[0] == (uint32_t)r3_out80 && gp_eip[1] == (uint32_t)r3_cli && gp_eip[2] == (uint32_t)r3_movcr0 &&
             gp_error[0] == 0 && gp_error[1] == 0 && gp_error[2] == 0,
         "ring 3: #GP places or error codes");
@@ -235,6 +243,12 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   check(gp_eip[5] == (uint32_t)r3_farcall && gp_error[5] == SEL_CODE32, "far CALL to DPL-0 code");
   puts("rings: from ring 3, INT 0x81 through a DPL-0 gate is #GP(040a), loading DS with 0010 is #GP(0010), a far "
        "CALL to 0008 is #GP(0008)\n");
+  check(gp_eip[6] == (uint32_t)r3_hlt && gp_error[6] == 0 && gp_eip[7] == (uint32_t)r3_rdtsc && gp_error[7] == 0,
+        "HLT or RDTSC (CR4.TSD) at CPL 3");
+  uint32_t cr0;
+  __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+  check((smsw_seen & 0xffff) == (cr0 & 0xffff), "SMSW at CPL 3"); /* bits 31:16 are undefined */
+  puts("rings: from ring 3, HLT and RDTSC with CR4.TSD are #GP(0); SMSW is allowed and reads CR0\n");
   check((popf_seen & 0x3200) == 0, "POPF at CPL 3 changed IF or IOPL");
   puts("rings: POPF at CPL 3 with IOPL 0 leaves IF and IOPL unchanged, without a fault\n");
   check(null_ds == 0 && null_es == 0, "IRET to ring 3 kept DPL-0 segments in DS or ES");
