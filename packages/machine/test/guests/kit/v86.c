@@ -2,7 +2,7 @@
  * bitmap that allows COM1 (0x3F8-0x3FF) only; an IRET from CPL 0 with VM = 1 to 8086 code at
  * 2000:0000 (copied to linear 0x20000), paging on, that does segment arithmetic, reads from a page
  * that is not present (#PF with a user error code; the monitor maps it), single-steps (#DB traps
- * through the IDT), calls a ring-0 monitor with
+ * through the IDT), takes IRQ5 (through the IDT to the monitor), calls a ring-0 monitor with
  * INT 0x21 through a DPL-3 interrupt gate (IOPL 3), writes COM1 itself, has OUTs the bitmap denies
  * trap as #GP(0), checks that POPF leaves IOPL alone, asks the monitor to lower IOPL to 0, then
  * traps CLI, HLT, STI, PUSHF, POPF, IRET, INT 3 and INT 0x21 as #GP(0), while INT3 (0xCC), not
@@ -61,9 +61,10 @@ void v86_enter(void);
 void v86_leave(void) __attribute__((noreturn));
 extern void (*const monitor_stubs[32])(void);
 void monitor_int21(void);
+void monitor_irq5(void);
 extern const char v86_code[], v86_code_end[], v86_after_int1[], v86_out80[], v86_out3ff[], v86_cli[],
     v86_hlt[], v86_int_iopl0[], v86_sub[], v86_sti[], v86_pushf[], v86_popf[], v86_iret[], v86_after_int3[],
-    v86_int_3[], v86_pf[], v86_step1[], v86_step2[];
+    v86_int_3[], v86_pf[], v86_irq_at[], v86_step1[], v86_step2[];
 
 #define OFF(label) ((uint32_t)((label) - v86_code))
 
@@ -103,11 +104,13 @@ __asm__(
     "  pushl $\\v\n"
     "  jmp mon_common\n"
     ".endm\n"
-    ".irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,33\n"
+    ".irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,33,37\n"
     "  MONSTUB \\v\n"
     ".endr\n"
     ".globl monitor_int21\n"
     "monitor_int21 = mon_33\n"
+    ".globl monitor_irq5\n"
+    "monitor_irq5 = mon_37\n"
     "mon_common:\n"
     "  pushal\n"
     "  movw %ds, %ss:entry_segs\n"
@@ -141,7 +144,7 @@ __asm__(
     ".code16\n"
     ".globl v86_code, v86_code_end, v86_after_int1, v86_out80, v86_out3ff, v86_cli, v86_hlt\n"
     ".globl v86_int_iopl0, v86_sub, v86_sti, v86_pushf, v86_popf, v86_iret, v86_after_int3, v86_int_3\n"
-    ".globl v86_pf, v86_step1, v86_step2\n"
+    ".globl v86_pf, v86_step1, v86_step2, v86_irq_at\n"
     "v86_code:\n"
     "  mov $0x00, %ah\n" /* 0: the monitor checks the frame of this first call */
     "  int $0x21\n"
@@ -161,6 +164,14 @@ __asm__(
     "  stc\n  pushf\n  lcall $0x2000, $(v86_sub - v86_code)\n  sbb %si, %si\n"
     "  mov $0x02, %ah\n"
     "  int $0x21\n"
+    /* IRQ5 of pc-testdev (port 0x2005, allowed by the bitmap) while in virtual-8086 mode with IOPL
+     * 3: STI, then the interrupt after one more instruction, through the IDT to the monitor. */
+    "  mov $0x2005, %dx\n  mov $1, %al\n  out %al, %dx\n"
+    "  sti\n"
+    "  nop\n"
+    "v86_irq_at:\n"
+    "  nop\n"
+    "  cli\n"
     /* A read from a page that is not present: #PF to the monitor, which maps it; the read retries. */
     "  mov $0x2500, %ax\n  mov %ax, %ds\n"
     "v86_pf:\n"
@@ -454,6 +465,14 @@ void monitor(struct frame *f) {
     general_protection(f);
   } else if (f->vector == 0x21) {
     service(f);
+  } else if (f->vector == 0x25) {
+    check(f->eip == OFF(v86_irq_at) && f->cs == V86_SEG && (f->eflags & (FL_IF | FL_VM)) == (FL_IF | FL_VM) &&
+              f->error == 0,
+          "IRQ5 in virtual-8086 mode: frame");
+    outb(0x2000 + 5, 0);
+    pic_eoi(5);
+    puts("v86: IRQ5 taken in virtual-8086 mode (after STI and one instruction) reached the monitor through "
+         "the IDT with the v86 frame\n");
   } else if (f->vector == 14) {
     uint32_t cr2;
     __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
@@ -503,12 +522,15 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   for (uint32_t i = 0; i < sizeof tss.redirect; i++) tss.redirect[i] = 0xff;
   tss.redirect[0x10 / 8] &= (uint8_t)~(1 << (0x10 % 8)); /* INT 0x10 redirected under VME */
   for (uint32_t i = 0; i < sizeof tss.iomap; i++) tss.iomap[i] = 0xff;
-  tss.iomap[0x3f8 / 8] = 0; /* COM1 */
+  tss.iomap[0x3f8 / 8] = 0;                     /* COM1 */
+  tss.iomap[0x2005 / 8] &= (uint8_t)~(1 << (0x2005 % 8)); /* pc-testdev's IRQ5 port */
   tss.end = 0xff;
   ltr(SEL_TSS);
   for (int v = 0; v < 32; v++) gate_set(&idt[v], SEL_CODE32, (uint32_t)monitor_stubs[v], 0x8e);
   gate_set(&idt[0x21], SEL_CODE32, (uint32_t)monitor_int21, 0xee); /* DPL 3: INT 0x21 from CPL 3 */
   gate_set(&idt[3], SEL_CODE32, (uint32_t)monitor_stubs[3], 0xee);    /* DPL 3: INT3 */
+  gate_set(&idt[0x25], SEL_CODE32, (uint32_t)monitor_irq5, 0x8e);      /* IRQ5 */
+  pic_init(1 << 5);
   lidt(idt, sizeof idt);
   /* The 8086 program at 2000:0000, its data at linear 0x24567. */
   uint8_t *code = (uint8_t *)(V86_SEG * 16);
@@ -529,7 +551,7 @@ void test_main(uint32_t magic, struct multiboot_info *mbi) {
   v86_enter();
   check(read_cs() == SEL_CODE32 && str() == SEL_TSS, "not back at CPL 0 with the TSS");
   check((eflags() & FL_IOPL3) == 0, "IOPL not 0 in protected mode");
-  check(entries == (vme_used ? 23 : 21), "not every event reached the monitor once");
-  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 21 times\n");
+  check(entries == (vme_used ? 24 : 22), "not every event reached the monitor once");
+  puts("v86: back in 32-bit protected mode at CPL 0; the monitor was entered 22 times\n");
   pass();
 }
