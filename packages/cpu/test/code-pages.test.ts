@@ -39,4 +39,40 @@ describe("writes to pages that hold decoded code", () => {
       expect(m.cpu.blocksDecoded).toBeGreaterThanOrEqual(100);
     });
   }
+
+  it("blocks dropped by self-modifying code keep nothing alive (no chain of stale successors)", () => {
+    const m = createMachine("long");
+    // Called from the page below (a block that stays valid and links into the loop's page), the
+    // same self-modifying loop, 3000 passes, then RET: each pass drops the page's blocks and
+    // builds new ones.
+    m.load(L.CODE - 0x1000, Uint8Array.from([0xe8, 0xfb, 0x0f, 0, 0, 0xf4])); // call L.CODE; hlt
+    m.load(
+      L.CODE,
+      Uint8Array.from([
+        0xb9, 0xb8, 0x0b, 0, 0, 0xb8, 0, 0, 0, 0, 0x01, 0xc3, 0x89, 0x0d, 0xf4, 0xff, 0xff, 0xff, 0xff, 0xc9,
+        0x75, 0xef, 0xc3,
+      ]),
+    );
+    m.cpu.state.rip = L.CODE - 0x1000;
+    expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+    expect(m.cpu.blocksDecoded).toBeGreaterThanOrEqual(3000);
+    // Every block reachable from the cache through successor links: stale ones must be few.
+    interface Linked {
+      valid: boolean;
+      link0: Linked | null;
+      link1: Linked | null;
+    }
+    const cache = (m.cpu as unknown as { cache: { blocks: Map<number, Linked> } }).cache;
+    const seen = new Set<Linked>();
+    const todo = [...cache.blocks.values()];
+    while (todo.length > 0) {
+      const b = todo.pop()!;
+      if (seen.has(b)) continue;
+      seen.add(b);
+      if (b.link0 !== null) todo.push(b.link0);
+      if (b.link1 !== null) todo.push(b.link1);
+    }
+    const stale = [...seen].filter((b) => !b.valid).length;
+    expect(stale).toBeLessThanOrEqual(2);
+  });
 });

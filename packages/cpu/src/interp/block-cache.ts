@@ -241,25 +241,38 @@ export class BlockCache {
   /** Marks `b` stale and forgets it. */
   dropBlock(b: Block): void {
     b.valid = false;
+    // A dropped block may still be the CPU's last block: its links must not keep a chain of
+    // later blocks alive (self-modifying code drops and rebuilds blocks on every pass).
+    b.link0 = null;
+    b.link1 = null;
+    b.rip0 = Number.NaN;
+    b.rip1 = Number.NaN;
     if (this.blocks.get(b.pa) === b) this.blocks.delete(b.pa);
   }
 
-  /** Drops every block decoded from `page` (a 4 KiB page number): its bytes changed. */
+  /**
+   * Drops every block decoded from `page` (a 4 KiB page number): its bytes changed. The page stays
+   * watched with an empty code map, so code rebuilt there (self-modifying code rewrites the same
+   * page again and again) reuses the listener and map instead of allocating new ones.
+   */
   invalidatePage(page: number): void {
     const list = this.pageBlocks.get(page);
-    if (list === undefined) return;
+    if (list === undefined || list.length === 0) return;
     for (const b of list) this.dropBlock(b);
-    this.pageBlocks.delete(page);
-    this.codeMaps.delete(page);
-    const listener = this.pageListeners.get(page)!;
-    this.pageListeners.delete(page);
-    this.cpu.memory.unwatchPage(page * 4096, listener);
+    list.length = 0;
+    this.codeMaps.get(page)?.fill(0);
     this.cpu.codeChanged();
   }
 
-  /** Forgets every block (and stops watching their pages). */
+  /** Forgets every block and stops watching their pages. */
   invalidateAll(): void {
-    for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
+    for (const [page, listener] of this.pageListeners) {
+      this.invalidatePage(page);
+      this.cpu.memory.unwatchPage(page * 4096, listener);
+    }
+    this.pageBlocks.clear();
+    this.codeMaps.clear();
+    this.pageListeners.clear();
     this.blocks.clear();
   }
 }

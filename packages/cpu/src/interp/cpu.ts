@@ -541,7 +541,7 @@ export class Cpu {
       (b.pages.length > 1 && this.secondPageMoved(b, lin))
     )
       b = this.cache.build(rip, lin, pa, key);
-    if (prev !== null && this.lastEpoch === this.linkEpoch) {
+    if (prev?.valid && this.lastEpoch === this.linkEpoch) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
         prev.linkEpoch = this.linkEpoch;
