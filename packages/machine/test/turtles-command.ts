@@ -21,6 +21,16 @@ export const KIT_IMAGES = [
   "acpi",
   "ioapic",
   "pctestdev",
+  "v86",
+  "tasks",
+  "rings",
+  "debug",
+  "faults",
+  "realmode",
+  "pae",
+  "long64",
+  "smc",
+  "shadow",
 ] as const;
 /** The flags every kit guest is booted with, under Turtles and under QEMU alike. */
 export const KIT_FLAGS = [
