@@ -4,7 +4,14 @@
  * `Opcode` (built once from the opcode names: the mnemonic picks the family, the operands pick
  * the form).
  */
-import { type Instruction, OPCODE_COUNT, OPCODE_NAMES, OperandType, Prefix } from "@turtles/x86-decoder";
+import {
+  type Instruction,
+  InvalidReason,
+  OPCODE_COUNT,
+  OPCODE_NAMES,
+  OperandType,
+  Prefix,
+} from "@turtles/x86-decoder";
 import type { OperandSize } from "../state/operand-size.js";
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
@@ -164,6 +171,11 @@ const RSEG = 69;
 const RCR = 77;
 const RDR = 93;
 const RRIP = 241;
+
+/** An instruction longer than 15 bytes (prefixes included) raises #GP(0) (SDM vol. 2, 2.3.11). */
+function instructionTooLong(c: Cpu, _i: Insn): void {
+  c.fault(V.GP, 0);
+}
 
 /** Stops with `Unimplemented` (an emulator gap, never guest behaviour). */
 function unimplemented(c: Cpu, i: Insn): void {
@@ -809,7 +821,7 @@ export function translateInstruction(ins: Instruction, rip: number, bits: number
   i.asz = ins.addressSize;
   i.prefixes = ins.prefixes;
   if (ins.invalidReason !== 0 || ins.opcode === 0) {
-    i.fn = undefinedOpcode;
+    i.fn = ins.invalidReason === InvalidReason.TooLong ? instructionTooLong : undefinedOpcode;
     i.ends = true;
     return i;
   }

@@ -1,8 +1,8 @@
 /**
  * Far CALL and JMP through a call gate (SDM vol. 3, 5.8.3-5.8.6; vol. 2, CALL "call gate"):
  * 32-bit and 16-bit gates in protected mode and 64-bit gates in IA-32e mode, with the stack
- * switch from the TSS on a call to a more privileged level. Gates that copy parameters are not
- * supported (the caller reports them as unimplemented).
+ * switch from the TSS on a call to a more privileged level, copying the gate's parameter count of
+ * words or doublewords from the caller's stack (SDM vol. 3, 5.8.5).
  */
 import { Seg } from "../../state/registers.js";
 import { isCanonical } from "../canonical.js";
@@ -12,10 +12,12 @@ import { V } from "../fault.js";
 import type { Insn } from "../insn.js";
 import { commitCs, desc, loadStackSegment, readDescriptor } from "../segments.js";
 
+/** Parameters copied by a call gate (at most 31), read before the stack switch. */
+const params = new Float64Array(32);
+
 /**
  * Transfers through the call gate whose first 8 bytes are in `desc` (selector `gateSel`).
- * Returns false when the descriptor is not a supported call gate (task gate, TSS, a gate with
- * parameters).
+ * Returns false when the descriptor is not a call gate (a task gate or TSS).
  */
 export function throughCallGate(c: Cpu, i: Insn, gateSel: number, call: boolean): boolean {
   const s = c.s;
@@ -24,7 +26,6 @@ export function throughCallGate(c: Cpu, i: Insn, gateSel: number, call: boolean)
   const hi = desc[1]!;
   const type = (hi >>> 8) & 0x1f;
   if (type !== 0x0c && (lma || type !== 0x04)) return false;
-  if (!lma && call && (hi & 0x1f) !== 0) return false;
   const gateDpl = (hi >>> 13) & 3;
   if (gateDpl < c.cpl || gateDpl < (gateSel & 3)) c.fault(V.GP, gateSel & 0xfffc);
   if ((hi & 0x8000) === 0) c.fault(V.NP, gateSel & 0xfffc);
@@ -76,6 +77,10 @@ export function throughCallGate(c: Cpu, i: Insn, gateSel: number, call: boolean)
       s.gpr[8] = rsp >>> 0;
       s.gpr[9] = Math.floor(rsp / 4294967296) >>> 0;
     } else {
+      // The parameters, from the caller's stack while it is still SS (a fault there is the
+      // caller's #SS or #PF); the one furthest from ESP is pushed first, so the order is kept.
+      const count = hi & 0x1f;
+      for (let k = 0; k < count; k++) params[k] = c.peek(size, k * size);
       const espN = tssRead32(c, 4 + 8 * newCpl, src);
       const ssN = tssRead32(c, 8 + 8 * newCpl, src) & 0xffff;
       const savedCpl = c.cpl;
@@ -89,6 +94,7 @@ export function throughCallGate(c: Cpu, i: Insn, gateSel: number, call: boolean)
       c.setSp(espN);
       pushSys(c, size, oldSs);
       pushSys(c, size, oldSpLo);
+      for (let k = count - 1; k >= 0; k--) pushSys(c, size, params[k]!);
       pushSys(c, size, oldCs);
       pushSys(c, size, ret);
       desc[0] = cs0;
