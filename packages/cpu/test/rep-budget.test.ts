@@ -183,3 +183,52 @@ describe("a fault in the middle", () => {
     expect(m.cpu.instructions).toBe(0x100 + 1); // 256 iterations, then the handler's HLT
   });
 });
+
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+describe("REP INS/OUTS and device interrupts", () => {
+  it("an interrupt a device raises during REP OUTSB is taken between iterations (RIP at the REP, RCX left)", () => {
+    let pending = false;
+    let writes = 0;
+    const m = createMachine("long", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        return 0x40;
+      },
+    });
+    m.io.register(0x2005, 1, {
+      read: () => 0,
+      write: () => {
+        if (++writes === 4) pending = true;
+      },
+    });
+    m.gate(0x40, L.HANDLER);
+    // handler: mov r13, [rsp] (return RIP); mov r12, rcx; hlt
+    m.load(L.HANDLER, [0x4c, 0x8b, 0x2c, 0x24, 0x49, 0x89, 0xcc, 0xf4]);
+    // sti; mov ecx, 16; mov dx, 0x2005; mov rsi, L.DATA; rep outsb; hlt
+    m.load(L.CODE, [
+      0xfb,
+      0xb9,
+      16,
+      0,
+      0,
+      0,
+      0x66,
+      0xba,
+      0x05,
+      0x20,
+      0x48,
+      0xc7,
+      0xc6,
+      ...le32(L.DATA),
+      0xf3,
+      0x6e,
+      0xf4,
+    ]);
+    expect(m.cpu.run(1000)).toBe(StopReason.Halted);
+    expect(writes).toBe(4);
+    expect(m.cpu.state.get32(Gpr.R12)).toBe(12);
+    expect(m.cpu.state.get32(Gpr.R13)).toBe(L.CODE + 17); // the REP OUTSB itself
+  });
+});

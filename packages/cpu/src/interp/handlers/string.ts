@@ -171,6 +171,13 @@ export function stringOp(c: Cpu, i: Insn): void {
         const zf = s.flags.zf();
         if (repe ? zf === 0 : zf === 1) break;
       }
+      // A device the I/O reached may have raised an interrupt: take it between iterations, as
+      // hardware does, rather than after the whole repeat (only INS/OUTS can cause one).
+      if (
+        op >= 5 &&
+        (s.nmiPending !== 0 || ((s.flags.bits & 0x200) !== 0 && c.interrupts?.hasInterrupt() === true))
+      )
+        c.breakBlock = true;
       if (c.breakBlock) break;
       if (--chunk === 0) {
         c.breakBlock = true;
