@@ -1,9 +1,10 @@
 // The `turtles` command end to end: every guest-kit image boots to PASS through the command as a
 // user runs it, and each way a run can end gives its documented status and a one-line message.
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_STATUS } from "../src/index.js";
-import { bootImageFile, KIT_FLAGS, KIT_IMAGES, kitDir, turtles } from "./turtles-command.js";
+import { bootImageFile, KIT_FLAGS, KIT_IMAGES, kitDir, repoRoot, turtles } from "./turtles-command.js";
 
 describe("turtles boots every guest-kit image to PASS", () => {
   for (const name of KIT_IMAGES) {
@@ -75,5 +76,35 @@ describe("turtles exit statuses", () => {
     expect(reset.status).toBe(EXIT_STATUS.shutdown);
     expect(reset.stderr).toContain("requested a soft reset");
     expect(reset.stderr).toMatch(/instructions in .* MIPS/);
+  }, 60_000);
+});
+
+describe("turtles writing into a closed pipe", () => {
+  it("stops quietly with status 141 (as SIGPIPE would) when the reader goes away", () => {
+    const cmd = [
+      process.execPath,
+      "--conditions=@turtles/source",
+      "--import",
+      "tsx",
+      "packages/machine/src/cli/main.ts",
+      "-kernel",
+      join(kitDir, "pit.elf"),
+      "-device",
+      "isa-debug-exit,iobase=0xf4,iosize=0x04",
+      "-display",
+      "none",
+      "--trace",
+      "io",
+    ].join(" ");
+    const r = spawnSync(
+      "bash",
+      ["-c", `${cmd} 2>&1 | head -c 100 > /dev/null; echo "status=\${PIPESTATUS[0]}"`],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(r.stdout.trim()).toBe("status=141");
   }, 60_000);
 });

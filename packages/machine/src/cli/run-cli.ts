@@ -28,7 +28,10 @@ function writeAll(fd: number, bytes: Uint8Array): void {
     try {
       at += writeSync(fd, bytes, at);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // The reader went away (`turtles ... | head`): stop quietly, as a process killed by SIGPIPE.
+      if (code === "EPIPE") process.exit(141);
+      if (code !== "EAGAIN") throw e;
     }
   }
 }
