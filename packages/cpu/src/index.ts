@@ -60,7 +60,7 @@ export {
   Vector,
   type VectorInfo,
 } from "./exceptions/vectors.js";
-export { Cpu, type CpuOptions, type InterruptSource } from "./interp/cpu.js";
+export { Cpu, type CpuOptions, type InterruptSource, type TaskPriorityRegister } from "./interp/cpu.js";
 export { type CacheInfo, type CpuModel, defaultCpuModel } from "./interp/cpu-model.js";
 export { Activity, Blocking } from "./interp/events.js";
 export { VmExitReason } from "./interp/exit-reason.js";

@@ -145,6 +145,24 @@ describe("createMachine", () => {
     expect(k.machine.lapic.msrLo).toBe(0xfee0_0100);
   });
 
+  it("MOV CR8 reads and writes the local APIC's TPR (bits 7:4)", () => {
+    // mov rcx, cr8; mov eax, 5; mov cr8, rax; mov rbx, cr8; mov al, 5; out 0xf4, al; hlt
+    const code = Uint8Array.from([
+      0x44, 0x0f, 0x20, 0xc1, 0xb8, 0x05, 0, 0, 0, 0x44, 0x0f, 0x22, 0xc0, 0x44, 0x0f, 0x20, 0xc3, 0xb0, 0x05,
+      0xe6, 0xf4, 0xf4,
+    ]);
+    const machine = createMachine({
+      isaDebugExit: true,
+      kernel: buildElf(64, 62, 0x20_0000, [{ paddr: 0x20_0000, data: code }]),
+    });
+    machine.lapic.taskPriority = 0x93;
+    expect(machine.run({ maxInstructions: 1000 }).exitStatus).toBe(11);
+    const st = machine.cpu.state;
+    expect(st.get32(1)).toBe(9); // TPR 0x93 read as CR8 = 9
+    expect(machine.lapic.taskPriority).toBe(0x50); // CR8 = 5 wrote TPR[7:4], cleared TPR[3:0]
+    expect(st.get32(3)).toBe(5);
+  });
+
   it("offers QEMU's fw_cfg items: etc/e820 matches the layout, the kernel and its size", () => {
     const kernel = kit("hello");
     const m = createMachine({ kernel, ramSize: 64 * 0x10_0000 });

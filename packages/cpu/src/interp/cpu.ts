@@ -56,6 +56,16 @@ export interface InterruptSource {
   acknowledge(): number;
 }
 
+/**
+ * The task-priority register of a local APIC as CR8 reaches it (SDM vol. 3, 11.8.6): MOV to CR8
+ * sets TPR[7:4] and clears TPR[3:0]; MOV from CR8 reads TPR[7:4]. `LocalApic` of
+ * `@turtles/machine` fits.
+ */
+export interface TaskPriorityRegister {
+  /** TPR, 0-255. */
+  taskPriority: number;
+}
+
 /** What a {@link Cpu} is connected to. */
 export interface CpuOptions {
   /** Physical memory (RAM, ROM, MMIO). */
@@ -66,6 +76,8 @@ export interface CpuOptions {
   readonly interrupts?: InterruptSource;
   /** A device that answers some MSRs itself (a local APIC), consulted before the processor's own. */
   readonly msrDevice?: MsrDevice;
+  /** The local APIC's task-priority register, which MOV CR8 reads and writes (CR8[3:0] = TPR[7:4]). */
+  readonly tpr?: TaskPriorityRegister;
   /** CPUID identity and features (default: {@link defaultCpuModel}). */
   readonly model?: CpuModel;
   /**
@@ -115,6 +127,8 @@ export class Cpu {
   readonly interrupts: InterruptSource | undefined;
   /** The device answering some MSRs, if any (see {@link CpuOptions.msrDevice}). */
   readonly msrDevice: MsrDevice | undefined;
+  /** The APIC's task-priority register behind CR8, if any (see {@link CpuOptions.tpr}). */
+  readonly tpr: TaskPriorityRegister | undefined;
   /** The CPUID model. */
   readonly model: CpuModel;
   /** Model-specific registers other than those kept in {@link CpuState} (EFER, FS/GS base). */
@@ -304,6 +318,7 @@ export class Cpu {
     this.io = options.io;
     this.interrupts = options.interrupts;
     this.msrDevice = options.msrDevice;
+    this.tpr = options.tpr;
     this.model = options.model ?? defaultCpuModel();
     this.random = options.random ?? deterministicRandom();
     this.s = this.state;

@@ -182,6 +182,7 @@ export class PcMachine {
       io: p.io,
       interrupts: this.interruptSource(),
       msrDevice: lapicMsrs(p.lapic),
+      tpr: p.lapic,
     });
     virtualClock?.attach(this.cpu);
     this.addFwCfgBootItems();

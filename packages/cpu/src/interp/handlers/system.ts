@@ -162,6 +162,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
     case 8:
       if (hi !== 0 || (lo & ~0xf) !== 0) c.fault(V.GP, 0);
       s.cr[16] = lo;
+      if (c.tpr !== undefined) c.tpr.taskPriority = lo << 4;
       break;
     default:
       c.fault(V.UD, NO_ERROR);
@@ -175,6 +176,7 @@ export function movFromCr(c: Cpu, i: Insn): void {
   const s = c.s;
   const n = i.aux;
   if (n !== 0 && n !== 2 && n !== 3 && n !== 4 && n !== 8) c.fault(V.UD, NO_ERROR);
+  if (n === 8 && c.tpr !== undefined) s.cr[16] = (c.tpr.taskPriority >>> 4) & 0xf;
   setReg(s.gpr, i.d, 0, c.mode64 ? 64 : 32, s.cr[2 * n]!, c.mode64 ? s.cr[2 * n + 1]! : 0);
 }
 
