@@ -19,7 +19,7 @@ import { I8042, I8042_PORTS } from "./devices/i8042.js";
 import { IOAPIC_MMIO, IoApic } from "./devices/ioapic.js";
 import { fanOut, type InterruptAcknowledge, type IrqLine, SharedIrqLine } from "./devices/irq-line.js";
 import { type DebugExitPlacement, ISA_DEBUG_EXIT_PORTS, IsaDebugExit } from "./devices/isa-debug-exit.js";
-import { LOCAL_APIC_MMIO, LocalApic } from "./devices/local-apic.js";
+import { LOCAL_APIC_MMIO, LocalApic, type LocalApicCpuSignals } from "./devices/local-apic.js";
 import { PC_TESTDEV_MMIO, PC_TESTDEV_PORTS, PcTestdev } from "./devices/pc-testdev.js";
 import { PIC_PORTS, PicPair } from "./devices/pic8259.js";
 import { Pit8254 } from "./devices/pit8254.js";
@@ -228,6 +228,11 @@ export class PcPlatform {
   readonly ioapic: IoApic;
   /** The local APIC of the one processor. */
   readonly lapic: LocalApic;
+  /**
+   * Where the local APIC's NMI, INIT and start-up signals go: the processor, once one is
+   * attached (`createMachine` points it at its CPU's `raiseNmi`, `init` and `startup`).
+   */
+  cpuSignals: LocalApicCpuSignals | undefined;
   /** The HPET. */
   readonly hpet: Hpet;
   /** PCI configuration space. */
@@ -275,6 +280,12 @@ export class PcPlatform {
       extInt: this.pic,
       eoiBroadcast: (vector) => this.ioapic.eoi(vector),
       baseMoved: (_oldBase, newBase) => this.mapLapicAt(newBase),
+      signals: {
+        nmi: () => this.cpuSignals?.nmi?.(),
+        init: () => this.cpuSignals?.init?.(),
+        startup: (vector) => this.cpuSignals?.startup?.(vector),
+        smi: () => this.cpuSignals?.smi?.(),
+      },
       ...(options.physAddressBits === undefined ? {} : { physAddressBits: options.physAddressBits }),
     });
     this.lapic = lapic;

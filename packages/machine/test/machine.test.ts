@@ -163,6 +163,14 @@ describe("createMachine", () => {
     expect(st.get32(3)).toBe(5);
   });
 
+  it("the local APIC's NMI (a self-IPI) reaches the processor's NMI input", () => {
+    const machine = createMachine({ isaDebugExit: true });
+    expect(machine.cpu.nmiPending).toBe(false);
+    // ICR: NMI delivery mode, assert, destination shorthand "self".
+    machine.platform.space.write32(0xfee0_0300, 0x0004_4400, AccessKind.Write);
+    expect(machine.cpu.nmiPending).toBe(true);
+  });
+
   it("offers QEMU's fw_cfg items: etc/e820 matches the layout, the kernel and its size", () => {
     const kernel = kit("hello");
     const m = createMachine({ kernel, ramSize: 64 * 0x10_0000 });

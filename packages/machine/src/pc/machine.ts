@@ -184,6 +184,14 @@ export class PcMachine {
       msrDevice: lapicMsrs(p.lapic),
       tpr: p.lapic,
     });
+    const cpu = this.cpu;
+    p.cpuSignals = {
+      nmi: () => cpu.raiseNmi(),
+      init: () => cpu.init(),
+      startup: (vector) => {
+        cpu.startup(vector);
+      },
+    };
     virtualClock?.attach(this.cpu);
     this.addFwCfgBootItems();
     this.boot();
