@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { StopReason } from "../src/index.js";
 import * as example from "./readme-example.js";
+import * as intercepts from "./readme-intercepts-example.js";
 import * as interpreter from "./readme-interpreter-example.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,7 +18,8 @@ it("the README examples are the tested ones", () => {
   const readme = readFileSync(join(here, "..", "README.md"), "utf8");
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]?.trimEnd());
   expect(blocks[0]).toBe(body("readme-interpreter-example.ts")?.trimEnd());
-  expect(blocks[1]).toBe(body("readme-example.ts")?.trimEnd());
+  expect(blocks[1]).toBe(body("readme-intercepts-example.ts")?.trimEnd());
+  expect(blocks[2]).toBe(body("readme-example.ts")?.trimEnd());
 });
 
 it("the README interpreter example computes what its comments say", () => {
@@ -35,4 +37,12 @@ it("the README example computes what its comments say", () => {
   expect(example.fault).toBe(example.VECTOR_DE);
   expect(example.fault).toBe(0);
   expect(example.raxHigh).toBe(0x80000000);
+});
+
+it("the README intercepts example computes what its comments say", () => {
+  expect(intercepts.why).toBe(StopReason.VmExit);
+  expect(intercepts.exited).toBe(true);
+  expect(intercepts.at).toBe(0x7c03);
+  expect(intercepts.length).toBe(2);
+  expect(intercepts.then).toBe(StopReason.Halted);
 });
