@@ -22,8 +22,8 @@ const length = cpu.exit.instructionLength; // 2
 // Emulate it (here: vendor string "TurtlesTurtl"), skip it, and go on to the HLT.
 cpu.state.set32(Gpr.RBX, 0x74727554);
 cpu.state.rip += length;
-const then = cpu.run(1_000); // StopReason.Halted
+const after = cpu.run(1_000); // StopReason.Halted
 
 // README-END
 
-export { at, exited, length, then, why };
+export { after, at, exited, length, why };

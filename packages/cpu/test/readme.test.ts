@@ -44,5 +44,5 @@ it("the README intercepts example computes what its comments say", () => {
   expect(intercepts.exited).toBe(true);
   expect(intercepts.at).toBe(0x7c03);
   expect(intercepts.length).toBe(2);
-  expect(intercepts.then).toBe(StopReason.Halted);
+  expect(intercepts.after).toBe(StopReason.Halted);
 });
