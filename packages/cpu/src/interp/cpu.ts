@@ -514,13 +514,16 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
+    const key = this.modeKey();
+    // A link is followed only into a block of the current mode key (CPL, code size): a CPL change
+    // in 64-bit mode leaves links standing (see setCpl), the key keeps them apart.
     if (prev !== null && prev.linkEpoch === this.linkEpoch) {
       if (prev.rip0 === rip) {
         const next = prev.link0!;
-        if (next.valid) return next;
+        if (next.valid && next.key === key) return next;
       } else if (prev.rip1 === rip) {
         const next = prev.link1!;
-        if (next.valid) return next;
+        if (next.valid && next.key === key) return next;
       }
     }
     let lin: number;
@@ -531,7 +534,6 @@ export class Cpu {
       lin = (this.segBaseN[Seg.CS]! + rip) >>> 0;
     }
     const pa = this.xlateFetch(lin);
-    const key = this.modeKey();
     let b = this.cache.get(pa);
     if (
       b === undefined ||
@@ -669,7 +671,9 @@ export class Cpu {
     this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
     if (was64 !== this.mode64) for (let seg = 0; seg < 6; seg++) this.refreshSegment(seg);
     this.breakBlock = true;
-    this.linkEpoch++;
+    // In 64-bit mode a link depends on no CS state but the mode key (checked by fetchBlock);
+    // elsewhere the CS base and limit may have changed.
+    if (!was64 || !this.mode64) this.linkEpoch++;
   }
 
   /** @internal Sets the CPL (after CS changes privilege). */
@@ -679,7 +683,8 @@ export class Cpu {
       this.tlbSide = cpl === 3 ? TLB_SIZE : 0;
       updateAlignmentCheck(this);
       this.breakBlock = true;
-      this.linkEpoch++;
+      // The CPL is part of the block key, which fetchBlock checks on links: 64-bit mode keeps them.
+      if (!this.mode64) this.linkEpoch++;
     }
   }
 
