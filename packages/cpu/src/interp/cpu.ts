@@ -309,6 +309,7 @@ export class Cpu {
     this.s = this.state;
     this.walker.maxPhysAddr = this.model.maxPhysAddr;
     this.walker.pages1G = this.model.pages1G;
+    this.walker.structureCache = true; // flushed by tlbChanged()
     this.cache = new BlockCache(this);
     this.reset();
   }
@@ -764,6 +765,7 @@ export class Cpu {
 
   /** @internal Cached translations changed: block links made under them are stale. */
   tlbChanged(): void {
+    this.walker.flushStructureCache(); // paging-structure caches go with the TLB (SDM 4.10.4)
     this.linkEpoch++;
     this.lastBlock = null;
   }
