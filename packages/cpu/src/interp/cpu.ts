@@ -501,6 +501,8 @@ export class Cpu {
   }
 
   private lastBlock: Block | null = null;
+  /** Set for good by the first mode change that keeps block links: links then check the mode key. */
+  private linkKeyCheck = false;
   private lastEpoch = 0;
 
   // ---------------------------------------------------------------------------------------------
@@ -515,16 +517,15 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
-    const key = this.modeKey();
-    // A link is followed only into a block of the current mode key (CPL, code size): a CPL change
-    // in 64-bit mode leaves links standing (see setCpl), the key keeps them apart.
+    // Once a CPL change in 64-bit mode has left links standing (see setCpl), a link is followed
+    // only into a block of the current mode key (CPL, code size).
     if (prev !== null && prev.linkEpoch === this.linkEpoch) {
       if (prev.rip0 === rip) {
         const next = prev.link0!;
-        if (next.valid && next.key === key) return next;
+        if (next.valid && (!this.linkKeyCheck || next.key === this.modeKey())) return next;
       } else if (prev.rip1 === rip) {
         const next = prev.link1!;
-        if (next.valid && next.key === key) return next;
+        if (next.valid && (!this.linkKeyCheck || next.key === this.modeKey())) return next;
       }
     }
     let lin: number;
@@ -535,6 +536,7 @@ export class Cpu {
       lin = (this.segBaseN[Seg.CS]! + rip) >>> 0;
     }
     const pa = this.xlateFetch(lin);
+    const key = this.modeKey();
     let b = this.cache.get(pa);
     if (
       b === undefined ||
@@ -675,6 +677,7 @@ export class Cpu {
     // In 64-bit mode a link depends on no CS state but the mode key (checked by fetchBlock);
     // elsewhere the CS base and limit may have changed.
     if (!was64 || !this.mode64) this.linkEpoch++;
+    else this.linkKeyCheck = true;
   }
 
   /** @internal Sets the CPL (after CS changes privilege). */
@@ -686,6 +689,7 @@ export class Cpu {
       this.breakBlock = true;
       // The CPL is part of the block key, which fetchBlock checks on links: 64-bit mode keeps them.
       if (!this.mode64) this.linkEpoch++;
+      else this.linkKeyCheck = true;
     }
   }
 

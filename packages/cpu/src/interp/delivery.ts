@@ -169,7 +169,7 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   else rsp = c.sp();
   if (!isCanonical(c, target)) c.fault(V.GP, ext(source));
   if (!isCanonical(c, rsp)) c.fault(V.SS, ext(source));
-  rsp -= ((rsp % 16) + 16) % 16;
+  rsp -= rsp & 15; // align down to 16 (the low bits of a signed integer, as two's complement)
   const flags = c.rflags();
   const g = s.gpr;
   const oldSs = s.segSelector[Seg.SS]!;
