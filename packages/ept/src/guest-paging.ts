@@ -117,6 +117,8 @@ export class GuestPagingWalker {
   private readonly pscAddresses = new Float64Array(MAX_LEVELS);
   private readonly pscLows = new Uint32Array(MAX_LEVELS);
   private readonly pscLevels = new Uint8Array(MAX_LEVELS);
+  // Whether entries 0..pscCount-1 of the entry arrays hold the cached path (no copy on a hit).
+  private pscPathIntact = false;
   // Set when this walk reached a PTE through entries it read itself: finish() may cache them.
   private pscFill = false;
 
@@ -188,7 +190,10 @@ export class GuestPagingWalker {
     lo >>>= 0;
     hi |= 0;
     const gva = hi * TWO32 + lo;
-    if (mode === PagingMode.Bits32) return this.walk32(mem, lo, access, out, translator);
+    if (mode === PagingMode.Bits32) {
+      this.pscPathIntact = false;
+      return this.walk32(mem, lo, access, out, translator);
+    }
     const addrHiMask = this.addrHiMask;
     const rsvdHi =
       (mode === PagingMode.Pae ? 0x7fff_ffff & ~addrHiMask : 0x000f_ffff & ~addrHiMask) |
@@ -212,8 +217,8 @@ export class GuestPagingWalker {
     let rw = 1;
     let us = 1;
     let xd = 0;
-    if (translator !== null) this.pscValid = false;
-    else if (
+    if (
+      translator === null &&
       this.pscValid &&
       this.structureCache &&
       this.pscLo21 === lo >>> 21 &&
@@ -221,14 +226,18 @@ export class GuestPagingWalker {
       this.pscCr3 === this.cr3 &&
       this.pscMode === mode
     ) {
-      // Paging-structure cache hit (SDM 4.10.3.2): start at the PTE with the cached rights.
+      // Paging-structure cache hit (SDM 4.10.3.2): start at the PTE with the cached rights. The
+      // upper entries are recorded as if read (unless the last walks left them in place).
       n = this.pscCount;
-      for (let i = 0; i < n; i++) {
-        const a = this.pscAddresses[i]!;
-        this.entryAddresses[i] = a;
-        this.hostAddresses[i] = a;
-        this.entryLows[i] = this.pscLows[i]!;
-        this.entryLevels[i] = this.pscLevels[i]!;
+      if (!this.pscPathIntact) {
+        for (let i = 0; i < n; i++) {
+          const a = this.pscAddresses[i]!;
+          this.entryAddresses[i] = a;
+          this.hostAddresses[i] = a;
+          this.entryLows[i] = this.pscLows[i]!;
+          this.entryLevels[i] = this.pscLevels[i]!;
+        }
+        this.pscPathIntact = true;
       }
       this.entryCount = n;
       rw = this.pscRw;
@@ -236,6 +245,9 @@ export class GuestPagingWalker {
       xd = this.pscXd;
       tableGpa = this.pscTable;
       level = 1;
+    } else {
+      if (translator !== null) this.pscValid = false;
+      this.pscPathIntact = false; // this walk records its own upper entries
     }
     for (;;) {
       const index = tableIndex(hi, lo, level);
@@ -497,10 +509,13 @@ export class GuestPagingWalker {
   /** Keeps the `count` upper entries of this successful walk (their A flags now set). */
   private fillStructureCache(count: number): void {
     for (let i = 0; i < count; i++) {
+      const low = (this.entryLows[i]! | 0x20) >>> 0; // finish() set the A flags
+      this.entryLows[i] = low;
       this.pscAddresses[i] = this.entryAddresses[i]!;
-      this.pscLows[i] = (this.entryLows[i]! | 0x20) >>> 0;
+      this.pscLows[i] = low;
       this.pscLevels[i] = this.entryLevels[i]!;
     }
+    this.pscPathIntact = true; // the entry arrays now hold the cached path
     this.pscCount = count;
     this.pscCr3 = this.cr3;
     this.pscMode = this.mode;

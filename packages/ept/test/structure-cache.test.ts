@@ -111,6 +111,14 @@ describe("GuestPagingWalker paging-structure cache", () => {
               const okA = cached.walk(a.space, gva, x.access, outA);
               const okB = plain.walk(b.space, gva, x.access, outB);
               expect(summary(okA, outA)).toEqual(summary(okB, outB));
+              // The entries of the walk, as if every level had been read.
+              expect(cached.entryCount).toBe(plain.entryCount);
+              expect([...cached.entryAddresses.subarray(0, cached.entryCount)]).toEqual([
+                ...plain.entryAddresses.subarray(0, plain.entryCount),
+              ]);
+              expect([...cached.entryLevels.subarray(0, cached.entryCount)]).toEqual([
+                ...plain.entryLevels.subarray(0, plain.entryCount),
+              ]);
             }
             expect(Buffer.compare(a.ram.bytes.subarray(0, TABLES), b.ram.bytes.subarray(0, TABLES))).toBe(0);
           },
