@@ -21,6 +21,6 @@ export function peekQwords64(c: Cpu, count: number, out: Uint32Array): boolean {
   // checking its first qword.
   const pa = c.xlateRead(c.lin(Seg.SS, c.sp(), bytes, false), bytes);
   const m = c.memory;
-  for (let k = 0; k < 2 * count; k++) out[k] = m.read32(pa + 4 * k, AccessKind.Read);
+  for (let k = 0; k < count; k++) m.read64(pa + 8 * k, AccessKind.Read, out, 2 * k);
   return true;
 }

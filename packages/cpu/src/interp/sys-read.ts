@@ -14,7 +14,9 @@ export function sysReadDwords(c: Cpu, la: number, n: number, out: Uint32Array, a
   if ((la & 0xfff) + 4 * n <= 4096 && !c.dataWatch) {
     const pa = c.xlateSystem(la, false, 4 * n);
     const m = c.memory;
-    for (let k = 0; k < n; k++) out[at + k] = m.read32(pa + 4 * k, AccessKind.Read);
+    let k = 0;
+    for (; k + 1 < n; k += 2) m.read64(pa + 4 * k, AccessKind.Read, out, at + k);
+    if (k < n) out[at + k] = m.read32(pa + 4 * k, AccessKind.Read);
     return;
   }
   for (let k = 0; k < n; k++) out[at + k] = c.sysRd32(la + 4 * k);
