@@ -1,5 +1,6 @@
 // Block links across privilege changes in 64-bit mode: a CPL change no longer drops every link
-// (cpu.ts, setCpl), so fetchBlock must follow a link only into a block of the current mode key.
+// (cpu.ts, setCpl: the link epoch carries the CPL), so a link made at one CPL must never be
+// followed at another.
 import { describe, expect, it } from "vitest";
 import { Gpr, StopReason } from "../src/index.js";
 import { createMachine, L, SEL } from "./modes.js";

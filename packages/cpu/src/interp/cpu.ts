@@ -296,7 +296,19 @@ export class Cpu {
 
   private readonly cache: BlockCache;
   /** Bumped whenever cached translations or the mode change: block links older than this are stale. */
+  private epochBase = 0;
+  /**
+   * What block links are checked against: `epochBase * 4 + cpl`. A CPL change in 64-bit mode
+   * (setCpl) moves only the CPL part, so links made at each CPL survive a round trip through
+   * another and are never followed at a CPL other than the one their target was fetched at.
+   */
   private linkEpoch = 0;
+
+  /** Makes every block link stale. */
+  private bumpLinks(): void {
+    this.epochBase++;
+    this.linkEpoch = this.epochBase * 4 + this.cpl;
+  }
 
   /** Creates a processor in its power-on state, connected to `options.memory` and `options.io`. */
   constructor(options: CpuOptions) {
@@ -445,7 +457,7 @@ export class Cpu {
 
   /** @internal `debugStepping` changed: blocks are fetched under another key, so links are stale. */
   debugModeChanged(): void {
-    this.linkEpoch++;
+    this.bumpLinks();
     this.lastBlock = null;
     this.breakBlock = true;
   }
@@ -501,8 +513,7 @@ export class Cpu {
   }
 
   private lastBlock: Block | null = null;
-  /** Set for good by the first mode change that keeps block links: links then check the mode key. */
-  private linkKeyCheck = false;
+  /** `epochBase` when the last block was fetched. */
   private lastEpoch = 0;
 
   // ---------------------------------------------------------------------------------------------
@@ -517,15 +528,13 @@ export class Cpu {
     const s = this.s;
     const rip = s.rip;
     const prev = this.lastBlock;
-    // Once a CPL change in 64-bit mode has left links standing (see setCpl), a link is followed
-    // only into a block of the current mode key (CPL, code size).
     if (prev !== null && prev.linkEpoch === this.linkEpoch) {
       if (prev.rip0 === rip) {
         const next = prev.link0!;
-        if (next.valid && (!this.linkKeyCheck || next.key === this.modeKey())) return next;
+        if (next.valid) return next;
       } else if (prev.rip1 === rip) {
         const next = prev.link1!;
-        if (next.valid && (!this.linkKeyCheck || next.key === this.modeKey())) return next;
+        if (next.valid) return next;
       }
     }
     let lin: number;
@@ -546,7 +555,7 @@ export class Cpu {
       (b.pages.length > 1 && this.secondPageMoved(b, lin))
     )
       b = this.cache.build(rip, lin, pa, key);
-    if (prev?.valid && this.lastEpoch === this.linkEpoch) {
+    if (prev?.valid && this.lastEpoch === this.epochBase) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
         prev.linkEpoch = this.linkEpoch;
@@ -557,7 +566,7 @@ export class Cpu {
       prev.link0 = b;
       prev.rip0 = rip;
     }
-    this.lastEpoch = this.linkEpoch;
+    this.lastEpoch = this.epochBase;
     return b;
   }
 
@@ -577,7 +586,7 @@ export class Cpu {
   invalidateAllBlocks(): void {
     this.cache.invalidateAll();
     this.lastBlock = null;
-    this.linkEpoch++;
+    this.bumpLinks();
   }
 
   /** @internal Called by the block cache when code the CPU may be running was overwritten. */
@@ -624,7 +633,7 @@ export class Cpu {
       if (this.walker.mode === PagingMode.Pae && this.paging) this.loadPdptes();
     }
     if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
-    this.linkEpoch++;
+    this.bumpLinks();
     refreshDebug(this);
   }
 
@@ -676,8 +685,7 @@ export class Cpu {
     this.breakBlock = true;
     // In 64-bit mode a link depends on no CS state but the mode key (checked by fetchBlock);
     // elsewhere the CS base and limit may have changed.
-    if (!was64 || !this.mode64) this.linkEpoch++;
-    else this.linkKeyCheck = true;
+    if (!was64 || !this.mode64) this.bumpLinks();
   }
 
   /** @internal Sets the CPL (after CS changes privilege). */
@@ -687,9 +695,9 @@ export class Cpu {
       this.tlbSide = cpl === 3 ? TLB_SIZE : 0;
       updateAlignmentCheck(this);
       this.breakBlock = true;
-      // The CPL is part of the block key, which fetchBlock checks on links: 64-bit mode keeps them.
-      if (!this.mode64) this.linkEpoch++;
-      else this.linkKeyCheck = true;
+      // In 64-bit mode links depend on no CS state but the CPL, which linkEpoch carries.
+      if (!this.mode64) this.bumpLinks();
+      else this.linkEpoch = this.epochBase * 4 + cpl;
     }
   }
 
@@ -770,7 +778,7 @@ export class Cpu {
   /** @internal Cached translations changed: block links made under them are stale. */
   tlbChanged(): void {
     this.walker.flushStructureCache(); // paging-structure caches go with the TLB (SDM 4.10.4)
-    this.linkEpoch++;
+    this.bumpLinks();
     this.lastBlock = null;
   }
 
