@@ -683,8 +683,8 @@ export class Cpu {
     this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
     if (was64 !== this.mode64) for (let seg = 0; seg < 6; seg++) this.refreshSegment(seg);
     this.breakBlock = true;
-    // In 64-bit mode a link depends on no CS state but the mode key (checked by fetchBlock);
-    // elsewhere the CS base and limit may have changed.
+    // In 64-bit mode a link depends on no CS state but the CPL, which linkEpoch carries (see
+    // setCpl); elsewhere the CS base and limit may have changed.
     if (!was64 || !this.mode64) this.bumpLinks();
   }
 
