@@ -92,6 +92,41 @@ export class GuestPagingWalker {
   /** Low 32 bits of the leaf entry of the last successful walk, as left in memory (A/D included). */
   leafEntryLo = 0;
 
+  /**
+   * Enables the paging-structure cache (SDM 4.10.3) for 4- and 5-level walks without a
+   * translator: the upper entries (PML5E/PML4E, PDPTE, PDE) of the last successful walk to a
+   * 4-KByte page are kept, so a walk in the same 2-MByte region reads only its PTE. Off by
+   * default: whoever enables it must call {@link GuestPagingWalker.flushStructureCache} wherever
+   * the TLB is invalidated (MOV to CR3, INVLPG, INVPCID, CR0/CR4/EFER changes), since — as on
+   * hardware — changes to cached upper entries are not seen until then. A walk that faults
+   * empties it.
+   */
+  structureCache = false;
+  // The cache: valid flag, key (linear bits 63:32 and 31:21, CR3, mode), the page table's
+  // address, the rights gathered over the upper entries, and those entries (A already set).
+  private pscValid = false;
+  private pscHi = 0;
+  private pscLo21 = 0;
+  private pscCr3 = 0;
+  private pscMode = 0;
+  private pscTable = 0;
+  private pscRw = 0;
+  private pscUs = 0;
+  private pscXd = 0;
+  private pscCount = 0;
+  private readonly pscAddresses = new Float64Array(MAX_LEVELS);
+  private readonly pscLows = new Uint32Array(MAX_LEVELS);
+  private readonly pscLevels = new Uint8Array(MAX_LEVELS);
+  // Whether entries 0..pscCount-1 of the entry arrays hold the cached path (no copy on a hit).
+  private pscPathIntact = false;
+  // Set when this walk reached a PTE through entries it read itself: finish() may cache them.
+  private pscFill = false;
+
+  /** Empties the paging-structure cache (see {@link GuestPagingWalker.structureCache}). */
+  flushStructureCache(): void {
+    this.pscValid = false;
+  }
+
   private maxPhys = 52;
   private addrHiMask = 0xfffff;
   private readonly entry = new Uint32Array(2);
@@ -108,6 +143,7 @@ export class GuestPagingWalker {
       throw new RangeError(`GuestPagingWalker: maxPhysAddr must be 32..52, got ${bits}`);
     }
     this.maxPhys = bits;
+    this.pscValid = false;
     this.addrHiMask = 2 ** (bits - 32) - 1;
   }
 
@@ -149,11 +185,15 @@ export class GuestPagingWalker {
   ): boolean {
     out.reset();
     this.entryCount = 0;
+    this.pscFill = false;
     const mode = this.mode;
     lo >>>= 0;
     hi |= 0;
     const gva = hi * TWO32 + lo;
-    if (mode === PagingMode.Bits32) return this.walk32(mem, lo, access, out, translator);
+    if (mode === PagingMode.Bits32) {
+      this.pscPathIntact = false;
+      return this.walk32(mem, lo, access, out, translator);
+    }
     const addrHiMask = this.addrHiMask;
     const rsvdHi =
       (mode === PagingMode.Pae ? 0x7fff_ffff & ~addrHiMask : 0x000f_ffff & ~addrHiMask) |
@@ -177,6 +217,38 @@ export class GuestPagingWalker {
     let rw = 1;
     let us = 1;
     let xd = 0;
+    if (
+      translator === null &&
+      this.pscValid &&
+      this.structureCache &&
+      this.pscLo21 === lo >>> 21 &&
+      this.pscHi === hi &&
+      this.pscCr3 === this.cr3 &&
+      this.pscMode === mode
+    ) {
+      // Paging-structure cache hit (SDM 4.10.3.2): start at the PTE with the cached rights. The
+      // upper entries are recorded as if read (unless the last walks left them in place).
+      n = this.pscCount;
+      if (!this.pscPathIntact) {
+        for (let i = 0; i < n; i++) {
+          const a = this.pscAddresses[i]!;
+          this.entryAddresses[i] = a;
+          this.hostAddresses[i] = a;
+          this.entryLows[i] = this.pscLows[i]!;
+          this.entryLevels[i] = this.pscLevels[i]!;
+        }
+        this.pscPathIntact = true;
+      }
+      this.entryCount = n;
+      rw = this.pscRw;
+      us = this.pscUs;
+      xd = this.pscXd;
+      tableGpa = this.pscTable;
+      level = 1;
+    } else {
+      if (translator !== null) this.pscValid = false;
+      this.pscPathIntact = false; // this walk records its own upper entries
+    }
     for (;;) {
       const index = tableIndex(hi, lo, level);
       const entryGpa = tableGpa + index * 8;
@@ -244,6 +316,15 @@ export class GuestPagingWalker {
       }
       tableGpa = (ehi & addrHiMask) * TWO32 + ((elo & 0xffff_f000) >>> 0);
       level--;
+      if (level === 1 && this.structureCache && translator === null && mode !== PagingMode.Pae) {
+        this.pscFill = true;
+        this.pscHi = hi;
+        this.pscLo21 = lo >>> 21;
+        this.pscTable = tableGpa;
+        this.pscRw = rw;
+        this.pscUs = us;
+        this.pscXd = xd;
+      }
     }
   }
 
@@ -421,7 +502,25 @@ export class GuestPagingWalker {
     }
     out.references += refs;
     out.ok = true;
+    if (this.pscFill) this.fillStructureCache(n - 1);
     return true;
+  }
+
+  /** Keeps the `count` upper entries of this successful walk (their A flags now set). */
+  private fillStructureCache(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const low = (this.entryLows[i]! | 0x20) >>> 0; // finish() set the A flags
+      this.entryLows[i] = low;
+      this.pscAddresses[i] = this.entryAddresses[i]!;
+      this.pscLows[i] = low;
+      this.pscLevels[i] = this.entryLevels[i]!;
+    }
+    this.pscPathIntact = true; // the entry arrays now hold the cached path
+    this.pscCount = count;
+    this.pscCr3 = this.cr3;
+    this.pscMode = this.mode;
+    this.pscValid = true;
+    this.pscFill = false;
   }
 
   /** True when the access rights of SDM 4.6.1 forbid the access (protection keys apart). */
@@ -449,6 +548,7 @@ export class GuestPagingWalker {
     refs: number,
   ): boolean {
     const isFetch = (access & GuestAccess.Fetch) !== 0;
+    this.pscValid = false; // a #PF invalidates the paging-structure caches for the address (SDM 4.10.4.1)
     out.fault = FaultKind.PageFault;
     out.errorCode =
       bits |

@@ -310,7 +310,19 @@ export class Cpu {
 
   private readonly cache: BlockCache;
   /** Bumped whenever cached translations or the mode change: block links older than this are stale. */
+  private epochBase = 0;
+  /**
+   * What block links are checked against: `epochBase * 4 + cpl`. A CPL change in 64-bit mode
+   * (setCpl) moves only the CPL part, so links made at each CPL survive a round trip through
+   * another and are never followed at a CPL other than the one their target was fetched at.
+   */
   private linkEpoch = 0;
+
+  /** Makes every block link stale. */
+  private bumpLinks(): void {
+    this.epochBase++;
+    this.linkEpoch = this.epochBase * 4 + this.cpl;
+  }
 
   /** Creates a processor in its power-on state, connected to `options.memory` and `options.io`. */
   constructor(options: CpuOptions) {
@@ -324,6 +336,7 @@ export class Cpu {
     this.s = this.state;
     this.walker.maxPhysAddr = this.model.maxPhysAddr;
     this.walker.pages1G = this.model.pages1G;
+    this.walker.structureCache = true; // flushed by tlbChanged()
     this.cache = new BlockCache(this);
     this.reset();
   }
@@ -459,7 +472,7 @@ export class Cpu {
 
   /** @internal `debugStepping` changed: blocks are fetched under another key, so links are stale. */
   debugModeChanged(): void {
-    this.linkEpoch++;
+    this.bumpLinks();
     this.lastBlock = null;
     this.breakBlock = true;
   }
@@ -515,6 +528,7 @@ export class Cpu {
   }
 
   private lastBlock: Block | null = null;
+  /** `epochBase` when the last block was fetched. */
   private lastEpoch = 0;
 
   // ---------------------------------------------------------------------------------------------
@@ -556,7 +570,7 @@ export class Cpu {
       (!this.mode64 && b.csLimit !== this.segLim[Seg.CS])
     )
       b = this.blockFor(b, rip, lin, pa, key);
-    if (prev?.valid && this.lastEpoch === this.linkEpoch) {
+    if (prev?.valid && this.lastEpoch === this.epochBase) {
       // Links made under older translations are stale (a CR3/PCID switch, INVLPG...): drop them.
       if (prev.linkEpoch !== this.linkEpoch) {
         prev.linkEpoch = this.linkEpoch;
@@ -567,7 +581,7 @@ export class Cpu {
       prev.link0 = b;
       prev.rip0 = rip;
     }
-    this.lastEpoch = this.linkEpoch;
+    this.lastEpoch = this.epochBase;
     return b;
   }
 
@@ -597,7 +611,7 @@ export class Cpu {
   invalidateAllBlocks(): void {
     this.cache.invalidateAll();
     this.lastBlock = null;
-    this.linkEpoch++;
+    this.bumpLinks();
   }
 
   /** @internal Called by the block cache when code the CPU may be running was overwritten. */
@@ -645,7 +659,7 @@ export class Cpu {
       if (this.walker.mode === PagingMode.Pae && this.paging) this.loadPdptes();
     }
     if ((s.flags.bits & 0x40000) === 0) this.acCleared(); // AC may have been cleared in the state
-    this.linkEpoch++;
+    this.bumpLinks();
     refreshDebug(this);
   }
 
@@ -695,7 +709,9 @@ export class Cpu {
     this.stackBits = this.mode64 ? 64 : (s.segAccess[Seg.SS]! & 0x4000) !== 0 ? 32 : 16;
     if (was64 !== this.mode64) for (let seg = 0; seg < 6; seg++) this.refreshSegment(seg);
     this.breakBlock = true;
-    this.linkEpoch++;
+    // In 64-bit mode a link depends on no CS state but the CPL, which linkEpoch carries (see
+    // setCpl); elsewhere the CS base and limit may have changed.
+    if (!was64 || !this.mode64) this.bumpLinks();
   }
 
   /** @internal Sets the CPL (after CS changes privilege). */
@@ -705,7 +721,9 @@ export class Cpu {
       this.tlbSide = cpl === 3 ? TLB_SIZE : 0;
       updateAlignmentCheck(this);
       this.breakBlock = true;
-      this.linkEpoch++;
+      // In 64-bit mode links depend on no CS state but the CPL, which linkEpoch carries.
+      if (!this.mode64) this.bumpLinks();
+      else this.linkEpoch = this.epochBase * 4 + cpl;
     }
   }
 
@@ -787,7 +805,8 @@ export class Cpu {
 
   /** @internal Cached translations changed: block links made under them are stale. */
   tlbChanged(): void {
-    this.linkEpoch++;
+    this.walker.flushStructureCache(); // paging-structure caches go with the TLB (SDM 4.10.4)
+    this.bumpLinks();
     this.lastBlock = null;
   }
 

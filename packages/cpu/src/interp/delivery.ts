@@ -3,6 +3,7 @@
  * gates (interrupt and trap, 16- and 32-bit) and 64-bit IDT gates with IST and the TSS stack
  * switch, with the double-fault rules of {@link combineExceptions}.
  */
+import { AccessKind } from "@turtles/memory";
 import { Combination, combineExceptions } from "../exceptions/events.js";
 import { VECTORS } from "../exceptions/vectors.js";
 import { Seg } from "../state/registers.js";
@@ -12,6 +13,7 @@ import { suspendAlignmentCheck, updateAlignmentCheck } from "./events.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import { interceptEvent, interceptTaskGate, interceptTripleFault } from "./intercepts.js";
 import { commitCs, desc, loadStackSegment, readDescriptor, setRealSegment } from "./segments.js";
+import { sysReadDwords } from "./sys-read.js";
 import { TaskSource, taskSwitch } from "./task-switch.js";
 import { deliverFromV86 } from "./v86.js";
 
@@ -121,12 +123,7 @@ function readGate(c: Cpu, vector: number, size: number, source: number): void {
   // A 64-bit base is a canonical address, held signed like every linear address.
   let la = (s.idtr.baseHi | 0) * 4294967296 + s.idtr.baseLo + vector * size;
   if (size === 8) la >>>= 0;
-  gate[0] = c.sysRd32(la);
-  gate[1] = c.sysRd32(la + 4);
-  if (size === 16) {
-    gate[2] = c.sysRd32(la + 8);
-    gate[3] = c.sysRd32(la + 12);
-  }
+  sysReadDwords(c, la, size >>> 2, gate, 0);
 }
 
 /** Reads the target code segment of a gate and checks it; returns its DPL (the new CPL). */
@@ -172,7 +169,7 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   else rsp = c.sp();
   if (!isCanonical(c, target)) c.fault(V.GP, ext(source));
   if (!isCanonical(c, rsp)) c.fault(V.SS, ext(source));
-  rsp -= ((rsp % 16) + 16) % 16;
+  rsp -= rsp & 15; // align down to 16 (the low bits of a signed integer, as two's complement)
   const flags = c.rflags();
   const g = s.gpr;
   const oldSs = s.segSelector[Seg.SS]!;
@@ -182,16 +179,33 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   const frame = err ? 48 : 40;
   const top = rsp - frame;
   // The frame: [error,] RIP, CS, RFLAGS, RSP, SS (SDM Figure 6-9), written as supervisor data.
-  let at = top;
-  if (err) {
-    sysWrite64(c, at, error >>> 0, 0);
-    at += 8;
+  const ripHi = Math.floor(returnRip / 4294967296) >>> 0;
+  if ((top & 0xfff) + frame <= 4096 && !c.dataWatch) {
+    // The whole frame in one page and no data breakpoint to check per access: translate once.
+    writeFrame64(
+      c,
+      c.xlateSystem(top, true, frame),
+      err,
+      error,
+      returnRip,
+      ripHi,
+      flags,
+      oldRspLo,
+      oldRspHi,
+      oldSs,
+    );
+  } else {
+    let at = top;
+    if (err) {
+      sysWrite64(c, at, error >>> 0, 0);
+      at += 8;
+    }
+    sysWrite64(c, at, returnRip >>> 0, ripHi);
+    sysWrite64(c, at + 8, s.segSelector[Seg.CS]!, 0);
+    sysWrite64(c, at + 16, flags, 0);
+    sysWrite64(c, at + 24, oldRspLo, oldRspHi);
+    sysWrite64(c, at + 32, oldSs, 0);
   }
-  sysWrite64(c, at, returnRip >>> 0, Math.floor(returnRip / 4294967296) >>> 0);
-  sysWrite64(c, at + 8, s.segSelector[Seg.CS]!, 0);
-  sysWrite64(c, at + 16, flags, 0);
-  sysWrite64(c, at + 24, oldRspLo, oldRspHi);
-  sysWrite64(c, at + 32, oldSs, 0);
   // Commit.
   desc[0] = csDesc0;
   desc[1] = csDesc1;
@@ -212,6 +226,32 @@ function deliverLong(c: Cpu, vector: number, error: number, source: number, retu
   c.nextRip = target;
   s.rip = target;
   c.breakBlock = true;
+}
+
+/** Writes a 64-bit interrupt frame (SDM Figure 6-9) at physical `pa`, inside one page. */
+function writeFrame64(
+  c: Cpu,
+  pa: number,
+  err: boolean,
+  error: number,
+  rip: number,
+  ripHi: number,
+  flags: number,
+  rspLo: number,
+  rspHi: number,
+  ss: number,
+): void {
+  const m = c.memory;
+  let at = pa;
+  if (err) {
+    m.write64(at, error >>> 0, 0, AccessKind.Write);
+    at += 8;
+  }
+  m.write64(at, rip >>> 0, ripHi, AccessKind.Write);
+  m.write64(at + 8, c.s.segSelector[Seg.CS]!, 0, AccessKind.Write);
+  m.write64(at + 16, flags >>> 0, 0, AccessKind.Write);
+  m.write64(at + 24, rspLo, rspHi, AccessKind.Write);
+  m.write64(at + 32, ss, 0, AccessKind.Write);
 }
 
 /** 32-bit protected-mode IDT gates (SDM vol. 3, 6.12). */
@@ -315,13 +355,13 @@ export function tssRead32(c: Cpu, offset: number, source: number): number {
   return c.sysRd32(tssBase(c) + offset);
 }
 
+const tssPair = new Uint32Array(2);
+
 /** Reads 64 bits of the current TSS at `offset` (#TS when outside its limit), as a signed address. */
 export function tssRead64(c: Cpu, offset: number, source: number): number {
   const s = c.s;
   if (s.segAccess[Seg.TR]! & 0x10000 || offset + 7 > s.segLimit[Seg.TR]!)
     c.fault(V.TS, (s.segSelector[Seg.TR]! & 0xfffc) + ext(source));
-  const base = tssBase(c) + offset;
-  const lo = c.sysRd32(base);
-  const hi = c.sysRd32(base + 4);
-  return (hi | 0) * 4294967296 + lo;
+  sysReadDwords(c, tssBase(c) + offset, 2, tssPair, 0);
+  return (tssPair[1]! | 0) * 4294967296 + tssPair[0]!;
 }

@@ -5,6 +5,7 @@
 import { Seg } from "../state/registers.js";
 import type { Cpu } from "./cpu.js";
 import { V } from "./fault.js";
+import { sysReadDwords } from "./sys-read.js";
 
 /** The descriptor last read by {@link readDescriptor}: low and high dwords (and the upper 8 bytes of system descriptors in 64-bit mode). */
 export const desc = new Uint32Array(4);
@@ -51,12 +52,7 @@ export function readDescriptor(c: Cpu, sel: number, wide: boolean): boolean {
   // 64-bit bases are canonical addresses held signed, like every linear address.
   let la = base + off;
   if (!c.mode64 && (s.efer[0]! & 0x400) === 0) la >>>= 0;
-  desc[0] = c.sysRd32(la);
-  desc[1] = c.sysRd32(la + 4);
-  if (wide) {
-    desc[2] = c.sysRd32(la + 8);
-    desc[3] = c.sysRd32(la + 12);
-  }
+  sysReadDwords(c, la, wide ? 4 : 2, desc, 0);
   descAddr[0] = la;
   return true;
 }
@@ -255,13 +251,17 @@ export function loadStackSegment(c: Cpu, sel: number, newCpl: number, faultVecto
   setSegmentFromDesc(c, Seg.SS, sel);
 }
 
+/** The data segment registers a return to an outer level may nullify. */
+const OUTER_SEGMENTS = [Seg.ES, Seg.DS, Seg.FS, Seg.GS] as const;
+
 /**
  * After a return to an outer privilege level: data segment registers whose DPL is below the new
  * CPL (and are not conforming code) become null (SDM vol. 2, RET "RETURN-TO-OUTER-PRIVILEGE-LEVEL").
  */
 export function nullifyOuterSegments(c: Cpu): void {
   const s = c.s;
-  for (const seg of [Seg.ES, Seg.DS, Seg.FS, Seg.GS]) {
+  for (let k = 0; k < 4; k++) {
+    const seg = OUTER_SEGMENTS[k]!;
     const ar = s.segAccess[seg]!;
     if (ar & 0x10000) continue;
     const dpl = (ar >>> 5) & 3;

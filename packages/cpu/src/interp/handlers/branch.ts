@@ -18,6 +18,7 @@ import {
   nullifyOuterSegments,
   setRealSegment,
 } from "../segments.js";
+import { peekQwords64 } from "../stack-frame.js";
 import { StopReason } from "../stop-reason.js";
 import { farTaskTransfer, iretTask } from "../task-switch.js";
 import { iretToV86, v86Iret, v86SoftInt } from "../v86.js";
@@ -212,6 +213,9 @@ export function retFar(c: Cpu, i: Insn): void {
   c.nextRip = c.bits === 64 ? off : off >>> 0;
 }
 
+/** IRETQ's frame read at once (lo, hi pairs of RIP, CS, RFLAGS, RSP, SS). */
+const IRET_FRAME = new Uint32Array(10);
+
 /** IRET/IRETD/IRETQ (SDM IRET); virtual-8086 entry and returns in v86.ts, task returns (NT = 1) in task-switch.ts. */
 export function iret(c: Cpu, i: Insn): void {
   const s = c.s;
@@ -237,10 +241,12 @@ export function iret(c: Cpu, i: Insn): void {
     iretTask(c, i); // NT = 1: task return (#GP(0) in IA-32e mode)
     return;
   }
-  const ipLo = c.peek(bytes, 0);
-  const ipHi = c.mhi;
-  const sel = c.peek(bytes, bytes) & 0xffff;
-  const fl = c.peek(bytes, 2 * bytes);
+  const f = IRET_FRAME;
+  const fast = bytes === 8 && peekQwords64(c, 5, f); // IRETQ in 64-bit mode: the frame at once
+  const ipLo = fast ? f[0]! : c.peek(bytes, 0);
+  const ipHi = fast ? f[1]! : c.mhi;
+  const sel = (fast ? f[2]! : c.peek(bytes, bytes)) & 0xffff;
+  const fl = fast ? f[4]! : c.peek(bytes, 2 * bytes);
   if ((fl & 0x20000) !== 0 && c.cpl === 0 && !lma) {
     iretToV86(c, ipLo, sel, fl);
     return;
@@ -257,10 +263,10 @@ export function iret(c: Cpu, i: Insn): void {
   let newSp = 0;
   let newSs = 0;
   if (popStack) {
-    const spLo = c.peek(bytes, 3 * bytes);
-    const spHi = c.mhi;
+    const spLo = fast ? f[6]! : c.peek(bytes, 3 * bytes);
+    const spHi = fast ? f[7]! : c.mhi;
     newSp = bytes === 8 ? toNum(spLo, spHi) : spLo;
-    newSs = c.peek(bytes, 4 * bytes) & 0xffff;
+    newSs = (fast ? f[8]! : c.peek(bytes, 4 * bytes)) & 0xffff;
   }
   const target = bytes === 8 ? toNum(ipLo, ipHi) : ipLo;
   if (!popStack) c.addSp(3 * bytes);

@@ -447,8 +447,9 @@ export function syscall(c: Cpu, i: Insn): void {
   const cs = star & 0xfffc;
   flatSegment(c, Seg.CS, cs, 0xa09b);
   flatSegment(c, Seg.SS, (cs + 8) & 0xffff, 0xc093);
-  s.flags.write(fl & ~c.msrs.fmask[0]! & ~0x10000);
-  if ((fl & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
+  const newFl = fl & ~c.msrs.fmask[0]! & ~0x10000;
+  s.flags.write(newFl);
+  if ((fl & ~newFl & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   c.setCpl(0);
   c.updateMode();
   c.nextRip = toNum(c.msrs.lstar[0]!, c.msrs.lstar[1]!);
@@ -472,8 +473,9 @@ export function sysret(c: Cpu, i: Insn): void {
   }
   flatSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, 0xc0f3);
   const oldFlags = c.rflags();
-  s.flags.write((g[22]! & 0x3c7fd7) | 2);
-  if ((oldFlags & ~c.rflags() & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
+  const newFl = (g[22]! & 0x3c7fd7) | 2;
+  s.flags.write(newFl);
+  if ((oldFlags & ~newFl & 0x40000) !== 0) c.acCleared(); // the TLB caches SMAP checks made under AC
   if ((g[22]! & 0x100) !== 0) refreshDebug(c); // TF from R11: single-step from here on
   c.setCpl(3);
   c.updateMode();
