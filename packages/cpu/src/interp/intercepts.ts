@@ -11,96 +11,25 @@
  * Instruction hooks come after the checks the SDM gives priority over VM exits (#UD, CPL-based
  * #GP, the TSS I/O permission bitmap: SDM vol. 3, 26.1.1) and before anything else.
  */
+
+import { ExitReason as VmExitReason, VmExitRecord } from "@turtles/vmx";
 import { OPCODE_COUNT, OPCODE_NAMES } from "@turtles/x86-decoder";
 import type { Cpu } from "./cpu.js";
 import { fillQualification } from "./exit-qualification.js";
-import { VmExitReason } from "./exit-reason.js";
 import { V } from "./fault.js";
 import type { Insn } from "./insn.js";
 import { StopReason } from "./stop-reason.js";
 
 /**
- * The exit record: the VM-exit information fields of SDM vol. 3, 25.9, plus the register values
- * an exit router needs. Its fields have the names and meaning of `@turtles/vmx`'s
- * `VmExitRecord`, so a `CpuExit` can be handed to code that expects one. One record per
- * processor ({@link Cpu.exit}) is rewritten at every intercept point: no allocation.
+ * The exit record: `@turtles/vmx`'s `VmExitRecord` (the VM-exit information fields of SDM vol. 3,
+ * 25.9, plus the register values an exit router needs), so code that routes exits takes it as it
+ * is. One record per processor ({@link Cpu.exit}) is rewritten at every intercept point: no
+ * allocation. Fields this processor never sets stay at their cleared values (`guestPhysical`,
+ * `ioRcx`, `inEpt12`; `xssLo`/`xssHi` all ones).
  */
-export class CpuExit {
-  /** Basic exit reason ({@link VmExitReason}). */
-  reason = 0;
-  /** Bits 31:16 of the exit-reason field (always 0 here). */
-  reasonFlags = 0;
-  /** Exit qualification, low 32 bits (SDM vol. 3, 28.2.1, tables 28-1 to 28-7). */
-  qualLo = 0;
-  /** Exit qualification, high 32 bits. */
-  qualHi = 0;
-  /** Guest-linear address, low half (LMSW with a memory operand, INS/OUTS). */
-  linearLo = 0;
-  /** Guest-linear address, high half. */
-  linearHi = 0;
-  /** Guest-physical address (EPT exits; always 0 here). */
-  guestPhysical = 0;
-  /** VM-exit instruction length: bytes to add to RIP to skip the intercepted instruction. */
-  instructionLength = 0;
-  /** VM-exit instruction information (SDM vol. 3, 28.2.5, tables 28-8 to 28-15). */
-  instructionInfo = 0;
-  /** VM-exit interruption information: vector (7:0), type (10:8), error code valid (11), valid (31). */
-  interruptionInfo = 0;
-  /** VM-exit interruption error code. */
-  interruptionErrorCode = 0;
-  /** IDT-vectoring information: the event whose delivery caused this exit (same encoding). */
-  idtVectoringInfo = 0;
-  /** IDT-vectoring error code. */
-  idtVectoringErrorCode = 0;
-  /** I/O RCX (SMIs only; always 0 here). */
-  ioRcx = 0;
-  /** ECX at the exit (the MSR index of RDMSR/WRMSR, the XCR of XSETBV, the counter of RDPMC). */
-  ecx = 0;
-  /** EAX at the exit (the low half of the WRMSR/XSETBV value, the CPUID leaf, the VMFUNC leaf). */
-  eax = 0;
-  /** EDX at the exit (the high half of the WRMSR/XSETBV value). */
-  edx = 0;
-  /** Value a MOV to CR0/CR3/CR4/CR8 (or CLTS/LMSW, as the new CR0) would write, low half. */
-  crValueLo = 0;
-  /** Value a MOV to CR would write, high half. */
-  crValueHi = 0;
-  /** IA32_XSS at an XSAVES/XRSTORS exit, low half (not an intercept point here: all ones). */
-  xssLo = 0xffff_ffff;
-  /** IA32_XSS at an XSAVES/XRSTORS exit, high half. */
-  xssHi = 0xffff_ffff;
-  /** VMREAD/VMWRITE: bits 31:0 of the register that holds the field encoding. */
-  vmcsEncoding = 0;
-  /** EPT exits of a nested run (always false here). */
-  inEpt12 = false;
+export class CpuExit extends VmExitRecord {
   /** @internal An exit taken outside `run` (INIT, SIPI) that the next `run` returns at once. */
   latched = false;
-
-  /** Resets every field to its initial value. */
-  clear(): void {
-    this.reason = 0;
-    this.reasonFlags = 0;
-    this.qualLo = 0;
-    this.qualHi = 0;
-    this.linearLo = 0;
-    this.linearHi = 0;
-    this.guestPhysical = 0;
-    this.instructionLength = 0;
-    this.instructionInfo = 0;
-    this.interruptionInfo = 0;
-    this.interruptionErrorCode = 0;
-    this.idtVectoringInfo = 0;
-    this.idtVectoringErrorCode = 0;
-    this.ioRcx = 0;
-    this.ecx = 0;
-    this.eax = 0;
-    this.edx = 0;
-    this.crValueLo = 0;
-    this.crValueHi = 0;
-    this.xssLo = 0xffff_ffff;
-    this.xssHi = 0xffff_ffff;
-    this.vmcsEncoding = 0;
-    this.inEpt12 = false;
-  }
 }
 
 /**
