@@ -222,3 +222,90 @@ function recordsOf(cpu: unknown, rip: number): Insn[] {
   for (const b of cache.blocks.values()) if (b.rip === rip) return b.insns;
   throw new Error(`no block at ${rip.toString(16)}`);
 }
+
+describe("a compiled block that loops back to its own start", () => {
+  /** mov ecx, 1000; top: out 0x80, al; dec ecx; jnz top; hlt — with a device on port 0x80. */
+  function loopMachine(compile: boolean) {
+    let pending = false;
+    let writes = 0;
+    const m = createMachine("long", {
+      hasInterrupt: () => pending,
+      acknowledge: () => {
+        pending = false;
+        return 0x40;
+      },
+    });
+    m.cpu.compile = compile;
+    m.io.register(0x80, 1, {
+      read: () => 0,
+      write: () => {
+        if (++writes === 300) pending = true;
+      },
+    });
+    m.gate(0x40, L.HANDLER);
+    m.load(L.HANDLER, [0x49, 0x89, 0xcc, 0xf4]); // mov r12, rcx; hlt
+    m.load(L.CODE, [0xfb, 0xb9, 0xe8, 0x03, 0, 0, 0xe6, 0x80, 0xff, 0xc9, 0x75, 0xfa, 0xf4]); // sti; ...
+    return m;
+  }
+
+  it("takes an interrupt a device raises mid-loop at the same point as the interpreter", () => {
+    const seen: number[] = [];
+    for (const compile of [true, false]) {
+      const m = loopMachine(compile);
+      expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+      seen.push(m.cpu.state.get32(12), m.cpu.instructions);
+    }
+    expect(seen[0]).toBe(700); // RCX when the interrupt came: after the pass of the 300th OUT
+    expect(seen.slice(0, 2)).toEqual(seen.slice(2, 4));
+  });
+
+  it("stops where the interpreter stops when an MMIO store (generated inline) asks for a stop, and honours the budget", () => {
+    const results: number[] = [];
+    for (const compile of [true, false]) {
+      const m = createMachine("long");
+      m.cpu.compile = compile;
+      let stores = 0;
+      m.memory.mapMmio(
+        0x3f00_0000,
+        0x1000,
+        {
+          read: () => 0,
+          write: () => {
+            if (++stores === 250) m.cpu.requestStop();
+          },
+        },
+        "stopper",
+      );
+      // mov ecx, 1000; mov esi, 0x3f000000; top: mov [rsi], eax; dec ecx; jnz top; hlt
+      m.load(L.CODE, [0xb9, 0xe8, 0x03, 0, 0, 0xbe, 0, 0, 0, 0x3f, 0x89, 0x06, 0xff, 0xc9, 0x75, 0xfa, 0xf4]);
+      expect(m.cpu.run(100_000)).toBe(StopReason.Stopped);
+      results.push(m.cpu.state.get32(1), m.cpu.instructions);
+      // Then in slices of 7: the budget bounds every run, the loop ends in the same state.
+      let why: StopReason;
+      do why = m.cpu.run(7);
+      while (why === StopReason.Budget);
+      results.push(m.cpu.state.get32(1), m.cpu.instructions, why);
+    }
+    expect(results[0]).toBe(751); // stopped right after the 250th store, before its DEC
+    expect(results.slice(0, 5)).toEqual(results.slice(5, 10));
+  });
+
+  it("a store into the block's own later instruction is seen in the same pass, compiled or not", () => {
+    for (const compile of [true, false]) {
+      const m = createMachine("long");
+      m.cpu.compile = compile;
+      // mov ecx, 300; top: cmp ecx, 100; jne skip; mov [rip + 1], ecx (the imm32 below);
+      // skip: mov eax, 0; add ebx, eax; dec ecx; jnz top; hlt
+      m.load(
+        L.CODE,
+        [
+          0xb9, 0x2c, 0x01, 0, 0, 0x81, 0xf9, 0x64, 0, 0, 0, 0x75, 0x06, 0x89, 0x0d, 0x01, 0, 0, 0, 0xb8, 0,
+          0, 0, 0, 0x01, 0xc3, 0xff, 0xc9, 0x75, 0xe7, 0xf4,
+        ],
+      );
+      expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+      // From the pass with ECX = 100 on, the MOV reads the patched 100: 100 passes x 100.
+      expect([compile, m.cpu.state.get32(3)]).toEqual([compile, 10_000]);
+    }
+  });
+});

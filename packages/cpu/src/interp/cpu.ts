@@ -503,7 +503,7 @@ export class Cpu {
     const compiled = b.compiled;
     try {
       if (compiled !== null && n === insns.length) {
-        k = compiled(this, insns);
+        k = compiled(this, insns, max);
       } else {
         do {
           const i = insns[k]!;

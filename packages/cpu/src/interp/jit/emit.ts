@@ -58,8 +58,34 @@ export interface Emitted {
 /** How a record reads the flags before it (see {@link Emitted.flagsIn}). */
 export type FlagsIn = "never" | "always" | "whenKept";
 
+/** What the generators know of the block: where it starts and how many instructions it holds. */
+export interface BlockContext {
+  /** Address of the block's first record (`Insn.rip`). */
+  readonly start: number;
+  /** Guest instructions of the whole block (the last record's `seqEnd`). */
+  readonly total: number;
+}
+
 /** Generates the code of record `i`, the `j`-th of its block; null when it has no generator. */
-type Generator = (i: Insn, j: number) => Emitted | null;
+type Generator = (i: Insn, j: number, ctx: BlockContext) => Emitted | null;
+
+/**
+ * The code of a taken branch: leave the block for the run loop. A branch back to the block's own
+ * start (a loop that fits in one block) instead runs the block again in place while nothing needs
+ * the run loop: the budget (`rem`, what was left when the block began) holds another whole block,
+ * no interrupt, NMI, interrupt shadow, intercept hook or debug state is pending, and nothing set
+ * `breakBlock` during the pass (a code write, a stop request, a mode change).
+ */
+function branchTo(i: Insn, j: number, ctx: BlockContext): string {
+  const leave = `c.nextRip = ${i.target}; c.breakBlock = true; return ${j + 1};`;
+  if (i.target !== ctx.start) return leave;
+  const pass = i.seqEnd;
+  return (
+    `if (!c.breakBlock && rem - ${pass} >= ${ctx.total} && c.s.interruptibility === 0 && c.s.nmiPending === 0 && ` +
+    `c.intercepts === null && !c.debugActive && ((f.bits & 0x200) === 0 || c.interrupts === undefined || ` +
+    `!c.interrupts.hasInterrupt())) { rem -= ${pass}; c.instructions += ${pass}; continue pass; } ${leave}`
+  );
+}
 
 const u32 = (v: number): string => `${v >>> 0}`;
 /** Source of a general register's half: `g[2 * r + half]`. */
@@ -244,12 +270,19 @@ function aluGeneric(i: Insn, immediate: boolean): Emitted | null {
 }
 
 /** A fused flag-setter + JZ/JNZ (`aux` 1 = JZ): records the flags, then leaves on a taken branch. */
-function fusedBranch(i: Insn, j: number, body: string, flags: string, flagsIn: FlagsIn): Emitted {
+function fusedBranch(
+  i: Insn,
+  j: number,
+  ctx: BlockContext,
+  body: string,
+  flags: string,
+  flagsIn: FlagsIn,
+): Emitted {
   const taken = i.aux === 1 ? "r === 0" : "r !== 0";
   return {
     body,
     flags,
-    tail: `if (${taken}) { c.nextRip = ${i.target}; c.breakBlock = true; return ${j + 1}; }`,
+    tail: `if (${taken}) { ${branchTo(i, j, ctx)} }`,
     faults: false,
     exits: true,
     flagsIn,
@@ -258,12 +291,12 @@ function fusedBranch(i: Insn, j: number, body: string, flags: string, flagsIn: F
 }
 
 /** JZ/JNZ on the flags (the zero flag straight from the lazy result, as the handlers do). */
-function zeroBranch(i: Insn, j: number, zero: boolean): Emitted {
+function zeroBranch(i: Insn, j: number, ctx: BlockContext, zero: boolean): Emitted {
   const zf = "(f.op !== 0 ? f.rLo === 0 && f.rHi === 0 : (f.bits & 0x40) !== 0)";
   return {
     body: "",
     flags: "",
-    tail: `if (${zero ? "" : "!"}${zf}) { c.nextRip = ${i.target}; c.breakBlock = true; return ${j + 1}; }`,
+    tail: `if (${zero ? "" : "!"}${zf}) { ${branchTo(i, j, ctx)} }`,
     faults: false,
     exits: true,
     flagsIn: "always",
@@ -381,10 +414,11 @@ const GENERATORS = new Map<Handler, Generator>([
   ]),
   [
     decJcc32,
-    (i, j) =>
+    (i, j, ctx) =>
       fusedBranch(
         i,
         j,
+        ctx,
         `const a = ${reg(i.d, 0)}; const r = (a - 1) >>> 0; ${reg(i.d, 0)} = r; ${reg(i.d, 1)} = 0;`,
         `{ const cf = f.cf(); f.op = ${FlagOp.Dec}; f.size = 32; f.aLo = a; f.aHi = 0; f.bLo = 1; f.bHi = 0; f.rLo = r; f.rHi = 0; f.cin = cf; }`,
         "whenKept",
@@ -392,10 +426,11 @@ const GENERATORS = new Map<Handler, Generator>([
   ],
   [
     testJcc8,
-    (i, j) =>
+    (i, j, ctx) =>
       fusedBranch(
         i,
         j,
+        ctx,
         `const r = (${reg(i.d, 0)} >>> ${i.dh}) & ${i.immLo & 0xff};`,
         `f.op = ${FlagOp.Logic}; f.size = 8; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
         "never",
@@ -403,10 +438,11 @@ const GENERATORS = new Map<Handler, Generator>([
   ],
   [
     testJcc32I,
-    (i, j) =>
+    (i, j, ctx) =>
       fusedBranch(
         i,
         j,
+        ctx,
         `const r = (${reg(i.d, 0)} & ${i.immLo | 0}) >>> 0;`,
         `f.op = ${FlagOp.Logic}; f.size = 32; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
         "never",
@@ -414,10 +450,11 @@ const GENERATORS = new Map<Handler, Generator>([
   ],
   [
     testJcc32R,
-    (i, j) =>
+    (i, j, ctx) =>
       fusedBranch(
         i,
         j,
+        ctx,
         `const r = (${reg(i.d, 0)} & ${reg(i.s, 0)}) >>> 0;`,
         `f.op = ${FlagOp.Logic}; f.size = 32; f.aLo = 0; f.aHi = 0; f.bLo = 0; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
         "never",
@@ -425,10 +462,11 @@ const GENERATORS = new Map<Handler, Generator>([
   ],
   [
     cmpJcc32I,
-    (i, j) =>
+    (i, j, ctx) =>
       fusedBranch(
         i,
         j,
+        ctx,
         `const a = ${reg(i.d, 0)}; const r = (a - ${u32(i.immLo)}) >>> 0;`,
         `f.op = ${FlagOp.Sub}; f.size = 32; f.aLo = a; f.aHi = 0; f.bLo = ${u32(i.immLo)}; f.bHi = 0; f.rLo = r; f.rHi = 0;`,
         "never",
@@ -448,8 +486,8 @@ const GENERATORS = new Map<Handler, Generator>([
             )
           : null,
   ],
-  [jz, (i, j) => zeroBranch(i, j, true)],
-  [jnz, (i, j) => zeroBranch(i, j, false)],
+  [jz, (i, j, ctx) => zeroBranch(i, j, ctx, true)],
+  [jnz, (i, j, ctx) => zeroBranch(i, j, ctx, false)],
 ]);
 
 /**
@@ -459,10 +497,15 @@ const GENERATORS = new Map<Handler, Generator>([
 const REGISTER_ONLY = new Set<Handler>([aluRR, aluRI, shiftRI, lea, movRI, movRR]);
 
 /** The code of record `i` (the `j`-th of its block), or a call of its handler. */
-export function emitRecord(i: Insn, j: number): Emitted {
+export function emitRecord(i: Insn, j: number, ctx: BlockContext): Emitted {
   const gen = GENERATORS.get(i.fn);
-  const out = gen === undefined ? null : gen(i, j);
-  if (out !== null) return out;
+  const out = gen === undefined ? null : gen(i, j, ctx);
+  if (out !== null) {
+    if (!out.faults || out.exits) return out;
+    // A memory access may have run device code (MMIO: a stop request) or overwritten code of this
+    // very block: leave when it set `breakBlock`, after the access, as the interpreter does.
+    return { ...out, tail: `${out.tail} if (c.breakBlock) return ${j + 1};`, exits: true };
+  }
   const safe = REGISTER_ONLY.has(i.fn);
   return {
     body: `h${j}(c, I[${j}]);`,
