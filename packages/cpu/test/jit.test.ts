@@ -7,7 +7,7 @@ import { StopReason } from "../src/index.js";
 import { blockSource } from "../src/interp/compile.js";
 import type { Insn } from "../src/interp/insn.js";
 import { createMachine, L } from "./modes.js";
-import { bytesOf } from "./snippet.js";
+import { bytesOf, le32 } from "./snippet.js";
 import { SNIPPETS } from "./snippets.js";
 
 /** Registers random instructions may write: not RCX (the loop count), RSP, RSI (data base), R15. */
@@ -22,7 +22,6 @@ const rex = (w: number, r: number, x: number, b: number): number[] => {
   return v === 0x40 ? [] : [v];
 };
 const modrm = (mod: number, reg: number, rm: number): number => (mod << 6) | ((reg & 7) << 3) | (rm & 7);
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 const reg = fc.constantFrom(...DEST);
 const anyReg = fc.integer({ min: 0, max: 15 });

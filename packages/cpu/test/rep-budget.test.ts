@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Gpr, StopReason } from "../src/index.js";
 import { createMachine, L } from "./modes.js";
+import { le32 } from "./snippet.js";
 
 const REP_STOSB = [0xf3, 0xaa];
 const REP_MOVSB = [0xf3, 0xa4];
@@ -183,8 +184,6 @@ describe("a fault in the middle", () => {
     expect(m.cpu.instructions).toBe(0x100 + 1); // 256 iterations, then the handler's HLT
   });
 });
-
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 describe("REP INS/OUTS and device interrupts", () => {
   it("an interrupt a device raises during REP OUTSB is taken between iterations (RIP at the REP, RCX left)", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Gpr, Seg, StopReason } from "../src/index.js";
 import { createMachine, L, SEL, type TestMachine } from "./modes.js";
+import { le32 } from "./snippet.js";
 
 /** A segment descriptor's two dwords. */
 function descriptor(base: number, limit: number, access: number, flags: number): [number, number] {
@@ -348,10 +349,6 @@ describe("limit and type checks on accesses (SDM vol. 3, 5.3 and 5.4)", () => {
     ).toMatchObject({ vector: GP, error: 0, eip: after });
   });
 });
-
-function le32(v: number): number[] {
-  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-}
 
 describe("far JMP to code segments: conforming and non-conforming (SDM vol. 3, 5.8.1)", () => {
   const jmp = (sel: number): number[] => [0xea, ...le32(L.CODE + 7), sel, 0];

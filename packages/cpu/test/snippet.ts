@@ -22,3 +22,8 @@ export function bytesOf(s: Snippet): Uint8Array {
   for (let k = 0; k < out.length; k++) out[k] = Number.parseInt(s.hex.slice(2 * k, 2 * k + 2), 16);
   return out;
 }
+
+/** The four little-endian bytes of a 32-bit value (for machine code written as byte arrays). */
+export function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}

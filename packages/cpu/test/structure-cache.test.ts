@@ -3,14 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { Gpr, StopReason } from "../src/index.js";
 import { createMachine, L } from "./modes.js";
+import { le32 } from "./snippet.js";
 
 const REGION = 0x80_0000; // PD[4]: 4-KByte pages through a page table
 const PT_A = 0x31_0000;
 const PT_B = 0x31_1000;
-
-function le32(v: number): number[] {
-  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-}
 
 function run(flush: number[]): bigint {
   const m = createMachine("long");

@@ -9,9 +9,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Gpr, Seg, StopReason } from "../src/index.js";
 import { createMachine, L, SEL, type TestMachine } from "./modes.js";
+import { le32 } from "./snippet.js";
 
 // ---- encodings ---------------------------------------------------------------------------------
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 const le16 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff];
 /** JMP ptr16:32 (EA cd cw). */
 const jmpFar = (sel: number, off = 0): number[] => [0xea, ...le32(off), ...le16(sel)];

@@ -107,13 +107,26 @@ export function setNullSegment(c: Cpu, seg: number, sel: number): void {
   c.refreshSegment(seg);
 }
 
+/**
+ * A segment-register load in virtual-8086 mode (SDM vol. 3, 20.1.1): base = selector × 16,
+ * limit 0xFFFF, a present read/write data segment with DPL 3 (the attributes VMX requires too).
+ */
+export function setV86Segment(c: Cpu, seg: number, sel: number): void {
+  const s = c.s;
+  s.segSelector[seg] = sel & 0xffff;
+  s.segBase[2 * seg] = (sel & 0xffff) << 4;
+  s.segBase[2 * seg + 1] = 0;
+  s.segLimit[seg] = 0xffff;
+  s.segAccess[seg] = 0xf3;
+  c.refreshSegment(seg);
+}
+
 /** Real-mode (and virtual-8086) load: base = selector × 16; usable; limit and attributes kept (v86: reset). */
 export function setRealSegment(c: Cpu, seg: number, sel: number): void {
   const s = c.s;
   if ((s.flags.bits & 0x20000) !== 0 && c.pe) {
-    // Virtual-8086 mode (SDM vol. 3, 20.1.1): limit 0xFFFF, a DPL-3 read/write data segment.
-    s.segLimit[seg] = 0xffff;
-    s.segAccess[seg] = 0xf3;
+    setV86Segment(c, seg, sel);
+    return;
   }
   s.segSelector[seg] = sel;
   s.segBase[2 * seg] = sel << 4;

@@ -15,7 +15,16 @@ import { deliverEvent, EventSource, pushSys } from "./delivery.js";
 import { FAULT, NO_ERROR, V } from "./fault.js";
 import type { Insn } from "./insn.js";
 import { interceptTaskSwitch } from "./intercepts.js";
-import { arOf, baseOf, desc, limitOf, markAccessed, readDescriptor, setSegmentFromDesc } from "./segments.js";
+import {
+  arOf,
+  baseOf,
+  desc,
+  limitOf,
+  markAccessed,
+  readDescriptor,
+  setSegmentFromDesc,
+  setV86Segment,
+} from "./segments.js";
 import { StopReason } from "./stop-reason.js";
 
 /** What starts a task switch: decides nesting, busy-flag handling and the fault vectors. */
@@ -261,7 +270,7 @@ export function taskSwitch(
     loadLdt(c, incoming.ldt, ext);
     if ((flags & VM) !== 0) {
       // Virtual-8086 task (SDM 20.2.5): segments are real-style, CPL 3.
-      for (const seg of TSS_SEGS) loadV86Segment(c, seg);
+      for (const seg of TSS_SEGS) setV86Segment(c, seg, c.s.segSelector[seg]!);
     } else {
       loadTaskSegments(c, ext);
     }
@@ -305,16 +314,6 @@ function loadLdt(c: Cpu, sel: number, ext: number): void {
   const hi = desc[1]!;
   if (((hi >>> 8) & 0x1f) !== 0x02 || (hi & 0x8000) === 0) c.fault(V.TS, err);
   setSegmentFromDesc(c, Seg.LDTR, sel);
-}
-
-/** A virtual-8086 segment: base = selector × 16, limit 0xFFFF, a present DPL-3 data segment. */
-function loadV86Segment(c: Cpu, seg: number): void {
-  const s = c.s;
-  const sel = s.segSelector[seg]!;
-  s.segBase[2 * seg] = sel << 4;
-  s.segBase[2 * seg + 1] = 0;
-  s.segLimit[seg] = 0xffff;
-  s.segAccess[seg] = 0xf3;
 }
 
 /** CS, SS, then DS/ES/FS/GS of a protected-mode task, with the checks of Table 7-1. */

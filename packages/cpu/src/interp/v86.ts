@@ -19,6 +19,7 @@ import {
   readDescriptor,
   setNullSegment,
   setSegmentFromDesc,
+  setV86Segment,
 } from "./segments.js";
 
 const TF = 0x100;
@@ -41,20 +42,6 @@ function iopl(c: Cpu): number {
 
 function vme(c: Cpu): boolean {
   return (c.s.cr[8]! & CR4_VME) !== 0;
-}
-
-/**
- * A segment-register load in virtual-8086 mode (SDM vol. 3, 20.1.1): base = selector × 16,
- * limit 0xFFFF, a present read/write data segment with DPL 3 (the attributes VMX requires too).
- */
-export function setV86Segment(c: Cpu, seg: number, sel: number): void {
-  const s = c.s;
-  s.segSelector[seg] = sel & 0xffff;
-  s.segBase[2 * seg] = (sel & 0xffff) << 4;
-  s.segBase[2 * seg + 1] = 0;
-  s.segLimit[seg] = 0xffff;
-  s.segAccess[seg] = 0xf3;
-  c.refreshSegment(seg);
 }
 
 // ---------------------------------------------------------------------------------------------
